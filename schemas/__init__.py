@@ -1,0 +1,1 @@
+"""Request and response shapes of the public API, shared by the service, tests and clients."""

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+
+class DocumentOut(msgspec.Struct):
+    id: UUID
+    vendor_id: UUID
+    doc_type: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    uploaded_at: datetime
+    status: str  # valid | expiring | expired, computed when read
+
+
+class DocumentList(msgspec.Struct):
+    items: list[DocumentOut]

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import msgspec
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str | None = None
+    schema_revision: str | None = None

@@ -1,0 +1,1 @@
+"""SchoolGate: who may come through the school gate."""

@@ -1,0 +1,166 @@
+"""Accounts and tokens. A token is random, shown once, stored only as its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlmodel import select
+
+from service.accounts.models import Account, ApiToken
+from service.audit.recorder import record_event
+from service.db.engine import Database
+from service.errors import InvalidInput, NotFound
+from service.identifiers.credit_code import validate_credit_code
+from service.identifiers.errors import InvalidIdentifier
+from service.regions.directory import regions
+from service.schools.models import School
+from service.security.actor import Actor, Role
+from service.timeutil import utcnow
+
+TOKEN_PREFIX = "sg_"
+SCHOOL_CODE = re.compile(r"^\d{10}$")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    token: str
+
+
+def _require_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput.field("role", "unknown_role", "角色必须是 vendor、school、reviewer、auditor 或 admin 之一") from None
+
+
+async def create_account(
+    db: Database,
+    actor: Actor,
+    *,
+    role: str,
+    name: str,
+    region_code: str | None = None,
+    school_code: str | None = None,
+    school_name: str | None = None,
+    vendor_credit_code: str | None = None,
+) -> NewAccount:
+    """Create an account bound to its scope and issue its first token.
+
+    A school account names its 10-digit school code and region; the school is created
+    when it is not yet known, so bureaus can onboard schools from the command line.
+    """
+    role_value = _require_role(role)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput.field("name", "required", "名称不能为空")
+    scope = _scope_for(role_value, region_code, school_code, vendor_credit_code)
+    async with db.transaction() as session:
+        school_id = None
+        if role_value is Role.SCHOOL:
+            school_id = await _ensure_school(session, actor, school_code, school_name or name, scope["region_code"])
+        account = Account(name=name, role=role_value.value, school_id=school_id, **scope)
+        session.add(account)
+        await session.flush()
+        token = new_token()
+        session.add(ApiToken(account_id=account.id, token_hash=hash_token(token)))
+        await record_event(
+            session, actor, "accounts:account:create", "account", account.id,
+            region_code=account.region_code,
+            changes={"role": {"before": None, "after": account.role},
+                     "region_code": {"before": None, "after": account.region_code}},
+        )
+    return NewAccount(account=account, token=token)
+
+
+def _scope_for(role: Role, region_code: str | None, school_code: str | None, credit_code: str | None) -> dict:
+    if role is Role.VENDOR:
+        if not credit_code:
+            raise InvalidInput.field("vendor", "required", "机构账号必须绑定统一社会信用代码")
+        try:
+            return {"vendor_credit_code": validate_credit_code(credit_code).code, "region_code": None}
+        except InvalidIdentifier as error:
+            raise InvalidInput.field("vendor", error.code, error.message) from None
+    if role is Role.ADMIN:
+        return {"vendor_credit_code": None, "region_code": None}
+    region = regions().require(region_code, "region")
+    if role is Role.SCHOOL:
+        if not school_code or not SCHOOL_CODE.match(school_code):
+            raise InvalidInput.field("school", "invalid_school_code", "学校标识码应为 10 位数字")
+    return {"vendor_credit_code": None, "region_code": region.code}
+
+
+async def _ensure_school(session, actor: Actor, code: str | None, name: str, region_code: str | None) -> UUID:
+    school = (await session.exec(select(School).where(School.code == code))).first()
+    if school is not None:
+        if school.region_code != region_code:
+            raise InvalidInput.field("region", "school_region_mismatch", "该学校已登记在其他行政区划")
+        return school.id
+    school = School(code=code, name=name, region_code=region_code)
+    session.add(school)
+    await session.flush()
+    await record_event(session, actor, "schools:school:create", "school", school.id, region_code=region_code,
+                       changes={"code": {"before": None, "after": code}})
+    return school.id
+
+
+async def issue_token(db: Database, actor: Actor, account_id: UUID) -> str:
+    """A further token for an existing account (shown once, like the first)."""
+    token = new_token()
+    async with db.transaction() as session:
+        if await session.get(Account, account_id) is None:
+            raise NotFound("账号不存在", code="account_not_found")
+        stored = ApiToken(account_id=account_id, token_hash=hash_token(token))
+        session.add(stored)
+        await session.flush()
+        await record_event(session, actor, "accounts:token:issue", "api_token", stored.id,
+                           changes={"account_id": {"before": None, "after": account_id}})
+    return token
+
+
+async def authenticate(db: Database, token: str) -> Actor | None:
+    """The actor behind a bearer token, or None for unknown and revoked tokens."""
+    async with db.transaction() as session:
+        row = (
+            await session.exec(
+                select(Account)
+                .join(ApiToken, ApiToken.account_id == Account.id)
+                .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+            )
+        ).first()
+    if row is None:
+        return None
+    return Actor(
+        account_id=row.id,
+        role=Role(row.role),
+        region_code=row.region_code,
+        school_id=row.school_id,
+        vendor_credit_code=row.vendor_credit_code,
+    )
+
+
+async def revoke_token(db: Database, actor: Actor, token: str) -> None:
+    """Revoke a token. Non-admins may revoke only their own tokens."""
+    async with db.transaction() as session:
+        query = select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        if not actor.is_admin:
+            query = query.where(ApiToken.account_id == actor.account_id)
+        stored = (await session.exec(query.with_for_update())).first()
+        if stored is None:
+            raise NotFound("令牌不存在或已撤销", code="token_not_found")
+        stored.revoked_at = utcnow()
+        session.add(stored)
+        await record_event(session, actor, "accounts:token:revoke", "api_token", stored.id,
+                           changes={"revoked": {"before": False, "after": True}})

@@ -1,0 +1,82 @@
+"""create_app(): the one place that wires controllers, dependencies, errors and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from service.accounts.controllers import me, revoke_current_token
+from service.config import Settings
+from service.db.engine import Database
+from service.documents.controllers import DocumentController
+from service.documents.storage import LocalBlobStorage
+from service.logging import configure_logging
+from service.vendors.controllers import VendorController
+from service.web.access import authorize, provide_actor
+from service.web.errors import EXCEPTION_HANDLERS
+from service.web.health import healthz, readyz
+from service.web.requestid import add_request_id_header, request_context_middleware
+
+ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController]
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
+    """Build the app. Pass `db` to share an engine (tests); otherwise the lifespan opens
+    one on `settings.database_url`, which `schoolgate serve` always provides."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "db", None) is None:
+            if not settings.database_url:
+                raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
+            owned = app.state.db = Database(settings.database_url)
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await owned.dispose()
+
+    def from_state(name: str):
+        async def provide(state: State):
+            return getattr(state, name)
+        return Provide(provide)
+
+    settings.files_dir.mkdir(parents=True, exist_ok=True)
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir)}),
+        dependencies={
+            "db": from_state("db"),
+            "settings": from_state("settings"),
+            "storage": from_state("storage"),
+            "actor": Provide(provide_actor),
+        },
+        guards=[authorize],
+        middleware=[request_context_middleware],
+        before_send=[add_request_id_header],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        openapi_config=OpenAPIConfig(
+            title="SchoolGate API",
+            version="1",
+            description="白名单与人员核验服务 API。Authenticate with `Authorization: Bearer <token>`.",
+            render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": "public"}),
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", description="API token (sg_...)"),
+            }),
+        ),
+        debug=False,
+    )

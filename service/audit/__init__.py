@@ -1,0 +1,1 @@
+"""The audit trail: every change and every sensitive read, appended, never edited."""

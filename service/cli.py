@@ -1,0 +1,201 @@
+"""The `schoolgate` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from service.config import Settings
+from service.logging import configure_logging, get_logger
+
+log = get_logger("schoolgate.cli")
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """The configured external database, or the embedded one started for this block."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from service.db.embedded import embedded_postgres
+
+    with embedded_postgres(settings.pg_dir) as url:
+        yield url
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so `finally` blocks (stopping PostgreSQL) run.
+
+    uvicorn restores the previous handler and re-raises the signal after its own
+    graceful shutdown; this handler is what it then calls.
+    """
+    def handle(_signum, _frame):
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.db.migrate import upgrade
+
+    settings = Settings.from_env()
+    with sigterm_as_exit(), database_url(settings) as url:
+        upgrade(url)
+        os.environ["SCHOOLGATE_DATABASE_URL"] = url  # worker processes inherit it
+        log.info("serving", host=args.host, port=args.port, workers=args.workers)
+        uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from service.db.migrate import upgrade
+
+    with database_url(Settings.from_env()) as url:
+        upgrade(url, args.revision)
+    print(f"database upgraded to {args.revision}")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from service.db.migrate import alembic_config, upgrade
+
+    with database_url(Settings.from_env()) as url:
+        upgrade(url)
+        command.revision(alembic_config(url), message=args.message, autogenerate=True)
+    return 0
+
+
+def cmd_accounts_create(args: argparse.Namespace) -> int:
+    from service.accounts.services import create_account
+    from service.errors import DomainError
+
+    async def run(url: str):
+        from service.db.engine import Database
+        from service.security.actor import Actor
+
+        db = Database(url)
+        try:
+            return await create_account(
+                db, Actor.system(), role=args.role, name=args.name, region_code=args.region,
+                school_code=args.school, school_name=args.school_name, vendor_credit_code=args.vendor,
+            )
+        finally:
+            await db.dispose()
+
+    with database_url(Settings.from_env()) as url:
+        from service.db.migrate import upgrade
+
+        upgrade(url)
+        try:
+            created = asyncio.run(run(url))
+        except DomainError as error:
+            print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
+            for detail in error.details:
+                print(f"  {detail.get('field')}: {detail.get('message')}", file=sys.stderr)
+            return 2
+    account = created.account
+    print(f"account {account.id} role={account.role} region={account.region_code or '-'}")
+    print("token (shown once, store it now):")
+    print(created.token)
+    return 0
+
+
+def cmd_accounts_revoke(args: argparse.Namespace) -> int:
+    from service.accounts.services import revoke_token
+    from service.errors import DomainError
+
+    async def run(url: str) -> None:
+        from service.db.engine import Database
+        from service.security.actor import Actor
+
+        db = Database(url)
+        try:
+            await revoke_token(db, Actor.system(), args.token)
+        finally:
+            await db.dispose()
+
+    with database_url(Settings.from_env()) as url:
+        try:
+            asyncio.run(run(url))
+        except DomainError as error:
+            print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
+            return 2
+    print("token revoked")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from service.db.migrate import upgrade
+    from service.demo import load_demo
+
+    with database_url(Settings.from_env()) as url:
+        upgrade(url)
+        tokens = asyncio.run(load_demo(url, Settings.from_env()))
+    print("demo data loaded. Tokens to try (new ones are issued on every run):")
+    for label, token in tokens:
+        print(f"  {label:<36} {token}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service (starts the embedded PostgreSQL "
+                                              "when SCHOOLGATE_DATABASE_URL is unset)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="apply the migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(handler=cmd_db_upgrade)
+    rev = db.add_parser("revision", help="(developers) autogenerate a migration from the models")
+    rev.add_argument("-m", "--message", required=True)
+    rev.set_defaults(handler=cmd_db_revision)
+
+    accounts = commands.add_parser("accounts", help="accounts and API tokens").add_subparsers(
+        dest="accounts_command", required=True)
+    create = accounts.add_parser("create", help="create an account and print its token once (last line)")
+    create.add_argument("--role", required=True, choices=["vendor", "school", "reviewer", "auditor", "admin"])
+    create.add_argument("--name", required=True)
+    create.add_argument("--region", help="GB/T 2260 code (reviewer, auditor, school)")
+    create.add_argument("--school", help="10-digit school code (school accounts; created if unknown)")
+    create.add_argument("--school-name", help="the school's name when it is created (default: --name)")
+    create.add_argument("--vendor", help="unified social credit code the vendor account is bound to")
+    create.set_defaults(handler=cmd_accounts_create)
+    revoke = accounts.add_parser("revoke", help="revoke an API token")
+    revoke.add_argument("--token", required=True)
+    revoke.set_defaults(handler=cmd_accounts_revoke)
+
+    demo = commands.add_parser("demo", help="load a small Jiangxi demo data set and print tokens to try")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

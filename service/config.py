@@ -1,0 +1,43 @@
+"""Settings from the environment, read once into one frozen object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told from outside.
+
+    `database_url` empty means: start the embedded PostgreSQL in `data_dir`.
+    """
+
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    log_format: str = "auto"  # auto | json | console
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("SCHOOLGATE_DATABASE_URL") or None,
+            data_dir=Path(env.get("SCHOOLGATE_DATA_DIR") or "var").resolve(),
+            max_upload_bytes=int(env.get("SCHOOLGATE_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
+            log_format=env.get("SCHOOLGATE_LOG_FORMAT") or "auto",
+            log_level=env.get("SCHOOLGATE_LOG_LEVEL") or "info",
+        )

@@ -1,0 +1,1 @@
+"""Persistence plumbing: engine and transactions, the embedded server, migrations."""

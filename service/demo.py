@@ -1,0 +1,81 @@
+"""A small, believable Jiangxi data set for trying the service by hand.
+
+Running it again adds nothing twice: existing vendors and schools are kept, and the
+demo accounts get fresh tokens (tokens are shown once, so old ones cannot be reprinted).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import select
+from stdnum.cn import uscc
+
+from service.accounts.models import Account
+from service.accounts.services import create_account, issue_token
+from service.config import Settings
+from service.db.engine import Database
+from service.documents.services import DocumentInput, upload_document
+from service.documents.storage import LocalBlobStorage
+from service.security.actor import Actor
+from service.vendors.models import Vendor
+from service.vendors.services import VendorInput, register_vendor
+
+
+def credit_code(prefix17: str) -> str:
+    return prefix17 + uscc.calc_check_digit(prefix17)
+
+
+VENDORS = [
+    VendorInput(credit_code("91360104MA38XK2Q1"), "南昌启明星科技教育服务有限公司", "enterprise", "360104",
+                "南昌市青云谱区洪都中大道 88 号", "刘晓燕", "0791-88123456", "陈建国", True),
+    VendorInput(credit_code("52360402MJD600103"), "九江市浔阳区书香阅读公益服务中心", "private_non_enterprise",
+                "360402", "九江市浔阳区庐山北路 16 号", "王丽华", "0792-8223344", "王丽华", True),
+    VendorInput(credit_code("51360702MJB300217"), "赣州市章贡区青少年体育运动协会", "social_organization",
+                "360702", "赣州市章贡区红旗大道 40 号", "钟志强", "13907971234", "钟志强", True),
+]
+
+ACCOUNTS = [
+    ("省教育厅审核员", dict(role="reviewer", name="江西省教育厅 审核员", region_code="360000")),
+    ("南昌市教育局审核员", dict(role="reviewer", name="南昌市教育局 审核员", region_code="360100")),
+    ("青云谱区教育局审核员", dict(role="reviewer", name="青云谱区教育局 审核员", region_code="360104")),
+    ("南昌市审计员", dict(role="auditor", name="南昌市教育督导 审计员", region_code="360100")),
+    ("青云谱区实验小学", dict(role="school", name="青云谱区实验小学 门卫室", region_code="360104",
+                            school_code="2136010401", school_name="南昌市青云谱区实验小学")),
+    ("启明星科技（机构）", dict(role="vendor", name="启明星科技 管理员", vendor_credit_code=VENDORS[0].credit_code)),
+    ("系统管理员", dict(role="admin", name="SchoolGate 管理员")),
+]
+
+# The smallest well-formed PDF: enough to show upload, hashing and download.
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+async def load_demo(url: str, settings: Settings) -> list[tuple[str, str]]:
+    db = Database(url)
+    system = Actor.system()
+    try:
+        async with db.transaction() as session:
+            known = set((await session.exec(select(Vendor.credit_code))).all())
+        storage = LocalBlobStorage(settings.files_dir)
+        for vendor_input in VENDORS:
+            if vendor_input.credit_code in known:
+                continue
+            vendor = (await register_vendor(db, system, vendor_input)).vendor
+            today = date.today()
+            await upload_document(db, storage, system, vendor.id, content=DEMO_PDF, filename="营业执照.pdf",
+                                  max_bytes=settings.max_upload_bytes,
+                                  data=DocumentInput("business_license", vendor_input.credit_code, "市场监督管理局",
+                                                     today - timedelta(days=400), today + timedelta(days=3 * 365)))
+        return [(label, await _token_for(db, system, spec)) for label, spec in ACCOUNTS]
+    finally:
+        await db.dispose()
+
+
+async def _token_for(db: Database, system: Actor, spec: dict) -> str:
+    async with db.transaction() as session:
+        existing = (await session.exec(
+            select(Account).where(Account.name == spec["name"], Account.role == spec["role"]))).first()
+    if existing is not None:
+        return await issue_token(db, system, existing.id)
+    return (await create_account(db, system, **spec)).token

@@ -1,0 +1,1 @@
+"""Qualification documents: metadata in PostgreSQL, bytes in content-addressed storage."""

@@ -1,0 +1,95 @@
+"""HTTP for qualification documents (multipart upload, metadata, download)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, MultipartBody
+
+from schemas.documents import DocumentList, DocumentOut
+from service.documents import services
+from service.documents.models import Document
+from service.errors import InvalidInput
+from service.security.actor import Role
+from service.web.access import access
+from service.web.deps import DB, AppSettings, CurrentActor, Storage
+
+READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+
+
+@dataclass
+class DocumentForm:
+    file: UploadFile
+    doc_type: str
+    number: str
+    issuer: str
+    valid_from: str
+    valid_until: str
+
+
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id, vendor_id=document.vendor_id, doc_type=document.doc_type, number=document.number,
+        issuer=document.issuer, valid_from=document.valid_from, valid_until=document.valid_until,
+        sha256=document.sha256, size=document.size, content_type=document.content_type,
+        filename=document.filename, uploaded_at=document.uploaded_at,
+        status=services.document_status(document.valid_until),
+    )
+
+
+def parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise InvalidInput.field(field, "invalid_date", "日期格式应为 YYYY-MM-DD") from None
+
+
+class DocumentController(Controller):
+    path = "/api/v1/vendors/{vendor_id:uuid}/documents"
+    tags = ["documents"]
+
+    @post("/", **access(Role.VENDOR, Role.REVIEWER, Role.ADMIN, errors=(404, 413, 415, 422)))
+    async def upload(
+        self,
+        db: DB,
+        storage: Storage,
+        settings: AppSettings,
+        actor: CurrentActor,
+        vendor_id: FromPath[UUID],
+        data: MultipartBody[DocumentForm],
+    ) -> DocumentOut:
+        """Upload a PDF, JPEG or PNG (recognised by content) with its metadata."""
+        content = await data.file.read(settings.max_upload_bytes + 1)
+        document = await services.upload_document(
+            db, storage, actor, vendor_id, content=content, filename=data.file.filename,
+            max_bytes=settings.max_upload_bytes,
+            data=services.DocumentInput(
+                doc_type=data.doc_type, number=data.number, issuer=data.issuer,
+                valid_from=parse_date(data.valid_from, "valid_from"),
+                valid_until=parse_date(data.valid_until, "valid_until"),
+            ),
+        )
+        return document_out(document)
+
+    @get("/", **access(*READERS, errors=(404,)))
+    async def list_documents(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID]) -> DocumentList:
+        return DocumentList(items=[document_out(d) for d in await services.list_documents(db, actor, vendor_id)])
+
+    @get("/{document_id:uuid}", **access(*READERS, errors=(404,)))
+    async def get_document(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]) -> DocumentOut:
+        return document_out(await services.get_document(db, actor, vendor_id, document_id))
+
+    @get("/{document_id:uuid}/file", **access(*READERS, errors=(404,)), media_type="application/octet-stream")
+    async def download(
+        self, db: DB, storage: Storage, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]
+    ) -> Response[bytes]:
+        document, content = await services.read_document_file(db, storage, actor, vendor_id, document_id)
+        disposition = f"attachment; filename*=UTF-8''{quote(document.filename)}"
+        return Response(content, media_type=document.content_type,
+                        headers={"Content-Disposition": disposition, "X-Content-SHA256": document.sha256,
+                                 "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,135 @@
+"""Uploading and reading qualification documents, scoped through the vendor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from sqlmodel import col, select
+
+from service.audit.recorder import record_event
+from service.db.engine import Database
+from service.documents.filetypes import sniff
+from service.documents.models import DOC_TYPES, Document
+from service.documents.storage import BlobStorage
+from service.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from service.security.actor import Actor
+from service.timeutil import today_in_china
+from service.vendors.services import load_visible_vendor
+
+EXPIRING_WITHIN = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    doc_type: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+
+
+def document_status(valid_until: date, now: datetime | None = None) -> str:
+    """valid | expiring (within 30 days) | expired, from the dates alone.
+
+    `valid_until` is the last valid day in China; expiry begins at the next midnight
+    there, whatever the server's clock zone, with no batch job involved.
+    """
+    today = today_in_china(now)
+    if today > valid_until:
+        return "expired"
+    if valid_until - today <= EXPIRING_WITHIN:
+        return "expiring"
+    return "valid"
+
+
+def _validate(data: DocumentInput) -> DocumentInput:
+    problems = []
+    if data.doc_type not in DOC_TYPES:
+        problems.append({"field": "doc_type", "code": "invalid_doc_type", "message": "材料类型无效"})
+    for field in ("number", "issuer"):
+        if not (getattr(data, field) or "").strip():
+            problems.append({"field": field, "code": "required", "message": "此项不能为空"})
+    if data.valid_until < data.valid_from:
+        problems.append({"field": "valid_until", "code": "invalid_validity",
+                         "message": "有效期截止日期不能早于起始日期"})
+    if problems:
+        code = problems[0]["code"] if len(problems) == 1 else "invalid_input"
+        raise InvalidInput(problems[0]["message"] if len(problems) == 1 else None, code=code, details=problems)
+    return DocumentInput(data.doc_type, data.number.strip(), data.issuer.strip(), data.valid_from, data.valid_until)
+
+
+def _check_file(content: bytes, max_bytes: int) -> str:
+    if len(content) > max_bytes:
+        raise PayloadTooLarge(f"文件不能超过 {max_bytes // (1024 * 1024)} MB", code="file_too_large")
+    if not content:
+        raise InvalidInput.field("file", "empty_file", "上传的文件为空")
+    kind = sniff(content)
+    if kind is None:
+        raise UnsupportedMediaType(code="unsupported_file_type")
+    return kind[0]
+
+
+async def upload_document(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    vendor_id: UUID,
+    *,
+    content: bytes,
+    filename: str,
+    data: DocumentInput,
+    max_bytes: int,
+) -> Document:
+    content_type = _check_file(content, max_bytes)
+    data = _validate(data)
+    async with db.transaction() as session:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        # Bytes go to storage before the row commits: a failed commit leaves only an
+        # unreferenced blob, never a row pointing at a missing file.
+        digest = storage.put(content)
+        document = Document(
+            vendor_id=vendor.id, doc_type=data.doc_type, number=data.number, issuer=data.issuer,
+            valid_from=data.valid_from, valid_until=data.valid_until, sha256=digest, size=len(content),
+            content_type=content_type, filename=_safe_filename(filename), uploaded_by=actor.account_id,
+        )
+        session.add(document)
+        await session.flush()
+        await record_event(
+            session, actor, "documents:document:upload", "document", document.id,
+            region_code=vendor.region_code, evidence=[digest],
+            changes={k: {"before": None, "after": v} for k, v in {
+                "vendor_id": vendor.id, "doc_type": data.doc_type, "number": data.number,
+                "valid_from": data.valid_from, "valid_until": data.valid_until, "sha256": digest}.items()},
+        )
+    return document
+
+
+def _safe_filename(filename: str | None) -> str:
+    name = (filename or "document").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
+    return name[:200] or "document"
+
+
+async def list_documents(db: Database, actor: Actor, vendor_id: UUID) -> list[Document]:
+    async with db.transaction() as session:
+        await load_visible_vendor(session, actor, vendor_id)
+        query = select(Document).where(Document.vendor_id == vendor_id).order_by(col(Document.uploaded_at))
+        return list((await session.exec(query)).all())
+
+
+async def get_document(db: Database, actor: Actor, vendor_id: UUID, document_id: UUID) -> Document:
+    async with db.transaction() as session:
+        await load_visible_vendor(session, actor, vendor_id)
+        document = await session.get(Document, document_id)
+        if document is None or document.vendor_id != vendor_id:
+            raise NotFound("未找到该材料", code="document_not_found")
+        return document
+
+
+async def read_document_file(
+    db: Database, storage: BlobStorage, actor: Actor, vendor_id: UUID, document_id: UUID
+) -> tuple[Document, bytes]:
+    document = await get_document(db, actor, vendor_id, document_id)
+    return document, storage.get(document.sha256)

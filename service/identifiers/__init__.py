@@ -1,0 +1,1 @@
+"""Validation of Chinese identifiers: unified social credit codes and resident ID numbers."""

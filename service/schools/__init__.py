@@ -1,0 +1,1 @@
+"""Schools: the places whose gates this service guards."""

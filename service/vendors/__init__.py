@@ -1,0 +1,1 @@
+"""Vendors: third-party institutions that want to serve in schools."""

@@ -1,0 +1,76 @@
+"""Every error, ours or the framework's, leaves as the same body:
+
+    {"error": {"code", "message", "details"}, "request_id"}
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from service.errors import DomainError
+from service.logging import get_logger
+from service.web.requestid import request_id_for
+
+log = get_logger("schoolgate.errors")
+
+HTTP_DEFAULTS = {
+    400: ("bad_request", "请求格式错误"),
+    401: ("unauthenticated", "未登录或令牌无效"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("payload_too_large", "请求体过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+}
+
+
+def error_response(request: Request, status: int, code: str, message: str, details=None, headers=None) -> Response:
+    body = {"error": {"code": code, "message": message, "details": details or []},
+            "request_id": request_id_for(request.scope)}
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers or {})
+
+
+def domain_error_handler(request: Request, error: DomainError) -> Response:
+    return error_response(request, error.status_code, error.code, error.message, error.details, error.headers)
+
+
+def _field_from_key(key: str | None) -> str | None:
+    """Litestar names a body field like `$.name` or `data.name`; keep the field path."""
+    if not key:
+        return None
+    return re.sub(r"^(\$\.|data\.)", "", key) or None
+
+
+def validation_error_handler(request: Request, error: ValidationException) -> Response:
+    """Framework validation (wrong JSON, wrong types, missing fields) → 422 with fields."""
+    details = []
+    for item in error.extra if isinstance(error.extra, list) else []:
+        if isinstance(item, dict):
+            field = _field_from_key(item.get("key"))
+            details.append({"field": field, "code": "invalid_field", "message": "字段缺失或类型不正确",
+                            "source": item.get("source")})
+    if not details:
+        return error_response(request, 400, "malformed_request", "请求格式错误，无法解析")
+    return error_response(request, 422, "invalid_input", "提交的数据有误", details)
+
+
+def http_error_handler(request: Request, error: HTTPException) -> Response:
+    code, message = HTTP_DEFAULTS.get(error.status_code, ("http_error", "请求失败"))
+    return error_response(request, error.status_code, code, message, headers=error.headers or None)
+
+
+def internal_error_handler(request: Request, error: Exception) -> Response:
+    log.error("unhandled_error", error_type=type(error).__name__, exc_info=error)
+    return error_response(request, 500, "internal_error", "服务器内部错误，请稍后重试或联系管理员")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,124 @@
+"""Test fixtures on a real PostgreSQL.
+
+One server per session (the embedded pgserver, or SCHOOLGATE_TEST_DATABASE_URL), one
+template database migrated once with the real migrations, and a fresh database cloned
+from it for every test that asks for `db` — so tests are isolated even when they
+commit, run concurrent transactions, or connect as several processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from service.accounts.services import create_account
+from service.app import create_app
+from service.config import Settings
+from service.db.engine import Database
+from service.db.migrate import upgrade
+from service.security.actor import Actor
+
+TEMPLATE = "sg_template"
+_counter = itertools.count()
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def plain_dsn(url: str) -> str:
+    return with_database(url, make_url(url).database or "postgres").replace("+asyncpg", "")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    external = os.environ.get("SCHOOLGATE_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from service.db.embedded import embedded_postgres
+
+    root = Path(tempfile.mkdtemp(prefix="schoolgate-test-"))
+    with embedded_postgres(root / "pg") as url:
+        yield url
+
+
+async def _admin(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(plain_dsn(with_database(url, "postgres")))
+
+
+@pytest.fixture(scope="session")
+async def template_url(server_url: str) -> str:
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await conn.close()
+    url = with_database(server_url, TEMPLATE)
+    await asyncio.to_thread(upgrade, url)
+    return url
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = f"sg_test_{os.getpid()}_{next(_counter)}"
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+    finally:
+        await conn.close()
+    yield with_database(server_url, name)
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=5)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=None, data_dir=tmp_path / "data", log_format="json")
+
+
+@pytest.fixture
+async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, db=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+class Accounts:
+    """Makes accounts and returns Authorization headers for them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def headers(self, role: str, **scope) -> dict[str, str]:
+        scope.setdefault("name", f"测试{role}{uuid.uuid4().hex[:6]}")
+        created = await create_account(self.db, Actor.system(), role=role, **scope)
+        return {"Authorization": f"Bearer {created.token}"}
+
+
+@pytest.fixture
+def accounts(db: Database) -> Accounts:
+    return Accounts(db)
