@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
 from service.config import Settings
@@ -19,7 +20,7 @@ from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
 from service.vendors.controllers import VendorController
-from service.web.access import authorize, provide_actor
+from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return Provide(provide)
 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         lifespan=[lifespan],
         state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir)}),
@@ -80,3 +81,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
         debug=False,
     )
+    _declare_preflight_public(app)
+    return app
+
+
+def _declare_preflight_public(app: Litestar) -> None:
+    """Litestar adds an OPTIONS handler to every path; it answers only which methods
+    exist, so it is declared public here rather than left undeclared (and refused)."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                if handler.http_methods == {"OPTIONS"} and "access" not in handler.opt:
+                    handler.opt["access"] = PUBLIC

@@ -21,6 +21,11 @@ def _add_request_id(_logger, _name, event_dict):
     return event_dict
 
 
+def _stderr_logger(*_args):
+    """Looked up on each use, so a replaced sys.stderr (daemons, test capture) is honoured."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     """Configure structlog, and route the standard library's loggers (uvicorn, alembic)
     through the same renderer so every line has one shape."""
@@ -36,7 +41,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)

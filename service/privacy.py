@@ -1,4 +1,6 @@
-"""Masking of personal data for display, audit and anything else a person may read."""
+"""Masking of personal data for display, audit and anything else a person may read.
+
+Resident ID numbers are masked by `service.identifiers.id_number.mask_id_number`."""
 
 from __future__ import annotations
 
@@ -17,9 +19,3 @@ def mask_phone(phone: str | None) -> str | None:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
-
-def mask_id_number(number: str | None) -> str | None:
-    """Resident ID numbers: first 6 (birth place) and last 4 characters kept."""
-    if not number:
-        return number
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]

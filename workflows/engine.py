@@ -165,7 +165,10 @@ class Workflow:
         _check_name("workflow name", self.name)
         for attr in ("states", "transitions", "roles"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
-        object.__setattr__(self, "final_states", frozenset(self.final_states))
+        object.__setattr__(self, "final_states", _name_set(self.name, "final_states", self.final_states))
+        for row in self.transitions:
+            if not isinstance(row, Transition):
+                raise WorkflowDefinitionError(f"workflow {self.name!r}: {row!r} is not a Transition")
         for attr in ("state_labels", "action_labels"):
             object.__setattr__(self, attr, MappingProxyType(dict(getattr(self, attr))))
         index = {(t.source, t.action): t for t in self.transitions}

@@ -174,7 +174,8 @@ ENTRY_REVIEW = Workflow(
           effects=("end_notice", "notify_vendor", "notify_objector")),
         T("reject", OBJECTION_REVIEW, REJECTED, CITY_AND_UP, guards=(different_reviewer,), requires_reason=True,
           effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers", "notify_objector")),
+        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
+          effects=("end_notice", "notify_reviewers", "notify_objector")),
         # Returned to the vendor with the list of required changes (the reason).
         T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
           effects=("snapshot_application", "notify_reviewers")),
@@ -227,7 +228,8 @@ ENTRY_REVIEW_COUNTY_ONLY = Workflow(
           effects=("end_notice", "notify_vendor", "notify_objector")),
         T("reject", OBJECTION_REVIEW, REJECTED, COUNTY_AND_UP, guards=(different_reviewer,), requires_reason=True,
           effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers", "notify_objector")),
+        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
+          effects=("end_notice", "notify_reviewers", "notify_objector")),
         # Returned to the vendor with the list of required changes (the reason).
         T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
           effects=("snapshot_application", "notify_reviewers")),

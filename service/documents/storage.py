@@ -11,9 +11,10 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class BlobStorage(Protocol):
     def put(self, content: bytes) -> str: ...
 

@@ -17,7 +17,7 @@ from service.web.requestid import request_id_for
 log = get_logger("schoolgate.errors")
 
 HTTP_DEFAULTS = {
-    400: ("bad_request", "请求格式错误"),
+    400: ("malformed_request", "请求格式错误，无法解析"),
     401: ("unauthenticated", "未登录或令牌无效"),
     403: ("forbidden", "无权执行此操作"),
     404: ("not_found", "请求的资源不存在"),
@@ -38,11 +38,23 @@ def domain_error_handler(request: Request, error: DomainError) -> Response:
     return error_response(request, error.status_code, error.code, error.message, error.details, error.headers)
 
 
-def _field_from_key(key: str | None) -> str | None:
-    """Litestar names a body field like `$.name` or `data.name`; keep the field path."""
-    if not key:
-        return None
-    return re.sub(r"^(\$\.|data\.)", "", key) or None
+MSGSPEC_PATH = re.compile(r"at `\$\.([^`]+)`")
+MSGSPEC_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_of(item: dict) -> str | None:
+    """The body field at fault. Litestar reports body errors under the key `data`
+    and leaves the field inside msgspec's message (`... - at `$.name``)."""
+    message, key = str(item.get("message") or ""), item.get("key")
+    if key and key != "data":
+        return key
+    path = MSGSPEC_PATH.search(message)
+    missing = MSGSPEC_MISSING.search(message)
+    if path and missing:
+        return f"{path.group(1)}.{missing.group(1)}"
+    if path or missing:
+        return (path or missing).group(1)
+    return key
 
 
 def validation_error_handler(request: Request, error: ValidationException) -> Response:
@@ -50,15 +62,17 @@ def validation_error_handler(request: Request, error: ValidationException) -> Re
     details = []
     for item in error.extra if isinstance(error.extra, list) else []:
         if isinstance(item, dict):
-            field = _field_from_key(item.get("key"))
-            details.append({"field": field, "code": "invalid_field", "message": "字段缺失或类型不正确",
-                            "source": item.get("source")})
+            missing = MSGSPEC_MISSING.search(str(item.get("message") or ""))
+            details.append({"field": _field_of(item), "code": "required" if missing else "invalid_type",
+                            "message": "此项不能为空" if missing else "字段类型或格式不正确"})
     if not details:
         return error_response(request, 400, "malformed_request", "请求格式错误，无法解析")
     return error_response(request, 422, "invalid_input", "提交的数据有误", details)
 
 
 def http_error_handler(request: Request, error: HTTPException) -> Response:
+    if error.status_code >= 500:
+        return internal_error_handler(request, error)
     code, message = HTTP_DEFAULTS.get(error.status_code, ("http_error", "请求失败"))
     return error_response(request, error.status_code, code, message, headers=error.headers or None)
 

@@ -1,0 +1,64 @@
+"""The `schoolgate` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from service.accounts.services import authenticate
+from service.vendors.models import Vendor
+
+SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
+
+
+def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "SCHOOLGATE_LOG_FORMAT": "json", **(env or {})}
+    return subprocess.run([SCHOOLGATE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["db"], ["db", "upgrade"], ["accounts"], ["accounts", "create"],
+                                  ["accounts", "revoke"], ["demo"]])
+def test_help_for_every_command(args):
+    result = run(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: schoolgate" in result.stdout
+
+
+async def test_accounts_create_prints_the_token_last(database_url, db, tmp_path):
+    env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    result = run("accounts", "create", "--role", "school", "--name", "实验小学门卫", "--region", "360104",
+                 "--school", "2136010499", "--school-name", "青云谱区实验小学", env=env)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    actor = await authenticate(db, token)
+    assert actor is not None and actor.role == "school" and actor.region_code == "360104"
+    assert token not in result.stderr
+
+
+async def test_accounts_create_rejects_bad_scope(database_url, tmp_path):
+    env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    result = run("accounts", "create", "--role", "reviewer", "--name", "x", "--region", "999999", env=env)
+    assert result.returncode == 2
+    assert "unknown_region" in result.stderr
+    bad_vendor = run("accounts", "create", "--role", "vendor", "--name", "x", "--vendor", "123", env=env)
+    assert bad_vendor.returncode == 2
+    assert "invalid_credit_code" in bad_vendor.stderr
+
+
+async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_path):
+    env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    first = run("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    second = run("demo", env=env)
+    assert second.returncode == 0, second.stderr
+    async with db.transaction() as session:
+        assert (await session.exec(select(func.count()).select_from(Vendor))).one() == 3
+    tokens = [line.split()[-1] for line in second.stdout.splitlines() if line.strip().split()[-1].startswith("sg_")]
+    assert len(tokens) == 7
+    for token in tokens:
+        assert await authenticate(db, token) is not None
