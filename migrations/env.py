@@ -8,6 +8,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
+from service.db.roles import grant_app_privileges
 from service.db.tables import metadata
 
 config = context.config
@@ -28,6 +29,9 @@ def do_run_migrations(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+        app_role = config.get_main_option("app_role")
+        if app_role:
+            grant_app_privileges(connection, app_role)
 
 
 async def run_async_migrations() -> None:

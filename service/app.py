@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -14,6 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.audit.background import keep_log_sealed
+from service.audit.controllers import AuditController
+from service.audit.keys import load_signer
 from service.config import Settings
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
@@ -25,7 +29,7 @@ from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
 
-ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController]
+ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController, AuditController]
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -42,9 +46,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
             owned = app.state.db = Database(settings.database_url)
+        sealer = asyncio.create_task(keep_log_sealed(
+            app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds))
         try:
             yield
         finally:
+            sealer.cancel()
+            with suppress(asyncio.CancelledError):
+                await sealer
             if owned is not None:
                 await owned.dispose()
 
@@ -57,11 +66,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = Litestar(
         route_handlers=ROUTES,
         lifespan=[lifespan],
-        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir)}),
+        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
+                     "signer": load_signer(settings.signing_key_file, settings.audit_origin)}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),
             "storage": from_state("storage"),
+            "signer": from_state("signer"),
             "actor": Provide(provide_actor),
         },
         guards=[authorize],

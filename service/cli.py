@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from service.config import Settings
 from service.logging import configure_logging, get_logger
@@ -16,16 +17,32 @@ from service.logging import configure_logging, get_logger
 log = get_logger("schoolgate.cli")
 
 
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str  # runs the migrations
+    app: str  # what the service connects as: no UPDATE/DELETE on the audit trail
+
+
 @contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """The configured external database, or the embedded one started for this block."""
+def database(settings: Settings, revision: str = "head") -> Iterator[DatabaseUrls]:
+    """The configured external database, or the embedded one started for this block.
+
+    The schema is brought to `revision` (as the owner) before the block runs.
+    """
+    from service.db.migrate import upgrade
+    from service.db.roles import as_role
+
     if settings.database_url:
-        yield settings.database_url
+        urls = DatabaseUrls(owner=settings.migration_database_url or settings.database_url,
+                            app=settings.database_url)
+        upgrade(urls.owner, revision, settings.app_role)
+        yield urls
         return
     from service.db.embedded import embedded_postgres
 
     with embedded_postgres(settings.pg_dir) as url:
-        yield url
+        upgrade(url, revision, settings.app_role)
+        yield DatabaseUrls(owner=url, app=as_role(url, settings.app_role))
 
 
 @contextmanager
@@ -48,12 +65,9 @@ def sigterm_as_exit() -> Iterator[None]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.db.migrate import upgrade
-
     settings = Settings.from_env()
-    with sigterm_as_exit(), database_url(settings) as url:
-        upgrade(url)
-        os.environ["SCHOOLGATE_DATABASE_URL"] = url  # worker processes inherit it
+    with sigterm_as_exit(), database(settings) as urls:
+        os.environ["SCHOOLGATE_DATABASE_URL"] = urls.app  # worker processes inherit it
         log.info("serving", host=args.host, port=args.port, workers=args.workers)
         uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_config=None, access_log=False)
@@ -61,10 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from service.db.migrate import upgrade
-
-    with database_url(Settings.from_env()) as url:
-        upgrade(url, args.revision)
+    with database(Settings.from_env(), revision=args.revision):
+        pass  # opening the database is what upgrades it
     print(f"database upgraded to {args.revision}")
     return 0
 
@@ -72,11 +84,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_revision(args: argparse.Namespace) -> int:
     from alembic import command
 
-    from service.db.migrate import alembic_config, upgrade
+    from service.db.migrate import alembic_config
 
-    with database_url(Settings.from_env()) as url:
-        upgrade(url)
-        command.revision(alembic_config(url), message=args.message, autogenerate=True)
+    with database(Settings.from_env()) as urls:
+        command.revision(alembic_config(urls.owner), message=args.message, autogenerate=True)
     return 0
 
 
@@ -97,12 +108,9 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    with database_url(Settings.from_env()) as url:
-        from service.db.migrate import upgrade
-
-        upgrade(url)
+    with database(Settings.from_env()) as urls:
         try:
-            created = asyncio.run(run(url))
+            created = asyncio.run(run(urls.app))
         except DomainError as error:
             print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
             for detail in error.details:
@@ -129,9 +137,9 @@ def cmd_accounts_revoke(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    with database_url(Settings.from_env()) as url:
+    with database(Settings.from_env()) as urls:
         try:
-            asyncio.run(run(url))
+            asyncio.run(run(urls.app))
         except DomainError as error:
             print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
             return 2
@@ -140,16 +148,25 @@ def cmd_accounts_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from service.db.migrate import upgrade
     from service.demo import load_demo
 
-    with database_url(Settings.from_env()) as url:
-        upgrade(url)
-        tokens = asyncio.run(load_demo(url, Settings.from_env()))
+    with database(Settings.from_env()) as urls:
+        tokens = asyncio.run(load_demo(urls.app, Settings.from_env()))
     print("demo data loaded. Tokens to try (new ones are issued on every run):")
     for label, token in tokens:
         print(f"  {label:<36} {token}")
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from service.audit import verify_cli
+
+    argv = [args.bundle]
+    if args.trusted_checkpoint:
+        argv += ["--trusted-checkpoint", args.trusted_checkpoint]
+    if args.public_key:
+        argv += ["--public-key", args.public_key]
+    return verify_cli.main(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = accounts.add_parser("revoke", help="revoke an API token")
     revoke.add_argument("--token", required=True)
     revoke.set_defaults(handler=cmd_accounts_revoke)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="verify an exported audit bundle offline (no service or database)")
+    verify.add_argument("bundle", help="the bundle from GET /api/v1/audit/export (NDJSON, .gz, or - for stdin)")
+    verify.add_argument("--trusted-checkpoint", help="a checkpoint note saved earlier: the log must extend it")
+    verify.add_argument("--public-key", help="file with the log's verifier key (vkey from /api/v1/audit/keys)")
+    verify.set_defaults(handler=cmd_audit_verify)
 
     demo = commands.add_parser("demo", help="load a small Jiangxi demo data set and print tokens to try")
     demo.set_defaults(handler=cmd_demo)

@@ -17,10 +17,15 @@ class Settings:
     """
 
     database_url: str | None = None
+    migration_database_url: str | None = None
     data_dir: Path = Path("var")
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    app_role: str = "schoolgate_app"
+    audit_origin: str = "schoolgate.local/audit"
+    audit_key_file: Path | None = None
+    checkpoint_interval_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -31,13 +36,22 @@ class Settings:
     def pg_dir(self) -> Path:
         return self.data_dir / "pg"
 
+    @property
+    def signing_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("SCHOOLGATE_DATABASE_URL") or None,
+            migration_database_url=env.get("SCHOOLGATE_MIGRATION_DATABASE_URL") or None,
             data_dir=Path(env.get("SCHOOLGATE_DATA_DIR") or "var").resolve(),
             max_upload_bytes=int(env.get("SCHOOLGATE_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
             log_format=env.get("SCHOOLGATE_LOG_FORMAT") or "auto",
             log_level=env.get("SCHOOLGATE_LOG_LEVEL") or "info",
+            app_role=env.get("SCHOOLGATE_APP_ROLE") or "schoolgate_app",
+            audit_origin=env.get("SCHOOLGATE_AUDIT_ORIGIN") or "schoolgate.local/audit",
+            audit_key_file=Path(env["SCHOOLGATE_AUDIT_KEY_FILE"]) if env.get("SCHOOLGATE_AUDIT_KEY_FILE") else None,
+            checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
         )

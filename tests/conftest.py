@@ -26,9 +26,11 @@ from service.app import create_app
 from service.config import Settings
 from service.db.engine import Database
 from service.db.migrate import upgrade
+from service.db.roles import as_role
 from service.security.actor import Actor
 
 TEMPLATE = "sg_template"
+APP_ROLE = Settings().app_role
 _counter = itertools.count()
 
 
@@ -66,13 +68,13 @@ async def template_url(server_url: str) -> str:
     finally:
         await conn.close()
     url = with_database(server_url, TEMPLATE)
-    await asyncio.to_thread(upgrade, url)
+    await asyncio.to_thread(upgrade, url, "head", APP_ROLE)
     return url
 
 
 @pytest.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for this test alone."""
+async def owner_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone, as its owner."""
     name = f"sg_test_{os.getpid()}_{next(_counter)}"
     conn = await _admin(server_url)
     try:
@@ -88,6 +90,13 @@ async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]
 
 
 @pytest.fixture
+def database_url(owner_url: str) -> str:
+    """The same database as the application sees it: as the app role, which may not
+    UPDATE, DELETE or TRUNCATE the audit trail."""
+    return as_role(owner_url, APP_ROLE)
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, pool_size=5)
     yield database
@@ -100,8 +109,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db=db)
+def app(db: Database, settings: Settings):
+    return create_app(settings, db=db)
+
+
+@pytest.fixture
+def app_signer(app):
+    """The key the app signs checkpoints (and receipts) with."""
+    return app.state.signer
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

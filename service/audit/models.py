@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, Identity, LargeBinary
+from sqlalchemy import BigInteger, Column, ForeignKey, Identity, LargeBinary, SmallInteger
 from sqlmodel import Field, SQLModel
 
 
@@ -26,3 +26,45 @@ class AuditEvent(SQLModel, table=True):
     region_code: str | None = Field(default=None, max_length=6, index=True)
     request_id: str | None = Field(default=None, max_length=64)
     canonical: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditPending(SQLModel, table=True):
+    """Events committed but not yet in the Merkle tree (a trigger fills it on insert).
+
+    The sequencer moves them into the tree in id order and deletes them here; this is
+    the only audit table rows leave, and leaving it means entering the tree."""
+
+    __tablename__ = "audit_pending"
+
+    event_id: int = Field(sa_column=Column(BigInteger, ForeignKey("audit_events.id"), primary_key=True))
+
+
+class AuditLeaf(SQLModel, table=True):
+    """Leaf `seq` of the tree is event `event_id`; seqs are dense from 0."""
+
+    __tablename__ = "audit_leaves"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    event_id: int = Field(sa_column=Column(BigInteger, ForeignKey("audit_events.id"), nullable=False, unique=True))
+
+
+class AuditNode(SQLModel, table=True):
+    """The hash of every perfect subtree (level, index); level 0 holds the leaf hashes.
+    Any root or proof needs O(log n) of these rows."""
+
+    __tablename__ = "audit_nodes"
+
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed tree head, stored as the exact signed note text; never rewritten."""
+
+    __tablename__ = "audit_checkpoints"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    note: str
+    created_at: datetime

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import cache
 from pathlib import Path
 
@@ -17,20 +16,18 @@ from service.db.engine import asyncpg_url
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, app_role: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", asyncpg_url(url).replace("%", "%%"))
+    if app_role:
+        config.set_main_option("app_role", app_role)
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Blocking upgrade; call from sync code or through `upgrade_async`."""
-    command.upgrade(alembic_config(url), revision)
-
-
-async def upgrade_async(url: str, revision: str = "head") -> None:
-    await asyncio.to_thread(upgrade, url, revision)
+def upgrade(url: str, revision: str = "head", app_role: str | None = "schoolgate_app") -> None:
+    """Blocking upgrade, then (as the owner) the app role's grants."""
+    command.upgrade(alembic_config(url, app_role), revision)
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.di import NamedDependency
 
 from service.config import Settings
+from service.audit.keys import Signer
 from service.db.engine import Database
 from service.documents.storage import BlobStorage
 from service.security.actor import Actor
@@ -13,3 +14,4 @@ DB = NamedDependency[Database]
 CurrentActor = NamedDependency[Actor]
 Storage = NamedDependency[BlobStorage]
 AppSettings = NamedDependency[Settings]
+AuditSigner = NamedDependency[Signer]

@@ -76,7 +76,7 @@ def test_serve_starts_embedded_postgres_and_stops_it_on_sigterm(data_dir, worker
         assert response.status_code == 401 and response.headers["x-request-id"]
     finally:
         code = stop(process)
-    assert code == 0
+    assert code == 0, process.stderr.read().decode()[-3000:]
     assert not psutil.pid_exists(pg) or psutil.Process(pg).status() == psutil.STATUS_ZOMBIE
 
 

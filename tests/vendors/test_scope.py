@@ -55,7 +55,7 @@ async def test_list_is_scoped_filtered_and_paginated(client, accounts):
 
     pages, cursor = [], None
     while True:
-        query = f"/api/v1/vendors?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        query = "/api/v1/vendors?limit=3" + (f"&cursor={cursor}" if cursor else "")
         page = (await client.get(query, headers=city)).json()
         pages.append(page)
         cursor = page["next_cursor"]
