@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -14,18 +15,25 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.applications import jobs
+from service.applications.controllers import ApplicationController, ObjectionController, PublicNoticeController
 from service.config import Settings
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.region_settings.controllers import RegionSettingsController
+from service.service_items.controllers import ServiceItemController
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
 
-ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController]
+ROUTES = [
+    healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
+    RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController,
+]
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -42,9 +50,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
             owned = app.state.db = Database(settings.database_url)
+        # Public notices end by themselves: every worker runs the notice job (safe with
+        # several workers, see service/applications/jobs.py).
+        job = asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval))
         try:
             yield
         finally:
+            job.cancel()
+            with suppress(asyncio.CancelledError):
+                await job
             if owned is not None:
                 await owned.dispose()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_NOTICE_JOB_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    notice_job_interval: float = DEFAULT_NOTICE_JOB_SECONDS  # seconds between runs of the notice job
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -40,4 +42,5 @@ class Settings:
             max_upload_bytes=int(env.get("SCHOOLGATE_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
             log_format=env.get("SCHOOLGATE_LOG_FORMAT") or "auto",
             log_level=env.get("SCHOOLGATE_LOG_LEVEL") or "info",
+            notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
         )
