@@ -119,7 +119,7 @@ class World:
 
     async def end_notice_now(self, application_id: str) -> None:
         """Time travel: move the notice's end into the past, as if the days had gone by."""
-        await self.sql("UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = :id",
+        await self.sql("UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)",
                        id=application_id)
 
 
