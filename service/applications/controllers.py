@@ -157,7 +157,8 @@ class ApplicationController(Controller):
             parse_version(data.version, if_match))
         return application_out(view)
 
-    @post("/{application_id:uuid}/transitions", **access(Role.VENDOR, Role.REVIEWER, errors=(404, 409, 422)))
+    @post("/{application_id:uuid}/transitions", status_code=200,
+          **access(Role.VENDOR, Role.REVIEWER, errors=(404, 409, 422)))
     async def transition(self, request: Request, db: DB, actor: CurrentActor, application_id: FromPath[UUID],
                          data: JSONBody[TransitionRequest], if_match: IfMatchHeader = None,
                          idempotency: IdempotencyHeader = None) -> Response[ApplicationOut]:
@@ -184,7 +185,7 @@ class ObjectionController(Controller):
     path = "/api/v1/objections"
     tags = ["applications"]
 
-    @post("/{objection_id:uuid}/resolution", **access(Role.REVIEWER, errors=(404, 409, 422)))
+    @post("/{objection_id:uuid}/resolution", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def resolve(self, request: Request, db: DB, actor: CurrentActor, objection_id: FromPath[UUID],
                       data: JSONBody[ObjectionResolution], if_match: IfMatchHeader = None,
                       idempotency: IdempotencyHeader = None) -> Response[ObjectionOut]:

@@ -608,6 +608,12 @@ async def edit_application(db: Database, actor: Actor, application_id: UUID, cha
         problems += await _listing_problems(session, ctx.vendor, changes.service_item_ids, changes.document_ids)
         _raise_problems(problems)
         before = _listing_view(ctx)
+        wanted = {"region_code": changes.region_code or app.region_code,
+                  "service_item_ids": (before["service_item_ids"] if changes.service_item_ids is None
+                                       else list(changes.service_item_ids)),
+                  "document_ids": before["document_ids"] if changes.document_ids is None else changes.document_ids}
+        if not diff(before, wanted):
+            return await build_view(session, ctx, actor, now)  # nothing to change: no new version
         if region_changes:
             app.region_code = changes.region_code
             app.workflow = workflow_for((await effective_settings(session, app.region_code)).city_review_required)
