@@ -184,7 +184,7 @@ async def _context(session: AsyncSession, application: Application) -> Context:
                        key=lambda d: (d.doc_type, d.uploaded_at, str(d.id)))
     objections = (await session.exec(
         select(Objection).where(Objection.application_id == application.id, Objection.status == "open")
-        .order_by(col(Objection.filed_at), col(Objection.id)))).all()
+        .order_by(col(Objection.filed_at), col(Objection.id)).execution_options(populate_existing=True))).all()
     return Context(
         application=application, vendor=vendor, items=[items_found[row.service_item_id] for row in item_rows],
         documents=documents, settings=await effective_settings(session, application.region_code),
