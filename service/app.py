@@ -18,18 +18,25 @@ from service.accounts.controllers import me, revoke_current_token
 from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
+from service.applications import jobs
+from service.applications.controllers import ApplicationController, ObjectionController, PublicNoticeController
 from service.config import Settings
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.region_settings.controllers import RegionSettingsController
+from service.service_items.controllers import ServiceItemController
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
 
-ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController, AuditController]
+ROUTES = [
+    healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
+    RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
+]
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -46,14 +53,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
             owned = app.state.db = Database(settings.database_url)
-        sealer = asyncio.create_task(keep_log_sealed(
-            app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds))
+        # Background duties run in every worker; each is safe with several workers.
+        # The audit sequencer seals the log; the notice job ends public notices by itself.
+        tasks = [
+            asyncio.create_task(keep_log_sealed(
+                app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
+            asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
+        ]
         try:
             yield
         finally:
-            sealer.cancel()
-            with suppress(asyncio.CancelledError):
-                await sealer
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
             if owned is not None:
                 await owned.dispose()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_NOTICE_JOB_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Settings:
     audit_origin: str = "schoolgate.local/audit"
     audit_key_file: Path | None = None
     checkpoint_interval_seconds: float = 60.0
+    notice_job_interval: float = DEFAULT_NOTICE_JOB_SECONDS  # seconds between runs of the notice job
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -54,4 +56,5 @@ class Settings:
             audit_origin=env.get("SCHOOLGATE_AUDIT_ORIGIN") or "schoolgate.local/audit",
             audit_key_file=Path(env["SCHOOLGATE_AUDIT_KEY_FILE"]) if env.get("SCHOOLGATE_AUDIT_KEY_FILE") else None,
             checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
+            notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
         )

@@ -18,6 +18,7 @@ from service.db.engine import Database
 from service.documents.services import DocumentInput, upload_document
 from service.documents.storage import LocalBlobStorage
 from service.security.actor import Actor
+from service.service_items.services import ServiceItemInput, create_service_item
 from service.vendors.models import Vendor
 from service.vendors.services import VendorInput, register_vendor
 
@@ -46,6 +47,24 @@ ACCOUNTS = [
     ("系统管理员", dict(role="admin", name="SchoolGate 管理员")),
 ]
 
+# Service items per demo vendor (by credit code): what each offers to schools.
+ITEMS = {
+    VENDORS[0].credit_code: [
+        ServiceItemInput(2, "少儿机器人编程", "以积木式机器人学习传感器与图形化编程，每次 90 分钟。",
+                         ["upper_primary", "junior_secondary"], 3000, "per_session", 30, "学校科学教室"),
+        ServiceItemInput(2, "趣味科学实验", "动手做简单物理、化学小实验，培养观察与记录习惯。",
+                         ["lower_primary", "upper_primary"], 45000, "per_term", 35, "学校科学教室"),
+    ],
+    VENDORS[1].credit_code: [
+        ServiceItemInput(6, "经典诵读与整本书阅读", "围绕年级书目开展共读、朗诵与分享。",
+                         ["lower_primary", "upper_primary"], 0, "free", 40, "学校图书室"),
+    ],
+    VENDORS[2].credit_code: [
+        ServiceItemInput(4, "校园篮球", "基础运球、传球与投篮，分组对抗练习。",
+                         ["upper_primary", "junior_secondary"], 2000, "per_session", 40, "学校操场"),
+    ],
+}
+
 # The smallest well-formed PDF: enough to show upload, hashing and download.
 DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
             b"trailer<</Root 1 0 R>>\n%%EOF\n")
@@ -67,6 +86,8 @@ async def load_demo(url: str, settings: Settings) -> list[tuple[str, str]]:
                                   max_bytes=settings.max_upload_bytes,
                                   data=DocumentInput("business_license", vendor_input.credit_code, "市场监督管理局",
                                                      today - timedelta(days=400), today + timedelta(days=3 * 365)))
+            for item in ITEMS.get(vendor_input.credit_code, []):
+                await create_service_item(db, system, vendor.id, item)
         return [(label, await _token_for(db, system, spec)) for label, spec in ACCOUNTS]
     finally:
         await db.dispose()

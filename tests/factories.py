@@ -44,4 +44,20 @@ def document_form(**overrides) -> dict:
     return form
 
 
-__all__ = ["PDF", "JPEG", "PNG", "credit_code", "document_form", "make_credit_code", "vendor_payload"]
+def service_item_payload(**overrides) -> dict:
+    payload = {
+        "category_code": 2,
+        "activity": "少儿机器人编程",
+        "description": "以积木式机器人为载体，学习传感器与简单编程，每次课 90 分钟。",
+        "grade_bands": ["upper_primary", "junior_secondary"],
+        "fee": 3000,
+        "fee_unit": "per_session",
+        "max_class_size": 30,
+        "venue": "学校科学教室",
+    }
+    payload.update(overrides)
+    return payload
+
+
+__all__ = ["PDF", "JPEG", "PNG", "credit_code", "document_form", "make_credit_code", "service_item_payload",
+           "vendor_payload"]

@@ -164,3 +164,12 @@ async def revoke_token(db: Database, actor: Actor, token: str) -> None:
         session.add(stored)
         await record_event(session, actor, "accounts:token:revoke", "api_token", stored.id,
                            changes={"revoked": {"before": False, "after": True}})
+
+
+async def account_names(session, account_ids) -> dict[UUID, str]:
+    """Display names of accounts (reviewers named in a stage history)."""
+    ids = [i for i in dict.fromkeys(account_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Account.id, Account.name).where(Account.id.in_(ids)))).all()
+    return {row[0]: row[1] for row in rows}

@@ -3,12 +3,21 @@
 from sqlmodel import SQLModel
 
 from service.accounts.models import Account, ApiToken
+from service.applications.models import Application, ApplicationDocument, ApplicationItem, Objection, StageChange
 from service.audit.models import AuditEvent
 from service.documents.models import Document
+from service.idempotency.models import IdempotencyRecord
+from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
+from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
+from service.whitelist.models import WhitelistEntry
 
 metadata = SQLModel.metadata
 
-__all__ = ["Account", "ApiToken", "AuditEvent", "Document", "Region", "School", "Vendor", "metadata"]
+__all__ = [
+    "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "Document",
+    "IdempotencyRecord", "Objection", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
+    "WhitelistEntry", "metadata",
+]

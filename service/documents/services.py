@@ -133,3 +133,12 @@ async def read_document_file(
 ) -> tuple[Document, bytes]:
     document = await get_document(db, actor, vendor_id, document_id)
     return document, storage.get(document.sha256)
+
+
+async def documents_by_ids(session, document_ids) -> dict[UUID, Document]:
+    """Documents by id, unscoped (callers check the owning vendor themselves)."""
+    ids = list(dict.fromkeys(document_ids))
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Document).where(col(Document.id).in_(ids)))).all()
+    return {row.id: row for row in rows}

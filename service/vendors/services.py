@@ -171,3 +171,19 @@ async def list_vendors(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return Page(items=rows, next_cursor=next_cursor)
+
+
+async def vendors_by_ids(session: AsyncSession, vendor_ids) -> dict[UUID, Vendor]:
+    """Vendors by id, unscoped: for domains that scope by their own rules (an application
+    is visible in the region it is addressed to, wherever its vendor is registered)."""
+    ids = list(dict.fromkeys(vendor_ids))
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Vendor).where(col(Vendor.id).in_(ids)))).all()
+    return {row.id: row for row in rows}
+
+
+async def vendor_by_credit_code(session: AsyncSession, credit_code: str | None) -> Vendor | None:
+    if not credit_code:
+        return None
+    return (await session.exec(select(Vendor).where(Vendor.credit_code == credit_code))).first()

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import func, select
 
 from service.accounts.services import authenticate
+from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
 
 SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
@@ -58,6 +59,7 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
     assert second.returncode == 0, second.stderr
     async with db.transaction() as session:
         assert (await session.exec(select(func.count()).select_from(Vendor))).one() == 3
+        assert (await session.exec(select(func.count()).select_from(ServiceItem))).one() == 4
     tokens = [line.split()[-1] for line in second.stdout.splitlines() if line.strip().split()[-1].startswith("sg_")]
     assert len(tokens) == 7
     for token in tokens:

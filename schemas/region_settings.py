@@ -1,0 +1,34 @@
+"""Per-region settings. On PUT, an omitted field is left unchanged and `null` clears the
+region's own value so that it inherits from the parent region again."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class RegionSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    notice_days: int | None | msgspec.UnsetType = msgspec.UNSET  # 0-30; 0 = no notice period
+    city_review_required: bool | None | msgspec.UnsetType = msgspec.UNSET
+    mandatory_document_types: list[str] | None | msgspec.UnsetType = msgspec.UNSET
+    whitelist_validity_days: int | None | msgspec.UnsetType = msgspec.UNSET  # 1-3650
+
+
+class RegionSettingsValues(msgspec.Struct):
+    """What the region itself sets; null = inherited."""
+
+    notice_days: int | None
+    city_review_required: bool | None
+    mandatory_document_types: list[str] | None
+    whitelist_validity_days: int | None
+
+
+class RegionSettingsOut(msgspec.Struct):
+    region_code: str
+    region_name: str
+    level: str
+    notice_days: int
+    city_review_required: bool
+    mandatory_document_types: list[str]
+    whitelist_validity_days: int
+    own: RegionSettingsValues
+    sources: dict[str, str]  # field -> region code whose value applies, or "default"

@@ -1,0 +1,140 @@
+"""The read side: the reviewer queue and the public notice board.
+
+Both conclude any notice that has run out before answering (the job does it too, every
+30 seconds; the reads make sure nobody ever sees a notice past its end)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from workflows.entry_review import EntryState
+
+from service.applications.models import Application, ApplicationItem
+from service.applications.services import conclude_due_notices
+from service.db.engine import Database
+from service.errors import InvalidInput
+from service.pagination import Page, decode_cursor, encode_cursor
+from service.regions.directory import regions
+from service.security.actor import Actor, Role
+from service.service_items.models import ServiceItem
+from service.service_items.services import items_by_ids
+from service.timeutil import utcnow
+from service.vendors.models import Vendor
+from service.vendors.services import vendor_by_credit_code, vendors_by_ids
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: Application
+    vendor: Vendor
+    item_count: int
+    time_in_stage_seconds: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    application: Application
+    vendor: Vendor
+    items: list[ServiceItem]
+
+
+def _stage(stage: str | None) -> str | None:
+    if stage is None:
+        return None
+    if stage not in set(EntryState):
+        raise InvalidInput.field("stage", "unknown_stage", "阶段须为 " + "、".join(EntryState))
+    return stage
+
+
+async def list_applications(
+    db: Database,
+    actor: Actor,
+    *,
+    stage: str | None = None,
+    region_code: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    now: datetime | None = None,
+) -> Page[QueueRow]:
+    """Applications in the caller's scope, the longest-waiting in its stage first.
+
+    Reviewers, auditors and admins see submitted applications addressed to their region
+    or below; a vendor account sees its own, drafts included."""
+    now = now or utcnow()
+    stage = _stage(stage)
+    await conclude_due_notices(db, now)
+    query = select(Application)
+    async with db.transaction() as session:
+        if actor.role is Role.VENDOR:
+            vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
+            if vendor is None:
+                return Page(items=[], next_cursor=None)
+            query = query.where(Application.vendor_id == vendor.id)
+        else:
+            query = query.where(col(Application.submitted_at).is_not(None))
+            scope = actor.scope_regions()
+            if scope is not None:
+                query = query.where(col(Application.region_code).in_(scope))
+        if region_code:
+            regions().require(region_code, "region")
+            query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
+        if stage:
+            query = query.where(Application.stage == stage)
+        if cursor:
+            entered_at, last_id = decode_cursor(cursor)
+            query = query.where((col(Application.stage_entered_at) > entered_at)
+                                | ((col(Application.stage_entered_at) == entered_at) & (col(Application.id) > last_id)))
+        query = query.order_by(col(Application.stage_entered_at), col(Application.id)).limit(limit + 1)
+        rows = list((await session.exec(query)).all())
+        more, rows = len(rows) > limit, rows[:limit]
+        vendors = await vendors_by_ids(session, [row.vendor_id for row in rows])
+        counts = dict((await session.exec(
+            select(ApplicationItem.application_id, func.count())
+            .where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
+            .group_by(col(ApplicationItem.application_id)))).all()) if rows else {}
+    items = [QueueRow(row, vendors[row.vendor_id], counts.get(row.id, 0),
+                      max(0, int((now - row.stage_entered_at).total_seconds()))) for row in rows]
+    next_cursor = encode_cursor(rows[-1].stage_entered_at, rows[-1].id) if more else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def public_notices(
+    db: Database,
+    *,
+    region_code: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    now: datetime | None = None,
+) -> Page[Notice]:
+    """Applications in public notice (公示), paused ones included, oldest notice first.
+    Public: no authentication, and nothing personal is shown."""
+    now = now or utcnow()
+    await conclude_due_notices(db, now)
+    query = select(Application).where(col(Application.stage).in_([EntryState.PUBLIC_NOTICE,
+                                                                   EntryState.OBJECTION_REVIEW]))
+    if region_code:
+        regions().require(region_code, "region")
+        query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
+    if cursor:
+        started_at, last_id = decode_cursor(cursor)
+        query = query.where((col(Application.notice_started_at) > started_at)
+                            | ((col(Application.notice_started_at) == started_at) & (col(Application.id) > last_id)))
+    query = query.order_by(col(Application.notice_started_at), col(Application.id)).limit(limit + 1)
+    async with db.transaction() as session:
+        rows = list((await session.exec(query)).all())
+        more, rows = len(rows) > limit, rows[:limit]
+        vendors = await vendors_by_ids(session, [row.vendor_id for row in rows])
+        links = (await session.exec(
+            select(ApplicationItem).where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
+            .order_by(col(ApplicationItem.position)))).all() if rows else []
+        found = await items_by_ids(session, [link.service_item_id for link in links])
+    by_application: dict[UUID, list[ServiceItem]] = {}
+    for link in links:
+        by_application.setdefault(link.application_id, []).append(found[link.service_item_id])
+    notices = [Notice(row, vendors[row.vendor_id], by_application.get(row.id, [])) for row in rows]
+    next_cursor = encode_cursor(rows[-1].notice_started_at, rows[-1].id) if more else None
+    return Page(items=notices, next_cursor=next_cursor)

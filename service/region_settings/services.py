@@ -1,0 +1,187 @@
+"""Region settings: read with inheritance, change with an audit event.
+
+`effective_settings(session, region_code)` resolves every field from the region, then
+its parent, up to the province, then the built-in default, and says where each value
+came from. Fields are declared once in `FIELDS` (name, default, validation); adding a
+setting means a nullable column on `RegionSettings`, an entry here, and a property on
+`EffectiveSettings` — nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit.recorder import diff, record_event
+from service.db.engine import Database
+from service.documents.models import DOC_TYPES
+from service.errors import Forbidden, InvalidInput, NotFound
+from service.region_settings.models import RegionSettings
+from service.regions.directory import RegionInfo, regions
+from service.security.actor import Actor, Role
+from service.timeutil import utcnow
+
+DEFAULT_SOURCE = "default"
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            return f"须为 {low} 至 {high} 之间的整数"
+        return None
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "须为 true 或 false"
+
+
+def _document_types(value: Any) -> str | None:
+    if not isinstance(value, list) or any(v not in DOC_TYPES for v in value):
+        return "材料类型须为 " + "、".join(DOC_TYPES) + " 之一"
+    if len(set(value)) != len(value):
+        return "材料类型不能重复"
+    return None
+
+
+@dataclass(frozen=True)
+class SettingField:
+    name: str
+    default: Any
+    check: Callable[[Any], str | None]  # the problem with a (non-null) value, or None
+    code: str  # error code when the check fails
+
+
+FIELDS: dict[str, SettingField] = {
+    f.name: f
+    for f in (
+        # Length of the public notice (公示) in days; 0 = no notice period (as for renewals).
+        SettingField("notice_days", 5, _int_range(0, 30), "invalid_notice_days"),
+        # False: the county decides (entry_review_county_only); true: the city reviews last.
+        SettingField("city_review_required", True, _boolean, "invalid_city_review_required"),
+        # Qualification document types an application must reference, present and unexpired.
+        SettingField("mandatory_document_types", ("business_license",), _document_types, "invalid_document_types"),
+        # How long a whitelist entry is valid after approval.
+        SettingField("whitelist_validity_days", 365, _int_range(1, 3650), "invalid_validity_days"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """The settings in force for a region. `own` holds what the region itself sets
+    (None = inherited); `sources` names, per field, the region whose value applies or
+    ``"default"``."""
+
+    region_code: str
+    values: Mapping[str, Any]
+    own: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    @property
+    def notice_days(self) -> int:
+        return self.values["notice_days"]
+
+    @property
+    def city_review_required(self) -> bool:
+        return self.values["city_review_required"]
+
+    @property
+    def mandatory_document_types(self) -> tuple[str, ...]:
+        return tuple(self.values["mandatory_document_types"])
+
+    @property
+    def whitelist_validity_days(self) -> int:
+        return self.values["whitelist_validity_days"]
+
+
+def _value(row: RegionSettings | None, name: str) -> Any:
+    value = getattr(row, name) if row is not None else None
+    return tuple(value) if isinstance(value, list) else value
+
+
+async def effective_settings(session: AsyncSession, region_code: str) -> EffectiveSettings:
+    chain = regions().ancestors(region_code)  # the region, its parent, ..., the province
+    rows = (await session.exec(select(RegionSettings).where(col(RegionSettings.region_code).in_(chain)))).all()
+    by_region = {row.region_code: row for row in rows}
+    values, sources = {}, {}
+    for name, spec in FIELDS.items():
+        values[name], sources[name] = spec.default, DEFAULT_SOURCE
+        for code in chain:
+            value = _value(by_region.get(code), name)
+            if value is not None:
+                values[name], sources[name] = value, code
+                break
+    own = {name: _value(by_region.get(region_code), name) for name in FIELDS}
+    return EffectiveSettings(region_code=region_code, values=values, own=own, sources=sources)
+
+
+def _require_region(region_code: str) -> RegionInfo:
+    region = regions().get(region_code)
+    if region is None:
+        raise NotFound("行政区划不存在或不在本系统服务范围内", code="region_not_found")
+    return region
+
+
+async def read_settings(db: Database, actor: Actor, region_code: str) -> EffectiveSettings:
+    """Any signed-in account may read settings: vendors need the notice length and the
+    mandatory documents of the region they apply to."""
+    _require_region(region_code)
+    async with db.transaction() as session:
+        return await effective_settings(session, region_code)
+
+
+def validate_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    problems = []
+    for name, value in changes.items():
+        spec = FIELDS.get(name)
+        if spec is None:
+            problems.append({"field": name, "code": "unknown_setting", "message": "未知的设置项"})
+            continue
+        message = None if value is None else spec.check(value)
+        if message:
+            problems.append({"field": name, "code": spec.code, "message": message})
+    if problems:
+        single = len(problems) == 1
+        raise InvalidInput(problems[0]["message"] if single else None,
+                           code=problems[0]["code"] if single else "invalid_input", details=problems)
+    return {name: (list(value) if isinstance(value, (list, tuple)) else value) for name, value in changes.items()}
+
+
+def _authorise(actor: Actor, region_code: str) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    if actor.role is Role.REVIEWER and actor.covers_region(region_code):
+        return
+    raise Forbidden("只有系统管理员或本级及上级教育部门审核人员可以修改本地区设置", code="out_of_scope")
+
+
+async def update_settings(db: Database, actor: Actor, region_code: str, changes: Mapping[str, Any]) -> EffectiveSettings:
+    """Set the fields named in `changes` (a value sets it, None clears it so the region
+    inherits again); fields not named are left as they are."""
+    _require_region(region_code)
+    _authorise(actor, region_code)
+    changes = validate_changes(changes)
+    async with db.transaction() as session:
+        await session.exec(insert(RegionSettings).values(region_code=region_code, updated_at=utcnow())
+                           .on_conflict_do_nothing(index_elements=["region_code"]))
+        row = (await session.exec(select(RegionSettings).where(RegionSettings.region_code == region_code)
+                                  .with_for_update())).one()
+        before = {name: _value(row, name) for name in FIELDS}
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at, row.updated_by = utcnow(), actor.account_id
+        session.add(row)
+        await session.flush()
+        after = {name: _value(row, name) for name in FIELDS}
+        changed = diff(before, after)
+        if changed:
+            await record_event(session, actor, "region_settings:settings:update", "region_settings", region_code,
+                               region_code=region_code, changes=changed)
+        return await effective_settings(session, region_code)
+

@@ -1,0 +1,83 @@
+"""The end of the public notice happens without anyone acting: the job function, the
+job inside the app's lifespan, and several workers at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlmodel import col, func, select
+
+from service.app import create_app
+from service.applications import jobs
+from service.applications.models import Application
+from service.applications.services import conclude_due_notices
+from service.audit.models import AuditEvent
+from service.config import Settings
+from service.idempotency.models import IdempotencyRecord
+from service.timeutil import utcnow
+from service.whitelist.models import WhitelistEntry
+
+
+async def stage_of(db, application_id: str) -> str:
+    async with db.transaction() as session:
+        return (await session.exec(select(Application.stage).where(
+            col(Application.id) == application_id))).one()
+
+
+async def conclusions(db) -> int:
+    async with db.transaction() as session:
+        return (await session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "applications:application:conclude_notice"))).one()
+
+
+async def test_nothing_concludes_before_the_end_and_everything_after(world, db):
+    county, city = await world.reviewer("360104"), await world.reviewer("360100")
+    apps = [await world.to_public_notice(await world.vendor(), county, city) for _ in range(3)]
+    ends = max(datetime.fromisoformat(a["notice_ends_at"]) for a in apps)
+    assert await conclude_due_notices(db, ends - timedelta(seconds=1)) == 0
+    assert {await stage_of(db, a["id"]) for a in apps} == {"public_notice"}
+    assert await conclude_due_notices(db, ends) == 3
+    assert {await stage_of(db, a["id"]) for a in apps} == {"approved"}
+    assert await world.count(WhitelistEntry) == 6
+    assert await conclude_due_notices(db, ends + timedelta(days=1)) == 0  # once only
+
+
+async def test_several_workers_at_once_conclude_each_application_once(world, db):
+    county, city = await world.reviewer("360104"), await world.reviewer("360100")
+    apps = [await world.to_public_notice(await world.vendor(items=1), county, city) for _ in range(6)]
+    later = utcnow() + timedelta(days=6)
+    counts = await asyncio.gather(*(conclude_due_notices(db, later) for _ in range(4)))
+    assert sum(counts) == len(apps)
+    assert await conclusions(db) == len(apps)
+    assert await world.count(WhitelistEntry) == len(apps)
+
+
+async def test_the_job_in_the_app_lifespan_admits_without_any_request(world, db, tmp_path):
+    vendor = await world.vendor()
+    app = await world.to_public_notice(vendor, await world.reviewer("360104"), await world.reviewer("360100"))
+    await world.end_notice_now(app["id"])
+    service = create_app(Settings(data_dir=tmp_path, log_format="json", notice_job_interval=0.05), db=db)
+    async with service.lifespan():
+        for _ in range(100):
+            if await stage_of(db, app["id"]) == "approved":
+                break
+            await asyncio.sleep(0.05)
+    assert await stage_of(db, app["id"]) == "approved"
+    assert await world.count(WhitelistEntry) == 2
+
+
+async def test_the_job_forgets_old_idempotency_keys(world, db):
+    vendor = await world.vendor(items=0)
+    await world.item(vendor)  # no key
+    headers = vendor.headers | {"Idempotency-Key": "old-key"}
+    response = await world.client.post(f"/api/v1/vendors/{vendor.id}/service-items", headers=headers,
+                                       json={"category_code": 4, "activity": "篮球", "description": "基础运球与投篮",
+                                             "grade_bands": ["upper_primary"], "fee": 0, "fee_unit": "free",
+                                             "max_class_size": 40, "venue": "学校操场"})
+    assert response.status_code == 201
+    assert await world.count(IdempotencyRecord) == 1
+    await jobs.run_once(db, utcnow() + timedelta(days=6))
+    assert await world.count(IdempotencyRecord) == 1
+    await jobs.run_once(db, utcnow() + timedelta(days=8))
+    assert await world.count(IdempotencyRecord) == 0
