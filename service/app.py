@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             }),
         ),
         debug=False,
+        logging_config=None,  # logging is ours (service/logging.py); Litestar would replace the root handler
     )
     _declare_preflight_public(app)
     return app
