@@ -40,8 +40,13 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
-    if kind is dict:
-        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is dict:  # the common case, with leaves inlined: no call per string
+        out = {}
+        for k, v in value.items():
+            leaf = type(v)
+            out[k if type(k) is str else str(k)] = (
+                v if leaf is str or v is None or leaf is int or leaf is bool else _plain(v))
+        return out
     if kind is list or kind is tuple:
         return [_plain(v) for v in value]
     if kind is UUID:
@@ -115,23 +120,30 @@ def build_event(
     evidence: list[str] | None = None,
     occurred_at: datetime | None = None,
     request_id: str | None = _UNSET,
+    plain_changes: bool = False,
 ) -> EventRow:
-    """Make one event: its canonical bytes and the columns copied out of them."""
+    """Make one event: its canonical bytes and the columns copied out of them.
+
+    `plain_changes=True` is for bulk callers whose `changes` already hold only str, int,
+    bool, None, lists and str-keyed dicts (no dates, UUIDs, datetimes or floats): the
+    walk that converts them is then skipped. Everything else is built here either way.
+    """
     occurred_at = occurred_at or utcnow()
     event_id = uuid4()
     if request_id is _UNSET:
         request_id = current_request_id()
-    document = {
+    account_id = actor.account_id
+    document = {  # the fixed fields are built plain; only what callers pass is walked
         "v": EVENT_FORMAT_VERSION,
-        "event_id": event_id,
-        "time": occurred_at,
-        "actor": {"account_id": actor.account_id, "role": actor.role},
+        "event_id": str(event_id),
+        "time": occurred_at.isoformat(),
+        "actor": {"account_id": None if account_id is None else str(account_id), "role": _plain(actor.role)},
         "action": action,
-        "object": {"type": object_type, "id": object_id},
+        "object": {"type": object_type, "id": _plain(object_id)},
         "region": region_code,
-        "changes": changes or {},
+        "changes": (changes or {}) if plain_changes else _plain(changes or {}),
         "reason": reason,
-        "evidence": evidence or [],
+        "evidence": _plain(evidence or []),
         "request_id": request_id,
     }
     return EventRow(
@@ -144,7 +156,7 @@ def build_event(
         object_id=str(object_id),
         region_code=region_code,
         request_id=request_id,
-        canonical=canonical_json(document),
+        canonical=_ENCODER.encode(document),
     )
 
 
