@@ -19,6 +19,7 @@ from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.security.keyring import load_keyring
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
@@ -54,14 +55,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return Provide(provide)
 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
+    # Loaded once here, never per request; every worker reads the same key file.
+    keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
     app = Litestar(
         route_handlers=ROUTES,
         lifespan=[lifespan],
-        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir)}),
+        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
+                     "keyring": keyring}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),
             "storage": from_state("storage"),
+            "keyring": from_state("keyring"),
             "actor": Provide(provide_actor),
         },
         guards=[authorize],

@@ -21,11 +21,17 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    # JSON key document for personal data (service/security/keyring.py); kept out of repr.
+    personal_data_keys: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def pg_dir(self) -> Path:
@@ -40,4 +46,5 @@ class Settings:
             max_upload_bytes=int(env.get("SCHOOLGATE_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
             log_format=env.get("SCHOOLGATE_LOG_FORMAT") or "auto",
             log_level=env.get("SCHOOLGATE_LOG_LEVEL") or "info",
+            personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
         )

@@ -8,8 +8,10 @@ from service.config import Settings
 from service.db.engine import Database
 from service.documents.storage import BlobStorage
 from service.security.actor import Actor
+from service.security.keyring import Keyring
 
 DB = NamedDependency[Database]
 CurrentActor = NamedDependency[Actor]
 Storage = NamedDependency[BlobStorage]
 AppSettings = NamedDependency[Settings]
+Keys = NamedDependency[Keyring]
