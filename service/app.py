@@ -19,6 +19,12 @@ from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.personnel.controllers import (
+    CheckImportController,
+    ConsentController,
+    PeopleController,
+    VendorPeopleController,
+)
 from service.security.keyring import load_keyring
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
@@ -26,7 +32,8 @@ from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
 
-ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController]
+ROUTES = [healthz, readyz, me, revoke_current_token, VendorController, DocumentController,
+          VendorPeopleController, PeopleController, ConsentController, CheckImportController]
 MULTIPART_OVERHEAD = 64 * 1024
 
 

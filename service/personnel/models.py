@@ -25,7 +25,7 @@ RESULTS = ("clear", "adverse", "pending")
 ROLES = ("lead_instructor", "assistant", "driver", "other")
 CERTIFICATE_TYPES = ("teacher_qualification", "coaching", "professional")
 CONSENT_KINDS = ("person_consent", "bureau_authorisation")
-IMPORT_STATES = ("queued", "validating", "succeeded", "failed")
+IMPORT_STATES = ("queued", "running", "succeeded", "failed")
 
 
 class Person(SQLModel, table=True):
