@@ -52,7 +52,6 @@ log = get_logger("schoolgate.personnel.imports")
 CHUNK_ROWS = 5000
 DEFAULT_AUTHORITY = "公安机关"
 CHECK_ACTION = "personnel:check:import"
-PERSON_ACTION = "personnel:person:create"
 
 PEOPLE_COLUMNS = ("id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender", "birth_date")
 CHECK_COLUMNS = ("id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
@@ -62,27 +61,16 @@ CREATE TEMP TABLE import_people (id uuid, id_number_index text, id_number_cipher
                                  name text, gender text, birth_date date) ON COMMIT DROP;
 CREATE TEMP TABLE import_checks (id uuid, person_id uuid, check_type text, result text, query_date date,
                                  reference text, issuing_authority text, valid_until date) ON COMMIT DROP;
-CREATE TEMP TABLE import_audit (LIKE {AUDIT_TABLE} INCLUDING DEFAULTS) ON COMMIT DROP;
-ALTER TABLE import_audit DROP COLUMN id;
 """
-_AUDIT = ", ".join(AUDIT_COLUMNS)
-_AUDIT_FROM_STAGING = ", ".join(f"a.{c}" for c in AUDIT_COLUMNS)
 INSERT_PEOPLE = f"""
-WITH inserted AS (
-    INSERT INTO people ({", ".join(PEOPLE_COLUMNS)}, origin_region_code, created_at, created_by)
-    SELECT {", ".join(PEOPLE_COLUMNS)}, $1, $2, $3 FROM import_people
-    ON CONFLICT (id_number_index) DO NOTHING RETURNING id)
-INSERT INTO {AUDIT_TABLE} ({_AUDIT})
-SELECT {_AUDIT_FROM_STAGING} FROM import_audit a JOIN inserted i ON a.object_type = 'person' AND a.object_id = i.id::text
+INSERT INTO people ({", ".join(PEOPLE_COLUMNS)}, origin_region_code, created_at, created_by)
+SELECT {", ".join(PEOPLE_COLUMNS)}, $1, $2, $3 FROM import_people
+ON CONFLICT (id_number_index) DO NOTHING
 """
 INSERT_CHECKS = f"""
-WITH inserted AS (
-    INSERT INTO background_checks ({", ".join(CHECK_COLUMNS)}, consent_document_id, import_id, recorded_at, recorded_by)
-    SELECT {", ".join(CHECK_COLUMNS)}, $1, $2, $3, $4 FROM import_checks
-    ON CONFLICT (check_type, reference) DO NOTHING RETURNING id)
-INSERT INTO {AUDIT_TABLE} ({_AUDIT})
-SELECT {_AUDIT_FROM_STAGING} FROM import_audit a
-JOIN inserted i ON a.object_type = 'background_check' AND a.object_id = i.id::text
+INSERT INTO background_checks ({", ".join(CHECK_COLUMNS)}, consent_document_id, import_id, recorded_at, recorded_by)
+SELECT {", ".join(CHECK_COLUMNS)}, $1, $2, $3, $4 FROM import_checks
+ON CONFLICT (check_type, reference) DO NOTHING RETURNING id
 """
 FIND_PEOPLE = "SELECT id_number_index, id, name FROM people WHERE id_number_index = ANY($1::text[])"
 FIND_CHECKS = """
@@ -125,12 +113,15 @@ class _Run:
     request_id: str | None
     people: dict[str, tuple[str, UUID, bool]] = field(default_factory=dict)  # index -> (name, id, created here)
     references: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, reference) -> row
+    introduced: dict[str, dict] = field(default_factory=dict)  # new people whose first check is not staged yet
     problems: list[Problem] = field(default_factory=list)
     problems_total: int = 0
     rows: int = 0
     stored_rows: int = 0
+    skipped: int = 0  # already recorded before this import (counted by the worker thread)
+    # Counted by the task that stores chunks, which runs beside the worker thread:
     imported: int = 0
-    skipped: int = 0
+    raced: int = 0  # recorded meanwhile by a concurrent import
     people_created: int = 0
 
     def problem(self, problem: Problem) -> None:
@@ -143,7 +134,7 @@ class _Run:
 class _Staged:
     people: list[tuple] = field(default_factory=list)
     checks: list[tuple] = field(default_factory=list)
-    audit: list[EventRow] = field(default_factory=list)
+    audit: dict[UUID, EventRow] = field(default_factory=dict)  # by check id
     rows: int = 0
 
 
@@ -176,36 +167,53 @@ async def import_results(
         raw = await session.connection()
         conn = (await raw.get_raw_connection()).driver_connection
         await conn.execute(STAGING_DDL)
-        storing: asyncio.Task | None = None
-        try:
-            while True:
-                validated = await asyncio.to_thread(_validate_next, chunks, validator, keyring)
-                if storing is not None:
-                    await storing  # the previous chunk is in place (or its error is raised here)
-                    storing = None
-                    await _report(progress, run, results.rows_total)
-                if validated is None:
-                    break
-                rows, problems, count = validated
-                for problem in problems:
-                    run.problem(problem)
-                run.rows += count
-                people, checks = await _lookups(conn, run, rows)
-                staged = await asyncio.to_thread(_resolve, run, rows, people, checks)
-                if run.problems_total == 0 and (staged.people or staged.checks):
-                    staged.rows = count
-                    storing = asyncio.create_task(_store(conn, run, staged))
-                else:
-                    if run.problems_total == 0:
-                        run.stored_rows += count  # nothing new in this chunk: all seen before
-                    await _report(progress, run, results.rows_total)
-        finally:
-            if storing is not None and not storing.done():
-                storing.cancel()
-                await asyncio.gather(storing, return_exceptions=True)
+        # Lookups go through a second connection, so that the next chunk can be looked up
+        # and prepared while this transaction's connection stores the previous one. It
+        # sees only committed rows, which is all it needs: what this import has added so
+        # far is in `run.people` and `run.references` already.
+        async with db.engine.connect() as lookup_connection:
+            lookup = (await lookup_connection.get_raw_connection()).driver_connection
+            await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
         if run.problems_total:
             raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
-    return ImportResult(run.import_id, run.rows, run.imported, run.skipped, run.people_created)
+    return ImportResult(run.import_id, run.rows, run.imported, run.skipped + run.raced, run.people_created)
+
+
+async def _pipeline(conn, lookup, run: _Run, chunks, validator: RowValidator, keyring: Keyring,
+                    progress: ProgressCallback | None, rows_total: int) -> None:
+    """Validate, look up and prepare chunk k+1 (worker thread, second connection) while
+    chunk k is being stored (this transaction's connection)."""
+    storing: asyncio.Task | None = None
+    try:
+        while True:
+            validated = await asyncio.to_thread(_validate_next, chunks, validator, keyring)
+            if validated is None:
+                break
+            rows, problems, count = validated
+            for problem in problems:
+                run.problem(problem)
+            run.rows += count
+            people, checks = await _lookups(lookup, run, rows)
+            staged = await asyncio.to_thread(_resolve, run, rows, people, checks)
+            staged.rows = count
+            if storing is not None:
+                await storing  # the previous chunk is in place (or its error is raised here)
+                storing = None
+                await _report(progress, run, rows_total)
+            if run.problems_total == 0 and (staged.people or staged.checks):
+                storing = asyncio.create_task(_store(conn, run, staged))
+            else:
+                if run.problems_total == 0:
+                    run.stored_rows += count  # nothing new in this chunk: all recorded before
+                await _report(progress, run, rows_total)
+        if storing is not None:
+            await storing
+            storing = None
+            await _report(progress, run, rows_total)
+    finally:
+        if storing is not None and not storing.done():
+            storing.cancel()
+            await asyncio.gather(storing, return_exceptions=True)
 
 
 async def _report(progress: ProgressCallback | None, run: _Run, rows_total: int) -> None:
@@ -241,8 +249,8 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
     """Worker thread: decide each row (new, already imported, or a problem) and, while
     the import is clean, build the rows to store and their audit events."""
     staged = _Staged()
-    keyring, actor, now, region = run.keyring, run.actor, run.now, run.actor.region_code
-    people, references = run.people, run.references
+    keyring = run.keyring
+    people, references, introduced = run.people, run.references, run.introduced
     consent_id, import_id = str(run.consent_id), str(run.import_id)
     for row, index in rows:
         ok = True
@@ -254,7 +262,7 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
             else:
                 person = people[index] = (row.name, uuid4(), True)
                 if run.problems_total == 0:
-                    _stage_person(staged, keyring, actor, now, region, run.request_id, row, index, person[1])
+                    introduced[index] = _stage_person(staged, keyring, row, index, person[1])
         if person[0] != row.name:
             run.problem(Problem(row.row, "name", "name_mismatch",
                                 "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致"))
@@ -275,26 +283,23 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
                                     "该查询编号已登记，但人员、结果或查询日期与本行不同"))
             continue
         if ok and run.problems_total == 0:
-            _stage_check(staged, run, row, person[1], consent_id, import_id)
+            _stage_check(staged, run, row, person[1], consent_id, import_id, introduced.pop(index, None))
     return staged
 
 
-def _stage_person(staged: _Staged, keyring: Keyring, actor: Actor, now: datetime, region: str | None,
-                  request_id: str | None, row: ParsedRow, index: str, person_id: UUID) -> None:
+def _stage_person(staged: _Staged, keyring: Keyring, row: ParsedRow, index: str, person_id: UUID) -> dict:
+    """A new person's row; returns what the audit keeps of them (masked), which goes into
+    the event of the first check that brought them in."""
     number = row.number
     born, sex = describe_normalized(number)
     masked = mask_id_number(number)
     staged.people.append((person_id, index, keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), masked, row.name,
                           sex, born))
-    staged.audit.append(build_event(
-        actor, PERSON_ACTION, "person", person_id, region_code=region, occurred_at=now, request_id=request_id,
-        plain_changes=True, changes={"gender": {"before": None, "after": sex},
-                                     "id_number": {"before": None, "after": masked},
-                                     "name": {"before": None, "after": mask_name(row.name)}}))
+    return {"id_number": masked, "name": mask_name(row.name), "gender": sex}
 
 
-def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: UUID, consent_id: str, import_id: str
-                 ) -> None:
+def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: UUID, consent_id: str, import_id: str,
+                 new_person: dict | None) -> None:
     check_id = uuid4()
     staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
                           row.issuing_authority, row.valid_until))
@@ -310,21 +315,19 @@ def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: UUID, co
     }
     if row.valid_until is not None:
         changes["valid_until"] = {"before": None, "after": row.valid_until.isoformat()}
-    staged.audit.append(build_event(
+    if new_person is not None:  # the person was created by this import, with this record
+        changes["person"] = {"before": None, "after": new_person}
+    staged.audit[check_id] = (build_event(
         run.actor, CHECK_ACTION, "background_check", check_id, region_code=run.actor.region_code,
         occurred_at=run.now, request_id=run.request_id, plain_changes=True, changes=changes,
         evidence=[run.consent_sha256]))
 
 
 async def _store(conn, run: _Run, staged: _Staged) -> None:
-    """Move one chunk into place; its audit events go in with exactly the rows created."""
+    """Move one chunk into place, and write the audit events of exactly the records created."""
     actor = run.actor
     if staged.people:
         await conn.copy_records_to_table("import_people", records=staged.people, columns=PEOPLE_COLUMNS)
-    if staged.checks:
-        await conn.copy_records_to_table("import_checks", records=staged.checks, columns=CHECK_COLUMNS)
-    await conn.copy_records_to_table("import_audit", records=staged.audit, columns=AUDIT_COLUMNS)
-    if staged.people:
         status = await conn.execute(INSERT_PEOPLE, actor.region_code, run.now, actor.account_id)
         created = int(status.rsplit(" ", 1)[-1])
         if created != len(staged.people):
@@ -333,11 +336,13 @@ async def _store(conn, run: _Run, staged: _Staged) -> None:
             raise Conflict("导入期间有人员被同时登记，请重新导入（已导入部分不会重复）", code="concurrent_change")
         run.people_created += created
     if staged.checks:
-        status = await conn.execute(INSERT_CHECKS, run.consent_id, run.import_id, run.now, actor.account_id)
-        imported = int(status.rsplit(" ", 1)[-1])
-        run.imported += imported
-        run.skipped += len(staged.checks) - imported  # recorded meanwhile by a concurrent import
-    await conn.execute("TRUNCATE import_people, import_checks, import_audit")
+        await conn.copy_records_to_table("import_checks", records=staged.checks, columns=CHECK_COLUMNS)
+        inserted = await conn.fetch(INSERT_CHECKS, run.consent_id, run.import_id, run.now, actor.account_id)
+        events = staged.audit
+        await conn.copy_records_to_table(AUDIT_TABLE, records=[events[r[0]] for r in inserted], columns=AUDIT_COLUMNS)
+        run.imported += len(inserted)
+        run.raced += len(staged.checks) - len(inserted)  # recorded meanwhile by a concurrent import
+    await conn.execute("TRUNCATE import_people, import_checks")
     run.stored_rows += staged.rows
 
 
