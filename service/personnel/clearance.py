@@ -5,7 +5,8 @@ the day after its last valid day, China time (a certificate's dates are civil da
 there), so clearance changes exactly then, with no batch job.
 
 Per check type, the record that counts is the latest decided one (clear or adverse,
-by query date, then by when it was recorded):
+by query date, then by when it was recorded; an adverse result whose bar lift has been
+confirmed no longer counts at all):
   clear and unexpired → `clear`; clear and expired → `expired`, unless a newer pending
   query exists (`pending`); adverse → `adverse`; no decided record but a pending one →
   `pending`; nothing → `missing`.
@@ -96,7 +97,7 @@ def _order(fact: CheckFact) -> tuple:
 
 def check_state(check_type: str, facts: list[CheckFact], settings: PersonnelSettings, now: datetime) -> CheckState:
     mandatory = check_type in settings.mandatory_checks
-    decided = [f for f in facts if f.result in ("clear", "adverse")]
+    decided = [f for f in facts if f.result == "clear" or (f.result == "adverse" and not f.lifted)]
     latest = max(decided, key=_order, default=None)
     newer_pending = any(f.result == "pending" and (latest is None or _order(f) > _order(latest)) for f in facts)
     if latest is None:

@@ -99,3 +99,10 @@ async def reviewer(accounts) -> dict:
 @pytest.fixture
 async def consent(client, reviewer) -> str:
     return await authorisation(client, reviewer)
+
+
+@pytest.fixture
+def today():
+    from service.timeutil import today_in_china
+
+    return today_in_china()
