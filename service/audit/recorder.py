@@ -121,29 +121,33 @@ def build_event(
     occurred_at: datetime | None = None,
     request_id: str | None = _UNSET,
     plain_changes: bool = False,
+    event_id: UUID | str | None = None,
 ) -> EventRow:
     """Make one event: its canonical bytes and the columns copied out of them.
 
     `plain_changes=True` is for bulk callers whose `changes` already hold only str, int,
     bool, None, lists and str-keyed dicts (no dates, UUIDs, datetimes or floats): the
     walk that converts them is then skipped. Everything else is built here either way.
+    Bulk callers may pass `event_id` (a fresh UUID, or its canonical string form).
     """
     occurred_at = occurred_at or utcnow()
-    event_id = uuid4()
+    event_id = event_id or uuid4()
     if request_id is _UNSET:
         request_id = current_request_id()
     account_id = actor.account_id
+    role = actor.role
     document = {  # the fixed fields are built plain; only what callers pass is walked
         "v": EVENT_FORMAT_VERSION,
-        "event_id": str(event_id),
+        "event_id": event_id if type(event_id) is str else str(event_id),
         "time": occurred_at.isoformat(),
-        "actor": {"account_id": None if account_id is None else str(account_id), "role": _plain(actor.role)},
+        "actor": {"account_id": None if account_id is None else str(account_id),
+                  "role": role.value if isinstance(role, Enum) else role},
         "action": action,
-        "object": {"type": object_type, "id": _plain(object_id)},
+        "object": {"type": object_type, "id": object_id if type(object_id) is str else _plain(object_id)},
         "region": region_code,
         "changes": (changes or {}) if plain_changes else _plain(changes or {}),
         "reason": reason,
-        "evidence": _plain(evidence or []),
+        "evidence": [e if type(e) is str else _plain(e) for e in evidence] if evidence else [],
         "request_id": request_id,
     }
     return EventRow(

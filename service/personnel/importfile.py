@@ -223,6 +223,18 @@ class RowValidator:
         self.today = today
         self.default_authority = default_authority
         self.width = max(columns.values()) + 1
+        # Cell text -> value: files repeat a handful of spellings, so each is folded once.
+        self._types: dict = {}
+        self._results: dict = {}
+
+    def _lookup(self, cache: dict, table: dict, value) -> str | None:
+        try:
+            return cache[value]
+        except KeyError:
+            found = cache[value] = table.get(_key(_text(value)))
+            return found
+        except TypeError:  # an unhashable cell: never from csv or openpyxl, but be safe
+            return table.get(_key(_text(value)))
 
     def __call__(self, chunk: list[tuple[int, list | tuple]]) -> tuple[list[ParsedRow], list[Problem], int]:
         """Valid rows, the problems of the others, and how many rows were not blank."""
@@ -234,8 +246,9 @@ class RowValidator:
         i_date, i_ref = c["query_date"], c["reference"]
         i_until, i_auth = c.get("valid_until"), c.get("issuing_authority")
         today, width, default_authority = self.today, self.width, self.default_authority
+        types, results, lookup = self._types, self._results, self._lookup
         for row_no, values in chunk:
-            if not any(v is not None and (type(v) is not str or v.strip()) for v in values):
+            if not any(values):
                 blank += 1
                 continue
             if len(values) < width:
@@ -252,18 +265,19 @@ class RowValidator:
                 except InvalidIdentifier as error:
                     problems.append(Problem(row_no, "id_number", error.code, error.message))
                     number = ""
-            name = _text(values[i_name])
+            name = values[i_name]
+            name = name.strip() if type(name) is str else _text(name)
             if not name:
                 problems.append(Problem(row_no, "name", "required", "姓名不能为空"))
             elif len(name) > 100:
                 problems.append(Problem(row_no, "name", "too_long", "姓名不能超过 100 个字符"))
             else:
                 name = " ".join(unicodedata.normalize("NFKC", name).split())
-            check_type = CHECK_TYPE_LOOKUP.get(_key(_text(values[i_type])))
+            check_type = lookup(types, CHECK_TYPE_LOOKUP, values[i_type])
             if check_type is None:
                 problems.append(Problem(row_no, "check_type", "invalid_check_type",
                                         "查询类型无法识别（如：违法犯罪记录查询、性侵违法犯罪信息入职查询、健康证明）"))
-            result = RESULT_LOOKUP.get(_key(_text(values[i_result])))
+            result = lookup(results, RESULT_LOOKUP, values[i_result])
             if result is None:
                 problems.append(Problem(row_no, "result", "invalid_result",
                                         "查询结果无法识别（如：无犯罪记录/clear、有犯罪记录/adverse、待查/pending）"))
@@ -272,7 +286,8 @@ class RowValidator:
                 problems.append(Problem(row_no, "query_date", "invalid_date", "查询日期无效，格式如 2025-03-01"))
             elif query_date > today:
                 problems.append(Problem(row_no, "query_date", "query_date_in_future", "查询日期不能晚于今天"))
-            reference = _text(values[i_ref])
+            reference = values[i_ref]
+            reference = reference.strip() if type(reference) is str else _text(reference)
             if not reference:
                 problems.append(Problem(row_no, "reference", "required", "查询编号不能为空"))
             elif len(reference) > 100:
@@ -291,7 +306,10 @@ class RowValidator:
                                         "出具机关不能为空（可在文件中提供该列，或在导入时填写 issuing_authority）"))
             elif len(authority) > 200:
                 problems.append(Problem(row_no, "issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
-            if len(problems) == bad:
+            if len(problems) > bad and not any(v.strip() if type(v) is str else v is not None for v in values):
+                del problems[bad:]  # only spaces: a blank line after all
+                blank += 1
+            elif len(problems) == bad:
                 rows.append(ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until,
                                       authority))
         return rows, problems, len(chunk) - blank

@@ -20,6 +20,7 @@ No ORM on this path: ORM inserts run at ~6,600 rows/s here, COPY at ~190,000.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,7 +71,7 @@ ON CONFLICT (id_number_index) DO NOTHING
 INSERT_CHECKS = f"""
 INSERT INTO background_checks ({", ".join(CHECK_COLUMNS)}, consent_document_id, import_id, recorded_at, recorded_by)
 SELECT {", ".join(CHECK_COLUMNS)}, $1, $2, $3, $4 FROM import_checks
-ON CONFLICT (check_type, reference) DO NOTHING RETURNING id
+ON CONFLICT (check_type, reference) DO NOTHING RETURNING id::text
 """
 FIND_PEOPLE = "SELECT id_number_index, id, name FROM people WHERE id_number_index = ANY($1::text[])"
 FIND_CHECKS = """
@@ -111,7 +112,7 @@ class _Run:
     import_id: UUID
     now: datetime
     request_id: str | None
-    people: dict[str, tuple[str, UUID, bool]] = field(default_factory=dict)  # index -> (name, id, created here)
+    people: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # index -> (name, id, created here)
     references: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, reference) -> row
     introduced: dict[str, dict] = field(default_factory=dict)  # new people whose first check is not staged yet
     problems: list[Problem] = field(default_factory=list)
@@ -134,7 +135,7 @@ class _Run:
 class _Staged:
     people: list[tuple] = field(default_factory=list)
     checks: list[tuple] = field(default_factory=list)
-    audit: dict[UUID, EventRow] = field(default_factory=dict)  # by check id
+    audit: dict[str, EventRow] = field(default_factory=dict)  # by check id
     rows: int = 0
 
 
@@ -235,7 +236,7 @@ def _validate_next(chunks, validator: RowValidator, keyring: Keyring
 async def _lookups(conn, run: _Run, rows: list[tuple[ParsedRow, str]]) -> tuple[dict, dict]:
     """What the database already knows of this chunk's people and references."""
     new_indexes = list({ix for _, ix in rows if ix not in run.people})
-    people = {r[0]: (r[2], r[1]) for r in await conn.fetch(FIND_PEOPLE, new_indexes)} if new_indexes else {}
+    people = {r[0]: (r[2], str(r[1])) for r in await conn.fetch(FIND_PEOPLE, new_indexes)} if new_indexes else {}
     types = [row.check_type for row, _ in rows]
     references = [row.reference for row, _ in rows]
     checks = {}
@@ -245,12 +246,24 @@ async def _lookups(conn, run: _Run, rows: list[tuple[ParsedRow, str]]) -> tuple[
     return people, checks
 
 
+def new_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs in canonical text form, from one read of the
+    system's random source: about four times cheaper than uuid4() plus str()."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
+    text = raw.hex()
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}" for h in
+            (text[i:i + 32] for i in range(0, len(text), 32))]
+
+
 def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, known_checks: dict) -> _Staged:
     """Worker thread: decide each row (new, already imported, or a problem) and, while
     the import is clean, build the rows to store and their audit events."""
     staged = _Staged()
     keyring = run.keyring
     people, references, introduced = run.people, run.references, run.introduced
+    ids = iter(new_ids(3 * len(rows)))
     consent_id, import_id = str(run.consent_id), str(run.import_id)
     for row, index in rows:
         ok = True
@@ -260,7 +273,7 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
             if known is not None:
                 person = people[index] = (known[0], known[1], False)
             else:
-                person = people[index] = (row.name, uuid4(), True)
+                person = people[index] = (row.name, next(ids), True)
                 if run.problems_total == 0:
                     introduced[index] = _stage_person(staged, keyring, row, index, person[1])
         if person[0] != row.name:
@@ -283,11 +296,11 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
                                     "该查询编号已登记，但人员、结果或查询日期与本行不同"))
             continue
         if ok and run.problems_total == 0:
-            _stage_check(staged, run, row, person[1], consent_id, import_id, introduced.pop(index, None))
+            _stage_check(staged, run, row, person[1], consent_id, import_id, introduced.pop(index, None), ids)
     return staged
 
 
-def _stage_person(staged: _Staged, keyring: Keyring, row: ParsedRow, index: str, person_id: UUID) -> dict:
+def _stage_person(staged: _Staged, keyring: Keyring, row: ParsedRow, index: str, person_id: str) -> dict:
     """A new person's row; returns what the audit keeps of them (masked), which goes into
     the event of the first check that brought them in."""
     number = row.number
@@ -298,13 +311,13 @@ def _stage_person(staged: _Staged, keyring: Keyring, row: ParsedRow, index: str,
     return {"id_number": masked, "name": mask_name(row.name), "gender": sex}
 
 
-def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: UUID, consent_id: str, import_id: str,
-                 new_person: dict | None) -> None:
-    check_id = uuid4()
+def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str,
+                 new_person: dict | None, ids) -> None:
+    check_id = next(ids)
     staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
                           row.issuing_authority, row.valid_until))
     changes = {
-        "person_id": {"before": None, "after": str(person_id)},
+        "person_id": {"before": None, "after": person_id},
         "check_type": {"before": None, "after": row.check_type},
         "result": {"before": None, "after": row.result},
         "query_date": {"before": None, "after": row.query_date.isoformat()},
@@ -320,7 +333,7 @@ def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: UUID, co
     staged.audit[check_id] = (build_event(
         run.actor, CHECK_ACTION, "background_check", check_id, region_code=run.actor.region_code,
         occurred_at=run.now, request_id=run.request_id, plain_changes=True, changes=changes,
-        evidence=[run.consent_sha256]))
+        evidence=[run.consent_sha256], event_id=next(ids)))
 
 
 async def _store(conn, run: _Run, staged: _Staged) -> None:
