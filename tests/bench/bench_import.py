@@ -29,7 +29,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 

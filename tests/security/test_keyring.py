@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import multiprocessing
-import os
 import stat
 
 import pytest
