@@ -284,3 +284,21 @@ async def test_a_failed_asynchronous_import_stores_nothing_and_keeps_its_errors(
     assert await stored(db) == (0, 0, 0)
     no_consent = await post_import(client, reviewer, as_csv(rows), None, query="?async=true")
     assert no_consent.status_code == 422 and await count(db, CheckImportJob) == 1
+
+
+async def test_concurrent_imports_of_one_file_store_each_record_once(client, reviewer, consent, db):
+    import asyncio
+
+    content = as_csv(sample_rows(6_000))
+    first, second = await asyncio.gather(post_import(client, reviewer, content, consent),
+                                         post_import(client, reviewer, content, consent))
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses in ([201, 201], [201, 409]), (first.text[:300], second.text[:300])
+    imported = sum(r.json().get("imported", 0) for r in (first, second))
+    assert imported == 6_000
+    if statuses == [201, 409]:
+        loser = first if first.status_code == 409 else second
+        assert loser.json()["error"]["code"] == "concurrent_change"
+    assert await stored(db) == (3_000, 6_000, 6_000)
+    retried = await post_import(client, reviewer, content, consent)
+    assert (retried.json()["imported"], retried.json()["skipped"]) == (0, 6_000)

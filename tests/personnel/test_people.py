@@ -194,3 +194,32 @@ async def test_the_raw_number_appears_in_no_log_error_body_or_audit_event(client
         trail = b"".join((await session.exec(select(AuditEvent.canonical))).all())
     for haystack in [logs, *bodies, trail.decode()]:
         assert number not in haystack and number.lower() not in haystack and legacy_looking not in haystack
+
+
+async def test_a_vendor_cannot_end_another_vendors_engagement(client, accounts, vendor):
+    other = await make_vendor(client, accounts)
+    theirs = await add_person(client, other)
+    for vendor_id in (other.id, vendor.id):
+        response = await client.post(f"/api/v1/vendors/{vendor_id}/people/{theirs['person_id']}/departure",
+                                      headers=vendor.headers, json={})
+        assert response.status_code == 404
+    assert (await client.get(f"/api/v1/people/{theirs['person_id']}", headers=other.headers)).status_code == 200
+
+
+async def test_the_keyring_is_loaded_once_not_per_request(db, tmp_path, accounts):
+    import httpx
+
+    from service.app import create_app
+    from service.config import Settings
+    from service.security.keyring import KEY_FILE
+
+    app = create_app(Settings(data_dir=tmp_path, log_format="json"), db=db)
+    (tmp_path / KEY_FILE).unlink()  # requests must not need the file any more
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        vendor = await make_vendor(http, accounts)
+        number = new_id_number()
+        person = await add_person(http, vendor, id_number=number)
+        admin = await accounts.headers("admin")
+        read = await http.get(f"/api/v1/people/{person['person_id']}/id-number", headers=admin)
+    assert read.json()["id_number"] == number
+    assert not (tmp_path / KEY_FILE).exists()
