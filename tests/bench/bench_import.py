@@ -26,6 +26,7 @@ import csv
 import io
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -137,6 +138,7 @@ async def run(args, url: str) -> None:
         await db.dispose()
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
     rows_per_second = args.rows / elapsed
     copy_rows_per_second = args.rows / copy_elapsed
@@ -161,8 +163,12 @@ def main() -> None:
         return
     from service.db.embedded import embedded_postgres
 
-    with embedded_postgres(Path(tempfile.mkdtemp(prefix="schoolgate-bench-pg-")) / "pg") as url:
-        asyncio.run(run(args, url))
+    root = Path(tempfile.mkdtemp(prefix="schoolgate-bench-pg-"))
+    try:
+        with embedded_postgres(root / "pg") as url:
+            asyncio.run(run(args, url))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
