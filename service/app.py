@@ -27,6 +27,13 @@ from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
 from service.region_settings.controllers import RegionSettingsController
 from service.service_items.controllers import ServiceItemController
+from service.personnel.controllers import (
+    CheckImportController,
+    ConsentController,
+    PeopleController,
+    VendorPeopleController,
+)
+from service.security.keyring import load_keyring
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
@@ -36,6 +43,7 @@ from service.web.requestid import add_request_id_header, request_context_middlew
 ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
+    VendorPeopleController, PeopleController, ConsentController, CheckImportController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -77,16 +85,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return Provide(provide)
 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
+    # Loaded once here, never per request; every worker reads the same key file.
+    keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
     app = Litestar(
         route_handlers=ROUTES,
         lifespan=[lifespan],
         state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
-                     "signer": load_signer(settings.signing_key_file, settings.audit_origin)}),
+                     "signer": load_signer(settings.signing_key_file, settings.audit_origin),
+                     "keyring": keyring}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),
             "storage": from_state("storage"),
             "signer": from_state("signer"),
+            "keyring": from_state("keyring"),
             "actor": Provide(provide_actor),
         },
         guards=[authorize],

@@ -28,11 +28,17 @@ class Settings:
     audit_key_file: Path | None = None
     checkpoint_interval_seconds: float = 60.0
     notice_job_interval: float = DEFAULT_NOTICE_JOB_SECONDS  # seconds between runs of the notice job
+    # JSON key document for personal data (service/security/keyring.py); kept out of repr.
+    personal_data_keys: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def pg_dir(self) -> Path:
@@ -57,4 +63,5 @@ class Settings:
             audit_key_file=Path(env["SCHOOLGATE_AUDIT_KEY_FILE"]) if env.get("SCHOOLGATE_AUDIT_KEY_FILE") else None,
             checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
             notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
+            personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
         )

@@ -22,11 +22,14 @@ class DomainError(Exception):
         code: str | None = None,
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.message = message or type(self).message
         self.code = code or type(self).code
         self.details = details or []
         self.headers = headers or {}
+        # Top-level body fields beside "error" (e.g. an import's {"imported": 0, "errors": [...]}).
+        self.extra = extra or {}
         super().__init__(self.code)
 
 

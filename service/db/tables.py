@@ -8,6 +8,15 @@ from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
 from service.region_settings.models import RegionSettings
+from service.personnel.models import (
+    BackgroundCheck,
+    BarLift,
+    Certificate,
+    CheckImportJob,
+    ConsentDocument,
+    Engagement,
+    Person,
+)
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
@@ -17,7 +26,8 @@ from service.whitelist.models import WhitelistEntry
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "Document",
-    "IdempotencyRecord", "Objection", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
+    "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
+    "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
+    "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
     "WhitelistEntry", "metadata",
 ]

@@ -60,7 +60,9 @@ def _validate(data: DocumentInput) -> DocumentInput:
     return DocumentInput(data.doc_type, data.number.strip(), data.issuer.strip(), data.valid_from, data.valid_until)
 
 
-def _check_file(content: bytes, max_bytes: int) -> str:
+def check_file(content: bytes, max_bytes: int) -> str:
+    """The upload checks every stored file passes (size, non-empty, PDF/JPEG/PNG by
+    content); returns the recognised content type. Personnel scans reuse them."""
     if len(content) > max_bytes:
         raise PayloadTooLarge(f"文件不能超过 {max_bytes // (1024 * 1024)} MB", code="file_too_large")
     if not content:
@@ -82,7 +84,7 @@ async def upload_document(
     data: DocumentInput,
     max_bytes: int,
 ) -> Document:
-    content_type = _check_file(content, max_bytes)
+    content_type = check_file(content, max_bytes)
     data = _validate(data)
     async with db.transaction() as session:
         vendor = await load_visible_vendor(session, actor, vendor_id)
@@ -92,7 +94,7 @@ async def upload_document(
         document = Document(
             vendor_id=vendor.id, doc_type=data.doc_type, number=data.number, issuer=data.issuer,
             valid_from=data.valid_from, valid_until=data.valid_until, sha256=digest, size=len(content),
-            content_type=content_type, filename=_safe_filename(filename), uploaded_by=actor.account_id,
+            content_type=content_type, filename=safe_filename(filename), uploaded_by=actor.account_id,
         )
         session.add(document)
         await session.flush()
@@ -106,7 +108,8 @@ async def upload_document(
     return document
 
 
-def _safe_filename(filename: str | None) -> str:
+def safe_filename(filename: str | None) -> str:
+    """The client's file name, without path or control characters, for display only."""
     name = (filename or "document").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
     return name[:200] or "document"

@@ -55,7 +55,13 @@ def birth_date(number: str) -> date:
 
 def gender(number: str) -> Literal["male", "female"]:
     """From the sequence code's last digit (the 17th char): odd is male."""
-    return "male" if int(normalize_id_number(number)[16]) % 2 else "female"
+    return describe_normalized(normalize_id_number(number))[1]
+
+
+def describe_normalized(number: str) -> tuple[date, Literal["male", "female"]]:
+    """Birth date and gender of a number `normalize_id_number` has already returned,
+    without checking it again (bulk imports validate each number exactly once)."""
+    return _embedded_birth_date(number), "male" if int(number[16]) % 2 else "female"
 
 
 def mask_id_number(number: str) -> str:

@@ -9,9 +9,11 @@ from service.audit.keys import Signer
 from service.db.engine import Database
 from service.documents.storage import BlobStorage
 from service.security.actor import Actor
+from service.security.keyring import Keyring
 
 DB = NamedDependency[Database]
 CurrentActor = NamedDependency[Actor]
 Storage = NamedDependency[BlobStorage]
 AppSettings = NamedDependency[Settings]
 AuditSigner = NamedDependency[Signer]
+Keys = NamedDependency[Keyring]

@@ -28,14 +28,16 @@ HTTP_DEFAULTS = {
 }
 
 
-def error_response(request: Request, status: int, code: str, message: str, details=None, headers=None) -> Response:
-    body = {"error": {"code": code, "message": message, "details": details or []},
+def error_response(request: Request, status: int, code: str, message: str, details=None, headers=None,
+                   extra=None) -> Response:
+    body = {**(extra or {}), "error": {"code": code, "message": message, "details": details or []},
             "request_id": request_id_for(request.scope)}
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers or {})
 
 
 def domain_error_handler(request: Request, error: DomainError) -> Response:
-    return error_response(request, error.status_code, error.code, error.message, error.details, error.headers)
+    return error_response(request, error.status_code, error.code, error.message, error.details, error.headers,
+                          error.extra)
 
 
 MSGSPEC_PATH = re.compile(r"at `\$\.([^`]+)`")

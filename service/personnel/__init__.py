@@ -1,0 +1,1 @@
+"""Personnel vetting: people, engagements, certificates, background checks, clearance."""

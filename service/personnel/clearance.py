@@ -1,0 +1,132 @@
+"""Clearance, derived at read time from check records, settings and the clock.
+
+Pure functions: no database, no I/O. The expiry of a result is the first instant of
+the day after its last valid day, China time (a certificate's dates are civil dates
+there), so clearance changes exactly then, with no batch job.
+
+Per check type, the record that counts is the latest decided one (clear or adverse,
+by query date, then by when it was recorded; an adverse result whose bar lift has been
+confirmed no longer counts at all):
+  clear and unexpired → `clear`; clear and expired → `expired`, unless a newer pending
+  query exists (`pending`); adverse → `adverse`; no decided record but a pending one →
+  `pending`; nothing → `missing`.
+
+Overall, in this order:
+  `barred`  — any adverse criminal-record or sexual-offence result without a confirmed
+              lift, whatever the mandatory set and whichever vendor employs the person;
+  `expired` — a mandatory check's result has expired (recheck required);
+  `pending` — a mandatory check is missing, pending, or adverse (non-barring types:
+              a new clear result is needed);
+  `cleared` — every mandatory check clear and unexpired; `cleared_until` is the
+              earliest last valid day among them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from service.personnel.models import BARRING_CHECK_TYPES, CHECK_TYPES
+from service.personnel.settings import PersonnelSettings
+from service.timeutil import CHINA_TZ, today_in_china
+
+EXPIRING_WITHIN = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class CheckFact:
+    """What clearance needs to know of one check record."""
+
+    id: UUID
+    check_type: str
+    result: str
+    query_date: date
+    valid_until: date | None
+    recorded_at: datetime
+    lifted: bool = False  # an adverse result whose bar lift has been confirmed
+
+
+@dataclass(frozen=True)
+class CheckState:
+    check_type: str
+    status: str  # missing | clear | adverse | pending | expired
+    mandatory: bool
+    valid_until: date | None  # last valid day of the counting record (None: none, or adverse/pending)
+    expiring: bool  # clear, and its last valid day is within 30 days
+
+    @property
+    def public_status(self) -> str:
+        """What vendors and schools may see: missing | present | pending | expired —
+        never whether a result was clear or adverse."""
+        return "present" if self.status in ("clear", "adverse") else self.status
+
+
+@dataclass(frozen=True)
+class Clearance:
+    status: str  # cleared | pending | expired | barred
+    cleared_until: date | None
+    checks: tuple[CheckState, ...]
+
+    def missing(self) -> list[str]:
+        return [c.check_type for c in self.checks if c.mandatory and c.status == "missing"]
+
+    def expiring(self) -> list[str]:
+        return [c.check_type for c in self.checks if c.mandatory and c.expiring]
+
+    def expired(self) -> list[str]:
+        return [c.check_type for c in self.checks if c.mandatory and c.status == "expired"]
+
+
+def last_valid_day(fact: CheckFact, settings: PersonnelSettings) -> date:
+    """The printed expiry, or the query date plus the type's validity in days."""
+    if fact.valid_until is not None:
+        return fact.valid_until
+    return fact.query_date + timedelta(days=settings.validity_days[fact.check_type])
+
+
+def expiry_instant(valid_until: date) -> datetime:
+    """Midnight China time after the last valid day."""
+    return datetime.combine(valid_until + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+
+
+def _order(fact: CheckFact) -> tuple:
+    return (fact.query_date, fact.recorded_at)
+
+
+def check_state(check_type: str, facts: list[CheckFact], settings: PersonnelSettings, now: datetime) -> CheckState:
+    mandatory = check_type in settings.mandatory_checks
+    decided = [f for f in facts if f.result == "clear" or (f.result == "adverse" and not f.lifted)]
+    latest = max(decided, key=_order, default=None)
+    newer_pending = any(f.result == "pending" and (latest is None or _order(f) > _order(latest)) for f in facts)
+    if latest is None:
+        return CheckState(check_type, "pending" if newer_pending else "missing", mandatory, None, False)
+    if latest.result == "adverse":
+        return CheckState(check_type, "adverse", mandatory, None, False)
+    until = last_valid_day(latest, settings)
+    if now >= expiry_instant(until):
+        return CheckState(check_type, "pending" if newer_pending else "expired", mandatory, until, False)
+    expiring = until - today_in_china(now) <= EXPIRING_WITHIN  # as for documents
+    return CheckState(check_type, "clear", mandatory, until, expiring)
+
+
+def is_barred(facts: Iterable[CheckFact]) -> bool:
+    return any(f.result == "adverse" and f.check_type in BARRING_CHECK_TYPES and not f.lifted for f in facts)
+
+
+def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: datetime) -> Clearance:
+    facts = list(facts)
+    by_type: dict[str, list[CheckFact]] = {t: [] for t in CHECK_TYPES}
+    for fact in facts:
+        by_type.setdefault(fact.check_type, []).append(fact)
+    states = tuple(check_state(t, by_type[t], settings, now) for t in CHECK_TYPES)
+    if is_barred(facts):
+        return Clearance("barred", None, states)
+    required = [s for s in states if s.mandatory]
+    if any(s.status == "expired" for s in required):
+        return Clearance("expired", None, states)
+    if any(s.status != "clear" for s in required):
+        return Clearance("pending", None, states)
+    until = min((s.valid_until for s in required), default=None)
+    return Clearance("cleared", until, states)

@@ -1,0 +1,429 @@
+"""Bulk import of background-check results: all or nothing, idempotent, audited.
+
+The whole import is ONE transaction. The file is read in chunks; each chunk is
+validated in a worker thread (parse, check digits, dates, HMAC index), compared with
+what the database already holds (people by blind index, checks by type and
+reference), then — while no problem has been found anywhere — encrypted, staged with
+COPY into temporary tables and moved into place with INSERT … SELECT … ON CONFLICT DO
+NOTHING, together with one audit event per record created. The next chunk is parsed
+while the database stores the previous one. Any problem in any row: parsing goes on
+only to report every problem, and the transaction rolls back, so nothing is stored.
+
+Idempotent: a row whose (check type, reference) is already recorded for the same
+person with the same result and query date is skipped; the same reference with other
+content is an error, never an overwrite. A name that differs from the one recorded for
+the ID number is an error too.
+
+No ORM on this path: ORM inserts run at ~6,600 rows/s here, COPY at ~190,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlmodel import col, update
+
+from service import timeutil
+from service.audit.recorder import AUDIT_COLUMNS, AUDIT_TABLE, EventRow, build_event, diff, record_event
+from service.context import current_request_id
+from service.db.engine import Database
+from service.errors import Conflict, DomainError, Forbidden, NotFound
+from service.identifiers.id_number import describe_normalized, mask_id_number
+from service.logging import get_logger
+from service.personnel.importfile import (
+    MAX_REPORTED_PROBLEMS,
+    ImportRejected,
+    ParsedRow,
+    Problem,
+    ResultsFile,
+    RowValidator,
+)
+from service.personnel.models import CheckImportJob
+from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
+from service.privacy import mask_name
+from service.security.actor import Actor, Role
+from service.security.keyring import Keyring
+
+log = get_logger("schoolgate.personnel.imports")
+CHUNK_ROWS = 5000
+DEFAULT_AUTHORITY = "公安机关"
+CHECK_ACTION = "personnel:check:import"
+
+PEOPLE_COLUMNS = ("id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender", "birth_date")
+CHECK_COLUMNS = ("id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
+                 "valid_until")
+STAGING_DDL = f"""
+CREATE TEMP TABLE import_people (id uuid, id_number_index text, id_number_ciphertext bytea, id_number_masked text,
+                                 name text, gender text, birth_date date) ON COMMIT DROP;
+CREATE TEMP TABLE import_checks (id uuid, person_id uuid, check_type text, result text, query_date date,
+                                 reference text, issuing_authority text, valid_until date) ON COMMIT DROP;
+"""
+INSERT_PEOPLE = f"""
+INSERT INTO people ({", ".join(PEOPLE_COLUMNS)}, origin_region_code, created_at, created_by)
+SELECT {", ".join(PEOPLE_COLUMNS)}, $1, $2, $3 FROM import_people
+ON CONFLICT (id_number_index) DO NOTHING
+"""
+INSERT_CHECKS = f"""
+INSERT INTO background_checks ({", ".join(CHECK_COLUMNS)}, consent_document_id, import_id, recorded_at, recorded_by)
+SELECT {", ".join(CHECK_COLUMNS)}, $1, $2, $3, $4 FROM import_checks
+ON CONFLICT (check_type, reference) DO NOTHING RETURNING id::text
+"""
+FIND_PEOPLE = "SELECT id_number_index, id, name FROM people WHERE id_number_index = ANY($1::text[])"
+FIND_CHECKS = """
+SELECT c.check_type, c.reference, p.id_number_index, c.result, c.query_date
+FROM background_checks c JOIN people p ON p.id = c.person_id
+JOIN unnest($1::text[], $2::text[]) AS k(check_type, reference)
+  ON c.check_type = k.check_type AND c.reference = k.reference
+"""
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    rows_total: int
+    rows_validated: int
+    rows_stored: int
+
+
+ProgressCallback = Callable[[ImportProgress], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: UUID
+    rows: int
+    imported: int
+    skipped: int
+    people_created: int
+
+
+@dataclass
+class _Run:
+    """Everything one import remembers across chunks (per distinct person and reference)."""
+
+    actor: Actor
+    keyring: Keyring
+    consent_id: UUID
+    consent_sha256: str
+    import_id: UUID
+    now: datetime
+    request_id: str | None
+    people: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # index -> (name, id, created here)
+    references: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, reference) -> row
+    introduced: dict[str, dict] = field(default_factory=dict)  # new people whose first check is not staged yet
+    problems: list[Problem] = field(default_factory=list)
+    problems_total: int = 0
+    rows: int = 0
+    stored_rows: int = 0
+    skipped: int = 0  # already recorded before this import (counted by the worker thread)
+    # Counted by the task that stores chunks, which runs beside the worker thread:
+    imported: int = 0
+    raced: int = 0  # recorded meanwhile by a concurrent import
+    people_created: int = 0
+
+    def problem(self, problem: Problem) -> None:
+        self.problems_total += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(problem)
+
+
+@dataclass
+class _Staged:
+    people: list[tuple] = field(default_factory=list)
+    checks: list[tuple] = field(default_factory=list)
+    audit: dict[str, EventRow] = field(default_factory=dict)  # by check id
+    rows: int = 0
+
+
+async def import_results(
+    db: Database,
+    keyring: Keyring,
+    actor: Actor,
+    *,
+    content: bytes,
+    consent_document_id: UUID | None,
+    issuing_authority: str | None = None,
+    import_id: UUID | None = None,
+    progress: ProgressCallback | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Import a results file (CSV or XLSX). Raises `ImportRejected` listing every
+    problem (row, column, code, message) when anything is wrong; then nothing is stored."""
+    if actor.role is not Role.REVIEWER:
+        raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
+    now = timeutil.utcnow()
+    results = await asyncio.to_thread(ResultsFile, content)
+    del content
+    validator = RowValidator(results.columns, today=timeutil.today_in_china(now),
+                             default_authority=(issuing_authority or "").strip() or DEFAULT_AUTHORITY)
+    chunks = results.chunks(chunk_rows)
+    async with db.transaction() as session:
+        consent = await require_consent(session, actor, consent_document_id, None)
+        run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
+                   import_id=import_id or uuid4(), now=now, request_id=current_request_id())
+        raw = await session.connection()
+        conn = (await raw.get_raw_connection()).driver_connection
+        await conn.execute(STAGING_DDL)
+        # Lookups go through a second connection, so that the next chunk can be looked up
+        # and prepared while this transaction's connection stores the previous one. It
+        # sees only committed rows, which is all it needs: what this import has added so
+        # far is in `run.people` and `run.references` already.
+        async with db.engine.connect() as lookup_connection:
+            lookup = (await lookup_connection.get_raw_connection()).driver_connection
+            await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
+        if run.problems_total:
+            raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
+    return ImportResult(run.import_id, run.rows, run.imported, run.skipped + run.raced, run.people_created)
+
+
+async def _pipeline(conn, lookup, run: _Run, chunks, validator: RowValidator, keyring: Keyring,
+                    progress: ProgressCallback | None, rows_total: int) -> None:
+    """Validate, look up and prepare chunk k+1 (worker thread, second connection) while
+    chunk k is being stored (this transaction's connection)."""
+    storing: asyncio.Task | None = None
+    try:
+        while True:
+            validated = await asyncio.to_thread(_validate_next, chunks, validator, keyring)
+            if validated is None:
+                break
+            rows, problems, count = validated
+            for problem in problems:
+                run.problem(problem)
+            run.rows += count
+            people, checks = await _lookups(lookup, run, rows)
+            staged = await asyncio.to_thread(_resolve, run, rows, people, checks)
+            staged.rows = count
+            if storing is not None:
+                await storing  # the previous chunk is in place (or its error is raised here)
+                storing = None
+                await _report(progress, run, rows_total)
+            if run.problems_total == 0 and (staged.people or staged.checks):
+                storing = asyncio.create_task(_store(conn, run, staged))
+            else:
+                if run.problems_total == 0:
+                    run.stored_rows += count  # nothing new in this chunk: all recorded before
+                await _report(progress, run, rows_total)
+        if storing is not None:
+            await storing
+            storing = None
+            await _report(progress, run, rows_total)
+    finally:
+        if storing is not None and not storing.done():
+            storing.cancel()
+            await asyncio.gather(storing, return_exceptions=True)
+
+
+async def _report(progress: ProgressCallback | None, run: _Run, rows_total: int) -> None:
+    if progress is not None:
+        await progress(ImportProgress(max(rows_total, run.rows), run.rows, run.stored_rows))
+
+
+def _validate_next(chunks, validator: RowValidator, keyring: Keyring
+                   ) -> tuple[list[tuple[ParsedRow, str]], list[Problem], int] | None:
+    """Worker thread: the next chunk's rows, validated, each with its blind index."""
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    rows, problems, count = validator(chunk)
+    index = keyring.blind_index
+    return [(row, index(row.number)) for row in rows], problems, count
+
+
+async def _lookups(conn, run: _Run, rows: list[tuple[ParsedRow, str]]) -> tuple[dict, dict]:
+    """What the database already knows of this chunk's people and references."""
+    new_indexes = list({ix for _, ix in rows if ix not in run.people})
+    people = {r[0]: (r[2], str(r[1])) for r in await conn.fetch(FIND_PEOPLE, new_indexes)} if new_indexes else {}
+    types = [row.check_type for row, _ in rows]
+    references = [row.reference for row, _ in rows]
+    checks = {}
+    if rows:
+        for r in await conn.fetch(FIND_CHECKS, types, references):
+            checks[(r[0], r[1])] = (r[2], r[3], r[4])
+    return people, checks
+
+
+def new_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs in canonical text form, from one read of the
+    system's random source: about four times cheaper than uuid4() plus str()."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
+    text = raw.hex()
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}" for h in
+            (text[i:i + 32] for i in range(0, len(text), 32))]
+
+
+def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, known_checks: dict) -> _Staged:
+    """Worker thread: decide each row (new, already imported, or a problem) and, while
+    the import is clean, build the rows to store and their audit events."""
+    staged = _Staged()
+    keyring = run.keyring
+    people, references, introduced = run.people, run.references, run.introduced
+    ids = iter(new_ids(3 * len(rows)))
+    consent_id, import_id = str(run.consent_id), str(run.import_id)
+    for row, index in rows:
+        ok = True
+        person = people.get(index)
+        if person is None:
+            known = known_people.get(index)
+            if known is not None:
+                person = people[index] = (known[0], known[1], False)
+            else:
+                person = people[index] = (row.name, next(ids), True)
+                if run.problems_total == 0:
+                    introduced[index] = _stage_person(staged, keyring, row, index, person[1])
+        if person[0] != row.name:
+            run.problem(Problem(row.row, "name", "name_mismatch",
+                                "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致"))
+            ok = False
+        key = (row.check_type, row.reference)
+        first = references.get(key)
+        if first is not None:
+            run.problem(Problem(row.row, "reference", "duplicate_reference",
+                                f"查询编号与第 {first} 行重复（同一查询类型）"))
+            continue
+        references[key] = row.row
+        existing = known_checks.get(key)
+        if existing is not None:
+            if existing == (index, row.result, row.query_date):
+                run.skipped += 1  # imported before: nothing to add
+            else:
+                run.problem(Problem(row.row, "reference", "reference_conflict",
+                                    "该查询编号已登记，但人员、结果或查询日期与本行不同"))
+            continue
+        if ok and run.problems_total == 0:
+            _stage_check(staged, run, row, person[1], consent_id, import_id, introduced.pop(index, None), ids)
+    return staged
+
+
+def _stage_person(staged: _Staged, keyring: Keyring, row: ParsedRow, index: str, person_id: str) -> dict:
+    """A new person's row; returns what the audit keeps of them (masked), which goes into
+    the event of the first check that brought them in."""
+    number = row.number
+    born, sex = describe_normalized(number)
+    masked = mask_id_number(number)
+    staged.people.append((person_id, index, keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), masked, row.name,
+                          sex, born))
+    return {"id_number": masked, "name": mask_name(row.name), "gender": sex}
+
+
+def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str,
+                 new_person: dict | None, ids) -> None:
+    check_id = next(ids)
+    staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
+                          row.issuing_authority, row.valid_until))
+    changes = {
+        "person_id": {"before": None, "after": person_id},
+        "check_type": {"before": None, "after": row.check_type},
+        "result": {"before": None, "after": row.result},
+        "query_date": {"before": None, "after": row.query_date.isoformat()},
+        "reference": {"before": None, "after": row.reference},
+        "issuing_authority": {"before": None, "after": row.issuing_authority},
+        "consent_document_id": {"before": None, "after": consent_id},
+        "import_id": {"before": None, "after": import_id},
+    }
+    if row.valid_until is not None:
+        changes["valid_until"] = {"before": None, "after": row.valid_until.isoformat()}
+    if new_person is not None:  # the person was created by this import, with this record
+        changes["person"] = {"before": None, "after": new_person}
+    staged.audit[check_id] = (build_event(
+        run.actor, CHECK_ACTION, "background_check", check_id, region_code=run.actor.region_code,
+        occurred_at=run.now, request_id=run.request_id, plain_changes=True, changes=changes,
+        evidence=[run.consent_sha256], event_id=next(ids)))
+
+
+async def _store(conn, run: _Run, staged: _Staged) -> None:
+    """Move one chunk into place, and write the audit events of exactly the records created."""
+    actor = run.actor
+    if staged.people:
+        await conn.copy_records_to_table("import_people", records=staged.people, columns=PEOPLE_COLUMNS)
+        status = await conn.execute(INSERT_PEOPLE, actor.region_code, run.now, actor.account_id)
+        created = int(status.rsplit(" ", 1)[-1])
+        if created != len(staged.people):
+            # Someone recorded one of these people between our lookup and now: our ids
+            # for them are stale. Nothing is stored; the import can simply be re-run.
+            raise Conflict("导入期间有人员被同时登记，请重新导入（已导入部分不会重复）", code="concurrent_change")
+        run.people_created += created
+    if staged.checks:
+        await conn.copy_records_to_table("import_checks", records=staged.checks, columns=CHECK_COLUMNS)
+        inserted = await conn.fetch(INSERT_CHECKS, run.consent_id, run.import_id, run.now, actor.account_id)
+        events = staged.audit
+        await conn.copy_records_to_table(AUDIT_TABLE, records=[events[r[0]] for r in inserted], columns=AUDIT_COLUMNS)
+        run.imported += len(inserted)
+        run.raced += len(staged.checks) - len(inserted)  # recorded meanwhile by a concurrent import
+    await conn.execute("TRUNCATE import_people, import_checks")
+    run.stored_rows += staged.rows
+
+
+# -- asynchronous imports: a job row that reports progress ---------------------------------------
+
+
+async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256: str,
+                            consent_document_id: UUID | None) -> CheckImportJob:
+    """Accept a file for a background import. The consent is checked now (422 at once);
+    rows are checked by the job, whose errors are then read from the job."""
+    if actor.role is not Role.REVIEWER:
+        raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
+    async with db.transaction() as session:
+        consent = await require_consent(session, actor, consent_document_id, None)
+        job = CheckImportJob(state="queued", filename=filename, sha256=sha256, consent_document_id=consent.id,
+                             region_code=actor.region_code, created_by=actor.account_id)
+        session.add(job)
+        await session.flush()
+        await record_event(session, actor, "personnel:import:queue", "check_import_job", job.id,
+                           region_code=actor.region_code, evidence=[sha256, consent.sha256],
+                           changes=diff(None, {"filename": filename, "consent_document_id": consent.id}))
+        return job
+
+
+async def _update_job(db: Database, job_id: UUID, **values) -> None:
+    async with db.transaction() as session:
+        await session.exec(update(CheckImportJob).where(col(CheckImportJob.id) == job_id).values(**values))
+
+
+async def run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: UUID, *, content: bytes,
+                         consent_document_id: UUID, issuing_authority: str | None) -> None:
+    """The background task: progress in small transactions of its own, the data in one."""
+    await _update_job(db, job_id, state="running")
+
+    async def progress(update_: ImportProgress) -> None:
+        await _update_job(db, job_id, rows_total=update_.rows_total, rows_validated=update_.rows_validated,
+                          rows_stored=update_.rows_stored)
+
+    try:
+        result = await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
+                                      issuing_authority=issuing_authority, import_id=job_id, progress=progress)
+    except ImportRejected as rejected:
+        await _update_job(db, job_id, state="failed", rows_stored=0, errors_total=rejected.total,
+                          errors=[_job_problem(p.as_dict()) for p in rejected.problems], finished_at=timeutil.utcnow())
+    except DomainError as error:
+        problem = {"row": 0, "column": "file", "code": error.code, "message": error.message}
+        await _update_job(db, job_id, state="failed", rows_stored=0, errors_total=1, errors=[problem],
+                          finished_at=timeutil.utcnow())
+    except Exception as error:  # the job must end in a state, whatever happened
+        log.error("import_job_failed", job_id=str(job_id), error_type=type(error).__name__, exc_info=error)
+        problem = {"row": 0, "column": "file", "code": "internal_error", "message": "导入时发生内部错误，未导入任何记录"}
+        await _update_job(db, job_id, state="failed", rows_stored=0, errors_total=1, errors=[problem],
+                          finished_at=timeutil.utcnow())
+    else:
+        await _update_job(db, job_id, state="succeeded", rows_total=result.rows, rows_validated=result.rows,
+                          rows_stored=result.rows, imported=result.imported, skipped=result.skipped,
+                          finished_at=timeutil.utcnow())
+
+
+def _job_problem(problem: dict) -> dict:
+    return {k: problem[k] for k in ("row", "column", "code", "message")}
+
+
+async def get_import_job(db: Database, actor: Actor, job_id: UUID) -> CheckImportJob:
+    """The job, for the reviewers of its region and admins."""
+    async with db.transaction() as session:
+        job = await session.get(CheckImportJob, job_id)
+        if job is None or not (actor.is_admin or actor.account_id == job.created_by
+                               or (actor.role is Role.REVIEWER and actor.covers_region(job.region_code))):
+            raise NotFound("未找到该导入任务", code="import_job_not_found")
+        return job

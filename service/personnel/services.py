@@ -1,0 +1,669 @@
+"""People, engagements, consents, certificates, check records and bar lifts.
+
+Who sees a person:
+- admin: everyone;
+- a vendor: people it currently engages (a departure ends that at once);
+- a reviewer or auditor: people engaged (now or before) by a vendor in its region, or
+  first recorded in its region (an import by a reviewer there);
+- nobody else. Outside that, a person answers 404 exactly as a missing one.
+
+Sensitive reads (the unmasked ID number, the content of a check result) append an
+audit event in the same transaction as the read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service import timeutil
+from service.audit.recorder import build_event, diff, record_event, record_events
+from service.db.engine import Database
+from service.documents.services import check_file, document_status, safe_filename
+from service.documents.storage import BlobStorage
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.identifiers.errors import InvalidIdentifier
+from service.identifiers.id_number import birth_date, gender, mask_id_number, normalize_id_number
+from service.personnel.clearance import CheckFact, Clearance, clearance
+from service.personnel.models import (
+    BARRING_CHECK_TYPES,
+    CERTIFICATE_TYPES,
+    CHECK_TYPES,
+    RESULTS,
+    ROLES,
+    BackgroundCheck,
+    BarLift,
+    Certificate,
+    ConsentDocument,
+    Engagement,
+    Person,
+)
+from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.privacy import mask_name, mask_phone
+from service.regions.directory import regions
+from service.security.actor import Actor, Role
+from service.security.keyring import Keyring
+from service.vendors.models import Vendor
+from service.vendors.services import can_see_vendor, load_visible_vendor
+
+ID_NUMBER_PURPOSE = b"person.id_number"
+PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+CATEGORY_CODES = range(1, 9)  # the notice's eight activity categories
+WHITESPACE = re.compile(r"\s+")
+
+
+# -- identity --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A validated resident ID number, in every form the service keeps of it."""
+
+    index: str
+    ciphertext: bytes
+    masked: str
+    gender: str
+    birth_date: date
+
+
+def identity(keyring: Keyring, number: str) -> Identity:
+    """`number` must already be normalised (18 characters, upper-case)."""
+    return Identity(index=keyring.blind_index(number), ciphertext=keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+                    masked=mask_id_number(number), gender=gender(number), birth_date=birth_date(number))
+
+
+def clean_name(name: str | None) -> str:
+    """Names compare after NFKC folding and whitespace collapsing, nothing more."""
+    return WHITESPACE.sub(" ", unicodedata.normalize("NFKC", name or "")).strip()
+
+
+def _problem(field: str, code: str, message: str) -> dict:
+    return {"field": field, "code": code, "message": message}
+
+
+def _raise_problems(problems: list[dict]) -> None:
+    if problems:
+        single = len(problems) == 1
+        raise InvalidInput(problems[0]["message"] if single else None,
+                           code=problems[0]["code"] if single else "invalid_input", details=problems)
+
+
+# -- visibility --------------------------------------------------------------------------
+
+Engaged = tuple[Engagement, Vendor]
+
+
+async def _engagements(session: AsyncSession, person_ids: Iterable[UUID], *, current_only: bool = False
+                       ) -> dict[UUID, list[Engaged]]:
+    ids = list(set(person_ids))
+    found: dict[UUID, list[Engaged]] = {pid: [] for pid in ids}
+    if not ids:
+        return found
+    query = (select(Engagement, Vendor).join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
+             .where(col(Engagement.person_id).in_(ids)).order_by(col(Engagement.created_at)))
+    if current_only:
+        query = query.where(col(Engagement.ended_at).is_(None))
+    for engagement, vendor in (await session.exec(query)).all():
+        found[engagement.person_id].append((engagement, vendor))
+    return found
+
+
+def can_see_person(actor: Actor, person: Person, engaged: list[Engaged]) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.role is Role.VENDOR:
+        return any(e.ended_at is None and v.credit_code == actor.vendor_credit_code for e, v in engaged)
+    if actor.role in (Role.REVIEWER, Role.AUDITOR):
+        return actor.covers_region(person.origin_region_code) or any(
+            actor.covers_region(v.region_code) for _, v in engaged)
+    return False
+
+
+async def load_visible_person(session: AsyncSession, actor: Actor, person_id: UUID, *, for_update: bool = False
+                              ) -> tuple[Person, list[Engaged]]:
+    query = select(Person).where(Person.id == person_id)
+    if for_update:
+        query = query.with_for_update()
+    person = (await session.exec(query)).first()
+    engaged = (await _engagements(session, [person_id]))[person_id] if person else []
+    if person is None or not can_see_person(actor, person, engaged):
+        raise NotFound("未找到该人员", code="person_not_found")
+    return person, engaged
+
+
+def _visible_engagements(actor: Actor, engaged: list[Engaged]) -> list[Engaged]:
+    """A vendor sees only its own engagements; reviewers those of vendors in scope."""
+    return [(e, v) for e, v in engaged if can_see_vendor(actor, v)]
+
+
+# -- clearance ---------------------------------------------------------------------------
+
+
+async def _facts(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
+    ids = list(set(person_ids))
+    found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
+    if not ids:
+        return found
+    query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
+                    BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,
+                    BackgroundCheck.recorded_at, BarLift.confirmed_at)
+             .outerjoin(BarLift, col(BarLift.check_id) == col(BackgroundCheck.id))
+             .where(col(BackgroundCheck.person_id).in_(ids)))
+    for row in (await session.exec(query)).all():
+        found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
+                                       valid_until=row[5], recorded_at=row[6], lifted=row[7] is not None))
+    return found
+
+
+async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person
+                       ) -> PersonnelSettings:
+    """The strictest settings of the regions of the vendors the person works for now;
+    with no current vendor, those of the region that first recorded the person."""
+    codes = {v.region_code for _, v in current.get(person.id, [])}
+    if not codes and person.origin_region_code:
+        codes = {person.origin_region_code}
+    return await settings_for_regions(session, codes)
+
+
+@dataclass(frozen=True)
+class PersonView:
+    person: Person
+    clearance: Clearance
+    engagements: list[Engaged]  # those the viewer may see
+
+
+async def _view(session: AsyncSession, actor: Actor, person: Person, engaged: list[Engaged]) -> PersonView:
+    facts = (await _facts(session, [person.id]))[person.id]
+    current = {person.id: [(e, v) for e, v in engaged if e.ended_at is None]}
+    settings = await _settings_of(session, current, person)
+    return PersonView(person, clearance(facts, settings, timeutil.utcnow()), _visible_engagements(actor, engaged))
+
+
+async def get_person(db: Database, actor: Actor, person_id: UUID) -> PersonView:
+    async with db.transaction() as session:
+        person, engaged = await load_visible_person(session, actor, person_id)
+        return await _view(session, actor, person, engaged)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    person: Person
+    engagement: Engagement
+    clearance: Clearance
+
+
+async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[RosterEntry]:
+    """The vendor's current people with their clearance, oldest engagement first."""
+    async with db.transaction() as session:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        rows = (await session.exec(
+            select(Engagement, Person).join(Person, col(Person.id) == col(Engagement.person_id))
+            .where(Engagement.vendor_id == vendor.id, col(Engagement.ended_at).is_(None))
+            .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+        ids = [person.id for _, person in rows]
+        facts = await _facts(session, ids)
+        current = await _engagements(session, ids, current_only=True)
+        now = timeutil.utcnow()
+        cache: dict[frozenset[str], PersonnelSettings] = {}
+        entries = []
+        for engagement, person in rows:
+            codes = frozenset(v.region_code for _, v in current[person.id])
+            if codes not in cache:
+                cache[codes] = await settings_for_regions(session, codes)
+            entries.append(RosterEntry(person, engagement, clearance(facts[person.id], cache[codes], now)))
+        return entries
+
+
+# -- people and engagements ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    id_number: str
+    name: str
+    role: str
+    start_date: date
+    phone: str | None = None
+
+
+def _validate_person(data: PersonInput) -> tuple[str, PersonInput]:
+    problems = []
+    number = ""
+    try:
+        number = normalize_id_number(data.id_number or "")
+    except InvalidIdentifier as error:
+        problems.append(_problem("id_number", error.code, error.message))
+    name = clean_name(data.name)
+    if not name:
+        problems.append(_problem("name", "required", "姓名不能为空"))
+    elif len(name) > 100:
+        problems.append(_problem("name", "too_long", "姓名不能超过 100 个字符"))
+    if data.role not in ROLES:
+        problems.append(_problem("role", "invalid_role", "岗位必须是 lead_instructor、assistant、driver 或 other 之一"))
+    phone = (data.phone or "").strip() or None
+    if phone is not None and not PHONE.match(phone):
+        problems.append(_problem("phone", "invalid_phone", "联系电话格式不正确"))
+    _raise_problems(problems)
+    return number, PersonInput(id_number="", name=name, role=data.role, start_date=data.start_date, phone=phone)
+
+
+def person_audit_view(person: Person) -> dict:
+    return {"id_number": person.id_number_masked, "name": mask_name(person.name), "gender": person.gender}
+
+
+async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: Keyring, number: str, name: str,
+                                 origin_region: str | None) -> tuple[Person, bool]:
+    """The person with this number (their name must match), or a new one. Race-safe:
+    the insert does nothing if another transaction created the person first."""
+    index = keyring.blind_index(number)
+    person = (await session.exec(select(Person).where(Person.id_number_index == index).with_for_update())).first()
+    created = False
+    if person is None:
+        ident = identity(keyring, number)
+        candidate = Person(id_number_index=ident.index, id_number_ciphertext=ident.ciphertext,
+                           id_number_masked=ident.masked, name=name, gender=ident.gender,
+                           birth_date=ident.birth_date, origin_region_code=origin_region,
+                           created_by=actor.account_id)
+        inserted = await session.exec(
+            pg_insert(Person).values(**candidate.model_dump())
+            .on_conflict_do_nothing(index_elements=["id_number_index"]).returning(Person.id))
+        created = inserted.first() is not None
+        person = (await session.exec(select(Person).where(Person.id_number_index == index).with_for_update())).one()
+    if clean_name(person.name) != name:
+        raise InvalidInput.field("name", "name_mismatch", "姓名与该身份证号码已登记的姓名不一致，请核对")
+    return person, created
+
+
+async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput) -> PersonView:
+    """Engage a person at a vendor; the person is created on first sight of the number."""
+    number, data = _validate_person(data)
+    try:
+        async with db.transaction() as session:
+            vendor = await load_visible_vendor(session, actor, vendor_id)
+            person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
+                                                           vendor.region_code)
+            current = (await session.exec(select(Engagement).where(
+                Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
+                col(Engagement.ended_at).is_(None)))).first()
+            if current is not None:
+                raise Conflict("该人员已在本机构任职", code="already_engaged")
+            engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
+                                    start_date=data.start_date, created_by=actor.account_id)
+            session.add(engagement)
+            await session.flush()
+            if created:
+                await record_event(session, actor, "personnel:person:create", "person", person.id,
+                                   region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
+            await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
+                               region_code=vendor.region_code, changes=diff(None, {
+                                   "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
+                                   "start_date": data.start_date, "phone": mask_phone(data.phone)}))
+            engaged = (await _engagements(session, [person.id]))[person.id]
+            return await _view(session, actor, person, engaged)
+    except IntegrityError as error:
+        if "uq_engagements_current" in str(error.orig):
+            raise Conflict("该人员已在本机构任职", code="already_engaged") from None
+        raise
+
+
+async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_id: UUID, *,
+                           end_date: date | None, reason: str | None) -> Engaged:
+    """End the person's current engagement at the vendor, effective immediately."""
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > 300:
+        raise InvalidInput.field("reason", "too_long", "离职原因不能超过 300 个字符")
+    today = timeutil.today_in_china(timeutil.utcnow())
+    end_date = end_date or today
+    if end_date > today:
+        raise InvalidInput.field("end_date", "end_date_in_future", "离职日期不能晚于今天；离职登记即时生效")
+    async with db.transaction() as session:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        engagement = (await session.exec(select(Engagement).where(
+            Engagement.person_id == person_id, Engagement.vendor_id == vendor.id,
+            col(Engagement.ended_at).is_(None)).with_for_update())).first()
+        if engagement is None:
+            raise NotFound("该人员当前未在本机构任职", code="engagement_not_found")
+        if end_date < engagement.start_date:
+            raise InvalidInput.field("end_date", "end_before_start", "离职日期不能早于入职日期")
+        engagement.end_date, engagement.departure_reason = end_date, reason
+        engagement.ended_at, engagement.ended_by = timeutil.utcnow(), actor.account_id
+        session.add(engagement)
+        await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
+                           region_code=vendor.region_code, reason=reason,
+                           changes=diff({"end_date": None}, {"end_date": end_date}))
+        return engagement, vendor
+
+
+async def read_id_number(db: Database, keyring: Keyring, actor: Actor, person_id: UUID) -> tuple[Person, str]:
+    """The unmasked number, for reviewers in scope and admins; every read is audited."""
+    async with db.transaction() as session:
+        person, _ = await load_visible_person(session, actor, person_id)
+        number = keyring.decrypt(person.id_number_ciphertext, ID_NUMBER_PURPOSE).decode()
+        await record_event(session, actor, "personnel:id_number:read", "person", person.id,
+                           region_code=actor.region_code)
+        return person, number
+
+
+# -- consent documents and certificates -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    content: bytes
+    filename: str | None
+    max_bytes: int
+
+
+
+
+async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
+                                *, title: str | None, signed_on: date | None) -> ConsentDocument:
+    content_type = check_file(upload.content, upload.max_bytes)
+    title = (title or "").strip() or "个人信息查询授权书"
+    if len(title) > 200:
+        raise InvalidInput.field("title", "too_long", "标题不能超过 200 个字符")
+    async with db.transaction() as session:
+        person, engaged = await load_visible_person(session, actor, person_id)
+        _require_writer(actor)
+        digest = storage.put(upload.content)
+        consent = ConsentDocument(kind="person_consent", person_id=person.id, title=title, signed_on=signed_on,
+                                  sha256=digest, size=len(upload.content), content_type=content_type,
+                                  filename=safe_filename(upload.filename), uploaded_by=actor.account_id)
+        session.add(consent)
+        await session.flush()
+        await record_event(session, actor, "personnel:consent:upload", "consent_document", consent.id,
+                           region_code=_region_of(actor, engaged), evidence=[digest],
+                           changes=diff(None, {"kind": consent.kind, "person_id": person.id, "title": title,
+                                               "signed_on": signed_on, "sha256": digest}))
+        return consent
+
+
+async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor, upload: Upload, *, title: str | None,
+                               region_code: str | None, signed_on: date | None) -> ConsentDocument:
+    """An authorisation the bureau holds for a batch query (the import's consent)."""
+    content_type = check_file(upload.content, upload.max_bytes)
+    title = (title or "").strip()
+    problems = []
+    if not title:
+        problems.append(_problem("title", "required", "请填写授权文件名称（如公安机关批量查询授权函）"))
+    elif len(title) > 200:
+        problems.append(_problem("title", "too_long", "标题不能超过 200 个字符"))
+    region_code = (region_code or "").strip() or actor.region_code
+    if region_code not in regions():
+        problems.append(_problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
+    _raise_problems(problems)
+    if not actor.covers_region(region_code):
+        raise Forbidden("只能为本辖区上传授权文件", code="out_of_scope")
+    async with db.transaction() as session:
+        digest = storage.put(upload.content)
+        consent = ConsentDocument(kind="bureau_authorisation", region_code=region_code, title=title,
+                                  signed_on=signed_on, sha256=digest, size=len(upload.content),
+                                  content_type=content_type, filename=safe_filename(upload.filename),
+                                  uploaded_by=actor.account_id)
+        session.add(consent)
+        await session.flush()
+        await record_event(session, actor, "personnel:consent:upload", "consent_document", consent.id,
+                           region_code=region_code, evidence=[digest],
+                           changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on,
+                                               "sha256": digest}))
+        return consent
+
+
+async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[ConsentDocument]:
+    async with db.transaction() as session:
+        await load_visible_person(session, actor, person_id)
+        query = (select(ConsentDocument).where(ConsentDocument.person_id == person_id)
+                 .order_by(col(ConsentDocument.uploaded_at)))
+        return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class CertificateInput:
+    cert_type: str
+    number: str
+    issuer: str
+    category_codes: str
+    valid_from: date
+    valid_until: date | None
+
+
+def _validate_certificate(data: CertificateInput) -> tuple[CertificateInput, list[int]]:
+    problems = []
+    if data.cert_type not in CERTIFICATE_TYPES:
+        problems.append(_problem("cert_type", "invalid_cert_type",
+                                 "证书类型必须是 teacher_qualification、coaching 或 professional 之一"))
+    for field in ("number", "issuer"):
+        value = (getattr(data, field) or "").strip()
+        if not value:
+            problems.append(_problem(field, "required", "此项不能为空"))
+        elif len(value) > (100 if field == "number" else 200):
+            problems.append(_problem(field, "too_long", "内容过长"))
+    codes: list[int] = []
+    for part in re.split(r"[,，;；\s]+", data.category_codes or ""):
+        if part:
+            if not part.isdigit() or int(part) not in CATEGORY_CODES:
+                problems.append(_problem("category_codes", "invalid_category", "活动类别代码应为 1 到 8 之间的数字"))
+                break
+            codes.append(int(part))
+    if not codes and not any(p["field"] == "category_codes" for p in problems):
+        problems.append(_problem("category_codes", "required", "请填写证书适用的活动类别代码"))
+    if data.valid_until is not None and data.valid_until < data.valid_from:
+        problems.append(_problem("valid_until", "invalid_validity", "有效期截止日期不能早于起始日期"))
+    _raise_problems(problems)
+    return (CertificateInput(data.cert_type, data.number.strip(), data.issuer.strip(), "", data.valid_from,
+                             data.valid_until), sorted(set(codes)))
+
+
+def certificate_status(certificate: Certificate, now: datetime | None = None) -> str:
+    if certificate.valid_until is None:
+        return "valid"
+    return document_status(certificate.valid_until, now)
+
+
+async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
+                             data: CertificateInput) -> Certificate:
+    content_type = check_file(upload.content, upload.max_bytes)
+    data, codes = _validate_certificate(data)
+    async with db.transaction() as session:
+        person, engaged = await load_visible_person(session, actor, person_id)
+        _require_writer(actor)
+        digest = storage.put(upload.content)
+        certificate = Certificate(person_id=person.id, cert_type=data.cert_type, number=data.number,
+                                  issuer=data.issuer, category_codes=codes, valid_from=data.valid_from,
+                                  valid_until=data.valid_until, sha256=digest, size=len(upload.content),
+                                  content_type=content_type, filename=safe_filename(upload.filename),
+                                  uploaded_by=actor.account_id)
+        session.add(certificate)
+        await session.flush()
+        await record_event(session, actor, "personnel:certificate:upload", "certificate", certificate.id,
+                           region_code=_region_of(actor, engaged), evidence=[digest],
+                           changes=diff(None, {"person_id": person.id, "cert_type": data.cert_type,
+                                               "number": data.number, "issuer": data.issuer,
+                                               "category_codes": codes, "valid_from": data.valid_from,
+                                               "valid_until": data.valid_until, "sha256": digest}))
+        return certificate
+
+
+async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list[Certificate]:
+    async with db.transaction() as session:
+        await load_visible_person(session, actor, person_id)
+        query = select(Certificate).where(Certificate.person_id == person_id).order_by(col(Certificate.uploaded_at))
+        return list((await session.exec(query)).all())
+
+
+def _require_writer(actor: Actor) -> None:
+    if actor.role is Role.AUDITOR:
+        raise Forbidden("审计人员只能查阅", code="role_not_allowed")
+
+
+def _region_of(actor: Actor, engaged: list[Engaged]) -> str | None:
+    """The region an event about a person belongs to: the acting vendor's, else the actor's."""
+    if actor.role is Role.VENDOR:
+        for engagement, vendor in engaged:
+            if engagement.ended_at is None and vendor.credit_code == actor.vendor_credit_code:
+                return vendor.region_code
+    return actor.region_code
+
+
+# -- background-check records ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    check_type: str
+    result: str
+    query_date: date
+    reference: str
+    issuing_authority: str
+    valid_until: date | None
+    consent_document_id: UUID | None
+
+
+def validate_check_fields(check_type: str, result: str, query_date: date | None, reference: str,
+                          issuing_authority: str, valid_until: date | None, today: date) -> list[dict]:
+    """The rules every check record meets, recorded one by one or imported."""
+    problems = []
+    if check_type not in CHECK_TYPES:
+        problems.append(_problem("check_type", "invalid_check_type", "查询类型无效"))
+    if result not in RESULTS:
+        problems.append(_problem("result", "invalid_result", "查询结果必须是 clear、adverse 或 pending 之一"))
+    if query_date is not None and query_date > today:
+        problems.append(_problem("query_date", "query_date_in_future", "查询日期不能晚于今天"))
+    if not reference:
+        problems.append(_problem("reference", "required", "查询编号不能为空"))
+    elif len(reference) > 100:
+        problems.append(_problem("reference", "too_long", "查询编号不能超过 100 个字符"))
+    if not issuing_authority:
+        problems.append(_problem("issuing_authority", "required", "出具机关不能为空"))
+    elif len(issuing_authority) > 200:
+        problems.append(_problem("issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
+    if valid_until is not None and query_date is not None and valid_until < query_date:
+        problems.append(_problem("valid_until", "invalid_validity", "有效期截止日期不能早于查询日期"))
+    return problems
+
+
+async def require_consent(session: AsyncSession, actor: Actor, consent_id: UUID | None,
+                          person_id: UUID | None) -> ConsentDocument:
+    """The consent a check is made under: the person's own signed consent, or an
+    authorisation the bureau holds for a region the reviewer covers."""
+    if consent_id is None:
+        raise InvalidInput.field("consent_document_id", "consent_required",
+                                 "须提供本人签署的授权书或机关授权文件后方可记录查询结果")
+    consent = await session.get(ConsentDocument, consent_id)
+    usable = consent is not None and (
+        (consent.kind == "person_consent" and person_id is not None and consent.person_id == person_id)
+        or (consent.kind == "bureau_authorisation" and actor.covers_region(consent.region_code)))
+    if not usable:
+        raise InvalidInput.field("consent_document_id", "invalid_consent_document",
+                                 "授权文件不存在，或不适用于该人员/本辖区")
+    return consent
+
+
+def check_audit_changes(check: BackgroundCheck) -> dict:
+    return diff(None, {"person_id": check.person_id, "check_type": check.check_type, "result": check.result,
+                       "query_date": check.query_date, "reference": check.reference,
+                       "issuing_authority": check.issuing_authority, "valid_until": check.valid_until,
+                       "consent_document_id": check.consent_document_id})
+
+
+async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput) -> BackgroundCheck:
+    reference = (data.reference or "").strip()
+    authority = (data.issuing_authority or "").strip()
+    today = timeutil.today_in_china(timeutil.utcnow())
+    _raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
+                                          data.valid_until, today))
+    try:
+        async with db.transaction() as session:
+            person, _ = await load_visible_person(session, actor, person_id)
+            consent = await require_consent(session, actor, data.consent_document_id, person.id)
+            check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
+                                    query_date=data.query_date, reference=reference, issuing_authority=authority,
+                                    valid_until=data.valid_until, consent_document_id=consent.id,
+                                    recorded_by=actor.account_id)
+            session.add(check)
+            await session.flush()
+            await record_event(session, actor, "personnel:check:record", "background_check", check.id,
+                               region_code=actor.region_code, changes=check_audit_changes(check),
+                               evidence=[consent.sha256])
+            return check
+    except IntegrityError as error:
+        if "uq_background_checks_type_reference" in str(error.orig):
+            raise Conflict("该查询编号已登记", code="duplicate_reference", details=[
+                _problem("reference", "duplicate_reference", "该查询类型下此查询编号已登记")]) from None
+        raise
+
+
+async def read_checks(db: Database, actor: Actor, person_id: UUID) -> list[BackgroundCheck]:
+    """Check records with their content. Each record read is an audit event."""
+    async with db.transaction() as session:
+        person, _ = await load_visible_person(session, actor, person_id)
+        query = (select(BackgroundCheck).where(BackgroundCheck.person_id == person.id)
+                 .order_by(col(BackgroundCheck.query_date).desc(), col(BackgroundCheck.recorded_at).desc()))
+        checks = list((await session.exec(query)).all())
+        await record_events(session, [build_event(actor, "personnel:check:read", "background_check", check.id,
+                                                  region_code=actor.region_code,
+                                                  changes={}) for check in checks])
+        return checks
+
+
+# -- lifting a bar -----------------------------------------------------------------------------
+
+
+def _require_province_reviewer(actor: Actor) -> None:
+    if actor.role is not Role.REVIEWER or actor.region_level != "province":
+        raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
+
+
+async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
+    _require_province_reviewer(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.field("reason", "reason_required", "解除禁入须说明理由")
+    if len(reason) > 1000:
+        raise InvalidInput.field("reason", "too_long", "理由不能超过 1000 个字符")
+    async with db.transaction() as session:
+        person, _ = await load_visible_person(session, actor, person_id, for_update=True)
+        check = await session.get(BackgroundCheck, check_id)
+        if check is None or check.person_id != person.id:
+            raise NotFound("未找到该查询记录", code="check_not_found")
+        if check.result != "adverse" or check.check_type not in BARRING_CHECK_TYPES:
+            raise InvalidInput.field("check_id", "not_barring", "该记录不构成禁入（仅违法犯罪记录或性侵查询的不良结果）")
+        if (await session.exec(select(BarLift).where(BarLift.check_id == check.id))).first() is not None:
+            raise Conflict("该记录已有解除申请", code="lift_exists")
+        lift = BarLift(person_id=person.id, check_id=check.id, reason=reason, requested_by=actor.account_id)
+        session.add(lift)
+        await session.flush()
+        await record_event(session, actor, "personnel:bar:lift_request", "bar_lift", lift.id,
+                           region_code=actor.region_code, reason=reason,
+                           changes=diff(None, {"person_id": person.id, "check_id": check.id}))
+        return lift
+
+
+async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+    """The second reviewer's confirmation; only then does the bar stop counting."""
+    _require_province_reviewer(actor)
+    async with db.transaction() as session:
+        person, _ = await load_visible_person(session, actor, person_id, for_update=True)
+        lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update())).first()
+        if lift is None or lift.person_id != person.id:
+            raise NotFound("未找到该解除申请", code="lift_not_found")
+        if lift.confirmed_at is not None:
+            raise Conflict("该解除申请已确认", code="lift_already_confirmed")
+        if lift.requested_by == actor.account_id:
+            raise Forbidden("须由另一名省级审核人员确认", code="second_reviewer_required")
+        reason = (reason or "").strip() or None
+        lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
+        session.add(lift)
+        await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
+                           region_code=actor.region_code, reason=reason,
+                           changes=diff({"confirmed": False}, {"confirmed": True}))
+        return lift

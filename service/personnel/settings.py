@@ -1,0 +1,64 @@
+"""Which checks are mandatory and how long a result stays valid, per region.
+
+The region settings table belongs to the workflow issue (issue 4); until it is wired
+in, `personnel_settings` returns the defaults below for every region. Clearance takes
+the settings as an argument, so nothing else changes when the table arrives.
+
+Defaults: all five check types are mandatory, and a result without a printed expiry is
+valid for 365 days from its query date. The notice and the 2020 entry-query rules name
+one year for the sexual-offence entry query (re-run yearly) and the health certificate;
+a criminal-record query, a conduct reference and a mental-health assessment speak for
+the time they were made, so the same yearly recheck is the sensible default for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.personnel.models import CHECK_TYPES
+
+DEFAULT_VALIDITY_DAYS = MappingProxyType({
+    "criminal_record": 365,
+    "sexual_offence_entry_query": 365,
+    "health_certificate": 365,
+    "conduct_reference": 365,
+    "mental_health": 365,
+})
+
+
+@dataclass(frozen=True)
+class PersonnelSettings:
+    mandatory_checks: frozenset[str]
+    validity_days: Mapping[str, int]
+
+
+DEFAULTS = PersonnelSettings(mandatory_checks=frozenset(CHECK_TYPES), validity_days=DEFAULT_VALIDITY_DAYS)
+
+
+async def personnel_settings(session: AsyncSession, region_code: str | None) -> PersonnelSettings:
+    """The settings of one region (`None`: no region applies, the defaults)."""
+    del session, region_code  # issue 4 stores per-region overrides; the integrator reads them here
+    return DEFAULTS
+
+
+def strictest(settings: Iterable[PersonnelSettings]) -> PersonnelSettings:
+    """A person working in several regions meets all of them: the union of mandatory
+    checks and, per type, the shortest validity. No settings at all: the defaults."""
+    settings = list(settings)
+    if not settings:
+        return DEFAULTS
+    mandatory = frozenset().union(*(s.mandatory_checks for s in settings))
+    validity = {t: min(s.validity_days.get(t, DEFAULT_VALIDITY_DAYS[t]) for s in settings) for t in CHECK_TYPES}
+    return PersonnelSettings(mandatory_checks=mandatory, validity_days=MappingProxyType(validity))
+
+
+async def settings_for_regions(session: AsyncSession, region_codes: Iterable[str]) -> PersonnelSettings:
+    """The strictest settings of the given regions (the regions of a person's current vendors)."""
+    codes = sorted(set(region_codes))
+    if not codes:
+        return await personnel_settings(session, None)
+    return strictest([await personnel_settings(session, code) for code in codes])

@@ -1,0 +1,175 @@
+"""Benchmark: import a 100,000-row results file end to end through the API.
+
+Not collected by pytest (tests/bench is in norecursedirs). Run from the repository root:
+
+    .venv/bin/python tests/bench/bench_import.py                 # 100,000 rows, CSV UTF-8
+    .venv/bin/python tests/bench/bench_import.py --format xlsx   # or gb18030
+    .venv/bin/python tests/bench/bench_import.py --rows 20000 --checks-per-person 1
+
+It starts an embedded PostgreSQL (or uses --database-url / SCHOOLGATE_TEST_DATABASE_URL),
+migrates a fresh database, and POSTs the file to /api/v1/checks/import through the ASGI
+app (multipart parsing, decoding, validation, check digits, encryption, blind index,
+COPY + INSERT ... SELECT, one audit event per record, commit). Then it COPYs the same
+rows, as plain text columns, into an unindexed table, and prints one figure per line:
+
+    rows_per_second, peak_rss_mb, copy_rows_per_second, ratio
+
+peak_rss_mb is the peak resident memory of this process (the app, the file and the
+client); PostgreSQL runs in its own processes and is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RIC_CHECK = "10X98765432"
+HEADER = ["身份证号", "姓名", "查询类型", "查询结果", "查询日期", "查询编号", "有效期至"]
+TYPES = ["违法犯罪记录查询", "性侵违法犯罪信息入职查询", "健康证明", "心理健康评估", "师德/品德考察"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+
+
+def id_number(n: int) -> str:
+    born = date(1960, 1, 1) + timedelta(days=n % 15000)
+    body = f"3601{(n // 15000) % 100:02d}{born:%Y%m%d}{n % 1000:03d}"
+    return body + RIC_CHECK[sum(int(c) * w for c, w in zip(body, RIC_WEIGHTS)) % 11]
+
+
+def make_rows(total: int, per_person: int) -> list[list[str]]:
+    today = date.today()
+    rows = []
+    for i in range(total):
+        person = i // per_person
+        query = today - timedelta(days=1 + i % 200)
+        rows.append([id_number(person), SURNAMES[person % 20] + "某" + "甲乙丙丁戊"[person % 5], TYPES[i % per_person],
+                     "无犯罪记录", query.isoformat(), f"JX{today:%Y}{i:08d}", ""])
+    return rows
+
+
+def encode(rows: list[list[str]], kind: str) -> tuple[bytes, str]:
+    if kind == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        sheet.append(HEADER)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue(), "results.xlsx"
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    encoding = "gb18030" if kind == "gb18030" else "utf-8-sig"
+    return text.getvalue().encode(encoding), "results.csv"
+
+
+async def run(args, url: str) -> None:
+    import asyncpg
+    import httpx
+
+    from service.accounts.services import create_account
+    from service.app import create_app
+    from service.config import Settings
+    from service.db.engine import Database
+    from service.db.migrate import upgrade
+    from service.security.actor import Actor
+    from tests.conftest import plain_dsn, with_database
+
+    name = f"sg_bench_{os.getpid()}"
+    admin = await asyncpg.connect(plain_dsn(with_database(url, "postgres")))
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {name}")
+    bench_url = with_database(url, name)
+    await asyncio.to_thread(upgrade, bench_url)
+
+    rows = make_rows(args.rows, args.checks_per_person)
+    content, filename = encode(rows, args.format)
+    data_dir = Path(tempfile.mkdtemp(prefix="schoolgate-bench-"))
+    db = Database(bench_url)
+    try:
+        app = create_app(Settings(data_dir=data_dir, log_format="json", log_level="warning"), db=db)
+        created = await create_account(db, Actor.system(), role="reviewer", name="bench reviewer",
+                                       region_code="360100")
+        headers = {"Authorization": f"Bearer {created.token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
+                                     timeout=600) as client:
+            consent = await client.post("/api/v1/consents", headers=headers, data={"title": "批量查询授权函"},
+                                        files={"file": ("a.pdf", b"%PDF-1.4\n%bench\n", "application/pdf")})
+            consent.raise_for_status()
+            started = time.perf_counter()
+            response = await client.post("/api/v1/checks/import", headers=headers,
+                                         data={"consent_document_id": consent.json()["id"]},
+                                         files={"file": (filename, content, "application/octet-stream")})
+            elapsed = time.perf_counter() - started
+        if response.status_code != 201 or response.json()["imported"] != args.rows:
+            raise SystemExit(f"import failed: {response.status_code} {response.text[:500]}")
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        conn = await asyncpg.connect(plain_dsn(bench_url))
+        try:
+            await conn.execute("CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (id_number text, name text, "
+                               "check_type text, result text, query_date text, reference text, valid_until text)")
+            copy_started = time.perf_counter()
+            await conn.copy_records_to_table("copy_baseline", records=[tuple(r) for r in rows])
+            copy_elapsed = time.perf_counter() - copy_started
+            audited = await conn.fetchval("SELECT count(*) FROM audit_events WHERE action = 'personnel:check:import'")
+        finally:
+            await conn.close()
+        if audited != args.rows:
+            raise SystemExit(f"expected {args.rows} audit events, found {audited}")
+    finally:
+        await db.dispose()
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    rows_per_second = args.rows / elapsed
+    copy_rows_per_second = args.rows / copy_elapsed
+    print(f"# {args.rows} rows, {args.checks_per_person} checks per person, {args.format}, "
+          f"{len(content) / 1e6:.1f} MB, import {elapsed:.2f} s", file=sys.stderr)
+    print(f"rows_per_second {rows_per_second:.0f}")
+    print(f"peak_rss_mb {peak_rss_mb:.0f}")
+    print(f"copy_rows_per_second {copy_rows_per_second:.0f}")
+    print(f"ratio {rows_per_second / copy_rows_per_second:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--checks-per-person", type=int, default=2, choices=range(1, 6))
+    parser.add_argument("--format", choices=("csv", "gb18030", "xlsx"), default="csv")
+    parser.add_argument("--database-url", default=os.environ.get("SCHOOLGATE_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    if args.database_url:
+        asyncio.run(run(args, args.database_url))
+        return
+    from service.db.embedded import embedded_postgres
+
+    root = Path(tempfile.mkdtemp(prefix="schoolgate-bench-pg-"))
+    try:
+        with embedded_postgres(root / "pg") as url:
+            asyncio.run(run(args, url))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
