@@ -11,6 +11,8 @@ class RegionSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True):
     city_review_required: bool | None | msgspec.UnsetType = msgspec.UNSET
     mandatory_document_types: list[str] | None | msgspec.UnsetType = msgspec.UNSET
     whitelist_validity_days: int | None | msgspec.UnsetType = msgspec.UNSET  # 1-3650
+    mandatory_checks: list[str] | None | msgspec.UnsetType = msgspec.UNSET  # check types clearance requires
+    check_validity_days: dict[str, int] | None | msgspec.UnsetType = msgspec.UNSET  # per check type, 1-3650
 
 
 class RegionSettingsValues(msgspec.Struct):
@@ -20,6 +22,8 @@ class RegionSettingsValues(msgspec.Struct):
     city_review_required: bool | None
     mandatory_document_types: list[str] | None
     whitelist_validity_days: int | None
+    mandatory_checks: list[str] | None
+    check_validity_days: dict[str, int] | None
 
 
 class RegionSettingsOut(msgspec.Struct):
@@ -30,5 +34,7 @@ class RegionSettingsOut(msgspec.Struct):
     city_review_required: bool
     mandatory_document_types: list[str]
     whitelist_validity_days: int
+    mandatory_checks: list[str]
+    check_validity_days: dict[str, int]
     own: RegionSettingsValues
     sources: dict[str, str]  # field -> region code whose value applies, or "default"

@@ -15,25 +15,29 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.applications import jobs
+from service.applications.controllers import (
+    ApplicationController,
+    ObjectionController,
+    PublicNoticeController,
+)
 from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
-from service.applications import jobs
-from service.applications.controllers import ApplicationController, ObjectionController, PublicNoticeController
 from service.config import Settings
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
-from service.region_settings.controllers import RegionSettingsController
-from service.service_items.controllers import ServiceItemController
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
 )
+from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
+from service.service_items.controllers import ServiceItemController
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS

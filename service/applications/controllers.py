@@ -7,7 +7,6 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from workflows.entry_review import STATE_LABELS
 
 from schemas.applications import (
     ApplicationCreate,
@@ -39,7 +38,14 @@ from service.service_items.models import CATEGORIES
 from service.timeutil import CHINA_TZ
 from service.web.access import ANY_ROLE, access, public
 from service.web.deps import DB, CurrentActor
-from service.web.idempotency import IdempotencyHeader, IfMatchHeader, encode_json, idempotency_key, reply_response
+from service.web.idempotency import (
+    IdempotencyHeader,
+    IfMatchHeader,
+    encode_json,
+    idempotency_key,
+    reply_response,
+)
+from workflows.entry_review import STATE_LABELS
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]

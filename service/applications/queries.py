@@ -11,7 +11,6 @@ from uuid import UUID
 
 from sqlalchemy import func
 from sqlmodel import col, select
-from workflows.entry_review import EntryState
 
 from service.applications.models import Application, ApplicationItem
 from service.applications.services import conclude_due_notices
@@ -25,6 +24,7 @@ from service.service_items.services import items_by_ids
 from service.timeutil import utcnow
 from service.vendors.models import Vendor
 from service.vendors.services import vendor_by_credit_code, vendors_by_ids
+from workflows.entry_review import EntryState
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,15 @@ No I/O here."""
 
 from __future__ import annotations
 
-from workflows import GUARD_FAILED, REASON_REQUIRED, TRANSITION_NOT_ALLOWED, Decision, Workflow
+from service.errors import Conflict, DomainError, Forbidden, InvalidInput
+from service.security.actor import Actor, Role
+from workflows import (
+    GUARD_FAILED,
+    REASON_REQUIRED,
+    TRANSITION_NOT_ALLOWED,
+    Decision,
+    Workflow,
+)
 from workflows.entry_review import (
     ENTRY_REVIEW,
     ENTRY_REVIEW_COUNTY_ONLY,
@@ -13,9 +21,6 @@ from workflows.entry_review import (
     entry_review_for,
 )
 from workflows.roles import RoleTag
-
-from service.errors import Conflict, DomainError, Forbidden, InvalidInput
-from service.security.actor import Actor, Role
 
 WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY)}
 EDITABLE_STAGES = frozenset({EntryState.DRAFT, EntryState.RETURNED})

@@ -20,11 +20,6 @@ from uuid import UUID
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from workflows import decide
-from workflows import allowed_actions as table_actions
-from workflows.engine import Workflow
-from workflows.entry_review import EntryAction, EntryState
-from workflows.roles import RoleTag
 
 from service.accounts.services import account_names
 from service.applications.models import (
@@ -54,6 +49,7 @@ from service.documents.services import document_status, documents_by_ids
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
+from service.personnel.services import uncleared_among
 from service.region_settings.services import EffectiveSettings, effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
@@ -64,6 +60,11 @@ from service.vendors.models import Vendor
 from service.vendors.services import load_visible_vendor, vendors_by_ids
 from service.whitelist.models import WhitelistEntry
 from service.whitelist.services import Admission, admit, entries_of_application
+from workflows import allowed_actions as table_actions
+from workflows import decide
+from workflows.engine import Workflow
+from workflows.entry_review import EntryAction, EntryState
+from workflows.roles import RoleTag
 
 log = get_logger("schoolgate.applications")
 
@@ -154,16 +155,11 @@ class Context:
         return sorted({d.sha256 for d in self.documents})
 
 
-async def uncleared_personnel(session: AsyncSession, person_ids: Sequence[UUID]) -> list[UUID]:
-    """The listed people who are not cleared to enter schools.
-
-    Personnel vetting (issue 5) is built separately and does not exist yet: until it is
-    wired in here, nobody is reported uncleared, so the `personnel_cleared` guard holds
-    on what exists (the issue: "once personnel vetting exists — until then, guard on
-    what exists"). When it lands, return every id without all mandatory checks clear
-    and unexpired; the guard and every caller stay unchanged.
-    """
-    return []
+async def uncleared_personnel(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
+                              now: datetime) -> list[UUID]:
+    """The listed people who may not deliver the items: not cleared now (every
+    mandatory check present, clear and unexpired), or no longer working for the vendor."""
+    return await uncleared_among(session, vendor_id, person_ids, now)
 
 
 async def _lock(session: AsyncSession, application_id: UUID) -> Application | None:
@@ -235,7 +231,7 @@ async def _facts(session: AsyncSession, ctx: Context, actor: Actor, now: datetim
     return {
         "missing_documents": missing,
         "expired_documents": expired,
-        "uncleared_personnel": await uncleared_personnel(session, people),
+        "uncleared_personnel": await uncleared_personnel(session, ctx.application.vendor_id, people, now),
         "preliminary_reviewer_id": ctx.application.preliminary_reviewer_id,
         "actor_id": actor.account_id,
         "now": now,

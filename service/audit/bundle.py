@@ -117,7 +117,13 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from service.audit import merkle
-from service.audit.checkpoint import Checkpoint, CheckpointError, NoteVerifier, open_note, parse_vkey
+from service.audit.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    NoteVerifier,
+    open_note,
+    parse_vkey,
+)
 from service.audit.merkle import NodeRef
 
 __all__ = [

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Identity, LargeBinary, SmallInteger
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Identity,
+    LargeBinary,
+    SmallInteger,
+)
 from sqlmodel import Field, SQLModel
 
 

@@ -3,11 +3,16 @@
 from sqlmodel import SQLModel
 
 from service.accounts.models import Account, ApiToken
-from service.applications.models import Application, ApplicationDocument, ApplicationItem, Objection, StageChange
+from service.applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationItem,
+    Objection,
+    StageChange,
+)
 from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
-from service.region_settings.models import RegionSettings
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -17,6 +22,7 @@ from service.personnel.models import (
     Engagement,
     Person,
 )
+from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem

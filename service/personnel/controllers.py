@@ -39,7 +39,13 @@ from schemas.personnel import (
 )
 from service.errors import InvalidInput, PayloadTooLarge
 from service.personnel import imports, services
-from service.personnel.models import BackgroundCheck, BarLift, Certificate, CheckImportJob, ConsentDocument
+from service.personnel.models import (
+    BackgroundCheck,
+    BarLift,
+    Certificate,
+    CheckImportJob,
+    ConsentDocument,
+)
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage

@@ -29,7 +29,14 @@ from uuid import UUID, uuid4
 from sqlmodel import col, update
 
 from service import timeutil
-from service.audit.recorder import AUDIT_COLUMNS, AUDIT_TABLE, EventRow, build_event, diff, record_event
+from service.audit.recorder import (
+    AUDIT_COLUMNS,
+    AUDIT_TABLE,
+    EventRow,
+    build_event,
+    diff,
+    record_event,
+)
 from service.context import current_request_id
 from service.db.engine import Database
 from service.errors import Conflict, DomainError, Forbidden, NotFound

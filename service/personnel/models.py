@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Index, LargeBinary, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -21,6 +29,12 @@ CHECK_TYPES = ("criminal_record", "sexual_offence_entry_query", "health_certific
                "mental_health")
 # An adverse result of one of these bars the person everywhere until a lift is confirmed.
 BARRING_CHECK_TYPES = frozenset({"criminal_record", "sexual_offence_entry_query"})
+# The notice requires the criminal-record query; the 2020 rules the sexual-offence entry
+# query for anyone in close contact with minors: no region may drop them.
+ALWAYS_MANDATORY = BARRING_CHECK_TYPES
+# Days a result without a printed expiry stays valid, unless a region says otherwise
+# (see service/personnel/settings.py for why one year for every type).
+DEFAULT_VALIDITY_DAYS = {t: 365 for t in CHECK_TYPES}
 RESULTS = ("clear", "adverse", "pending")
 ROLES = ("lead_instructor", "assistant", "driver", "other")
 CERTIFICATE_TYPES = ("teacher_qualification", "coaching", "professional")

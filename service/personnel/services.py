@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -32,7 +32,12 @@ from service.documents.services import check_file, document_status, safe_filenam
 from service.documents.storage import BlobStorage
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.identifiers.errors import InvalidIdentifier
-from service.identifiers.id_number import birth_date, gender, mask_id_number, normalize_id_number
+from service.identifiers.id_number import (
+    birth_date,
+    gender,
+    mask_id_number,
+    normalize_id_number,
+)
 from service.personnel.clearance import CheckFact, Clearance, clearance
 from service.personnel.models import (
     BARRING_CHECK_TYPES,
@@ -172,6 +177,34 @@ async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]]
     if not codes and person.origin_region_code:
         codes = {person.origin_region_code}
     return await settings_for_regions(session, codes)
+
+
+async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
+                          now: datetime | None = None) -> list[UUID]:
+    """Those of `person_ids` who may not enter a school for this vendor now: unknown,
+    not currently engaged by the vendor, or not `cleared` (for other domains' guards)."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return []
+    people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
+    current = await _engagements(session, ids, current_only=True)
+    facts = await _facts(session, ids)
+    now = now or timeutil.utcnow()
+    uncleared = []
+    for person_id in ids:
+        person = people.get(person_id)
+        engaged_here = person is not None and any(v.id == vendor_id for _, v in current[person_id])
+        if not engaged_here or clearance(facts[person_id], await _settings_of(session, current, person),
+                                         now).status != "cleared":
+            uncleared.append(person_id)
+    return uncleared
+
+
+async def not_engaged_by(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID]) -> list[UUID]:
+    """Those of `person_ids` the vendor does not currently engage."""
+    ids = list(dict.fromkeys(person_ids))
+    current = await _engagements(session, ids, current_only=True)
+    return [pid for pid in ids if not any(v.id == vendor_id for _, v in current[pid])]
 
 
 @dataclass(frozen=True)

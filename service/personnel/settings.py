@@ -1,8 +1,8 @@
 """Which checks are mandatory and how long a result stays valid, per region.
 
-The region settings table belongs to the workflow issue (issue 4); until it is wired
-in, `personnel_settings` returns the defaults below for every region. Clearance takes
-the settings as an argument, so nothing else changes when the table arrives.
+Both are region settings (`mandatory_checks`, `check_validity_days` in
+service/region_settings), inherited county → city → province → default. Clearance takes
+the settings as an argument, so it stays a pure function.
 
 Defaults: all five check types are mandatory, and a result without a printed expiry is
 valid for 365 days from its query date. The notice and the 2020 entry-query rules name
@@ -20,14 +20,12 @@ from types import MappingProxyType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.personnel.models import CHECK_TYPES
+from service.personnel.models import (
+    DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS,
+)
+from service.region_settings.services import effective_settings
 
-DEFAULT_VALIDITY_DAYS = MappingProxyType({
-    "criminal_record": 365,
-    "sexual_offence_entry_query": 365,
-    "health_certificate": 365,
-    "conduct_reference": 365,
-    "mental_health": 365,
-})
+DEFAULT_VALIDITY_DAYS = MappingProxyType(dict(MODEL_DEFAULT_VALIDITY_DAYS))
 
 
 @dataclass(frozen=True)
@@ -40,9 +38,12 @@ DEFAULTS = PersonnelSettings(mandatory_checks=frozenset(CHECK_TYPES), validity_d
 
 
 async def personnel_settings(session: AsyncSession, region_code: str | None) -> PersonnelSettings:
-    """The settings of one region (`None`: no region applies, the defaults)."""
-    del session, region_code  # issue 4 stores per-region overrides; the integrator reads them here
-    return DEFAULTS
+    """The settings in force in one region (`None`: no region applies, the defaults)."""
+    if region_code is None:
+        return DEFAULTS
+    effective = await effective_settings(session, region_code)
+    return PersonnelSettings(mandatory_checks=effective.mandatory_checks,
+                             validity_days=MappingProxyType(dict(effective.check_validity_days)))
 
 
 def strictest(settings: Iterable[PersonnelSettings]) -> PersonnelSettings:

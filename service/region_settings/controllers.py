@@ -6,12 +6,17 @@ import msgspec
 from litestar import Controller, get, put
 from litestar.params import FromPath, JSONBody
 
-from schemas.region_settings import RegionSettingsOut, RegionSettingsUpdate, RegionSettingsValues
+from schemas.region_settings import (
+    RegionSettingsOut,
+    RegionSettingsUpdate,
+    RegionSettingsValues,
+)
 from service.region_settings import services
 from service.regions.directory import regions
 from service.security.actor import Role
 from service.web.access import ANY_ROLE, access
 from service.web.deps import DB, CurrentActor
+
 
 def _list(value):
     return list(value) if value is not None else None
@@ -25,10 +30,14 @@ def settings_out(effective: services.EffectiveSettings) -> RegionSettingsOut:
         notice_days=effective.notice_days, city_review_required=effective.city_review_required,
         mandatory_document_types=list(effective.mandatory_document_types),
         whitelist_validity_days=effective.whitelist_validity_days,
+        mandatory_checks=sorted(effective.mandatory_checks),
+        check_validity_days=dict(effective.check_validity_days),
         own=RegionSettingsValues(
             notice_days=own["notice_days"], city_review_required=own["city_review_required"],
             mandatory_document_types=_list(own["mandatory_document_types"]),
             whitelist_validity_days=own["whitelist_validity_days"],
+            mandatory_checks=_list(own["mandatory_checks"]),
+            check_validity_days=own["check_validity_days"],
         ),
         sources=dict(effective.sources),
     )

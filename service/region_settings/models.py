@@ -11,7 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import CheckConstraint, Column, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from service.timeutil import utcnow
@@ -29,5 +29,9 @@ class RegionSettings(SQLModel, table=True):
     city_review_required: bool | None = None
     mandatory_document_types: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String(40)), nullable=True))
     whitelist_validity_days: int | None = None
+    # Personnel vetting (service/personnel/settings.py): which check types clearance
+    # requires, and how long a result without a printed expiry stays valid, per type.
+    mandatory_checks: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String(40)), nullable=True))
+    check_validity_days: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: UUID | None = Field(default=None, foreign_key="accounts.id")

@@ -21,6 +21,11 @@ from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.documents.models import DOC_TYPES
 from service.errors import Forbidden, InvalidInput, NotFound
+from service.personnel.models import (
+    ALWAYS_MANDATORY,
+    CHECK_TYPES,
+    DEFAULT_VALIDITY_DAYS,
+)
 from service.region_settings.models import RegionSettings
 from service.regions.directory import RegionInfo, regions
 from service.security.actor import Actor, Role
@@ -49,6 +54,22 @@ def _document_types(value: Any) -> str | None:
     return None
 
 
+def _mandatory_checks(value: Any) -> str | None:
+    if not isinstance(value, list) or any(v not in CHECK_TYPES for v in value) or len(set(value)) != len(value):
+        return "核查类型须为 " + "、".join(CHECK_TYPES) + " 中的不重复项"
+    if not ALWAYS_MANDATORY <= set(value):
+        return "违法犯罪记录查询与性侵违法犯罪信息入职查询为法定必查项，不能取消"
+    return None
+
+
+def _check_validity_days(value: Any) -> str | None:
+    if not isinstance(value, dict) or any(k not in CHECK_TYPES for k in value):
+        return "须为以核查类型为键的对象"
+    if any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 3650 for v in value.values()):
+        return "有效天数须为 1 至 3650 之间的整数"
+    return None
+
+
 @dataclass(frozen=True)
 class SettingField:
     name: str
@@ -68,6 +89,12 @@ FIELDS: dict[str, SettingField] = {
         SettingField("mandatory_document_types", ("business_license",), _document_types, "invalid_document_types"),
         # How long a whitelist entry is valid after approval.
         SettingField("whitelist_validity_days", 365, _int_range(1, 3650), "invalid_validity_days"),
+        # Check types clearance requires; the two queries the law requires cannot be dropped.
+        SettingField("mandatory_checks", CHECK_TYPES, _mandatory_checks, "invalid_mandatory_checks"),
+        # Days a check result stays valid when the result carries no expiry, per type. The
+        # region's object replaces its parent's whole; types it omits keep the default.
+        SettingField("check_validity_days", DEFAULT_VALIDITY_DAYS, _check_validity_days,
+                     "invalid_check_validity_days"),
     )
 }
 
@@ -99,9 +126,19 @@ class EffectiveSettings:
     def whitelist_validity_days(self) -> int:
         return self.values["whitelist_validity_days"]
 
+    @property
+    def mandatory_checks(self) -> frozenset[str]:
+        return frozenset(self.values["mandatory_checks"])
+
+    @property
+    def check_validity_days(self) -> Mapping[str, int]:
+        return {**DEFAULT_VALIDITY_DAYS, **self.values["check_validity_days"]}
+
 
 def _value(row: RegionSettings | None, name: str) -> Any:
     value = getattr(row, name) if row is not None else None
+    if isinstance(value, dict):
+        return dict(value)
     return tuple(value) if isinstance(value, list) else value
 
 

@@ -14,7 +14,12 @@ from service.service_items import services
 from service.service_items.models import CATEGORIES, ServiceItem
 from service.web.access import access
 from service.web.deps import DB, CurrentActor
-from service.web.idempotency import IdempotencyHeader, encode_json, idempotency_key, reply_response
+from service.web.idempotency import (
+    IdempotencyHeader,
+    encode_json,
+    idempotency_key,
+    reply_response,
+)
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 

@@ -13,6 +13,7 @@ from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.errors import InvalidInput, NotFound
 from service.idempotency.services import Idempotency, Reply, run_once
+from service.personnel.services import not_engaged_by
 from service.security.actor import Actor
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS, ServiceItem
 from service.vendors.services import load_visible_vendor
@@ -92,6 +93,10 @@ async def create_service_item_in(session: AsyncSession, actor: Actor, vendor_id:
                                  data: ServiceItemInput) -> ServiceItem:
     data = validate_item(data)
     vendor = await load_visible_vendor(session, actor, vendor_id)
+    strangers = await not_engaged_by(session, vendor.id, data.personnel_ids)
+    if strangers:
+        raise InvalidInput.field("personnel_ids", "unknown_personnel",
+                                 f"有 {len(strangers)} 名人员不是本机构在职人员，请先登记人员")
     item = ServiceItem(vendor_id=vendor.id, category_code=data.category_code, activity=data.activity,
                        description=data.description, grade_bands=data.grade_bands, fee=data.fee,
                        fee_unit=data.fee_unit, max_class_size=data.max_class_size, venue=data.venue,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar.di import NamedDependency
 
-from service.config import Settings
 from service.audit.keys import Signer
+from service.config import Settings
 from service.db.engine import Database
 from service.documents.storage import BlobStorage
 from service.security.actor import Actor

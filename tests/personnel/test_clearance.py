@@ -15,7 +15,13 @@ from service.personnel.clearance import CheckFact, clearance, expiry_instant
 from service.personnel.models import CHECK_TYPES
 from service.personnel.settings import DEFAULTS, PersonnelSettings, strictest
 from service.timeutil import CHINA_TZ
-from tests.personnel.conftest import add_person, check_payload, make_vendor, new_id_number, record_all_clear
+from tests.personnel.conftest import (
+    add_person,
+    check_payload,
+    make_vendor,
+    new_id_number,
+    record_all_clear,
+)
 
 RECORDED = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -194,3 +200,30 @@ async def test_lifting_a_bar_takes_a_province_reviewer_with_a_reason_and_a_secon
         actions = (await session.exec(select(AuditEvent.action).where(
             AuditEvent.object_id == requested.json()["id"]))).all()
     assert sorted(actions) == ["personnel:bar:lift_confirm", "personnel:bar:lift_request"]
+
+
+async def test_region_settings_decide_mandatory_checks_and_validity(client, accounts, vendor, reviewer, consent,
+                                                                    today):
+    """A region may shorten a result's validity and may drop optional checks."""
+    from datetime import timedelta
+
+    from tests.personnel.conftest import add_person, check_payload
+
+    person = await add_person(client, vendor)
+    forty_days_ago = (today - timedelta(days=40)).isoformat()
+    for check_type in ("criminal_record", "sexual_offence_entry_query", "health_certificate"):
+        response = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer,
+                                     json=check_payload(consent, check_type=check_type, query_date=forty_days_ago))
+        assert response.status_code == 201, response.text
+    url = f"/api/v1/people/{person['person_id']}"
+    assert (await client.get(url, headers=reviewer)).json()["clearance"] == "pending"  # two checks missing
+
+    city = await accounts.headers("reviewer", region_code="360100")
+    settings = "/api/v1/regions/360100/settings"
+    three = ["criminal_record", "sexual_offence_entry_query", "health_certificate"]
+    assert (await client.put(settings, headers=city, json={"mandatory_checks": three})).status_code == 200
+    assert (await client.get(url, headers=reviewer)).json()["clearance"] == "cleared"
+
+    shorter = {"check_validity_days": {"health_certificate": 30}}
+    assert (await client.put(settings, headers=city, json=shorter)).status_code == 200
+    assert (await client.get(url, headers=reviewer)).json()["clearance"] == "expired"

@@ -10,7 +10,13 @@ from sqlmodel import select
 from service.audit.models import AuditEvent
 from service.personnel.models import Engagement, Person
 from tests.identifiers.make import make_id_number
-from tests.personnel.conftest import add_person, count, make_vendor, new_id_number, person_payload
+from tests.personnel.conftest import (
+    add_person,
+    count,
+    make_vendor,
+    new_id_number,
+    person_payload,
+)
 
 GB_EXAMPLE = "11010519491231002X"  # GB 11643-1999's own example: check character X
 GB_EXAMPLE_15 = "110105491231002"  # the same person's legacy 15-digit number

@@ -27,7 +27,36 @@ async def test_defaults_apply_where_nothing_is_set(client, accounts):
             body["whitelist_validity_days"]) == (5, True, ["business_license"], 365)
     assert set(body["sources"].values()) == {"default"}
     assert body["own"] == {"notice_days": None, "city_review_required": None, "mandatory_document_types": None,
-                           "whitelist_validity_days": None}
+                           "whitelist_validity_days": None, "mandatory_checks": None, "check_validity_days": None}
+    assert set(body["mandatory_checks"]) == {"criminal_record", "sexual_offence_entry_query", "health_certificate",
+                                             "conduct_reference", "mental_health"}
+    assert set(body["check_validity_days"].values()) == {365}
+
+
+async def test_personnel_settings_are_region_settings(client, accounts):
+    city = await accounts.headers("reviewer", region_code="360100")
+    response = await client.put(URL.format("360100"), headers=city, json={
+        "mandatory_checks": ["criminal_record", "sexual_offence_entry_query", "health_certificate"],
+        "check_validity_days": {"health_certificate": 180}})
+    assert response.status_code == 200, response.text
+    county = (await client.get(URL.format("360104"), headers=city)).json()
+    assert sorted(county["mandatory_checks"]) == ["criminal_record", "health_certificate",
+                                                  "sexual_offence_entry_query"]
+    assert county["check_validity_days"]["health_certificate"] == 180
+    assert county["check_validity_days"]["criminal_record"] == 365  # the types it omits keep the default
+    assert county["sources"]["mandatory_checks"] == "360100"
+
+
+async def test_the_legally_required_queries_cannot_be_dropped(client, accounts, db):
+    admin = await accounts.headers("admin")
+    response = await client.put(URL.format("360100"), headers=admin, json={"mandatory_checks": ["health_certificate"]})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0] == {
+        "field": "mandatory_checks", "code": "invalid_mandatory_checks", "message": response.json()["error"]["message"]}
+    bad_days = await client.put(URL.format("360100"), headers=admin, json={"check_validity_days": {"x_ray": 10}})
+    assert bad_days.status_code == 422 and bad_days.json()["error"]["code"] == "invalid_check_validity_days"
+    after = (await client.get(URL.format("360100"), headers=admin)).json()
+    assert after["own"]["mandatory_checks"] is None and after["own"]["check_validity_days"] is None
 
 
 async def test_a_county_inherits_from_its_city_until_it_sets_its_own(client, accounts, db):

@@ -29,8 +29,26 @@ async def stored_items(db) -> int:
         return (await session.exec(select(func.count()).select_from(ServiceItem))).one()[0]
 
 
+async def add_person(client, vendor) -> str:
+    from tests.identifiers.make import make_id_number
+
+    response = await client.post(f"/api/v1/vendors/{vendor['id']}/people", headers=vendor["headers"],
+                                 json={"id_number": make_id_number(born="19880512", sequence=f"{uuid.uuid4().int % 1000:03d}"),
+                                       "name": "张伟", "role": "lead_instructor", "start_date": "2025-09-01"})
+    assert response.status_code == 201, response.text
+    return response.json()["person_id"]
+
+
+async def test_personnel_must_work_for_the_vendor(client, vendor, db):
+    response = await create(client, vendor, personnel_ids=[str(uuid.uuid4())])
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "personnel_ids"
+    assert response.json()["error"]["code"] == "unknown_personnel"
+    assert await stored_items(db) == 0
+
+
 async def test_create_list_and_get(client, vendor):
-    person = str(uuid.uuid4())
+    person = await add_person(client, vendor)
     response = await create(client, vendor, grade_bands=["junior_secondary", "lower_primary", "lower_primary"],
                             personnel_ids=[person], activity="  少儿机器人编程  ")
     assert response.status_code == 201, response.text
