@@ -4,11 +4,12 @@
 
 Prints one figure per line:
 
-    plain_insert_per_second      32 writers, single-row INSERT (own transaction each) into an
-                                 unindexed table: the server's reference rate, this run
+    plain_insert_per_second      32 writers, single-row INSERT (own transaction each) of the same
+                                 rows into a table of the same columns with no index, trigger or
+                                 sequencer: the server's reference rate, this run
     audit_append_per_second      32 writers appending audit events the way the service does
                                  (one event per transaction, queued by the trigger) while the
-                                 sequencer integrates them into the Merkle tree concurrently
+                                 service's sealing loop integrates them and signs checkpoints
     append_ratio                 audit / plain (goal >= 0.5)
     integrate_per_second         sequencer throughput while loading the large log
     inclusion_proof_p50_ms_<n>   proof latency (node fetch + assembly) at log size n
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from service.audit import log as audit_log  # noqa: E402
+from service.audit.background import keep_log_sealed  # noqa: E402
 from service.audit.bundle import verify_bundle  # noqa: E402
 from service.audit.keys import load_signer  # noqa: E402
 from service.audit.queries import prepare_export  # noqa: E402
@@ -80,45 +81,48 @@ async def rate(dsn: str, writers: int, seconds: float, statement: str, make_args
     return count / (time.perf_counter() - started)
 
 
-async def sequencer(db: Database, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        await audit_log.integrate_pending(db)
-        await asyncio.sleep(0.05)
-
-
-async def appends(owner_dsn: str, app_dsn: str, db: Database, writers: int, seconds: float) -> None:
+async def appends(owner_dsn: str, app_dsn: str, db: Database, signer_key: Path, writers: int, seconds: float,
+                  rounds: int = 5) -> None:
+    """Plain and audit rounds alternate, and medians are compared, so that load from
+    elsewhere on a shared machine hits both sides alike."""
     admin = await asyncpg.connect(owner_dsn)
-    await admin.execute("CREATE TABLE IF NOT EXISTS bench_plain (id bigserial, payload bytea)")
+    await admin.execute("CREATE TABLE IF NOT EXISTS bench_plain (LIKE audit_events INCLUDING IDENTITY)")
     await admin.close()
-    payload = event_row(0)[-1]
-    plain = await rate(owner_dsn, writers, seconds, "INSERT INTO bench_plain (payload) VALUES ($1)",
-                       lambda: (payload,))
     rows = [event_row(i) for i in range(2000)]
-    stop = asyncio.Event()
-    seq_task = asyncio.create_task(sequencer(db, stop))
-    audit = await rate(app_dsn, writers, seconds, INSERT, lambda: (uuid.uuid4(), *random.choice(rows)[1:]))
-    stop.set()
-    await seq_task
+    make = lambda: (uuid.uuid4(), *random.choice(rows)[1:])  # noqa: E731
+    plain, audit = [], []
+    for _ in range(rounds):
+        plain.append(await rate(owner_dsn, writers, seconds / rounds, INSERT.replace("audit_events", "bench_plain"),
+                                make))
+        # The service's own sealing loop runs meanwhile, at its production cadence, in
+        # its own process as it would in a worker (not in this load generator's loop).
+        sealer = await asyncio.create_subprocess_exec(sys.executable, __file__, "--seal", app_dsn, str(signer_key),
+                                                      stdout=asyncio.subprocess.PIPE)
+        await sealer.stdout.readline()  # started and connected: its start-up is not measured
+        audit.append(await rate(app_dsn, writers, seconds / rounds, INSERT, make))
+        sealer.terminate()
+        await sealer.wait()
     await audit_log.integrate_pending(db)
-    print(f"plain_insert_per_second {plain:.0f}")
-    print(f"audit_append_per_second {audit:.0f}")
-    print(f"append_ratio {audit / plain:.2f}")
+    plain_rate, audit_rate = statistics.median(plain), statistics.median(audit)
+    print(f"plain_insert_per_second {plain_rate:.0f}")
+    print(f"audit_append_per_second {audit_rate:.0f}")
+    print(f"append_ratio {audit_rate / plain_rate:.2f}")
 
 
-async def load(app_dsn: str, db: Database, total: int) -> None:
-    """Bulk-load events with COPY (as the service's own bulk paths do), then time the
-    sequencer integrating them."""
+async def load(app_dsn: str, db: Database, count: int) -> int:
+    """Bulk-load `count` more events with COPY (as the service's own bulk paths do), time
+    the sequencer integrating them, and return the log's size."""
     conn = await asyncpg.connect(app_dsn)
-    have = await conn.fetchval("SELECT count(*) FROM audit_events")
     template = [event_row(i) for i in range(1000)]
-    while have < total:
-        batch = [(uuid.uuid4(), *template[i % 1000][1:]) for i in range(min(100_000, total - have))]
+    for start in range(0, count, 100_000):
+        batch = [(uuid.uuid4(), *template[i % 1000][1:]) for i in range(min(100_000, count - start))]
         await conn.copy_records_to_table("audit_events", records=batch, columns=COLUMNS)
-        have += len(batch)
     await conn.close()
     started = time.perf_counter()
     done = await audit_log.integrate_pending(db)
     print(f"integrate_per_second {done / (time.perf_counter() - started):.0f}")
+    async with db.transaction() as session:
+        return await audit_log.tree_size(await session.connection())
 
 
 async def proofs(db: Database, total: int, samples: int = 1000) -> None:
@@ -154,7 +158,18 @@ async def export_and_verify(db: Database, signer, workdir: Path) -> None:
     print(f"verify_events_per_second {head.size / elapsed:.0f}")
 
 
+async def seal(dsn: str, key: str) -> None:
+    db = Database(dsn, pool_size=1)
+    signer = load_signer(Path(key), "bench.schoolgate/audit")
+    await audit_log.integrate_pending(db)
+    print("ready", flush=True)
+    await keep_log_sealed(db, signer, checkpoint_interval=60)
+
+
 async def main() -> None:
+    if sys.argv[1:2] == ["--seal"]:
+        await seal(sys.argv[2], sys.argv[3])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10)
@@ -167,9 +182,9 @@ async def main() -> None:
         db = Database(app_dsn, pool_size=4)
         signer = load_signer(workdir / "key.pem", "bench.schoolgate/audit")
         try:
-            await appends(owner_dsn, app_dsn, db, args.writers, args.seconds)
-            await load(app_dsn, db, args.events)
-            await proofs(db, args.events)
+            await appends(owner_dsn, app_dsn, db, workdir / "key.pem", args.writers, args.seconds)
+            size = await load(app_dsn, db, args.events)
+            await proofs(db, size)
             await export_and_verify(db, signer, workdir)
         finally:
             await db.dispose()
