@@ -25,6 +25,9 @@ from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.lookup import jobs as lookup_jobs
+from service.lookup import ratelimit
+from service.lookup.controllers import LookupController, ReceiptController, service_keys
 from service.region_settings.controllers import RegionSettingsController
 from service.service_items.controllers import ServiceItemController
 from service.vendors.controllers import VendorController
@@ -32,10 +35,12 @@ from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
+from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
 ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
+    WhitelistController, PublicWhitelistController, LookupController, ReceiptController, service_keys,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -45,6 +50,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     one on `settings.database_url`, which `schoolgate serve` always provides."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
+    ratelimit.configure(settings.lookup_rate_per_minute)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -59,6 +65,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             asyncio.create_task(keep_log_sealed(
                 app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
             asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
+            asyncio.create_task(lookup_jobs.run_forever(app.state.db)),
         ]
         try:
             yield

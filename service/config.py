@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_NOTICE_JOB_SECONDS = 30.0
+DEFAULT_LOOKUP_RATE_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Settings:
     audit_key_file: Path | None = None
     checkpoint_interval_seconds: float = 60.0
     notice_job_interval: float = DEFAULT_NOTICE_JOB_SECONDS  # seconds between runs of the notice job
+    lookup_rate_per_minute: int = DEFAULT_LOOKUP_RATE_PER_MINUTE  # per account; batch entries count one by one
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -57,4 +59,6 @@ class Settings:
             audit_key_file=Path(env["SCHOOLGATE_AUDIT_KEY_FILE"]) if env.get("SCHOOLGATE_AUDIT_KEY_FILE") else None,
             checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
             notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
+            lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
+                                       or DEFAULT_LOOKUP_RATE_PER_MINUTE),
         )

@@ -7,17 +7,18 @@ from service.applications.models import Application, ApplicationDocument, Applic
 from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
+from service.lookup.models import LookupRateWindow, LookupReceipt
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
-from service.whitelist.models import WhitelistEntry
+from service.whitelist.models import WhitelistActionRequest, WhitelistEntry, WhitelistEntryStatus
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "Document",
-    "IdempotencyRecord", "Objection", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
-    "WhitelistEntry", "metadata",
+    "IdempotencyRecord", "LookupRateWindow", "LookupReceipt", "Objection", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
+    "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
 ]
