@@ -86,9 +86,15 @@ def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _json(value: Any) -> Any:
+    """JSON columns arrive as text on a plain asyncpg connection, already decoded on a
+    SQLAlchemy one (it installs a codec)."""
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
+
+
 def parse_row(row: Sequence[Any] | None) -> VendorState:
     if row is None or row[0] is None:
-        settings = msgspec.json.decode(row[4]) if row is not None else {}
+        settings = _json(row[4]) if row is not None else {}
         return VendorState(None, None, [], {}, {k: tuple(v) for k, v in settings.items()})
     entries = [
         EntryAt(
@@ -97,10 +103,10 @@ def parse_row(row: Sequence[Any] | None) -> VendorState:
             fee=e[6], fee_unit=e[7], fee_published_on=date.fromisoformat(e[8]), category_code=e[9],
             activity=e[10], grade_bands=list(e[11]),
         )
-        for e in msgspec.json.decode(row[2])
+        for e in _json(row[2])
     ]
-    documents = {k: date.fromisoformat(v) for k, v in msgspec.json.decode(row[3]).items()}
-    settings = {k: tuple(v) for k, v in msgspec.json.decode(row[4]).items()}
+    documents = {k: date.fromisoformat(v) for k, v in _json(row[3]).items()}
+    settings = {k: tuple(v) for k, v in _json(row[4]).items()}
     return VendorState(row[0], row[1], entries, documents, settings)
 
 
