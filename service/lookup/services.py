@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -93,7 +93,7 @@ def check_as_of(as_of: datetime | None, now: datetime) -> datetime:
         raise InvalidInput.field("as_of", "invalid_as_of", "as_of 须为带时区的时刻，例如 2026-09-01T08:00:00+08:00")
     if as_of > now:
         raise InvalidInput.field("as_of", "as_of_in_future", "as_of 不能晚于当前时间")
-    return as_of
+    return as_of.astimezone(UTC)
 
 
 def vendor_answer(credit_code: str, st: vendor_state.VendorState, at: datetime) -> dict[str, Any]:
