@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -155,9 +156,10 @@ def _row_out(row: queries.PublicRow) -> PublicWhitelistRow:
 
 
 def _csv_values(row: queries.PublicRow) -> list:
-    return [row.credit_code, row.vendor_name, str(row.item_id), row.category_code, row.category_name, row.activity,
-            ";".join(row.grade_bands), row.fee, row.fee_unit, row.fee_published_on.isoformat(), row.region_code,
-            row.region_name, row.valid_until.isoformat()]
+    """The JSON row's values, written the same way (dates and times as in the JSON)."""
+    plain = msgspec.to_builtins(_row_out(row))
+    plain["grade_bands"] = ";".join(plain["grade_bands"])
+    return [plain[column] for column in CSV_COLUMNS]
 
 
 class PublicWhitelistController(Controller):
