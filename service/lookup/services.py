@@ -2,11 +2,12 @@
 
 `lookup_vendor` makes two round trips to PostgreSQL on the raw asyncpg pool, no ORM:
 
-1. one statement that counts the call against the account's rate limit (a
-   data-modifying CTE, see `ratelimit`), reads the vendor's whitelist state at the
-   instant asked (`whitelist.state`) and the latest audit checkpoint size;
-2. the receipt insert (autocommit), whose row is committed before the answer is
-   returned: if it fails, the school gets an error, never an unrecorded answer.
+1. one read-only statement: the vendor's whitelist state at the instant asked
+   (`whitelist.state`) and the latest audit checkpoint size;
+2. one statement that counts the call against the account's rate limit (a
+   data-modifying CTE, see `ratelimit`) and inserts the signed receipt — one durable
+   commit, done before the answer is returned: if it fails, the school gets an error,
+   never an unrecorded answer; over the limit, nothing is stored and the answer is 429.
 
 Between them, in Python: the statuses (`whitelist.status`), the answer, the canonical
 receipt and its Ed25519 signature (~70 µs).
@@ -40,17 +41,21 @@ from service.timeutil import utcnow
 from service.whitelist import state as vendor_state
 from service.whitelist.status import ACTIVE, vendor_status
 
+#: $1 credit code, $2 region chain, $3 instant. Read-only: no commit cost, no locks.
 LOOKUP_VENDOR = f"""
-WITH rate AS ({ratelimit.CONSUME.strip()})
-SELECT (SELECT n FROM rate) AS counted,
-       (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
-       {vendor_state.vendor_columns(regions="$6", at="$7")}
-  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $5
+SELECT (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
+       {vendor_state.vendor_columns(regions="$2", at="$3")}
+  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1
 """
-INSERT_RECEIPT = """
+#: Count the lookup(s) against the account's limit and store the signed receipt, in one
+#: statement and one (durable) commit: when the limit is reached nothing is stored and
+#: no row comes back. $1-$4 as in `ratelimit.CONSUME`, then the receipt's columns.
+STORE_RECEIPT = f"""
+WITH rate AS ({ratelimit.CONSUME.strip()})
 INSERT INTO lookup_receipts (id, kind, subject, account_id, school_id, region_code, query, answer, as_of,
                              created_at, checkpoint_size, canonical, signature)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13)
+SELECT $5, $6, $7, $1, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16 FROM rate
+RETURNING (SELECT n FROM rate)
 """
 GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id FROM lookup_receipts "
                "WHERE id = $1")
@@ -142,18 +147,28 @@ def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answ
 
 async def store_receipt(conn, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
                         answer: dict[str, Any], as_of: datetime, time: datetime, actor: Actor, region_code: str,
-                        checkpoint_size: int) -> UUID:
-    """Sign and insert one receipt on `conn` (autocommit, or the caller's transaction).
-    For people, `query` and `subject` must hold the ID number only as its keyed hash."""
+                        checkpoint_size: int, count: int = 1, limit: int | None = None) -> UUID:
+    """Count `count` lookups against the caller's rate limit and store one signed
+    receipt, on `conn` (autocommit: committed when this returns; or inside the
+    caller's transaction). Raises 429 `rate_limited` and stores nothing when the limit
+    would be passed. For people, `query` and `subject` must hold the ID number only as
+    its keyed hash."""
+    limit = limit or ratelimit.per_minute()
+    start, retry_after = ratelimit.window()
+    if count > limit:
+        raise ratelimit.refusal(retry_after, limit)
     receipt_id = uuid4()
     document = receipt_document(receipt_id=receipt_id, kind=kind, query=query, answer=answer, as_of=as_of,
                                 time=time, actor=actor, region_code=region_code, checkpoint_size=checkpoint_size,
                                 signer=signer)
     canonical = receipts.canonical(document)
     signature = receipts.sign(signer.private_key, canonical)
-    await conn.execute(INSERT_RECEIPT, receipt_id, kind, subject, actor.account_id, actor.school_id, region_code,
-                       msgspec.json.encode(query).decode(), msgspec.json.encode(answer).decode(), as_of, time,
-                       checkpoint_size, canonical, signature)
+    counted = await conn.fetchval(
+        STORE_RECEIPT, actor.account_id, start, count, limit, receipt_id, kind, subject, actor.school_id,
+        region_code, msgspec.json.encode(query).decode(), msgspec.json.encode(answer).decode(), as_of, time,
+        checkpoint_size, canonical, signature)
+    if counted is None:
+        raise ratelimit.refusal(retry_after, limit)
     return receipt_id
 
 
@@ -163,20 +178,15 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
     region_code = lookup_region(actor, region)
     now = utcnow()
     at = check_as_of(as_of, now)
-    limit = limit or ratelimit.per_minute()
-    start, retry_after = ratelimit.window()
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(LOOKUP_VENDOR, actor.account_id, start, 1, limit, credit_code,
-                                  vendor_state.region_chain(region_code), at)
-        if row[0] is None:
-            raise ratelimit.refusal(retry_after, limit)
-        st = vendor_state.parse_row(row[2:])
+        row = await conn.fetchrow(LOOKUP_VENDOR, credit_code, vendor_state.region_chain(region_code), at)
+        st = vendor_state.parse_row(row[1:])
         answer = vendor_answer(credit_code, st, at)
         query = {"credit_code": credit_code, "as_of": _iso(as_of) if as_of is not None else None}
         receipt_id = await store_receipt(conn, signer, kind="vendor", subject=credit_code, query=query,
                                          answer=answer, as_of=at, time=now, actor=actor, region_code=region_code,
-                                         checkpoint_size=row[1])
+                                         checkpoint_size=row[0], limit=limit)
     body = answer | {"as_of": _iso(at), "checked_at": _iso(now), "receipt_id": str(receipt_id)}
     return LookupResult(msgspec.json.encode(body), receipt_id)
 

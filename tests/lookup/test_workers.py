@@ -56,19 +56,24 @@ def worker_of(server_pid: int, port: int, local_port: int) -> int | None:
     return None
 
 
-async def connections_on_every_worker(server_pid: int, port: int, limit: int = 40) -> dict[Connection, int]:
-    """Open keep-alive connections until every worker holds at least one."""
+async def connections_on_every_worker(server_pid: int, port: int, rounds: int = 30) -> dict[Connection, int]:
+    """Open keep-alive connections, a few at once (the kernel hands each to whichever
+    worker wakes first), until every worker holds at least one; close the extra ones."""
     owners: dict[Connection, int] = {}
-    for _ in range(limit):
-        conn = await Connection.open("127.0.0.1", port)
-        reply = await conn.get("/healthz")  # accepted by some worker once it answers
-        assert reply.status == 200
-        owner = worker_of(server_pid, port, conn.local_port)
-        assert owner is not None
-        owners[conn] = owner
-        if len(set(owners.values())) == WORKERS:
+    for _ in range(rounds):
+        batch = await asyncio.gather(*(Connection.open("127.0.0.1", port) for _ in range(8)))
+        for conn in batch:
+            assert (await conn.get("/healthz")).status == 200  # accepted by some worker once it answers
+            owner = worker_of(server_pid, port, conn.local_port)
+            assert owner is not None
+            if owner in owners.values():
+                await conn.close()
+            else:
+                owners[conn] = owner
+        if len(owners) == WORKERS:
             return owners
-    raise AssertionError(f"only {len(set(owners.values()))} of {WORKERS} workers accepted connections")
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"only {len(owners)} of {WORKERS} workers accepted connections")
 
 
 async def _wait_until_ready(process, port) -> None:
