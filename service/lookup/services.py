@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -131,6 +132,11 @@ class LookupResult:
     receipt_id: UUID
 
 
+@lru_cache(maxsize=8)
+def _signer_id(signer: Signer) -> dict[str, str]:
+    return {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}
+
+
 def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any],
                      as_of: datetime, time: datetime, actor: Actor, region_code: str, checkpoint_size: int,
                      signer: Signer) -> dict[str, Any]:
@@ -140,8 +146,7 @@ def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answ
         "school": {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None,
         "caller": {"account_id": str(actor.account_id), "role": str(actor.role)},
         "region_code": region_code, "audit_checkpoint_size": checkpoint_size,
-        "signer": {"origin": signer.name,
-                   "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)},
+        "signer": dict(_signer_id(signer)),
     }
 
 
@@ -214,6 +219,27 @@ async def get_receipt(db: Database, signer: Signer, actor: Actor, receipt_id: UU
     canonical, signature = bytes(row[0]), bytes(row[1])
     document = msgspec.json.decode(canonical)
     return receipts.served(document, canonical, signature, signer.name, signer.public_key_raw)
+
+
+@dataclass(frozen=True)
+class LookupRecord:
+    receipt_id: UUID
+    kind: str
+    account_id: UUID
+    school_id: UUID | None
+    region_code: str | None
+    at: datetime
+
+
+async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[LookupRecord]:
+    """Who looked `subject` up and when, newest first (the looked-up side of the DBS
+    model). For people `subject` is the keyed hash of the ID number; the caller checks
+    that the reader may see it (the person's vendor, reviewers in scope)."""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT id, kind, account_id, school_id, region_code, created_at FROM lookup_receipts "
+                                "WHERE subject = $1 ORDER BY created_at DESC, id LIMIT $2", subject, limit)
+    return [LookupRecord(*row) for row in rows]
 
 
 def public_keys(signer: Signer) -> dict[str, str]:

@@ -103,3 +103,14 @@ async def test_lookups_are_not_audit_events(wl):
     async with wl.db.transaction() as session:
         kinds = (await session.exec(select(LookupReceipt.kind, func.count()).group_by(LookupReceipt.kind))).all()
     assert [tuple(k) for k in kinds] == [("vendor", 3)]
+
+
+async def test_the_looked_up_side_can_list_who_checked(wl):
+    from service.lookup.services import lookups_of
+
+    vendor, _ = await wl.approved()
+    first, second = await wl.school("360104"), await wl.school("360104")
+    ids = [(await wl.lookup(h, vendor.credit_code)).json()["receipt_id"] for h in (first, second, first)]
+    records = await lookups_of(wl.db, vendor.credit_code)
+    assert [str(r.receipt_id) for r in records] == ids[::-1]
+    assert len({r.school_id for r in records}) == 2 and {r.kind for r in records} == {"vendor"}
