@@ -56,11 +56,18 @@ def worker_of(server_pid: int, port: int, local_port: int) -> int | None:
     return None
 
 
-async def connections_on_every_worker(server_pid: int, port: int, rounds: int = 30) -> dict[Connection, int]:
+async def connections_on_every_worker(server_pid: int, port: int, patience: float = 45) -> dict[Connection, int]:
     """Open keep-alive connections, a few at once (the kernel hands each to whichever
-    worker wakes first), until every worker holds at least one; close the extra ones."""
+    worker waits in accept first; a worker still starting takes none), until every worker
+    holds one; close the extra ones."""
     owners: dict[Connection, int] = {}
-    for _ in range(rounds):
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        for conn in list(owners):  # keep the ones found alive (uvicorn closes idle ones after 5 s)
+            try:
+                assert (await conn.get("/healthz")).status == 200
+            except (ConnectionError, asyncio.IncompleteReadError):
+                del owners[conn]
         batch = await asyncio.gather(*(Connection.open("127.0.0.1", port) for _ in range(8)))
         for conn in batch:
             assert (await conn.get("/healthz")).status == 200  # accepted by some worker once it answers
@@ -72,7 +79,7 @@ async def connections_on_every_worker(server_pid: int, port: int, rounds: int = 
                 owners[conn] = owner
         if len(owners) == WORKERS:
             return owners
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
     raise AssertionError(f"only {len(owners)} of {WORKERS} workers accepted connections")
 
 
