@@ -19,6 +19,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "Document",
-    "IdempotencyRecord", "LookupRateWindow", "LookupReceipt", "Objection", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
-    "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
+    "IdempotencyRecord", "LookupRateWindow", "LookupReceipt", "Objection", "Region", "RegionSettings", "School",
+    "ServiceItem", "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
 ]

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import psutil
 import pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.audit.models import AuditEvent
 from service.timeutil import today_in_china, utcnow

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from service.timeutil import today_in_china
-from datetime import timedelta
-
 
 async def _all_pages(client, **params) -> list[dict]:
     rows, cursor = [], None
