@@ -106,12 +106,14 @@ async def admit(
     fee_published_on: date,
 ) -> Admitted:
     """One active entry per item for the region, valid `valid_days` from approval.
-    An item already active in the region (a renewal) has its old entry superseded."""
+    An earlier entry of the same item and region — active (a renewal), or suspended or
+    revoked (a new review after the ban) — is superseded: the new entry speaks for the
+    item, so there is never more than one entry per item and region to act on."""
     item_ids = [item.service_item_id for item in items]
     previous = (await session.exec(
         select(WhitelistEntry)
         .where(col(WhitelistEntry.service_item_id).in_(item_ids), WhitelistEntry.region_code == region_code,
-               WhitelistEntry.status == "active")
+               col(WhitelistEntry.status).in_(("active", "suspended", "revoked")))
         .order_by(col(WhitelistEntry.id))
         .with_for_update()
     )).all()

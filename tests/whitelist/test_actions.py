@@ -258,3 +258,17 @@ async def test_vendor_entry_open_follows_revocation_and_region(wl):
     async with wl.db.transaction() as session:
         assert not await vendor_entry_open(session, vendor_id, "360104", utcnow())
         assert await vendor_entries_open(session, [vendor_id], "360104", utcnow() - timedelta(seconds=30)) == set()
+
+
+async def test_readmission_after_the_ban_supersedes_the_revoked_entry(wl):
+    vendor, entries = await wl.approved()
+    first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
+    request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
+    assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
+    await wl.sql("UPDATE whitelist_entry_status SET ban_until = CURRENT_DATE - 1 WHERE ban_until IS NOT NULL")
+    _, new_entries = await wl.approved(vendor, region_code="360104")  # the ban is over: reviewed again
+    assert await wl.status(await wl.school("360104"), vendor.credit_code) == "active"
+    old = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", headers=first)
+    assert old.json()["status"] == "not_listed" and old.json()["history"][-1]["action"] == "supersede"
+    stale = await wl.adjust(first, action="reinstate", reason="恢复旧条目", entry_ids=[entries[0]["id"]])
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "invalid_entry_status"
