@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from uuid import uuid4
 
 import pytest
@@ -20,6 +22,8 @@ def settings(tmp_path) -> Settings:
 async def test_the_sixth_lookup_in_a_minute_is_429_with_retry_after(wl):
     vendor, _ = await wl.approved()
     school, other = await wl.school("360104"), await wl.school("360104")
+    if time.time() % 60 > 55:  # keep the six lookups inside one window
+        await asyncio.sleep(60.5 - time.time() % 60)
     for _ in range(5):
         assert (await wl.lookup(school, vendor.credit_code)).status_code == 200
     refused = await wl.lookup(school, vendor.credit_code)
