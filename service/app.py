@@ -35,6 +35,9 @@ from service.personnel.controllers import (
     PeopleController,
     VendorPeopleController,
 )
+from service.lookup import jobs as lookup_jobs
+from service.lookup import ratelimit
+from service.lookup.controllers import LookupController, ReceiptController, service_keys
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -43,11 +46,13 @@ from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
 from service.web.requestid import add_request_id_header, request_context_middleware
+from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
 ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
+    WhitelistController, PublicWhitelistController, LookupController, ReceiptController, service_keys,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -57,6 +62,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     one on `settings.database_url`, which `schoolgate serve` always provides."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
+    ratelimit.configure(settings.lookup_rate_per_minute)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             asyncio.create_task(keep_log_sealed(
                 app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
             asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
+            asyncio.create_task(lookup_jobs.run_forever(app.state.db)),
         ]
         try:
             yield

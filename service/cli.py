@@ -169,6 +169,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return verify_cli.main(argv)
 
 
+def cmd_receipts_verify(args: argparse.Namespace) -> int:
+    from service.lookup import verify_cli
+
+    argv = [args.file]
+    if args.public_key:
+        argv += ["--public-key", args.public_key]
+    return verify_cli.main(argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--trusted-checkpoint", help="a checkpoint note saved earlier: the log must extend it")
     verify.add_argument("--public-key", help="file with the log's verifier key (vkey from /api/v1/audit/keys)")
     verify.set_defaults(handler=cmd_audit_verify)
+
+    receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(
+        dest="receipts_command", required=True)
+    check = receipts.add_parser("verify", help="verify a lookup receipt offline (no service or database)")
+    check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id} ('-' for stdin)")
+    check.add_argument("--public-key", help="file with the service key (JSON of GET /api/v1/keys, PEM, vkey or "
+                                            "base64); default: the key inside the receipt, with a warning")
+    check.set_defaults(handler=cmd_receipts_verify)
 
     demo = commands.add_parser("demo", help="load a small Jiangxi demo data set and print tokens to try")
     demo.set_defaults(handler=cmd_demo)

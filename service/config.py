@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_NOTICE_JOB_SECONDS = 30.0
+DEFAULT_LOOKUP_RATE_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     notice_job_interval: float = DEFAULT_NOTICE_JOB_SECONDS  # seconds between runs of the notice job
     # JSON key document for personal data (service/security/keyring.py); kept out of repr.
     personal_data_keys: str | None = field(default=None, repr=False)
+    lookup_rate_per_minute: int = DEFAULT_LOOKUP_RATE_PER_MINUTE  # per account; batch entries count one by one
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -64,4 +66,6 @@ class Settings:
             checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
             notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
             personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
+            lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
+                                       or DEFAULT_LOOKUP_RATE_PER_MINUTE),
         )

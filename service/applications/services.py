@@ -59,7 +59,7 @@ from service.timeutil import today_in_china, utcnow
 from service.vendors.models import Vendor
 from service.vendors.services import load_visible_vendor, vendors_by_ids
 from service.whitelist.models import WhitelistEntry
-from service.whitelist.services import Admission, admit, entries_of_application
+from service.whitelist.services import Admission, admit, ban_until, entries_of_application
 from workflows import allowed_actions as table_actions
 from workflows import decide
 from workflows.engine import Workflow
@@ -266,6 +266,15 @@ def _clean_reason(reason: str | None) -> str | None:
     return reason or None
 
 
+async def _check_not_banned(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime) -> None:
+    """A vendor revoked in a region may not apply there again before the ban date."""
+    banned = await ban_until(session, vendor_id, region_code, now)
+    if banned is not None:
+        message = f"该机构在本地区的白名单已被撤销，{banned.isoformat()} 前不得再次申请"
+        raise Conflict(message, code="vendor_banned", details=[{
+            "field": "region_code", "code": "vendor_banned", "message": message, "ban_until": banned.isoformat()}])
+
+
 def _check_version(application: Application, version: int | None) -> None:
     if version is None:
         raise InvalidInput.field("version", "version_required",
@@ -453,6 +462,8 @@ async def _transition(session: AsyncSession, actor: Actor, application_id: UUID,
     workflow, stage = ctx.workflow, ctx.application.stage
     if actor.role is Role.VENDOR and is_review_action(workflow, action):
         raise Forbidden("机构账号不能参与审核", code="vendor_cannot_review")
+    if action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags:
+        await _check_not_banned(session, ctx.application.vendor_id, ctx.application.region_code, now)
     if action not in DIRECT_ACTIONS:
         facts = await _facts(session, ctx, actor, now, reason)
         message = ("公示期满由系统自动纳入白名单，无需人工操作" if action == EntryAction.CONCLUDE_NOTICE
@@ -558,6 +569,7 @@ async def _create(session: AsyncSession, actor: Actor, data: ApplicationInput, n
     item_ids, document_ids = list(data.service_item_ids), list(data.document_ids)
     _raise_problems(_region_problems(data.region_code)
                     + await _listing_problems(session, vendor, item_ids, document_ids))
+    await _check_not_banned(session, vendor.id, data.region_code, now)
     settings = await effective_settings(session, data.region_code)
     application = Application(vendor_id=vendor.id, region_code=data.region_code, stage=EntryState.DRAFT,
                               workflow=workflow_for(settings.city_review_required), version=1,

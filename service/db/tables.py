@@ -22,18 +22,19 @@ from service.personnel.models import (
     Engagement,
     Person,
 )
+from service.lookup.models import LookupRateWindow, LookupReceipt
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
-from service.whitelist.models import WhitelistEntry
+from service.whitelist.models import WhitelistActionRequest, WhitelistEntry, WhitelistEntryStatus
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
     "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
-    "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem", "StageChange", "Vendor",
-    "WhitelistEntry", "metadata",
+    "LookupRateWindow", "LookupReceipt", "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
 ]

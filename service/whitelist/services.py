@@ -1,17 +1,60 @@
-"""Admission to the whitelist. Called by the applications service inside the
-transaction that records the approval; it never opens a transaction itself."""
+"""The whitelist: admission (called by applications inside their transaction), dynamic
+adjustment by reviewers, the status history, and the facts other domains ask about.
+
+Every status change closes the entry's current interval and opens a new one
+(`whitelist_entry_status`), updates the entry's copy of the current status, and writes
+one audit event per entry — all in one transaction, with the entries locked.
+
+- `suspend` and `renew` take effect at once.
+- `revoke` and `reinstate` are requested by one reviewer and take effect only when a
+  *different* reviewer in scope confirms (four eyes): `request_action` → pending
+  request; `confirm_request` applies it; `decline_request` drops it.
+
+Facts for other domains (see docs/whitelist.md):
+- `vendor_entry_open(session, vendor_id, region_code, at)`: may the vendor's people
+  enter a school of `region_code` through this vendor at `at`?
+- `ban_until(session, vendor_id, region_code, now)`: the date before which the vendor
+  may not apply again in the region (a revocation's ban), or None.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.whitelist.models import WhitelistEntry
+from service.audit.recorder import record_event
+from service.db.engine import Database
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.idempotency.services import Idempotency, Reply, run_once
+from service.region_settings.services import effective_settings
+from service.regions.directory import regions
+from service.security.actor import Actor, Role
+from service.timeutil import today_in_china, utcnow
+from service.whitelist import state as vendor_state
+from service.whitelist.models import WhitelistActionRequest, WhitelistEntry, WhitelistEntryStatus
+from service.whitelist.status import ACTIVE, REVOKED, SUSPENDED, Interval, documents_ok, entry_status
+
+ACTIONS = ("suspend", "reinstate", "revoke", "renew")
+CONFIRMED = ("revoke", "reinstate")
+REASON_LIMIT = 2000
+#: Derived status (now) an entry must have for each action.
+ELIGIBLE = {
+    "suspend": frozenset({ACTIVE, "expired"}),
+    "renew": frozenset({ACTIVE, SUSPENDED, "expired"}),
+    "revoke": frozenset({ACTIVE, SUSPENDED, "expired"}),
+    "reinstate": frozenset({SUSPENDED, REVOKED}),
+}
+TARGET_STATUS = {"suspend": SUSPENDED, "renew": None, "revoke": REVOKED, "reinstate": ACTIVE}
+
+
+# ------------------------------------------------------------------ admission
 
 
 @dataclass(frozen=True)
@@ -27,6 +70,30 @@ class Admission:
     fee_unit: str
 
 
+async def _current(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, WhitelistEntryStatus]:
+    if not entry_ids:
+        return {}
+    rows = (await session.exec(
+        select(WhitelistEntryStatus).where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)),
+                                           col(WhitelistEntryStatus.valid_to).is_(None))
+        .with_for_update())).all()
+    return {row.entry_id: row for row in rows}
+
+
+def _open_interval(session: AsyncSession, entry: WhitelistEntry, previous: WhitelistEntryStatus | None,
+                   at: datetime, **values: Any) -> WhitelistEntryStatus:
+    """Close `previous` at `at` and open the next interval from `at`."""
+    if previous is not None:
+        at = max(at, previous.valid_from)
+        previous.valid_to = at
+        session.add(previous)
+    row = WhitelistEntryStatus(entry_id=entry.id, valid_from=at, **values)
+    session.add(row)
+    entry.status, entry.valid_until = row.status, row.entry_valid_until
+    session.add(entry)
+    return row
+
+
 async def admit(
     session: AsyncSession,
     *,
@@ -39,17 +106,21 @@ async def admit(
     fee_published_on: date,
 ) -> Admitted:
     """One active entry per item for the region, valid `valid_days` from approval.
-    An item already active in the region (a renewal) has its old entry superseded."""
+    An earlier entry of the same item and region — active (a renewal), or suspended or
+    revoked (a new review after the ban) — is superseded: the new entry speaks for the
+    item, so there is never more than one entry per item and region to act on."""
     item_ids = [item.service_item_id for item in items]
     previous = (await session.exec(
         select(WhitelistEntry)
         .where(col(WhitelistEntry.service_item_id).in_(item_ids), WhitelistEntry.region_code == region_code,
-               WhitelistEntry.status == "active")
+               col(WhitelistEntry.status).in_(("active", "suspended", "revoked")))
+        .order_by(col(WhitelistEntry.id))
         .with_for_update()
     )).all()
+    intervals = await _current(session, [e.id for e in previous])
     for entry in previous:
-        entry.status = "superseded"
-        session.add(entry)
+        _open_interval(session, entry, intervals.get(entry.id), approved_at, status="superseded", action="supersede",
+                       entry_valid_until=entry.valid_until)
     await session.flush()
     entries = [
         WhitelistEntry(
@@ -61,6 +132,10 @@ async def admit(
     ]
     session.add_all(entries)
     await session.flush()
+    for entry in entries:
+        session.add(WhitelistEntryStatus(entry_id=entry.id, status="active", action="admit", valid_from=approved_at,
+                                         entry_valid_until=entry.valid_until))
+    await session.flush()
     return Admitted(entries=entries, superseded=[entry.id for entry in previous])
 
 
@@ -68,3 +143,479 @@ async def entries_of_application(session: AsyncSession, application_id: UUID) ->
     query = (select(WhitelistEntry).where(WhitelistEntry.application_id == application_id)
              .order_by(col(WhitelistEntry.created_at), col(WhitelistEntry.id)))
     return list((await session.exec(query)).all())
+
+
+# ------------------------------------------------------------- derived status
+
+
+def derived_status(interval: WhitelistEntryStatus | None, at: datetime, documents_valid: bool) -> str:
+    if interval is None:
+        return "not_listed"
+    return entry_status(Interval(interval.status, interval.entry_valid_until, interval.suspended_until), at,
+                        documents_valid)
+
+
+# ----------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: str
+    reason: str | None
+    entry_ids: list[UUID] | None = None
+    vendor_id: UUID | None = None
+    region_code: str | None = None
+    until: datetime | None = None  # suspend: ends by itself at this instant
+    ban_until: date | None = None  # revoke: no new application in the region before this China date
+    valid_until: datetime | None = None  # renew: new validity end (default: the region's validity from now)
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    entry: WhitelistEntry
+    before: str  # derived status before
+    after: str  # derived status after (or still pending)
+
+
+@dataclass
+class ActionResult:
+    action: str
+    status: str  # applied | pending | declined
+    request: WhitelistActionRequest | None
+    changes: list[EntryChange] = field(default_factory=list)
+
+
+def _problem(field_name: str, code: str, message: str) -> dict:
+    return {"field": field_name, "code": code, "message": message}
+
+
+def _raise(problems: list[dict], error=InvalidInput) -> None:
+    if problems:
+        single = len(problems) == 1
+        raise error(problems[0]["message"] if single else None,
+                    code=problems[0]["code"] if single else ("invalid_input" if error is InvalidInput else "conflict"),
+                    details=problems)
+
+
+def _clean_reason(reason: str | None, problems: list[dict], field_name: str = "reason") -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        problems.append(_problem(field_name, "reason_required", "请填写理由"))
+    elif len(cleaned) > REASON_LIMIT:
+        problems.append(_problem(field_name, "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
+    return cleaned
+
+
+def _validate(data: ActionInput, now: datetime) -> ActionInput:
+    problems: list[dict] = []
+    if data.action not in ACTIONS:
+        problems.append(_problem("action", "unknown_action", "操作须为 suspend、reinstate、revoke 或 renew"))
+    reason = _clean_reason(data.reason, problems)
+    if data.entry_ids is not None and data.vendor_id is not None:
+        problems.append(_problem("entry_ids", "ambiguous_target", "entry_ids 与 vendor_id 只能提供其一"))
+    elif data.entry_ids is None and data.vendor_id is None:
+        problems.append(_problem("entry_ids", "target_required", "请提供 entry_ids（指定条目）或 vendor_id（整个机构）"))
+    elif data.entry_ids is not None:
+        if not data.entry_ids:
+            problems.append(_problem("entry_ids", "target_required", "至少指定一个白名单条目"))
+        elif len(set(data.entry_ids)) != len(data.entry_ids):
+            problems.append(_problem("entry_ids", "duplicate_entry", "白名单条目重复"))
+        if data.region_code is not None:
+            problems.append(_problem("region_code", "field_not_allowed", "region_code 只能与 vendor_id 一起使用"))
+    if data.region_code is not None and data.region_code not in regions():
+        problems.append(_problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
+    if data.until is not None:
+        if data.action != "suspend":
+            problems.append(_problem("until", "field_not_allowed", "只有暂停可以指定结束时间"))
+        elif data.until.tzinfo is None or data.until <= now:
+            problems.append(_problem("until", "invalid_until", "暂停结束时间须为带时区的将来时刻"))
+    if data.ban_until is not None and data.action != "revoke":
+        problems.append(_problem("ban_until", "field_not_allowed", "只有撤销可以指定禁止再次申请的日期"))
+    if data.action == "revoke":
+        if data.ban_until is None:
+            problems.append(_problem("ban_until", "ban_until_required", "撤销须指定禁止再次申请的截止日期"))
+        elif data.ban_until <= today_in_china(now):
+            problems.append(_problem("ban_until", "invalid_ban_until", "禁止再次申请的截止日期须晚于今天"))
+    if data.valid_until is not None:
+        if data.action != "renew":
+            problems.append(_problem("valid_until", "field_not_allowed", "只有续期可以指定新的有效期"))
+        elif data.valid_until.tzinfo is None or data.valid_until <= now:
+            problems.append(_problem("valid_until", "invalid_valid_until", "新的有效期截止时间须为带时区的将来时刻"))
+    _raise(problems)
+    return ActionInput(data.action, reason, data.entry_ids, data.vendor_id, data.region_code, data.until,
+                       data.ban_until, data.valid_until)
+
+
+async def _lock_entries(session: AsyncSession, ids: Sequence[UUID]) -> list[WhitelistEntry]:
+    rows = (await session.exec(select(WhitelistEntry).where(col(WhitelistEntry.id).in_(list(ids)))
+                               .order_by(col(WhitelistEntry.id)).with_for_update()
+                               .execution_options(populate_existing=True))).all()
+    return list(rows)
+
+
+async def _select_entries(session: AsyncSession, actor: Actor, data: ActionInput) -> tuple[list[WhitelistEntry], bool]:
+    """The entries the action names, locked; `explicit` when named one by one."""
+    if data.entry_ids is not None:
+        found = {e.id: e for e in await _lock_entries(session, data.entry_ids)}
+        problems = [_problem(f"entry_ids[{i}]", "entry_not_found", "白名单条目不存在或不在权限范围内")
+                    for i, entry_id in enumerate(data.entry_ids)
+                    if entry_id not in found or not actor.covers_region(found[entry_id].region_code)]
+        if problems:
+            raise NotFound(problems[0]["message"], code="entry_not_found", details=problems)
+        return [found[i] for i in data.entry_ids], True
+    scope = data.region_code or actor.region_code
+    if data.region_code is not None and not actor.covers_region(data.region_code):
+        raise NotFound("白名单条目不存在或不在权限范围内", code="entry_not_found")
+    ids = (await session.exec(select(WhitelistEntry.id).where(
+        WhitelistEntry.vendor_id == data.vendor_id,
+        col(WhitelistEntry.region_code).in_(regions().descendants(scope) if scope else []),
+        WhitelistEntry.status != "superseded"))).all()
+    entries = await _lock_entries(session, ids)
+    if not entries:
+        raise NotFound("该机构在权限范围内没有白名单条目", code="entry_not_found")
+    return entries, False
+
+
+@dataclass(frozen=True)
+class Now:
+    intervals: dict[UUID, WhitelistEntryStatus]  # the current (locked) interval of each entry
+    documents: dict[UUID, bool]
+    statuses: dict[UUID, str]  # derived
+
+
+async def _statuses_now(session: AsyncSession, entries: Sequence[WhitelistEntry], now: datetime) -> Now:
+    intervals = await _current(session, [e.id for e in entries])
+    docs = await entry_documents_ok(session, entries, now)
+    return Now(intervals, docs, {e.id: derived_status(intervals.get(e.id), now, docs[e.id]) for e in entries})
+
+
+async def entry_documents_ok(session: AsyncSession, entries: Sequence[WhitelistEntry], at: datetime) -> dict[UUID, bool]:
+    """Per entry: are the vendor's mandatory documents (of the entry's region) valid at `at`?"""
+    conn = await vendor_state.driver_connection(session)
+    latest: dict[UUID, dict[str, date]] = {}
+    for vendor_id in sorted({e.vendor_id for e in entries}):
+        rows = await conn.fetch("SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
+                                "AND uploaded_at <= $2 GROUP BY doc_type", vendor_id, at)
+        latest[vendor_id] = {r[0]: r[1] for r in rows}
+    mandatory: dict[str, tuple[str, ...]] = {}
+    result = {}
+    for entry in entries:
+        if entry.region_code not in mandatory:
+            mandatory[entry.region_code] = (await effective_settings(session, entry.region_code)).mandatory_document_types
+        result[entry.id] = documents_ok(mandatory[entry.region_code], latest[entry.vendor_id], at)
+    return result
+
+
+def _eligible(data: ActionInput, entries: list[WhitelistEntry], statuses: dict[UUID, str],
+              explicit: bool) -> list[WhitelistEntry]:
+    eligible = [e for e in entries if statuses[e.id] in ELIGIBLE[data.action]]
+    if explicit and len(eligible) != len(entries):
+        _raise([{**_problem(f"entry_ids[{i}]", "invalid_entry_status",
+                            f"该条目当前状态为 {statuses[e.id]}，不能执行 {data.action}"), "status": statuses[e.id]}
+                for i, e in enumerate(entries) if statuses[e.id] not in ELIGIBLE[data.action]], Conflict)
+    if not eligible:
+        raise Conflict("该机构在权限范围内没有可执行此操作的白名单条目", code="no_eligible_entries",
+                       details=[{"field": "vendor_id", "code": "no_eligible_entries",
+                                 "message": "没有可执行此操作的条目",
+                                 "statuses": {str(e.id): statuses[e.id] for e in entries}}])
+    return eligible
+
+
+def common_region(codes: Sequence[str]) -> str:
+    """The narrowest region containing every code."""
+    chains = [regions().ancestors(c) for c in codes]
+    shared = set.intersection(*(set(c) for c in chains))
+    return next(c for c in chains[0] if c in shared)
+
+
+async def _apply(session: AsyncSession, actor: Actor, action: str, reason: str, entries: list[WhitelistEntry],
+                 current: Now, now: datetime, *,
+                 until: datetime | None = None, ban_until: date | None = None, valid_until: datetime | None = None,
+                 request: WhitelistActionRequest | None = None) -> list[EntryChange]:
+    changes, before = [], current.statuses
+    for entry in entries:
+        previous = current.intervals.get(entry.id)
+        if action == "renew":
+            new_until = valid_until or now + timedelta(
+                days=(await effective_settings(session, entry.region_code)).whitelist_validity_days)
+            stored = previous.status if previous is not None else entry.status
+            values = {"status": stored, "entry_valid_until": new_until,
+                      "suspended_until": previous.suspended_until if previous is not None and stored == SUSPENDED
+                      else None}
+        else:
+            values = {"status": TARGET_STATUS[action], "entry_valid_until": entry.valid_until,
+                      "suspended_until": until if action == "suspend" else None,
+                      "ban_until": ban_until if action == "revoke" else None}
+        old_until = entry.valid_until
+        row = _open_interval(session, entry, previous, now, action=action, reason=reason,
+                             actor_account_id=request.requested_by if request else actor.account_id,
+                             confirmed_by=actor.account_id if request else None,
+                             request_id=request.id if request else None, **values)
+        after = derived_status(row, now, current.documents[entry.id])
+        audit = {"status": {"before": before[entry.id], "after": row.status}}
+        if row.entry_valid_until != old_until:
+            audit["valid_until"] = {"before": old_until, "after": row.entry_valid_until}
+        if row.suspended_until is not None:
+            audit["suspended_until"] = {"before": None, "after": row.suspended_until}
+        if row.ban_until is not None:
+            audit["ban_until"] = {"before": None, "after": row.ban_until}
+        if request is not None:
+            audit["request"] = {"id": request.id, "requested_by": request.requested_by,
+                                "confirmed_by": actor.account_id}
+        await record_event(session, actor, f"whitelist:entry:{action}", "whitelist_entry", entry.id,
+                           region_code=entry.region_code, changes=audit, reason=reason)
+        changes.append(EntryChange(entry, before[entry.id], after))
+    await session.flush()
+    return changes
+
+
+async def _take_action(session: AsyncSession, actor: Actor, data: ActionInput, now: datetime) -> ActionResult:
+    entries, explicit = await _select_entries(session, actor, data)
+    current = await _statuses_now(session, entries, now)
+    statuses = current.statuses
+    eligible = _eligible(data, entries, statuses, explicit)
+    if data.action not in CONFIRMED:
+        changes = await _apply(session, actor, data.action, data.reason, eligible, current, now,
+                               until=data.until, valid_until=data.valid_until)
+        return ActionResult(data.action, "applied", None, changes)
+    ids = [e.id for e in eligible]
+    clash = (await session.exec(select(WhitelistActionRequest.id).where(
+        WhitelistActionRequest.status == "pending",
+        col(WhitelistActionRequest.entry_ids).op("&&")(ids)))).first()
+    if clash is not None:
+        raise Conflict("这些条目已有待确认的撤销或恢复申请", code="request_pending",
+                       details=[{"field": "entry_ids", "code": "request_pending", "message": "已有待确认的申请",
+                                 "request_id": str(clash)}])
+    request = WhitelistActionRequest(
+        action=data.action, status="pending", vendor_id=eligible[0].vendor_id, entry_ids=ids,
+        region_code=common_region([e.region_code for e in eligible]), reason=data.reason,
+        ban_until=data.ban_until, requested_by=actor.account_id, requested_at=now)
+    session.add(request)
+    await session.flush()
+    await record_event(session, actor, f"whitelist:request:{data.action}", "whitelist_action_request", request.id,
+                       region_code=request.region_code, reason=data.reason,
+                       changes={"status": {"before": None, "after": "pending"},
+                                "entry_ids": {"before": None, "after": ids},
+                                **({"ban_until": {"before": None, "after": data.ban_until}} if data.ban_until else {})})
+    return ActionResult(data.action, "pending", request,
+                        [EntryChange(e, statuses[e.id], statuses[e.id]) for e in eligible])
+
+
+async def take_action(db: Database, actor: Actor, data: ActionInput, *, idempotency: Idempotency | None = None,
+                      now: datetime | None = None) -> Reply[ActionResult]:
+    """Suspend or renew at once; request a revoke or reinstate (a second reviewer confirms)."""
+    now = now or utcnow()
+    data = _validate(data, now)
+    return await run_once(db, idempotency, lambda session: _take_action(session, actor, data, now))
+
+
+def _request_visible(actor: Actor, request: WhitelistActionRequest) -> bool:
+    return actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(request.region_code)
+
+
+async def _load_request(session: AsyncSession, actor: Actor, request_id: UUID, *, lock: bool) -> WhitelistActionRequest:
+    query = select(WhitelistActionRequest).where(WhitelistActionRequest.id == request_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    request = (await session.exec(query)).first()
+    if request is None or not _request_visible(actor, request):
+        raise NotFound("未找到该申请", code="request_not_found")
+    return request
+
+
+async def _decide(session: AsyncSession, actor: Actor, request_id: UUID, confirm: bool, reason: str | None,
+                  now: datetime) -> ActionResult:
+    request = await _load_request(session, actor, request_id, lock=True)
+    if request.status != "pending":
+        raise Conflict("该申请已处理", code="request_not_pending")
+    if confirm and request.requested_by == actor.account_id:
+        raise Forbidden("撤销和恢复须由另一名审核人员确认", code="four_eyes_violation")
+    entries = await _lock_entries(session, request.entry_ids)
+    if not confirm:
+        request.status, request.decided_by, request.decided_at, request.decision_reason = (
+            "declined", actor.account_id, now, reason)
+        session.add(request)
+        await record_event(session, actor, "whitelist:request:decline", "whitelist_action_request", request.id,
+                           region_code=request.region_code, reason=reason,
+                           changes={"status": {"before": "pending", "after": "declined"}})
+        return ActionResult(request.action, "declined", request, [])
+    if any(not actor.covers_region(e.region_code) for e in entries):
+        raise NotFound("未找到该申请", code="request_not_found")
+    current = await _statuses_now(session, entries, now)
+    statuses = current.statuses
+    changed = [e for e in entries if statuses[e.id] not in ELIGIBLE[request.action]]
+    if changed:
+        raise Conflict("条目状态已变化，请重新发起申请", code="entry_status_changed", details=[
+            {"field": "entry_ids", "code": "entry_status_changed", "message": "条目状态已变化",
+             "entry_id": str(e.id), "status": statuses[e.id]} for e in changed])
+    changes = await _apply(session, actor, request.action, request.reason, entries, current, now,
+                           ban_until=request.ban_until, request=request)
+    request.status, request.decided_by, request.decided_at, request.decision_reason = (
+        "confirmed", actor.account_id, now, reason)
+    session.add(request)
+    await record_event(session, actor, "whitelist:request:confirm", "whitelist_action_request", request.id,
+                       region_code=request.region_code, reason=reason,
+                       changes={"status": {"before": "pending", "after": "confirmed"},
+                                "requested_by": {"before": None, "after": request.requested_by}})
+    await session.flush()
+    return ActionResult(request.action, "applied", request, changes)
+
+
+async def confirm_request(db: Database, actor: Actor, request_id: UUID, reason: str | None = None, *,
+                          idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
+    """A second reviewer in scope confirms a revoke or reinstate; it takes effect now."""
+    now = now or utcnow()
+    problems: list[dict] = []
+    cleaned = (reason or "").strip() or None
+    if cleaned and len(cleaned) > REASON_LIMIT:
+        problems.append(_problem("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
+    _raise(problems)
+    return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, True, cleaned, now))
+
+
+async def decline_request(db: Database, actor: Actor, request_id: UUID, reason: str | None, *,
+                          idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
+    """Drop a pending request (the requester withdrawing it, or another reviewer refusing)."""
+    now = now or utcnow()
+    problems: list[dict] = []
+    cleaned = _clean_reason(reason, problems)
+    _raise(problems)
+    return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, False, cleaned, now))
+
+
+async def list_requests(db: Database, actor: Actor, status: str | None = "pending") -> list[WhitelistActionRequest]:
+    if status is not None and status not in ("pending", "confirmed", "declined"):
+        raise InvalidInput.field("status", "invalid_status", "状态须为 pending、confirmed 或 declined")
+    scope = actor.scope_regions()
+    async with db.transaction() as session:
+        query = select(WhitelistActionRequest).order_by(col(WhitelistActionRequest.requested_at),
+                                                        col(WhitelistActionRequest.id))
+        if status is not None:
+            query = query.where(WhitelistActionRequest.status == status)
+        if scope is not None:
+            query = query.where(col(WhitelistActionRequest.region_code).in_(scope))
+        return list((await session.exec(query.limit(500))).all())
+
+
+async def get_request(db: Database, actor: Actor, request_id: UUID) -> WhitelistActionRequest:
+    async with db.transaction() as session:
+        return await _load_request(session, actor, request_id, lock=False)
+
+
+# ----------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: WhitelistEntry
+    status: str  # derived at `at`
+    at: datetime
+    history: list[WhitelistEntryStatus]
+
+
+def _entry_visible(actor: Actor, entry: WhitelistEntry, vendor_credit_code: str | None) -> bool:
+    if actor.role is Role.VENDOR:
+        return actor.vendor_credit_code is not None and actor.vendor_credit_code == vendor_credit_code
+    if actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN):
+        return actor.covers_region(entry.region_code)
+    return False
+
+
+async def _history(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, list[WhitelistEntryStatus]]:
+    rows = (await session.exec(select(WhitelistEntryStatus).where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)))
+                               .order_by(col(WhitelistEntryStatus.valid_from), col(WhitelistEntryStatus.id)))).all()
+    out: dict[UUID, list[WhitelistEntryStatus]] = {i: [] for i in entry_ids}
+    for row in rows:
+        out[row.entry_id].append(row)
+    return out
+
+
+def interval_at(history: Sequence[WhitelistEntryStatus], at: datetime) -> WhitelistEntryStatus | None:
+    for row in history:
+        if row.valid_from <= at and (row.valid_to is None or row.valid_to > at):
+            return row
+    return None
+
+
+async def _vendor_codes(session: AsyncSession, vendor_ids) -> dict[UUID, str]:
+    from service.vendors.services import vendors_by_ids
+
+    return {k: v.credit_code for k, v in (await vendors_by_ids(session, vendor_ids)).items()}
+
+
+async def get_entry(db: Database, actor: Actor, entry_id: UUID, at: datetime | None = None) -> EntryView:
+    at = at or utcnow()
+    async with db.transaction() as session:
+        entry = await session.get(WhitelistEntry, entry_id)
+        codes = await _vendor_codes(session, [entry.vendor_id]) if entry else {}
+        if entry is None or not _entry_visible(actor, entry, codes.get(entry.vendor_id)):
+            raise NotFound("白名单条目不存在或不在权限范围内", code="entry_not_found")
+        history = (await _history(session, [entry.id]))[entry.id]
+        docs = await entry_documents_ok(session, [entry], at)
+        return EntryView(entry, derived_status(interval_at(history, at), at, docs[entry.id]), at, history)
+
+
+async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, region_code: str | None,
+                       at: datetime | None = None, limit: int = 200) -> list[EntryView]:
+    """Entries in the caller's scope (a vendor: its own), with their status at `at`."""
+    at = at or utcnow()
+    if region_code is not None:
+        regions().require(region_code, "region")
+    async with db.transaction() as session:
+        query = select(WhitelistEntry).order_by(col(WhitelistEntry.created_at), col(WhitelistEntry.id))
+        if vendor_id is not None:
+            query = query.where(WhitelistEntry.vendor_id == vendor_id)
+        if region_code is not None:
+            query = query.where(col(WhitelistEntry.region_code).in_(regions().descendants(region_code)))
+        scope = actor.scope_regions() if actor.role is not Role.VENDOR else None
+        if scope is not None:
+            query = query.where(col(WhitelistEntry.region_code).in_(scope))
+        if actor.role is Role.VENDOR:
+            from service.vendors.models import Vendor
+
+            query = query.join(Vendor, col(Vendor.id) == col(WhitelistEntry.vendor_id)).where(
+                Vendor.credit_code == (actor.vendor_credit_code or ""))
+        entries = list((await session.exec(query.limit(limit))).all())
+        histories = await _history(session, [e.id for e in entries])
+        docs = await entry_documents_ok(session, entries, at)
+        return [EntryView(e, derived_status(interval_at(histories[e.id], at), at, docs[e.id]), at, histories[e.id])
+                for e in entries]
+
+
+# ------------------------------------------------------------ facts for others
+
+
+async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime | None = None) -> date | None:
+    """The latest ban date of a revocation in force over `region_code` (the revoked
+    entry's region is that region or contains it), when it is still in the future."""
+    now = now or utcnow()
+    chain = regions().ancestors(region_code)
+    value = (await session.exec(text(
+        "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
+        "ON s.entry_id = e.id AND s.valid_to IS NULL "
+        "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:chain) "
+        "AND s.ban_until > :today").bindparams(vendor=vendor_id, chain=chain, today=today_in_china(now)))).first()
+    return value[0] if value else None
+
+
+async def vendor_entries_open(session_or_conn, vendor_ids: Sequence[UUID], region_code: str,
+                              at: datetime) -> set[UUID]:
+    """The vendors (of `vendor_ids`) through which people may enter a school of
+    `region_code` at `at`: at least one of the vendor's entries covering the region is
+    `active` then (not suspended, revoked or expired). One SQL statement for any number
+    of vendors (the person batch lookup)."""
+    if not vendor_ids:
+        return set()
+    conn = session_or_conn
+    if isinstance(session_or_conn, AsyncSession):
+        conn = await vendor_state.driver_connection(session_or_conn)
+    states = await vendor_state.load_by_vendor_ids(conn, vendor_ids, region_code, at)
+    return {vendor_id for vendor_id, st in states.items()
+            if any(status == ACTIVE for _, status in vendor_state.evaluate(st, at))}
+
+
+async def vendor_entry_open(session_or_conn, vendor_id: UUID, region_code: str, at: datetime) -> bool:
+    """May people enter a school of `region_code` at `at` through this vendor? False
+    once the vendor is revoked (or suspended, or expired) for every entry covering the
+    region: a revocation suspends school entry for all its people through it."""
+    return vendor_id in await vendor_entries_open(session_or_conn, [vendor_id], region_code, at)

@@ -1,0 +1,51 @@
+"""The school lookup API and its signed receipts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+
+class VendorServiceOut(msgspec.Struct):
+    item_id: UUID
+    category_code: int
+    activity: str
+    grade_bands: list[str]
+    fee: int  # fen
+    fee_unit: str
+    fee_published_on: date
+    valid_until: datetime
+    region_codes: list[str]
+
+
+class VendorLookupOut(msgspec.Struct):
+    credit_code: str
+    name: str | None
+    status: str  # active | suspended | revoked | expired | not_listed
+    services: list[VendorServiceOut]
+    checked_at: datetime
+    receipt_id: UUID
+
+
+class ReceiptOut(msgspec.Struct):
+    """`receipt` is the signed document; `canonical` its exact bytes (sorted keys, no
+    spaces, UTF-8); `signature` base64 Ed25519 over `canonical`."""
+
+    receipt: dict[str, Any]
+    canonical: str
+    signature: str
+    algorithm: str
+    key_id: str
+    public_key: str  # base64 of the raw 32-byte Ed25519 key (check it against GET /api/v1/keys)
+
+
+class ServiceKeys(msgspec.Struct):
+    origin: str
+    algorithm: str
+    key_id: str
+    public_key: str  # base64 raw 32 bytes
+    public_key_pem: str
+    vkey: str  # C2SP note verifier key (same key)

@@ -1,0 +1,1 @@
+"""The school lookup API: vendor lookups (people later), signed receipts, rate limiting."""

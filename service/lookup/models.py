@@ -1,0 +1,52 @@
+"""Lookup receipts and the shared rate-limit counters.
+
+A receipt is written for every lookup, in PostgreSQL, before the answer leaves the
+server. `canonical` holds the exact signed bytes (canonical JSON); `query` and `answer`
+are copies of its parts as JSONB for reading, `subject` is what was looked up (a credit
+code, or for people the keyed hash of the ID number — never the number itself) so the
+looked-up side can list who checked it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, String, Uuid, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+RECEIPT_KINDS = ("vendor", "person", "person_batch")
+
+
+class LookupReceipt(SQLModel, table=True):
+    __tablename__ = "lookup_receipts"
+    __table_args__ = (
+        Index("ix_lookup_receipts_subject_created", "subject", "created_at"),
+        Index("ix_lookup_receipts_account_created", "account_id", "created_at"),
+    )
+
+    id: UUID = Field(sa_column=Column(Uuid(), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    subject: str = Field(sa_column=Column(String(128), nullable=False))
+    account_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
+    school_id: UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True, index=True))
+    region_code: str | None = Field(default=None, sa_column=Column(String(6), nullable=True))
+    query: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    answer: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    checkpoint_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    canonical: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LookupRateWindow(SQLModel, table=True):
+    """Lookups counted per account and fixed 60-second window, shared by every worker."""
+
+    __tablename__ = "lookup_rate_windows"
+
+    account_id: UUID = Field(sa_column=Column(Uuid(), primary_key=True))
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False, server_default=text("0")))

@@ -1,0 +1,150 @@
+"""Lookup receipts: canonical JSON signed with the service's Ed25519 key (pure, no I/O).
+
+A receipt document is JSON with only strings, integers, booleans, null, lists and
+objects (no floats), so parsing it and writing it again canonically (sorted keys, no
+spaces, UTF-8 — `service.audit.recorder.canonical_json`) gives back the exact bytes
+that were signed. The signature is Ed25519 over
+
+    b"schoolgate lookup receipt v1\\n" + canonical
+
+(the prefix keeps a receipt signature from ever being mistaken for another signed
+object of the same key, such as an audit checkpoint).
+
+The served form (`GET /api/v1/receipts/{id}`, and the file `schoolgate receipts verify`
+reads) is `{"receipt": {...}, "canonical": "...", "signature": "<base64>",
+"algorithm": "Ed25519", "key_id": "<hex>", "public_key": "<base64 raw 32 bytes>"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from service.audit.checkpoint import CheckpointError, key_id, parse_vkey
+from service.audit.recorder import canonical_json
+
+RECEIPT_VERSION = 1
+RECEIPT_TYPE = "schoolgate.lookup_receipt"
+SIGNING_PREFIX = b"schoolgate lookup receipt v1\n"
+ALGORITHM = "Ed25519"
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """`canonical_json(document)` for a document of JSON-native values only (what every
+    receipt is): the same bytes without the per-value conversion pass, on the hot path.
+    `verify()` recomputes with `canonical_json` itself, so every verified receipt
+    proves they agree."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(private_key: Ed25519PrivateKey, canonical_bytes: bytes) -> bytes:
+    return private_key.sign(SIGNING_PREFIX + canonical_bytes)
+
+
+@lru_cache(maxsize=8)
+def receipt_key_id(origin: str, public_raw: bytes) -> str:
+    return key_id(origin, public_raw).hex()
+
+
+def served(document: dict[str, Any], canonical_bytes: bytes, signature: bytes, origin: str,
+           public_raw: bytes) -> dict[str, Any]:
+    return {
+        "receipt": document,
+        "canonical": canonical_bytes.decode(),
+        "signature": base64.b64encode(signature).decode(),
+        "algorithm": ALGORITHM,
+        "key_id": receipt_key_id(origin, public_raw),
+        "public_key": base64.b64encode(public_raw).decode(),
+    }
+
+
+# ------------------------------------------------------------------- verifying
+
+
+class KeyFormatError(ValueError):
+    """A public key file in no form the service publishes."""
+
+
+def parse_public_key(text: str) -> bytes:
+    """The raw 32-byte key from any form the service publishes: the JSON of
+    `GET /api/v1/keys`, a PEM public key, a C2SP verifier key (`vkey`), or base64."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise KeyFormatError(f"not valid JSON: {error}") from None
+        for field in ("public_key", "vkey", "public_key_pem"):
+            if isinstance(data.get(field), str):
+                return parse_public_key(data[field])
+        raise KeyFormatError("the JSON holds no public_key, vkey or public_key_pem")
+    if text.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except ValueError as error:
+            raise KeyFormatError(f"not a PEM public key: {error}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyFormatError("the PEM key is not an Ed25519 key")
+        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if "+" in text and text.count("+") >= 2 and not text.endswith("="):
+        try:
+            return parse_vkey(text).raw_key
+        except CheckpointError as error:
+            raise KeyFormatError(str(error)) from None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            return parse_vkey(text).raw_key
+        except CheckpointError as error:
+            raise KeyFormatError(f"unrecognised key format: {error}") from None
+    if len(raw) != 32:
+        raise KeyFormatError("a raw Ed25519 public key is 32 bytes")
+    return raw
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+def verify(served_receipt: Any, public_raw: bytes) -> list[Problem]:
+    """Problems with a served receipt (empty = it verifies under `public_raw`)."""
+    if not isinstance(served_receipt, dict):
+        return [Problem("format", "the file is not a receipt object")]
+    document, signature_b64 = served_receipt.get("receipt"), served_receipt.get("signature")
+    if not isinstance(document, dict) or not isinstance(signature_b64, str):
+        return [Problem("format", "a receipt needs a 'receipt' object and a base64 'signature'")]
+    problems = []
+    if served_receipt.get("algorithm", ALGORITHM) != ALGORITHM:
+        problems.append(Problem("format", f"unsupported algorithm {served_receipt.get('algorithm')!r}"))
+    if document.get("type") != RECEIPT_TYPE or document.get("v") != RECEIPT_VERSION:
+        problems.append(Problem("format", "not a SchoolGate lookup receipt (type/v)"))
+    try:
+        canonical_bytes = canonical_json(document)
+    except (TypeError, ValueError) as error:
+        return problems + [Problem("format", f"the receipt cannot be written canonically: {error}")]
+    stated = served_receipt.get("canonical")
+    if stated is not None and stated.encode() != canonical_bytes:
+        problems.append(Problem("canonical_mismatch", "the 'canonical' text differs from the receipt's fields"))
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return problems + [Problem("format", "the signature is not base64")]
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, SIGNING_PREFIX + canonical_bytes)
+    except InvalidSignature:
+        problems.append(Problem("bad_signature", "the signature does not match the receipt: it was altered, "
+                                                 "or signed by another key"))
+    except ValueError as error:
+        problems.append(Problem("format", f"bad public key or signature: {error}"))
+    return problems

@@ -1,0 +1,153 @@
+"""A vendor's whitelist state at an instant, read in one raw SQL statement.
+
+This is the hot path of the lookups, so it goes straight to asyncpg (the ORM costs
+3–4× as much Python per query, see STACK_NOTES): one statement returns the vendor, the
+entries covering the caller's region with the status interval containing the instant
+and their item, the latest validity end per document type, and the region settings
+that decide the mandatory documents. `evaluate()` (pure) turns that into statuses.
+
+Callers pass an asyncpg connection: the lookup pool's, or a session's own connection
+through `driver_connection(session)` so the read joins the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from service.region_settings.services import FIELDS as SETTING_FIELDS
+from service.regions.directory import regions
+from service.whitelist.status import Interval, documents_ok, entry_status
+
+DEFAULT_MANDATORY = tuple(SETTING_FIELDS["mandatory_document_types"].default)
+
+def vendor_columns(regions: str = "$2", at: str = "$3") -> str:
+    """The columns (vendor id, name, entries, documents, settings) of a vendor `v` at
+    instant `at` for the region chain `regions` (SQL parameter placeholders)."""
+    return f"""v.id, v.name,
+    (SELECT coalesce(json_agg(json_build_array(
+                e.id, e.service_item_id, e.region_code, s.status, s.entry_valid_until, s.suspended_until,
+                e.fee, e.fee_unit, e.fee_published_on, i.category_code, i.activity, i.grade_bands)
+                ORDER BY e.region_code, i.category_code, i.activity, e.id), '[]')
+       FROM whitelist_entries e
+       JOIN whitelist_entry_status s
+         ON s.entry_id = e.id AND s.valid_from <= {at} AND (s.valid_to IS NULL OR s.valid_to > {at})
+       JOIN service_items i ON i.id = e.service_item_id
+      WHERE e.vendor_id = v.id AND e.region_code = ANY({regions}::text[])) AS entries,
+    (SELECT coalesce(json_object_agg(d.doc_type, d.last_day), '{{}}')
+       FROM (SELECT doc_type, max(valid_until) AS last_day FROM documents
+              WHERE vendor_id = v.id AND uploaded_at <= {at} GROUP BY doc_type) d) AS documents,
+    (SELECT coalesce(json_object_agg(r.region_code, r.mandatory_document_types), '{{}}')
+       FROM region_settings r WHERE r.region_code = ANY({regions}::text[]) AND r.mandatory_document_types IS NOT NULL)
+       AS settings"""
+
+
+#: $1 credit code, $2 region codes (the caller's region and its ancestors), $3 instant.
+BY_CREDIT_CODE = f"""
+SELECT {vendor_columns()}
+  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1
+"""
+#: $1 vendor ids, $2 region codes, $3 instant: one row per vendor found.
+BY_VENDOR_IDS = f"""
+SELECT {vendor_columns()}
+  FROM vendors v WHERE v.id = ANY($1::uuid[])
+"""
+
+
+@dataclass(frozen=True)
+class EntryAt:
+    entry_id: UUID
+    service_item_id: UUID
+    region_code: str
+    interval: Interval
+    fee: int
+    fee_unit: str
+    fee_published_on: date
+    category_code: int
+    activity: str
+    grade_bands: list[str]
+
+
+@dataclass(frozen=True)
+class VendorState:
+    vendor_id: UUID | None  # None: nobody registered this code
+    name: str | None
+    entries: list[EntryAt]
+    latest_documents: dict[str, date]
+    mandatory_by_region: dict[str, tuple[str, ...]]  # the regions that set the list themselves
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _json(value: Any) -> Any:
+    """JSON columns arrive as text on a plain asyncpg connection, already decoded on a
+    SQLAlchemy one (it installs a codec)."""
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
+
+
+def parse_row(row: Sequence[Any] | None) -> VendorState:
+    if row is None or row[0] is None:
+        settings = _json(row[4]) if row is not None else {}
+        return VendorState(None, None, [], {}, {k: tuple(v) for k, v in settings.items()})
+    entries = [
+        EntryAt(
+            entry_id=UUID(e[0]), service_item_id=UUID(e[1]), region_code=e[2],
+            interval=Interval(status=e[3], entry_valid_until=_ts(e[4]), suspended_until=_ts(e[5])),
+            fee=e[6], fee_unit=e[7], fee_published_on=date.fromisoformat(e[8]), category_code=e[9],
+            activity=e[10], grade_bands=list(e[11]),
+        )
+        for e in _json(row[2])
+    ]
+    documents = {k: date.fromisoformat(v) for k, v in _json(row[3]).items()}
+    settings = {k: tuple(v) for k, v in _json(row[4]).items()}
+    return VendorState(row[0], row[1], entries, documents, settings)
+
+
+def region_chain(region_code: str) -> list[str]:
+    """The region and every region containing it: the entries of these cover it."""
+    return regions().ancestors(region_code)
+
+
+def mandatory_types(region_code: str, own: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The mandatory document types in force in `region_code` (inherited upwards).
+    `own` must hold the settings of the region's whole chain that set the field."""
+    for code in regions().ancestors(region_code):
+        if code in own:
+            return own[code]
+    return DEFAULT_MANDATORY
+
+
+def evaluate(state: VendorState, at: datetime) -> list[tuple[EntryAt, str]]:
+    """Each covering entry with its status at `at`."""
+    out, docs_cache = [], {}
+    for entry in state.entries:
+        ok = docs_cache.get(entry.region_code)
+        if ok is None:
+            ok = docs_cache[entry.region_code] = documents_ok(
+                mandatory_types(entry.region_code, state.mandatory_by_region), state.latest_documents, at)
+        out.append((entry, entry_status(entry.interval, at, ok)))
+    return out
+
+
+async def load_by_credit_code(conn, credit_code: str, region_code: str, at: datetime) -> VendorState:
+    return parse_row(await conn.fetchrow(BY_CREDIT_CODE, credit_code, region_chain(region_code), at))
+
+
+async def load_by_vendor_ids(conn, vendor_ids: Sequence[UUID], region_code: str,
+                             at: datetime) -> dict[UUID, VendorState]:
+    rows = await conn.fetch(BY_VENDOR_IDS, list(vendor_ids), region_chain(region_code), at)
+    return {row[0]: parse_row(row) for row in rows}
+
+
+async def driver_connection(session) -> Any:
+    """The asyncpg connection under a SQLAlchemy session, inside its transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
