@@ -29,15 +29,15 @@ from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
+from service.lookup import jobs as lookup_jobs
+from service.lookup import ratelimit
+from service.lookup.controllers import LookupController, ReceiptController, service_keys
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
 )
-from service.lookup import jobs as lookup_jobs
-from service.lookup import ratelimit
-from service.lookup.controllers import LookupController, ReceiptController, service_keys
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController

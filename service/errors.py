@@ -41,7 +41,22 @@ class InvalidInput(DomainError):
     @classmethod
     def field(cls, field: str, code: str, message: str) -> "InvalidInput":
         """One bad field: the error code is the field's code, so clients can branch on it."""
-        return cls(message, code=code, details=[{"field": field, "code": code, "message": message}])
+        return cls(message, code=code, details=[problem(field, code, message)])
+
+
+def problem(field: str, code: str, message: str) -> dict[str, str]:
+    """One bad field, as it appears in an error's `details`."""
+    return {"field": field, "code": code, "message": message}
+
+
+def raise_problems(problems: list[dict], error: type[DomainError] = InvalidInput) -> None:
+    """Report every problem at once (a form shows them all). With a single problem its
+    code and message lead, so clients can branch on it; with several, the class's own."""
+    if not problems:
+        return
+    single = len(problems) == 1
+    raise error(problems[0]["message"] if single else None,
+                code=problems[0]["code"] if single else None, details=problems)
 
 
 class Unauthenticated(DomainError):

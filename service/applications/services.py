@@ -46,7 +46,7 @@ from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.documents.models import Document
 from service.documents.services import document_status, documents_by_ids
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound, raise_problems
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.services import uncleared_among
@@ -59,7 +59,12 @@ from service.timeutil import today_in_china, utcnow
 from service.vendors.models import Vendor
 from service.vendors.services import load_visible_vendor, vendors_by_ids
 from service.whitelist.models import WhitelistEntry
-from service.whitelist.services import Admission, admit, ban_until, entries_of_application
+from service.whitelist.services import (
+    Admission,
+    admit,
+    ban_until,
+    entries_of_application,
+)
 from workflows import allowed_actions as table_actions
 from workflows import decide
 from workflows.engine import Workflow
@@ -538,13 +543,6 @@ async def _listing_problems(session: AsyncSession, vendor: Vendor, item_ids: lis
     return problems
 
 
-def _raise_problems(problems: list[dict]) -> None:
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems)
-
-
 async def _set_listing(session: AsyncSession, application_id: UUID, item_ids: list[UUID] | None,
                        document_ids: list[UUID] | None) -> None:
     if item_ids is not None:
@@ -567,7 +565,7 @@ def _listing_view(ctx: Context) -> dict[str, Any]:
 async def _create(session: AsyncSession, actor: Actor, data: ApplicationInput, now: datetime) -> ApplicationView:
     vendor = await load_visible_vendor(session, actor, data.vendor_id)
     item_ids, document_ids = list(data.service_item_ids), list(data.document_ids)
-    _raise_problems(_region_problems(data.region_code)
+    raise_problems(_region_problems(data.region_code)
                     + await _listing_problems(session, vendor, item_ids, document_ids))
     await _check_not_banned(session, vendor.id, data.region_code, now)
     settings = await effective_settings(session, data.region_code)
@@ -614,7 +612,7 @@ async def edit_application(db: Database, actor: Actor, application_id: UUID, cha
                                          "message": "申请提交后不能更改受理地区"}])
             problems += _region_problems(changes.region_code)
         problems += await _listing_problems(session, ctx.vendor, changes.service_item_ids, changes.document_ids)
-        _raise_problems(problems)
+        raise_problems(problems)
         before = _listing_view(ctx)
         wanted = {"region_code": changes.region_code or app.region_code,
                   "service_item_ids": (before["service_item_ids"] if changes.service_item_ids is None

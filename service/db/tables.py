@@ -13,6 +13,7 @@ from service.applications.models import (
 from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
+from service.lookup.models import LookupRateWindow, LookupReceipt
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -22,13 +23,16 @@ from service.personnel.models import (
     Engagement,
     Person,
 )
-from service.lookup.models import LookupRateWindow, LookupReceipt
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
-from service.whitelist.models import WhitelistActionRequest, WhitelistEntry, WhitelistEntryStatus
+from service.whitelist.models import (
+    WhitelistActionRequest,
+    WhitelistEntry,
+    WhitelistEntryStatus,
+)
 
 metadata = SQLModel.metadata
 

@@ -13,7 +13,13 @@ from service.db.engine import Database
 from service.documents.filetypes import sniff
 from service.documents.models import DOC_TYPES, Document
 from service.documents.storage import BlobStorage
-from service.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from service.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    raise_problems,
+)
 from service.security.actor import Actor
 from service.timeutil import today_in_china
 from service.vendors.services import load_visible_vendor
@@ -54,9 +60,7 @@ def _validate(data: DocumentInput) -> DocumentInput:
     if data.valid_until < data.valid_from:
         problems.append({"field": "valid_until", "code": "invalid_validity",
                          "message": "有效期截止日期不能早于起始日期"})
-    if problems:
-        code = problems[0]["code"] if len(problems) == 1 else "invalid_input"
-        raise InvalidInput(problems[0]["message"] if len(problems) == 1 else None, code=code, details=problems)
+    raise_problems(problems)
     return DocumentInput(data.doc_type, data.number.strip(), data.issuer.strip(), data.valid_from, data.valid_until)
 
 

@@ -64,7 +64,7 @@ CHECK_ACTION = "personnel:check:import"
 PEOPLE_COLUMNS = ("id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender", "birth_date")
 CHECK_COLUMNS = ("id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
                  "valid_until")
-STAGING_DDL = f"""
+STAGING_DDL = """
 CREATE TEMP TABLE import_people (id uuid, id_number_index text, id_number_ciphertext bytea, id_number_masked text,
                                  name text, gender text, birth_date date) ON COMMIT DROP;
 CREATE TEMP TABLE import_checks (id uuid, person_id uuid, check_type text, result text, query_date date,

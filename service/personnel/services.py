@@ -30,7 +30,14 @@ from service.audit.recorder import build_event, diff, record_event, record_event
 from service.db.engine import Database
 from service.documents.services import check_file, document_status, safe_filename
 from service.documents.storage import BlobStorage
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    problem,
+    raise_problems,
+)
 from service.identifiers.errors import InvalidIdentifier
 from service.identifiers.id_number import (
     birth_date,
@@ -90,16 +97,6 @@ def clean_name(name: str | None) -> str:
     """Names compare after NFKC folding and whitespace collapsing, nothing more."""
     return WHITESPACE.sub(" ", unicodedata.normalize("NFKC", name or "")).strip()
 
-
-def _problem(field: str, code: str, message: str) -> dict:
-    return {"field": field, "code": code, "message": message}
-
-
-def _raise_problems(problems: list[dict]) -> None:
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems)
 
 
 # -- visibility --------------------------------------------------------------------------
@@ -274,18 +271,18 @@ def _validate_person(data: PersonInput) -> tuple[str, PersonInput]:
     try:
         number = normalize_id_number(data.id_number or "")
     except InvalidIdentifier as error:
-        problems.append(_problem("id_number", error.code, error.message))
+        problems.append(problem("id_number", error.code, error.message))
     name = clean_name(data.name)
     if not name:
-        problems.append(_problem("name", "required", "姓名不能为空"))
+        problems.append(problem("name", "required", "姓名不能为空"))
     elif len(name) > 100:
-        problems.append(_problem("name", "too_long", "姓名不能超过 100 个字符"))
+        problems.append(problem("name", "too_long", "姓名不能超过 100 个字符"))
     if data.role not in ROLES:
-        problems.append(_problem("role", "invalid_role", "岗位必须是 lead_instructor、assistant、driver 或 other 之一"))
+        problems.append(problem("role", "invalid_role", "岗位必须是 lead_instructor、assistant、driver 或 other 之一"))
     phone = (data.phone or "").strip() or None
     if phone is not None and not PHONE.match(phone):
-        problems.append(_problem("phone", "invalid_phone", "联系电话格式不正确"))
-    _raise_problems(problems)
+        problems.append(problem("phone", "invalid_phone", "联系电话格式不正确"))
+    raise_problems(problems)
     return number, PersonInput(id_number="", name=name, role=data.role, start_date=data.start_date, phone=phone)
 
 
@@ -427,13 +424,13 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
     title = (title or "").strip()
     problems = []
     if not title:
-        problems.append(_problem("title", "required", "请填写授权文件名称（如公安机关批量查询授权函）"))
+        problems.append(problem("title", "required", "请填写授权文件名称（如公安机关批量查询授权函）"))
     elif len(title) > 200:
-        problems.append(_problem("title", "too_long", "标题不能超过 200 个字符"))
+        problems.append(problem("title", "too_long", "标题不能超过 200 个字符"))
     region_code = (region_code or "").strip() or actor.region_code
     if region_code not in regions():
-        problems.append(_problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
-    _raise_problems(problems)
+        problems.append(problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
+    raise_problems(problems)
     if not actor.covers_region(region_code):
         raise Forbidden("只能为本辖区上传授权文件", code="out_of_scope")
     async with db.transaction() as session:
@@ -472,26 +469,26 @@ class CertificateInput:
 def _validate_certificate(data: CertificateInput) -> tuple[CertificateInput, list[int]]:
     problems = []
     if data.cert_type not in CERTIFICATE_TYPES:
-        problems.append(_problem("cert_type", "invalid_cert_type",
+        problems.append(problem("cert_type", "invalid_cert_type",
                                  "证书类型必须是 teacher_qualification、coaching 或 professional 之一"))
     for field in ("number", "issuer"):
         value = (getattr(data, field) or "").strip()
         if not value:
-            problems.append(_problem(field, "required", "此项不能为空"))
+            problems.append(problem(field, "required", "此项不能为空"))
         elif len(value) > (100 if field == "number" else 200):
-            problems.append(_problem(field, "too_long", "内容过长"))
+            problems.append(problem(field, "too_long", "内容过长"))
     codes: list[int] = []
     for part in re.split(r"[,，;；\s]+", data.category_codes or ""):
         if part:
             if not part.isdigit() or int(part) not in CATEGORY_CODES:
-                problems.append(_problem("category_codes", "invalid_category", "活动类别代码应为 1 到 8 之间的数字"))
+                problems.append(problem("category_codes", "invalid_category", "活动类别代码应为 1 到 8 之间的数字"))
                 break
             codes.append(int(part))
     if not codes and not any(p["field"] == "category_codes" for p in problems):
-        problems.append(_problem("category_codes", "required", "请填写证书适用的活动类别代码"))
+        problems.append(problem("category_codes", "required", "请填写证书适用的活动类别代码"))
     if data.valid_until is not None and data.valid_until < data.valid_from:
-        problems.append(_problem("valid_until", "invalid_validity", "有效期截止日期不能早于起始日期"))
-    _raise_problems(problems)
+        problems.append(problem("valid_until", "invalid_validity", "有效期截止日期不能早于起始日期"))
+    raise_problems(problems)
     return (CertificateInput(data.cert_type, data.number.strip(), data.issuer.strip(), "", data.valid_from,
                              data.valid_until), sorted(set(codes)))
 
@@ -566,21 +563,21 @@ def validate_check_fields(check_type: str, result: str, query_date: date | None,
     """The rules every check record meets, recorded one by one or imported."""
     problems = []
     if check_type not in CHECK_TYPES:
-        problems.append(_problem("check_type", "invalid_check_type", "查询类型无效"))
+        problems.append(problem("check_type", "invalid_check_type", "查询类型无效"))
     if result not in RESULTS:
-        problems.append(_problem("result", "invalid_result", "查询结果必须是 clear、adverse 或 pending 之一"))
+        problems.append(problem("result", "invalid_result", "查询结果必须是 clear、adverse 或 pending 之一"))
     if query_date is not None and query_date > today:
-        problems.append(_problem("query_date", "query_date_in_future", "查询日期不能晚于今天"))
+        problems.append(problem("query_date", "query_date_in_future", "查询日期不能晚于今天"))
     if not reference:
-        problems.append(_problem("reference", "required", "查询编号不能为空"))
+        problems.append(problem("reference", "required", "查询编号不能为空"))
     elif len(reference) > 100:
-        problems.append(_problem("reference", "too_long", "查询编号不能超过 100 个字符"))
+        problems.append(problem("reference", "too_long", "查询编号不能超过 100 个字符"))
     if not issuing_authority:
-        problems.append(_problem("issuing_authority", "required", "出具机关不能为空"))
+        problems.append(problem("issuing_authority", "required", "出具机关不能为空"))
     elif len(issuing_authority) > 200:
-        problems.append(_problem("issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
+        problems.append(problem("issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
     if valid_until is not None and query_date is not None and valid_until < query_date:
-        problems.append(_problem("valid_until", "invalid_validity", "有效期截止日期不能早于查询日期"))
+        problems.append(problem("valid_until", "invalid_validity", "有效期截止日期不能早于查询日期"))
     return problems
 
 
@@ -612,7 +609,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
     reference = (data.reference or "").strip()
     authority = (data.issuing_authority or "").strip()
     today = timeutil.today_in_china(timeutil.utcnow())
-    _raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
+    raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
                                           data.valid_until, today))
     try:
         async with db.transaction() as session:
@@ -631,7 +628,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
     except IntegrityError as error:
         if "uq_background_checks_type_reference" in str(error.orig):
             raise Conflict("该查询编号已登记", code="duplicate_reference", details=[
-                _problem("reference", "duplicate_reference", "该查询类型下此查询编号已登记")]) from None
+                problem("reference", "duplicate_reference", "该查询类型下此查询编号已登记")]) from None
         raise
 
 

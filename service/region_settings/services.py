@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.documents.models import DOC_TYPES
-from service.errors import Forbidden, InvalidInput, NotFound
+from service.errors import Forbidden, NotFound, raise_problems
 from service.personnel.models import (
     ALWAYS_MANDATORY,
     CHECK_TYPES,
@@ -183,10 +183,7 @@ def validate_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         message = None if value is None else spec.check(value)
         if message:
             problems.append({"field": name, "code": spec.code, "message": message})
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems)
+    raise_problems(problems)
     return {name: (list(value) if isinstance(value, (list, tuple)) else value) for name, value in changes.items()}
 
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import diff, record_event
 from service.db.engine import Database
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound, problem, raise_problems
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.personnel.services import not_engaged_by
 from service.security.actor import Actor
@@ -36,46 +36,40 @@ class ServiceItemInput:
     personnel_ids: list[UUID] = field(default_factory=list)
 
 
-def _problem(field_name: str, code: str, message: str) -> dict:
-    return {"field": field_name, "code": code, "message": message}
-
 
 def validate_item(data: ServiceItemInput) -> ServiceItemInput:
     """Every problem at once, each naming its field; the cleaned input otherwise."""
     problems: list[dict] = []
     if data.category_code not in CATEGORIES:
-        problems.append(_problem("category_code", "unknown_category", "活动类别须为 1 至 8 之一（见课后服务活动类别）"))
+        problems.append(problem("category_code", "unknown_category", "活动类别须为 1 至 8 之一（见课后服务活动类别）"))
     texts = {name: (getattr(data, name) or "").strip() for name in TEXT_LIMITS}
     for name, limit in TEXT_LIMITS.items():
         if not texts[name]:
-            problems.append(_problem(name, "required", "此项不能为空"))
+            problems.append(problem(name, "required", "此项不能为空"))
         elif len(texts[name]) > limit:
-            problems.append(_problem(name, "too_long", f"不能超过 {limit} 个字符"))
+            problems.append(problem(name, "too_long", f"不能超过 {limit} 个字符"))
     bands = list(dict.fromkeys(data.grade_bands))
     if not bands:
-        problems.append(_problem("grade_bands", "grade_bands_required", "至少选择一个学段"))
+        problems.append(problem("grade_bands", "grade_bands_required", "至少选择一个学段"))
     unknown = [b for b in bands if b not in GRADE_BANDS]
     if unknown:
-        problems.append(_problem("grade_bands", "invalid_grade_band",
+        problems.append(problem("grade_bands", "invalid_grade_band",
                                  "学段须为 lower_primary、upper_primary 或 junior_secondary"))
     if data.fee_unit not in FEE_UNITS:
-        problems.append(_problem("fee_unit", "invalid_fee_unit", "收费单位须为 per_session、per_term 或 free"))
+        problems.append(problem("fee_unit", "invalid_fee_unit", "收费单位须为 per_session、per_term 或 free"))
     if data.fee < 0:
-        problems.append(_problem("fee", "negative_fee", "收费标准不能为负数"))
+        problems.append(problem("fee", "negative_fee", "收费标准不能为负数"))
     elif data.fee > MAX_FEE:
-        problems.append(_problem("fee", "fee_too_large", "收费标准超出合理范围"))
+        problems.append(problem("fee", "fee_too_large", "收费标准超出合理范围"))
     elif data.fee_unit == "free" and data.fee != 0:
-        problems.append(_problem("fee", "fee_unit_mismatch", "免费项目的收费标准须为 0"))
+        problems.append(problem("fee", "fee_unit_mismatch", "免费项目的收费标准须为 0"))
     elif data.fee_unit in ("per_session", "per_term") and data.fee == 0:
-        problems.append(_problem("fee", "fee_unit_mismatch", "收费为 0 的项目请将收费单位设为 free"))
+        problems.append(problem("fee", "fee_unit_mismatch", "收费为 0 的项目请将收费单位设为 free"))
     if data.max_class_size < 1:
-        problems.append(_problem("max_class_size", "invalid_class_size", "班额上限须至少为 1 人"))
+        problems.append(problem("max_class_size", "invalid_class_size", "班额上限须至少为 1 人"))
     elif data.max_class_size > MAX_CLASS_SIZE:
-        problems.append(_problem("max_class_size", "invalid_class_size", f"班额上限不能超过 {MAX_CLASS_SIZE} 人"))
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems)
+        problems.append(problem("max_class_size", "invalid_class_size", f"班额上限不能超过 {MAX_CLASS_SIZE} 人"))
+    raise_problems(problems)
     order = list(GRADE_BANDS)
     return ServiceItemInput(
         category_code=data.category_code, activity=texts["activity"], description=texts["description"],

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import diff, record_event
 from service.db.engine import Database
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.errors import Conflict, Forbidden, NotFound, raise_problems
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -68,10 +68,7 @@ def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
     if cleaned["public_welfare_pledge"] is not True:
         problems.append({"field": "public_welfare_pledge", "code": "pledge_required",
                          "message": "须承诺坚持公益性原则方可登记"})
-    if problems:
-        first = problems[0]
-        code = first["code"] if len(problems) == 1 else "invalid_input"
-        raise InvalidInput(first["message"] if len(problems) == 1 else None, code=code, details=problems)
+    raise_problems(problems)
     return VendorInput(**cleaned), warnings
 
 

@@ -11,7 +11,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    QueryParameter,
+)
 from litestar.response import Stream
 
 from schemas.whitelist import (
@@ -29,7 +35,12 @@ from service.idempotency.services import Idempotency
 from service.security.actor import Role
 from service.web.access import access, public
 from service.web.deps import DB, CurrentActor
-from service.web.idempotency import IdempotencyHeader, encode_json, idempotency_key, reply_response
+from service.web.idempotency import (
+    IdempotencyHeader,
+    encode_json,
+    idempotency_key,
+    reply_response,
+)
 from service.whitelist import queries, services
 from service.whitelist.models import WhitelistActionRequest
 

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from service.db.engine import Database
-from service.errors import InvalidInput
+from service.errors import InvalidInput, raise_problems
 from service.regions.directory import regions
 from service.service_items.models import CATEGORIES
 from service.timeutil import utcnow
@@ -89,10 +89,7 @@ def filters(region: str | None, category: int | None, q: str | None) -> Filters:
     text = (q or "").strip() or None
     if text is not None and len(text) > 100:
         problems.append({"field": "q", "code": "too_long", "message": "搜索词不能超过 100 个字符"})
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems)
+    raise_problems(problems)
     pattern = None
     if text is not None:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -31,15 +31,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import record_event
 from service.db.engine import Database
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    problem,
+    raise_problems,
+)
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.region_settings.services import effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.timeutil import today_in_china, utcnow
 from service.whitelist import state as vendor_state
-from service.whitelist.models import WhitelistActionRequest, WhitelistEntry, WhitelistEntryStatus
-from service.whitelist.status import ACTIVE, REVOKED, SUSPENDED, Interval, documents_ok, entry_status
+from service.whitelist.models import (
+    WhitelistActionRequest,
+    WhitelistEntry,
+    WhitelistEntryStatus,
+)
+from service.whitelist.status import (
+    ACTIVE,
+    REVOKED,
+    SUSPENDED,
+    Interval,
+    documents_ok,
+    entry_status,
+)
 
 ACTIONS = ("suspend", "reinstate", "revoke", "renew")
 CONFIRMED = ("revoke", "reinstate")
@@ -185,63 +203,52 @@ class ActionResult:
     changes: list[EntryChange] = field(default_factory=list)
 
 
-def _problem(field_name: str, code: str, message: str) -> dict:
-    return {"field": field_name, "code": code, "message": message}
-
-
-def _raise(problems: list[dict], error=InvalidInput) -> None:
-    if problems:
-        single = len(problems) == 1
-        raise error(problems[0]["message"] if single else None,
-                    code=problems[0]["code"] if single else ("invalid_input" if error is InvalidInput else "conflict"),
-                    details=problems)
-
 
 def _clean_reason(reason: str | None, problems: list[dict], field_name: str = "reason") -> str:
     cleaned = (reason or "").strip()
     if not cleaned:
-        problems.append(_problem(field_name, "reason_required", "请填写理由"))
+        problems.append(problem(field_name, "reason_required", "请填写理由"))
     elif len(cleaned) > REASON_LIMIT:
-        problems.append(_problem(field_name, "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
+        problems.append(problem(field_name, "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
     return cleaned
 
 
 def _validate(data: ActionInput, now: datetime) -> ActionInput:
     problems: list[dict] = []
     if data.action not in ACTIONS:
-        problems.append(_problem("action", "unknown_action", "操作须为 suspend、reinstate、revoke 或 renew"))
+        problems.append(problem("action", "unknown_action", "操作须为 suspend、reinstate、revoke 或 renew"))
     reason = _clean_reason(data.reason, problems)
     if data.entry_ids is not None and data.vendor_id is not None:
-        problems.append(_problem("entry_ids", "ambiguous_target", "entry_ids 与 vendor_id 只能提供其一"))
+        problems.append(problem("entry_ids", "ambiguous_target", "entry_ids 与 vendor_id 只能提供其一"))
     elif data.entry_ids is None and data.vendor_id is None:
-        problems.append(_problem("entry_ids", "target_required", "请提供 entry_ids（指定条目）或 vendor_id（整个机构）"))
+        problems.append(problem("entry_ids", "target_required", "请提供 entry_ids（指定条目）或 vendor_id（整个机构）"))
     elif data.entry_ids is not None:
         if not data.entry_ids:
-            problems.append(_problem("entry_ids", "target_required", "至少指定一个白名单条目"))
+            problems.append(problem("entry_ids", "target_required", "至少指定一个白名单条目"))
         elif len(set(data.entry_ids)) != len(data.entry_ids):
-            problems.append(_problem("entry_ids", "duplicate_entry", "白名单条目重复"))
+            problems.append(problem("entry_ids", "duplicate_entry", "白名单条目重复"))
         if data.region_code is not None:
-            problems.append(_problem("region_code", "field_not_allowed", "region_code 只能与 vendor_id 一起使用"))
+            problems.append(problem("region_code", "field_not_allowed", "region_code 只能与 vendor_id 一起使用"))
     if data.region_code is not None and data.region_code not in regions():
-        problems.append(_problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
+        problems.append(problem("region_code", "unknown_region", "行政区划代码不存在或不在本系统服务范围内"))
     if data.until is not None:
         if data.action != "suspend":
-            problems.append(_problem("until", "field_not_allowed", "只有暂停可以指定结束时间"))
+            problems.append(problem("until", "field_not_allowed", "只有暂停可以指定结束时间"))
         elif data.until.tzinfo is None or data.until <= now:
-            problems.append(_problem("until", "invalid_until", "暂停结束时间须为带时区的将来时刻"))
+            problems.append(problem("until", "invalid_until", "暂停结束时间须为带时区的将来时刻"))
     if data.ban_until is not None and data.action != "revoke":
-        problems.append(_problem("ban_until", "field_not_allowed", "只有撤销可以指定禁止再次申请的日期"))
+        problems.append(problem("ban_until", "field_not_allowed", "只有撤销可以指定禁止再次申请的日期"))
     if data.action == "revoke":
         if data.ban_until is None:
-            problems.append(_problem("ban_until", "ban_until_required", "撤销须指定禁止再次申请的截止日期"))
+            problems.append(problem("ban_until", "ban_until_required", "撤销须指定禁止再次申请的截止日期"))
         elif data.ban_until <= today_in_china(now):
-            problems.append(_problem("ban_until", "invalid_ban_until", "禁止再次申请的截止日期须晚于今天"))
+            problems.append(problem("ban_until", "invalid_ban_until", "禁止再次申请的截止日期须晚于今天"))
     if data.valid_until is not None:
         if data.action != "renew":
-            problems.append(_problem("valid_until", "field_not_allowed", "只有续期可以指定新的有效期"))
+            problems.append(problem("valid_until", "field_not_allowed", "只有续期可以指定新的有效期"))
         elif data.valid_until.tzinfo is None or data.valid_until <= now:
-            problems.append(_problem("valid_until", "invalid_valid_until", "新的有效期截止时间须为带时区的将来时刻"))
-    _raise(problems)
+            problems.append(problem("valid_until", "invalid_valid_until", "新的有效期截止时间须为带时区的将来时刻"))
+    raise_problems(problems)
     return ActionInput(data.action, reason, data.entry_ids, data.vendor_id, data.region_code, data.until,
                        data.ban_until, data.valid_until)
 
@@ -257,7 +264,7 @@ async def _select_entries(session: AsyncSession, actor: Actor, data: ActionInput
     """The entries the action names, locked; `explicit` when named one by one."""
     if data.entry_ids is not None:
         found = {e.id: e for e in await _lock_entries(session, data.entry_ids)}
-        problems = [_problem(f"entry_ids[{i}]", "entry_not_found", "白名单条目不存在或不在权限范围内")
+        problems = [problem(f"entry_ids[{i}]", "entry_not_found", "白名单条目不存在或不在权限范围内")
                     for i, entry_id in enumerate(data.entry_ids)
                     if entry_id not in found or not actor.covers_region(found[entry_id].region_code)]
         if problems:
@@ -310,7 +317,7 @@ def _eligible(data: ActionInput, entries: list[WhitelistEntry], statuses: dict[U
               explicit: bool) -> list[WhitelistEntry]:
     eligible = [e for e in entries if statuses[e.id] in ELIGIBLE[data.action]]
     if explicit and len(eligible) != len(entries):
-        _raise([{**_problem(f"entry_ids[{i}]", "invalid_entry_status",
+        raise_problems([{**problem(f"entry_ids[{i}]", "invalid_entry_status",
                             f"该条目当前状态为 {statuses[e.id]}，不能执行 {data.action}"), "status": statuses[e.id]}
                 for i, e in enumerate(entries) if statuses[e.id] not in ELIGIBLE[data.action]], Conflict)
     if not eligible:
@@ -468,8 +475,8 @@ async def confirm_request(db: Database, actor: Actor, request_id: UUID, reason: 
     problems: list[dict] = []
     cleaned = (reason or "").strip() or None
     if cleaned and len(cleaned) > REASON_LIMIT:
-        problems.append(_problem("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
-    _raise(problems)
+        problems.append(problem("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
+    raise_problems(problems)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, True, cleaned, now))
 
 
@@ -479,7 +486,7 @@ async def decline_request(db: Database, actor: Actor, request_id: UUID, reason: 
     now = now or utcnow()
     problems: list[dict] = []
     cleaned = _clean_reason(reason, problems)
-    _raise(problems)
+    raise_problems(problems)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, False, cleaned, now))
 
 
