@@ -37,7 +37,7 @@ from service.personnel.controllers import (
 )
 from service.lookup import jobs as lookup_jobs
 from service.lookup import ratelimit
-from service.lookup.controllers import LookupController, ReceiptController, service_keys
+from service.lookup.controllers import LookupController, PersonLookupsController, ReceiptController, service_keys
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -52,7 +52,8 @@ ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
-    WhitelistController, PublicWhitelistController, LookupController, ReceiptController, service_keys,
+    WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
+    service_keys,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
