@@ -49,3 +49,57 @@ class ServiceKeys(msgspec.Struct):
     public_key: str  # base64 raw 32 bytes
     public_key_pem: str
     vkey: str  # C2SP note verifier key (same key)
+
+
+class PersonLookupIn(msgspec.Struct):
+    """One person to check. `vendor_credit_code`: only through this vendor."""
+
+    id_number: str | None = None
+    name: str | None = None
+    vendor_credit_code: str | None = None
+
+
+class PeopleBatchIn(msgspec.Struct):
+    entries: list[PersonLookupIn]  # up to 500
+
+
+class LookupVendorRef(msgspec.Struct):
+    credit_code: str
+    name: str
+
+
+class PersonAnswer(msgspec.Struct, omit_defaults=True):
+    """`cleared` (with `valid_until`, the last day the clearance holds, and the vendors
+    through which the person may enter) or `not_cleared` (no reason, `vendors` empty)."""
+
+    result: str
+    vendors: list[LookupVendorRef]
+    valid_until: date | None = None
+
+
+class PersonLookupOut(msgspec.Struct, omit_defaults=True):
+    result: str  # cleared | not_cleared
+    vendors: list[LookupVendorRef]
+    checked_at: datetime
+    receipt_id: UUID
+    valid_until: date | None = None
+
+
+class PeopleBatchOut(msgspec.Struct):
+    results: list[PersonAnswer]  # in the order of the entries
+    checked_at: datetime
+    receipt_id: UUID  # one signed receipt for the whole batch
+
+
+class PersonLookupRecordOut(msgspec.Struct):
+    at: datetime
+    kind: str  # person | person_batch
+    caller_role: str | None
+    school_code: str | None
+    school_name: str | None
+    region_code: str | None
+    result: str  # cleared | not_cleared
+
+
+class PersonLookupList(msgspec.Struct):
+    items: list[PersonLookupRecordOut]

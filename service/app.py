@@ -31,7 +31,12 @@ from service.documents.storage import LocalBlobStorage
 from service.logging import configure_logging
 from service.lookup import jobs as lookup_jobs
 from service.lookup import ratelimit
-from service.lookup.controllers import LookupController, ReceiptController, service_keys
+from service.lookup.controllers import (
+    LookupController,
+    PersonLookupsController,
+    ReceiptController,
+    service_keys,
+)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -52,7 +57,8 @@ ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
-    WhitelistController, PublicWhitelistController, LookupController, ReceiptController, service_keys,
+    WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
+    service_keys,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, MediaType, Response, get
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, MediaType, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from schemas.lookup import ReceiptOut, ServiceKeys, VendorLookupOut
-from service.lookup import services
+from schemas.lookup import (
+    PeopleBatchIn,
+    PeopleBatchOut,
+    PersonLookupIn,
+    PersonLookupList,
+    PersonLookupOut,
+    PersonLookupRecordOut,
+    ReceiptOut,
+    ServiceKeys,
+    VendorLookupOut,
+)
+from service.lookup import people, services
 from service.security.actor import Role
 from service.web.access import access, public
-from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.deps import DB, AuditSigner, CurrentActor, Keys
 
 LOOKERS = (Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -33,6 +43,48 @@ class LookupController(Controller):
         judged for their own region; reviewers, auditors and admins may pass `region`."""
         result = await services.lookup_vendor(db, signer, actor, credit_code, as_of=as_of, region=region)
         return Response(result.body, media_type=MediaType.JSON)
+
+    @post("/people", status_code=200, **access(*LOOKERS, errors=(422, 429)),
+          response_description="May this person enter a school of the caller's region now?")
+    async def person(self, db: DB, signer: AuditSigner, keyring: Keys, actor: CurrentActor,
+                     data: JSONBody[PersonLookupIn], region: FromQuery[str | None] = None
+                     ) -> Response[PersonLookupOut]:
+        """`cleared` (with `valid_until` and the vendors through which the person may
+        enter) or `not_cleared` — one shape for every reason, never a check's content.
+        A bad ID number → 422 `invalid_id_number`; every call stores a signed receipt."""
+        result = await people.lookup_person(db, signer, keyring, actor, _query(data), region=region)
+        return Response(result.body, media_type=MediaType.JSON)
+
+    @post("/people/batch", status_code=200, **access(*LOOKERS, errors=(422, 429)),
+          response_description="The answers in the order of the entries, one receipt for the batch")
+    async def people_batch(self, db: DB, signer: AuditSigner, keyring: Keys, actor: CurrentActor,
+                           data: JSONBody[PeopleBatchIn], region: FromQuery[str | None] = None
+                           ) -> Response[PeopleBatchOut]:
+        """Up to 500 entries (more → 422 `too_many_entries`), each counted against the
+        rate limit. Answers in order, each as the single lookup's; one signed receipt."""
+        result = await people.lookup_people(db, signer, keyring, actor, [_query(e) for e in data.entries],
+                                            region=region)
+        return Response(result.body, media_type=MediaType.JSON)
+
+
+def _query(data: PersonLookupIn) -> people.PersonQuery:
+    return people.PersonQuery(id_number=data.id_number, name=data.name, vendor_credit_code=data.vendor_credit_code)
+
+
+class PersonLookupsController(Controller):
+    """The looked-up side: who checked this person (DBS model)."""
+
+    path = "/api/v1/people/{person_id:uuid}/lookups"
+    tags = ["lookup"]
+
+    @get("/", **access(Role.VENDOR, Role.REVIEWER, Role.ADMIN, errors=(404,)))
+    async def lookups(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> PersonLookupList:
+        """Who looked this person up (school code and name, caller role), when, and the
+        result they were told, newest first. The person's vendor and reviewers in scope."""
+        records = await people.person_lookups(db, actor, person_id)
+        return PersonLookupList(items=[PersonLookupRecordOut(
+            at=r.at, kind=r.kind, caller_role=r.caller_role, school_code=r.school_code, school_name=r.school_name,
+            region_code=r.region_code, result=r.result) for r in records])
 
 
 class ReceiptController(Controller):

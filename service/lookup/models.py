@@ -23,7 +23,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 RECEIPT_KINDS = ("vendor", "person", "person_batch")
@@ -34,11 +34,15 @@ class LookupReceipt(SQLModel, table=True):
     __table_args__ = (
         Index("ix_lookup_receipts_subject_created", "subject", "created_at"),
         Index("ix_lookup_receipts_account_created", "account_id", "created_at"),
+        Index("ix_lookup_receipts_subjects", "subjects", postgresql_using="gin"),
     )
 
     id: UUID = Field(sa_column=Column(Uuid(), primary_key=True))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     subject: str = Field(sa_column=Column(String(128), nullable=False))
+    # A batch receipt (`person_batch`) is about many people: their keyed hashes are here
+    # (GIN-indexed), so "who looked me up" finds it; `subject` then says "batch".
+    subjects: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String(128)), nullable=True))
     account_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
     school_id: UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True, index=True))
     region_code: str | None = Field(default=None, sa_column=Column(String(6), nullable=True))

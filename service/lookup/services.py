@@ -54,8 +54,8 @@ SELECT (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size
 STORE_RECEIPT = f"""
 WITH rate AS ({ratelimit.CONSUME.strip()})
 INSERT INTO lookup_receipts (id, kind, subject, account_id, school_id, region_code, query, answer, as_of,
-                             created_at, checkpoint_size, canonical, signature)
-SELECT $5, $6, $7, $1, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16 FROM rate
+                             created_at, checkpoint_size, canonical, signature, subjects)
+SELECT $5, $6, $7, $1, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16, $17::varchar[] FROM rate
 RETURNING (SELECT n FROM rate)
 """
 GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id FROM lookup_receipts "
@@ -152,12 +152,14 @@ def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answ
 
 async def store_receipt(conn, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
                         answer: dict[str, Any], as_of: datetime, time: datetime, actor: Actor, region_code: str,
-                        checkpoint_size: int, count: int = 1, limit: int | None = None) -> UUID:
+                        checkpoint_size: int, count: int = 1, limit: int | None = None,
+                        subjects: list[str] | None = None) -> UUID:
     """Count `count` lookups against the caller's rate limit and store one signed
     receipt, on `conn` (autocommit: committed when this returns; or inside the
     caller's transaction). Raises 429 `rate_limited` and stores nothing when the limit
     would be passed. For people, `query` and `subject` must hold the ID number only as
-    its keyed hash."""
+    its keyed hash. `subjects`: for a receipt about several people (a batch), the keyed
+    hash of each, so that `lookups_of` finds the receipt for every one of them."""
     limit = limit or ratelimit.per_minute()
     start, retry_after = ratelimit.window()
     if count > limit:
@@ -171,7 +173,7 @@ async def store_receipt(conn, signer: Signer, *, kind: str, subject: str, query:
     counted = await conn.fetchval(
         STORE_RECEIPT, actor.account_id, start, count, limit, receipt_id, kind, subject, actor.school_id,
         region_code, msgspec.json.encode(query).decode(), msgspec.json.encode(answer).decode(), as_of, time,
-        checkpoint_size, canonical, signature)
+        checkpoint_size, canonical, signature, subjects)
     if counted is None:
         raise ratelimit.refusal(retry_after, limit)
     return receipt_id
@@ -229,17 +231,26 @@ class LookupRecord:
     school_id: UUID | None
     region_code: str | None
     at: datetime
+    query: dict[str, Any]
+    answer: dict[str, Any]
+
+
+LOOKUPS_OF = """
+SELECT id, kind, account_id, school_id, region_code, created_at, query::text, answer::text FROM lookup_receipts
+ WHERE subject = $1 OR subjects @> ARRAY[$1]::varchar[]
+ ORDER BY created_at DESC, id LIMIT $2
+"""
 
 
 async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[LookupRecord]:
     """Who looked `subject` up and when, newest first (the looked-up side of the DBS
-    model). For people `subject` is the keyed hash of the ID number; the caller checks
-    that the reader may see it (the person's vendor, reviewers in scope)."""
+    model): receipts whose `subject` it is, and batch receipts naming it among their
+    `subjects`. For people `subject` is the keyed hash of the ID number; the caller
+    checks that the reader may see it (the person's vendor, reviewers in scope)."""
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT id, kind, account_id, school_id, region_code, created_at FROM lookup_receipts "
-                                "WHERE subject = $1 ORDER BY created_at DESC, id LIMIT $2", subject, limit)
-    return [LookupRecord(*row) for row in rows]
+        rows = await conn.fetch(LOOKUPS_OF, subject, limit)
+    return [LookupRecord(*row[:6], msgspec.json.decode(row[6]), msgspec.json.decode(row[7])) for row in rows]
 
 
 def public_keys(signer: Signer) -> dict[str, str]:
