@@ -55,9 +55,9 @@ from service.lookup.services import (
 from service.personnel.clearance import clearance
 from service.personnel.models import Person
 from service.personnel.services import (
-    _engagements,
-    _facts,
+    check_facts_of,
     clean_name,
+    engagements_of,
     load_visible_person,
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
@@ -144,8 +144,8 @@ async def _answers(session, entries: list[_Entry], region_code: str, now: dateti
     people = {p.id_number_index: p for p in (await session.exec(
         select(Person).where(col(Person.id_number_index).in_(indexes)))).all()}
     ids = [p.id for p in people.values()] + [DUMMY_ID]
-    current = await _engagements(session, ids, current_only=True)
-    facts = await _facts(session, ids)
+    current = await engagements_of(session, ids, current_only=True)
+    facts = await check_facts_of(session, ids)
 
     settings: dict[frozenset[str], PersonnelSettings] = {}
 

@@ -104,7 +104,7 @@ def clean_name(name: str | None) -> str:
 Engaged = tuple[Engagement, Vendor]
 
 
-async def _engagements(session: AsyncSession, person_ids: Iterable[UUID], *, current_only: bool = False
+async def engagements_of(session: AsyncSession, person_ids: Iterable[UUID], *, current_only: bool = False
                        ) -> dict[UUID, list[Engaged]]:
     ids = list(set(person_ids))
     found: dict[UUID, list[Engaged]] = {pid: [] for pid in ids}
@@ -136,7 +136,7 @@ async def load_visible_person(session: AsyncSession, actor: Actor, person_id: UU
     if for_update:
         query = query.with_for_update()
     person = (await session.exec(query)).first()
-    engaged = (await _engagements(session, [person_id]))[person_id] if person else []
+    engaged = (await engagements_of(session, [person_id]))[person_id] if person else []
     if person is None or not can_see_person(actor, person, engaged):
         raise NotFound("未找到该人员", code="person_not_found")
     return person, engaged
@@ -150,7 +150,7 @@ def _visible_engagements(actor: Actor, engaged: list[Engaged]) -> list[Engaged]:
 # -- clearance ---------------------------------------------------------------------------
 
 
-async def _facts(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
+async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
     ids = list(set(person_ids))
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
@@ -184,8 +184,8 @@ async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Se
     if not ids:
         return []
     people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
-    current = await _engagements(session, ids, current_only=True)
-    facts = await _facts(session, ids)
+    current = await engagements_of(session, ids, current_only=True)
+    facts = await check_facts_of(session, ids)
     now = now or timeutil.utcnow()
     uncleared = []
     for person_id in ids:
@@ -200,7 +200,7 @@ async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Se
 async def not_engaged_by(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID]) -> list[UUID]:
     """Those of `person_ids` the vendor does not currently engage."""
     ids = list(dict.fromkeys(person_ids))
-    current = await _engagements(session, ids, current_only=True)
+    current = await engagements_of(session, ids, current_only=True)
     return [pid for pid in ids if not any(v.id == vendor_id for _, v in current[pid])]
 
 
@@ -212,7 +212,7 @@ class PersonView:
 
 
 async def _view(session: AsyncSession, actor: Actor, person: Person, engaged: list[Engaged]) -> PersonView:
-    facts = (await _facts(session, [person.id]))[person.id]
+    facts = (await check_facts_of(session, [person.id]))[person.id]
     current = {person.id: [(e, v) for e, v in engaged if e.ended_at is None]}
     settings = await _settings_of(session, current, person)
     return PersonView(person, clearance(facts, settings, timeutil.utcnow()), _visible_engagements(actor, engaged))
@@ -240,8 +240,8 @@ async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[Ros
             .where(Engagement.vendor_id == vendor.id, col(Engagement.ended_at).is_(None))
             .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
         ids = [person.id for _, person in rows]
-        facts = await _facts(session, ids)
-        current = await _engagements(session, ids, current_only=True)
+        facts = await check_facts_of(session, ids)
+        current = await engagements_of(session, ids, current_only=True)
         now = timeutil.utcnow()
         cache: dict[frozenset[str], PersonnelSettings] = {}
         entries = []
@@ -337,7 +337,7 @@ async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UU
                                region_code=vendor.region_code, changes=diff(None, {
                                    "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
                                    "start_date": data.start_date, "phone": mask_phone(data.phone)}))
-            engaged = (await _engagements(session, [person.id]))[person.id]
+            engaged = (await engagements_of(session, [person.id]))[person.id]
             return await _view(session, actor, person, engaged)
     except IntegrityError as error:
         if "uq_engagements_current" in str(error.orig):
