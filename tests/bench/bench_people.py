@@ -1,0 +1,344 @@
+"""Benchmark the person lookups (single and batch) against the same server's bare /healthz.
+
+    python tests/bench/bench_people.py [--people 1000000] [--small 10000] [--duration 10]
+                                       [--connections 64] [--low-connections 4] [--batch-clients 4]
+
+Reuses the helpers of tests/bench/bench_lookup.py (embedded PostgreSQL, vendor load, wrk
+runner, readiness wait). What it does:
+
+1. starts an embedded PostgreSQL (or SCHOOLGATE_BENCH_DATABASE_URL), migrates it, loads
+   `--vendors` vendors with their whitelist entries (bench_lookup.load), one school
+   account in each of up to 20 counties that have vendors, and one consent document;
+2. generates a personal-data key document and passes it to both this loader and the
+   server (SCHOOLGATE_PERSONAL_DATA_KEYS), so the loaded ciphertexts and blind indexes
+   are the server's own;
+3. loads, with COPY, `--small` people (valid 18-digit numbers, ISO 7064 MOD 11-2 check
+   character; number encrypted and blind-indexed with that keyring), each with the five
+   check types (all mandatory — the default region settings are left alone) recorded
+   `clear` ten days ago under the one consent, and one current engagement with a vendor
+   whitelisted in a school's county;
+4. starts `schoolgate serve --workers 1` on core 0, checks that a loaded person is
+   answered `cleared`, and measures the p50 of single lookups at `--low-connections`
+   connections (wrk on core 1) with `--small` people in the table;
+5. loads the rest up to `--people`, ANALYZEs, then measures: bare `GET /healthz` (the
+   reference) and `POST /api/v1/lookup/people` at `--connections` connections (wrk, Lua
+   script over a pool of 10,000 random known people: number + name + their school's
+   token), the receipts stored vs the lookups answered, batches of 500
+   (`/api/v1/lookup/people/batch`, `--batch-clients` concurrent httpx clients posting
+   sequentially, from core 1) and again the p50 at `--low-connections`.
+
+Prints one figure per line, and `..._goal ... met|NOT met` lines for the issue's goals:
+person lookup ≥ 0.2× healthz, p99 ≤ 50 ms, ≥ 50,000 people verified/s in batches of
+500, p50 at `--people` ≤ 1.25× the p50 at `--small`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lookup import SCHOOLGATE, _count_receipts, free_port, load, plain, wait_ready, wrk  # noqa: E402
+
+from service.accounts.services import create_account  # noqa: E402
+from service.db.engine import Database  # noqa: E402
+from service.db.migrate import upgrade  # noqa: E402
+from service.db.roles import as_role  # noqa: E402
+from service.identifiers.id_number import check_digit, describe_normalized, mask_id_number  # noqa: E402
+from service.personnel.models import CHECK_TYPES  # noqa: E402
+from service.personnel.services import ID_NUMBER_PURPOSE  # noqa: E402
+from service.security.actor import Actor  # noqa: E402
+from service.security.keyring import Keyring, new_key_document  # noqa: E402
+from service.timeutil import today_in_china  # noqa: E402
+
+SCHOOL_COUNTIES = 20
+POOL = 10_000
+BATCH = 500
+CHUNK = 50_000
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"
+LUA = """
+local pool = {}
+for line in io.lines("%(pool)s") do
+  local number, name, token = line:match("([^\\t]+)\\t([^\\t]+)\\t([^\\t]+)")
+  pool[#pool + 1] = {'{"id_number":"' .. number .. '","name":"' .. name .. '"}', "Bearer " .. token}
+end
+math.randomseed(%(seed)d)
+request = function()
+  local p = pool[math.random(#pool)]
+  return wrk.format("POST", "/api/v1/lookup/people",
+                    {["Authorization"] = p[2], ["Content-Type"] = "application/json"}, p[1])
+end
+"""
+
+
+def id_number(n: int) -> str:
+    """The n-th bench number: address 360102, birth date 1970-01-01 + n // 1000 days,
+    sequence n % 1000, then the check character. Unique for n < 10**6 * 20."""
+    born = date(1970, 1, 1) + timedelta(days=n // 1000)
+    body = f"360102{born:%Y%m%d}{n % 1000:03d}"
+    return body + check_digit(body)
+
+
+def person_name(n: int) -> str:
+    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 20) % len(GIVEN)] + GIVEN[(n // 500) % len(GIVEN)]
+
+
+async def setup(owner_url: str, app_url: str, n_vendors: int) -> tuple[dict[str, list[uuid.UUID]], dict[str, str],
+                                                                        uuid.UUID]:
+    """Vendors (via bench_lookup.load), one school per county with vendors (up to 20),
+    one consent document. Returns vendors by county, school token by county, consent id."""
+    await load(owner_url, n_vendors, 2)
+    conn = await asyncpg.connect(plain(owner_url))
+    try:
+        by_county: dict[str, list[uuid.UUID]] = {}
+        for row in await conn.fetch("SELECT id, region_code FROM vendors ORDER BY region_code, id"):
+            by_county.setdefault(row["region_code"], []).append(row["id"])
+        counties = sorted(by_county)[:SCHOOL_COUNTIES]
+        by_county = {c: by_county[c] for c in counties}
+        consent_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO consent_documents (id, kind, region_code, title, sha256, size, content_type, filename, "
+            "uploaded_at) VALUES ($1, 'bureau_authorisation', $2, '基准测试授权函', $3, 1000, 'application/pdf', "
+            "'consent.pdf', now())", consent_id, counties[0], "0" * 64)
+    finally:
+        await conn.close()
+    db = Database(app_url)
+    try:
+        tokens = {}
+        for i, county in enumerate(counties):
+            created = await create_account(db, Actor.system(), role="school", name=f"基准测试学校{i}",
+                                           region_code=county, school_code=f"{county}{i:04d}")
+            tokens[county] = created.token
+    finally:
+        await db.dispose()
+    return by_county, tokens, consent_id
+
+
+async def load_people(owner_url: str, keyring: Keyring, start: int, stop: int, by_county: dict[str, list[uuid.UUID]],
+                      consent_id: uuid.UUID) -> None:
+    """People start..stop-1, five clear checks each (queried ten days ago), one current
+    engagement with a vendor of county `counties[n % len]`, with COPY in chunks."""
+    counties = sorted(by_county)
+    query_date = today_in_china() - timedelta(days=10)
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(plain(owner_url))
+    try:
+        for lo in range(start, stop, CHUNK):
+            people, checks, engagements = [], [], []
+            for n in range(lo, min(stop, lo + CHUNK)):
+                number = id_number(n)
+                person_id = uuid.uuid4()
+                born, sex = describe_normalized(number)
+                people.append((person_id, keyring.blind_index(number),
+                               keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), mask_id_number(number),
+                               person_name(n), sex, born, now))
+                for check_type in CHECK_TYPES:
+                    checks.append((uuid.uuid4(), person_id, check_type, "clear", query_date, f"B-{n}",
+                                   "公安机关", consent_id, now))
+                vendors = by_county[counties[n % len(counties)]]
+                engagements.append((uuid.uuid4(), person_id, vendors[n % len(vendors)], "lead_instructor",
+                                    date(2025, 9, 1), now))
+            async with conn.transaction():
+                await conn.copy_records_to_table("people", records=people, columns=[
+                    "id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender",
+                    "birth_date", "created_at"])
+                await conn.copy_records_to_table("background_checks", records=checks, columns=[
+                    "id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
+                    "consent_document_id", "recorded_at"])
+                await conn.copy_records_to_table("engagements", records=engagements, columns=[
+                    "id", "person_id", "vendor_id", "role", "start_date", "created_at"])
+        await conn.execute("ANALYZE people; ANALYZE background_checks; ANALYZE engagements")
+    finally:
+        await conn.close()
+
+
+def write_pool(path: Path, n_people: int, by_county: dict, tokens: dict[str, str], seed: int) -> list[tuple]:
+    """POOL random known people (number, name, token of a school in their vendor's county)."""
+    counties = sorted(by_county)
+    rng = random.Random(seed)
+    pool = []
+    for n in rng.sample(range(n_people), min(POOL, n_people)):
+        pool.append((id_number(n), person_name(n), tokens[counties[n % len(counties)]]))
+    path.write_text("".join(f"{a}\t{b}\t{c}\n" for a, b, c in pool))
+    return pool
+
+
+async def sanity(base: str, pool: list[tuple]) -> None:
+    import httpx
+
+    number, name, token = pool[0]
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.post("/api/v1/lookup/people", headers={"Authorization": f"Bearer {token}"},
+                                     json={"id_number": number, "name": name})
+        body = response.json()
+        if response.status_code != 200 or body.get("result") != "cleared":
+            raise SystemExit(f"a loaded person is not cleared: {response.status_code} {body}")
+        response = await client.post("/api/v1/lookup/people", headers={"Authorization": f"Bearer {token}"},
+                                     json={"id_number": number, "name": name + "某"})
+        if response.json().get("result") != "not_cleared":
+            raise SystemExit("a wrong name is cleared")
+
+
+async def batches(base: str, pool: list[tuple], seconds: float, clients: int) -> tuple[float, int, int, int]:
+    """`clients` concurrent clients posting batches of 500 (one school each) for `seconds`:
+    (people verified per second, batches, entries, entries answered cleared)."""
+    import httpx
+
+    by_token: dict[str, list[dict]] = {}
+    for number, name, token in pool:
+        by_token.setdefault(token, []).append({"id_number": number, "name": name})
+    groups = [(t, e) for t, e in by_token.items() if len(e) >= BATCH] or list(by_token.items())
+    totals = {"batches": 0, "entries": 0, "cleared": 0, "errors": 0}
+
+    async def client_loop(k: int, deadline: float) -> None:
+        rng = random.Random(k)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            while time.monotonic() < deadline:
+                token, entries = groups[rng.randrange(len(groups))]
+                body = json.dumps({"entries": rng.sample(entries, min(BATCH, len(entries)))}).encode()
+                response = await client.post("/api/v1/lookup/people/batch", content=body, headers={
+                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                if response.status_code != 200:
+                    totals["errors"] += 1
+                    continue
+                results = response.json()["results"]
+                totals["batches"] += 1
+                totals["entries"] += len(results)
+                totals["cleared"] += sum(r["result"] == "cleared" for r in results)
+
+    # warm-up, then the measured run
+    await asyncio.gather(*(client_loop(k, time.monotonic() + 2) for k in range(clients)))
+    totals.update(batches=0, entries=0, cleared=0, errors=0)
+    started = time.monotonic()
+    await asyncio.gather(*(client_loop(k, started + seconds) for k in range(clients)))
+    elapsed = time.monotonic() - started
+    if totals["errors"]:
+        print(f"# batch errors: {totals['errors']}", file=sys.stderr)
+    return totals["entries"] / elapsed, totals["batches"], totals["entries"], totals["cleared"]
+
+
+def goal(name: str, target: str, ok: bool) -> None:
+    print(f"{name} {target} {'met' if ok else 'NOT met'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000, help="people in the table for the first p50")
+    parser.add_argument("--vendors", type=int, default=2_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--low-connections", type=int, default=4)
+    parser.add_argument("--batch-clients", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    if args.people < args.small:
+        raise SystemExit("--people must be at least --small")
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed")
+
+    work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-people-", dir="/tmp"))
+    external = os.environ.get("SCHOOLGATE_BENCH_DATABASE_URL")
+    stack = []
+    keys_json = json.dumps(new_key_document())
+    keyring = Keyring.from_json(keys_json)
+    try:
+        if external:
+            owner_url = external
+        else:
+            from service.db.embedded import embedded_postgres
+
+            context = embedded_postgres(work / "pg")
+            owner_url = context.__enter__()
+            stack.append(context)
+        started = time.monotonic()
+        upgrade(owner_url, "head", "schoolgate_app")
+        app_url = as_role(owner_url, "schoolgate_app")
+        by_county, tokens, consent_id = asyncio.run(setup(owner_url, app_url, args.vendors))
+        asyncio.run(load_people(owner_url, keyring, 0, args.small, by_county, consent_id))
+        print(f"# set up {args.vendors} vendors, {len(tokens)} schools, {args.small} people "
+              f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        pool_file, script = work / "pool.txt", work / "people.lua"
+        script.write_text(LUA % {"pool": pool_file, "seed": 7})
+
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
+        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
+                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9), SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json)
+        server = subprocess.Popen(["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(port, server)
+            pool = write_pool(pool_file, args.small, by_county, tokens, seed=1)
+            asyncio.run(sanity(base, pool))
+            wrk(base, args.warmup, args.low_connections, script)
+            small = wrk(base, args.duration, args.low_connections, script)
+
+            started = time.monotonic()
+            asyncio.run(load_people(owner_url, keyring, args.small, args.people, by_county, consent_id))
+            print(f"# loaded {args.people - args.small} more people in {time.monotonic() - started:.1f} s",
+                  file=sys.stderr)
+            pool = write_pool(pool_file, args.people, by_county, tokens, seed=2)
+            asyncio.run(sanity(base, pool))
+            wrk(f"{base}/healthz", args.warmup, args.connections)
+            wrk(base, args.warmup, args.connections, script)
+            healthz = wrk(f"{base}/healthz", args.duration, args.connections)
+            before = asyncio.run(_count_receipts(owner_url))
+            lookup = wrk(base, args.duration, args.connections, script)
+            stored = asyncio.run(_count_receipts(owner_url)) - before
+            large = wrk(base, args.duration, args.low_connections, script)
+            os.sched_setaffinity(0, {1})  # the batch client runs on the client core, as wrk does
+            per_second, n_batches, n_entries, n_cleared = asyncio.run(
+                batches(base, pool, args.duration, args.batch_clients))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        ratio = lookup["rps"] / healthz["rps"]
+        p50_ratio = large["p50_ms"] / small["p50_ms"]
+        print(f"people_loaded {args.people}")
+        print(f"healthz_rps {healthz['rps']:.0f}")
+        print(f"person_lookup_rps {lookup['rps']:.0f}")
+        print(f"person_lookup_ratio {ratio:.3f}")
+        goal("person_lookup_goal_ratio", "0.2", ratio >= 0.2)
+        print(f"person_lookup_p50_ms {lookup['p50_ms']:.2f}")
+        print(f"person_lookup_p99_ms {lookup['p99_ms']:.2f}")
+        goal("person_lookup_goal_p99_ms", "50", lookup["p99_ms"] <= 50)
+        print(f"person_lookup_non2xx {lookup['non2xx']:.0f}")
+        print(f"person_lookup_receipts_stored {stored} of {lookup['requests']:.0f} answered")
+        print(f"batch_people_per_s {per_second:.0f}")
+        print(f"batch_batches {n_batches} entries {n_entries} cleared {n_cleared}")
+        goal("batch_goal_people_per_s", "50000", per_second >= 50_000)
+        print(f"person_lookup_p50_ms_at_{args.small} {small['p50_ms']:.2f} ({args.low_connections} connections)")
+        print(f"person_lookup_p50_ms_at_{args.people} {large['p50_ms']:.2f} ({args.low_connections} connections)")
+        print(f"person_lookup_p50_ratio {p50_ratio:.3f}")
+        goal("person_lookup_goal_p50_ratio", "1.25", p50_ratio <= 1.25)
+    finally:
+        for context in reversed(stack):
+            context.__exit__(None, None, None)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
