@@ -64,6 +64,7 @@ from service.whitelist.services import (
     admit,
     ban_until,
     entries_of_application,
+    suspended_items,
 )
 from workflows import allowed_actions as table_actions
 from workflows import decide
@@ -280,6 +281,17 @@ async def _check_not_banned(session: AsyncSession, vendor_id: UUID, region_code:
             "field": "region_code", "code": "vendor_banned", "message": message, "ban_until": banned.isoformat()}])
 
 
+async def _check_not_suspended(session: AsyncSession, ctx: Context, now: datetime) -> None:
+    """An item suspended in the region (an investigation) cannot be re-admitted by a new
+    application until the suspension ends or is lifted."""
+    suspended = await suspended_items(session, [item.id for item in ctx.items], ctx.application.region_code, now)
+    if suspended:
+        message = "申请中的服务项目在本地区处于暂停状态（调查中），暂停解除前不得重新申请"
+        raise Conflict(message, code="item_suspended", details=[
+            {"field": "service_item_ids", "code": "item_suspended", "message": message, "item_id": str(item_id)}
+            for item_id in suspended])
+
+
 def _check_version(application: Application, version: int | None) -> None:
     if version is None:
         raise InvalidInput.field("version", "version_required",
@@ -469,6 +481,7 @@ async def _transition(session: AsyncSession, actor: Actor, application_id: UUID,
         raise Forbidden("机构账号不能参与审核", code="vendor_cannot_review")
     if action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags:
         await _check_not_banned(session, ctx.application.vendor_id, ctx.application.region_code, now)
+        await _check_not_suspended(session, ctx, now)
     if action not in DIRECT_ACTIONS:
         facts = await _facts(session, ctx, actor, now, reason)
         message = ("公示期满由系统自动纳入白名单，无需人工操作" if action == EntryAction.CONCLUDE_NOTICE

@@ -605,6 +605,22 @@ async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, no
     return value[0] if value else None
 
 
+async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], region_code: str,
+                          now: datetime | None = None) -> list[UUID]:
+    """Those of `item_ids` whose entry covering `region_code` is suspended now: under
+    investigation, so a fresh application must not route around the suspension."""
+    if not item_ids:
+        return []
+    now = now or utcnow()
+    rows = (await session.exec(text(
+        "SELECT DISTINCT e.service_item_id FROM whitelist_entries e JOIN whitelist_entry_status s "
+        "ON s.entry_id = e.id AND s.valid_to IS NULL "
+        "WHERE e.service_item_id = ANY(:items) AND s.status = 'suspended' AND e.region_code = ANY(:chain) "
+        "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
+            items=list(item_ids), chain=regions().ancestors(region_code), now=now))).all()
+    return [row[0] for row in rows]
+
+
 async def vendor_entries_open(session_or_conn, vendor_ids: Sequence[UUID], region_code: str,
                               at: datetime) -> set[UUID]:
     """The vendors (of `vendor_ids`) through which people may enter a school of

@@ -272,3 +272,22 @@ async def test_readmission_after_the_ban_supersedes_the_revoked_entry(wl):
     assert old.json()["status"] == "not_listed" and old.json()["history"][-1]["action"] == "supersede"
     stale = await wl.adjust(first, action="reinstate", reason="恢复旧条目", entry_ids=[entries[0]["id"]])
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "invalid_entry_status"
+
+
+async def test_a_suspended_item_cannot_be_readmitted_by_a_new_application(wl):
+    """A suspension is an investigation: applying again must not route around it."""
+    vendor, entries = await wl.approved()
+    reviewer = await wl.reviewer("360104")
+    response = await wl.adjust(reviewer, action="suspend", reason="接到投诉，暂停待查", entry_ids=[entries[0]["id"]])
+    assert response.status_code == 200, response.text
+    draft = await wl.application(vendor, region_code="360104")
+    refused = await wl.act(draft, vendor.headers, "submit")
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "item_suspended"
+    assert [d["item_id"] for d in error["details"]] == [entries[0]["service_item_id"]]
+    # Once the suspension is lifted, the vendor may apply again.
+    await wl.sql("UPDATE whitelist_entry_status SET suspended_until = now() - interval '1 second' "
+                 "WHERE suspended_until IS NULL AND status = 'suspended'")
+    submitted = await wl.act(draft, vendor.headers, "submit")
+    assert submitted.status_code == 200, submitted.text
