@@ -42,7 +42,7 @@ from sqlmodel import col, select
 
 from service.audit.keys import Signer
 from service.db.engine import Database
-from service.errors import InvalidInput
+from service.errors import InvalidInput, raise_problems
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.identifiers.id_number import normalize_id_number
@@ -123,10 +123,7 @@ def _validate(keyring: Keyring, queries: Sequence[PersonQuery], prefix: str) -> 
                                  "message": error.message})
         if number is not None and name and not problems:
             entries.append(_Entry(keyring.blind_index(number), name, name_hmac(keyring, name), code))
-    if problems:
-        single = len(problems) == 1
-        raise InvalidInput(problems[0]["message"] if single else None,
-                           code=problems[0]["code"] if single else "invalid_input", details=problems[:1000])
+    raise_problems(problems)
     return entries
 
 
