@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
+# A document or check within this of its last valid day is shown as expiring.
+EXPIRING_WITHIN = timedelta(days=30)
 
 
 def utcnow() -> datetime:

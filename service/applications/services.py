@@ -46,7 +46,14 @@ from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.documents.models import Document
 from service.documents.services import document_status, documents_by_ids
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound, raise_problems
+from service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    problem,
+    raise_problems,
+)
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.services import uncleared_among
@@ -532,27 +539,28 @@ async def _listing_problems(session: AsyncSession, vendor: Vendor, item_ids: lis
         if not item_ids:
             problems.append({"field": "service_item_ids", "code": "service_items_required",
                              "message": "至少列出一个服务项目"})
-        found = await items_by_ids(session, item_ids)
-        seen: set[UUID] = set()
-        for index, item_id in enumerate(item_ids):
-            where = f"service_item_ids[{index}]"
-            if item_id in seen:
-                problems.append({"field": where, "code": "duplicate_service_item", "message": "服务项目重复"})
-            elif item_id not in found or found[item_id].vendor_id != vendor.id:
-                problems.append({"field": where, "code": "service_item_not_of_vendor",
-                                 "message": "该服务项目不存在或不属于本机构"})
-            seen.add(item_id)
+        problems += _owned_by_vendor(item_ids, await items_by_ids(session, item_ids), vendor, "service_item_ids",
+                                     ("duplicate_service_item", "服务项目重复"),
+                                     ("service_item_not_of_vendor", "该服务项目不存在或不属于本机构"))
     if document_ids is not None:
-        found_docs = await documents_by_ids(session, document_ids)
-        seen = set()
-        for index, document_id in enumerate(document_ids):
-            where = f"document_ids[{index}]"
-            if document_id in seen:
-                problems.append({"field": where, "code": "duplicate_document", "message": "资质材料重复"})
-            elif document_id not in found_docs or found_docs[document_id].vendor_id != vendor.id:
-                problems.append({"field": where, "code": "document_not_of_vendor",
-                                 "message": "该资质材料不存在或不属于本机构"})
-            seen.add(document_id)
+        problems += _owned_by_vendor(document_ids, await documents_by_ids(session, document_ids), vendor,
+                                     "document_ids", ("duplicate_document", "资质材料重复"),
+                                     ("document_not_of_vendor", "该资质材料不存在或不属于本机构"))
+    return problems
+
+
+def _owned_by_vendor(ids: list[UUID], found: dict, vendor: Vendor, field: str,
+                     duplicate: tuple[str, str], foreign: tuple[str, str]) -> list[dict]:
+    """A problem for each id listed twice, missing, or belonging to another vendor —
+    the same answer for the last two, so no other vendor's ids can be probed."""
+    problems, seen = [], set()
+    for index, object_id in enumerate(ids):
+        where = f"{field}[{index}]"
+        if object_id in seen:
+            problems.append(problem(where, *duplicate))
+        elif object_id not in found or found[object_id].vendor_id != vendor.id:
+            problems.append(problem(where, *foreign))
+        seen.add(object_id)
     return problems
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import quote
 from uuid import UUID
 
@@ -14,10 +13,10 @@ from litestar.params import FromPath, MultipartBody
 from schemas.documents import DocumentList, DocumentOut
 from service.documents import services
 from service.documents.models import Document
-from service.errors import InvalidInput
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Storage
+from service.web.forms import form_date
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -42,12 +41,6 @@ def document_out(document: Document) -> DocumentOut:
     )
 
 
-def parse_date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        raise InvalidInput.field(field, "invalid_date", "日期格式应为 YYYY-MM-DD") from None
-
 
 class DocumentController(Controller):
     path = "/api/v1/vendors/{vendor_id:uuid}/documents"
@@ -70,8 +63,8 @@ class DocumentController(Controller):
             max_bytes=settings.max_upload_bytes,
             data=services.DocumentInput(
                 doc_type=data.doc_type, number=data.number, issuer=data.issuer,
-                valid_from=parse_date(data.valid_from, "valid_from"),
-                valid_until=parse_date(data.valid_until, "valid_until"),
+                valid_from=form_date(data.valid_from, "valid_from"),
+                valid_until=form_date(data.valid_until, "valid_until"),
             ),
         )
         return document_out(document)

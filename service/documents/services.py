@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -21,10 +21,8 @@ from service.errors import (
     raise_problems,
 )
 from service.security.actor import Actor
-from service.timeutil import today_in_china
+from service.timeutil import EXPIRING_WITHIN, today_in_china
 from service.vendors.services import load_visible_vendor
-
-EXPIRING_WITHIN = timedelta(days=30)
 
 
 @dataclass(frozen=True)

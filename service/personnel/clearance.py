@@ -30,9 +30,7 @@ from uuid import UUID
 
 from service.personnel.models import BARRING_CHECK_TYPES, CHECK_TYPES
 from service.personnel.settings import PersonnelSettings
-from service.timeutil import CHINA_TZ, today_in_china
-
-EXPIRING_WITHIN = timedelta(days=30)
+from service.timeutil import CHINA_TZ, EXPIRING_WITHIN, today_in_china
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -49,23 +48,13 @@ from service.personnel.models import (
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.forms import form_date
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 WRITERS = (Role.VENDOR, Role.REVIEWER, Role.ADMIN)
 IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV
 UPLOAD_ERRORS = (404, 413, 415, 422)
 
-
-def _date(value: str | None, field: str, *, required: bool = True) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise InvalidInput.field(field, "required", "此项不能为空")
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput.field(field, "invalid_date", "日期格式应为 YYYY-MM-DD") from None
 
 
 def _uuid(value: str | None, field: str) -> UUID | None:
@@ -246,7 +235,7 @@ class PeopleController(Controller):
         consent = await services.upload_person_consent(
             db, storage, actor, person_id,
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
-            title=data.title, signed_on=_date(data.signed_on, "signed_on", required=False))
+            title=data.title, signed_on=form_date(data.signed_on, "signed_on", required=False))
         return consent_out(consent)
 
     @get("/consents", **access(*READERS, errors=(404,)))
@@ -263,8 +252,8 @@ class PeopleController(Controller):
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             services.CertificateInput(cert_type=data.cert_type, number=data.number, issuer=data.issuer,
                                       category_codes=data.category_codes,
-                                      valid_from=_date(data.valid_from, "valid_from"),
-                                      valid_until=_date(data.valid_until, "valid_until", required=False)))
+                                      valid_from=form_date(data.valid_from, "valid_from"),
+                                      valid_until=form_date(data.valid_until, "valid_until", required=False)))
         return certificate_out(certificate)
 
     @get("/certificates", **access(*READERS, errors=(404,)))
@@ -317,7 +306,7 @@ class ConsentController(Controller):
             db, storage, actor,
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             title=data.title, region_code=data.region_code,
-            signed_on=_date(data.signed_on, "signed_on", required=False))
+            signed_on=form_date(data.signed_on, "signed_on", required=False))
         return consent_out(consent)
 
 

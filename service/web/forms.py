@@ -1,0 +1,20 @@
+"""Parsing multipart form fields, which arrive as text, into typed service arguments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.errors import InvalidInput
+
+
+def form_date(value: str | None, field: str, *, required: bool = True) -> date | None:
+    """An ISO date (YYYY-MM-DD); empty → 422 `required` (or None when optional)."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput.field(field, "required", "此项不能为空")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.field(field, "invalid_date", "日期格式应为 YYYY-MM-DD") from None
