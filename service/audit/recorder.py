@@ -108,6 +108,29 @@ AUDIT_TABLE = AuditEvent.__tablename__
 AUDIT_COLUMNS: tuple[str, ...] = EventRow._fields
 
 
+def _document(actor: Actor, action: str, object_type: str, object_id: Any, *, region_code: str | None,
+              changes: Any, reason: str | None, evidence: list | None, occurred_at: datetime,
+              request_id: str | None, event_id: Any) -> dict[str, Any]:
+    """The event as a document: the one definition of what an event holds. The fixed
+    fields are built plain; callers' `changes` and ids arrive already plain."""
+    account_id = actor.account_id
+    role = actor.role
+    return {
+        "v": EVENT_FORMAT_VERSION,
+        "event_id": event_id,
+        "time": occurred_at.isoformat(),
+        "actor": {"account_id": None if account_id is None else str(account_id),
+                  "role": role.value if isinstance(role, Enum) else role},
+        "action": action,
+        "object": {"type": object_type, "id": object_id},
+        "region": region_code,
+        "changes": changes,
+        "reason": reason,
+        "evidence": [e if type(e) is str else _plain(e) for e in evidence] if evidence else [],
+        "request_id": request_id,
+    }
+
+
 def build_event(
     actor: Actor,
     action: str,
@@ -125,43 +148,59 @@ def build_event(
 ) -> EventRow:
     """Make one event: its canonical bytes and the columns copied out of them.
 
-    `plain_changes=True` is for bulk callers whose `changes` already hold only str, int,
+    `plain_changes=True` is for callers whose `changes` already hold only str, int,
     bool, None, lists and str-keyed dicts (no dates, UUIDs, datetimes or floats): the
     walk that converts them is then skipped. Everything else is built here either way.
-    Bulk callers may pass `event_id` (a fresh UUID, or its canonical string form).
+    Callers may pass `event_id` (a fresh UUID, or its canonical string form).
     """
     occurred_at = occurred_at or utcnow()
     event_id = event_id or uuid4()
     if request_id is _UNSET:
         request_id = current_request_id()
-    account_id = actor.account_id
-    role = actor.role
-    document = {  # the fixed fields are built plain; only what callers pass is walked
-        "v": EVENT_FORMAT_VERSION,
-        "event_id": event_id if type(event_id) is str else str(event_id),
-        "time": occurred_at.isoformat(),
-        "actor": {"account_id": None if account_id is None else str(account_id),
-                  "role": role.value if isinstance(role, Enum) else role},
-        "action": action,
-        "object": {"type": object_type, "id": object_id if type(object_id) is str else _plain(object_id)},
-        "region": region_code,
-        "changes": (changes or {}) if plain_changes else _plain(changes or {}),
-        "reason": reason,
-        "evidence": [e if type(e) is str else _plain(e) for e in evidence] if evidence else [],
-        "request_id": request_id,
-    }
-    return EventRow(
-        event_id=event_id,
-        occurred_at=occurred_at,
-        actor_account_id=actor.account_id,
-        actor_role=str(actor.role),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        region_code=region_code,
-        request_id=request_id,
-        canonical=_ENCODER.encode(document),
-    )
+    document = _document(
+        actor, action, object_type, object_id if type(object_id) is str else _plain(object_id),
+        region_code=region_code, changes=(changes or {}) if plain_changes else _plain(changes or {}),
+        reason=reason, evidence=evidence, occurred_at=occurred_at, request_id=request_id,
+        event_id=event_id if type(event_id) is str else str(event_id))
+    return EventRow(event_id, occurred_at, actor.account_id, str(actor.role), action, object_type, str(object_id),
+                    region_code, request_id, _ENCODER.encode(document))
+
+
+_SLOT = msgspec.Raw(b"\x00")  # never in encoded JSON otherwise: strings escape control characters
+
+
+class EventBatch:
+    """Events that differ only in their object id, changes and event id — one actor
+    doing one action at one instant, as a bulk import does for each record.
+
+    The shared fields are encoded once, around three slots; each event then encodes only
+    what differs and joins the pieces: the same bytes `build_event` makes for the same
+    arguments (tests/audit pins this), several times cheaper.
+    """
+
+    def __init__(self, actor: Actor, action: str, object_type: str, *, region_code: str | None = None,
+                 reason: str | None = None, evidence: list[str] | None = None,
+                 occurred_at: datetime | None = None, request_id: str | None = _UNSET) -> None:
+        self.occurred_at = occurred_at or utcnow()
+        self.request_id = current_request_id() if request_id is _UNSET else request_id
+        document = _document(actor, action, object_type, _SLOT, region_code=region_code, changes=_SLOT,
+                             reason=reason, evidence=evidence, occurred_at=self.occurred_at,
+                             request_id=self.request_id, event_id=_SLOT)
+        # Sorted keys put the slots in this order: "changes", "event_id", "object"."id";
+        # a NUL inside a shared string is written escaped, so the split finds only slots.
+        self._pieces = tuple(_ENCODER.encode(document).split(b"\x00"))
+        self._row = (actor.account_id, str(actor.role), action, object_type)
+        self._region_code = region_code
+
+    def event(self, object_id: str, changes: dict[str, Any], event_id: str) -> EventRow:
+        """One event; `changes` must be plain (see `build_event`'s `plain_changes`)."""
+        before_changes, before_event_id, before_object_id, end = self._pieces
+        encode = _ENCODER.encode
+        canonical = b"".join((before_changes, encode(changes), before_event_id, encode(event_id),
+                              before_object_id, encode(object_id), end))
+        account_id, role, action, object_type = self._row
+        return EventRow(event_id, self.occurred_at, account_id, role, action, object_type, object_id,
+                        self._region_code, self.request_id, canonical)
 
 
 async def record_event(
