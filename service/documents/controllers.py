@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -16,6 +15,7 @@ from service.documents.models import Document
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Storage
+from service.web.files import file_response
 from service.web.forms import form_date
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
@@ -82,7 +82,5 @@ class DocumentController(Controller):
         self, db: DB, storage: Storage, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]
     ) -> Response[bytes]:
         document, content = await services.read_document_file(db, storage, actor, vendor_id, document_id)
-        disposition = f"attachment; filename*=UTF-8''{quote(document.filename)}"
-        return Response(content, media_type=document.content_type,
-                        headers={"Content-Disposition": disposition, "X-Content-SHA256": document.sha256,
-                                 "X-Content-Type-Options": "nosniff"})
+        return file_response(content, filename=document.filename, content_type=document.content_type,
+                             sha256=document.sha256)

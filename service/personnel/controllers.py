@@ -48,6 +48,7 @@ from service.personnel.models import (
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.files import file_response
 from service.web.forms import form_date
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
@@ -242,6 +243,14 @@ class PeopleController(Controller):
     async def list_consents(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> ConsentList:
         return ConsentList(items=[consent_out(c) for c in await services.list_consents(db, actor, person_id)])
 
+    @get("/consents/{consent_id:uuid}/file", **access(*READERS, errors=(404,)), media_type="application/octet-stream")
+    async def download_consent(self, db: DB, storage: Storage, actor: CurrentActor, person_id: FromPath[UUID],
+                               consent_id: FromPath[UUID]) -> Response[bytes]:
+        """The signed consent's scan. Every download is an audit event."""
+        consent, content = await services.read_consent_file(db, storage, actor, person_id, consent_id)
+        return file_response(content, filename=consent.filename, content_type=consent.content_type,
+                             sha256=consent.sha256)
+
     @post("/certificates", **access(*WRITERS, errors=UPLOAD_ERRORS))
     async def upload_certificate(self, db: DB, storage: Storage, settings: AppSettings, actor: CurrentActor,
                                  person_id: FromPath[UUID], data: MultipartBody[CertificateForm]) -> CertificateOut:
@@ -260,6 +269,15 @@ class PeopleController(Controller):
     async def list_certificates(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CertificateList:
         return CertificateList(items=[certificate_out(c) for c in
                                       await services.list_certificates(db, actor, person_id)])
+
+    @get("/certificates/{certificate_id:uuid}/file", **access(*READERS, errors=(404,)),
+         media_type="application/octet-stream")
+    async def download_certificate(self, db: DB, storage: Storage, actor: CurrentActor, person_id: FromPath[UUID],
+                                   certificate_id: FromPath[UUID]) -> Response[bytes]:
+        """The certificate's scan. Every download is an audit event."""
+        certificate, content = await services.read_certificate_file(db, storage, actor, person_id, certificate_id)
+        return file_response(content, filename=certificate.filename, content_type=certificate.content_type,
+                             sha256=certificate.sha256)
 
     @post("/bar-lifts", **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def request_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
@@ -308,6 +326,15 @@ class ConsentController(Controller):
             title=data.title, region_code=data.region_code,
             signed_on=form_date(data.signed_on, "signed_on", required=False))
         return consent_out(consent)
+
+    @get("/{consent_id:uuid}/file", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)),
+         media_type="application/octet-stream")
+    async def download_authorisation(self, db: DB, storage: Storage, actor: CurrentActor,
+                                     consent_id: FromPath[UUID]) -> Response[bytes]:
+        """The authorisation's scan, for the bureau of its region. Every download is an audit event."""
+        consent, content = await services.read_authorisation_file(db, storage, actor, consent_id)
+        return file_response(content, filename=consent.filename, content_type=consent.content_type,
+                             sha256=consent.sha256)
 
 
 class CheckImportController(Controller):

@@ -530,6 +530,39 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
         return list((await session.exec(query)).all())
 
 
+async def read_consent_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, consent_id: UUID
+                            ) -> tuple[ConsentDocument, bytes]:
+    """A person's signed consent, for whoever may see the person. The scan carries the
+    person's identity and signature, so each read is an audit event."""
+    async with db.transaction() as session:
+        person, engaged = await load_visible_person(session, actor, person_id)
+        consent = await session.get(ConsentDocument, consent_id)
+        if consent is None or consent.person_id != person.id:
+            raise NotFound("未找到该授权书", code="consent_not_found")
+        await _record_file_read(session, actor, "personnel:consent:read", "consent_document", consent,
+                                _region_of(actor, engaged))
+    return consent, storage.get(consent.sha256)
+
+
+async def read_authorisation_file(db: Database, storage: BlobStorage, actor: Actor, consent_id: UUID
+                                  ) -> tuple[ConsentDocument, bytes]:
+    """A bureau authorisation, for the reviewers and auditors of its region; each read audited."""
+    async with db.transaction() as session:
+        consent = await session.get(ConsentDocument, consent_id)
+        if (consent is None or consent.kind != "bureau_authorisation"
+                or not (actor.is_admin or actor.covers_region(consent.region_code))):
+            raise NotFound("未找到该授权文件", code="consent_not_found")
+        await _record_file_read(session, actor, "personnel:consent:read", "consent_document", consent,
+                                consent.region_code)
+    return consent, storage.get(consent.sha256)
+
+
+async def _record_file_read(session: AsyncSession, actor: Actor, action: str, object_type: str,
+                            record: ConsentDocument | Certificate, region_code: str | None) -> None:
+    await record_event(session, actor, action, object_type, record.id, region_code=region_code,
+                       evidence=[record.sha256])
+
+
 @dataclass(frozen=True)
 class CertificateInput:
     cert_type: str
@@ -602,6 +635,19 @@ async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list
         await load_visible_person(session, actor, person_id)
         query = select(Certificate).where(Certificate.person_id == person_id).order_by(col(Certificate.uploaded_at))
         return list((await session.exec(query)).all())
+
+
+async def read_certificate_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID,
+                                certificate_id: UUID) -> tuple[Certificate, bytes]:
+    """A certificate's scan, for whoever may see the person; each read is an audit event."""
+    async with db.transaction() as session:
+        person, engaged = await load_visible_person(session, actor, person_id)
+        certificate = await session.get(Certificate, certificate_id)
+        if certificate is None or certificate.person_id != person.id:
+            raise NotFound("未找到该证书", code="certificate_not_found")
+        await _record_file_read(session, actor, "personnel:certificate:read", "certificate", certificate,
+                                _region_of(actor, engaged))
+    return certificate, storage.get(certificate.sha256)
 
 
 def _require_writer(actor: Actor) -> None:

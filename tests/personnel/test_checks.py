@@ -158,3 +158,58 @@ async def test_uploads_count_against_nothing_when_refused(client, vendor, db):
                                  data={"cert_type": "coaching"}, files={"file": ("t.pdf", PDF, "application/pdf")})
     assert response.status_code == 422
     assert await count(db, Certificate) == 0
+
+
+async def test_consent_and_certificate_scans_download_for_whoever_sees_the_person_each_read_audited(
+        client, accounts, vendor, reviewer, db):
+    import hashlib
+
+    from tests.personnel.conftest import make_vendor
+
+    person = await add_person(client, vendor)
+    base = f"/api/v1/people/{person['person_id']}"
+    consent = (await client.post(f"{base}/consents", headers=vendor.headers,
+                                 files={"file": ("本人授权书.png", PNG, "image/png")})).json()
+    certificate = (await client.post(f"{base}/certificates", headers=vendor.headers,
+                                     data={"cert_type": "coaching", "number": "TY-1", "issuer": "江西省体育局",
+                                           "category_codes": "4", "valid_from": "2025-01-01"},
+                                     files={"file": ("证书.pdf", PDF, "application/pdf")})).json()
+    own = await client.get(f"{base}/consents/{consent['id']}/file", headers=vendor.headers)
+    assert own.status_code == 200 and own.content == PNG
+    assert own.headers["content-type"] == "image/png"
+    assert own.headers["x-content-sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert "attachment" in own.headers["content-disposition"]
+    scan = await client.get(f"{base}/certificates/{certificate['id']}/file", headers=reviewer)
+    assert scan.status_code == 200 and scan.content == PDF and scan.headers["content-type"] == "application/pdf"
+
+    stranger = await make_vendor(client, accounts)
+    other = await add_person(client, vendor)
+    for path, headers in ((f"{base}/consents/{consent['id']}/file", stranger.headers),
+                          (f"{base}/certificates/{certificate['id']}/file", stranger.headers),
+                          (f"/api/v1/people/{other['person_id']}/consents/{consent['id']}/file", vendor.headers),
+                          (f"/api/v1/people/{other['person_id']}/certificates/{certificate['id']}/file", reviewer)):
+        assert (await client.get(path, headers=headers)).status_code == 404, path
+    async with db.transaction() as session:
+        reads = (await session.exec(select(AuditEvent).where(AuditEvent.action.in_(
+            ["personnel:consent:read", "personnel:certificate:read"])))).all()
+    assert sorted((e.action, e.object_id, e.actor_role) for e in reads) == sorted([
+        ("personnel:consent:read", consent["id"], "vendor"),
+        ("personnel:certificate:read", certificate["id"], "reviewer")])
+
+
+async def test_authorisation_scans_are_for_the_bureau_of_their_region(client, accounts, vendor, reviewer, db):
+    consent_id = await authorisation(client, reviewer)
+    path = f"/api/v1/consents/{consent_id}/file"
+    for headers in (reviewer, await accounts.headers("auditor", region_code="360100"), await accounts.headers("admin")):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200 and response.content == PDF
+    assert (await client.get(path, headers=await accounts.headers("reviewer", region_code="360400"))).status_code == 404
+    assert (await client.get(path, headers=vendor.headers)).status_code == 403
+    person = await add_person(client, vendor)
+    theirs = (await client.post(f"/api/v1/people/{person['person_id']}/consents", headers=vendor.headers,
+                                files={"file": ("授权书.pdf", PDF, "application/pdf")})).json()
+    assert (await client.get(f"/api/v1/consents/{theirs['id']}/file", headers=reviewer)).status_code == 404
+    async with db.transaction() as session:
+        reads = (await session.exec(select(AuditEvent).where(AuditEvent.action == "personnel:consent:read"))).all()
+    assert [e.object_id for e in reads] == [consent_id] * 3
+    assert {e.region_code for e in reads} == {"360104"}
