@@ -302,3 +302,34 @@ async def test_concurrent_imports_of_one_file_store_each_record_once(client, rev
     assert await stored(db) == (3_000, 6_000, 6_000)
     retried = await post_import(client, reviewer, content, consent)
     assert (retried.json()["imported"], retried.json()["skipped"]) == (0, 6_000)
+
+
+async def _job(db, state: str, created_ago: timedelta = timedelta(0)) -> str:
+    async with db.transaction() as session:
+        job = CheckImportJob(state=state, filename="a.csv", sha256="0" * 64, region_code="360104",
+                             created_at=timeutil.utcnow() - created_ago)
+        session.add(job)
+        await session.flush()
+        return str(job.id)
+
+
+async def test_a_job_whose_worker_died_is_reported_interrupted_and_a_live_one_is_not(client, reviewer, db):
+    from uuid import UUID
+
+    from service.personnel.imports import working_on
+
+    dead = await _job(db, "running")  # what a worker killed mid-import leaves behind
+    live = await _job(db, "running")
+    fresh = await _job(db, "queued")
+    lost = await _job(db, "queued", created_ago=timedelta(minutes=10))
+    async with working_on(db, UUID(live)):
+        seen = {job: (await client.get(f"/api/v1/checks/imports/{job}", headers=reviewer)).json()
+                for job in (dead, live, fresh, lost)}
+    assert {job: body["state"] for job, body in seen.items()} == {
+        dead: "failed", live: "running", fresh: "queued", lost: "failed"}
+    for job in (dead, lost):
+        assert [e["code"] for e in seen[job]["errors"]] == ["import_interrupted"]
+        assert seen[job]["finished_at"] is not None and seen[job]["rows_stored"] == 0
+    async with db.transaction() as session:
+        assert (await session.get(CheckImportJob, UUID(dead))).state == "failed"  # final, not re-derived
+    assert (await client.get(f"/api/v1/checks/imports/{live}", headers=reviewer)).json()["state"] == "failed"
