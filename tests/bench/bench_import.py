@@ -12,7 +12,8 @@ app (multipart parsing, decoding, validation, check digits, encryption, blind in
 COPY + INSERT ... SELECT, one audit event per record, commit). Then it COPYs the same
 rows, as plain text columns, into an unindexed table, and prints one figure per line:
 
-    rows_per_second, peak_rss_mb, copy_rows_per_second, ratio
+    rows_per_second, peak_rss_mb, copy_rows_per_second, ratio,
+    app_cpu_seconds, postgres_cpu_seconds (local PostgreSQL processes only)
 
 peak_rss_mb is the peak resident memory of this process (the app, the file and the
 client); PostgreSQL runs in its own processes and is not counted.
@@ -80,6 +81,28 @@ def encode(rows: list[list[str]], kind: str) -> tuple[bytes, str]:
     return text.getvalue().encode(encoding), "results.csv"
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()  # fields from the state on
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float | None:
+    """CPU time of this database server: its postmaster and every process it forked
+    (None when the server is not on this machine). Other servers on the machine — other
+    work sharing it — are not counted."""
+    if postmaster is None or _stat(postmaster) is None:
+        return None
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        fields = _stat(entry.name) if entry.name.isdigit() else None
+        if fields and (entry.name == str(postmaster) or fields[1] == str(postmaster)):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def run(args, url: str) -> None:
     import asyncpg
     import httpx
@@ -99,6 +122,9 @@ async def run(args, url: str) -> None:
     bench_url = with_database(url, name)
     await asyncio.to_thread(upgrade, bench_url)
 
+    backend = await admin.fetchval("SELECT pg_backend_pid()")
+    parent = _stat(backend)
+    postmaster = int(parent[1]) if parent else None  # None: the server is elsewhere
     rows = make_rows(args.rows, args.checks_per_person)
     content, filename = encode(rows, args.format)
     data_dir = Path(tempfile.mkdtemp(prefix="schoolgate-bench-"))
@@ -113,11 +139,13 @@ async def run(args, url: str) -> None:
             consent = await client.post("/api/v1/consents", headers=headers, data={"title": "批量查询授权函"},
                                         files={"file": ("a.pdf", b"%PDF-1.4\n%bench\n", "application/pdf")})
             consent.raise_for_status()
+            cpu_before = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
             started = time.perf_counter()
             response = await client.post("/api/v1/checks/import", headers=headers,
                                          data={"consent_document_id": consent.json()["id"]},
                                          files={"file": (filename, content, "application/octet-stream")})
             elapsed = time.perf_counter() - started
+            app_after, postgres_after = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
         if response.status_code != 201 or response.json()["imported"] != args.rows:
             raise SystemExit(f"import failed: {response.status_code} {response.text[:500]}")
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,6 +168,7 @@ async def run(args, url: str) -> None:
         await admin.close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
+    app_cpu = (app_after.ru_utime + app_after.ru_stime) - (cpu_before[0].ru_utime + cpu_before[0].ru_stime)
     rows_per_second = args.rows / elapsed
     copy_rows_per_second = args.rows / copy_elapsed
     print(f"# {args.rows} rows, {args.checks_per_person} checks per person, {args.format}, "
@@ -148,6 +177,10 @@ async def run(args, url: str) -> None:
     print(f"peak_rss_mb {peak_rss_mb:.0f}")
     print(f"copy_rows_per_second {copy_rows_per_second:.0f}")
     print(f"ratio {rows_per_second / copy_rows_per_second:.3f}")
+    # Where the import's time went: this process (app + client) and PostgreSQL's processes.
+    print(f"app_cpu_seconds {app_cpu:.2f}")
+    if postgres_after is not None and cpu_before[1] is not None:
+        print(f"postgres_cpu_seconds {postgres_after - cpu_before[1]:.2f}")
 
 
 def main() -> None:
