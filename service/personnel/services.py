@@ -532,16 +532,30 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
 
 async def read_consent_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, consent_id: UUID
                             ) -> tuple[ConsentDocument, bytes]:
-    """A person's signed consent, for whoever may see the person. The scan carries the
-    person's identity and signature, so each read is an audit event."""
+    """A person's signed consent (it shows their identity and signature)."""
+    return await _read_person_file(db, storage, actor, person_id, ConsentDocument, consent_id,
+                                   action="personnel:consent:read", object_type="consent_document",
+                                   missing=NotFound("未找到该授权书", code="consent_not_found"))
+
+
+async def read_certificate_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID,
+                                certificate_id: UUID) -> tuple[Certificate, bytes]:
+    """A certificate's scan (it shows the holder's identity)."""
+    return await _read_person_file(db, storage, actor, person_id, Certificate, certificate_id,
+                                   action="personnel:certificate:read", object_type="certificate",
+                                   missing=NotFound("未找到该证书", code="certificate_not_found"))
+
+
+async def _read_person_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, model, record_id: UUID,
+                            *, action: str, object_type: str, missing: NotFound):
+    """A file held for a person, for whoever may see the person; each read is an audit event."""
     async with db.transaction() as session:
         person, engaged = await load_visible_person(session, actor, person_id)
-        consent = await session.get(ConsentDocument, consent_id)
-        if consent is None or consent.person_id != person.id:
-            raise NotFound("未找到该授权书", code="consent_not_found")
-        await _record_file_read(session, actor, "personnel:consent:read", "consent_document", consent,
-                                _region_of(actor, engaged))
-    return consent, storage.get(consent.sha256)
+        record = await session.get(model, record_id)
+        if record is None or record.person_id != person.id:
+            raise missing
+        await _record_file_read(session, actor, action, object_type, record, _region_of(actor, engaged))
+    return record, storage.get(record.sha256)
 
 
 async def read_authorisation_file(db: Database, storage: BlobStorage, actor: Actor, consent_id: UUID
@@ -635,19 +649,6 @@ async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list
         await load_visible_person(session, actor, person_id)
         query = select(Certificate).where(Certificate.person_id == person_id).order_by(col(Certificate.uploaded_at))
         return list((await session.exec(query)).all())
-
-
-async def read_certificate_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID,
-                                certificate_id: UUID) -> tuple[Certificate, bytes]:
-    """A certificate's scan, for whoever may see the person; each read is an audit event."""
-    async with db.transaction() as session:
-        person, engaged = await load_visible_person(session, actor, person_id)
-        certificate = await session.get(Certificate, certificate_id)
-        if certificate is None or certificate.person_id != person.id:
-            raise NotFound("未找到该证书", code="certificate_not_found")
-        await _record_file_read(session, actor, "personnel:certificate:read", "certificate", certificate,
-                                _region_of(actor, engaged))
-    return certificate, storage.get(certificate.sha256)
 
 
 def _require_writer(actor: Actor) -> None:
