@@ -187,6 +187,25 @@ async def test_xlsx_dates_and_english_headers_and_aliases(client, reviewer, cons
         ("conduct_reference", "pending", "C-2", day, "南昌市卫生健康委员会")]
 
 
+async def test_xlsx_rows_are_numbered_as_in_the_file_and_a_broken_file_is_refused(client, reviewer, consent, db):
+    rows = sample_rows(4)
+    rows[2][4] = "not a date"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([])  # a blank first row, and a blank first column: the sheet starts at B2
+    sheet.append([None, *HEADER])
+    for row in rows:
+        sheet.append([None, *row])
+    out = io.BytesIO()
+    workbook.save(out)
+    response = await post_import(client, reviewer, out.getvalue(), consent, filename="r.xlsx")
+    assert response.status_code == 422
+    assert [(e["row"], e["column"]) for e in response.json()["errors"]] == [(5, "query_date")]
+    broken = await post_import(client, reviewer, b"PK\x03\x04" + b"\x00" * 64, consent, filename="r.xlsx")
+    assert broken.status_code == 422 and broken.json()["errors"][0]["code"] == "unreadable_file"
+    assert await stored(db) == (0, 0, 0)
+
+
 async def test_numbers_stored_as_spreadsheet_numbers_are_refused(client, reviewer, consent):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
