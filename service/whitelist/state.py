@@ -26,11 +26,14 @@ from service.whitelist.status import Interval, documents_ok, entry_status
 
 DEFAULT_MANDATORY = tuple(SETTING_FIELDS["mandatory_document_types"].default)
 
-def vendor_columns(regions: str = "$2", at: str = "$3") -> str:
-    """The columns (vendor id, name, entries, documents, settings) of a vendor `v` at
-    instant `at` for the region chain `regions` (SQL parameter placeholders)."""
-    return f"""v.id, v.name,
-    (SELECT coalesce(json_agg(json_build_array(
+def vendor_state_exprs(regions: str | None = "$2", at: str = "$3") -> list[str]:
+    """The SQL expressions (entries, documents, settings) of a vendor `v`'s state at
+    instant `at` for the region chain `regions` (SQL parameter placeholders). With
+    `regions=None`: the entries of every region, and every region's own mandatory
+    document types (narrow with `for_region`)."""
+    in_regions = f"AND e.region_code = ANY({regions}::text[])" if regions else ""
+    settings_regions = f"r.region_code = ANY({regions}::text[]) AND" if regions else ""
+    entries = f"""(SELECT coalesce(json_agg(json_build_array(
                 e.id, e.service_item_id, e.region_code, s.status, s.entry_valid_until, s.suspended_until,
                 e.fee, e.fee_unit, e.fee_published_on, i.category_code, i.activity, i.grade_bands)
                 ORDER BY e.region_code, i.category_code, i.activity, e.id), '[]')
@@ -38,13 +41,20 @@ def vendor_columns(regions: str = "$2", at: str = "$3") -> str:
        JOIN whitelist_entry_status s
          ON s.entry_id = e.id AND s.valid_from <= {at} AND (s.valid_to IS NULL OR s.valid_to > {at})
        JOIN service_items i ON i.id = e.service_item_id
-      WHERE e.vendor_id = v.id AND e.region_code = ANY({regions}::text[])) AS entries,
-    (SELECT coalesce(json_object_agg(d.doc_type, d.last_day), '{{}}')
+      WHERE e.vendor_id = v.id {in_regions})"""
+    documents = f"""(SELECT coalesce(json_object_agg(d.doc_type, d.last_day), '{{}}')
        FROM (SELECT doc_type, max(valid_until) AS last_day FROM documents
-              WHERE vendor_id = v.id AND uploaded_at <= {at} GROUP BY doc_type) d) AS documents,
-    (SELECT coalesce(json_object_agg(r.region_code, r.mandatory_document_types), '{{}}')
-       FROM region_settings r WHERE r.region_code = ANY({regions}::text[]) AND r.mandatory_document_types IS NOT NULL)
-       AS settings"""
+              WHERE vendor_id = v.id AND uploaded_at <= {at} GROUP BY doc_type) d)"""
+    settings = f"""(SELECT coalesce(json_object_agg(r.region_code, r.mandatory_document_types), '{{}}')
+       FROM region_settings r WHERE {settings_regions} r.mandatory_document_types IS NOT NULL)"""
+    return [entries, documents, settings]
+
+
+def vendor_columns(regions: str = "$2", at: str = "$3") -> str:
+    """The columns (vendor id, name, entries, documents, settings) of a vendor `v` at
+    instant `at` for the region chain `regions` (SQL parameter placeholders)."""
+    entries, documents, settings = vendor_state_exprs(regions, at)
+    return f"v.id, v.name, {entries} AS entries, {documents} AS documents, {settings} AS settings"
 
 
 #: $1 credit code, $2 region codes (the caller's region and its ancestors), $3 instant.
@@ -108,6 +118,19 @@ def parse_row(row: Sequence[Any] | None) -> VendorState:
     documents = {k: date.fromisoformat(v) for k, v in _json(row[3]).items()}
     settings = {k: tuple(v) for k, v in _json(row[4]).items()}
     return VendorState(row[0], row[1], entries, documents, settings)
+
+
+def for_region(state: VendorState, chain: Sequence[str]) -> VendorState:
+    """A state read with every region's entries (`vendor_state_exprs(regions=None)`),
+    narrowed to the entries covering a region (`chain` = `region_chain(region)`): the
+    same as reading it for that region. (The settings of every region may stay: the
+    mandatory types of an entry's region are looked up along its own ancestors, which
+    are all in the chain.)"""
+    if state.vendor_id is None:
+        return state
+    covering = set(chain)
+    return VendorState(state.vendor_id, state.name, [e for e in state.entries if e.region_code in covering],
+                       state.latest_documents, state.mandatory_by_region)
 
 
 def region_chain(region_code: str) -> list[str]:
