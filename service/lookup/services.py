@@ -83,9 +83,16 @@ def _iso(value: datetime) -> str:
 
 def check_credit_code(raw: str) -> str:
     try:
-        return validate_credit_code(raw).code
+        return _valid_credit_code(raw)
     except InvalidIdentifier as error:
         raise InvalidInput.field("credit_code", error.code, error.message) from None
+
+
+@lru_cache(maxsize=65_536)
+def _valid_credit_code(raw: str) -> str:
+    """Validation is pure and costs ~40 µs (python-stdnum plus the GB 11714 warning):
+    remembered per raw input (a bad one raises, and is not remembered)."""
+    return validate_credit_code(raw).code
 
 
 def lookup_region(actor: Actor, region: str | None) -> str:

@@ -136,38 +136,38 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
 FactTuple = tuple[str, str, date, "date | None", object, bool]
 
 
-def cleared_until(facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime) -> tuple[bool, date | None]:
+def cleared_until(facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime,
+                  today: date | None = None) -> tuple[bool, date | None]:
     """`(clearance(...).status == "cleared", clearance(...).cleared_until)` — the only
     part of the clearance a lookup answers with — without building the per-check
     states: ~10× cheaper, for the person lookups. Same rules (a test compares it with
     `clearance` on random records): barred by any unlifted adverse barring result;
     otherwise every mandatory type's latest decided record (by query date, then
     recording) must be clear and unexpired. A newer pending query never changes a clear
-    unexpired result, so pending records play no part here."""
-    latest: dict[str, tuple[tuple, FactTuple]] = {}
+    unexpired result, so pending records play no part here. `today`: the China date of
+    `now`, if the caller has it (a batch computes it once)."""
+    latest: dict[str, FactTuple] = {}
     for fact in facts:
-        check_type, result = fact[0], fact[1]
+        result = fact[1]
         if result == "adverse":
             if fact[5]:
                 continue  # the bar was lifted: the record no longer counts
-            if check_type in BARRING_CHECK_TYPES:
+            if fact[0] in BARRING_CHECK_TYPES:
                 return False, None
         elif result != "clear":
             continue
-        order = (fact[2], fact[4])
-        current = latest.get(check_type)
-        if current is None or order > current[0]:
-            latest[check_type] = (order, fact)
-    today = today_in_china(now)
+        current = latest.get(fact[0])
+        if current is None or fact[2] > current[2] or (fact[2] == current[2] and fact[4] > current[4]):
+            latest[fact[0]] = fact
+    if today is None:
+        today = today_in_china(now)
     until: date | None = None
+    validity = settings.validity_days
     for check_type in settings.mandatory_checks:
-        current = latest.get(check_type)
-        if current is None:
+        fact = latest.get(check_type)
+        if fact is None or fact[1] != "clear":
             return False, None
-        fact = current[1]
-        if fact[1] != "clear":
-            return False, None
-        last = fact[3] or fact[2] + timedelta(days=settings.validity_days[check_type])
+        last = fact[3] or fact[2] + timedelta(days=validity[check_type])
         if today > last:  # now >= expiry_instant(last): midnight China time after the last day
             return False, None
         if until is None or last < until:

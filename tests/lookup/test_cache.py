@@ -139,3 +139,28 @@ def test_receipt_canonical_bytes_equal_the_verifiers_on_awkward_strings():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         document = {"name": text, text + "k": [text, 1, None, True, {"b": -3, "a": text}], "n": 2**40}
         assert receipts.canonical(document) == canonical_json(document), json.dumps(text)
+
+
+async def test_person_lookups_follow_a_region_settings_change_at_once(wl):
+    """Region settings are cached per worker for person lookups; a change of the
+    mandatory checks or of a validity is what the very next lookup applies."""
+    from tests.lookup.people_world import authorisation, engage, lookup, record
+
+    vendor, _ = await wl.approved(region_code="360104")
+    reviewer = await wl.reviewer("360104")
+    consent = await authorisation(wl.client, reviewer)
+    person_id, number = await engage(wl, vendor)
+    forty_days_ago = (today_in_china() - timedelta(days=40)).isoformat()
+    for check_type in ("criminal_record", "sexual_offence_entry_query", "health_certificate"):
+        await record(wl, person_id, reviewer, consent, check_type=check_type, query_date=forty_days_ago)
+    school = await wl.school("360104")
+    assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"  # two checks missing; cache filled
+
+    city = await wl.reviewer("360100")
+    settings = "/api/v1/regions/360100/settings"
+    three = ["criminal_record", "sexual_offence_entry_query", "health_certificate"]
+    assert (await wl.client.put(settings, headers=city, json={"mandatory_checks": three})).status_code == 200
+    assert (await lookup(wl, school, number)).json()["result"] == "cleared"
+    shorter = {"check_validity_days": {"health_certificate": 30}}
+    assert (await wl.client.put(settings, headers=city, json=shorter)).status_code == 200
+    assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
