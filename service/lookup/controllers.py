@@ -60,7 +60,7 @@ class LookupController(Controller):
         A bad ID number → 422 `invalid_id_number`; every call stores a signed receipt."""
         state = request.app.state
         result = await revalidated(request, lambda actor, token_hash: people.lookup_person(
-            state.db, state.signer, state.keyring, actor, _query(data), region=region, token_hash=token_hash))
+            state.db, state.signer, state.keyring, actor, data, region=region, token_hash=token_hash))
         return Response(result.body, media_type=MediaType.JSON)
 
     @post("/people/batch", status_code=200, **access(*LOOKERS, errors=(422, 429), revalidates_token=True),
@@ -69,15 +69,11 @@ class LookupController(Controller):
                            ) -> Response[PeopleBatchOut]:
         """Up to 500 entries (more → 422 `too_many_entries`), each counted against the
         rate limit. Answers in order, each as the single lookup's; one signed receipt."""
-        queries = [_query(e) for e in data.entries]
         state = request.app.state
+        # The decoded entries carry id_number, name and vendor_credit_code, as PersonQuery does.
         result = await revalidated(request, lambda actor, token_hash: people.lookup_people(
-            state.db, state.signer, state.keyring, actor, queries, region=region, token_hash=token_hash))
+            state.db, state.signer, state.keyring, actor, data.entries, region=region, token_hash=token_hash))
         return Response(result.body, media_type=MediaType.JSON)
-
-
-def _query(data: PersonLookupIn) -> people.PersonQuery:
-    return people.PersonQuery(id_number=data.id_number, name=data.name, vendor_credit_code=data.vendor_credit_code)
 
 
 class PersonLookupsController(Controller):

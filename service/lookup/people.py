@@ -87,7 +87,7 @@ class PersonQuery:
     vendor_credit_code: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: ~2 µs less per entry, 500 per batch (never mutated)
 class _Entry:
     index: str  # keyed hash of the normalised number
     name: str  # cleaned
@@ -105,13 +105,16 @@ def name_hmac(keyring: Keyring, name: str) -> str:
 
 
 def _validate(keyring: Keyring, queries: Sequence[PersonQuery], prefix: str) -> list[_Entry]:
+    """`queries`: PersonQuery or anything with the same three attributes (the
+    controllers pass the decoded request structs as they are)."""
     problems: list[dict[str, Any]] = []
     entries: list[_Entry] = []
+    today = today_in_china()
     for position, q in enumerate(queries):
         where = f"{prefix}[{position}]." if prefix else ""
         number = None
         try:
-            number = normalize_id_number(q.id_number or "")
+            number = normalize_id_number(q.id_number or "", today=today)
         except InvalidIdentifier as error:
             problems.append({"field": f"{where}id_number", "code": error.code, "message": error.message})
         name = clean_name(q.name)
