@@ -30,6 +30,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
+
 from service.db.engine import Database
 from service.personnel.settings import PersonnelSettings, from_effective, strictest
 from service.region_settings.services import resolve_settings
@@ -43,6 +45,8 @@ class LookupCache:
         self.version: int | None = None
         self.checkpoint_size: int | None = None
         self._vendors: dict[str, tuple[int, VendorState, datetime | None]] = {}
+        # (credit code, region) -> (version, valid until, the answer as canonical JSON)
+        self._answers: dict[tuple[str, str], tuple[int, datetime | None, msgspec.Raw]] = {}
         self.settings_version: int | None = None
         self._settings_rows: dict[str, SimpleNamespace] = {}
         self._personnel: dict[frozenset[str], PersonnelSettings] = {}
@@ -53,6 +57,7 @@ class LookupCache:
         if version is not None and (self.version is None or version > self.version):
             self.version = version
             self._vendors.clear()
+            self._answers.clear()
         if checkpoint_size is not None and (self.checkpoint_size is None or checkpoint_size > self.checkpoint_size):
             self.checkpoint_size = checkpoint_size
 
@@ -76,6 +81,34 @@ class LookupCache:
         if len(self._vendors) >= MAX_VENDORS:
             self._vendors.clear()
         self._vendors[credit_code] = (version, state, horizon)
+
+    # -- vendor answers (the vendor state evaluated for a region) -----------------------
+
+    def answer(self, credit_code: str, region_code: str, at: datetime) -> tuple[int, msgspec.Raw] | None:
+        """The answer computed from the cached state for this region, while `at` is
+        before the first instant it could change (see `put_answer`)."""
+        found = self._answers.get((credit_code, region_code))
+        if found is None:
+            return None
+        version, until, raw = found
+        if version != self.version or (until is not None and at >= until):
+            return None
+        return version, raw
+
+    def put_answer(self, credit_code: str, region_code: str, version: int, raw: msgspec.Raw,
+                   until: datetime | None) -> None:
+        """`until`: the next instant the answer's time-dependent parts can change (an
+        entry's validity end, a suspension's end, a document's expiry); bounded here by
+        the cached state's horizon."""
+        state = self._vendors.get(credit_code)
+        if state is None or state[0] != version or version != self.version:
+            return
+        horizon = state[2]
+        if horizon is not None and (until is None or horizon < until):
+            until = horizon
+        if len(self._answers) >= MAX_VENDORS:
+            self._answers.clear()
+        self._answers[(credit_code, region_code)] = (version, until, raw)
 
     # -- region settings (person lookups) ----------------------------------------------
 

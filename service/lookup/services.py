@@ -155,20 +155,30 @@ class LookupResult:
 
 
 @lru_cache(maxsize=8)
-def _signer_id(signer: Signer) -> dict[str, str]:
-    return {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}
+def _signer_id(signer: Signer) -> msgspec.Raw:
+    return msgspec.Raw(msgspec.json.encode(
+        {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}, order="sorted"))
 
 
-def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any],
+@lru_cache(maxsize=4096)
+def _caller_parts(actor: Actor) -> tuple[msgspec.Raw, msgspec.Raw]:
+    """The receipt's `school` and `caller` members of an actor, encoded once."""
+    school = {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None
+    caller = {"account_id": str(actor.account_id), "role": str(actor.role)}
+    return (msgspec.Raw(msgspec.json.encode(school, order="sorted")),
+            msgspec.Raw(msgspec.json.encode(caller, order="sorted")))
+
+
+def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any] | msgspec.Raw,
                      as_of: datetime, time: datetime, actor: Actor, region_code: str, checkpoint_size: int,
                      signer: Signer) -> dict[str, Any]:
+    school, caller = _caller_parts(actor)
     return {
         "v": RECEIPT_VERSION, "type": RECEIPT_TYPE, "receipt_id": str(receipt_id), "kind": kind,
         "query": query, "answer": answer, "as_of": _iso(as_of), "time": _iso(time),
-        "school": {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None,
-        "caller": {"account_id": str(actor.account_id), "role": str(actor.role)},
+        "school": school, "caller": caller,
         "region_code": region_code, "audit_checkpoint_size": checkpoint_size,
-        "signer": dict(_signer_id(signer)),
+        "signer": _signer_id(signer),
     }
 
 
@@ -182,7 +192,7 @@ class Stale:
 
 
 async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
-                        answer: dict[str, Any], as_of: datetime, time: datetime, actor: Actor, region_code: str,
+                        answer: dict[str, Any] | msgspec.Raw, as_of: datetime, time: datetime, actor: Actor, region_code: str,
                         checkpoint_size: int, count: int = 1, limit: int | None = None,
                         subjects: list[str] | None = None, token_hash: str | None = None,
                         expect_version: int | None = None, cached_checkpoint: bool = False) -> UUID | Stale:
@@ -198,6 +208,8 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
       longer current nothing is stored and `Stale` is returned (the caller reads afresh
       and calls again). Without them the result is always the receipt id.
 
+    `answer` may be given already encoded, as `msgspec.Raw` of its canonical JSON
+    (sorted keys at every level, as `receipts.canonical` writes): it is embedded as is.
     For people, `query` and `subject` must hold the ID number only as its keyed hash.
     `subjects`: for a receipt about several people (a batch), the keyed hash of each,
     so that `lookups_of` finds the receipt for every one of them."""
@@ -214,7 +226,8 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
         receipt_id=receipt_id, kind=kind, subject=subject,
         subjects=msgspec.json.encode(subjects).decode() if subjects is not None else None,
         account_id=actor.account_id, school_id=actor.school_id, region_code=region_code,
-        query=msgspec.json.encode(query).decode(), answer=msgspec.json.encode(answer).decode(), as_of=as_of,
+        query=msgspec.json.encode(query).decode(),
+        answer=(bytes(answer) if isinstance(answer, msgspec.Raw) else msgspec.json.encode(answer)).decode(), as_of=as_of,
         created_at=time, checkpoint_size=checkpoint_size, canonical=canonical,
         signature=receipts.sign(signer.private_key, canonical), count=count, limit=limit, window_start=start,
         token_hash=token_hash, role=str(actor.role), actor_region=actor.region_code,
@@ -275,17 +288,26 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
     use_cache = as_of is None
     chain = vendor_state.region_chain(region_code)
     for _ in range(MAX_ATTEMPTS):
-        cached = cache.vendor(credit_code, at) if use_cache else None
-        if cached is not None and cache.checkpoint_size is not None:
-            expect_version, st = cached
-            checkpoint, cached_checkpoint = cache.checkpoint_size, True
+        hit = cache.answer(credit_code, region_code, at) if use_cache and cache.checkpoint_size is not None else None
+        if hit is not None:  # the answer for this region, computed from the cached state
+            (expect_version, answer), checkpoint, cached_checkpoint = hit, cache.checkpoint_size, True
         else:
-            checkpoint, version, horizon, st = await _read_vendor(db, credit_code, at)
-            cache.observe(version, checkpoint)
+            cached = cache.vendor(credit_code, at) if use_cache else None
+            if cached is not None and cache.checkpoint_size is not None:
+                expect_version, st = cached
+                version, checkpoint, cached_checkpoint = expect_version, cache.checkpoint_size, True
+            else:
+                checkpoint, version, horizon, st = await _read_vendor(db, credit_code, at)
+                cache.observe(version, checkpoint)
+                if use_cache:
+                    cache.put_vendor(credit_code, version, st, horizon)
+                expect_version, cached_checkpoint = None, False
+            narrowed = vendor_state.for_region(st, chain)
+            # Encoded once, canonically (sorted keys): embedded as is in the signed
+            # receipt, the stored copy and the response.
+            answer = msgspec.Raw(msgspec.json.encode(vendor_answer(credit_code, narrowed, at), order="sorted"))
             if use_cache:
-                cache.put_vendor(credit_code, version, st, horizon)
-            expect_version, cached_checkpoint = None, False
-        answer = vendor_answer(credit_code, vendor_state.for_region(st, chain), at)
+                cache.put_answer(credit_code, region_code, version, answer, vendor_state.next_change(narrowed, at))
         receipt_id = await store_receipt(db, signer, kind="vendor", subject=credit_code, query=query,
                                          answer=answer, as_of=at, time=now, actor=actor, region_code=region_code,
                                          checkpoint_size=checkpoint, limit=limit, token_hash=token_hash,
@@ -295,8 +317,8 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
         use_cache = False  # the state changed under the cache: read it afresh
     else:  # pragma: no cover - a fresh read is never stale
         raise RuntimeError("the vendor lookup could not store its receipt")
-    body = answer | {"as_of": _iso(at), "checked_at": _iso(now), "receipt_id": str(receipt_id)}
-    return LookupResult(msgspec.json.encode(body), receipt_id)
+    stamps = msgspec.json.encode({"as_of": _iso(at), "checked_at": _iso(now), "receipt_id": str(receipt_id)})
+    return LookupResult(bytes(answer)[:-1] + b"," + stamps[1:], receipt_id)
 
 
 # ------------------------------------------------------------------ receipts

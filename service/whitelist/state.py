@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,7 @@ import msgspec
 
 from service.region_settings.services import FIELDS as SETTING_FIELDS
 from service.regions.directory import regions
+from service.timeutil import CHINA_TZ
 from service.whitelist.status import Interval, documents_ok, entry_status
 
 DEFAULT_MANDATORY = tuple(SETTING_FIELDS["mandatory_document_types"].default)
@@ -159,6 +160,22 @@ def for_region(state: VendorState, chain: Sequence[str]) -> VendorState:
     covering = set(chain)
     return VendorState(state.vendor_id, state.name, [e for e in state.entries if e.region_code in covering],
                        state.latest_documents, state.mandatory_by_region)
+
+
+def next_change(state: VendorState, at: datetime) -> datetime | None:
+    """The first instant after `at` at which `evaluate(state, ·)` can give another
+    answer (an entry's validity end or suspension end, a document's expiry: midnight
+    China time after its last day), or None. Conservative: any document type counts."""
+    times = []
+    for entry in state.entries:
+        for t in (entry.interval.entry_valid_until, entry.interval.suspended_until):
+            if t is not None and t > at:
+                times.append(t)
+    for last_day in state.latest_documents.values():
+        t = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+        if t > at:
+            times.append(t)
+    return min(times, default=None)
 
 
 def region_chain(region_code: str) -> list[str]:

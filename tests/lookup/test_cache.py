@@ -164,3 +164,20 @@ async def test_person_lookups_follow_a_region_settings_change_at_once(wl):
     shorter = {"check_validity_days": {"health_certificate": 30}}
     assert (await wl.client.put(settings, headers=city, json=shorter)).status_code == 200
     assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
+
+
+async def test_a_cached_answer_stops_at_the_instant_the_entry_expires(wl, monkeypatch):
+    """The answer cached for a region is time-dependent: it is used only until the next
+    instant it could change (here: the entries' validity end), then evaluated again."""
+    from datetime import datetime
+
+    from service.lookup import services
+
+    vendor, _ = await wl.approved()
+    school = await wl.school("360104")
+    first = (await wl.lookup(school, vendor.credit_code)).json()
+    assert first["status"] == "active" and first["services"]
+    assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "active"  # from the caches
+    ends = min(datetime.fromisoformat(s["valid_until"]) for s in first["services"])
+    monkeypatch.setattr(services, "utcnow", lambda: ends)
+    assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
