@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
             asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
             asyncio.create_task(lookup_jobs.run_forever(app.state.db)),
+            asyncio.create_task(lookup_jobs.keep_cache_warm(app.state.db)),
         ]
         try:
             yield

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -141,15 +143,101 @@ async def authenticate(db: Database, token: str) -> Actor | None:
     """The actor behind a bearer token, or None for unknown and revoked tokens.
 
     Every authenticated request runs this, so it is one raw asyncpg query on the
-    hot-path pool (the ORM costs ~3× the Python per query; STACK_NOTES). Nothing is
-    cached: a revoked token is refused by the next request in every worker."""
+    hot-path pool (the ORM costs ~3× the Python per query; STACK_NOTES). Not cached:
+    a revoked token is refused by the next request in every worker. (The lookups use
+    `authenticate_cached`, whose answer their receipt statement re-validates.)"""
+    token_hash = hash_token(token)
+    actor = await _authenticate_hash(db, token_hash)
+    if actor is not None:
+        _token_cache(db).put(token_hash, actor)
+    return actor
+
+
+async def _authenticate_hash(db: Database, token_hash: str) -> Actor | None:
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(AUTHENTICATE, hash_token(token))
+        row = await conn.fetchrow(AUTHENTICATE, token_hash)
     if row is None:
         return None
     return Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3],
                  vendor_credit_code=row[4])
+
+
+class TokenCache:
+    """Per process: token hash → the actor it authenticated, for a bounded time.
+
+    Only for callers that re-validate the token in PostgreSQL in the same statement
+    that makes their work durable (the lookups: `lookup_store_receipts` checks the
+    token is unrevoked and still belongs to exactly this account, role and scope, and
+    refuses the lookup otherwise). So a revoked token is refused by the next lookup in
+    every worker, cache or not; the cache only saves the separate round trip."""
+
+    TTL = 60.0
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Actor, float]] = {}
+
+    def get(self, token_hash: str) -> Actor | None:
+        found = self._entries.get(token_hash)
+        if found is None:
+            return None
+        if found[1] < time.monotonic():
+            self._entries.pop(token_hash, None)
+            return None
+        return found[0]
+
+    def put(self, token_hash: str, actor: Actor) -> None:
+        if len(self._entries) >= self.MAX:
+            self._entries.clear()
+        self._entries[token_hash] = (actor, time.monotonic() + self.TTL * (0.75 + random.random() / 2))
+
+    def forget(self, token_hash: str) -> None:
+        self._entries.pop(token_hash, None)
+
+
+def _token_cache(db: Database) -> TokenCache:
+    found = db.local.get("accounts.token_cache")
+    if found is None:
+        found = db.local["accounts.token_cache"] = TokenCache()
+    return found
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    actor: Actor
+    token_hash: str
+    from_cache: bool  # the caller must re-validate the token before its work counts
+
+
+async def authenticate_cached(db: Database, token: str) -> Authenticated | None:
+    """As `authenticate`, but may answer from this process's cache without a round
+    trip. Only for handlers that re-validate `token_hash` in PostgreSQL before their
+    answer leaves (see TokenCache); `from_cache` says whether they must."""
+    token_hash = hash_token(token)
+    cache = _token_cache(db)
+    actor = cache.get(token_hash)
+    if actor is not None:
+        return Authenticated(actor, token_hash, True)
+    actor = await _authenticate_hash(db, token_hash)
+    if actor is None:
+        return None
+    cache.put(token_hash, actor)
+    return Authenticated(actor, token_hash, False)
+
+
+async def still_authenticated(db: Database, token_hash: str, actor: Actor) -> bool:
+    """Re-validate a cached token (for answers that store no receipt, e.g. a 422): the
+    token is unrevoked and authenticates exactly `actor`. Forgets it otherwise."""
+    current = await _authenticate_hash(db, token_hash)
+    if current != actor:
+        _token_cache(db).forget(token_hash)
+        return False
+    return True
+
+
+def forget_token(db: Database, token_hash: str) -> None:
+    _token_cache(db).forget(token_hash)
 
 
 async def revoke_token(db: Database, actor: Actor, token: str) -> None:

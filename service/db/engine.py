@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -40,6 +41,10 @@ class Database:
         self._raw_pool: asyncpg.Pool | None = None
         self._raw_pool_size = raw_pool_size
         self._raw_lock = asyncio.Lock()
+        # Per-process helpers of the hot paths that belong to this database (token and
+        # lookup caches, the receipt group writer): kept here so that two databases in
+        # one process (tests) never share them. Each is exact through PostgreSQL.
+        self.local: dict[str, Any] = {}
 
     @property
     def dsn(self) -> str:

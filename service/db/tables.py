@@ -13,7 +13,7 @@ from service.applications.models import (
 from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
-from service.lookup.models import LookupRateWindow, LookupReceipt
+from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -39,6 +39,6 @@ metadata = SQLModel.metadata
 __all__ = [
     "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
     "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
-    "LookupRateWindow", "LookupReceipt", "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem",
+    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem",
     "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
 ]

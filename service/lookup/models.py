@@ -15,10 +15,12 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Uuid,
     text,
@@ -63,3 +65,19 @@ class LookupRateWindow(SQLModel, table=True):
     account_id: UUID = Field(sa_column=Column(Uuid(), primary_key=True))
     window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     n: int = Field(sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
+
+
+class LookupStateVersion(SQLModel, table=True):
+    """One row: a counter bumped by every transaction that changes what a vendor lookup
+    answers (vendors, documents, service items, whitelist entries and their status
+    history, region settings). Deferred constraint triggers (migration 0010) bump it once
+    per transaction, at commit, so the change and the new version become visible
+    together. Workers cache vendor state and region settings tagged with the version
+    they were read at; the receipt statement refuses a cached answer whose version is no
+    longer current (`lookup_store_receipts`), so a cache can never answer stale."""
+
+    __tablename__ = "lookup_state_version"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_lookup_state_version_one_row"),)
+
+    id: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))

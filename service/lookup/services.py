@@ -1,16 +1,24 @@
 """The vendor lookup, receipts and keys — the schools' hot path.
 
-`lookup_vendor` makes two round trips to PostgreSQL on the raw asyncpg pool, no ORM:
+A vendor lookup, warm, makes **one** round trip to PostgreSQL, shared with the other
+lookups of the worker that are ready at the same moment:
 
-1. one read-only statement: the vendor's whitelist state at the instant asked
-   (`whitelist.state`) and the latest audit checkpoint size;
-2. one statement that counts the call against the account's rate limit (a
-   data-modifying CTE, see `ratelimit`) and inserts the signed receipt — one durable
-   commit, done before the answer is returned: if it fails, the school gets an error,
-   never an unrecorded answer; over the limit, nothing is stored and the answer is 429.
+- the bearer token's actor comes from the per-process token cache (the receipt store
+  re-validates the token: revoked or changed → 401, nothing stored);
+- the vendor's whitelist state for the region comes from the per-process lookup cache
+  (`lookup.cache`), tagged with the lookup state version it was read at; on a miss, one
+  read-only statement reads it (plus the version, the audit checkpoint size and the
+  state's horizon) on the raw asyncpg pool;
+- in Python: the statuses (`whitelist.status`), the answer, the canonical receipt and
+  its Ed25519 signature;
+- the receipt is stored by the group writer (`lookup.writer`): one call of
+  `lookup_store_receipts` for every receipt queued, one durable commit, before any of
+  those answers is returned. Per row it re-validates the token, checks the cached
+  state's version and checkpoint size are still current (else the lookup reads afresh,
+  signs again and retries), counts the rate limit (429 and nothing stored past it) and
+  inserts the receipt.
 
-Between them, in Python: the statuses (`whitelist.status`), the answer, the canonical
-receipt and its Ed25519 signature (~70 µs).
+`as_of` lookups (past instants) are not cached: they read their state afresh.
 
 Not an audit event: a school checking a vendor reads no personal data, and the
 receipt already records who asked what, when, and what they were told (signed, and
@@ -30,34 +38,41 @@ from uuid import UUID, uuid4
 import msgspec
 
 from service.audit.keys import Signer
+from service.accounts.services import forget_token
 from service.db.engine import Database
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound, Unauthenticated
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.lookup import ratelimit, receipts
+from service.lookup.cache import lookup_cache
 from service.lookup.receipts import RECEIPT_TYPE, RECEIPT_VERSION
+from service.lookup.writer import PendingReceipt, writer
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.timeutil import utcnow
 from service.whitelist import state as vendor_state
 from service.whitelist.status import ACTIVE, vendor_status
 
-#: $1 credit code, $2 region chain, $3 instant. Read-only: no commit cost, no locks.
-LOOKUP_VENDOR = f"""
-SELECT (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
-       {vendor_state.vendor_columns(regions="$2", at="$3")}
-  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1
-"""
-#: Count the lookup(s) against the account's limit and store the signed receipt, in one
-#: statement and one (durable) commit: when the limit is reached nothing is stored and
-#: no row comes back. $1-$4 as in `ratelimit.CONSUME`, then the receipt's columns.
-STORE_RECEIPT = f"""
-WITH rate AS ({ratelimit.CONSUME.strip()})
-INSERT INTO lookup_receipts (id, kind, subject, account_id, school_id, region_code, query, answer, as_of,
-                             created_at, checkpoint_size, canonical, signature, subjects)
-SELECT $5, $6, $7, $1, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16, $17::varchar[] FROM rate
-RETURNING (SELECT n FROM rate)
-"""
+#: A vendor `v`'s state at instant $2 in every region (narrowed per lookup with
+#: `state.for_region`, so one cached state serves every school), the lookup state
+#: version and the audit checkpoint size of the same snapshot, and the state's horizon:
+#: the next instant after $2 at which a stored status interval or document of the
+#: vendor starts or stops counting (NULL: none). Read-only: no commit cost, no locks.
+_VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
+       (SELECT version FROM lookup_state_version WHERE id = 1) AS state_version,
+       (SELECT min(t) FROM (
+           SELECT s.valid_from AS t FROM whitelist_entries e JOIN whitelist_entry_status s ON s.entry_id = e.id
+            WHERE e.vendor_id = v.id AND s.valid_from > $2
+           UNION ALL
+           SELECT s.valid_to FROM whitelist_entries e JOIN whitelist_entry_status s ON s.entry_id = e.id
+            WHERE e.vendor_id = v.id AND s.valid_to > $2
+           UNION ALL
+           SELECT d.uploaded_at FROM documents d WHERE d.vendor_id = v.id AND d.uploaded_at > $2) later) AS horizon,
+       v.id, v.name, {", ".join(vendor_state.vendor_state_exprs(regions=None, at="$2"))}"""
+#: $1 credit code, $2 instant.
+LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
+#: $1 after this vendor id, $2 instant, $3 page size: the cache warmer's pages.
+WARM_PAGE = f"SELECT {_VENDOR_STATE}, v.credit_code\n  FROM vendors v WHERE v.id > $1 ORDER BY v.id LIMIT $3"
 GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id FROM lookup_receipts "
                "WHERE id = $1")
 
@@ -68,9 +83,16 @@ def _iso(value: datetime) -> str:
 
 def check_credit_code(raw: str) -> str:
     try:
-        return validate_credit_code(raw).code
+        return _valid_credit_code(raw)
     except InvalidIdentifier as error:
         raise InvalidInput.field("credit_code", error.code, error.message) from None
+
+
+@lru_cache(maxsize=65_536)
+def _valid_credit_code(raw: str) -> str:
+    """Validation is pure and costs ~40 µs (python-stdnum plus the GB 11714 warning):
+    remembered per raw input (a bad one raises, and is not remembered)."""
+    return validate_credit_code(raw).code
 
 
 def lookup_region(actor: Actor, region: str | None) -> str:
@@ -133,33 +155,64 @@ class LookupResult:
 
 
 @lru_cache(maxsize=8)
-def _signer_id(signer: Signer) -> dict[str, str]:
-    return {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}
+def _signer_id(signer: Signer) -> msgspec.Raw:
+    return msgspec.Raw(msgspec.json.encode(
+        {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}, order="sorted"))
 
 
-def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any],
+@lru_cache(maxsize=4096)
+def _caller_parts(actor: Actor) -> tuple[msgspec.Raw, msgspec.Raw]:
+    """The receipt's `school` and `caller` members of an actor, encoded once."""
+    school = {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None
+    caller = {"account_id": str(actor.account_id), "role": str(actor.role)}
+    return (msgspec.Raw(msgspec.json.encode(school, order="sorted")),
+            msgspec.Raw(msgspec.json.encode(caller, order="sorted")))
+
+
+def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any] | msgspec.Raw,
                      as_of: datetime, time: datetime, actor: Actor, region_code: str, checkpoint_size: int,
                      signer: Signer) -> dict[str, Any]:
+    school, caller = _caller_parts(actor)
     return {
         "v": RECEIPT_VERSION, "type": RECEIPT_TYPE, "receipt_id": str(receipt_id), "kind": kind,
         "query": query, "answer": answer, "as_of": _iso(as_of), "time": _iso(time),
-        "school": {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None,
-        "caller": {"account_id": str(actor.account_id), "role": str(actor.role)},
+        "school": school, "caller": caller,
         "region_code": region_code, "audit_checkpoint_size": checkpoint_size,
-        "signer": dict(_signer_id(signer)),
+        "signer": _signer_id(signer),
     }
 
 
-async def store_receipt(conn, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
-                        answer: dict[str, Any], as_of: datetime, time: datetime, actor: Actor, region_code: str,
+@dataclass(frozen=True)
+class Stale:
+    """The cached state or checkpoint size a receipt was made from is no longer
+    current: nothing was stored; read afresh and sign again."""
+
+    version: int
+    checkpoint_size: int
+
+
+async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
+                        answer: dict[str, Any] | msgspec.Raw, as_of: datetime, time: datetime, actor: Actor, region_code: str,
                         checkpoint_size: int, count: int = 1, limit: int | None = None,
-                        subjects: list[str] | None = None) -> UUID:
+                        subjects: list[str] | None = None, token_hash: str | None = None,
+                        expect_version: int | None = None, cached_checkpoint: bool = False) -> UUID | Stale:
     """Count `count` lookups against the caller's rate limit and store one signed
-    receipt, on `conn` (autocommit: committed when this returns; or inside the
-    caller's transaction). Raises 429 `rate_limited` and stores nothing when the limit
-    would be passed. For people, `query` and `subject` must hold the ID number only as
-    its keyed hash. `subjects`: for a receipt about several people (a batch), the keyed
-    hash of each, so that `lookups_of` finds the receipt for every one of them."""
+    receipt — durably (committed) when this returns, grouped with the other receipts
+    of this worker ready at the same moment (`lookup.writer`). Raises 429
+    `rate_limited` and stores nothing when the limit would be passed.
+
+    - `token_hash`: re-validate this bearer token (the actor came from the token
+      cache): revoked, or no longer this account/role/scope → 401, nothing stored.
+    - `expect_version` / `cached_checkpoint`: the answer was made from cached state read
+      at that lookup state version / with the cached checkpoint size; if either is no
+      longer current nothing is stored and `Stale` is returned (the caller reads afresh
+      and calls again). Without them the result is always the receipt id.
+
+    `answer` may be given already encoded, as `msgspec.Raw` of its canonical JSON
+    (sorted keys at every level, as `receipts.canonical` writes): it is embedded as is.
+    For people, `query` and `subject` must hold the ID number only as its keyed hash.
+    `subjects`: for a receipt about several people (a batch), the keyed hash of each,
+    so that `lookups_of` finds the receipt for every one of them."""
     limit = limit or ratelimit.per_minute()
     start, retry_after = ratelimit.window()
     if count > limit:
@@ -169,33 +222,103 @@ async def store_receipt(conn, signer: Signer, *, kind: str, subject: str, query:
                                 time=time, actor=actor, region_code=region_code, checkpoint_size=checkpoint_size,
                                 signer=signer)
     canonical = receipts.canonical(document)
-    signature = receipts.sign(signer.private_key, canonical)
-    counted = await conn.fetchval(
-        STORE_RECEIPT, actor.account_id, start, count, limit, receipt_id, kind, subject, actor.school_id,
-        region_code, msgspec.json.encode(query).decode(), msgspec.json.encode(answer).decode(), as_of, time,
-        checkpoint_size, canonical, signature, subjects)
-    if counted is None:
+    outcome = await writer(db).store(PendingReceipt(
+        receipt_id=receipt_id, kind=kind, subject=subject,
+        subjects=msgspec.json.encode(subjects).decode() if subjects is not None else None,
+        account_id=actor.account_id, school_id=actor.school_id, region_code=region_code,
+        query=msgspec.json.encode(query).decode(),
+        answer=(bytes(answer) if isinstance(answer, msgspec.Raw) else msgspec.json.encode(answer)).decode(), as_of=as_of,
+        created_at=time, checkpoint_size=checkpoint_size, canonical=canonical,
+        signature=receipts.sign(signer.private_key, canonical), count=count, limit=limit, window_start=start,
+        token_hash=token_hash, role=str(actor.role), actor_region=actor.region_code,
+        vendor_code=actor.vendor_credit_code, expect_version=expect_version, expect_checkpoint=cached_checkpoint))
+    lookup_cache(db).observe(outcome.version, outcome.checkpoint_size)
+    if outcome.outcome == "stored":
+        return receipt_id
+    if outcome.outcome == "stale":
+        return Stale(outcome.version, outcome.checkpoint_size)
+    if outcome.outcome == "limited":
         raise ratelimit.refusal(retry_after, limit)
-    return receipt_id
+    if token_hash is not None:
+        forget_token(db, token_hash)
+    raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _read_vendor(db: Database, credit_code: str, at: datetime):
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(LOOKUP_VENDOR, credit_code, at)
+    return row[0], row[1], row[2], vendor_state.parse_row(row[3:])
+
+
+async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
+    """Read every vendor's state into this worker's lookup cache (pages of `page`), as
+    the lookups would one by one. Returns the vendors cached, or None when the version
+    moved under it (what it cached stays valid only until then: start again)."""
+    cache = lookup_cache(db)
+    pool = await db.raw_pool()
+    after, cached = UUID(int=0), 0
+    while True:
+        at = utcnow()
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(WARM_PAGE, after, at, page)
+        if not rows:
+            return cached
+        for row in rows:
+            cache.observe(row[1], row[0])
+            if row[1] != cache.version:
+                return None
+            cache.put_vendor(row[-1], row[1], vendor_state.parse_row(row[3:-1]), row[2])
+        cached += len(rows)
+        after = rows[-1][3]
+
+
+MAX_ATTEMPTS = 5
 
 
 async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: str, *, as_of: datetime | None = None,
-                        region: str | None = None, limit: int | None = None) -> LookupResult:
+                        region: str | None = None, limit: int | None = None,
+                        token_hash: str | None = None) -> LookupResult:
     credit_code = check_credit_code(raw_code)
     region_code = lookup_region(actor, region)
     now = utcnow()
     at = check_as_of(as_of, now)
-    pool = await db.raw_pool()
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(LOOKUP_VENDOR, credit_code, vendor_state.region_chain(region_code), at)
-        st = vendor_state.parse_row(row[1:])
-        answer = vendor_answer(credit_code, st, at)
-        query = {"credit_code": credit_code, "as_of": _iso(as_of) if as_of is not None else None}
-        receipt_id = await store_receipt(conn, signer, kind="vendor", subject=credit_code, query=query,
+    cache = lookup_cache(db)
+    query = {"credit_code": credit_code, "as_of": _iso(as_of) if as_of is not None else None}
+    use_cache = as_of is None
+    chain = vendor_state.region_chain(region_code)
+    for _ in range(MAX_ATTEMPTS):
+        hit = cache.answer(credit_code, region_code, at) if use_cache and cache.checkpoint_size is not None else None
+        if hit is not None:  # the answer for this region, computed from the cached state
+            (expect_version, answer), checkpoint, cached_checkpoint = hit, cache.checkpoint_size, True
+        else:
+            cached = cache.vendor(credit_code, at) if use_cache else None
+            if cached is not None and cache.checkpoint_size is not None:
+                expect_version, st = cached
+                version, checkpoint, cached_checkpoint = expect_version, cache.checkpoint_size, True
+            else:
+                checkpoint, version, horizon, st = await _read_vendor(db, credit_code, at)
+                cache.observe(version, checkpoint)
+                if use_cache:
+                    cache.put_vendor(credit_code, version, st, horizon)
+                expect_version, cached_checkpoint = None, False
+            narrowed = vendor_state.for_region(st, chain)
+            # Encoded once, canonically (sorted keys): embedded as is in the signed
+            # receipt, the stored copy and the response.
+            answer = msgspec.Raw(msgspec.json.encode(vendor_answer(credit_code, narrowed, at), order="sorted"))
+            if use_cache:
+                cache.put_answer(credit_code, region_code, version, answer, vendor_state.next_change(narrowed, at))
+        receipt_id = await store_receipt(db, signer, kind="vendor", subject=credit_code, query=query,
                                          answer=answer, as_of=at, time=now, actor=actor, region_code=region_code,
-                                         checkpoint_size=row[0], limit=limit)
-    body = answer | {"as_of": _iso(at), "checked_at": _iso(now), "receipt_id": str(receipt_id)}
-    return LookupResult(msgspec.json.encode(body), receipt_id)
+                                         checkpoint_size=checkpoint, limit=limit, token_hash=token_hash,
+                                         expect_version=expect_version, cached_checkpoint=cached_checkpoint)
+        if not isinstance(receipt_id, Stale):
+            break
+        use_cache = False  # the state changed under the cache: read it afresh
+    else:  # pragma: no cover - a fresh read is never stale
+        raise RuntimeError("the vendor lookup could not store its receipt")
+    stamps = msgspec.json.encode({"as_of": _iso(at), "checked_at": _iso(now), "receipt_id": str(receipt_id)})
+    return LookupResult(bytes(answer)[:-1] + b"," + stamps[1:], receipt_id)
 
 
 # ------------------------------------------------------------------ receipts

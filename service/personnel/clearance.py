@@ -128,3 +128,48 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
         return Clearance("pending", None, states)
     until = min((s.valid_until for s in required), default=None)
     return Clearance("cleared", until, states)
+
+
+#: What `cleared_until` needs of a check record, as a plain tuple (the lookup hot path
+#: builds thousands per batch): (check_type, result, query_date, valid_until,
+#: recorded_at — anything ordered as the recording instant, lifted).
+FactTuple = tuple[str, str, date, "date | None", object, bool]
+
+
+def cleared_until(facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime,
+                  today: date | None = None) -> tuple[bool, date | None]:
+    """`(clearance(...).status == "cleared", clearance(...).cleared_until)` — the only
+    part of the clearance a lookup answers with — without building the per-check
+    states: ~10× cheaper, for the person lookups. Same rules (a test compares it with
+    `clearance` on random records): barred by any unlifted adverse barring result;
+    otherwise every mandatory type's latest decided record (by query date, then
+    recording) must be clear and unexpired. A newer pending query never changes a clear
+    unexpired result, so pending records play no part here. `today`: the China date of
+    `now`, if the caller has it (a batch computes it once)."""
+    latest: dict[str, FactTuple] = {}
+    for fact in facts:
+        result = fact[1]
+        if result == "adverse":
+            if fact[5]:
+                continue  # the bar was lifted: the record no longer counts
+            if fact[0] in BARRING_CHECK_TYPES:
+                return False, None
+        elif result != "clear":
+            continue
+        current = latest.get(fact[0])
+        if current is None or fact[2] > current[2] or (fact[2] == current[2] and fact[4] > current[4]):
+            latest[fact[0]] = fact
+    if today is None:
+        today = today_in_china(now)
+    until: date | None = None
+    validity = settings.validity_days
+    for check_type in settings.mandatory_checks:
+        fact = latest.get(check_type)
+        if fact is None or fact[1] != "clear":
+            return False, None
+        last = fact[3] or fact[2] + timedelta(days=validity[check_type])
+        if today > last:  # now >= expiry_instant(last): midnight China time after the last day
+            return False, None
+        if until is None or last < until:
+            until = last
+    return True, until

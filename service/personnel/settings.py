@@ -23,7 +23,7 @@ from service.personnel.models import CHECK_TYPES
 from service.personnel.models import (
     DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS,
 )
-from service.region_settings.services import effective_settings
+from service.region_settings.services import EffectiveSettings, effective_settings
 
 DEFAULT_VALIDITY_DAYS = MappingProxyType(dict(MODEL_DEFAULT_VALIDITY_DAYS))
 
@@ -41,7 +41,10 @@ async def personnel_settings(session: AsyncSession, region_code: str | None) -> 
     """The settings in force in one region (`None`: no region applies, the defaults)."""
     if region_code is None:
         return DEFAULTS
-    effective = await effective_settings(session, region_code)
+    return from_effective(await effective_settings(session, region_code))
+
+
+def from_effective(effective: EffectiveSettings) -> PersonnelSettings:
     return PersonnelSettings(mandatory_checks=effective.mandatory_checks,
                              validity_days=MappingProxyType(dict(effective.check_validity_days)))
 

@@ -145,7 +145,14 @@ def _value(row: RegionSettings | None, name: str) -> Any:
 async def effective_settings(session: AsyncSession, region_code: str) -> EffectiveSettings:
     chain = regions().ancestors(region_code)  # the region, its parent, ..., the province
     rows = (await session.exec(select(RegionSettings).where(col(RegionSettings.region_code).in_(chain)))).all()
-    by_region = {row.region_code: row for row in rows}
+    return resolve_settings(region_code, {row.region_code: row for row in rows})
+
+
+def resolve_settings(region_code: str, by_region: Mapping[str, Any]) -> EffectiveSettings:
+    """The settings in force in `region_code` from stored rows by region code (pure; the
+    rows of the region's chain must be among them — more are ignored). Rows are model
+    objects or anything with the same attributes (the lookups' cached rows)."""
+    chain = regions().ancestors(region_code)
     values, sources = {}, {}
     for name, spec in FIELDS.items():
         values[name], sources[name] = spec.default, DEFAULT_SOURCE

@@ -32,7 +32,7 @@ LOOKUP_STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED, NOT_LISTED)
 _STRENGTH = {REVOKED: 3, SUSPENDED: 2, EXPIRED: 1}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built per entry on the lookup path (never mutated)
 class Interval:
     status: str
     entry_valid_until: datetime

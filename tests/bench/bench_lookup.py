@@ -12,7 +12,8 @@ Needs `wrk` (Debian: `apt-get install wrk`) and `taskset` (util-linux). What it 
    the vendor's county and city), plus 100 school accounts (lookups pick one at random:
    each account has its own rate-limit counter, as many schools would);
 2. starts `schoolgate serve --workers 1` pinned to core 0 (`taskset -c 0`), logging as
-   in production (info level, to /dev/null), the rate limit out of the way;
+   in production (info level, to /dev/null), the rate limit out of the way, and waits
+   `--settle` seconds (the worker reads every vendor into its lookup cache after start);
 3. runs wrk pinned to core 1 on loopback, `--connections` connections, for `--duration`
    seconds each, after a warm-up: bare `GET /healthz` (the reference), `GET /api/v1/me`
    (the cost of authenticating a token, for diagnosis) and `GET
@@ -198,6 +199,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=8.0,
+                        help="seconds to wait after the server is ready: its worker reads every vendor into its "
+                             "lookup cache after start (docs/lookup.md), which would otherwise share the core with "
+                             "the reference run")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -236,6 +241,7 @@ def main() -> int:
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_ready(port, server)
+            time.sleep(args.settle)
             base = f"http://127.0.0.1:{port}"
             auth = {"Authorization": f"Bearer {tokens[0]}"}
             wrk(f"{base}/healthz", args.warmup, args.connections)

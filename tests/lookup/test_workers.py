@@ -128,3 +128,25 @@ async def test_revocation_reaches_every_worker_and_the_rate_limit_is_shared(wl, 
             assert 1 <= int(reply.headers["retry-after"]) <= 60
     assert statuses.count(200) == RATE and statuses.count(429) == 10 and statuses[-1] == 429
     assert len(workers - {None}) >= 2  # the count really was shared by several processes
+
+
+async def test_a_revoked_token_is_refused_by_every_workers_next_lookup(wl, server):
+    """Each worker caches the actor of a token it has seen; the receipt store re-validates
+    the token in PostgreSQL, so a revocation made through one worker is refused by the
+    next lookup of every worker (and stores nothing)."""
+    process, port = server
+    vendor, _ = await wl.approved()
+    school = await wl.school("360104")
+    await _wait_until_ready(process, port)
+    path = f"/api/v1/lookup/vendors/{vendor.credit_code}"
+    owners = await connections_on_every_worker(process.pid, port)
+    try:
+        for conn in owners:  # every worker has now authenticated (and cached) the token
+            assert (await conn.get(path, school)).status == 200
+        revoked = await wl.client.delete("/api/v1/tokens/current", headers=school)
+        assert revoked.status_code in (200, 204), revoked.text
+        replies = await asyncio.gather(*(conn.get(path, school) for conn in owners))
+        assert [r.status for r in replies] == [401] * WORKERS, [(r.status, r.body) for r in replies]
+    finally:
+        for conn in owners:
+            await conn.close()

@@ -227,3 +227,44 @@ async def test_region_settings_decide_mandatory_checks_and_validity(client, acco
     shorter = {"check_validity_days": {"health_certificate": 30}}
     assert (await client.put(settings, headers=city, json=shorter)).status_code == 200
     assert (await client.get(url, headers=reviewer)).json()["clearance"] == "expired"
+
+
+def test_the_lookups_fast_clearance_agrees_with_clearance_on_random_records():
+    """`cleared_until` (the person lookups' hot path) is `clearance` reduced to what a
+    lookup answers: compare them on many random record sets, settings and instants,
+    including ties, lifted bars, pending rechecks and the expiry instant itself."""
+    import random
+
+    from service.personnel.clearance import cleared_until
+
+    rng = random.Random(11)
+    base = date(2026, 1, 1)
+    recorded = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    agreements = {True: 0, False: 0}
+    for _ in range(4000):
+        mandatory = frozenset(t for t in CHECK_TYPES if rng.random() < 0.8)
+        validity = {t: rng.choice((30, 180, 365)) for t in CHECK_TYPES}
+        settings = PersonnelSettings(mandatory_checks=mandatory, validity_days=MappingProxyType(validity))
+        facts = []
+        for check_type in CHECK_TYPES:
+            for _ in range(rng.choice((0, 1, 1, 1, 2, 3))):
+                query = base + timedelta(days=rng.randint(0, 400))
+                facts.append(CheckFact(
+                    id=uuid.uuid4(), check_type=check_type,
+                    result=rng.choices(("clear", "adverse", "pending"), weights=(8, 1, 1))[0], query_date=query,
+                    valid_until=query + timedelta(days=rng.randint(0, 400)) if rng.random() < 0.3 else None,
+                    recorded_at=recorded + timedelta(seconds=rng.choice((0, 0, 1, 2))),
+                    lifted=rng.random() < 0.3))
+        if rng.random() < 0.5 and facts:  # an instant exactly at some record's expiry
+            f = rng.choice(facts)
+            until = f.valid_until or f.query_date + timedelta(days=validity[f.check_type])
+            now = expiry_instant(until) - timedelta(microseconds=rng.choice((0, 1)))
+        else:
+            now = datetime.combine(base + timedelta(days=rng.randint(0, 800)), datetime.min.time(),
+                                   tzinfo=CHINA_TZ) + timedelta(hours=rng.randint(0, 23))
+        expected = clearance(facts, settings, now)
+        tuples = [(f.check_type, f.result, f.query_date, f.valid_until, f.recorded_at, f.lifted) for f in facts]
+        got = cleared_until(tuples, settings, now)
+        assert got == (expected.status == "cleared", expected.cleared_until), (facts, settings, now)
+        agreements[got[0]] += 1
+    assert agreements[True] > 200 and agreements[False] > 200  # both answers really exercised

@@ -1,0 +1,141 @@
+"""Group commit of lookup receipts: several concurrent lookups, one durable commit.
+
+Every lookup must store its signed receipt (and count itself against the rate limit)
+durably before its answer is sent. One commit per lookup costs a round trip and a WAL
+flush each; here the lookups of one worker that are ready at the same moment are
+stored together by one call of `lookup_store_receipts` (migration 0010): one
+statement, one transaction, one commit. Each request awaits the outcome of its own
+row, which it gets only after that commit — so every answer still leaves after its
+receipt is durable, and if the call fails every request in the group gets the error
+(none stored, none answered).
+
+The function handles each row on its own (in account order, so two workers never lock
+rate-limit rows in opposite orders): the token re-validation, the cached state's
+version and checkpoint check, the rate limit (a refused row counts nothing and stores
+nothing), the insert. So a group behaves exactly as its rows one after another.
+
+Batching is natural: while one call is in flight, new receipts queue; the next call
+takes all of them (up to `MAX_GROUP`). With one lookup at a time, a group is one row
+and costs what the single statement did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from service.db.engine import Database
+
+MAX_GROUP = 128
+IN_FLIGHT = 1
+
+STORE = ("SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
+         "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
+         " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bytea[], $15::bigint[],"
+         " $16::bigint[], $17::timestamptz[], $18::text[], $19::text[], $20::text[], $21::text[], $22::bigint[],"
+         " $23::boolean[])")
+
+
+@dataclass(slots=True)
+class PendingReceipt:
+    receipt_id: UUID
+    kind: str
+    subject: str
+    subjects: str | None  # JSON array of keyed hashes (a batch), or None
+    account_id: UUID | None
+    school_id: UUID | None
+    region_code: str
+    query: str  # JSON
+    answer: str  # JSON
+    as_of: datetime
+    created_at: datetime
+    checkpoint_size: int
+    canonical: bytes
+    signature: bytes
+    count: int
+    limit: int
+    window_start: datetime
+    # Re-validation of a bearer token taken from the per-process cache (None: not asked).
+    token_hash: str | None
+    role: str
+    actor_region: str | None
+    vendor_code: str | None
+    # Re-validation of cached state: the version it was read at (None: read fresh in
+    # this request), and whether the checkpoint size came from the cache.
+    expect_version: int | None
+    expect_checkpoint: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    outcome: str  # stored | unauthenticated | stale | limited
+    count: int | None
+    version: int
+    checkpoint_size: int
+
+
+COLUMNS = PendingReceipt.__slots__
+
+
+class ReceiptWriter:
+    """One per `Database` (per worker process)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queue: list[tuple[PendingReceipt, asyncio.Future]] = []
+        self._running = 0
+        self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+        self.groups = 0  # calls made (for tests and diagnosis)
+        self.rows = 0
+
+    async def store(self, receipt: PendingReceipt) -> Outcome:
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((receipt, future))
+        if self._running < IN_FLIGHT:
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                try:
+                    outcomes = await self._call([r for r, _ in group])
+                except BaseException as error:  # every request of the group gets the error
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(error)
+                    if isinstance(error, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_, future), outcome in zip(group, outcomes):
+                    if not future.done():
+                        future.set_result(outcome)
+        finally:
+            self._running -= 1
+
+    async def _call(self, receipts: list[PendingReceipt]) -> list[Outcome]:
+        columns = [[getattr(r, name) for r in receipts] for name in COLUMNS]
+        pool = await self._db.raw_pool()
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(STORE, *columns)
+        self.groups += 1
+        self.rows += len(receipts)
+        outcomes: list[Outcome | None] = [None] * len(receipts)
+        for row in rows:
+            outcomes[row[0] - 1] = Outcome(row[1], row[2], row[3], row[4])
+        if any(o is None for o in outcomes):
+            raise RuntimeError("lookup_store_receipts returned no outcome for a receipt")
+        return outcomes  # type: ignore[return-value]
+
+
+def writer(db: Database) -> ReceiptWriter:
+    found = db.local.get("lookup.receipt_writer")
+    if found is None:
+        found = db.local["lookup.receipt_writer"] = ReceiptWriter(db)
+    return found
