@@ -34,7 +34,6 @@ told, signed and durable (docs/lookup.md).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -46,6 +45,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from service.audit.keys import Signer
+from service.coalesce import Coalescer
 from service.db.engine import Database
 from service.errors import InvalidInput, raise_problems
 from service.identifiers.credit_code import validate_credit_code
@@ -203,55 +203,35 @@ class _Snapshot:
         return found
 
 
-class _PeopleReader:
+class _PeopleReader(Coalescer[list[str], _Snapshot]):
     """Coalesces the reads of concurrent person lookups in one worker: while one
     READ_PEOPLE call is in flight, the lookups arriving queue, and the next call reads
     all their people at once (each request then picks its own). Fewer round trips; the
     statement is the same for every lookup whatever the answer."""
 
-    IN_FLIGHT = 2
+    in_flight = 2
     MAX_INDEXES = 2_000
 
     def __init__(self, db: Database) -> None:
+        super().__init__()
         self._db = db
-        self._queue: list[tuple[list[str], asyncio.Future]] = []
-        self._running = 0
-        self._tasks: set[asyncio.Task] = set()
 
     async def read(self, indexes: list[str]) -> _Snapshot:
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((indexes, future))
-        if self._running < self.IN_FLIGHT:
-            self._running += 1
-            task = asyncio.get_running_loop().create_task(self._drain())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
+        return await self.submit(indexes)
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                group, wanted = [], set()
-                while self._queue and (not group or len(wanted) + len(self._queue[0][0]) <= self.MAX_INDEXES):
-                    item = self._queue.pop(0)
-                    group.append(item)
-                    wanted.update(item[0])
-                try:
-                    snapshot = await self._call(list(wanted))
-                except BaseException as error:
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
-                    if isinstance(error, asyncio.CancelledError):
-                        raise
-                    continue
-                for _, future in group:
-                    if not future.done():
-                        future.set_result(snapshot)
-        finally:
-            self._running -= 1
+    def _take(self, queue):
+        group, wanted = [queue.popleft()], set()
+        wanted.update(group[0][0])
+        while queue and len(wanted) + len(queue[0][0]) <= self.MAX_INDEXES:
+            group.append(queue.popleft())
+            wanted.update(group[-1][0])
+        return group
 
-    async def _call(self, indexes: list[str]) -> _Snapshot:
+    async def _serve(self, requests: list[list[str]]) -> list[_Snapshot]:
+        snapshot = await self._read(list({index for indexes in requests for index in indexes}))
+        return [snapshot] * len(requests)
+
+    async def _read(self, indexes: list[str]) -> _Snapshot:
         cache = lookup_cache(self._db)
         at = utcnow()
         pool = await self._db.raw_pool()

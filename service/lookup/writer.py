@@ -21,11 +21,11 @@ and costs what the single statement did.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from service.coalesce import Coalescer
 from service.db.engine import Database
 
 MAX_GROUP = 128
@@ -79,47 +79,24 @@ class Outcome:
 COLUMNS = PendingReceipt.__slots__
 
 
-class ReceiptWriter:
+class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
     """One per `Database` (per worker process)."""
 
+    in_flight = IN_FLIGHT
+
     def __init__(self, db: Database) -> None:
+        super().__init__()
         self._db = db
-        self._queue: list[tuple[PendingReceipt, asyncio.Future]] = []
-        self._running = 0
-        self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
         self.groups = 0  # calls made (for tests and diagnosis)
         self.rows = 0
 
     async def store(self, receipt: PendingReceipt) -> Outcome:
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((receipt, future))
-        if self._running < IN_FLIGHT:
-            self._running += 1
-            task = asyncio.get_running_loop().create_task(self._drain())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
+        return await self.submit(receipt)
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                try:
-                    outcomes = await self._call([r for r, _ in group])
-                except BaseException as error:  # every request of the group gets the error
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
-                    if isinstance(error, asyncio.CancelledError):
-                        raise
-                    continue
-                for (_, future), outcome in zip(group, outcomes):
-                    if not future.done():
-                        future.set_result(outcome)
-        finally:
-            self._running -= 1
+    def _take(self, queue):
+        return [queue.popleft() for _ in range(min(MAX_GROUP, len(queue)))]
 
-    async def _call(self, receipts: list[PendingReceipt]) -> list[Outcome]:
+    async def _serve(self, receipts: list[PendingReceipt]) -> list[Outcome]:
         columns = [[getattr(r, name) for r in receipts] for name in COLUMNS]
         pool = await self._db.raw_pool()
         async with pool.acquire() as conn:
