@@ -8,6 +8,7 @@ the call fails, the group's error. With one request at a time, a group is that r
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections import deque
 from typing import Generic, TypeVar
 
@@ -15,7 +16,7 @@ Request = TypeVar("Request")
 Result = TypeVar("Result")
 
 
-class Coalescer(Generic[Request, Result]):
+class Coalescer(ABC, Generic[Request, Result]):
     in_flight = 1
 
     def __init__(self) -> None:
@@ -33,13 +34,13 @@ class Coalescer(Generic[Request, Result]):
             task.add_done_callback(self._tasks.discard)
         return await future
 
+    @abstractmethod
     def _take(self, queue: deque[tuple[Request, asyncio.Future]]) -> list[tuple[Request, asyncio.Future]]:
         """The next group, taken off the queue (never empty while the queue is not)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _serve(self, requests: list[Request]) -> list[Result]:
         """One call for the whole group: a result per request, in order."""
-        raise NotImplementedError
 
     async def _drain(self) -> None:
         try:
