@@ -41,6 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -192,6 +194,27 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     raise SystemExit("service did not become ready")
 
 
+@contextmanager
+def bench_database(prefix: str) -> Iterator[tuple[Path, str, str]]:
+    """A work directory and a migrated database — `SCHOOLGATE_BENCH_DATABASE_URL` (an owner
+    URL of an empty database) or an embedded PostgreSQL inside the work directory — as
+    (work directory, owner URL, app-role URL). Both go away at the end."""
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    try:
+        external = os.environ.get("SCHOOLGATE_BENCH_DATABASE_URL")
+        if external:
+            server = nullcontext(external)
+        else:
+            from service.db.embedded import embedded_postgres
+
+            server = embedded_postgres(work / "pg")
+        with server as owner_url:
+            upgrade(owner_url, "head", "schoolgate_app")
+            yield work, owner_url, as_role(owner_url, "schoolgate_app")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vendors", type=int, default=20_000)
@@ -208,21 +231,8 @@ def main() -> int:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (Debian: apt-get install {'wrk' if tool == 'wrk' else 'util-linux'})")
 
-    work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-", dir="/tmp"))
-    external = os.environ.get("SCHOOLGATE_BENCH_DATABASE_URL")
-    stack = []
-    try:
-        if external:
-            owner_url = external
-        else:
-            from service.db.embedded import embedded_postgres
-
-            context = embedded_postgres(work / "pg")
-            owner_url = context.__enter__()
-            stack.append(context)
+    with bench_database("schoolgate-bench-") as (work, owner_url, app_url):
         started = time.monotonic()
-        upgrade(owner_url, "head", "schoolgate_app")
-        app_url = as_role(owner_url, "schoolgate_app")
         codes = asyncio.run(load(owner_url, args.vendors, args.entries_per_vendor))
         tokens = asyncio.run(school_tokens(app_url, SCHOOLS))
         print(f"# loaded {len(codes)} vendors, {len(codes) * args.entries_per_vendor} whitelist entries "
@@ -265,10 +275,6 @@ def main() -> int:
         print(f"vendor_lookup_p99_ms {lookup['p99_ms']:.2f}")
         print(f"vendor_lookup_non2xx {lookup['non2xx']:.0f}")
         print(f"vendor_lookup_receipts_stored {stored} of {lookup['requests']:.0f} answered")
-    finally:
-        for context in reversed(stack):
-            context.__exit__(None, None, None)
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -43,7 +43,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -56,12 +55,19 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import SCHOOLGATE, _count_receipts, free_port, load, plain, wait_ready, wrk  # noqa: E402
+from bench_lookup import (  # noqa: E402
+    SCHOOLGATE,
+    _count_receipts,
+    bench_database,
+    free_port,
+    load,
+    plain,
+    wait_ready,
+    wrk,
+)
 
 from service.accounts.services import create_account  # noqa: E402
 from service.db.engine import Database  # noqa: E402
-from service.db.migrate import upgrade  # noqa: E402
-from service.db.roles import as_role  # noqa: E402
 from service.identifiers.id_number import check_digit, describe_normalized, mask_id_number  # noqa: E402
 from service.personnel.models import CHECK_TYPES  # noqa: E402
 from service.personnel.services import ID_NUMBER_PURPOSE  # noqa: E402
@@ -273,23 +279,10 @@ def main() -> int:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed")
 
-    work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-people-", dir="/tmp"))
-    external = os.environ.get("SCHOOLGATE_BENCH_DATABASE_URL")
-    stack = []
     keys_json = json.dumps(new_key_document())
     keyring = Keyring.from_json(keys_json)
-    try:
-        if external:
-            owner_url = external
-        else:
-            from service.db.embedded import embedded_postgres
-
-            context = embedded_postgres(work / "pg")
-            owner_url = context.__enter__()
-            stack.append(context)
+    with bench_database("schoolgate-bench-people-") as (work, owner_url, app_url):
         started = time.monotonic()
-        upgrade(owner_url, "head", "schoolgate_app")
-        app_url = as_role(owner_url, "schoolgate_app")
         by_county, tokens, consent_id = asyncio.run(setup(owner_url, app_url, args.vendors))
         asyncio.run(load_people(owner_url, keyring, 0, args.small, by_county, consent_id))
         print(f"# set up {args.vendors} vendors, {len(tokens)} schools, {args.small} people "
@@ -350,10 +343,6 @@ def main() -> int:
         print(f"person_lookup_p50_ms_at_{args.people} {large['p50_ms']:.2f} ({args.low_connections} connections)")
         print(f"person_lookup_p50_ratio {p50_ratio:.3f}")
         goal("person_lookup_goal_p50_ratio", "1.25", p50_ratio <= 1.25)
-    finally:
-        for context in reversed(stack):
-            context.__exit__(None, None, None)
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
