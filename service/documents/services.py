@@ -22,7 +22,7 @@ from service.errors import (
 )
 from service.security.actor import Actor
 from service.timeutil import EXPIRING_WITHIN, today_in_china
-from service.vendors.services import load_visible_vendor
+from service.vendors.services import load_vendor_record, load_visible_vendor
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,8 @@ async def list_documents(db: Database, actor: Actor, vendor_id: UUID) -> list[Do
 
 async def get_document(db: Database, actor: Actor, vendor_id: UUID, document_id: UUID) -> Document:
     async with db.transaction() as session:
-        await load_visible_vendor(session, actor, vendor_id)
-        document = await session.get(Document, document_id)
-        if document is None or document.vendor_id != vendor_id:
-            raise NotFound("未找到该材料", code="document_not_found")
-        return document
+        return await load_vendor_record(session, actor, vendor_id, Document, document_id,
+                                        NotFound("未找到该材料", code="document_not_found"))
 
 
 async def read_document_file(

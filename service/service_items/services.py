@@ -16,7 +16,7 @@ from service.idempotency.services import Idempotency, Reply, run_once
 from service.personnel.services import not_engaged_by
 from service.security.actor import Actor
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS, ServiceItem
-from service.vendors.services import load_visible_vendor
+from service.vendors.services import load_vendor_record, load_visible_vendor
 
 TEXT_LIMITS = {"activity": 100, "description": 2000, "venue": 200}
 MAX_FEE = 100_000_000  # fen: one million yuan, far above any real fee
@@ -118,11 +118,8 @@ async def list_service_items(db: Database, actor: Actor, vendor_id: UUID) -> lis
 
 async def get_service_item(db: Database, actor: Actor, vendor_id: UUID, item_id: UUID) -> ServiceItem:
     async with db.transaction() as session:
-        await load_visible_vendor(session, actor, vendor_id)
-        item = await session.get(ServiceItem, item_id)
-        if item is None or item.vendor_id != vendor_id:
-            raise NotFound("未找到该服务项目", code="service_item_not_found")
-        return item
+        return await load_vendor_record(session, actor, vendor_id, ServiceItem, item_id,
+                                        NotFound("未找到该服务项目", code="service_item_not_found"))
 
 
 async def items_by_ids(session: AsyncSession, item_ids: Iterable[UUID]) -> dict[UUID, ServiceItem]:

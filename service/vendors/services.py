@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,8 @@ from service.privacy import mask_name, mask_phone
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
+
+Owned = TypeVar("Owned")  # a model with a vendor_id
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 TEXT_LIMITS = {"name": 200, "address": 300, "contact_name": 100, "legal_representative": 100}
@@ -124,6 +127,17 @@ async def load_visible_vendor(session: AsyncSession, actor: Actor, vendor_id: UU
     if vendor is None or not can_see_vendor(actor, vendor):
         raise NotFound("未找到该机构", code="vendor_not_found")
     return vendor
+
+
+async def load_vendor_record(session: AsyncSession, actor: Actor, vendor_id: UUID, model: type[Owned], record_id: UUID,
+                             missing: NotFound) -> Owned:
+    """A record the vendor owns (`model.vendor_id`), seen through the vendor: `missing`
+    for one that does not exist or belongs to another vendor, 404 outside the scope."""
+    await load_visible_vendor(session, actor, vendor_id)
+    record = await session.get(model, record_id)
+    if record is None or record.vendor_id != vendor_id:
+        raise missing
+    return record
 
 
 async def get_vendor(db: Database, actor: Actor, vendor_id: UUID) -> Vendor:
