@@ -45,6 +45,9 @@ class LookupCache:
         self.version: int | None = None
         self.checkpoint_size: int | None = None
         self._vendors: dict[str, tuple[int, VendorState, datetime | None]] = {}
+        # The version at which every vendor was read into `_vendors` (by the warmer):
+        # while it is the current one, a vendor missing here does not exist.
+        self.complete_version: int | None = None
         # (credit code, region) -> (version, valid until, the answer as canonical JSON)
         self._answers: dict[tuple[str, str], tuple[int, datetime | None, msgspec.Raw]] = {}
         self.settings_version: int | None = None
@@ -80,7 +83,13 @@ class LookupCache:
             return  # read before a change another lookup has already seen
         if len(self._vendors) >= MAX_VENDORS:
             self._vendors.clear()
+            self.complete_version = None
         self._vendors[credit_code] = (version, state, horizon)
+
+    def mark_complete(self, version: int) -> None:
+        """Every vendor has been put at `version` (the warmer's full pass)."""
+        if version == self.version and len(self._vendors) < MAX_VENDORS:
+            self.complete_version = version
 
     # -- vendor answers (the vendor state evaluated for a region) -----------------------
 

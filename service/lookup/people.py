@@ -11,7 +11,9 @@
   lookup state version; then the receipt store. So an unknown number, a wrong name, a
   barred person or an unlisted vendor run the same two statements as a cleared person
   (tested by recording them). Region settings come from the worker's lookup cache
-  (`lookup.cache`), refreshed by the same statement whenever the version moved;
+  (`lookup.cache`), refreshed by the same statement whenever the version moved; so do
+  the vendors' whitelist states, once the warmer has read every vendor at the version
+  the statement sees (otherwise the statement reads them too);
   clearance is `personnel.clearance.cleared_until` (the part of `clearance` a lookup
   answers, tested equal to it);
 - the answer is `cleared` only when the person exists, the name matches (after
@@ -58,7 +60,7 @@ from service.lookup.services import (
     lookups_of,
     store_receipt,
 )
-from service.personnel.clearance import cleared_until
+from service.personnel.clearance import FactTuple, cleared_until
 from service.personnel.services import clean_name, load_visible_person
 from service.schools.models import School
 from service.security.actor import Actor
@@ -145,40 +147,58 @@ def _check_batch_size(queries: Sequence[PersonQuery]) -> None:
 #: One read-only statement for one person, a batch, or the single lookups of several
 #: requests at once (same statement whoever is asked about, found or not): $1 blind
 #: indexes, $2 the instant, $3 the lookup state version of this worker's cached region
-#: settings. From one snapshot: a head row (kind 0: the checkpoint size, the version, the
-#: whitelist state in every region of every vendor currently engaging those people —
-#: narrowed per lookup — as JSON, and every region_settings row only when the cached
-#: ones are not of this version), then one row per person found (kind 1) with the
-#: vendors of their current engagements (oldest first) and their check facts as an
-#: array of records — binary, decoded by asyncpg in C (JSON for 2,500 facts cost
-#: PostgreSQL ~8 ms to build and Python as much to read).
+#: settings, $4 the version at which this worker's vendor cache holds every vendor
+#: (`LookupCache.complete_version`). From one snapshot: a head row (kind 0: the
+#: checkpoint size, the version, and — only when the vendor cache is not complete at
+#: this version — the whitelist state in every region of every vendor currently engaging
+#: those people, as JSON, and every region_settings row only when the cached ones are
+#: not of this version), then one row per person found (kind 1) with the credit codes
+#: and regions of their current engagements' vendors (oldest first) and their check
+#: facts as parallel arrays of scalars — binary, decoded by asyncpg in C (JSON for 2,500
+#: facts cost PostgreSQL ~8 ms to build and Python as much to read; arrays of records
+#: cost PostgreSQL ~60 % more per person than these arrays of scalars).
 READ_PEOPLE = f"""
 WITH p AS MATERIALIZED (SELECT id, id_number_index, name, origin_region_code FROM people
                          WHERE id_number_index = ANY($1::text[]))
 SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
        (SELECT version FROM lookup_state_version WHERE id = 1) AS state_version,
-       (SELECT json_agg(json_build_array(v.id, v.credit_code, v.name, v.region_code,
-                                         {", ".join(vendor_state_exprs(regions=None, at="$2"))}))
-          FROM vendors v WHERE v.id = ANY(ARRAY(
-               SELECT DISTINCT vendor_id FROM engagements
-                WHERE person_id = ANY(ARRAY(SELECT id FROM p)) AND ended_at IS NULL)))::text AS vendors,
+       CASE WHEN $4::bigint IS DISTINCT FROM (SELECT version FROM lookup_state_version WHERE id = 1)
+            THEN (SELECT json_agg(json_build_array(v.id, v.credit_code, v.name,
+                                                   {", ".join(vendor_state_exprs(regions=None, at="$2"))}))
+                    FROM vendors v WHERE v.id = ANY(ARRAY(
+                         SELECT DISTINCT vendor_id FROM engagements
+                          WHERE person_id = ANY(ARRAY(SELECT id FROM p)) AND ended_at IS NULL)))::text END AS vendors,
        CASE WHEN $3::bigint IS DISTINCT FROM (SELECT version FROM lookup_state_version WHERE id = 1)
             THEN (SELECT coalesce(json_agg(row_to_json(r)), '[]') FROM region_settings r)::text END AS settings,
-       NULL::uuid AS id, NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
-       NULL::uuid[] AS vendor_ids,
-       ARRAY(SELECT ROW(NULL::text, NULL::text, NULL::date, NULL::date, NULL::timestamptz, NULL::boolean)
-              WHERE false) AS facts
+       NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
+       NULL::text[] AS vendor_codes, NULL::text[] AS vendor_regions, NULL::text[] AS check_types,
+       NULL::text[] AS results, NULL::date[] AS query_dates, NULL::date[] AS valid_until,
+       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted
 UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, p.id, p.id_number_index, p.name, p.origin_region_code,
-       ARRAY(SELECT e.vendor_id FROM engagements e WHERE e.person_id = p.id AND e.ended_at IS NULL
-              ORDER BY e.created_at, e.vendor_id),
-       ARRAY(SELECT ROW(c.check_type, c.result, c.query_date, c.valid_until, c.recorded_at, b.confirmed_at IS NOT NULL)
-               FROM background_checks c LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id
-              WHERE c.person_id = p.id)
+SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_code, e.codes, e.regions,
+       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted
   FROM p
+  CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
+                             array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
+                        FROM engagements g JOIN vendors v ON v.id = g.vendor_id
+                       WHERE g.person_id = p.id AND g.ended_at IS NULL) e
+  CROSS JOIN LATERAL (SELECT array_agg(c.check_type) AS check_types, array_agg(c.result) AS results,
+                             array_agg(c.query_date) AS query_dates, array_agg(c.valid_until) AS valid_until,
+                             array_agg(c.recorded_at) AS recorded_at,
+                             array_agg(b.confirmed_at IS NOT NULL) AS lifted
+                        FROM background_checks c LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id
+                       WHERE c.person_id = p.id) c
 """
 # The vendors' JSON (msgspec parses the dates in C).
-_VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
+_VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
+# A person row's columns.
+_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _FACTS = 5, 6, 7, 8, 9, slice(10, 16)
+
+
+def _facts(person) -> Sequence[FactTuple]:
+    """(type, result, query date, valid until, recorded at, lifted) per check record."""
+    columns = person[_FACTS]
+    return list(zip(*columns)) if columns[0] is not None else ()
 
 
 @dataclass
@@ -187,18 +207,16 @@ class _Snapshot:
 
     at: datetime
     checkpoint: int
-    # blind index -> (kind, -, -, -, -, id, index, name, origin region, vendor ids oldest first,
-    #                 facts: (type, result, query date, valid until, recorded at, lifted))
-    people: dict[str, Any]
-    vendors: dict[UUID, tuple[str, str, str, VendorState]]  # id -> (credit code, name, region, state everywhere)
-    open_memo: dict[tuple[UUID, str], bool]
+    people: dict[str, Any]  # blind index -> its row
+    vendors: dict[str, VendorState]  # credit code -> state in every region (of the snapshot's version)
+    open_memo: dict[tuple[str, str], bool]
 
-    def vendor_open(self, vendor_id: UUID, region_code: str) -> bool:
+    def vendor_open(self, credit_code: str, region_code: str) -> bool:
         """Some entry of the vendor covering the region is active at the read instant."""
-        key = (vendor_id, region_code)
+        key = (credit_code, region_code)
         found = self.open_memo.get(key)
         if found is None:
-            state = for_region(self.vendors[vendor_id][3], region_chain(region_code))
+            state = for_region(self.vendors[credit_code], region_chain(region_code))
             found = self.open_memo[key] = any(status == ACTIVE for _, status in evaluate(state, self.at))
         return found
 
@@ -232,21 +250,47 @@ class _PeopleReader(Coalescer[list[str], _Snapshot]):
         return [snapshot] * len(requests)
 
     async def _read(self, indexes: list[str]) -> _Snapshot:
+        """The vendors' state comes from this worker's vendor cache when the snapshot
+        shows the version the cache holds every vendor at — then it is what the snapshot
+        would have read. A vendor missing from it (its state has a time horizon that has
+        passed) makes the read start again with the vendors' state in the statement."""
         cache = lookup_cache(self._db)
-        at = utcnow()
-        pool = await self._db.raw_pool()
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(READ_PEOPLE, indexes, at, cache.settings_version)
-        head = next(r for r in rows if r[0] == 0)
-        checkpoint, version = head[1], head[2]
-        cache.observe(version, checkpoint)
-        if head[4] is not None:
-            cache.load_settings(version, msgspec.json.decode(head[4]))
-        people = {r[6]: r for r in rows if r[0] == 1}
-        vendors = {v[0]: (v[1], v[2], v[3], VendorState(v[0], v[2], entries_from_rows(v[4]), v[5],
-                                                        {k: tuple(t) for k, t in v[6].items()}))
-                   for v in (_VENDORS.decode(head[3]) if head[3] is not None else ())}
-        return _Snapshot(at, int(checkpoint), people, vendors, {})
+        complete = cache.complete_version
+        while True:
+            at = utcnow()
+            pool = await self._db.raw_pool()
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(READ_PEOPLE, indexes, at, cache.settings_version, complete)
+            head = rows[0] if rows[0][0] == 0 else next(r for r in rows if r[0] == 0)
+            checkpoint, version = head[1], head[2]
+            cache.observe(version, checkpoint)
+            if head[4] is not None:
+                cache.load_settings(version, msgspec.json.decode(head[4]))
+            people = {r[_INDEX]: r for r in rows if r[0] == 1}
+            if head[3] is not None or complete != version:
+                vendors = {v[1]: VendorState(v[0], v[2], entries_from_rows(v[3]), v[4],
+                                             {k: tuple(t) for k, t in v[5].items()})
+                           for v in (_VENDORS.decode(head[3]) if head[3] is not None else ())}
+            else:
+                vendors = _cached_vendors(cache, people.values(), version, at)
+                if vendors is None:
+                    complete = None
+                    continue
+            return _Snapshot(at, int(checkpoint), people, vendors, {})
+
+
+def _cached_vendors(cache, people, version: int, at: datetime) -> dict[str, VendorState] | None:
+    """The state of every vendor engaging these people, from the cache — all of the
+    snapshot's version — or None if any is missing."""
+    vendors: dict[str, VendorState] = {}
+    for person in people:
+        for code in person[_CODES] or ():
+            if code not in vendors:
+                found = cache.vendor(code, at)
+                if found is None or found[0] != version:
+                    return None
+                vendors[code] = found[1]
+    return vendors
 
 
 def _reader(db: Database) -> _PeopleReader:
@@ -271,19 +315,18 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
             unknown = True
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
-        engaged = person[9]
+        engaged = person[_CODES] or ()
         status = statuses.get(entry.index)
         if status is None:
-            codes = frozenset(snap.vendors[v][2] for v in engaged) or frozenset({person[8] or region_code})
-            status = statuses[entry.index] = cleared_until(person[10], cache.personnel_settings(codes), snap.at,
+            regions = frozenset(person[_REGIONS] or ()) or frozenset({person[_ORIGIN] or region_code})
+            status = statuses[entry.index] = cleared_until(_facts(person), cache.personnel_settings(regions), snap.at,
                                                            today)
         cleared, until = status
         qualifying: dict[str, str] = {}
-        for vendor_id in engaged:
-            code, name, _, _ = snap.vendors[vendor_id]
-            if entry.vendor_credit_code in (None, code) and snap.vendor_open(vendor_id, region_code):
-                qualifying[code] = name
-        if clean_name(person[7]) != entry.name or not cleared or not qualifying:
+        for code in engaged:
+            if entry.vendor_credit_code in (None, code) and snap.vendor_open(code, region_code):
+                qualifying[code] = snap.vendors[code].name
+        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying:
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
         answers.append({"result": "cleared", "valid_until": until.isoformat() if until else None,

@@ -263,6 +263,7 @@ async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
         async with pool.acquire() as conn:
             rows = await conn.fetch(WARM_PAGE, after, at, page)
         if not rows:
+            cache.mark_complete(cache.version)
             return cached
         for row in rows:
             cache.observe(row[1], row[0])

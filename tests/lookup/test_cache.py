@@ -181,3 +181,70 @@ async def test_a_cached_answer_stops_at_the_instant_the_entry_expires(wl, monkey
     ends = min(datetime.fromisoformat(s["valid_until"]) for s in first["services"])
     monkeypatch.setattr(services, "utcnow", lambda: ends)
     assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
+
+
+@pytest.fixture
+def people_reads(monkeypatch) -> list[tuple[int | None, bool]]:
+    """Each person read statement: ($4, the vendor-cache version it trusted; whether its
+    head row carried the vendors' state)."""
+    from service.lookup.people import READ_PEOPLE
+
+    reads: list[tuple[int | None, bool]] = []
+    original = asyncpg.Connection.fetch
+
+    async def fetch(self, query, *args, **kwargs):
+        rows = await original(self, query, *args, **kwargs)
+        if query == READ_PEOPLE:
+            head = next(r for r in rows if r[0] == 0)
+            reads.append((args[3], head["vendors"] is not None))
+        return rows
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
+    return reads
+
+
+async def test_person_lookups_take_vendor_state_from_a_complete_cache_and_still_see_a_revocation(wl, people_reads):
+    """Once the warmer has read every vendor, a person read leaves the vendors' state out
+    of its statement and takes it from the cache — the same answer. A revocation moves
+    the version: the very next lookup reads the state in the statement again."""
+    from tests.lookup.people_world import authorisation, cleared_person, lookup
+
+    vendor, _ = await wl.approved(region_code="360104")
+    reviewer = await wl.reviewer("360104")
+    consent = await authorisation(wl.client, reviewer)
+    _, number = await cleared_person(wl, vendor, reviewer, consent)
+    school = await wl.school("360104")
+    fresh = (await lookup(wl, school, number)).json()
+    assert fresh["result"] == "cleared" and people_reads[-1] == (None, True)
+
+    assert await warm_vendor_cache(wl.db) >= 1
+    version = lookup_cache(wl.db).version
+    cached = (await lookup(wl, school, number)).json()
+    assert people_reads[-1] == (version, False)
+    assert {k: v for k, v in cached.items() if k not in ("checked_at", "receipt_id")} == \
+        {k: v for k, v in fresh.items() if k not in ("checked_at", "receipt_id")}
+
+    first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
+    request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
+    assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
+    assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
+    assert people_reads[-1] == (version, True)  # the statement saw the newer version: state read in it
+
+
+async def test_a_vendor_missing_from_a_complete_cache_makes_the_person_read_start_again(wl, people_reads,
+                                                                                        monkeypatch):
+    """A vendor the cache cannot answer for (its state's time horizon has passed) sends
+    the read back to PostgreSQL with the vendors' state in the statement."""
+    from tests.lookup.people_world import authorisation, cleared_person, lookup
+
+    vendor, _ = await wl.approved(region_code="360104")
+    reviewer = await wl.reviewer("360104")
+    consent = await authorisation(wl.client, reviewer)
+    _, number = await cleared_person(wl, vendor, reviewer, consent)
+    school = await wl.school("360104")
+    assert await warm_vendor_cache(wl.db) >= 1
+    version = lookup_cache(wl.db).version
+    monkeypatch.setattr(lookup_cache(wl.db), "vendor", lambda code, at: None)
+    people_reads.clear()
+    assert (await lookup(wl, school, number)).json()["result"] == "cleared"
+    assert people_reads == [(version, False), (None, True)]
