@@ -11,10 +11,16 @@ confirmed no longer counts at all):
   query exists (`pending`); adverse → `adverse`; no decided record but a pending one →
   `pending`; nothing → `missing`.
 
+What vendors see of a check (`public_status`, last valid day, expiring) comes from the
+counting record's dates alone, the same for a clear and an adverse one: `present`
+until its last valid day has passed, then `expired` (`pending` if a newer query is
+pending).
+
 Overall, in this order:
   `barred`  — any adverse criminal-record or sexual-offence result without a confirmed
               lift, whatever the mandatory set and whichever vendor employs the person;
-  `expired` — a mandatory check's result has expired (recheck required);
+  `expired` — a mandatory check's counting result (clear or adverse) has expired
+              (recheck required);
   `pending` — a mandatory check is missing, pending, or adverse (non-barring types:
               a new clear result is needed);
   `cleared` — every mandatory check clear and unexpired; `cleared_until` is the
@@ -51,14 +57,12 @@ class CheckState:
     check_type: str
     status: str  # missing | clear | adverse | pending | expired
     mandatory: bool
-    valid_until: date | None  # last valid day of the counting record (None: none, or adverse/pending)
-    expiring: bool  # clear, and its last valid day is within 30 days
-
-    @property
-    def public_status(self) -> str:
-        """What vendors and schools may see: missing | present | pending | expired —
-        never whether a result was clear or adverse."""
-        return "present" if self.status in ("clear", "adverse") else self.status
+    valid_until: date | None  # last valid day of the counting record, clear or adverse (None: none)
+    expiring: bool  # the counting record's last valid day is within 30 days
+    # What vendors and schools may see: missing | present | pending | expired. Derived
+    # from dates alone, the same for a clear and an adverse record, so that nothing a
+    # vendor sees (status, last valid day, expiring) tells one from the other.
+    public_status: str
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class Clearance:
         return [c.check_type for c in self.checks if c.mandatory and c.expiring]
 
     def expired(self) -> list[str]:
-        return [c.check_type for c in self.checks if c.mandatory and c.status == "expired"]
+        return [c.check_type for c in self.checks if c.mandatory and c.public_status == "expired"]
 
 
 def last_valid_day(fact: CheckFact, settings: PersonnelSettings) -> date:
@@ -99,14 +103,15 @@ def check_state(check_type: str, facts: list[CheckFact], settings: PersonnelSett
     latest = max(decided, key=_order, default=None)
     newer_pending = any(f.result == "pending" and (latest is None or _order(f) > _order(latest)) for f in facts)
     if latest is None:
-        return CheckState(check_type, "pending" if newer_pending else "missing", mandatory, None, False)
-    if latest.result == "adverse":
-        return CheckState(check_type, "adverse", mandatory, None, False)
+        status = "pending" if newer_pending else "missing"
+        return CheckState(check_type, status, mandatory, None, False, status)
     until = last_valid_day(latest, settings)
     if now >= expiry_instant(until):
-        return CheckState(check_type, "pending" if newer_pending else "expired", mandatory, until, False)
+        lapsed = "pending" if newer_pending else "expired"
+        return CheckState(check_type, "adverse" if latest.result == "adverse" else lapsed, mandatory, until, False,
+                          lapsed)
     expiring = until - today_in_china(now) <= EXPIRING_WITHIN  # as for documents
-    return CheckState(check_type, "clear", mandatory, until, expiring)
+    return CheckState(check_type, latest.result, mandatory, until, expiring, "present")
 
 
 def is_barred(facts: Iterable[CheckFact]) -> bool:
@@ -122,7 +127,7 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
     if is_barred(facts):
         return Clearance("barred", None, states)
     required = [s for s in states if s.mandatory]
-    if any(s.status == "expired" for s in required):
+    if any(s.public_status == "expired" for s in required):
         return Clearance("expired", None, states)
     if any(s.status != "clear" for s in required):
         return Clearance("pending", None, states)

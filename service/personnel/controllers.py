@@ -84,7 +84,7 @@ def person_out(view: services.PersonView) -> PersonOut:
         person_id=person.id, id_number_masked=person.id_number_masked, name=person.name, gender=person.gender,
         birth_date=person.birth_date, clearance=clearance.status, cleared_until=clearance.cleared_until,
         checks=[CheckStatusOut(check_type=c.check_type, status=c.public_status, mandatory=c.mandatory,
-                               valid_until=c.valid_until if c.status in ("clear", "expired") else None,
+                               valid_until=c.valid_until if c.public_status in ("present", "expired") else None,
                                expiring=c.expiring) for c in clearance.checks],
         engagements=[EngagementOut(engagement_id=e.id, vendor_id=v.id, vendor_name=v.name, role=e.role,
                                    phone=e.phone, start_date=e.start_date, end_date=e.end_date,

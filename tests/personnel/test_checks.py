@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
@@ -91,6 +93,35 @@ async def test_vendors_see_whether_a_check_is_present_never_its_content(client, 
         assert "adverse" not in text and "HEALTH-ADVERSE-77" not in text and "南昌市第三医院" not in text
         assert '"result"' not in text
     assert view.json()["clearance"] == "pending"
+
+
+async def test_a_vendor_cannot_tell_an_adverse_result_from_a_clear_one_by_dates(client, vendor, reviewer, consent,
+                                                                                today):
+    """Two people, the same checks on the same dates, one health certificate adverse:
+    what the vendor sees of each check (status, last valid day, expiring) is identical,
+    in the person view and the roster — current, expiring soon, and lapsed."""
+    views = []
+    for i, health in enumerate(("clear", "adverse")):
+        person = await add_person(client, vendor)
+        for check_type, days_ago in (("criminal_record", 10), ("health_certificate", 350),
+                                     ("conduct_reference", 400)):
+            result = health if check_type in ("health_certificate", "conduct_reference") else "clear"
+            recorded = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer,
+                                         json=check_payload(consent, check_type=check_type, result=result,
+                                                            query_date=str(today - timedelta(days=days_ago)),
+                                                            reference=f"SAME-{i}-{check_type}"))
+            assert recorded.status_code == 201, recorded.text
+        view = (await client.get(f"/api/v1/people/{person['person_id']}", headers=vendor.headers)).json()
+        views.append((view["checks"], view["clearance"]))
+    assert views[0] == views[1]
+    checks = {c["check_type"]: c for c in views[0][0]}
+    assert checks["health_certificate"]["status"] == "present" and checks["health_certificate"]["expiring"]
+    assert checks["health_certificate"]["valid_until"] is not None
+    assert checks["conduct_reference"]["status"] == "expired" and views[0][1] == "expired"
+    roster = (await client.get(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers)).json()
+    rows = [{k: v for k, v in r.items() if k in ("clearance", "missing_checks", "expiring_checks", "expired_checks")}
+            for r in roster["items"]]
+    assert len(rows) == 2 and rows[0] == rows[1]
 
 
 async def test_reviewers_and_auditors_read_content_and_each_record_read_is_audited(client, accounts, vendor, reviewer,
