@@ -94,6 +94,13 @@ class Engagement(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     created_by: UUID | None = Field(default=None, foreign_key="accounts.id")
 
+    def in_force(self, today: date) -> bool:
+        """Does it let the person into schools for the vendor on `today` (China date)?
+        From its start date until a departure is recorded. (The person lookup's
+        statement, `lookup.people.READ_PEOPLE`, says the same in SQL.) A vendor manages
+        a person it has engaged before the start date; only entry waits for it."""
+        return self.ended_at is None and self.start_date <= today
+
 
 class ConsentDocument(SQLModel, table=True):
     """A signed consent of one person (`person_consent`), or an authorisation the bureau

@@ -167,79 +167,6 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
 
 
 # -- raw reads for the lookup hot path ------------------------------------------------------
-# The person lookup reads people, current engagements and check facts for up to 500
-# people per request, and building ORM rows for them is a large part of its cost. These run on the
-# transaction's asyncpg connection (`driver_connection(session)`), one statement each
-# for any number of people, and return the same data as the ORM functions above.
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRow:
-    """What the lookup needs of a person."""
-
-    id: UUID
-    id_number_index: str
-    name: str
-    origin_region_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class VendorRow:
-    """What the lookup needs of a vendor a person is currently engaged by."""
-
-    id: UUID
-    credit_code: str
-    name: str
-    region_code: str
-
-
-_PEOPLE_BY_INDEX = """
-SELECT id, id_number_index, name, origin_region_code
-  FROM people WHERE id_number_index = ANY($1::text[])
-"""
-_CURRENT_ENGAGEMENTS = """
-SELECT e.person_id, v.id, v.credit_code, v.name, v.region_code
-  FROM engagements e JOIN vendors v ON v.id = e.vendor_id
- WHERE e.person_id = ANY($1::uuid[]) AND e.ended_at IS NULL
- ORDER BY e.created_at
-"""
-_CHECK_FACTS = """
-SELECT c.id, c.person_id, c.check_type, c.result, c.query_date, c.valid_until, c.recorded_at, b.confirmed_at
-  FROM background_checks c LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id
- WHERE c.person_id = ANY($1::uuid[])
-"""
-
-
-async def people_by_index_raw(conn, indexes: Sequence[str]) -> dict[str, PersonRow]:
-    """The people with these blind indexes, by index (one statement, even for none)."""
-    return {row[1]: PersonRow(row[0], row[1], row[2], row[3])
-            for row in await conn.fetch(_PEOPLE_BY_INDEX, list(indexes))}
-
-
-async def current_vendors_raw(conn, person_ids: Iterable[UUID]) -> dict[UUID, list[VendorRow]]:
-    """Per person, the vendors of their current engagements, oldest engagement first
-    (as `engagements_of(..., current_only=True)`); every id is a key."""
-    ids = list(set(person_ids))
-    found: dict[UUID, list[VendorRow]] = {pid: [] for pid in ids}
-    if not ids:
-        return found
-    for row in await conn.fetch(_CURRENT_ENGAGEMENTS, ids):
-        found[row[0]].append(VendorRow(row[1], row[2], row[3], row[4]))
-    return found
-
-
-async def check_facts_raw(conn, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
-    """As `check_facts_of`, on a raw asyncpg connection."""
-    ids = list(set(person_ids))
-    found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
-    if not ids:
-        return found
-    for row in await conn.fetch(_CHECK_FACTS, ids):
-        found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
-                                       valid_until=row[5], recorded_at=row[6], lifted=row[7] is not None))
-    return found
-
-
 async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person
                        ) -> PersonnelSettings:
     """The strictest settings of the regions of the vendors the person works for now;
@@ -253,7 +180,8 @@ async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]]
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                           now: datetime | None = None) -> list[UUID]:
     """Those of `person_ids` who may not enter a school for this vendor now: unknown,
-    not currently engaged by the vendor, or not `cleared` (for other domains' guards)."""
+    not engaged by the vendor in force today (not started yet, or departed), or not
+    `cleared` (for other domains' guards)."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return []
@@ -261,10 +189,12 @@ async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Se
     current = await engagements_of(session, ids, current_only=True)
     facts = await check_facts_of(session, ids)
     now = now or timeutil.utcnow()
+    today = timeutil.today_in_china(now)
     uncleared = []
     for person_id in ids:
         person = people.get(person_id)
-        engaged_here = person is not None and any(v.id == vendor_id for _, v in current[person_id])
+        engaged_here = person is not None and any(v.id == vendor_id and e.in_force(today)
+                                                  for e, v in current[person_id])
         if not engaged_here or clearance(facts[person_id], await _settings_of(session, current, person),
                                          now).status != "cleared":
             uncleared.append(person_id)

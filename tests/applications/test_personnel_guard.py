@@ -54,3 +54,22 @@ def _recent() -> str:
     from service.timeutil import today_in_china
 
     return today_in_china().isoformat()
+
+
+async def test_a_person_who_has_not_started_yet_does_not_count_as_cleared(world, client):
+    from datetime import timedelta
+
+    from service.timeutil import today_in_china
+
+    vendor = await world.vendor(items=0)
+    later = (today_in_china() + timedelta(days=14)).isoformat()
+    person_id = (await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(start_date=later),
+                                   headers=vendor.headers)).json()["person_id"]
+    county = await world.reviewer("360104")
+    await record_all_clear(client, person_id, county, await authorisation(client, county), query_date=_recent())
+    vendor.items.append(await world.item(vendor, personnel_ids=[person_id]))
+    app = await world.application(vendor)
+    for action in ("submit", "accept", "pass_preliminary"):
+        app = await world.step(app, vendor.headers if action == "submit" else county, action)
+    blocked = await world.act(app, county, "pass_verification")
+    assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "personnel_not_cleared"

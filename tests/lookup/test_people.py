@@ -89,6 +89,8 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
     gone = await wl.client.post(f"/api/v1/vendors/{vendor.id}/people/{departed_id}/departure",
                                 headers=vendor.headers, json={})
     assert gone.status_code in (200, 201), gone.text
+    _, not_started = await cleared_person(wl, vendor, reviewer, consent,
+                                          start_date=(today_in_china() + timedelta(days=30)).isoformat())
     revoked_vendor, _ = await wl.approved(region_code="360104")
     _, at_revoked = await cleared_person(wl, revoked_vendor, reviewer, consent)
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
@@ -122,6 +124,7 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
         "expired check": (school, expired, {}),
         "pending check": (school, pending, {}),
         "departed": (school, departed, {}),
+        "engagement not started yet": (school, not_started, {}),
         "another county": (other_county, ok, {}),
         "a vendor that does not engage them": (school, ok, {"vendor_credit_code": other_vendor.credit_code}),
         "vendor revoked": (school, at_revoked, {}),
@@ -153,6 +156,26 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(await _receipts(wl)) == len(cases) + 3
+
+
+async def test_an_engagement_lets_the_person_in_from_its_start_date(wl, monkeypatch):
+    """A vendor may register someone before they start; schools hear `cleared` only from
+    the start date (China time), not before."""
+    from datetime import datetime, time
+
+    from service.lookup import people
+    from service.timeutil import CHINA_TZ
+
+    vendor, reviewer, consent = await _setup(wl)
+    starts = today_in_china() + timedelta(days=3)
+    _, number = await cleared_person(wl, vendor, reviewer, consent, start_date=starts.isoformat())
+    school = await wl.school("360104")
+    assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
+    first_instant = datetime.combine(starts, time(0), tzinfo=CHINA_TZ)
+    monkeypatch.setattr(people, "utcnow", lambda: first_instant - timedelta(microseconds=1))
+    assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
+    monkeypatch.setattr(people, "utcnow", lambda: first_instant)
+    assert (await lookup(wl, school, number)).json()["result"] == "cleared"
 
 
 async def test_bad_input_is_422_and_stores_nothing(wl):
