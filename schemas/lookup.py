@@ -30,9 +30,19 @@ class VendorLookupOut(msgspec.Struct):
     receipt_id: UUID
 
 
-class ReceiptOut(msgspec.Struct):
+class SignedGroup(msgspec.Struct):
+    """The receipt's place in the Merkle tree of the receipts signed together."""
+
+    size: int
+    index: int
+    path: list[str]  # the inclusion proof: base64 of 32-byte hashes, leaf side first
+
+
+class ReceiptOut(msgspec.Struct, omit_defaults=True):
     """`receipt` is the signed document; `canonical` its exact bytes (sorted keys, no
-    spaces, UTF-8); `signature` base64 Ed25519 over `canonical`."""
+    spaces, UTF-8); `signature` base64 Ed25519 over the root of the group's Merkle tree
+    (`signed_group`: size, index, proof; see docs/lookup.md), or — for receipts signed
+    before groups, without `signed_group` — over `canonical` itself."""
 
     receipt: dict[str, Any]
     canonical: str
@@ -40,6 +50,7 @@ class ReceiptOut(msgspec.Struct):
     algorithm: str
     key_id: str
     public_key: str  # base64 of the raw 32-byte Ed25519 key (check it against GET /api/v1/keys)
+    signed_group: SignedGroup | None = None
 
 
 class ServiceKeys(msgspec.Struct):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -101,7 +103,7 @@ class ReceiptController(Controller):
                       receipt_id: FromPath[UUID]) -> ReceiptOut:
         """The signed receipt: the school that made it, reviewers and auditors of its
         region, admins. Check it offline with `schoolgate receipts verify FILE`."""
-        return ReceiptOut(**await services.get_receipt(db, signer, actor, receipt_id))
+        return msgspec.convert(await services.get_receipt(db, signer, actor, receipt_id), ReceiptOut)
 
 
 @get("/api/v1/keys", **public(), tags=["lookup"])

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -54,7 +55,13 @@ class LookupReceipt(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     checkpoint_size: int = Field(sa_column=Column(BigInteger, nullable=False))
     canonical: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The group's signature (one per group commit) and this receipt's place in the group's
+    # Merkle tree: size, index, inclusion proof (32-byte hashes, concatenated). Receipts
+    # signed one by one, before groups, have no group (`lookup.receipts`).
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    group_size: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    group_index: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    group_path: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class LookupRateWindow(SQLModel, table=True):

@@ -73,8 +73,8 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
 #: $1 after this vendor id, $2 instant, $3 page size: the cache warmer's pages.
 WARM_PAGE = f"SELECT {_VENDOR_STATE}, v.credit_code\n  FROM vendors v WHERE v.id > $1 ORDER BY v.id LIMIT $3"
-GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id FROM lookup_receipts "
-               "WHERE id = $1")
+GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id, group_size, group_index, group_path "
+               "FROM lookup_receipts WHERE id = $1")
 
 
 def _iso(value: datetime) -> str:
@@ -222,14 +222,14 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
                                 time=time, actor=actor, region_code=region_code, checkpoint_size=checkpoint_size,
                                 signer=signer)
     canonical = receipts.canonical(document)
-    outcome = await writer(db).store(PendingReceipt(
+    outcome = await writer(db, signer).store(PendingReceipt(
         receipt_id=receipt_id, kind=kind, subject=subject,
         subjects=msgspec.json.encode(subjects).decode() if subjects is not None else None,
         account_id=actor.account_id, school_id=actor.school_id, region_code=region_code,
         query=msgspec.json.encode(query).decode(),
         answer=(bytes(answer) if isinstance(answer, msgspec.Raw) else msgspec.json.encode(answer)).decode(), as_of=as_of,
-        created_at=time, checkpoint_size=checkpoint_size, canonical=canonical,
-        signature=receipts.sign(signer.private_key, canonical), count=count, limit=limit, window_start=start,
+        created_at=time, checkpoint_size=checkpoint_size, canonical=canonical, count=count, limit=limit,
+        window_start=start,
         token_hash=token_hash, role=str(actor.role), actor_region=actor.region_code,
         vendor_code=actor.vendor_credit_code, expect_version=expect_version, expect_checkpoint=cached_checkpoint))
     lookup_cache(db).observe(outcome.version, outcome.checkpoint_size)
@@ -344,7 +344,8 @@ async def get_receipt(db: Database, signer: Signer, actor: Actor, receipt_id: UU
         raise NotFound("未找到该查询回执", code="receipt_not_found")
     canonical, signature = bytes(row[0]), bytes(row[1])
     document = msgspec.json.decode(canonical)
-    return receipts.served(document, canonical, signature, signer.name, signer.public_key_raw)
+    group = receipts.GroupSignature(signature, row[5], row[6], bytes(row[7])) if row[5] is not None else None
+    return receipts.served(document, canonical, signature, signer.name, signer.public_key_raw, group)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ nothing), the insert. So a group behaves exactly as its rows one after another.
 Batching is natural: while one call is in flight, new receipts queue; the next call
 takes all of them (up to `MAX_GROUP`). With one lookup at a time, a group is one row
 and costs what the single statement did.
+
+The group is also signed here, once: the receipts are the leaves of one Merkle tree
+and one Ed25519 signature covers its root; each row keeps its index and inclusion
+proof (`lookup.receipts.sign_group`). A row the function then refuses (stale, limited,
+unauthenticated) is not stored: its leaf is in a signed root, but no one is ever shown
+that receipt.
 """
 
 from __future__ import annotations
@@ -25,17 +31,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from service.audit.keys import Signer
 from service.coalesce import Coalescer
 from service.db.engine import Database
+from service.lookup.receipts import sign_group
 
 MAX_GROUP = 128
 IN_FLIGHT = 1
 
 STORE = ("SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
          "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
-         " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bytea[], $15::bigint[],"
-         " $16::bigint[], $17::timestamptz[], $18::text[], $19::text[], $20::text[], $21::text[], $22::bigint[],"
-         " $23::boolean[])")
+         " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bigint[],"
+         " $15::bigint[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[],"
+         " $22::boolean[], $23::bytea[], $24::integer[], $25::integer[], $26::bytea[])")
 
 
 @dataclass(slots=True)
@@ -53,7 +61,6 @@ class PendingReceipt:
     created_at: datetime
     checkpoint_size: int
     canonical: bytes
-    signature: bytes
     count: int
     limit: int
     window_start: datetime
@@ -76,7 +83,7 @@ class Outcome:
     checkpoint_size: int
 
 
-COLUMNS = PendingReceipt.__slots__
+COLUMNS = PendingReceipt.__slots__  # then the group signature's: signature, size, index, path
 
 
 class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
@@ -84,9 +91,10 @@ class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
 
     in_flight = IN_FLIGHT
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, signer: Signer) -> None:
         super().__init__()
         self._db = db
+        self._signer = signer
         self.groups = 0  # calls made (for tests and diagnosis)
         self.rows = 0
 
@@ -98,6 +106,9 @@ class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
 
     async def _serve(self, receipts: list[PendingReceipt]) -> list[Outcome]:
         columns = [[getattr(r, name) for r in receipts] for name in COLUMNS]
+        signed = sign_group(self._signer.private_key, columns[COLUMNS.index("canonical")])
+        columns += [[g.signature for g in signed], [g.size for g in signed], [g.index for g in signed],
+                    [g.path for g in signed]]
         pool = await self._db.raw_pool()
         async with pool.acquire() as conn:
             rows = await conn.fetch(STORE, *columns)
@@ -111,8 +122,9 @@ class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
         return outcomes  # type: ignore[return-value]
 
 
-def writer(db: Database) -> ReceiptWriter:
+def writer(db: Database, signer: Signer) -> ReceiptWriter:
+    """The worker's writer (its signer is the process's one)."""
     found = db.local.get("lookup.receipt_writer")
     if found is None:
-        found = db.local["lookup.receipt_writer"] = ReceiptWriter(db)
+        found = db.local["lookup.receipt_writer"] = ReceiptWriter(db, signer)
     return found

@@ -19,6 +19,7 @@ from service.audit.merkle import (
     consistency_proof_nodes,
     inclusion_proof,
     inclusion_proof_nodes,
+    inclusion_proofs,
     leaf_hash,
     nodes_needed,
     perfect_nodes_completed_by,
@@ -165,6 +166,20 @@ def test_planned_proofs_equal_reference_proofs_for_every_small_tree(n: int) -> N
         assert assemble_proof(inclusion_proof_nodes(index, n), store) == inclusion_proof(index, hs)
     for m in range(n + 1):
         assert assemble_proof(consistency_proof_nodes(m, n), store) == consistency_proof(m, n, hs)
+
+
+@pytest.mark.parametrize("n", range(1, 70))
+def test_all_inclusion_proofs_at_once_equal_the_reference_ones(n: int) -> None:
+    hs = leaves(n)
+    root, proofs = inclusion_proofs(hs)
+    assert root == root_from_leaves(hs)
+    assert proofs == [inclusion_proof(i, hs) for i in range(n)]
+    assert all(verify_inclusion(hs[i], i, n, proofs[i], root) for i in range(n))
+
+
+def test_all_inclusion_proofs_needs_a_leaf() -> None:
+    with pytest.raises(ValueError):
+        inclusion_proofs([])
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 1000, 1023, 1024, 1025, 10**6 + 7, 2**40 + 3])

@@ -116,11 +116,11 @@ async def test_a_revoked_token_is_refused_at_once_whatever_the_request(wl):
     assert await _receipt_count(wl) == stored
 
 
-async def test_concurrent_lookups_share_commits_and_the_limit_holds_row_by_row(wl):
+async def test_concurrent_lookups_share_commits_and_the_limit_holds_row_by_row(wl, app_signer):
     vendor, _ = await wl.approved()
     school, other = await wl.school("360104"), await wl.school("360104")
     await asyncio.sleep(_inside_one_window())
-    group_writer = writer(wl.db)
+    group_writer = writer(wl.db, app_signer)
     calls_before = group_writer.groups
     replies = await asyncio.gather(*(wl.lookup(school if i % 2 else other, vendor.credit_code) for i in range(16)))
     statuses = sorted(r.status_code for r in replies)
@@ -130,6 +130,19 @@ async def test_concurrent_lookups_share_commits_and_the_limit_holds_row_by_row(w
     assert group_writer.groups - calls_before < 16  # several receipts per commit
     receipt_ids = {r.json()["receipt_id"] for r in replies if r.status_code == 200}
     assert len(receipt_ids) == 10
+    # Each group commit is signed once; every receipt verifies on its own with its proof.
+    key = receipts.parse_public_key((await wl.client.get("/api/v1/keys")).text)
+    served = []
+    for receipt_id in receipt_ids:
+        for headers in (school, other):
+            response = await wl.client.get(f"/api/v1/receipts/{receipt_id}", headers=headers)
+            if response.status_code == 200:
+                served.append(response.json())
+    assert len(served) == 10 and all(receipts.verify(r, key) == [] for r in served)
+    shared = max(served, key=lambda r: r["signed_group"]["size"])
+    assert shared["signed_group"]["size"] > 1
+    together = [r for r in served if r["signature"] == shared["signature"]]
+    assert len(together) > 1 and len({r["signed_group"]["index"] for r in together}) == len(together)
 
 
 def test_receipt_canonical_bytes_equal_the_verifiers_on_awkward_strings():

@@ -3,6 +3,7 @@ offline, and failing verification when any field is altered."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from service.audit.log import make_checkpoint
+from service.lookup import receipts
 from service.lookup.receipts import parse_public_key, verify
 
 SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
@@ -74,6 +76,45 @@ async def test_any_altered_field_fails_verification(wl):
     altered = copy.deepcopy(served)
     altered["signature"] = altered["signature"][:-4] + ("AAA=" if altered["signature"][-4:] != "AAA=" else "BBB=")
     assert [p.code for p in verify(altered, key)] == ["bad_signature"]
+
+
+async def test_a_group_signature_binds_each_receipt_to_its_place(wl, app_signer):
+    """Concurrent lookups are signed together (one signature over their Merkle root); each
+    receipt verifies alone with its proof, and only in its own place."""
+    vendor, _ = await wl.approved()
+    school = await wl.school("360104")
+    replies = await asyncio.gather(*(wl.lookup(school, vendor.credit_code) for _ in range(8)))
+    served = [await _receipt(wl, school, r.json()["receipt_id"]) for r in replies]
+    key = parse_public_key((await wl.client.get("/api/v1/keys")).text)
+    assert all(verify(s, key) == [] for s in served)
+    groups: dict[str, list[dict]] = {}
+    for s in served:
+        groups.setdefault(s["signature"], []).append(s)
+    shared = max(groups.values(), key=len)
+    assert len(shared) > 1 and all(s["signed_group"]["size"] >= len(shared) for s in shared)
+    first, second = shared[0], shared[1]
+    for field in ("index", "path"):
+        altered = copy.deepcopy(first)
+        altered["signed_group"][field] = second["signed_group"][field]
+        assert [p.code for p in verify(altered, key)] == ["bad_signature"], field
+    altered = copy.deepcopy(first)
+    altered["signed_group"]["size"] += 1
+    assert [p.code for p in verify(altered, key)] == ["bad_signature"]
+    altered = copy.deepcopy(first)
+    del altered["signed_group"]  # taken for a receipt signed alone: the signature is not over it
+    assert [p.code for p in verify(altered, key)] == ["bad_signature"]
+
+
+def test_receipts_signed_one_by_one_before_groups_still_verify(app_signer):
+    document = {"v": receipts.RECEIPT_VERSION, "type": receipts.RECEIPT_TYPE, "receipt_id": "r", "answer": {}}
+    canonical = receipts.canonical(document)
+    signature = app_signer.private_key.sign(receipts.SIGNING_PREFIX + canonical)
+    served = receipts.served(document, canonical, signature, app_signer.name, app_signer.public_key_raw, None)
+    assert "signed_group" not in served
+    assert verify(served, app_signer.public_key_raw) == []
+    served["signature"] = receipts.served(document, canonical, app_signer.private_key.sign(b"other"),
+                                          app_signer.name, app_signer.public_key_raw, None)["signature"]
+    assert [p.code for p in verify(served, app_signer.public_key_raw)] == ["bad_signature"]
 
 
 async def test_cli_verifies_offline_and_rejects_tampering(wl, tmp_path):
