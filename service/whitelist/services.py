@@ -303,7 +303,7 @@ async def entry_documents_ok(session: AsyncSession, entries: Sequence[WhitelistE
     latest: dict[UUID, dict[str, date]] = {}
     for vendor_id in sorted({e.vendor_id for e in entries}):
         rows = await conn.fetch("SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
-                                "AND uploaded_at <= $2 GROUP BY doc_type", vendor_id, at)
+                                f"AND {vendor_state.document_counts('$2')} GROUP BY doc_type", vendor_id, at)
         latest[vendor_id] = {r[0]: r[1] for r in rows}
     mandatory: dict[str, tuple[str, ...]] = {}
     result = {}

@@ -279,6 +279,27 @@ async def test_expired_when_a_mandatory_document_expires(wl):
     assert await wl.status(school, vendor.credit_code) == "expired"
 
 
+async def test_a_document_not_valid_yet_does_not_count(wl):
+    """A document counts from the China date `valid_from` only: a new business licence
+    that starts in 90 days does not bring an expired vendor back today."""
+    vendor, entries = await wl.approved()
+    school, reviewer = await wl.school("360104"), await wl.reviewer("360104")
+    await wl.sql("UPDATE documents SET valid_until = CURRENT_DATE - 2")
+    assert await wl.status(school, vendor.credit_code) == "expired"
+    starts = today_in_china() + timedelta(days=90)
+    await wl.document(vendor, valid_from=starts.isoformat(), valid_until=(starts + timedelta(days=365)).isoformat())
+
+    assert await wl.status(school, vendor.credit_code) == "expired"
+    as_of = (utcnow() - timedelta(seconds=1)).isoformat()
+    assert await wl.status(school, vendor.credit_code, as_of=as_of) == "expired"
+    entry = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", headers=reviewer)
+    assert entry.status_code == 200 and entry.json()["status"] == "expired"
+    # The same licence starting today counts today.
+    await wl.sql("UPDATE documents SET valid_from = CAST(:day AS date) WHERE valid_from = CAST(:starts AS date)",
+                 day=today_in_china().isoformat(), starts=starts.isoformat())
+    assert await wl.status(school, vendor.credit_code) == "active"
+
+
 async def test_vendor_entry_open_follows_revocation_and_region(wl):
     from uuid import UUID
 
