@@ -9,8 +9,9 @@ or their status history, or region settings — migration 0010):
 
 - a cached vendor state is used only while its version is this cache's version and the
   lookup instant is before its *horizon* (the next instant at which a stored status
-  interval or document would start or end counting — none in practice, but then the
-  cache is equivalent to a fresh read at any instant);
+  interval or document would start or end counting — e.g. midnight China time of a
+  stored document's later `valid_from` — so the cache is equivalent to a fresh read at
+  any instant);
 - every receipt made from cached state is stored by `lookup_store_receipts` only if the
   version (and the audit checkpoint size put in the receipt) is still current, in the
   same statement that stores the receipt; otherwise the lookup reads afresh and signs

@@ -57,7 +57,9 @@ from service.whitelist.status import ACTIVE, vendor_status
 #: `state.for_region`, so one cached state serves every school), the lookup state
 #: version and the audit checkpoint size of the same snapshot, and the state's horizon:
 #: the next instant after $2 at which a stored status interval or document of the
-#: vendor starts or stops counting (NULL: none). Read-only: no commit cost, no locks.
+#: vendor starts or stops counting — a document by its upload or, valid from a later
+#: date, at midnight China time starting that date (`state.document_starts`); NULL:
+#: none. Read-only: no commit cost, no locks.
 _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
        (SELECT version FROM lookup_state_version WHERE id = 1) AS state_version,
        (SELECT min(t) FROM (
@@ -67,7 +69,10 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
            SELECT s.valid_to FROM whitelist_entries e JOIN whitelist_entry_status s ON s.entry_id = e.id
             WHERE e.vendor_id = v.id AND s.valid_to > $2
            UNION ALL
-           SELECT d.uploaded_at FROM documents d WHERE d.vendor_id = v.id AND d.uploaded_at > $2) later) AS horizon,
+           SELECT d.uploaded_at FROM documents d WHERE d.vendor_id = v.id AND d.uploaded_at > $2
+           UNION ALL
+           SELECT {vendor_state.document_starts("d")} FROM documents d
+            WHERE d.vendor_id = v.id AND {vendor_state.document_starts("d")} > $2) later) AS horizon,
        v.id, v.name, {", ".join(vendor_state.vendor_state_exprs(regions=None, at="$2"))}"""
 #: $1 credit code, $2 instant.
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"

@@ -1,8 +1,8 @@
 """The public whitelist (no authentication): what is usable now, per item and region.
 
 A row is one whitelist entry whose status is `active` now — not suspended, revoked,
-superseded or expired (validity end passed, or a mandatory document of the vendor
-expired). Candidates come from one keyset-paginated SQL query on the current
+superseded or expired (validity end passed, or a mandatory document type of the vendor
+has no document valid today: expired, or not valid yet). Candidates come from one keyset-paginated SQL query on the current
 intervals; the document check is applied per batch in Python, so a page is filled
 from as many batches as needed. Nothing about people is here.
 """
@@ -22,7 +22,7 @@ from service.errors import InvalidInput, raise_problems
 from service.regions.directory import regions
 from service.service_items.models import CATEGORIES
 from service.timeutil import utcnow
-from service.whitelist.state import mandatory_types
+from service.whitelist.state import document_counts, mandatory_types
 from service.whitelist.status import ACTIVE, Interval, documents_ok, entry_status
 
 CANDIDATES = """
@@ -40,9 +40,9 @@ SELECT e.id, v.credit_code, v.name, e.service_item_id, i.category_code, i.activi
  ORDER BY v.credit_code, e.id
  LIMIT $8
 """
-DOCUMENTS = """
+DOCUMENTS = f"""
 SELECT vendor_id, doc_type, max(valid_until) FROM documents
- WHERE vendor_id = ANY($1::uuid[]) AND uploaded_at <= $2 GROUP BY vendor_id, doc_type
+ WHERE vendor_id = ANY($1::uuid[]) AND {document_counts("$2")} GROUP BY vendor_id, doc_type
 """
 SETTINGS = "SELECT region_code, mandatory_document_types FROM region_settings WHERE mandatory_document_types IS NOT NULL"
 

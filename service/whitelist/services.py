@@ -14,7 +14,8 @@ Facts for other domains (see docs/whitelist.md):
 - `vendor_entry_open(session, vendor_id, region_code, at)`: may the vendor's people
   enter a school of `region_code` through this vendor at `at`?
 - `ban_until(session, vendor_id, region_code, now)`: the date before which the vendor
-  may not apply again in the region (a revocation's ban), or None.
+  may not apply again in the region (a revocation's ban in the region, a region
+  containing it or one inside it), or None.
 """
 
 from __future__ import annotations
@@ -302,7 +303,7 @@ async def entry_documents_ok(session: AsyncSession, entries: Sequence[WhitelistE
     latest: dict[UUID, dict[str, date]] = {}
     for vendor_id in sorted({e.vendor_id for e in entries}):
         rows = await conn.fetch("SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
-                                "AND uploaded_at <= $2 GROUP BY doc_type", vendor_id, at)
+                                f"AND {vendor_state.document_counts('$2')} GROUP BY doc_type", vendor_id, at)
         latest[vendor_id] = {r[0]: r[1] for r in rows}
     mandatory: dict[str, tuple[str, ...]] = {}
     result = {}
@@ -592,16 +593,26 @@ async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, re
 # ------------------------------------------------------------ facts for others
 
 
+def ban_regions(region_code: str) -> list[str]:
+    """The regions whose revocation bans an application for `region_code`: the region,
+    every region containing it and every region inside it. An entry of a containing
+    region covers the revoked region's schools, and one inside it covers some of them,
+    so either way an application there would route around the ban."""
+    return sorted(set(regions().ancestors(region_code)) | set(regions().descendants(region_code)))
+
+
 async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime | None = None) -> date | None:
     """The latest ban date of a revocation in force over `region_code` (the revoked
-    entry's region is that region or contains it), when it is still in the future."""
+    entry's region is that region, contains it, or lies inside it: `ban_regions`),
+    when it is still in the future. The one check of the ban (application creation,
+    submit and resubmit all ask it)."""
     now = now or utcnow()
-    chain = regions().ancestors(region_code)
     value = (await session.exec(text(
         "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
         "ON s.entry_id = e.id AND s.valid_to IS NULL "
-        "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:chain) "
-        "AND s.ban_until > :today").bindparams(vendor=vendor_id, chain=chain, today=today_in_china(now)))).first()
+        "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:regions) "
+        "AND s.ban_until > :today").bindparams(vendor=vendor_id, regions=ban_regions(region_code),
+                                               today=today_in_china(now)))).first()
     return value[0] if value else None
 
 

@@ -3,7 +3,8 @@
 This is the hot path of the lookups, so it goes straight to asyncpg (the ORM costs
 3–4× as much Python per query, see STACK_NOTES): one statement returns the vendor, the
 entries covering the caller's region with the status interval containing the instant
-and their item, the latest validity end per document type, and the region settings
+and their item, the latest validity end per document type among the documents counting
+at the instant (`document_counts`: uploaded by then, `valid_from` reached), and the region settings
 that decide the mandatory documents. `evaluate()` (pure) turns that into statuses.
 
 Callers pass an asyncpg connection: the lookup pool's, or a session's own connection
@@ -27,6 +28,27 @@ from service.whitelist.status import Interval, documents_ok, entry_status
 
 DEFAULT_MANDATORY = tuple(SETTING_FIELDS["mandatory_document_types"].default)
 
+#: The zone of the civil dates on documents (`valid_from`, `valid_until`), as
+#: `timeutil.CHINA_TZ` (UTC+8; Asia/Shanghai has kept no daylight saving since 1991).
+CHINA_ZONE = "Asia/Shanghai"
+
+
+def document_counts(at: str, d: str = "documents") -> str:
+    """SQL condition: the document row `d` counts at instant `at` (an SQL expression) —
+    uploaded by then, and its validity started on the China date of `at`
+    (`valid_from` <= that date). Among those, `max(valid_until)` per type is the last
+    day a document of that type is valid (`status.documents_ok`). The one definition
+    for every reader: the lookups' state, entry views and actions, the public list."""
+    return (f"{d}.uploaded_at <= {at} "
+            f"AND {d}.valid_from <= (({at})::timestamptz AT TIME ZONE '{CHINA_ZONE}')::date")
+
+
+def document_starts(d: str = "documents") -> str:
+    """SQL: the instant document row `d` starts counting by its date — midnight China
+    time at the start of its `valid_from` (`document_counts`)."""
+    return f"({d}.valid_from::timestamp AT TIME ZONE '{CHINA_ZONE}')"
+
+
 def vendor_state_exprs(regions: str | None = "$2", at: str = "$3") -> list[str]:
     """The SQL expressions (entries, documents, settings) of a vendor `v`'s state at
     instant `at` for the region chain `regions` (SQL parameter placeholders). With
@@ -45,7 +67,7 @@ def vendor_state_exprs(regions: str | None = "$2", at: str = "$3") -> list[str]:
       WHERE e.vendor_id = v.id {in_regions})"""
     documents = f"""(SELECT coalesce(json_object_agg(d.doc_type, d.last_day), '{{}}')
        FROM (SELECT doc_type, max(valid_until) AS last_day FROM documents
-              WHERE vendor_id = v.id AND uploaded_at <= {at} GROUP BY doc_type) d)"""
+              WHERE vendor_id = v.id AND {document_counts(at)} GROUP BY doc_type) d)"""
     settings = f"""(SELECT coalesce(json_object_agg(r.region_code, r.mandatory_document_types), '{{}}')
        FROM region_settings r WHERE {settings_regions} r.mandatory_document_types IS NOT NULL)"""
     return [entries, documents, settings]
@@ -165,7 +187,10 @@ def for_region(state: VendorState, chain: Sequence[str]) -> VendorState:
 def next_change(state: VendorState, at: datetime) -> datetime | None:
     """The first instant after `at` at which `evaluate(state, ·)` can give another
     answer (an entry's validity end or suspension end, a document's expiry: midnight
-    China time after its last day), or None. Conservative: any document type counts."""
+    China time after its last day), or None. Conservative: any document type counts.
+    What the state does not hold cannot be seen here — a stored document that starts
+    counting later (`valid_from` after the China date of `at`), a later interval: the
+    lookup cache bounds this by the state's horizon (`lookup.services._VENDOR_STATE`)."""
     times = []
     for entry in state.entries:
         for t in (entry.interval.entry_valid_until, entry.interval.suspended_until):

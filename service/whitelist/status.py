@@ -8,7 +8,8 @@ instant `at`, an entry is:
   come — a suspension with an end date lifts itself at that instant, no job needed;
 - `expired` when otherwise active but `at` is at or past the entry's validity end, or
   any mandatory qualification document type of the entry's region has no document of
-  the vendor valid on the China date of `at` (uploaded by then);
+  the vendor valid on the China date of `at` (uploaded by then, `valid_from` reached:
+  `state.document_counts`);
 - `active` otherwise. A superseded entry (replaced by a later admission of the same
   item) does not count at all: the new entry speaks for the item.
 
@@ -43,7 +44,8 @@ def documents_ok(mandatory_types: Iterable[str], latest_valid_until: Mapping[str
     """Every mandatory type has a document valid on the China date of `at`.
 
     `latest_valid_until` maps a document type to the latest `valid_until` among the
-    vendor's documents of that type uploaded by `at` (the last valid day, China time).
+    vendor's documents of that type counting at `at` — uploaded by then and valid from
+    that China date or earlier (`state.document_counts`): the last valid day, China time.
     """
     today = today_in_china(at)
     for doc_type in mandatory_types:

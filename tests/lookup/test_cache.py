@@ -196,6 +196,34 @@ async def test_a_cached_answer_stops_at_the_instant_the_entry_expires(wl, monkey
     assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
 
 
+async def test_a_cached_answer_turns_active_at_the_instant_a_future_document_starts_counting(wl, monkeypatch):
+    """A document valid from a future date is not in the cached state (it does not count
+    yet), so the state's horizon is the instant it starts counting — midnight China
+    time at the start of `valid_from` — and the lookup answers `active` from then on."""
+    from datetime import datetime, time
+
+    from service.lookup import services
+    from service.timeutil import CHINA_TZ
+
+    vendor, _ = await wl.approved()
+    school = await wl.school("360104")
+    await wl.sql("UPDATE documents SET valid_until = CURRENT_DATE - 2")
+    starts = today_in_china() + timedelta(days=90)
+    await wl.document(vendor, valid_from=starts.isoformat(), valid_until=(starts + timedelta(days=365)).isoformat())
+    assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
+    assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"  # from the caches
+
+    start = datetime.combine(starts, time(0), tzinfo=CHINA_TZ)
+    cache = lookup_cache(wl.db)
+    assert cache.vendor(vendor.credit_code, start - timedelta(microseconds=1)) is not None
+    assert cache.vendor(vendor.credit_code, start) is None  # the horizon
+    monkeypatch.setattr(services, "utcnow", lambda: start - timedelta(microseconds=1))
+    assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
+    monkeypatch.setattr(services, "utcnow", lambda: start)
+    answer = (await wl.lookup(school, vendor.credit_code)).json()
+    assert answer["status"] == "active" and answer["services"]
+
+
 @pytest.fixture
 def people_reads(monkeypatch) -> list[tuple[int | None, bool]]:
     """Each person read statement: ($4, the vendor-cache version it trusted; whether its

@@ -125,6 +125,44 @@ async def test_a_draft_made_before_the_revocation_cannot_be_submitted(wl):
     assert submitted.status_code == 409 and submitted.json()["error"]["code"] == "vendor_banned"
 
 
+async def test_a_ban_also_covers_the_regions_containing_and_inside_the_revoked_region(wl):
+    """Issue 6: a revoked vendor may not apply again "in that region" before the ban
+    date. A city entry covers the city's county schools, so applying to the city
+    containing the revoked county would route around the ban: refused as well."""
+    from service.applications.models import Application
+
+    vendor, _ = await wl.approved(region_code="360104")
+    city_draft = await wl.application(vendor, region_code="360100")  # made before the revocation
+    first, second = await wl.reviewer("360104"), await wl.reviewer("360100")
+    request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
+    assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
+
+    applications = await wl.count(Application)
+    refused = await wl.client.post("/api/v1/applications", headers=vendor.headers, json={
+        "vendor_id": vendor.id, "region_code": "360100", "service_item_ids": [vendor.items[0]["id"]],
+        "document_ids": [vendor.documents[0]["id"]]})
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "vendor_banned" and error["details"][0]["field"] == "region_code"
+    assert error["details"][0]["ban_until"] == BAN
+    assert await wl.count(Application) == applications  # nothing stored
+    submitted = await wl.act(city_draft, vendor.headers, "submit")
+    assert submitted.status_code == 409 and submitted.json()["error"]["code"] == "vendor_banned"
+    # A county beside it (not inside the revoked region, not containing it) may still.
+    assert (await wl.application(vendor, region_code="360102"))["stage"] == "draft"
+
+    # The other way round: a ban in a city refuses its counties.
+    city_vendor, _ = await wl.approved(region_code="360100")
+    province = await wl.reviewer("360000")
+    request = (await wl.adjust(second, action="revoke", reason="撤销", vendor_id=city_vendor.id,
+                               ban_until=BAN)).json()
+    assert (await wl.confirm(province, request["request"]["id"])).status_code == 200
+    inside = await wl.client.post("/api/v1/applications", headers=city_vendor.headers, json={
+        "vendor_id": city_vendor.id, "region_code": "360104", "service_item_ids": [city_vendor.items[0]["id"]],
+        "document_ids": [city_vendor.documents[0]["id"]]})
+    assert inside.status_code == 409 and inside.json()["error"]["code"] == "vendor_banned"
+
+
 async def test_reinstate_after_revoke_needs_confirmation_too(wl):
     vendor, entries = await wl.approved()
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
@@ -239,6 +277,27 @@ async def test_expired_when_a_mandatory_document_expires(wl):
                               json={"mandatory_document_types": ["business_license", "school_permit"]})
     assert put.status_code == 200, put.text
     assert await wl.status(school, vendor.credit_code) == "expired"
+
+
+async def test_a_document_not_valid_yet_does_not_count(wl):
+    """A document counts from the China date `valid_from` only: a new business licence
+    that starts in 90 days does not bring an expired vendor back today."""
+    vendor, entries = await wl.approved()
+    school, reviewer = await wl.school("360104"), await wl.reviewer("360104")
+    await wl.sql("UPDATE documents SET valid_until = CURRENT_DATE - 2")
+    assert await wl.status(school, vendor.credit_code) == "expired"
+    starts = today_in_china() + timedelta(days=90)
+    await wl.document(vendor, valid_from=starts.isoformat(), valid_until=(starts + timedelta(days=365)).isoformat())
+
+    assert await wl.status(school, vendor.credit_code) == "expired"
+    as_of = (utcnow() - timedelta(seconds=1)).isoformat()
+    assert await wl.status(school, vendor.credit_code, as_of=as_of) == "expired"
+    entry = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", headers=reviewer)
+    assert entry.status_code == 200 and entry.json()["status"] == "expired"
+    # The same licence starting today counts today.
+    await wl.sql("UPDATE documents SET valid_from = CAST(:day AS date) WHERE valid_from = CAST(:starts AS date)",
+                 day=today_in_china().isoformat(), starts=starts.isoformat())
+    assert await wl.status(school, vendor.credit_code) == "active"
 
 
 async def test_vendor_entry_open_follows_revocation_and_region(wl):

@@ -76,3 +76,28 @@ async def test_bad_filters_are_422(wl):
                          ({"cursor": "not-a-cursor"}, "invalid_cursor")]:
         response = await wl.client.get("/api/v1/public/whitelist", params=params)
         assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
+
+
+async def test_a_document_not_valid_yet_does_not_put_a_vendor_back_on_the_public_list(wl, monkeypatch):
+    """A vendor whose licence expired leaves the list; a new licence valid from a future
+    date brings it back only from midnight (China time) of that date."""
+    from datetime import datetime, time, timedelta
+
+    from service.timeutil import CHINA_TZ, today_in_china
+    from service.whitelist import queries
+
+    vendor, _ = await wl.approved(region_code="360104")
+    assert {r["credit_code"] for r in await _all_pages(wl.client)} == {vendor.credit_code}
+    await wl.sql("UPDATE documents SET valid_until = CURRENT_DATE - 2")
+    assert await _all_pages(wl.client) == []
+    starts = today_in_china() + timedelta(days=90)
+    await wl.document(vendor, valid_from=starts.isoformat(), valid_until=(starts + timedelta(days=365)).isoformat())
+    assert await _all_pages(wl.client) == []
+    exported = await wl.client.get("/api/v1/public/whitelist", headers={"Accept": "text/csv"})
+    assert _from_csv(exported.text) == []
+
+    start = datetime.combine(starts, time(0), tzinfo=CHINA_TZ)
+    monkeypatch.setattr(queries, "utcnow", lambda: start - timedelta(microseconds=1))
+    assert await _all_pages(wl.client) == []
+    monkeypatch.setattr(queries, "utcnow", lambda: start)
+    assert {r["credit_code"] for r in await _all_pages(wl.client)} == {vendor.credit_code}
