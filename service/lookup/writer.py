@@ -37,7 +37,7 @@ from service.db.engine import Database
 from service.lookup.receipts import sign_group
 
 MAX_GROUP = 128
-IN_FLIGHT = 2
+IN_FLIGHT = 1
 
 STORE = ("SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
          "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
