@@ -281,7 +281,7 @@ def _clean_reason(reason: str | None) -> str | None:
 
 async def _check_not_banned(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime) -> None:
     """A vendor revoked in a region may not apply there again before the ban date — nor
-    in a region containing it or inside it (`whitelist.services.ban_regions`)."""
+    in a region containing it or inside it (`whitelist.services.overlapping_regions`)."""
     banned = await ban_until(session, vendor_id, region_code, now)
     if banned is not None:
         message = f"该机构在本地区（或其上级、下辖地区）的白名单已被撤销，{banned.isoformat()} 前不得在本地区再次申请"

@@ -350,3 +350,16 @@ async def test_a_suspended_item_cannot_be_readmitted_by_a_new_application(wl):
                  "WHERE suspended_until IS NULL AND status = 'suspended'")
     submitted = await wl.act(draft, vendor.headers, "submit")
     assert submitted.status_code == 200, submitted.text
+
+
+async def test_a_suspension_also_holds_an_application_in_the_containing_region(wl):
+    """Applying in the city would put the suspended county item back before its schools."""
+    vendor, entries = await wl.approved()
+    reviewer = await wl.reviewer("360104")
+    response = await wl.adjust(reviewer, action="suspend", reason="接到投诉，暂停待查", entry_ids=[entries[0]["id"]])
+    assert response.status_code == 200, response.text
+    city = await wl.application(vendor, region_code="360100")
+    refused = await wl.act(city, vendor.headers, "submit")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "item_suspended"
+    neighbour = await wl.application(vendor, region_code="360102")
+    assert (await wl.act(neighbour, vendor.headers, "submit")).status_code == 200
