@@ -233,12 +233,24 @@ async def test_a_name_that_does_not_match_the_recorded_person_is_an_error(client
 
 
 async def test_a_reference_already_recorded_with_other_content_is_a_conflict(client, reviewer, consent, db):
-    rows = sample_rows(2)
-    assert (await post_import(client, reviewer, as_csv(rows), consent)).status_code == 201
+    recorded = sample_rows(2)
+    assert (await post_import(client, reviewer, as_csv(recorded), consent)).status_code == 201
+    rows = [list(r) for r in recorded]
     rows[0][3] = "有犯罪记录"
     response = await post_import(client, reviewer, as_csv(rows), consent)
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "reference_conflict"
+    # Nor is another validity or issuing authority under the same reference skipped silently.
+    rows = [list(r) for r in recorded]
+    rows[1][6] = str(timeutil.today_in_china() + timedelta(days=30))
+    refused = await post_import(client, reviewer, as_csv(rows), consent)
+    assert refused.status_code == 422
+    assert [(e["row"], e["code"]) for e in refused.json()["errors"]] == [(3, "reference_conflict")]
+    other = await post_import(client, reviewer, as_csv(recorded), consent, issuing_authority="南昌市公安局")
+    assert other.status_code == 422 and {e["code"] for e in other.json()["errors"]} == {"reference_conflict"}
+    again = await post_import(client, reviewer, as_csv(recorded), consent)
+    assert again.status_code == 201 and again.json()["imported"] == 0
+    assert await stored(db) == (1, 2, 2)
 
 
 async def test_an_import_needs_the_bureaus_authorisation(client, accounts, vendor, reviewer, db):
