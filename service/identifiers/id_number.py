@@ -28,6 +28,8 @@ CHINA_TZ = timezone(timedelta(hours=8))
 # [0-9], not \d: \d also matches other scripts' digits.
 _MODERN = re.compile(r"[0-9]{17}[0-9X]")
 _LEGACY = re.compile(r"[0-9]{15}")
+# Nobody alive was born before this: a year like 0001 or 1800 is a typing error, not a person.
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def normalize_id_number(raw: str, *, today: date | None = None) -> str:
@@ -43,6 +45,8 @@ def normalize_id_number(raw: str, *, today: date | None = None) -> str:
     born = _embedded_birth_date(number)
     if born > (today or _china_today()):
         raise _invalid("身份证号码中的出生日期晚于今天")
+    if born < EARLIEST_BIRTH:
+        raise _invalid("身份证号码中的出生日期早于 1900 年，不可能有效")
     if check_digit(number[:17]) != number[17]:
         raise _invalid("身份证号码校验位不正确，请核对后重新输入")
     return number

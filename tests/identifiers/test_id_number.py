@@ -74,6 +74,16 @@ def test_impossible_dates_are_invalid(born):
     assert "出生日期" in rejected(make_id_number(born=born)).message
 
 
+@pytest.mark.parametrize("born", ["00010101", "18000101", "18991231"])
+def test_birth_years_before_1900_are_invalid(born):
+    assert "1900" in rejected(make_id_number(born=born)).message
+
+
+def test_a_birth_date_of_1900_is_valid():
+    number = make_id_number(born="19000101")
+    assert normalized(number) == number
+
+
 def test_birth_date_in_the_future_is_invalid():
     assert "晚于今天" in rejected(make_id_number(born="20250602")).message
 
