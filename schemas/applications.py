@@ -60,7 +60,7 @@ class DocumentRefOut(msgspec.Struct):
     number: str
     sha256: str
     valid_until: date
-    status: str  # valid | expiring | expired, now
+    status: str  # not_yet_valid | valid | expiring | expired, now
 
 
 class HistoryActor(msgspec.Struct):
@@ -109,6 +109,7 @@ class WhitelistEntryOut(msgspec.Struct):
 class Checks(msgspec.Struct):
     missing_documents: list[str]
     expired_documents: list[str]
+    not_yet_valid_documents: list[str]  # referenced, but none of their validity has started
     uncleared_personnel: list[str]
 
 

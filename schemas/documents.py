@@ -19,7 +19,7 @@ class DocumentOut(msgspec.Struct):
     content_type: str
     filename: str
     uploaded_at: datetime
-    status: str  # valid | expiring | expired, computed when read
+    status: str  # not_yet_valid | valid | expiring | expired, computed when read
 
 
 class DocumentList(msgspec.Struct):

@@ -138,7 +138,7 @@ class CertificateOut(msgspec.Struct):
     content_type: str
     filename: str
     uploaded_at: datetime
-    status: str  # valid | expiring | expired
+    status: str  # not_yet_valid | valid | expiring | expired
 
 
 class CertificateList(msgspec.Struct):

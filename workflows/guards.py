@@ -15,12 +15,12 @@ GUARDS = GuardRegistry()
 
 @GUARDS.guard(
     "documents_complete",
-    "必备资质材料不齐全或已过期，请补齐有效材料后再办理",
-    reads=("missing_documents", "expired_documents"),
+    "必备资质材料不齐全、已过期或尚未生效，请补齐有效材料后再办理",
+    reads=("missing_documents", "expired_documents", "not_yet_valid_documents"),
 )
 def documents_complete(facts: Facts) -> bool:
-    """Every mandatory qualification document is present and unexpired."""
-    return len(facts["missing_documents"]) == 0 and len(facts["expired_documents"]) == 0
+    """Every mandatory qualification document is present and in force (started, unexpired)."""
+    return not (facts["missing_documents"] or facts["expired_documents"] or facts["not_yet_valid_documents"])
 
 
 @GUARDS.guard(

@@ -131,7 +131,7 @@ class ApplicationView:
     objections: list[Objection]
     show_objectors: bool
     allowed_actions: list[str]
-    checks: dict[str, list[str]]  # missing_documents, expired_documents, uncleared_personnel
+    checks: dict[str, list[str]]  # missing/expired/not_yet_valid documents, uncleared_personnel
     whitelist_entries: list[WhitelistEntry]
     now: datetime
 
@@ -225,25 +225,28 @@ def _tags(actor: Actor, ctx: Context) -> frozenset[str]:
     return role_tags(actor, ctx.application.region_code, ctx.vendor.credit_code)
 
 
-def _document_checks(ctx: Context, now: datetime) -> tuple[list[str], list[str]]:
-    """Mandatory document types not referenced at all, and those whose every referenced
-    document has expired (by the dates, at `now`)."""
-    by_type: dict[str, list[Document]] = {}
+def _document_checks(ctx: Context, now: datetime) -> tuple[list[str], list[str], list[str]]:
+    """Mandatory document types not referenced at all; those with no referenced document
+    in force at `now` (by the dates) — expired, or (if one is still to come) not valid
+    yet."""
+    statuses: dict[str, set[str]] = {}
     for document in ctx.documents:
-        by_type.setdefault(document.doc_type, []).append(document)
+        statuses.setdefault(document.doc_type, set()).add(document_status(document.valid_from, document.valid_until,
+                                                                          now))
     mandatory = ctx.settings.mandatory_document_types
-    missing = [t for t in mandatory if t not in by_type]
-    expired = [t for t in mandatory if t in by_type
-               and all(document_status(d.valid_until, now) == "expired" for d in by_type[t])]
-    return missing, expired
+    missing = [t for t in mandatory if t not in statuses]
+    out_of_force = [t for t in mandatory if t in statuses and not statuses[t] & {"valid", "expiring"}]
+    not_yet = [t for t in out_of_force if "not_yet_valid" in statuses[t]]
+    return missing, [t for t in out_of_force if t not in not_yet], not_yet
 
 
 async def _facts(session: AsyncSession, ctx: Context, actor: Actor, now: datetime, reason: str | None) -> dict[str, Any]:
-    missing, expired = _document_checks(ctx, now)
+    missing, expired, not_yet_valid = _document_checks(ctx, now)
     people = list(dict.fromkeys(p for item in ctx.items for p in item.personnel_ids))
     return {
         "missing_documents": missing,
         "expired_documents": expired,
+        "not_yet_valid_documents": not_yet_valid,
         "uncleared_personnel": await uncleared_personnel(session, ctx.application.vendor_id, people, now),
         "preliminary_reviewer_id": ctx.application.preliminary_reviewer_id,
         "actor_id": actor.account_id,
@@ -268,6 +271,7 @@ def _guard_details(facts: dict[str, Any]) -> dict[str, Any]:
     return {
         "missing_documents": list(facts["missing_documents"]),
         "expired_documents": list(facts["expired_documents"]),
+        "not_yet_valid_documents": list(facts["not_yet_valid_documents"]),
         "uncleared_personnel": [str(p) for p in facts["uncleared_personnel"]],
     }
 
@@ -826,12 +830,11 @@ async def build_view(session: AsyncSession, ctx: Context, actor: Actor, now: dat
     facts = await _facts(session, ctx, actor, now, None)
     return ApplicationView(
         application=app, vendor=ctx.vendor, items=list(ctx.items),
-        documents=[DocumentRef(d, document_status(d.valid_until, now)) for d in ctx.documents],
+        documents=[DocumentRef(d, document_status(d.valid_from, d.valid_until, now)) for d in ctx.documents],
         history=[HistoryEntry(c, names.get(c.actor_account_id)) for c in changes],
         objections=list(objections), show_objectors=_sees_objectors(actor),
         allowed_actions=_allowed(ctx.workflow, app.stage, tags, facts),
-        checks={"missing_documents": facts["missing_documents"], "expired_documents": facts["expired_documents"],
-                "uncleared_personnel": [str(p) for p in facts["uncleared_personnel"]]},
+        checks=_guard_details(facts),
         whitelist_entries=await entries_of_application(session, app.id),
         now=now,
     )

@@ -37,7 +37,7 @@ def document_out(document: Document) -> DocumentOut:
         issuer=document.issuer, valid_from=document.valid_from, valid_until=document.valid_until,
         sha256=document.sha256, size=document.size, content_type=document.content_type,
         filename=document.filename, uploaded_at=document.uploaded_at,
-        status=services.document_status(document.valid_until),
+        status=services.document_status(document.valid_from, document.valid_until),
     )
 
 

@@ -34,13 +34,19 @@ class DocumentInput:
     valid_until: date
 
 
-def document_status(valid_until: date, now: datetime | None = None) -> str:
-    """valid | expiring (within 30 days) | expired, from the dates alone.
+def document_status(valid_from: date, valid_until: date | None, now: datetime | None = None) -> str:
+    """not_yet_valid | valid | expiring (within 30 days) | expired, from the dates alone.
 
-    `valid_until` is the last valid day in China; expiry begins at the next midnight
-    there, whatever the server's clock zone, with no batch job involved.
+    `valid_from` and `valid_until` are the first and last valid days in China (None:
+    no end); validity begins and ends at midnight there, whatever the server's clock
+    zone, with no batch job involved. The same rule as the whitelist's
+    (`whitelist.state.document_counts`).
     """
     today = today_in_china(now)
+    if today < valid_from:
+        return "not_yet_valid"
+    if valid_until is None:
+        return "valid"
     if today > valid_until:
         return "expired"
     if valid_until - today <= EXPIRING_WITHIN:

@@ -545,9 +545,7 @@ def _validate_certificate(data: CertificateInput) -> tuple[CertificateInput, lis
 
 
 def certificate_status(certificate: Certificate, now: datetime | None = None) -> str:
-    if certificate.valid_until is None:
-        return "valid"
-    return document_status(certificate.valid_until, now)
+    return document_status(certificate.valid_from, certificate.valid_until, now)
 
 
 async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from service.whitelist.models import WhitelistEntry
 
 REASON = "营业执照副本不清晰，请重新上传并补充场地说明"
@@ -106,6 +108,20 @@ async def test_missing_or_expired_mandatory_documents_block_submission(world):
     blocked = await world.act(app, vendor.headers, "submit")
     assert blocked.json()["error"]["details"][0]["expired_documents"] == ["business_license"]
     assert (await world.get(app["id"], vendor.headers))["stage"] == "draft"
+
+    # A licence whose validity has not started yet does not count either (yet).
+    from service.timeutil import today_in_china
+
+    later = (today_in_china() + timedelta(days=30)).isoformat()
+    future = await world.document(vendor, valid_from=later, valid_until="2099-12-31")
+    assert future["status"] == "not_yet_valid"
+    app = await world.get(app["id"], vendor.headers)
+    patched = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
+                                       json={"document_ids": [expired["id"], future["id"]], "version": app["version"]})
+    app = patched.json()
+    assert app["checks"]["not_yet_valid_documents"] == ["business_license"] and app["checks"]["expired_documents"] == []
+    blocked = await world.act(app, vendor.headers, "submit")
+    assert blocked.json()["error"]["details"][0]["not_yet_valid_documents"] == ["business_license"]
 
 
 async def test_county_only_region_decides_at_verification(world):

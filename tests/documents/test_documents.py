@@ -135,12 +135,20 @@ async def test_other_vendors_documents_are_404(client, vendor, accounts):
 
 def test_status_is_derived_from_dates_at_read_time():
     at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)  # 20:00 in China
-    assert document_status(date(2026, 6, 1), at) == "valid"
-    assert document_status(date(2026, 3, 31), at) == "expiring"
-    assert document_status(date(2026, 3, 1), at) == "expiring"  # last valid day
-    assert document_status(date(2026, 2, 28), at) == "expired"
+    start = date(2020, 1, 1)
+    assert document_status(start, date(2026, 6, 1), at) == "valid"
+    assert document_status(start, date(2026, 3, 31), at) == "expiring"
+    assert document_status(start, date(2026, 3, 1), at) == "expiring"  # last valid day
+    assert document_status(start, date(2026, 2, 28), at) == "expired"
     # Expiry starts at midnight in China: 16:00 UTC on the last valid day.
     last_day = date(2026, 3, 1)
-    assert document_status(last_day, datetime(2026, 3, 1, 15, 59, 59, tzinfo=timezone.utc)) == "expiring"
-    assert document_status(last_day, datetime(2026, 3, 1, 16, 0, 0, tzinfo=timezone.utc)) == "expired"
-    assert document_status(last_day + timedelta(days=31), at) == "valid"
+    assert document_status(start, last_day, datetime(2026, 3, 1, 15, 59, 59, tzinfo=timezone.utc)) == "expiring"
+    assert document_status(start, last_day, datetime(2026, 3, 1, 16, 0, 0, tzinfo=timezone.utc)) == "expired"
+    assert document_status(start, last_day + timedelta(days=31), at) == "valid"
+    # Validity starts at midnight in China on the first valid day (16:00 UTC the day before).
+    first_day = date(2026, 3, 2)
+    assert document_status(first_day, date(2027, 1, 1), at) == "not_yet_valid"
+    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 15, 59, 59, tzinfo=timezone.utc)) \
+        == "not_yet_valid"
+    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 16, 0, 0, tzinfo=timezone.utc)) == "valid"
+    assert document_status(start, None, at) == "valid"  # no end

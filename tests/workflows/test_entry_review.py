@@ -91,6 +91,7 @@ FIRST_REVIEWER, SECOND_REVIEWER = "reviewer-1", "reviewer-2"
 GOOD_FACTS: dict[str, Any] = {
     "missing_documents": [],
     "expired_documents": [],
+    "not_yet_valid_documents": [],
     "uncleared_personnel": [],
     "preliminary_reviewer_id": FIRST_REVIEWER,
     "actor_id": SECOND_REVIEWER,
@@ -102,7 +103,8 @@ GOOD_FACTS: dict[str, Any] = {
 
 # For each guard, the ways the facts make it fail.
 BREAKING_FACTS: dict[str, list[dict[str, Any]]] = {
-    "documents_complete": [{"missing_documents": ["business_licence"]}, {"expired_documents": ["school_permit"]}],
+    "documents_complete": [{"missing_documents": ["business_licence"]}, {"expired_documents": ["school_permit"]},
+                           {"not_yet_valid_documents": ["business_licence"]}],
     "personnel_cleared": [{"uncleared_personnel": ["person-7"]}],
     "different_reviewer": [
         {"actor_id": FIRST_REVIEWER},
