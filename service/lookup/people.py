@@ -36,7 +36,7 @@ told, signed and durable (docs/lookup.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -194,13 +194,15 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
 # The vendors' JSON (msgspec parses the dates in C).
 _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
 # A person row's columns.
-_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _FACTS = 5, 6, 7, 8, 9, slice(10, 16)
+_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS = 5, 6, 7, 8, 9
 
 
-def _facts(person) -> Sequence[FactTuple]:
-    """(type, result, query date, valid until, recorded at, lifted) per check record."""
-    columns = person[_FACTS]
-    return list(zip(*columns)) if columns[0] is not None else ()
+def _facts(person) -> Iterable[FactTuple]:
+    """(type, result, query date, valid until, recorded at, lifted) per check record,
+    read once (by `cleared_until`)."""
+    if person[10] is None:  # no check recorded
+        return ()
+    return zip(person[10], person[11], person[12], person[13], person[14], person[15])
 
 
 @dataclass
