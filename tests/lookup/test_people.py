@@ -198,6 +198,27 @@ async def test_bad_input_is_422_and_stores_nothing(wl):
     assert await _receipts(wl) == []
 
 
+async def test_the_raw_number_appears_in_no_log_or_answer_of_any_lookup(wl, capsys, caplog):
+    """Single and batch lookups, cleared, unknown and malformed: the number never reaches
+    a log line or a response body (only its keyed hash reaches the receipt)."""
+    vendor, reviewer, consent = await _setup(wl)
+    _, number = await cleared_person(wl, vendor, reviewer, consent)
+    school = await wl.school("360104")
+    unknown = new_id_number()
+    bad = number[:-1] + ("0" if number[-1] != "0" else "1")
+    capsys.readouterr()
+    bodies = [(await lookup(wl, school, n)).text for n in (number, unknown, bad, number.lower())]
+    bodies.append((await batch(wl, school, [{"id_number": number, "name": "王小明"},
+                                            {"id_number": unknown, "name": "王小明"}])).text)
+    bodies.append((await batch(wl, school, [{"id_number": bad, "name": "王小明"}])).text)
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "/api/v1/lookup/people" in logs  # the requests were logged at all
+    for raw in (number, unknown, bad):
+        for haystack in (logs, *bodies):
+            assert raw not in haystack and raw.lower() not in haystack and raw[6:14] + raw[14:17] not in haystack
+
+
 async def test_vendors_and_anonymous_callers_may_not_look_people_up(wl):
     vendor, reviewer, consent = await _setup(wl)
     _, number = await cleared_person(wl, vendor, reviewer, consent)
