@@ -155,14 +155,19 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
         return found
+    # Only a confirmed lift lifts; a check may have several lift rows (closed ones
+    # stay as records), so ask EXISTS rather than join (one fact per check).
+    lifted = (select(BarLift.id)
+              .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
+                     col(BarLift.confirmed_at).is_not(None))
+              .exists())
     query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
                     BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,
-                    BackgroundCheck.recorded_at, BarLift.confirmed_at)
-             .outerjoin(BarLift, col(BarLift.check_id) == col(BackgroundCheck.id))
+                    BackgroundCheck.recorded_at, lifted)
              .where(col(BackgroundCheck.person_id).in_(ids)))
     for row in (await session.exec(query)).all():
         found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
-                                       valid_until=row[5], recorded_at=row[6], lifted=row[7] is not None))
+                                       valid_until=row[5], recorded_at=row[6], lifted=bool(row[7])))
     return found
 
 
