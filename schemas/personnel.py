@@ -154,6 +154,14 @@ class BarLiftConfirm(msgspec.Struct, forbid_unknown_fields=True):
     reason: str | None = None
 
 
+class BarLiftDecline(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str | None = None  # required; checked by the service (422 reason_required)
+
+
+class BarLiftWithdraw(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str | None = None
+
+
 class BarLiftOut(msgspec.Struct):
     id: UUID
     person_id: UUID
@@ -163,7 +171,11 @@ class BarLiftOut(msgspec.Struct):
     requested_at: datetime
     confirmed_by: UUID | None
     confirmed_at: datetime | None
-    effective: bool
+    effective: bool  # confirmed: the bar is lifted
+    status: str  # pending | confirmed | declined | withdrawn
+    closed_by: UUID | None  # who declined or withdrew it
+    closed_at: datetime | None
+    close_reason: str | None
 
 
 class ImportProblemOut(msgspec.Struct):

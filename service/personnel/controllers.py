@@ -16,7 +16,9 @@ from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from schemas.personnel import (
     BarLiftConfirm,
     BarLiftCreate,
+    BarLiftDecline,
     BarLiftOut,
+    BarLiftWithdraw,
     CertificateList,
     CertificateOut,
     CheckCreate,
@@ -44,6 +46,7 @@ from service.personnel.models import (
     Certificate,
     CheckImportJob,
     ConsentDocument,
+    lift_status,
 )
 from service.security.actor import Role
 from service.web.access import access
@@ -130,7 +133,9 @@ def lift_out(lift: BarLift) -> BarLiftOut:
     return BarLiftOut(id=lift.id, person_id=lift.person_id, check_id=lift.check_id, reason=lift.reason,
                       requested_by=lift.requested_by, requested_at=lift.requested_at,
                       confirmed_by=lift.confirmed_by, confirmed_at=lift.confirmed_at,
-                      effective=lift.confirmed_at is not None)
+                      effective=lift.confirmed_at is not None and lift.closed_at is None,
+                      status=lift_status(lift), closed_by=lift.closed_by, closed_at=lift.closed_at,
+                      close_reason=lift.close_reason)
 
 
 def job_out(job: CheckImportJob) -> ImportJobOut:
@@ -285,11 +290,24 @@ class PeopleController(Controller):
         """A province-level reviewer asks to lift the bar of one adverse result, with a reason."""
         return lift_out(await services.request_bar_lift(db, actor, person_id, data.check_id, data.reason))
 
-    @post("/bar-lifts/{lift_id:uuid}/confirm", status_code=200, **access(Role.REVIEWER, errors=(404, 409)))
+    @post("/bar-lifts/{lift_id:uuid}/confirm", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def confirm_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
                            data: JSONBody[BarLiftConfirm]) -> BarLiftOut:
         """A second province-level reviewer confirms; only then is the bar lifted."""
         return lift_out(await services.confirm_bar_lift(db, actor, person_id, lift_id, data.reason))
+
+    @post("/bar-lifts/{lift_id:uuid}/decline", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
+    async def decline_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
+                           data: JSONBody[BarLiftDecline]) -> BarLiftOut:
+        """A second province-level reviewer refuses a pending request, with a reason; the
+        bar stays, and a new request for the check may be made."""
+        return lift_out(await services.decline_bar_lift(db, actor, person_id, lift_id, data.reason))
+
+    @post("/bar-lifts/{lift_id:uuid}/withdraw", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
+    async def withdraw_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
+                            data: JSONBody[BarLiftWithdraw]) -> BarLiftOut:
+        """The requester takes back their own pending request."""
+        return lift_out(await services.withdraw_bar_lift(db, actor, person_id, lift_id, data.reason))
 
 
 # -- bureau authorisations and the results import -------------------------------------------------

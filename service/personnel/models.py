@@ -12,6 +12,7 @@ from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     Index,
     LargeBinary,
@@ -165,19 +166,43 @@ class BackgroundCheck(SQLModel, table=True):
 
 class BarLift(SQLModel, table=True):
     """Lifting the bar an adverse result imposes: requested by a province-level reviewer
-    with a reason, effective only once a second province-level reviewer confirms."""
+    with a reason, effective only once a second province-level reviewer confirms.
+
+    A pending request may instead be closed — declined by a second province-level
+    reviewer, or withdrawn by its requester — and then stays as a record that lifts
+    nothing. At most one request per check is open or confirmed; after a closed one,
+    a new request may be made."""
 
     __tablename__ = "bar_lifts"
+    __table_args__ = (
+        # Closed requests no longer count: at most one open-or-confirmed request per check.
+        # (Readers asking "is this check lifted?" add `closed_at IS NULL` to use this index.)
+        Index("uq_bar_lifts_check_open", "check_id", unique=True, postgresql_where=text("closed_at IS NULL")),
+        CheckConstraint("closed_as IN ('declined', 'withdrawn')", name="ck_bar_lifts_closed_as"),
+        CheckConstraint("(closed_as IS NULL) = (closed_at IS NULL) AND (closed_at IS NULL OR confirmed_at IS NULL)",
+                        name="ck_bar_lifts_closed"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     person_id: UUID = Field(foreign_key="people.id", index=True)
-    check_id: UUID = Field(foreign_key="background_checks.id", unique=True)
+    check_id: UUID = Field(foreign_key="background_checks.id")
     reason: str = Field(max_length=1000)
     requested_by: UUID | None = Field(default=None, foreign_key="accounts.id")
     requested_at: datetime = Field(default_factory=utcnow)
     confirmed_by: UUID | None = Field(default=None, foreign_key="accounts.id")
     confirmed_at: datetime | None = None
     confirm_reason: str | None = Field(default=None, max_length=1000)
+    closed_as: str | None = Field(default=None, max_length=10)  # declined | withdrawn
+    closed_by: UUID | None = Field(default=None, foreign_key="accounts.id")
+    closed_at: datetime | None = None
+    close_reason: str | None = Field(default=None, max_length=1000)
+
+
+def lift_status(lift: BarLift) -> str:
+    """pending | confirmed | declined | withdrawn."""
+    if lift.closed_as is not None:
+        return lift.closed_as
+    return "confirmed" if lift.confirmed_at is not None else "pending"
 
 
 class CheckImportJob(SQLModel, table=True):

@@ -58,6 +58,7 @@ from service.personnel.models import (
     ConsentDocument,
     Engagement,
     Person,
+    lift_status,
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
 from service.privacy import mask_name, mask_phone
@@ -155,14 +156,19 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
         return found
+    # Only a confirmed lift lifts; a check may have several lift rows (closed ones
+    # stay as records), so ask EXISTS rather than join (one fact per check).
+    lifted = (select(BarLift.id)
+              .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
+                     col(BarLift.confirmed_at).is_not(None))
+              .exists())
     query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
                     BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,
-                    BackgroundCheck.recorded_at, BarLift.confirmed_at)
-             .outerjoin(BarLift, col(BarLift.check_id) == col(BackgroundCheck.id))
+                    BackgroundCheck.recorded_at, lifted)
              .where(col(BackgroundCheck.person_id).in_(ids)))
     for row in (await session.exec(query)).all():
         found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
-                                       valid_until=row[5], recorded_at=row[6], lifted=row[7] is not None))
+                                       valid_until=row[5], recorded_at=row[6], lifted=bool(row[7])))
     return found
 
 
@@ -702,13 +708,20 @@ def _require_province_reviewer(actor: Actor) -> None:
         raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
-async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
-    _require_province_reviewer(actor)
+def _clean_reason(reason: str | None, *, required: bool, message: str = "须说明理由") -> str | None:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput.field("reason", "reason_required", "解除禁入须说明理由")
+        if required:
+            raise InvalidInput.field("reason", "reason_required", message)
+        return None
     if len(reason) > 1000:
         raise InvalidInput.field("reason", "too_long", "理由不能超过 1000 个字符")
+    return reason
+
+
+async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
+    _require_province_reviewer(actor)
+    reason = _clean_reason(reason, required=True, message="解除禁入须说明理由")
     async with db.transaction() as session:
         person, _ = await load_visible_person(session, actor, person_id, for_update=True)
         check = await session.get(BackgroundCheck, check_id)
@@ -716,7 +729,9 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
             raise NotFound("未找到该查询记录", code="check_not_found")
         if check.result != "adverse" or check.check_type not in BARRING_CHECK_TYPES:
             raise InvalidInput.field("check_id", "not_barring", "该记录不构成禁入（仅违法犯罪记录或性侵查询的不良结果）")
-        if (await session.exec(select(BarLift).where(BarLift.check_id == check.id))).first() is not None:
+        # A declined or withdrawn request is a record only; an open or confirmed one stands.
+        standing = select(BarLift).where(BarLift.check_id == check.id, col(BarLift.closed_at).is_(None))
+        if (await session.exec(standing)).first() is not None:
             raise Conflict("该记录已有解除申请", code="lift_exists")
         lift = BarLift(person_id=person.id, check_id=check.id, reason=reason, requested_by=actor.account_id)
         session.add(lift)
@@ -727,22 +742,70 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
         return lift
 
 
+LIFT_STATUS_ZH = {"pending": "待确认", "confirmed": "确认", "declined": "驳回", "withdrawn": "撤回"}
+
+
+async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str) -> BarLift:
+    """The lift request `verb` (confirm | decline | withdraw) acts on, locked with its
+    person, after the rules of who may act on it: 404 outside the actor's scope; 409
+    unless still pending; a confirmation or decline only by someone other than the
+    requester (four eyes; the caller has required a province-level reviewer first), a
+    withdrawal only by the requester."""
+    person, _ = await load_visible_person(session, actor, person_id, for_update=True)
+    lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update()
+                               .execution_options(populate_existing=True))).first()
+    if lift is None or lift.person_id != person.id:
+        raise NotFound("未找到该解除申请", code="lift_not_found")
+    status = lift_status(lift)
+    if status == "confirmed" and verb == "confirm":
+        raise Conflict("该解除申请已确认", code="lift_already_confirmed")
+    if status != "pending":
+        raise Conflict(f"该解除申请已{LIFT_STATUS_ZH[status]}，不能再处理", code="lift_not_pending",
+                       details=[{"field": "status", "code": status, "message": LIFT_STATUS_ZH[status]}])
+    if verb == "withdraw":
+        if lift.requested_by != actor.account_id:
+            raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
+    elif lift.requested_by == actor.account_id:
+        raise Forbidden("须由另一名省级审核人员确认", code="second_reviewer_required")
+    return lift
+
+
 async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
     """The second reviewer's confirmation; only then does the bar stop counting."""
     _require_province_reviewer(actor)
+    reason = _clean_reason(reason, required=False)
     async with db.transaction() as session:
-        person, _ = await load_visible_person(session, actor, person_id, for_update=True)
-        lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update())).first()
-        if lift is None or lift.person_id != person.id:
-            raise NotFound("未找到该解除申请", code="lift_not_found")
-        if lift.confirmed_at is not None:
-            raise Conflict("该解除申请已确认", code="lift_already_confirmed")
-        if lift.requested_by == actor.account_id:
-            raise Forbidden("须由另一名省级审核人员确认", code="second_reviewer_required")
-        reason = (reason or "").strip() or None
+        lift = await _pending_lift(session, actor, person_id, lift_id, "confirm")
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
         session.add(lift)
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
         return lift
+
+
+async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None,
+                          verb: str, closed_as: str) -> BarLift:
+    async with db.transaction() as session:
+        lift = await _pending_lift(session, actor, person_id, lift_id, verb)
+        lift.closed_as, lift.closed_by, lift.closed_at, lift.close_reason = (
+            closed_as, actor.account_id, timeutil.utcnow(), reason)
+        session.add(lift)
+        await record_event(session, actor, f"personnel:bar:lift_{verb}", "bar_lift", lift.id,
+                           region_code=actor.region_code, reason=reason,
+                           changes=diff({"status": "pending"}, {"status": closed_as}))
+        return lift
+
+
+async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+    """A second province-level reviewer refuses the request, with a reason. The bar
+    stays; the request stays as a record; a new request for the check may follow."""
+    _require_province_reviewer(actor)
+    reason = _clean_reason(reason, required=True, message="驳回解除申请须说明理由")
+    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined")
+
+
+async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+    """The requester takes back their own pending request (a reason is optional)."""
+    reason = _clean_reason(reason, required=False)
+    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn")

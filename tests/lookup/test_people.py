@@ -298,3 +298,37 @@ async def test_the_person_side_lists_who_looked_them_up(wl):
     assert (await wl.client.get(path, headers=other_vendor.headers)).status_code == 404
     assert (await wl.client.get(path, headers=await wl.reviewer("360202"))).status_code == 404
     assert (await wl.client.get(path, headers=school)).status_code == 403
+
+
+async def test_only_a_confirmed_bar_lift_clears_among_several_requests_for_one_check(wl):
+    """Closed (declined, withdrawn) requests stay as rows next to the confirmed one: the
+    lookup and the person's view must count the check once, as lifted — not once per
+    request row, which would leave an unlifted copy barring the person."""
+    vendor, reviewer, consent = await _setup(wl)
+    person_id, number = await cleared_person(wl, vendor, reviewer, consent)
+    adverse = await record(wl, person_id, reviewer, consent, check_type="sexual_offence_entry_query",
+                           result="adverse", query_date=today_in_china().isoformat())
+    school = await wl.school("360104")
+    first, second = await wl.reviewer("360000"), await wl.reviewer("360000")
+    lifts = f"/api/v1/people/{person_id}/bar-lifts"
+    body = {"check_id": adverse["id"], "reason": "经复核，系同名误报"}
+
+    async def answers() -> tuple[str, str]:
+        looked_up = await lookup(wl, school, number)
+        assert looked_up.status_code == 200, looked_up.text
+        view = await wl.client.get(f"/api/v1/people/{person_id}", headers=vendor.headers)
+        return looked_up.json()["result"], view.json()["clearance"]
+
+    declined = (await wl.client.post(lifts, headers=first, json=body)).json()
+    assert (await wl.client.post(f"{lifts}/{declined['id']}/decline", headers=second,
+                                 json={"reason": "证明不足"})).status_code == 200
+    assert await answers() == ("not_cleared", "barred")
+    withdrawn = (await wl.client.post(lifts, headers=first, json=body)).json()
+    assert (await wl.client.post(f"{lifts}/{withdrawn['id']}/withdraw", headers=first, json={})).status_code == 200
+    lift = (await wl.client.post(lifts, headers=first, json=body)).json()
+    assert await answers() == ("not_cleared", "barred")  # requested, not confirmed
+    assert (await wl.client.post(f"{lifts}/{lift['id']}/confirm", headers=second, json={})).status_code == 200
+    assert await answers() == ("cleared", "cleared")
+    batch_answer = await batch(wl, school, [{"id_number": number, "name": "王小明"}])
+    assert batch_answer.status_code == 200, batch_answer.text
+    assert [item["result"] for item in batch_answer.json()["results"]] == ["cleared"]
