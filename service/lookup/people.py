@@ -187,10 +187,12 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
   CROSS JOIN LATERAL (SELECT array_agg(c.check_type) AS check_types, array_agg(c.result) AS results,
                              array_agg(c.query_date) AS query_dates, array_agg(c.valid_until) AS valid_until,
                              array_agg(c.recorded_at) AS recorded_at,
-                             array_agg(EXISTS (SELECT 1 FROM bar_lifts b
-                                                WHERE b.check_id = c.id AND b.closed_at IS NULL
-                                                  AND b.confirmed_at IS NOT NULL)) AS lifted
+                             array_agg(b.check_id IS NOT NULL) AS lifted
                         FROM background_checks c
+                        -- at most one open-or-confirmed lift per check (uq_bar_lifts_check_open):
+                        -- the join never repeats a check, and the planner may hash it
+                        LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id AND b.closed_at IS NULL
+                                                   AND b.confirmed_at IS NOT NULL
                        WHERE c.person_id = p.id) c
 """
 # The vendors' JSON (msgspec parses the dates in C).

@@ -172,7 +172,6 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     return found
 
 
-# -- raw reads for the lookup hot path ------------------------------------------------------
 async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person
                        ) -> PersonnelSettings:
     """The strictest settings of the regions of the vendors the person works for now;
