@@ -23,8 +23,12 @@ down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], boolean[]")
-NEW_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], boolean[], bytea[], integer[], integer[], bytea[]")
+OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+                 "bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], "
+                 "bigint[], boolean[]")
+NEW_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+                 "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
+                 "boolean[], bytea[], integer[], integer[], bytea[]")
 
 STORE = """
 CREATE FUNCTION lookup_store_receipts(

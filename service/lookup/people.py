@@ -148,8 +148,9 @@ def _check_batch_size(queries: Sequence[PersonQuery]) -> None:
 #: requests at once (same statement whoever is asked about, found or not): $1 blind
 #: indexes, $2 the instant, $3 the lookup state version of this worker's cached region
 #: settings, $4 the version at which this worker's vendor cache holds every vendor
-#: (`LookupCache.complete_version`), $5 the China date of the instant (an engagement counts
-#: from its start date until a departure is recorded: `personnel.models.in_force`). From one snapshot: a head row (kind 0: the
+#: (`LookupCache.complete_version`), $5 the China date of the instant (an engagement
+#: counts from its start date until a departure is recorded, as
+#: `personnel.models.Engagement.in_force` says). From one snapshot: a head row (kind 0: the
 #: checkpoint size, the version, and — only when the vendor cache is not complete at
 #: this version — the whitelist state in every region of every vendor currently engaging
 #: those people, as JSON, and every region_settings row only when the cached ones are
@@ -197,7 +198,7 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
 """
 # The vendors' JSON (msgspec parses the dates in C).
 _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
-# A person row's columns.
+# A person row's columns (then the six fact arrays, from column 10).
 _INDEX, _NAME, _ORIGIN, _CODES, _REGIONS = 5, 6, 7, 8, 9
 
 

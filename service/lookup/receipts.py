@@ -9,7 +9,7 @@ The receipts stored by one group commit (`lookup.writer`) are signed together, a
 transparency log: they are the leaves of an RFC 6962 Merkle tree (leaf hash
 SHA-256(0x00 || canonical)), and one Ed25519 signature covers
 
-    b"schoolgate lookup receipt group v1\n" + size (8 bytes, big-endian) + root
+    b"schoolgate lookup receipt group v1\\n" + size (8 bytes, big-endian) + root
 
 Each receipt keeps its place in the group and its inclusion proof, so it verifies on
 its own: fold the proof from its leaf to the root, check the signature over the root.
@@ -18,7 +18,7 @@ is a tree of one leaf with an empty proof. The prefix keeps these signatures fro
 being mistaken for another object signed by the same key (an audit checkpoint).
 
 Receipts made before grouping were signed one by one, Ed25519 over
-b"schoolgate lookup receipt v1\n" + canonical; they have no `signed_group` and still
+b"schoolgate lookup receipt v1\\n" + canonical; they have no `signed_group` and still
 verify.
 
 The served form (`GET /api/v1/receipts/{id}`, and the file `schoolgate receipts verify`
