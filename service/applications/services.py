@@ -491,7 +491,10 @@ async def _transition(session: AsyncSession, actor: Actor, application_id: UUID,
     workflow, stage = ctx.workflow, ctx.application.stage
     if actor.role is Role.VENDOR and is_review_action(workflow, action):
         raise Forbidden("机构账号不能参与审核", code="vendor_cannot_review")
-    if action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags:
+    if (action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags) \
+            or action == EntryAction.APPROVE:
+        # Approval too: a ban or a suspension that came while the application was under
+        # review holds it as it would have held the submission.
         await _check_not_banned(session, ctx.application.vendor_id, ctx.application.region_code, now)
         await _check_not_suspended(session, ctx, now)
     if action not in DIRECT_ACTIONS:

@@ -605,7 +605,7 @@ async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, no
     """The latest ban date of a revocation in force over `region_code` (the revoked
     entry's region is that region, contains it, or lies inside it: `overlapping_regions`),
     when it is still in the future. The one check of the ban (application creation,
-    submit and resubmit all ask it)."""
+    submit, resubmit and approval all ask it)."""
     now = now or utcnow()
     value = (await session.exec(text(
         "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "

@@ -125,6 +125,19 @@ async def test_a_draft_made_before_the_revocation_cannot_be_submitted(wl):
     assert submitted.status_code == 409 and submitted.json()["error"]["code"] == "vendor_banned"
 
 
+async def test_an_application_under_review_when_the_ban_came_cannot_be_approved(wl):
+    """Submitted before the revocation, it reaches the final decision during the ban: the
+    approval is refused as the submission would have been, and nothing changes."""
+    vendor, _ = await wl.approved(region_code="360104")
+    county, city = await wl.reviewer("360104"), await wl.reviewer("360100")
+    pending = await wl.to_final_review(vendor, county, region_code="360104")
+    request = (await wl.adjust(county, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
+    assert (await wl.confirm(city, request["request"]["id"])).status_code == 200
+    refused = await wl.act(pending, city, "approve", reason="材料齐全")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "vendor_banned"
+    assert (await wl.get(pending["id"], city))["stage"] == pending["stage"]
+
+
 async def test_a_ban_also_covers_the_regions_containing_and_inside_the_revoked_region(wl):
     """Issue 6: a revoked vendor may not apply again "in that region" before the ban
     date. A city entry covers the city's county schools, so applying to the city
