@@ -26,7 +26,6 @@ from tests.lookup.people_world import (
     new_id_number,
     record,
 )
-from tests.personnel.conftest import record_all_clear
 
 BAN = (today_in_china() + timedelta(days=365)).isoformat()
 VOLATILE = ("checked_at", "receipt_id")

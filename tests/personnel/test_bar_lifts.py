@@ -39,6 +39,14 @@ async def _request(client, lifts: str, headers: dict, check_id: str) -> dict:
     return response.json()
 
 
+async def _pending(client, accounts, vendor, reviewer, consent) -> tuple[str, str, str, dict, dict, dict]:
+    """A barred person whose bar one province reviewer asked to lift: (person id, check
+    id, lifts URL, the requester's headers, a second province reviewer's, the request)."""
+    person_id, check_id, lifts = await _barred(client, vendor, reviewer, consent)
+    first, second = await _province(accounts), await _province(accounts)
+    return person_id, check_id, lifts, first, second, await _request(client, lifts, first, check_id)
+
+
 async def _events(db, lift_id: str) -> list[dict]:
     async with db.transaction() as session:
         rows = (await session.exec(select(AuditEvent.canonical).where(AuditEvent.object_id == lift_id)
@@ -59,9 +67,7 @@ async def _clearance(client, person_id: str, headers: dict) -> str:
 
 async def test_a_second_province_reviewer_declines_with_a_reason_and_a_new_request_may_follow(
         client, accounts, vendor, reviewer, consent, db):
-    person_id, check_id, lifts = await _barred(client, vendor, reviewer, consent)
-    first, second = await _province(accounts), await _province(accounts)
-    lift = await _request(client, lifts, first, check_id)
+    person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     second_request = await client.post(lifts, headers=second, json={"check_id": check_id, "reason": REASON})
     assert second_request.json()["error"]["code"] == "lift_exists"  # the pending request stands
 
@@ -87,9 +93,7 @@ async def test_a_second_province_reviewer_declines_with_a_reason_and_a_new_reque
 
 async def test_a_decline_takes_a_second_province_reviewer_and_a_reason_and_refused_ones_change_nothing(
         client, accounts, vendor, reviewer, consent, db):
-    person_id, check_id, lifts = await _barred(client, vendor, reviewer, consent)
-    first, second = await _province(accounts), await _province(accounts)
-    lift = await _request(client, lifts, first, check_id)
+    person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     decline = f"{lifts}/{lift['id']}/decline"
 
     by_requester = await client.post(decline, headers=first, json={"reason": "我撤不了自己的"})
@@ -126,9 +130,7 @@ async def test_a_decline_takes_a_second_province_reviewer_and_a_reason_and_refus
 
 async def test_the_requester_withdraws_their_own_pending_request_and_nobody_else_can(
         client, accounts, vendor, reviewer, consent, db):
-    person_id, check_id, lifts = await _barred(client, vendor, reviewer, consent)
-    first, second = await _province(accounts), await _province(accounts)
-    lift = await _request(client, lifts, first, check_id)
+    person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     withdraw = f"{lifts}/{lift['id']}/withdraw"
 
     by_other = await client.post(withdraw, headers=second, json={})
