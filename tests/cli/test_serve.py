@@ -39,7 +39,8 @@ def start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+# initdb, migrations and worker start take seconds when idle but minutes on a loaded shared CI box.
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
