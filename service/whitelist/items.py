@@ -1,6 +1,6 @@
 """Where a service item stands on the whitelist of a school's region, at an instant.
 
-For other domains (orders): the same state the lookups read (`state.load_by_vendor_ids`)
+For other domains (orders): the same state the lookups read (`state.vendor_state_exprs`)
 and the same pure evaluation (`state.evaluate`), narrowed to one item. An item covered
 by several entries (its county's and its city's) counts as usable when any is active,
 and otherwise by the strongest reason it is not (`status.vendor_status`).
@@ -29,6 +29,10 @@ class ItemOnWhitelist:
 
 NOT_ON_WHITELIST = ItemOnWhitelist(NOT_LISTED, None, None, None, None, None)
 
+#: $1 vendor ids, $2 region codes (a region and its ancestors), $3 instant: one row per vendor.
+_BY_VENDOR_IDS = "SELECT v.id, v.name, {}, {}, {} FROM vendors v WHERE v.id = ANY($1::uuid[])".format(
+    *vendor_state.vendor_state_exprs())
+
 
 def item_on_whitelist(state: vendor_state.VendorState, item_id: UUID, at: datetime) -> ItemOnWhitelist:
     """One item of a vendor's state (read for the school's region) at `at`."""
@@ -52,6 +56,7 @@ async def items_on_whitelist(session, items: Sequence[tuple[UUID, UUID]], region
     if not items:
         return {}
     conn = await vendor_state.driver_connection(session)
-    states = await vendor_state.load_by_vendor_ids(conn, list({v for v, _ in items}), region_code, at)
+    rows = await conn.fetch(_BY_VENDOR_IDS, list({v for v, _ in items}), vendor_state.region_chain(region_code), at)
+    states = {row[0]: vendor_state.parse_row(row) for row in rows}
     return {item_id: item_on_whitelist(states[vendor_id], item_id, at) if vendor_id in states else NOT_ON_WHITELIST
             for vendor_id, item_id in items}
