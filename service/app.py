@@ -37,6 +37,7 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
+from service.orders.controllers import OrderController, SchoolOrderController, TermController
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -60,7 +61,7 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys, PublicDocumentsController,
+    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
