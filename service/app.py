@@ -37,6 +37,7 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
+from service.orders.controllers import OrderController, SchoolOrderController, TermController
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -58,7 +59,7 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys,
+    service_keys, TermController, SchoolOrderController, OrderController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -62,6 +62,7 @@ from service.lookup.services import (
     lookups_of,
     store_receipt,
 )
+from service.personnel import engagement_in_force_sql
 from service.personnel.clearance import FactTuple, cleared_until
 from service.personnel.services import clean_name, load_visible_person
 from service.schools.models import School
@@ -151,8 +152,8 @@ def _check_batch_size(queries: Sequence[PersonQuery]) -> None:
 #: indexes, $2 the instant, $3 the lookup state version of this worker's cached region
 #: settings, $4 the version at which this worker's vendor cache holds every vendor
 #: (`LookupCache.complete_version`), $5 the China date of the instant (an engagement
-#: counts from its start date until a departure is recorded, as
-#: `personnel.models.Engagement.in_force` says). From one snapshot: a head row (kind 0: the
+#: counts while in force: `personnel.rules.engagement_in_force`, whose SQL fragment
+#: is composed in below). From one snapshot: a head row (kind 0: the
 #: checkpoint size, the version, and — only when the vendor cache is not complete at
 #: this version — the whitelist state in every region of every vendor currently engaging
 #: those people, as JSON, and every region_settings row only when the cached ones are
@@ -187,8 +188,8 @@ SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS chec
                                                    {", ".join(vendor_state_exprs(regions=None, at="$2"))}))
                     FROM vendors v WHERE v.id = ANY(ARRAY(
                          SELECT DISTINCT vendor_id FROM engagements
-                          WHERE person_id = ANY(ARRAY(SELECT id FROM p)) AND ended_at IS NULL
-                            AND start_date <= $5)))::text END AS vendors,
+                          WHERE person_id = ANY(ARRAY(SELECT id FROM p))
+                            AND {engagement_in_force_sql("engagements", "$5")})))::text END AS vendors,
        CASE WHEN $3::bigint IS DISTINCT FROM (SELECT version FROM lookup_state_version WHERE id = 1)
             THEN (SELECT coalesce(json_agg(row_to_json(r)), '[]') FROM region_settings r)::text END AS settings,
        NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
@@ -202,7 +203,7 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
   CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
                              array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
                         FROM engagements g JOIN vendors v ON v.id = g.vendor_id
-                       WHERE g.person_id = p.id AND g.ended_at IS NULL AND g.start_date <= $5) e
+                       WHERE g.person_id = p.id AND {engagement_in_force_sql("g", "$5")}) e
   CROSS JOIN LATERAL (SELECT array_agg(c.check_type) AS check_types, array_agg(c.result) AS results,
                              array_agg(c.query_date) AS query_dates, array_agg(c.valid_until) AS valid_until,
                              array_agg(c.recorded_at) AS recorded_at,
