@@ -49,7 +49,7 @@ class LookupReceipt(SQLModel, table=True):
     # "who looked me up" finds it; `subject` then says "batch". Derived by the store
     # from `query_compact`, which holds the batch's entries (82 bytes each,
     # `receipts.compact_batch_query`); `canonical` then holds the signed document with
-    # `query` null, and `query`/`answer` are NULL (migration 0013).
+    # `query` null, and `query`/`answer` are NULL (migration 0014).
     subjects: list[int] | None = Field(default=None, sa_column=Column(ARRAY(BigInteger), nullable=True))
     query_compact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     account_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))

@@ -30,7 +30,7 @@
   over the limit → 429 and nothing stored. The receipt holds the ID number and the name only as keyed
   hashes (HMAC-SHA256 with the personal-data index key; the name hash is domain
   separated), never in plain. A batch receipt is stored compact (its entries 82 bytes
-  each, `receipts.compact_batch_query`; migration 0013) and indexed by every number's
+  each, `receipts.compact_batch_query`; migration 0014) and indexed by every number's
   hash prefix in `subjects`, so `lookups_of` finds it for each person.
 
 Not an audit event: the receipt already records who asked what and what they were

@@ -386,7 +386,7 @@ SELECT id, kind, account_id, school_id, region_code, created_at, query::text, an
 
 def subject_key(index: str) -> int:
     """What `lookup_receipts.subjects` holds for a keyed hash (64 hex digits): its first
-    64 bits as a signed integer (migration 0013)."""
+    64 bits as a signed integer (migration 0014)."""
     return int.from_bytes(bytes.fromhex(index[:16]), "big", signed=True)
 
 

@@ -1,4 +1,4 @@
-"""Batch receipts are stored compact (migration 0013) and still verify and say the same
+"""Batch receipts are stored compact (migration 0014) and still verify and say the same
 thing: the served receipt is the signed one byte for byte, the CLI accepts it, an
 altered entry fails, and the person's side still finds every batch that named them —
 and only those."""
@@ -138,8 +138,8 @@ async def test_receipt_canonical_uses_lz4_where_the_server_has_it(db):
     assert storage == "e"  # keyed hashes do not compress: not even tried
 
 
-async def test_batch_receipts_from_before_0013_still_verify_and_are_found(server_url, tmp_path):
-    """A receipt stored by 0012 (JSONB copies, 64-character subjects) is converted in place:
+async def test_batch_receipts_from_before_0014_still_verify_and_are_found(server_url, tmp_path):
+    """A receipt stored by 0013 (JSONB copies, 64-character subjects) is converted in place:
     the person's hash is found by its prefix, and the receipt still serves as signed."""
     name = f"sg_m13_{os.getpid()}"
     admin = await _admin(server_url)
@@ -147,7 +147,7 @@ async def test_batch_receipts_from_before_0013_still_verify_and_are_found(server
     await admin.execute(f"CREATE DATABASE {name}")
     url = with_database(server_url, name)
     try:
-        await asyncio.to_thread(upgrade, url, "0012", APP_ROLE)
+        await asyncio.to_thread(upgrade, url, "0013", APP_ROLE)
         index, other = os.urandom(32).hex(), os.urandom(32).hex()
         entries = [{"id_number_hmac": index, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None},
                    {"id_number_hmac": other, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None}]

@@ -19,16 +19,16 @@ and answer again as JSONB, and 500 keyed hashes of 64 characters in a GIN index.
 - `canonical` is compressed with lz4 where the server was built with it
   (`default_toast_compression` offers `lz4`), else it stays pglz: nothing to configure.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 07:20:00
 """
 from typing import Sequence, Union
 
 from alembic import op
 
-revision: str = '0013'
-down_revision: Union[str, None] = '0012'
+revision: str = '0014'
+down_revision: Union[str, None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
