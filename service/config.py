@@ -13,6 +13,8 @@ DEFAULT_LOOKUP_RATE_PER_MINUTE = 600
 DEFAULT_DB_CONNECT_TIMEOUT = 3.0
 DEFAULT_DB_STATEMENT_TIMEOUT = 5.0
 DEFAULT_DB_OUTAGE_LOG_SECONDS = 30.0
+DEFAULT_RENDER_TIMEOUT_SECONDS = 60.0
+DEFAULT_DOCUMENT_MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Settings:
     db_connect_timeout: float = DEFAULT_DB_CONNECT_TIMEOUT  # seconds to open a connection
     db_statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT  # seconds per statement (server; client +1 s)
     db_outage_log_interval: float = DEFAULT_DB_OUTAGE_LOG_SECONDS  # seconds between "still down" lines
+    # PDFs: worker processes of the render pool, the time limit of one render (over it:
+    # 503 and the process is killed), and the most rows a document may have (refused before).
+    render_workers: int = 1
+    render_timeout_seconds: float = DEFAULT_RENDER_TIMEOUT_SECONDS
+    document_max_rows: int = DEFAULT_DOCUMENT_MAX_ROWS
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +85,9 @@ class Settings:
             db_connect_timeout=_seconds(env, "SCHOOLGATE_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT),
             db_statement_timeout=_seconds(env, "SCHOOLGATE_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT),
             db_outage_log_interval=_seconds(env, "SCHOOLGATE_DB_OUTAGE_LOG_SECONDS", DEFAULT_DB_OUTAGE_LOG_SECONDS),
+            render_workers=int(env.get("SCHOOLGATE_RENDER_WORKERS") or 1),
+            render_timeout_seconds=float(env.get("SCHOOLGATE_RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT_SECONDS),
+            document_max_rows=int(env.get("SCHOOLGATE_DOCUMENT_MAX_ROWS") or DEFAULT_DOCUMENT_MAX_ROWS),
         )
 
 

@@ -7,7 +7,7 @@ import asyncio
 from litestar import Response, get
 
 from schemas.health import Health
-from service.db.migrate import current_revision, head_revision
+from service.db.migrate import head_revision, schema_and_server
 from service.db.outage import is_unavailable
 from service.web.access import public
 from service.web.deps import DB
@@ -26,22 +26,23 @@ READY_TIMEOUT_SECONDS = 1.5
 
 @get("/readyz", **public(), tags=["operations"])
 async def readyz(db: DB) -> Response[Health]:
-    """Ready when the database answers and its schema is at the migrations' head,
-    within READY_TIMEOUT_SECONDS."""
-    check = asyncio.ensure_future(current_revision(db.engine))
+    """Ready when the database answers and its schema is at the migrations' head, within
+    READY_TIMEOUT_SECONDS; says which PostgreSQL version answered."""
+    check = asyncio.ensure_future(schema_and_server(db.engine))
     done, _ = await asyncio.wait({check}, timeout=READY_TIMEOUT_SECONDS)
     if not done:  # the check goes on within the database's own bounds; its end is not awaited
         check.add_done_callback(_forget)
         return _unavailable(db, TimeoutError())
     try:
-        revision = check.result()
+        revision, server_version = check.result()
     except Exception as error:  # any failure to reach the database means "not ready"
         if is_unavailable(error):
             return _unavailable(db, error)
         return Response(Health(status="unavailable", database=type(error).__name__), status_code=503)
     if revision != head_revision():
-        return Response(Health(status="schema_outdated", database="ok", schema_revision=revision), status_code=503)
-    return Response(Health(status="ok", database="ok", schema_revision=revision))
+        return Response(Health(status="schema_outdated", database="ok", schema_revision=revision,
+                               server_version=server_version), status_code=503)
+    return Response(Health(status="ok", database="ok", schema_revision=revision, server_version=server_version))
 
 
 def _unavailable(db, error: BaseException) -> Response[Health]:
