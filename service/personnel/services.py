@@ -189,28 +189,49 @@ async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]]
     return await settings_for_regions(session, settings_regions(person, current.get(person.id, []), today))
 
 
-async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
-                          now: datetime | None = None) -> list[UUID]:
-    """Those of `person_ids` who may not enter a school for this vendor now: unknown,
-    not engaged by the vendor in force today (not started yet, or departed), or not
-    `cleared` (for other domains' guards)."""
+@dataclass(frozen=True)
+class EntryClearance:
+    """May a person enter schools for one vendor, and until when (for other domains)."""
+
+    person_id: UUID
+    masked_name: str  # never the full name: this travels into other domains' views
+    cleared: bool  # known, engaged by the vendor in force today, and `cleared`
+    cleared_until: date | None  # the last day of the clearance, when cleared
+
+
+async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
+                           now: datetime | None = None) -> dict[UUID, EntryClearance]:
+    """For each of `person_ids` (unknown ones included), whether they may enter a school
+    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
-        return []
+        return {}
     people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
     current = await engagements_of(session, ids, current_only=True)
     facts = await check_facts_of(session, ids)
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
-    uncleared = []
+    found = {}
     for person_id in ids:
         person = people.get(person_id)
-        engaged_here = person is not None and any(v.id == vendor_id and e.in_force(today)
-                                                  for e, v in current[person_id])
-        if not engaged_here or clearance(facts[person_id], await _settings_of(session, current, person, today),
-                                         now).status != "cleared":
-            uncleared.append(person_id)
-    return uncleared
+        if person is None:
+            found[person_id] = EntryClearance(person_id, "", False, None)
+            continue
+        engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
+        state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
+        cleared = engaged_here and state.status == "cleared"
+        found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
+                                          state.cleared_until if cleared else None)
+    return found
+
+
+async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
+                          now: datetime | None = None) -> list[UUID]:
+    """Those of `person_ids` who may not enter a school for this vendor now: unknown,
+    not engaged by the vendor in force today (not started yet, or departed), or not
+    `cleared` (for other domains' guards)."""
+    found = await entry_clearances(session, vendor_id, person_ids, now)
+    return [person_id for person_id, entry in found.items() if not entry.cleared]
 
 
 async def not_engaged_by(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID]) -> list[UUID]:
