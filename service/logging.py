@@ -121,19 +121,3 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
 def get_logger(name: str = "schoolgate"):
     return structlog.get_logger(name)
 
-
-def error_trace(error: BaseException) -> list[str]:
-    """The traceback of `error` for a log line: each exception of its chain, root cause
-    first (as Python prints them), by type, then the frames it passed through. The
-    messages are left out, and so are locals: a database error's message may quote a
-    row, and nothing personal is logged."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    lines = []
-    for exc in reversed(chain):
-        lines.append(f"{type(exc).__module__}.{type(exc).__qualname__}")
-        lines.extend(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
-    return lines

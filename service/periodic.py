@@ -1,8 +1,8 @@
 """The one periodic-job runner: every background duty of a worker (the audit
 sequencer, the notice job, the lookup housekeeping) is a step run here, forever.
 
-A failing step is logged with its traceback (`logging.error_trace`: types and frames,
-no messages) and the runner backs off — twice the interval after each consecutive
+A failing step is logged with its traceback (rendered by the one logging setup, which
+withholds whatever a statement's parameters could be in) and the runner backs off — twice the interval after each consecutive
 failure, at most `max_backoff` — then tries again; the first success returns to the
 interval. Cancelling the task stops it (the app's lifespan does so at shutdown)."""
 
@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from service.logging import error_trace, get_logger
+from service.logging import get_logger
 
 MAX_BACKOFF = 60.0
 
@@ -38,5 +38,5 @@ async def run_periodic(name: str, step: Callable[[], Awaitable[Any]], interval: 
         except Exception as error:  # the database may be briefly away; keep going, slower
             failures += 1
             log.error(f"{name}_failed", error_type=type(error).__name__, failures=failures,
-                      retry_in=delay(interval, failures, max_backoff), traceback=error_trace(error))
+                      retry_in=delay(interval, failures, max_backoff), exc_info=error)
         await sleep(delay(interval, failures, max_backoff))

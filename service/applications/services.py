@@ -55,7 +55,7 @@ from service.errors import (
     raise_problems,
 )
 from service.idempotency.services import Idempotency, Reply, run_once
-from service.logging import error_trace, get_logger
+from service.logging import get_logger
 from service.personnel.services import uncleared_among
 from service.reason import clean_reason
 from service.region_settings.services import EffectiveSettings, effective_settings
@@ -816,7 +816,7 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *,
             if current is None or application_id is not None:
                 raise
             log.error("notice_conclusion_failed", application_id=str(current), error_type=type(error).__name__,
-                      traceback=error_trace(error))
+                      exc_info=error)
             failed[current] = error
         if application_id is not None:
             break
