@@ -18,7 +18,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from service.lookup.receipts import KeyFormatError, parse_public_key, verify
+from service.audit.publickey import KeyFormatError, parse_public_key
+from service.lookup.receipts import verify
 
 
 def _parser() -> argparse.ArgumentParser:
