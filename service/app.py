@@ -44,6 +44,8 @@ from service.personnel.controllers import (
     PeopleController,
     VendorPeopleController,
 )
+from service.printing import configure as configure_printing
+from service.printing.controllers import PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -59,7 +61,7 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys, TermController, SchoolOrderController, OrderController,
+    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
     ratelimit.configure(settings.lookup_rate_per_minute)
+    configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
+                       max_rows=settings.document_max_rows)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -77,7 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if getattr(app.state, "db", None) is None:
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
-            owned = app.state.db = Database(settings.database_url)
+            owned = app.state.db = Database.configured(settings.database_url, settings)
         # Background duties run in every worker; each is safe with several workers.
         # The audit sequencer seals the log; the notice job ends public notices by itself.
         tasks = [
