@@ -32,6 +32,10 @@ class Settings:
     # JSON key document for personal data (service/security/keyring.py); kept out of repr.
     personal_data_keys: str | None = field(default=None, repr=False)
     lookup_rate_per_minute: int = DEFAULT_LOOKUP_RATE_PER_MINUTE  # per account; batch entries count one by one
+    # Console cookies: "auto" marks them Secure when the request came over HTTPS (set
+    # "always" behind a TLS-terminating proxy that does not pass the scheme on).
+    secure_cookies: str = "auto"
+    sign_in_delay_seconds: float = 0.5  # the first slowed failed sign-in; doubles after
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -68,4 +72,5 @@ class Settings:
             personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
             lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
                                        or DEFAULT_LOOKUP_RATE_PER_MINUTE),
+            secure_cookies=env.get("SCHOOLGATE_SECURE_COOKIES") or "auto",
         )
