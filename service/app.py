@@ -40,12 +40,15 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
+from service.orders.controllers import OrderController, SchoolOrderController, TermController
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
 )
+from service.printing import configure as configure_printing
+from service.printing.controllers import PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -61,7 +64,7 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys,
+    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
     ratelimit.configure(settings.lookup_rate_per_minute)
+    configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
+                       max_rows=settings.document_max_rows)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

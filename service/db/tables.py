@@ -14,6 +14,7 @@ from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
+from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -39,6 +40,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
     "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
-    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
+    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
+    "SchoolOrderPerson", "ServiceItem",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",
 ]

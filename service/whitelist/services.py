@@ -11,8 +11,6 @@ one audit event per entry — all in one transaction, with the entries locked.
   request; `confirm_request` applies it; `decline_request` drops it.
 
 Facts for other domains (see docs/whitelist.md):
-- `vendor_entry_open(session, vendor_id, region_code, at)`: may the vendor's people
-  enter a school of `region_code` through this vendor at `at`?
 - `ban_until(session, vendor_id, region_code, now)`: the date before which the vendor
   may not apply again in the region (a revocation's ban in the region, a region
   containing it or one inside it), or None.
@@ -631,26 +629,3 @@ async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], regio
         "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
             items=list(item_ids), chain=overlapping_regions(region_code), now=now))).all()
     return [row[0] for row in rows]
-
-
-async def vendor_entries_open(session_or_conn, vendor_ids: Sequence[UUID], region_code: str,
-                              at: datetime) -> set[UUID]:
-    """The vendors (of `vendor_ids`) through which people may enter a school of
-    `region_code` at `at`: at least one of the vendor's entries covering the region is
-    `active` then (not suspended, revoked or expired). One SQL statement for any number
-    of vendors (the person batch lookup)."""
-    if not vendor_ids:
-        return set()
-    conn = session_or_conn
-    if isinstance(session_or_conn, AsyncSession):
-        conn = await vendor_state.driver_connection(session_or_conn)
-    states = await vendor_state.load_by_vendor_ids(conn, vendor_ids, region_code, at)
-    return {vendor_id for vendor_id, st in states.items()
-            if any(status == ACTIVE for _, status in vendor_state.evaluate(st, at))}
-
-
-async def vendor_entry_open(session_or_conn, vendor_id: UUID, region_code: str, at: datetime) -> bool:
-    """May people enter a school of `region_code` at `at` through this vendor? False
-    once the vendor is revoked (or suspended, or expired) for every entry covering the
-    region: a revocation suspends school entry for all its people through it."""
-    return vendor_id in await vendor_entries_open(session_or_conn, [vendor_id], region_code, at)

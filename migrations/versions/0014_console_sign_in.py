@@ -6,8 +6,8 @@ rows (`console_sessions`, only the SHA-256 of the cookie value), so they survive
 restarts and can be revoked. `sign_in_throttle` counts failed sign-ins per keyed hash
 of a login name or client address.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 07:10:00
 """
 from typing import Sequence, Union
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0013'
-down_revision: Union[str, None] = '0012'
+revision: str = '0014'
+down_revision: Union[str, None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
