@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if getattr(app.state, "db", None) is None:
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
-            owned = app.state.db = Database(settings.database_url)
+            owned = app.state.db = Database.configured(settings.database_url, settings)
         # Background duties run in every worker; each is safe with several workers.
         # The audit sequencer seals the log; the notice job ends public notices by itself.
         tasks = [
