@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(
         dest="receipts_command", required=True)
     check = receipts.add_parser("verify", help="verify a lookup receipt offline (no service or database)")
-    check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id} ('-' for stdin)")
+    check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id}, or its PDF (/{id}.pdf); '-' for stdin")
     check.add_argument("--public-key", help="file with the service key (JSON of GET /api/v1/keys, PEM, vkey or "
                                             "base64); default: the key inside the receipt, with a warning")
     check.set_defaults(handler=cmd_receipts_verify)
