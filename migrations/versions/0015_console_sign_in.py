@@ -6,8 +6,8 @@ rows (`console_sessions`, only the SHA-256 of the cookie value), so they survive
 restarts and can be revoked. `sign_in_throttle` counts failed sign-ins per keyed hash
 of a login name or client address.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 07:10:00
 """
 from typing import Sequence, Union
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0014'
-down_revision: Union[str, None] = '0013'
+revision: str = '0015'
+down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
