@@ -291,6 +291,17 @@ async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[Ros
         return entries
 
 
+async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Masked ID number and masked name of the people with these blind indexes (for
+    documents that name whom a receipt was about, never unmasked)."""
+    wanted = list(dict.fromkeys(indexes))
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(Person.id_number_index, Person.id_number_masked, Person.name)
+                               .where(col(Person.id_number_index).in_(wanted)))).all()
+    return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
+
+
 # -- people and engagements ------------------------------------------------------------
 
 
