@@ -5,8 +5,8 @@ decision (unique `audit_event_id`), with its document number (unique per region 
 year: `uq_decision_letters_number`, and as text) and its verification code.
 `document_number_counters`: the last number issued per region and year.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 07:40:00
 """
 from typing import Sequence, Union
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0015'
-down_revision: Union[str, None] = '0014'
+revision: str = '0016'
+down_revision: Union[str, None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
