@@ -319,8 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="verify an exported audit bundle offline (no service or database)")
     verify.add_argument("bundle", help="the bundle from GET /api/v1/audit/export (NDJSON, .gz, or - for stdin)")
-    verify.add_argument("--trusted-checkpoint", help="a checkpoint note saved earlier: the log must extend it")
-    verify.add_argument("--public-key", help="file with the log's verifier key (vkey from /api/v1/audit/keys)")
+    verify.add_argument("--trusted-checkpoint", help="a checkpoint saved earlier (JSON of "
+                                                     "/api/v1/audit/checkpoints/latest, or its note): "
+                                                     "the log must extend it")
+    verify.add_argument("--public-key", help="file with the log's key (JSON of /api/v1/audit/keys or /api/v1/keys, "
+                                             "PEM, vkey or base64); default: the key in the bundle, with a warning")
     verify.set_defaults(handler=cmd_audit_verify)
 
     receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(

@@ -22,7 +22,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from service.lookup.receipts import KeyFormatError, Problem, parse_public_key, verify
+from service.audit.publickey import KeyFormatError, parse_public_key
+from service.lookup.receipts import Problem, verify
 from service.printing.pdffile import NotOurPdf
 
 
