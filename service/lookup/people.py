@@ -29,8 +29,9 @@
   the lookups ready at the same moment, one durable commit) before the answer leaves:
   over the limit → 429 and nothing stored. The receipt holds the ID number and the name only as keyed
   hashes (HMAC-SHA256 with the personal-data index key; the name hash is domain
-  separated), never in plain. A batch receipt lists every number's hash in `subjects`
-  so `lookups_of` finds it for each person.
+  separated), never in plain. A batch receipt is stored compact (its entries 82 bytes
+  each, `receipts.compact_batch_query`; migration 0014) and indexed by every number's
+  hash prefix in `subjects`, so `lookups_of` finds it for each person.
 
 Not an audit event: the receipt already records who asked what and what they were
 told, signed and durable (docs/lookup.md).
@@ -56,6 +57,7 @@ from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.identifiers.id_number import normalize_id_number
 from service.lookup.cache import lookup_cache
+from service.lookup.receipts import compact_batch_query
 from service.lookup.services import (
     LookupResult,
     lookup_region,
@@ -373,19 +375,22 @@ async def _run(db: Database, signer: Signer, keyring: Keyring, actor: Actor, que
     answers, snap = await _answers(db, entries, region_code)
     now, checkpoint = snap.at, snap.checkpoint  # the answer is as of the read
     if batch:
+        # Encoded once, canonically: embedded as is in the signed receipt and the response.
+        results = msgspec.Raw(msgspec.json.encode({"results": answers}, order="sorted"))
         receipt_id = await store_receipt(
-            db, signer, kind="person_batch", subject="batch", subjects=list(dict.fromkeys(e.index for e in entries)),
-            query={"entries": [e.query() for e in entries]}, answer={"results": answers}, as_of=now, time=now,
-            actor=actor, region_code=region_code, checkpoint_size=checkpoint, count=len(entries), limit=limit,
-            token_hash=token_hash)
+            db, signer, kind="person_batch", subject="batch",
+            query=msgspec.Raw(msgspec.json.encode({"entries": [e.query() for e in entries]}, order="sorted")),
+            query_compact=compact_batch_query([(e.index, e.name_hmac, e.vendor_credit_code) for e in entries]),
+            answer=results, as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint,
+            count=len(entries), limit=limit, token_hash=token_hash)
     else:
         receipt_id = await store_receipt(
             db, signer, kind="person", subject=entries[0].index, query=entries[0].query(), answer=answers[0],
             as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint, count=1,
             limit=limit, token_hash=token_hash)
-    stamp = {"checked_at": now.isoformat(), "receipt_id": str(receipt_id)}
-    body = {"results": answers} | stamp if batch else answers[0] | stamp
-    return LookupResult(msgspec.json.encode(body), receipt_id)
+    stamp = msgspec.json.encode({"checked_at": now.isoformat(), "receipt_id": str(receipt_id)})
+    head = bytes(results) if batch else msgspec.json.encode(answers[0])
+    return LookupResult(head[:-1] + b"," + stamp[1:], receipt_id)
 
 
 async def lookup_person(db: Database, signer: Signer, keyring: Keyring, actor: Actor, query: PersonQuery, *,
