@@ -41,6 +41,11 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.timetables.controllers import (
+    PublicTimetableController,
+    RegionTimetablesController,
+    TimetableController,
+)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -64,7 +69,8 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
+    service_keys, TermController, SchoolOrderController, OrderController,
+    TimetableController, PublicTimetableController, RegionTimetablesController, PublicDocumentsController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
