@@ -4,8 +4,8 @@ One row per school and term: the school's own after-school sessions (JSONB, as i
 them), the workflow state (draft, filed, published) and, once published, the whole
 timetable as published (sessions with the ordered items, and the §1(1) numbers).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 07:49:40.707870
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0016'
-down_revision: Union[str, None] = '0015'
+revision: str = '0017'
+down_revision: Union[str, None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
