@@ -198,3 +198,11 @@ async def vendor_by_credit_code(session: AsyncSession, credit_code: str | None) 
     if not credit_code:
         return None
     return (await session.exec(select(Vendor).where(Vendor.credit_code == credit_code))).first()
+
+
+async def own_vendor(db: Database, actor: Actor) -> Vendor | None:
+    """The vendor a vendor account is bound to, once registered (None before)."""
+    if actor.role is not Role.VENDOR:
+        return None
+    async with db.transaction() as session:
+        return await vendor_by_credit_code(session, actor.vendor_credit_code)
