@@ -171,7 +171,7 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
 async def prepare_export(db: Database, signer: Signer, actor: Actor, start: int, end: int | None,
                          chunk: int = 5_000) -> AsyncIterator[bytes]:
     """Check the range and return the NDJSON lines of a bundle of events [start, end)
-    with what verifies them offline (service/audit/bundle.py).
+    with what verifies them offline (service/audit/bundle/).
 
     Events come with their *stored* node hashes, so an event row edited in the database
     is located by the verifier. Events outside an auditor's scope are carried as hashes
