@@ -48,7 +48,7 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import PublicDocumentsController
+from service.printing.controllers import LetterController, PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -65,6 +65,7 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
+    LetterController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

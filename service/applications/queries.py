@@ -1,7 +1,9 @@
 """The read side: the reviewer queue and the public notice board.
 
 Both conclude any notice that has run out before answering (the job does it too, every
-30 seconds; the reads make sure nobody ever sees a notice past its end)."""
+30 seconds; the reads make sure nobody ever sees a notice past its end). An application
+that fails to conclude is logged with its traceback and fails the job's round; a list
+still shows the others (`_conclude_due`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlmodel import col, select
 
 from service.applications.models import Application, ApplicationItem
 from service.applications.deadlines import is_overdue
-from service.applications.services import conclude_due_notices
+from service.applications.services import NoticeConclusionFailed, conclude_due_notices
 from service.db.engine import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -28,6 +30,15 @@ from service.timeutil import utcnow
 from service.vendors.models import Vendor
 from service.vendors.services import vendor_by_credit_code, vendors_by_ids
 from workflows.entry_review import EntryState
+
+
+async def _conclude_due(db: Database, now: datetime) -> None:
+    """Conclude what is due before listing. A failed conclusion was logged, and the job
+    reports its round as failed; one broken application does not take a list down."""
+    try:
+        await conclude_due_notices(db, now)
+    except NoticeConclusionFailed:
+        pass
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,7 @@ async def list_applications(
     counts every match (the page's 共 N 条)."""
     now = now or utcnow()
     stages = [_stage(s) for s in ([stage] if stage else []) + list(stages or [])]
-    await conclude_due_notices(db, now)
+    await _conclude_due(db, now)
     async with db.transaction() as session:
         vendor = None
         if actor.role is Role.VENDOR:
@@ -147,7 +158,7 @@ async def public_notices(
     """Applications in public notice (公示), paused ones included, oldest notice first.
     Public: no authentication, and nothing personal is shown."""
     now = now or utcnow()
-    await conclude_due_notices(db, now)
+    await _conclude_due(db, now)
     query = select(Application).where(col(Application.stage).in_([EntryState.PUBLIC_NOTICE,
                                                                    EntryState.OBJECTION_REVIEW]))
     if region_code:
