@@ -41,6 +41,11 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.timetables.controllers import (
+    PublicTimetableController,
+    RegionTimetablesController,
+    TimetableController,
+)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -65,7 +70,7 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
-    LetterController,
+    LetterController, TimetableController, PublicTimetableController, RegionTimetablesController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -13,7 +13,7 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
         ("", [("机构信息", "/vendor")]),
     ],
     "auditor": [
-        ("", [("审计事件", "/audit")]),
+        ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
     ],
     "admin": [
         ("", [("账号管理", "/admin/accounts")]),

@@ -10,7 +10,7 @@ import re
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from service.db.outage import is_unavailable
+from service.db.unavailable import is_unavailable
 from service.errors import DomainError
 from service.logging import get_logger
 from service.web.requestid import request_id_for
