@@ -54,7 +54,7 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import LetterController, PublicDocumentsController
+from service.printing.controllers import LetterController, PublicDocumentsController, RosterController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -71,7 +71,8 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
-    LetterController, TimetableController, PublicTimetableController, RegionTimetablesController, dashboard,
+    LetterController, RosterController, TimetableController, PublicTimetableController, RegionTimetablesController,
+    dashboard,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

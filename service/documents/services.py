@@ -7,6 +7,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import record_event
 from service.db.engine import Database
@@ -20,6 +21,7 @@ from service.errors import (
     UnsupportedMediaType,
     raise_problems,
 )
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.security.actor import Actor
 from service.timeutil import EXPIRING_WITHIN, today_in_china
 from service.vendors.services import load_vendor_record, load_visible_vendor
@@ -91,10 +93,14 @@ async def upload_document(
     filename: str,
     data: DocumentInput,
     max_bytes: int,
-) -> Document:
+    idempotency: Idempotency | None = None,
+) -> Reply[Document]:
+    """Store the file and its metadata (at most once per idempotency key: a replay
+    stores nothing, not even the bytes)."""
     content_type = check_file(content, max_bytes)
     data = _validate(data)
-    async with db.transaction() as session:
+
+    async def upload(session: AsyncSession) -> Document:
         vendor = await load_visible_vendor(session, actor, vendor_id)
         # Bytes go to storage before the row commits: a failed commit leaves only an
         # unreferenced blob, never a row pointing at a missing file.
@@ -113,7 +119,9 @@ async def upload_document(
                 "vendor_id": vendor.id, "doc_type": data.doc_type, "number": data.number,
                 "valid_from": data.valid_from, "valid_until": data.valid_until, "sha256": digest}.items()},
         )
-    return document
+        return document
+
+    return await run_once(db, idempotency, upload)
 
 
 def safe_filename(filename: str | None) -> str:
