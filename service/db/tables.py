@@ -19,6 +19,7 @@ from service.personnel.models import (
     BackgroundCheck,
     BarLift,
     Certificate,
+    CheckImport,
     CheckImportJob,
     ConsentDocument,
     Engagement,
@@ -39,7 +40,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
-    "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
+    "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
     "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",
