@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.accounts.signin import SignInPolicy, Throttle
 from service.applications import jobs
 from service.applications.controllers import (
     ApplicationController,
@@ -25,6 +26,8 @@ from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
 from service.config import Settings
+from service.console.keys import console_secret, derived
+from service.console.routes import console_router, static_router, template_config
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
@@ -45,7 +48,7 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import PublicDocumentsController
+from service.printing.controllers import LetterController, PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -62,6 +65,7 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
+    LetterController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -110,12 +114,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
     # Loaded once here, never per request; every worker reads the same key file.
     keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
+    secret = console_secret(settings.keys_dir)
+    throttle = Throttle(derived(secret, "throttle"), SignInPolicy(delay_seconds=settings.sign_in_delay_seconds))
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, console_router(secret, settings.secure_cookies), static_router()],
+        template_config=template_config(),
         lifespan=[lifespan],
         state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
                      "signer": load_signer(settings.signing_key_file, settings.audit_origin),
-                     "keyring": keyring}),
+                     "keyring": keyring, "console_throttle": throttle}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),

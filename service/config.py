@@ -38,6 +38,10 @@ class Settings:
     # JSON key document for personal data (service/security/keyring.py); kept out of repr.
     personal_data_keys: str | None = field(default=None, repr=False)
     lookup_rate_per_minute: int = DEFAULT_LOOKUP_RATE_PER_MINUTE  # per account; batch entries count one by one
+    # Console cookies: "auto" marks them Secure when the request came over HTTPS (set
+    # "always" behind a TLS-terminating proxy that does not pass the scheme on).
+    secure_cookies: str = "auto"
+    sign_in_delay_seconds: float = 0.5  # the first slowed failed sign-in; doubles after
     db_connect_timeout: float = DEFAULT_DB_CONNECT_TIMEOUT  # seconds to open a connection
     db_statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT  # seconds per statement (server; client +1 s)
     db_outage_log_interval: float = DEFAULT_DB_OUTAGE_LOG_SECONDS  # seconds between "still down" lines
@@ -82,6 +86,7 @@ class Settings:
             personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
             lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
                                        or DEFAULT_LOOKUP_RATE_PER_MINUTE),
+            secure_cookies=env.get("SCHOOLGATE_SECURE_COOKIES") or "auto",
             db_connect_timeout=_seconds(env, "SCHOOLGATE_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT),
             db_statement_timeout=_seconds(env, "SCHOOLGATE_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT),
             db_outage_log_interval=_seconds(env, "SCHOOLGATE_DB_OUTAGE_LOG_SECONDS", DEFAULT_DB_OUTAGE_LOG_SECONDS),

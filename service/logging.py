@@ -120,3 +120,4 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
 
 def get_logger(name: str = "schoolgate"):
     return structlog.get_logger(name)
+

@@ -224,3 +224,38 @@ async def _nodes_completed_in(conn, low: int, high: int) -> dict[merkle.NodeRef,
         "AND n.idx BETWEEN ((CAST(:low AS bigint) + (CAST(1 AS bigint) << lv.level)) >> lv.level) - 1 "
         "AND (CAST(:high AS bigint) >> lv.level) - 1"), {"low": low, "high": high})
     return {(level, idx): bytes(h) for level, idx, h in rows}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One committed event as stored (its exact canonical bytes), by row id."""
+
+    id: int
+    action: str
+    object_type: str
+    object_id: str
+    occurred_at: datetime
+    canonical: bytes
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.canonical)
+
+
+async def events_of_objects(session, object_type: str, object_ids: list[str], actions: list[str]) -> list[StoredEvent]:
+    """The events with these actions on these objects, in log order — unscoped, for
+    domains that scope by their own rules (a decision letter is made from its event)."""
+    if not object_ids:
+        return []
+    rows = (await session.exec(text(
+        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events "
+        "WHERE object_type = :type AND object_id = ANY(:ids) AND action = ANY(:actions) ORDER BY id")
+        .bindparams(type=object_type, ids=list(object_ids), actions=list(actions)))).all()
+    return [StoredEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
+
+
+async def event_by_id(session, event_id: int) -> StoredEvent | None:
+    row = (await session.exec(text(
+        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events WHERE id = :id")
+        .bindparams(id=event_id))).first()
+    return StoredEvent(row[0], row[1], row[2], row[3], row[4], bytes(row[5])) if row else None

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from service.accounts.models import Account, ApiToken
+from service.accounts.models import Account, ApiToken, ConsoleSession, SignInThrottle
 from service.applications.models import (
     Application,
     ApplicationDocument,
@@ -25,6 +25,7 @@ from service.personnel.models import (
     Engagement,
     Person,
 )
+from service.printing.models import DecisionLetter, DocumentNumberCounter
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
@@ -39,8 +40,9 @@ from service.whitelist.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
-    "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
+    "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
+    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
     "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,14 +38,14 @@ from typing import Any
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
 from service.audit import merkle
-from service.audit.checkpoint import CheckpointError, key_id, parse_vkey
+from service.audit.checkpoint import key_id
+from service.audit.publickey import KeyFormatError, parse_public_key  # noqa: F401  (one key parser)
 from service.audit.recorder import canonical_json
 
 RECEIPT_VERSION = 1
@@ -158,48 +157,6 @@ def served(document: dict[str, Any], canonical_bytes: bytes, signature: bytes, o
 
 
 # ------------------------------------------------------------------- verifying
-
-
-class KeyFormatError(ValueError):
-    """A public key file in no form the service publishes."""
-
-
-def parse_public_key(text: str) -> bytes:
-    """The raw 32-byte key from any form the service publishes: the JSON of
-    `GET /api/v1/keys`, a PEM public key, a C2SP verifier key (`vkey`), or base64."""
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise KeyFormatError(f"not valid JSON: {error}") from None
-        for field in ("public_key", "vkey", "public_key_pem"):
-            if isinstance(data.get(field), str):
-                return parse_public_key(data[field])
-        raise KeyFormatError("the JSON holds no public_key, vkey or public_key_pem")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(text.encode())
-        except ValueError as error:
-            raise KeyFormatError(f"not a PEM public key: {error}") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise KeyFormatError("the PEM key is not an Ed25519 key")
-        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    if "+" in text and text.count("+") >= 2 and not text.endswith("="):
-        try:
-            return parse_vkey(text).raw_key
-        except CheckpointError as error:
-            raise KeyFormatError(str(error)) from None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            return parse_vkey(text).raw_key
-        except CheckpointError as error:
-            raise KeyFormatError(f"unrecognised key format: {error}") from None
-    if len(raw) != 32:
-        raise KeyFormatError("a raw Ed25519 public key is 32 bytes")
-    return raw
 
 
 @dataclass(frozen=True)

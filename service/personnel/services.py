@@ -62,6 +62,7 @@ from service.personnel.models import (
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
 from service.privacy import mask_name, mask_phone
+from service.reason import clean_reason
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
@@ -288,6 +289,17 @@ async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[Ros
                 cache[codes] = await settings_for_regions(session, codes)
             entries.append(RosterEntry(person, engagement, clearance(facts[person.id], cache[codes], now)))
         return entries
+
+
+async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Masked ID number and masked name of the people with these blind indexes (for
+    documents that name whom a receipt was about, never unmasked)."""
+    wanted = list(dict.fromkeys(indexes))
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(Person.id_number_index, Person.id_number_masked, Person.name)
+                               .where(col(Person.id_number_index).in_(wanted)))).all()
+    return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
 
 
 # -- people and engagements ------------------------------------------------------------
@@ -735,20 +747,13 @@ def _require_province_reviewer(actor: Actor) -> None:
         raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
-def _clean_reason(reason: str | None, *, required: bool, message: str = "须说明理由") -> str | None:
-    reason = (reason or "").strip()
-    if not reason:
-        if required:
-            raise InvalidInput.field("reason", "reason_required", message)
-        return None
-    if len(reason) > 1000:
-        raise InvalidInput.field("reason", "too_long", "理由不能超过 1000 个字符")
-    return reason
+#: Bar-lift reasons: their columns hold 1,000 characters, and the code is `too_long`.
+_LIFT_REASON = {"limit": 1000, "too_long_code": "too_long"}
 
 
 async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=True, message="解除禁入须说明理由")
+    reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON)
     async with db.transaction() as session:
         person, _ = await load_visible_person(session, actor, person_id, for_update=True)
         check = await session.get(BackgroundCheck, check_id)
@@ -800,7 +805,7 @@ async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, li
 async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
     """The second reviewer's confirmation; only then does the bar stop counting."""
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=False)
+    reason = clean_reason(reason, **_LIFT_REASON)
     async with db.transaction() as session:
         lift = await _pending_lift(session, actor, person_id, lift_id, "confirm")
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
@@ -828,11 +833,11 @@ async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
     """A second province-level reviewer refuses the request, with a reason. The bar
     stays; the request stays as a record; a new request for the check may follow."""
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=True, message="驳回解除申请须说明理由")
+    reason = clean_reason(reason, required=True, required_message="驳回解除申请须说明理由", **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined")
 
 
 async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
     """The requester takes back their own pending request (a reason is optional)."""
-    reason = _clean_reason(reason, required=False)
+    reason = clean_reason(reason, **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn")

@@ -73,6 +73,14 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         return
     if not isinstance(rule, frozenset):
         raise Forbidden("该接口未声明访问规则", code="access_undeclared")
+    authenticator = handler.opt.get("authenticator")
+    if authenticator is not None:
+        # Console pages: the session cookie, not a bearer token (service/console/web.py).
+        actor = await authenticator(connection)
+        if actor.role not in rule:
+            raise Forbidden("当前角色无权访问该页面", code="role_not_allowed")
+        connection.state.actor = actor
+        return
     token = _bearer_token(connection)
     db = connection.app.state.db
     if token and handler.opt.get("revalidates_token"):

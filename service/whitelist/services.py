@@ -39,6 +39,7 @@ from service.errors import (
     raise_problems,
 )
 from service.idempotency.services import Idempotency, Reply, run_once
+from service.reason import clean_reason
 from service.region_settings.services import effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
@@ -203,20 +204,11 @@ class ActionResult:
 
 
 
-def _clean_reason(reason: str | None, problems: list[dict], field_name: str = "reason") -> str:
-    cleaned = (reason or "").strip()
-    if not cleaned:
-        problems.append(problem(field_name, "reason_required", "请填写理由"))
-    elif len(cleaned) > REASON_LIMIT:
-        problems.append(problem(field_name, "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
-    return cleaned
-
-
 def _validate(data: ActionInput, now: datetime) -> ActionInput:
     problems: list[dict] = []
     if data.action not in ACTIONS:
         problems.append(problem("action", "unknown_action", "操作须为 suspend、reinstate、revoke 或 renew"))
-    reason = _clean_reason(data.reason, problems)
+    reason = clean_reason(data.reason, required=True, limit=REASON_LIMIT, problems=problems)
     if data.entry_ids is not None and data.vendor_id is not None:
         problems.append(problem("entry_ids", "ambiguous_target", "entry_ids 与 vendor_id 只能提供其一"))
     elif data.entry_ids is None and data.vendor_id is None:
@@ -483,9 +475,7 @@ async def decline_request(db: Database, actor: Actor, request_id: UUID, reason: 
                           idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
     """Drop a pending request (the requester withdrawing it, or another reviewer refusing)."""
     now = now or utcnow()
-    problems: list[dict] = []
-    cleaned = _clean_reason(reason, problems)
-    raise_problems(problems)
+    cleaned = clean_reason(reason, required=True, limit=REASON_LIMIT)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, False, cleaned, now))
 
 
