@@ -45,6 +45,7 @@ class EventFilter:
     action_prefix: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    actor_role: str | None = None
 
 
 def _scope_clause(actor: Actor) -> tuple[str, dict]:
@@ -69,6 +70,9 @@ def _filter_clause(f: EventFilter) -> tuple[str, dict]:
     if f.action_prefix:
         parts.append("starts_with(e.action, :prefix)")
         params["prefix"] = f.action_prefix
+    if f.actor_role:
+        parts.append("e.actor_role = :actor_role")
+        params["actor_role"] = f.actor_role
     if f.since:
         parts.append("e.occurred_at >= :since")
         params["since"] = f.since
@@ -166,7 +170,9 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
     for event in events:
         doc = event.document
         for field, change in doc["changes"].items():
-            state[field] = change.get("after")
+            # Most changes are {"before", "after"}; some events record a plain value
+            # (a submission's "workflow" and "snapshot"): that value is the new state.
+            state[field] = change.get("after") if isinstance(change, dict) and "after" in change else change
         history.append({"seq": event.seq, "time": doc["time"], "action": doc["action"], "actor": doc["actor"],
                         "reason": doc.get("reason"), "changes": doc["changes"], "state": dict(state)})
     return history
@@ -175,7 +181,7 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
 async def prepare_export(db: Database, signer: Signer, actor: Actor, start: int, end: int | None,
                          chunk: int = 5_000) -> AsyncIterator[bytes]:
     """Check the range and return the NDJSON lines of a bundle of events [start, end)
-    with what verifies them offline (service/audit/bundle.py).
+    with what verifies them offline (service/audit/bundle/).
 
     Events come with their *stored* node hashes, so an event row edited in the database
     is located by the verifier. Events outside an auditor's scope are carried as hashes

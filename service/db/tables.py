@@ -31,6 +31,7 @@ from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
+from service.timetables.models import Timetable
 from service.whitelist.models import (
     WhitelistActionRequest,
     WhitelistEntry,
@@ -45,5 +46,5 @@ __all__ = [
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "metadata",
 ]

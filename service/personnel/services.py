@@ -67,7 +67,9 @@ from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
 from service.vendors.models import Vendor
-from service.vendors.services import can_see_vendor, load_visible_vendor
+from service.schools.models import School
+from service.schools.services import school_by_code
+from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
 
 ID_NUMBER_PURPOSE = b"person.id_number"
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -300,6 +302,31 @@ async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict
     rows = (await session.exec(select(Person.id_number_index, Person.id_number_masked, Person.name)
                                .where(col(Person.id_number_index).in_(wanted)))).all()
     return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
+
+
+@dataclass(frozen=True)
+class GateRoster:
+    school: School
+    vendor: Vendor
+    entries: list[RosterEntry]
+
+
+async def gate_roster(db: Database, actor: Actor, vendor_id: UUID, school_code: str | None) -> GateRoster:
+    """The vendor's current people with their clearance, for one school's gate. The
+    school must be in the caller's region (a school: its own region); otherwise, and
+    for an unknown school or vendor, 404."""
+    code = (school_code or "").strip()
+    if not code:
+        raise InvalidInput.field("school", "required", "须指定学校代码（school）")
+    async with db.transaction() as session:
+        school = await school_by_code(session, code)
+        if school is None or not actor.covers_region(school.region_code):
+            raise NotFound("未找到该学校", code="school_not_found")
+        vendor = (await vendors_by_ids(session, [vendor_id])).get(vendor_id)
+        if vendor is None:
+            raise NotFound("未找到该机构", code="vendor_not_found")
+    visible = Actor(account_id=None, role=Role.ADMIN)  # scope was settled above, by the school
+    return GateRoster(school, vendor, await vendor_roster(db, visible, vendor_id))
 
 
 # -- people and engagements ------------------------------------------------------------
