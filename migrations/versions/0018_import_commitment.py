@@ -8,8 +8,8 @@ leaf index (`background_checks.import_leaf`); `check_imports` keeps the leaf has
 leaf order (`STORAGE EXTERNAL`: hashes do not compress), so one record is proved from
 its own row plus those hashes (`GET /api/v1/checks/{check_id}/proof`).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07 07:50:00
 """
 from typing import Sequence, Union
@@ -18,8 +18,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-revision: str = '0017'
-down_revision: Union[str, None] = '0016'
+revision: str = '0018'
+down_revision: Union[str, None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
