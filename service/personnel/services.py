@@ -39,6 +39,7 @@ from service.errors import (
     raise_problems,
 )
 from service.identifiers.errors import InvalidIdentifier
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.identifiers.id_number import (
     birth_date,
     gender,
@@ -389,32 +390,37 @@ async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: K
     return person, created
 
 
-async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput) -> PersonView:
-    """Engage a person at a vendor; the person is created on first sight of the number."""
+async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput, *,
+                     idempotency: Idempotency | None = None) -> Reply[PersonView]:
+    """Engage a person at a vendor; the person is created on first sight of the number
+    (at most once per idempotency key)."""
     number, data = _validate_person(data)
+
+    async def engage(session: AsyncSession) -> PersonView:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
+                                                       vendor.region_code)
+        current = (await session.exec(select(Engagement).where(
+            Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
+            col(Engagement.ended_at).is_(None)))).first()
+        if current is not None:
+            raise Conflict("该人员已在本机构任职", code="already_engaged")
+        engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
+                                start_date=data.start_date, created_by=actor.account_id)
+        session.add(engagement)
+        await session.flush()
+        if created:
+            await record_event(session, actor, "personnel:person:create", "person", person.id,
+                               region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
+        await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
+                           region_code=vendor.region_code, changes=diff(None, {
+                               "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
+                               "start_date": data.start_date, "phone": mask_phone(data.phone)}))
+        engaged = (await engagements_of(session, [person.id]))[person.id]
+        return await _view(session, actor, person, engaged)
+
     try:
-        async with db.transaction() as session:
-            vendor = await load_visible_vendor(session, actor, vendor_id)
-            person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
-                                                           vendor.region_code)
-            current = (await session.exec(select(Engagement).where(
-                Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
-                col(Engagement.ended_at).is_(None)))).first()
-            if current is not None:
-                raise Conflict("该人员已在本机构任职", code="already_engaged")
-            engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
-                                    start_date=data.start_date, created_by=actor.account_id)
-            session.add(engagement)
-            await session.flush()
-            if created:
-                await record_event(session, actor, "personnel:person:create", "person", person.id,
-                                   region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
-            await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
-                               region_code=vendor.region_code, changes=diff(None, {
-                                   "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
-                                   "start_date": data.start_date, "phone": mask_phone(data.phone)}))
-            engaged = (await engagements_of(session, [person.id]))[person.id]
-            return await _view(session, actor, person, engaged)
+        return await run_once(db, idempotency, engage)
     except IntegrityError as error:
         if "uq_engagements_current" in str(error.orig):
             raise Conflict("该人员已在本机构任职", code="already_engaged") from None
@@ -472,12 +478,15 @@ class Upload:
 
 
 async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                                *, title: str | None, signed_on: date | None) -> ConsentDocument:
+                                *, title: str | None, signed_on: date | None,
+                                idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """The person's signed consent (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip() or "个人信息查询授权书"
     if len(title) > 200:
         raise InvalidInput.field("title", "too_long", "标题不能超过 200 个字符")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -492,10 +501,14 @@ async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor
                                                "signed_on": signed_on, "sha256": digest}))
         return consent
 
+    return await run_once(db, idempotency, store)
+
 
 async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor, upload: Upload, *, title: str | None,
-                               region_code: str | None, signed_on: date | None) -> ConsentDocument:
-    """An authorisation the bureau holds for a batch query (the import's consent)."""
+                               region_code: str | None, signed_on: date | None,
+                               idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """An authorisation the bureau holds for a batch query (the import's consent), at
+    most once per idempotency key."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip()
     problems = []
@@ -509,7 +522,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
     raise_problems(problems)
     if not actor.covers_region(region_code):
         raise Forbidden("只能为本辖区上传授权文件", code="out_of_scope")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         digest = storage.put(upload.content)
         consent = ConsentDocument(kind="bureau_authorisation", region_code=region_code, title=title,
                                   signed_on=signed_on, sha256=digest, size=len(upload.content),
@@ -522,6 +536,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
                            changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on,
                                                "sha256": digest}))
         return consent
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[ConsentDocument]:
@@ -621,10 +637,12 @@ def certificate_status(certificate: Certificate, now: datetime | None = None) ->
 
 
 async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                             data: CertificateInput) -> Certificate:
+                             data: CertificateInput, *, idempotency: Idempotency | None = None) -> Reply[Certificate]:
+    """A qualification certificate with its scan (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     data, codes = _validate_certificate(data)
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> Certificate:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -642,6 +660,8 @@ async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, p
                                                "category_codes": codes, "valid_from": data.valid_from,
                                                "valid_until": data.valid_until, "sha256": digest}))
         return certificate
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list[Certificate]:
@@ -726,26 +746,31 @@ def check_audit_changes(check: BackgroundCheck) -> dict:
                        "consent_document_id": check.consent_document_id})
 
 
-async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput) -> BackgroundCheck:
+async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput, *,
+                       idempotency: Idempotency | None = None) -> Reply[BackgroundCheck]:
+    """Record a check result under a consent (at most once per idempotency key)."""
     reference = (data.reference or "").strip()
     authority = (data.issuing_authority or "").strip()
     today = timeutil.today_in_china(timeutil.utcnow())
     raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
                                           data.valid_until, today))
+
+    async def record(session: AsyncSession) -> BackgroundCheck:
+        person, _ = await load_visible_person(session, actor, person_id)
+        consent = await require_consent(session, actor, data.consent_document_id, person.id)
+        check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
+                                query_date=data.query_date, reference=reference, issuing_authority=authority,
+                                valid_until=data.valid_until, consent_document_id=consent.id,
+                                recorded_by=actor.account_id)
+        session.add(check)
+        await session.flush()
+        await record_event(session, actor, "personnel:check:record", "background_check", check.id,
+                           region_code=actor.region_code, changes=check_audit_changes(check),
+                           evidence=[consent.sha256])
+        return check
+
     try:
-        async with db.transaction() as session:
-            person, _ = await load_visible_person(session, actor, person_id)
-            consent = await require_consent(session, actor, data.consent_document_id, person.id)
-            check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
-                                    query_date=data.query_date, reference=reference, issuing_authority=authority,
-                                    valid_until=data.valid_until, consent_document_id=consent.id,
-                                    recorded_by=actor.account_id)
-            session.add(check)
-            await session.flush()
-            await record_event(session, actor, "personnel:check:record", "background_check", check.id,
-                               region_code=actor.region_code, changes=check_audit_changes(check),
-                               evidence=[consent.sha256])
-            return check
+        return await run_once(db, idempotency, record)
     except IntegrityError as error:
         if "uq_background_checks_type_reference" in str(error.orig):
             raise Conflict("该查询编号已登记", code="duplicate_reference", details=[
