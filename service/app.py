@@ -41,6 +41,7 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.supervision.controllers import dashboard
 from service.timetables.controllers import (
     PublicTimetableController,
     RegionTimetablesController,
@@ -71,6 +72,7 @@ ROUTES = [
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, TimetableController, PublicTimetableController, RegionTimetablesController,
+    dashboard,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
