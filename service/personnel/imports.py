@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from sqlmodel import col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import timeutil
 from service.audit.recorder import (
@@ -44,6 +45,7 @@ from service.context import current_request_id
 from service.db.engine import Database
 from service.errors import Conflict, DomainError, Forbidden, NotFound
 from service.identifiers.id_number import describe_normalized, mask_id_number
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.importfile import (
     MAX_REPORTED_PROBLEMS,
@@ -158,9 +160,11 @@ async def import_results(
     import_id: UUID | None = None,
     progress: ProgressCallback | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> ImportResult:
+    idempotency: Idempotency | None = None,
+) -> Reply[ImportResult]:
     """Import a results file (CSV or XLSX). Raises `ImportRejected` listing every
-    problem (row, column, code, message) when anything is wrong; then nothing is stored."""
+    problem (row, column, code, message) when anything is wrong; then nothing is stored.
+    At most once per idempotency key: a replay answers the first import's result."""
     if actor.role is not Role.REVIEWER:
         raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
     now = timeutil.utcnow()
@@ -169,23 +173,26 @@ async def import_results(
     validator = RowValidator(results.columns, today=timeutil.today_in_china(now),
                              default_authority=(issuing_authority or "").strip() or DEFAULT_AUTHORITY)
     chunks = results.chunks(chunk_rows)
+
+    async def run_import(session: AsyncSession) -> ImportResult:
+        consent = await require_consent(session, actor, consent_document_id, None)
+        run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
+                   import_id=import_id or uuid4(), now=now, request_id=current_request_id())
+        raw = await session.connection()
+        conn = (await raw.get_raw_connection()).driver_connection
+        # Lookups go through a second connection, so that the next chunk can be looked up
+        # and prepared while this transaction's connection stores the previous one. It
+        # sees only committed rows, which is all it needs: what this import has added so
+        # far is in `run.people` and `run.references` already.
+        async with db.engine.connect() as lookup_connection:
+            lookup = (await lookup_connection.get_raw_connection()).driver_connection
+            await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
+        if run.problems_total:
+            raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
+        return ImportResult(run.import_id, run.rows, run.imported, run.skipped, run.people_created)
+
     with _fewer_collections():
-        async with db.transaction() as session:
-            consent = await require_consent(session, actor, consent_document_id, None)
-            run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
-                       import_id=import_id or uuid4(), now=now, request_id=current_request_id())
-            raw = await session.connection()
-            conn = (await raw.get_raw_connection()).driver_connection
-            # Lookups go through a second connection, so that the next chunk can be looked up
-            # and prepared while this transaction's connection stores the previous one. It
-            # sees only committed rows, which is all it needs: what this import has added so
-            # far is in `run.people` and `run.references` already.
-            async with db.engine.connect() as lookup_connection:
-                lookup = (await lookup_connection.get_raw_connection()).driver_connection
-                await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
-            if run.problems_total:
-                raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
-    return ImportResult(run.import_id, run.rows, run.imported, run.skipped, run.people_created)
+        return await run_once(db, idempotency, run_import)
 
 
 @contextmanager
@@ -384,12 +391,15 @@ async def _store(conn, run: _Run, staged: _Staged) -> None:
 
 
 async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256: str,
-                            consent_document_id: UUID | None) -> CheckImportJob:
+                            consent_document_id: UUID | None,
+                            idempotency: Idempotency | None = None) -> Reply[CheckImportJob]:
     """Accept a file for a background import. The consent is checked now (422 at once);
-    rows are checked by the job, whose errors are then read from the job."""
+    rows are checked by the job, whose errors are then read from the job. At most once
+    per idempotency key: a replay answers the first job (and starts no other)."""
     if actor.role is not Role.REVIEWER:
         raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
-    async with db.transaction() as session:
+
+    async def queue(session: AsyncSession) -> CheckImportJob:
         consent = await require_consent(session, actor, consent_document_id, None)
         job = CheckImportJob(state="queued", filename=filename, sha256=sha256, consent_document_id=consent.id,
                              region_code=actor.region_code, created_by=actor.account_id)
@@ -399,6 +409,8 @@ async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256
                            region_code=actor.region_code, evidence=[sha256, consent.sha256],
                            changes=diff(None, {"filename": filename, "consent_document_id": consent.id}))
         return job
+
+    return await run_once(db, idempotency, queue)
 
 
 async def _update_job(db: Database, job_id: UUID, **values) -> None:
@@ -423,8 +435,9 @@ async def _run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: 
                           rows_stored=update_.rows_stored)
 
     try:
-        result = await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
-                                      issuing_authority=issuing_authority, import_id=job_id, progress=progress)
+        result = (await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
+                                       issuing_authority=issuing_authority, import_id=job_id,
+                                       progress=progress)).value
     except ImportRejected as rejected:
         await _fail_job(db, job_id, [_job_problem(p.as_dict()) for p in rejected.problems], rejected.total)
     except DomainError as error:

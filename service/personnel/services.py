@@ -40,6 +40,7 @@ from service.errors import (
 )
 from service.four_eyes import request_facts, request_tags
 from service.identifiers.errors import InvalidIdentifier
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.identifiers.id_number import (
     birth_date,
     gender,
@@ -68,7 +69,9 @@ from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
 from service.vendors.models import Vendor
-from service.vendors.services import can_see_vendor, load_visible_vendor
+from service.schools.models import School
+from service.schools.services import school_by_code
+from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -306,6 +309,31 @@ async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict
     return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
 
 
+@dataclass(frozen=True)
+class GateRoster:
+    school: School
+    vendor: Vendor
+    entries: list[RosterEntry]
+
+
+async def gate_roster(db: Database, actor: Actor, vendor_id: UUID, school_code: str | None) -> GateRoster:
+    """The vendor's current people with their clearance, for one school's gate. The
+    school must be in the caller's region (a school: its own region); otherwise, and
+    for an unknown school or vendor, 404."""
+    code = (school_code or "").strip()
+    if not code:
+        raise InvalidInput.field("school", "required", "须指定学校代码（school）")
+    async with db.transaction() as session:
+        school = await school_by_code(session, code)
+        if school is None or not actor.covers_region(school.region_code):
+            raise NotFound("未找到该学校", code="school_not_found")
+        vendor = (await vendors_by_ids(session, [vendor_id])).get(vendor_id)
+        if vendor is None:
+            raise NotFound("未找到该机构", code="vendor_not_found")
+    visible = Actor(account_id=None, role=Role.ADMIN)  # scope was settled above, by the school
+    return GateRoster(school, vendor, await vendor_roster(db, visible, vendor_id))
+
+
 # -- people and engagements ------------------------------------------------------------
 
 
@@ -366,32 +394,37 @@ async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: K
     return person, created
 
 
-async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput) -> PersonView:
-    """Engage a person at a vendor; the person is created on first sight of the number."""
+async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput, *,
+                     idempotency: Idempotency | None = None) -> Reply[PersonView]:
+    """Engage a person at a vendor; the person is created on first sight of the number
+    (at most once per idempotency key)."""
     number, data = _validate_person(data)
+
+    async def engage(session: AsyncSession) -> PersonView:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
+                                                       vendor.region_code)
+        current = (await session.exec(select(Engagement).where(
+            Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
+            col(Engagement.ended_at).is_(None)))).first()
+        if current is not None:
+            raise Conflict("该人员已在本机构任职", code="already_engaged")
+        engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
+                                start_date=data.start_date, created_by=actor.account_id)
+        session.add(engagement)
+        await session.flush()
+        if created:
+            await record_event(session, actor, "personnel:person:create", "person", person.id,
+                               region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
+        await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
+                           region_code=vendor.region_code, changes=diff(None, {
+                               "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
+                               "start_date": data.start_date, "phone": mask_phone(data.phone)}))
+        engaged = (await engagements_of(session, [person.id]))[person.id]
+        return await _view(session, actor, person, engaged)
+
     try:
-        async with db.transaction() as session:
-            vendor = await load_visible_vendor(session, actor, vendor_id)
-            person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
-                                                           vendor.region_code)
-            current = (await session.exec(select(Engagement).where(
-                Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
-                col(Engagement.ended_at).is_(None)))).first()
-            if current is not None:
-                raise Conflict("该人员已在本机构任职", code="already_engaged")
-            engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
-                                    start_date=data.start_date, created_by=actor.account_id)
-            session.add(engagement)
-            await session.flush()
-            if created:
-                await record_event(session, actor, "personnel:person:create", "person", person.id,
-                                   region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
-            await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
-                               region_code=vendor.region_code, changes=diff(None, {
-                                   "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
-                                   "start_date": data.start_date, "phone": mask_phone(data.phone)}))
-            engaged = (await engagements_of(session, [person.id]))[person.id]
-            return await _view(session, actor, person, engaged)
+        return await run_once(db, idempotency, engage)
     except IntegrityError as error:
         if "uq_engagements_current" in str(error.orig):
             raise Conflict("该人员已在本机构任职", code="already_engaged") from None
@@ -449,12 +482,15 @@ class Upload:
 
 
 async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                                *, title: str | None, signed_on: date | None) -> ConsentDocument:
+                                *, title: str | None, signed_on: date | None,
+                                idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """The person's signed consent (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip() or "个人信息查询授权书"
     if len(title) > 200:
         raise InvalidInput.field("title", "too_long", "标题不能超过 200 个字符")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -469,10 +505,14 @@ async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor
                                                "signed_on": signed_on, "sha256": digest}))
         return consent
 
+    return await run_once(db, idempotency, store)
+
 
 async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor, upload: Upload, *, title: str | None,
-                               region_code: str | None, signed_on: date | None) -> ConsentDocument:
-    """An authorisation the bureau holds for a batch query (the import's consent)."""
+                               region_code: str | None, signed_on: date | None,
+                               idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """An authorisation the bureau holds for a batch query (the import's consent), at
+    most once per idempotency key."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip()
     problems = []
@@ -486,7 +526,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
     raise_problems(problems)
     if not actor.covers_region(region_code):
         raise Forbidden("只能为本辖区上传授权文件", code="out_of_scope")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         digest = storage.put(upload.content)
         consent = ConsentDocument(kind="bureau_authorisation", region_code=region_code, title=title,
                                   signed_on=signed_on, sha256=digest, size=len(upload.content),
@@ -499,6 +540,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
                            changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on,
                                                "sha256": digest}))
         return consent
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[ConsentDocument]:
@@ -598,10 +641,12 @@ def certificate_status(certificate: Certificate, now: datetime | None = None) ->
 
 
 async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                             data: CertificateInput) -> Certificate:
+                             data: CertificateInput, *, idempotency: Idempotency | None = None) -> Reply[Certificate]:
+    """A qualification certificate with its scan (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     data, codes = _validate_certificate(data)
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> Certificate:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -619,6 +664,8 @@ async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, p
                                                "category_codes": codes, "valid_from": data.valid_from,
                                                "valid_until": data.valid_until, "sha256": digest}))
         return certificate
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list[Certificate]:
@@ -703,26 +750,31 @@ def check_audit_changes(check: BackgroundCheck) -> dict:
                        "consent_document_id": check.consent_document_id})
 
 
-async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput) -> BackgroundCheck:
+async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput, *,
+                       idempotency: Idempotency | None = None) -> Reply[BackgroundCheck]:
+    """Record a check result under a consent (at most once per idempotency key)."""
     reference = (data.reference or "").strip()
     authority = (data.issuing_authority or "").strip()
     today = timeutil.today_in_china(timeutil.utcnow())
     raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
                                           data.valid_until, today))
+
+    async def record(session: AsyncSession) -> BackgroundCheck:
+        person, _ = await load_visible_person(session, actor, person_id)
+        consent = await require_consent(session, actor, data.consent_document_id, person.id)
+        check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
+                                query_date=data.query_date, reference=reference, issuing_authority=authority,
+                                valid_until=data.valid_until, consent_document_id=consent.id,
+                                recorded_by=actor.account_id)
+        session.add(check)
+        await session.flush()
+        await record_event(session, actor, "personnel:check:record", "background_check", check.id,
+                           region_code=actor.region_code, changes=check_audit_changes(check),
+                           evidence=[consent.sha256])
+        return check
+
     try:
-        async with db.transaction() as session:
-            person, _ = await load_visible_person(session, actor, person_id)
-            consent = await require_consent(session, actor, data.consent_document_id, person.id)
-            check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
-                                    query_date=data.query_date, reference=reference, issuing_authority=authority,
-                                    valid_until=data.valid_until, consent_document_id=consent.id,
-                                    recorded_by=actor.account_id)
-            session.add(check)
-            await session.flush()
-            await record_event(session, actor, "personnel:check:record", "background_check", check.id,
-                               region_code=actor.region_code, changes=check_audit_changes(check),
-                               evidence=[consent.sha256])
-            return check
+        return await run_once(db, idempotency, record)
     except IntegrityError as error:
         if "uq_background_checks_type_reference" in str(error.orig):
             raise Conflict("该查询编号已登记", code="duplicate_reference", details=[

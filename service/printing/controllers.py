@@ -12,6 +12,7 @@ from litestar import Controller, MediaType, Response, get
 from litestar.params import FromPath, FromQuery
 
 from service.printing import letters, lists, render
+from service.printing.roster import roster_pdf
 from service.security.actor import Role
 from service.timeutil import utcnow
 from service.web.access import access, public
@@ -93,3 +94,18 @@ class LetterController(Controller):
         """Suspension, revocation or reinstatement of a whitelist entry: the latest."""
         job = await letters.entry_letter(db, actor, entry_id)
         return pdf_response(await render(job), "letter.pdf")
+
+
+class RosterController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/vendors/{vendor_id:uuid}/people.pdf",
+         **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
+         media_type=PDF, response_description="进校人员核验名单 (PDF/A-3b) with its own receipt")
+    async def people_pdf(self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID],
+                         school: FromQuery[str | None] = None) -> Response[bytes]:
+        """The vendor's current people for the gate of `school` (its 10-digit code):
+        masked ID number, name, role, clearance and until when. A school in another
+        region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
+        counted against the lookup rate limit); its download is an audit event."""
+        return pdf_response(await roster_pdf(db, signer, actor, vendor_id, school), "people.pdf")
