@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import record_event
@@ -158,3 +158,24 @@ async def documents_by_ids(session, document_ids) -> dict[UUID, Document]:
         return {}
     rows = (await session.exec(select(Document).where(col(Document.id).in_(ids)))).all()
     return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class EndingDocument:
+    vendor_id: UUID
+    doc_type: str
+    last_day: date
+
+
+async def documents_ending(session, vendor_ids: list[UUID], today: date) -> list[EndingDocument]:
+    """Per vendor and type, the latest document's last day when it falls within 30 days
+    of `today` (a newer document of the type replaces an ending one), soonest first."""
+    if not vendor_ids:
+        return []
+    latest = (select(Document.vendor_id, Document.doc_type, func.max(Document.valid_until).label("last_day"))
+              .where(col(Document.vendor_id).in_(vendor_ids))
+              .group_by(col(Document.vendor_id), col(Document.doc_type)).subquery())
+    query = (select(latest.c.vendor_id, latest.c.doc_type, latest.c.last_day)
+             .where(latest.c.last_day >= today, latest.c.last_day <= today + EXPIRING_WITHIN)
+             .order_by(latest.c.last_day, latest.c.vendor_id))
+    return [EndingDocument(*row) for row in (await session.exec(query)).all()]

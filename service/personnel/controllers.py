@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
+from schemas.audit import RecordProofOut
 from schemas.personnel import (
     BarLiftConfirm,
     BarLiftCreate,
@@ -40,7 +42,7 @@ from schemas.personnel import (
 )
 from service.errors import InvalidInput, PayloadTooLarge
 from service.idempotency.services import Idempotency
-from service.personnel import imports, services
+from service.personnel import import_proofs, imports, services
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -51,7 +53,7 @@ from service.personnel.models import (
 )
 from service.security.actor import Role
 from service.web.access import access
-from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.deps import DB, AppSettings, AuditSigner, CurrentActor, Keys, Storage
 from service.web.files import file_response
 from service.web.forms import form_date
 from service.web.idempotency import IdempotencyHeader, encode_json, form_payload, idempotency_key, reply_response
@@ -428,3 +430,14 @@ class CheckImportController(Controller):
     async def import_job(self, db: DB, actor: CurrentActor, job_id: FromPath[UUID]) -> ImportJobOut:
         """Progress and outcome of an asynchronous import."""
         return job_out(await imports.get_import_job(db, actor, job_id))
+
+    @get("/{check_id:uuid}/proof", **access(Role.AUDITOR, Role.ADMIN, errors=(404,)))
+    async def record_proof(self, db: DB, signer: AuditSigner, actor: CurrentActor,
+                           check_id: FromPath[UUID]) -> RecordProofOut:
+        """Proof that an imported check record is, as stored now, record `index` of its
+        import's one audit event, and that event part of the signed log. `verified`
+        false (with `record_modified`) when the record was changed since. Check it
+        offline with `schoolgate audit verify-record FILE --public-key KEY`. A read of
+        the record's content: audited."""
+        return msgspec.convert(await import_proofs.prove_imported_check(db, signer, actor, check_id),
+                               RecordProofOut, strict=False)
