@@ -38,6 +38,7 @@ from service.errors import (
     problem,
     raise_problems,
 )
+from service.four_eyes import request_facts, request_tags
 from service.identifiers.errors import InvalidIdentifier
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.identifiers.id_number import (
@@ -71,6 +72,9 @@ from service.vendors.models import Vendor
 from service.schools.models import School
 from service.schools.services import school_by_code
 from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from workflows.engine import decide
+from workflows.four_eyes import BAR_LIFT
+from workflows.guards import different_reviewer
 
 ID_NUMBER_PURPOSE = b"person.id_number"
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -837,29 +841,33 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
 LIFT_STATUS_ZH = {"pending": "待确认", "confirmed": "确认", "declined": "驳回", "withdrawn": "撤回"}
 
 
-async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str) -> BarLift:
+async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str,
+                        reason: str | None) -> BarLift:
     """The lift request `verb` (confirm | decline | withdraw) acts on, locked with its
-    person, after the rules of who may act on it: 404 outside the actor's scope; 409
-    unless still pending; a confirmation or decline only by someone other than the
-    requester (four eyes; the caller has required a province-level reviewer first), a
-    withdrawal only by the requester."""
+    person, once the `workflows.four_eyes.BAR_LIFT` table allows it: 404 outside the
+    actor's scope; 409 unless still pending; a confirmation or decline only by a
+    province-level reviewer other than the requester (four eyes), a withdrawal only by
+    the requester."""
     person, _ = await load_visible_person(session, actor, person_id, for_update=True)
     lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update()
                                .execution_options(populate_existing=True))).first()
     if lift is None or lift.person_id != person.id:
         raise NotFound("未找到该解除申请", code="lift_not_found")
     status = lift_status(lift)
+    decision = decide(BAR_LIFT, status, verb, request_tags(actor, lift.requested_by),
+                      request_facts(actor, lift.requested_by, reason))
+    if decision.allowed:
+        return lift
     if status == "confirmed" and verb == "confirm":
         raise Conflict("该解除申请已确认", code="lift_already_confirmed")
     if status != "pending":
         raise Conflict(f"该解除申请已{LIFT_STATUS_ZH[status]}，不能再处理", code="lift_not_pending",
                        details=[{"field": "status", "code": status, "message": LIFT_STATUS_ZH[status]}])
     if verb == "withdraw":
-        if lift.requested_by != actor.account_id:
-            raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
-    elif lift.requested_by == actor.account_id:
+        raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
+    if decision.failed_guard == different_reviewer.name:
         raise Forbidden("须由另一名省级审核人员确认", code="second_reviewer_required")
-    return lift
+    raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
 async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
@@ -869,7 +877,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
     reason = clean_reason(reason, **_LIFT_REASON)
 
     async def work(session: AsyncSession) -> BarLift:
-        lift = await _pending_lift(session, actor, person_id, lift_id, "confirm")
+        lift = await _pending_lift(session, actor, person_id, lift_id, "confirm", reason)
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
         session.add(lift)
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
@@ -884,7 +892,7 @@ async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: 
                           verb: str, closed_as: str, *,
                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
     async def work(session: AsyncSession) -> BarLift:
-        lift = await _pending_lift(session, actor, person_id, lift_id, verb)
+        lift = await _pending_lift(session, actor, person_id, lift_id, verb, reason)
         lift.closed_as, lift.closed_by, lift.closed_at, lift.close_reason = (
             closed_as, actor.account_id, timeutil.utcnow(), reason)
         session.add(lift)
