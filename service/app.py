@@ -54,7 +54,12 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import LetterController, PublicDocumentsController, RosterController
+from service.printing.controllers import (
+    AuditReportController,
+    LetterController,
+    PublicDocumentsController,
+    RosterController,
+)
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -71,8 +76,8 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
-    LetterController, RosterController, TimetableController, PublicTimetableController, RegionTimetablesController,
-    dashboard,
+    LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
+    RegionTimetablesController, dashboard,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -6,12 +6,14 @@ renders the job in the render pool, and answers the bytes. It decides nothing.
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, MediaType, Response, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from service.printing import letters, lists, render
+from service.printing.audit_report import report_pdf
 from service.printing.roster import roster_pdf
 from service.security.actor import Role
 from service.timeutil import utcnow
@@ -109,3 +111,20 @@ class RosterController(Controller):
         region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
         counted against the lookup rate limit); its download is an audit event."""
         return pdf_response(await roster_pdf(db, signer, actor, vendor_id, school), "people.pdf")
+
+
+class AuditReportController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/audit/report.pdf", **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)), media_type=PDF,
+         response_description="审计报告 (PDF/A-3b) with the export bundle attached")
+    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: FromQuery[str | None] = None,
+                     region: FromQuery[str | None] = None,
+                     start: Annotated[str | None, QueryParameter(name="from")] = None,
+                     end: Annotated[str | None, QueryParameter(name="to")] = None) -> Response[bytes]:
+        """`?object=type:id` or `?region=&from=&to=` (China dates, or instants): the
+        events in log order with actor role, action and changes in Chinese, the
+        checkpoint that includes them and its root hash, and the export bundle of their
+        range attached — `schoolgate audit verify report.pdf` checks it offline."""
+        return pdf_response(await report_pdf(db, signer, actor, object_ref=object, region=region, start=start,
+                                             end=end), "audit-report.pdf")
