@@ -37,10 +37,6 @@ class Problem:
     message: str
 
 
-def records_root(leaf_hashes: Sequence[bytes]) -> bytes:
-    return merkle.root_from_leaves(leaf_hashes)
-
-
 def record_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     """The inclusion proof of record `index` among these leaves."""
     return merkle.inclusion_proof(index, leaf_hashes)
