@@ -51,7 +51,7 @@ from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
-from service.web.requestid import add_request_id_header, request_context_middleware
+from service.web.requestid import with_request_context
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
 ROUTES = [
@@ -121,8 +121,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             "actor": Provide(provide_actor),
         },
         guards=[authorize],
-        middleware=[request_context_middleware],
-        before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(
@@ -139,6 +137,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         logging_config=None,  # logging is ours (service/logging.py); Litestar would replace the root handler
     )
     _declare_preflight_public(app)
+    # Outside Litestar's own exception handling, so every response gets the request id and
+    # its log line (service/web/requestid.py); Litestar calls `asgi_handler` per request.
+    app.asgi_handler = with_request_context(app.asgi_handler)
     return app
 
 
