@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.accounts.signin import SignInPolicy, Throttle
 from service.applications import jobs
 from service.applications.controllers import (
     ApplicationController,
@@ -25,6 +26,8 @@ from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
 from service.config import Settings
+from service.console.keys import console_secret, derived
+from service.console.routes import console_router, static_router, template_config
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
@@ -38,11 +41,24 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.supervision.controllers import dashboard
+from service.timetables.controllers import (
+    PublicTimetableController,
+    RegionTimetablesController,
+    TimetableController,
+)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
+)
+from service.printing import configure as configure_printing
+from service.printing.controllers import (
+    AuditReportController,
+    LetterController,
+    PublicDocumentsController,
+    RosterController,
 )
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
@@ -59,7 +75,9 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys, TermController, SchoolOrderController, OrderController,
+    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
+    LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
+    RegionTimetablesController, dashboard,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -70,6 +88,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
     ratelimit.configure(settings.lookup_rate_per_minute)
+    configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
+                       max_rows=settings.document_max_rows)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -77,7 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if getattr(app.state, "db", None) is None:
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
-            owned = app.state.db = Database(settings.database_url)
+            owned = app.state.db = Database.configured(settings.database_url, settings)
         # Background duties run in every worker; each is safe with several workers.
         # The audit sequencer seals the log; the notice job ends public notices by itself.
         tasks = [
@@ -106,12 +126,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
     # Loaded once here, never per request; every worker reads the same key file.
     keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
+    secret = console_secret(settings.keys_dir)
+    throttle = Throttle(derived(secret, "throttle"), SignInPolicy(delay_seconds=settings.sign_in_delay_seconds))
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, console_router(secret, settings.secure_cookies), static_router()],
+        template_config=template_config(),
         lifespan=[lifespan],
         state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
                      "signer": load_signer(settings.signing_key_file, settings.audit_origin),
-                     "keyring": keyring}),
+                     "keyring": keyring, "console_throttle": throttle}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),

@@ -39,7 +39,10 @@ def personnel_cleared(facts: Facts) -> bool:
     reads=("preliminary_reviewer_id", "actor_id"),
 )
 def different_reviewer(facts: Facts) -> bool:
-    """Four eyes: the actor is not the preliminary reviewer. Fails closed on None."""
+    """Four eyes, the one guard of every approval flow: the actor is not the first
+    reviewer — the preliminary reviewer of an application, the requester of a whitelist
+    action or of a bar lift (the facts name either ``preliminary_reviewer_id``). Fails
+    closed on None. Each service words the refusal for its flow."""
     preliminary, actor = facts["preliminary_reviewer_id"], facts["actor_id"]
     return preliminary is not None and actor is not None and preliminary != actor
 
@@ -72,3 +75,13 @@ def no_open_objection(facts: Facts) -> bool:
 def has_open_objection(facts: Facts) -> bool:
     """At least one objection raised during the notice is open."""
     return len(facts["open_objections"]) > 0
+
+
+@GUARDS.guard(
+    "timetable_conforms",
+    "课后服务安排表不符合要求：兴趣类活动时间每天须不少于一半、每天至少一项兴趣类活动，并须开设科学类项目",
+    reads=("timetable_problems",),
+)
+def timetable_conforms(facts: Facts) -> bool:
+    """The timetable's numbers meet §1(1) (the service computes them, `timetables.rules`)."""
+    return len(facts["timetable_problems"]) == 0

@@ -1,0 +1,33 @@
+"""Each role's left menu, grouped by task (CONSOLE.md). Only pages that exist appear."""
+
+from __future__ import annotations
+
+MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
+    "reviewer": [
+        ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications")]),
+    ],
+    "school": [
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
+    ],
+    "vendor": [
+        ("", [("机构信息", "/vendor"), ("资质材料", "/vendor/documents"), ("服务项目", "/vendor/items"),
+              ("人员", "/vendor/people"), ("入校申请", "/vendor/applications")]),
+    ],
+    "auditor": [
+        ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
+    ],
+    "admin": [
+        ("", [("账号管理", "/admin/accounts")]),
+    ],
+}
+
+
+def menu_for(role: str | None, path: str, counts: dict[str, int] | None = None) -> list[dict]:
+    """The role's menu; the current item is the longest one whose path the page is under."""
+    counts = counts or {}
+    hrefs = [href for _, items in MENUS.get(role or "", []) for _, href in items]
+    under = [h for h in hrefs if path == h or path.startswith(h.rstrip("/") + "/")]
+    current = max(under, key=len) if under else None
+    return [{"title": title, "links": [{"text": text, "href": href, "current": href == current,
+                                        "count": counts.get(href)} for text, href in items]}
+            for title, items in MENUS.get(role or "", [])]

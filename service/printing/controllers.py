@@ -1,0 +1,130 @@
+"""HTTP for the documents: PDFs and the signed JSON of published lists.
+
+Each handler turns the request into a call of a domain's front door and a builder here,
+renders the job in the render pool, and answers the bytes. It decides nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, MediaType, Response, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from service.printing import letters, lists, render
+from service.printing.audit_report import report_pdf
+from service.printing.roster import roster_pdf
+from service.security.actor import Role
+from service.timeutil import utcnow
+from service.web.access import access, public
+from service.web.deps import DB, AuditSigner, CurrentActor
+
+LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+
+PDF = "application/pdf"
+
+
+def pdf_response(content: bytes, filename: str) -> Response[bytes]:
+    return Response(content, media_type=PDF, headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+class PublicDocumentsController(Controller):
+    """The bureau's published lists, for anyone (no login)."""
+
+    path = "/api/v1/public"
+    tags = ["documents"]
+
+    @get("/whitelist.pdf", **public(errors=(422, 503)), media_type=PDF,
+         response_description="课后服务第三方机构白名单 (PDF/A-3b)")
+    async def whitelist_pdf(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None,
+                            category: FromQuery[int | None] = None) -> Response[bytes]:
+        """The whitelist publication: entries usable now, grouped by the notice's eight
+        categories, with the signed JSON embedded (associated file `whitelist.json`) and
+        its SHA-256 printed. Unknown region or category → 422; too many rows → 422
+        `document_too_large`; a render over its time limit → 503."""
+        published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
+        return pdf_response(await render(published.job), "whitelist.pdf")
+
+    @get("/whitelist.json", **public(errors=(422,)), response_description="The signed whitelist publication")
+    async def whitelist_json(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None,
+                             category: FromQuery[int | None] = None) -> Response[dict]:
+        """The list the PDF prints, signed (Ed25519 over `schoolgate signed list v1\\n` +
+        `canonical`); `sha256` is the hash the PDF prints."""
+        published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
+        return Response(published.served, media_type=MediaType.JSON)
+
+    @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF,
+         response_description="公示期名单 (PDF/A-3b)")
+    async def notices_pdf(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None) -> Response[bytes]:
+        """Applications in public notice: vendor, items, the end of the notice period (or
+        paused for an objection), and how to object."""
+        published = await lists.notices(db, signer, region=region, now=utcnow())
+        return pdf_response(await render(published.job), "notices.pdf")
+
+    @get("/notices.json", **public(errors=(422,)), response_description="The signed notice board")
+    async def notices_json(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None) -> Response[dict]:
+        published = await lists.notices(db, signer, region=region, now=utcnow())
+        return Response(published.served, media_type=MediaType.JSON)
+
+    @get("/letters/{code:str}", **public(errors=(404,)), response_description="Does this letter exist and stand?")
+    async def verify_letter(self, db: DB, code: FromPath[str]) -> Response[dict]:
+        """The verification code printed on a decision letter (dashes optional): its
+        number, kind, vendor, bureau and dates, and `status` — `in_force` (有效), or
+        `changed` (已变更) / `revoked` (已撤销) after a later decision. Unknown → 404."""
+        return Response(await letters.verify_code(db, code), media_type=MediaType.JSON)
+
+
+class LetterController(Controller):
+    """Decision letters: the vendor's own, and reviewers, auditors and admins in scope."""
+
+    tags = ["documents"]
+
+    @get("/api/v1/applications/{application_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
+         media_type=PDF, response_description="The letter of the application's latest decision (PDF/A-3b)")
+    async def application_letter(self, db: DB, actor: CurrentActor, application_id: FromPath[UUID]) -> Response[bytes]:
+        """Admission (the notice concluded), rejection or return for revision: the latest
+        of them. Issued once with its document number and verification code; the same
+        file every time. 404 when there is none yet, or the application is not in scope."""
+        job = await letters.application_letter(db, actor, application_id)
+        return pdf_response(await render(job), "letter.pdf")
+
+    @get("/api/v1/whitelist/entries/{entry_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
+         media_type=PDF, response_description="The letter of the entry's latest whitelist action (PDF/A-3b)")
+    async def entry_letter(self, db: DB, actor: CurrentActor, entry_id: FromPath[UUID]) -> Response[bytes]:
+        """Suspension, revocation or reinstatement of a whitelist entry: the latest."""
+        job = await letters.entry_letter(db, actor, entry_id)
+        return pdf_response(await render(job), "letter.pdf")
+
+
+class RosterController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/vendors/{vendor_id:uuid}/people.pdf",
+         **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
+         media_type=PDF, response_description="进校人员核验名单 (PDF/A-3b) with its own receipt")
+    async def people_pdf(self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID],
+                         school: FromQuery[str | None] = None) -> Response[bytes]:
+        """The vendor's current people for the gate of `school` (its 10-digit code):
+        masked ID number, name, role, clearance and until when. A school in another
+        region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
+        counted against the lookup rate limit); its download is an audit event."""
+        return pdf_response(await roster_pdf(db, signer, actor, vendor_id, school), "people.pdf")
+
+
+class AuditReportController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/audit/report.pdf", **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)), media_type=PDF,
+         response_description="审计报告 (PDF/A-3b) with the export bundle attached")
+    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: FromQuery[str | None] = None,
+                     region: FromQuery[str | None] = None,
+                     start: Annotated[str | None, QueryParameter(name="from")] = None,
+                     end: Annotated[str | None, QueryParameter(name="to")] = None) -> Response[bytes]:
+        """`?object=type:id` or `?region=&from=&to=` (China dates, or instants): the
+        events in log order with actor role, action and changes in Chinese, the
+        checkpoint that includes them and its root hash, and the export bundle of their
+        range attached — `schoolgate audit verify report.pdf` checks it offline."""
+        return pdf_response(await report_pdf(db, signer, actor, object_ref=object, region=region, start=start,
+                                             end=end), "audit-report.pdf")
