@@ -50,6 +50,7 @@ from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
+from service.web.jsonbody import JSONRequest
 from service.web.requestid import add_request_id_header, request_context_middleware
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         middleware=[request_context_middleware],
         before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JSONRequest,
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(
             title="SchoolGate API",

@@ -156,7 +156,8 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
     for event in events:
         doc = event.document
         for field, change in doc["changes"].items():
-            state[field] = change.get("after")
+            # Most changes are {"before", "after"} pairs; some effects record a bare value.
+            state[field] = change.get("after") if isinstance(change, dict) and "after" in change else change
         history.append({"seq": event.seq, "time": doc["time"], "action": doc["action"], "actor": doc["actor"],
                         "reason": doc.get("reason"), "changes": doc["changes"], "state": dict(state)})
     return history

@@ -6,9 +6,10 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.vendors import VendorCreate, VendorOut, VendorPage
+from service.web.params import QueryText
 from service.security.actor import Role
 from service.vendors import services
 from service.vendors.models import Vendor
@@ -49,10 +50,10 @@ class VendorController(Controller):
         self,
         db: DB,
         actor: CurrentActor,
-        region: FromQuery[str | None] = None,
-        org_type: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        region: QueryText = None,
+        org_type: QueryText = None,
+        q: QueryText = None,
+        cursor: QueryText = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> VendorPage:
         """Vendors in the caller's region (and below), oldest first."""
