@@ -14,6 +14,7 @@ from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, TEXT_PATTERNS
 from service.errors import DomainError
 from service.logging import get_logger
+from service.web.params import RFC3339_PATTERN, instant_code
 from service.web.requestid import request_id_for
 
 log = get_logger("schoolgate.errors")
@@ -46,7 +47,9 @@ MSGSPEC_PATH = re.compile(r"at `\$\.([^`]+)`")
 MSGSPEC_MISSING = re.compile(r"missing required field `([^`]+)`")
 MSGSPEC_BOUND = re.compile(r"Expected `int` [<>]=? ")
 TEXT_RULE_FAILURES = tuple(f"matching regex {pattern!r}" for pattern in TEXT_PATTERNS)
-SINGLE_CODES = {INVALID_CHARACTERS, DATE_OUT_OF_RANGE}  # lead the body when every detail has it
+INSTANT_FAILURE = f"matching regex {RFC3339_PATTERN!r}"
+INSTANT_MESSAGE = "时刻须为带时区的 RFC 3339 格式，例如 2026-09-01T08:00:00+08:00"
+SINGLE_CODES = {INVALID_CHARACTERS, DATE_OUT_OF_RANGE, "invalid_as_of", "invalid_datetime"}  # lead the body when every detail has it
 DATE_RANGE_FAILURE = re.compile(rf"^{DATE_OUT_OF_RANGE}: (\w+)(?: - at `\$\.([^`]+)`)?")
 
 
@@ -84,6 +87,8 @@ def _detail(item: dict) -> dict:
         return {"field": field, "code": DATE_OUT_OF_RANGE, "message": DATE_OUT_OF_RANGE_MESSAGE}
     if any(failure in message for failure in TEXT_RULE_FAILURES):
         code, text = INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE
+    elif INSTANT_FAILURE in message:
+        code, text = instant_code(_field_of(item)), INSTANT_MESSAGE
     elif MSGSPEC_MISSING.search(message):
         code, text = "required", "此项不能为空"
     elif MSGSPEC_BOUND.search(message):

@@ -51,7 +51,12 @@ def instant(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput.field(field, "invalid_datetime", "时刻格式应为 RFC 3339（带时区）") from None
+        raise InvalidInput.field(field, instant_code(field), "时刻须为带时区的 RFC 3339 格式") from None
     if not date_in_range(parsed):
         raise InvalidInput.field(field, DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE)
     return parsed
+
+
+def instant_code(field: str | None) -> str:
+    """`as_of` keeps the code it always had; other instants share one."""
+    return "invalid_as_of" if field == "as_of" else "invalid_datetime"

@@ -23,7 +23,10 @@ from litestar.routes import HTTPRoute
 from schemas.text import TEXT_PATTERNS
 from service.app import create_app
 from service.config import Settings
+from service.web.params import RFC3339_PATTERN
 
+# An RFC 3339 instant admits only ASCII digits, letters T and Z, and punctuation: stricter than the rule.
+PARAMETER_PATTERNS = TEXT_PATTERNS | {RFC3339_PATTERN}
 LEAVES = (int, float, bool, bytes, date, datetime, UUID, UploadFile, type(None))
 
 
@@ -77,7 +80,7 @@ def client_inputs(app: Litestar):
                     continue
                 if isinstance(field.kwarg_definition, HeaderParameter):
                     continue  # the HTTP parser refuses control characters in header values
-                if getattr(field.kwarg_definition, "pattern", None) in TEXT_PATTERNS:
+                if getattr(field.kwarg_definition, "pattern", None) in PARAMETER_PATTERNS:
                     continue  # a query or path parameter declared under the rule (service/web/params.py)
                 yield f"{sorted(handler.http_methods)[0]} {route.path} {name}", field.raw
 
