@@ -5,13 +5,6 @@ from typing import Any
 import msgspec
 
 
-class ErrorDetail(msgspec.Struct, omit_defaults=True):
-    message: str
-    field: str | None = None
-    code: str | None = None
-    extra: dict[str, Any] | None = None
-
-
 class ErrorInfo(msgspec.Struct):
     code: str
     message: str

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from service.accounts.controllers import me, revoke_current_token
+from service.accounts.signin import SignInPolicy, Throttle
 from service.applications import jobs
 from service.applications.controllers import (
     ApplicationController,
@@ -25,6 +26,8 @@ from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
 from service.config import Settings
+from service.console.keys import console_secret, derived
+from service.console.routes import console_router, static_router, template_config
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
@@ -37,12 +40,15 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
+from service.orders.controllers import OrderController, SchoolOrderController, TermController
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
 )
+from service.printing import configure as configure_printing
+from service.printing.controllers import PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -60,7 +66,7 @@ ROUTES = [
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys,
+    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -71,6 +77,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
     ratelimit.configure(settings.lookup_rate_per_minute)
+    configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
+                       max_rows=settings.document_max_rows)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,7 +86,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if getattr(app.state, "db", None) is None:
             if not settings.database_url:
                 raise RuntimeError("SCHOOLGATE_DATABASE_URL is not set; start through `schoolgate serve`")
-            owned = app.state.db = Database(settings.database_url)
+            owned = app.state.db = Database.configured(settings.database_url, settings)
         # Background duties run in every worker; each is safe with several workers.
         # The audit sequencer seals the log; the notice job ends public notices by itself.
         tasks = [
@@ -107,12 +115,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
     # Loaded once here, never per request; every worker reads the same key file.
     keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
+    secret = console_secret(settings.keys_dir)
+    throttle = Throttle(derived(secret, "throttle"), SignInPolicy(delay_seconds=settings.sign_in_delay_seconds))
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, console_router(secret, settings.secure_cookies), static_router()],
+        template_config=template_config(),
         lifespan=[lifespan],
         state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
                      "signer": load_signer(settings.signing_key_file, settings.audit_origin),
-                     "keyring": keyring}),
+                     "keyring": keyring, "console_throttle": throttle}),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),

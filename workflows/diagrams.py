@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
+from workflows.school_order import SCHOOL_ORDER
 
 DOCS_DIR = Path("docs/workflows")
 REGENERATE = "python -m workflows.diagrams"
@@ -46,6 +47,12 @@ DIAGRAMS = (
         "入驻审核（县级审核，无需市级终审）",
         "The entry review when the region's `city_review_required` setting is false: "
         "the county decides at verification.",
+    ),
+    Diagram(
+        SCHOOL_ORDER,
+        "workflows/school_order.py",
+        "学校点单",
+        "A school's order of a whitelisted service item for a term; its standing is derived when read.",
     ),
 )
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlmodel import select
 
 from service.accounts.models import Account, ApiToken
+from service.accounts.signin import hash_password, validate_login, validate_password
 from service.audit.recorder import record_event
 from service.db.engine import Database
 from service.errors import InvalidInput, NotFound
@@ -58,12 +59,22 @@ async def create_account(
     school_code: str | None = None,
     school_name: str | None = None,
     vendor_credit_code: str | None = None,
+    login: str | None = None,
+    password: str | None = None,
 ) -> NewAccount:
     """Create an account bound to its scope and issue its first token.
 
     A school account names its 10-digit school code and region; the school is created
     when it is not yet known, so bureaus can onboard schools from the command line.
+    With `login`, the account can sign in to the console; an initial `password` given
+    here must be changed at the first sign-in.
     """
+    login = validate_login(login) if login is not None else None
+    password_hash = None
+    if password is not None:
+        if login is None:
+            raise InvalidInput.field("password", "login_required", "设置密码前须指定登录名")
+        password_hash = await hash_password(validate_password(password, login))
     role_value = _require_role(role)
     name = (name or "").strip()
     if not name:
@@ -73,7 +84,10 @@ async def create_account(
         school_id = None
         if role_value is Role.SCHOOL:
             school_id = await _ensure_school(session, actor, school_code, school_name or name, scope["region_code"])
-        account = Account(name=name, role=role_value.value, school_id=school_id, **scope)
+        if login is not None and (await session.exec(select(Account.id).where(Account.login == login))).first():
+            raise InvalidInput.field("login", "login_taken", "该登录名已被使用")
+        account = Account(name=name, role=role_value.value, school_id=school_id, login=login,
+                          password_hash=password_hash, must_change_password=password_hash is not None, **scope)
         session.add(account)
         await session.flush()
         token = new_token()
@@ -135,7 +149,7 @@ async def issue_token(db: Database, actor: Actor, account_id: UUID) -> str:
 AUTHENTICATE = """
 SELECT a.id, a.role, a.region_code, a.school_id, a.vendor_credit_code
   FROM api_tokens t JOIN accounts a ON a.id = t.account_id
- WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.disabled_at IS NULL
 """
 
 

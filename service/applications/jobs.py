@@ -9,33 +9,34 @@ for the job; the job makes sure admission happens even when nobody looks.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
-from service.applications.services import conclude_due_notices
+from service.applications.services import NoticeConclusionFailed, conclude_due_notices
 from service.db.engine import Database
 from service.idempotency.services import purge_expired
 from service.logging import get_logger
+from service.periodic import run_periodic
 
 log = get_logger("schoolgate.jobs")
 DEFAULT_INTERVAL = 30.0
 
 
 async def run_once(db: Database, now: datetime | None = None) -> int:
-    concluded = await conclude_due_notices(db, now)
-    if concluded:
-        log.info("notices_concluded", count=concluded)
-    await purge_expired(db, now)
+    """One round; raises `NoticeConclusionFailed` when an application could not be
+    concluded (the old idempotency keys are forgotten all the same)."""
+    concluded = 0
+    try:
+        concluded = await conclude_due_notices(db, now)
+    except NoticeConclusionFailed as failure:
+        concluded = failure.concluded
+        raise
+    finally:
+        await purge_expired(db, now)
+        if concluded:
+            log.info("notices_concluded", count=concluded)
     return concluded
 
 
 async def run_forever(db: Database, interval: float = DEFAULT_INTERVAL) -> None:
-    """Until cancelled; a failing round is logged and the next one tries again."""
-    while True:
-        try:
-            await run_once(db)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the database may be briefly away; keep going
-            log.error("notice_job_failed", error_type=type(error).__name__, exc_info=error)
-        await asyncio.sleep(interval)
+    """Until cancelled; a failing round is logged and a later one tries again."""
+    await run_periodic("notice_job", lambda: run_once(db), interval)

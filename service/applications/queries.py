@@ -1,7 +1,9 @@
 """The read side: the reviewer queue and the public notice board.
 
 Both conclude any notice that has run out before answering (the job does it too, every
-30 seconds; the reads make sure nobody ever sees a notice past its end)."""
+30 seconds; the reads make sure nobody ever sees a notice past its end). An application
+that fails to conclude is logged with its traceback and fails the job's round; a list
+still shows the others (`_conclude_due`)."""
 
 from __future__ import annotations
 
@@ -9,22 +11,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func
 from sqlmodel import col, select
 
 from service.applications.models import Application, ApplicationItem
-from service.applications.services import conclude_due_notices
+from service.applications.deadlines import is_overdue
+from service.applications.services import NoticeConclusionFailed, conclude_due_notices
 from service.db.engine import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
-from service.service_items.models import ServiceItem
+from service.service_items.models import CATEGORIES, ServiceItem
 from service.service_items.services import items_by_ids
 from service.timeutil import utcnow
 from service.vendors.models import Vendor
 from service.vendors.services import vendor_by_credit_code, vendors_by_ids
 from workflows.entry_review import EntryState
+
+
+async def _conclude_due(db: Database, now: datetime) -> None:
+    """Conclude what is due before listing. A failed conclusion was logged, and the job
+    reports its round as failed; one broken application does not take a list down."""
+    try:
+        await conclude_due_notices(db, now)
+    except NoticeConclusionFailed:
+        pass
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,10 @@ class QueueRow:
     vendor: Vendor
     item_count: int
     time_in_stage_seconds: int
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.application.stage, self.time_in_stage_seconds)
 
 
 @dataclass(frozen=True)
@@ -50,40 +68,67 @@ def _stage(stage: str | None) -> str | None:
     return stage
 
 
+def _queue_filter(query, actor: Actor, vendor: Vendor | None, *, stages: Sequence[str] | None,
+                  region_code: str | None, category: int | None):
+    """The queue's WHERE: the caller's scope, then the filters. `vendor` is the vendor
+    account's own vendor (None for the bureau roles)."""
+    if actor.role is Role.VENDOR:
+        query = query.where(Application.vendor_id == vendor.id)
+    else:
+        query = query.where(col(Application.submitted_at).is_not(None))
+        scope = actor.scope_regions()
+        if scope is not None:
+            query = query.where(col(Application.region_code).in_(scope))
+    if region_code:
+        regions().require(region_code, "region")
+        query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
+    if stages:
+        query = query.where(col(Application.stage).in_(list(stages)))
+    if category is not None:
+        if category not in CATEGORIES:
+            raise InvalidInput.field("category", "unknown_category", "活动类别须为 1–8")
+        query = query.where(exists(
+            select(ApplicationItem.application_id)
+            .join(ServiceItem, col(ServiceItem.id) == col(ApplicationItem.service_item_id))
+            .where(col(ApplicationItem.application_id) == col(Application.id), ServiceItem.category_code == category)))
+    return query
+
+
 async def list_applications(
     db: Database,
     actor: Actor,
     *,
     stage: str | None = None,
+    stages: Sequence[str] | None = None,
     region_code: str | None = None,
+    category: int | None = None,
     limit: int = 50,
     cursor: str | None = None,
     now: datetime | None = None,
+    with_total: bool = False,
 ) -> Page[QueueRow]:
     """Applications in the caller's scope, the longest-waiting in its stage first.
 
     Reviewers, auditors and admins see submitted applications addressed to their region
-    or below; a vendor account sees its own, drafts included."""
+    or below; a vendor account sees its own, drafts included. `stages` (several) and
+    `category` (an item of that activity category) narrow the list; `with_total` also
+    counts every match (the page's 共 N 条)."""
     now = now or utcnow()
-    stage = _stage(stage)
-    await conclude_due_notices(db, now)
-    query = select(Application)
+    stages = [_stage(s) for s in ([stage] if stage else []) + list(stages or [])]
+    await _conclude_due(db, now)
     async with db.transaction() as session:
+        vendor = None
         if actor.role is Role.VENDOR:
             vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
             if vendor is None:
                 return Page(items=[], next_cursor=None)
-            query = query.where(Application.vendor_id == vendor.id)
-        else:
-            query = query.where(col(Application.submitted_at).is_not(None))
-            scope = actor.scope_regions()
-            if scope is not None:
-                query = query.where(col(Application.region_code).in_(scope))
-        if region_code:
-            regions().require(region_code, "region")
-            query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
-        if stage:
-            query = query.where(Application.stage == stage)
+        query = _queue_filter(select(Application), actor, vendor, stages=stages, region_code=region_code,
+                              category=category)
+        total = None
+        if with_total:
+            total = (await session.exec(_queue_filter(select(func.count()).select_from(Application), actor, vendor,
+                                                      stages=stages, region_code=region_code,
+                                                      category=category))).one()
         if cursor:
             entered_at, last_id = decode_cursor(cursor)
             query = query.where((col(Application.stage_entered_at) > entered_at)
@@ -99,7 +144,7 @@ async def list_applications(
     items = [QueueRow(row, vendors[row.vendor_id], counts.get(row.id, 0),
                       max(0, int((now - row.stage_entered_at).total_seconds()))) for row in rows]
     next_cursor = encode_cursor(rows[-1].stage_entered_at, rows[-1].id) if more else None
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor, total=total)
 
 
 async def public_notices(
@@ -113,7 +158,7 @@ async def public_notices(
     """Applications in public notice (公示), paused ones included, oldest notice first.
     Public: no authentication, and nothing personal is shown."""
     now = now or utcnow()
-    await conclude_due_notices(db, now)
+    await _conclude_due(db, now)
     query = select(Application).where(col(Application.stage).in_([EntryState.PUBLIC_NOTICE,
                                                                    EntryState.OBJECTION_REVIEW]))
     if region_code:

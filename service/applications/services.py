@@ -57,6 +57,7 @@ from service.errors import (
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.services import uncleared_among
+from service.reason import clean_reason
 from service.region_settings.services import EffectiveSettings, effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
@@ -276,13 +277,6 @@ def _guard_details(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _clean_reason(reason: str | None) -> str | None:
-    reason = (reason or "").strip()
-    if len(reason) > REASON_LIMIT:
-        raise InvalidInput.field("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符")
-    return reason or None
-
-
 async def _check_not_banned(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime) -> None:
     """A vendor revoked in a region may not apply there again before the ban date — nor
     in a region containing it or inside it (`whitelist.services.overlapping_regions`)."""
@@ -484,7 +478,7 @@ async def _transition(session: AsyncSession, actor: Actor, application_id: UUID,
                       reason: str | None, version: int | None, now: datetime) -> ApplicationView:
     if action not in ALL_ACTIONS:
         raise InvalidInput.field("action", "unknown_action", "未知的操作：" + ", ".join(sorted(DIRECT_ACTIONS)))
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, limit=REASON_LIMIT)
     ctx = await _load_visible(session, actor, application_id, lock=True)
     _check_version(ctx.application, version)
     tags = _tags(actor, ctx)
@@ -668,10 +662,7 @@ async def edit_application(db: Database, actor: Actor, application_id: UUID, cha
 
 
 def _require_reason(reason: str | None) -> str:
-    cleaned = _clean_reason(reason)
-    if not cleaned:
-        raise InvalidInput.field("reason", "reason_required", "请填写理由")
-    return cleaned
+    return clean_reason(reason, required=True, limit=REASON_LIMIT) or ""
 
 
 def _sees_objectors(actor: Actor) -> bool:
@@ -725,7 +716,7 @@ async def _resolve_objection(session: AsyncSession, actor: Actor, objection_id: 
                              reason: str | None, version: int | None, now: datetime) -> ObjectionResult:
     if outcome not in ("upheld", "dismissed"):
         raise InvalidInput.field("outcome", "invalid_outcome", "处理结果须为 upheld（异议成立）或 dismissed（异议不成立）")
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, limit=REASON_LIMIT)
     found = await session.get(Objection, objection_id)
     not_found = NotFound("未找到该异议", code="objection_not_found")
     if found is None:
@@ -778,6 +769,16 @@ async def resolve_objection(db: Database, actor: Actor, objection_id: UUID, *, o
 # ------------------------------------------------------------ the end of the notice
 
 
+class NoticeConclusionFailed(Exception):
+    """A round of the notice job could not conclude some applications (it concluded
+    the others): the round fails, and the job's runner logs it and tries again."""
+
+    def __init__(self, concluded: int, failed: Sequence[UUID]) -> None:
+        super().__init__(f"{len(failed)} notice conclusion(s) failed: {', '.join(map(str, failed))}")
+        self.concluded = concluded
+        self.failed = list(failed)
+
+
 async def conclude_due_notices(db: Database, now: datetime | None = None, *,
                                application_id: UUID | None = None) -> int:
     """Admit every application whose public notice is over with no objection open.
@@ -786,10 +787,12 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *,
     LOCKED`, so several workers share the work without waiting on each other; reads call
     it for the one application they show (waiting for its lock, so what they show is
     final). The stage change takes effect at the notice's end, whenever it is recorded.
-    Returns how many were concluded.
+    Returns how many were concluded. An application that fails to conclude does not
+    hold up the others of the round; the round then raises `NoticeConclusionFailed`
+    (for a read, the error itself).
     """
     now = now or utcnow()
-    concluded, failed = 0, set()
+    concluded, failed = 0, {}
     while True:
         current = None
         try:
@@ -800,23 +803,26 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *,
                     query = query.where(Application.id == application_id).with_for_update()
                 else:
                     if failed:
-                        query = query.where(col(Application.id).not_in(failed))
+                        query = query.where(col(Application.id).not_in(list(failed)))
                     query = (query.order_by(col(Application.notice_ends_at), col(Application.id)).limit(1)
                              .with_for_update(skip_locked=True))
                 application = (await session.exec(query.execution_options(populate_existing=True))).first()
                 if application is None:
-                    return concluded
+                    break
                 current = application.id
                 await _conclude_if_due(session, await _context(session, application), now)
             concluded += 1
         except Exception as error:
-            if current is None:
+            if current is None or application_id is not None:
                 raise
             log.error("notice_conclusion_failed", application_id=str(current), error_type=type(error).__name__,
                       exc_info=error)
-            failed.add(current)
+            failed[current] = error
         if application_id is not None:
-            return concluded
+            break
+    if failed:
+        raise NoticeConclusionFailed(concluded, list(failed)) from next(iter(failed.values()))
+    return concluded
 
 
 # ------------------------------------------------------------------------ reads

@@ -125,6 +125,7 @@ from service.audit.checkpoint import (
     parse_vkey,
 )
 from service.audit.merkle import NodeRef
+from service.audit.publickey import KeyFormatError, PublicKey
 
 __all__ = [
     "FORMAT",
@@ -552,15 +553,17 @@ class _Snapshot:
 
 def verify_bundle(
     lines: Iterable[str | bytes],
-    public_key_vkey: str | None = None,
+    public_key_vkey: str | PublicKey | None = None,
     trusted_checkpoint_note: str | None = None,
 ) -> VerifyReport:
     """Verify a bundle (see the module docstring).
 
     ``lines``: the bundle's lines (str or bytes), e.g. a list or a binary file; or the
     whole bundle as one str/bytes.
-    ``public_key_vkey``: the log key the auditor trusts (``name+keyid+base64``); when
-    None the key in the bundle header is used and a warning says so.
+    ``public_key_vkey``: the log key the auditor trusts — a vkey (``name+keyid+base64``),
+    or a `PublicKey` read from any published form (`service.audit.publickey`; a key
+    without a name verifies under the bundle's origin); when None the key in the bundle
+    header is used and a warning says so.
     ``trusted_checkpoint_note``: a checkpoint the auditor saved earlier; the bundle
     must extend it. Raises `CheckpointError` only for a malformed ``public_key_vkey``.
 
@@ -600,13 +603,14 @@ def _rewinder(lines: Iterable[str | bytes]) -> Callable[[], Iterable[str | bytes
 
 
 def _verify_pass(
-    lines: Iterable[str | bytes], public_key_vkey: str | None, trusted_checkpoint_note: str | None, *, locate: bool
+    lines: Iterable[str | bytes], public_key_vkey: str | PublicKey | None, trusted_checkpoint_note: str | None, *,
+    locate: bool
 ) -> VerifyReport:
     """One streaming pass; with ``locate``, also compare the carried node hashes."""
     report = VerifyReport()
     problems = _Problems(report)
     add = problems.add
-    given_verifier = parse_vkey(public_key_vkey) if public_key_vkey is not None else None
+    given_key = parse_vkey(public_key_vkey) if isinstance(public_key_vkey, str) else public_key_vkey
 
     it = iter(lines)
     lineno = 0
@@ -643,7 +647,17 @@ def _verify_pass(
         problems.finish()
         return report
 
-    verifier: NoteVerifier | None = given_verifier
+    verifier: NoteVerifier | None
+    if isinstance(given_key, PublicKey):
+        # A key given without its name signs under the log's origin (what is trusted is the key).
+        try:
+            verifier = given_key.verifier(origin)
+        except KeyFormatError as exc:
+            add(None, "bad_header", f"the origin {origin!r} cannot name a key: {exc}")
+            problems.finish()
+            return report
+    else:
+        verifier = given_key
     if verifier is None:
         if header.public_key is None:
             add(None, "bad_header", "no public key given and none in the bundle header")

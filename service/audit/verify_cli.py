@@ -6,18 +6,30 @@ is not about one event), warnings on stderr, then a summary line.
 
 Exit status: 0 everything verified; 1 problems found; 2 usage error or unreadable file.
 ``BUNDLE`` may be ``-`` for standard input, and may be gzip-compressed (``.gz``).
+
+The files take what the API gives:
+
+- ``--trusted-checkpoint``: the JSON of ``GET /api/v1/audit/checkpoints/latest`` (or of
+  ``/checkpoints/{size}``, or an event's ``/events/{seq}`` with its checkpoint) saved as
+  it came, or the checkpoint note itself, with or without its final newline (and with
+  Windows line ends: the signature is over the note's own newlines);
+- ``--public-key``: the forms ``schoolgate receipts verify`` accepts, read by the same
+  parser (`service.audit.publickey`): the JSON of ``/api/v1/audit/keys`` or
+  ``/api/v1/keys``, a PEM public key, the vkey, or the raw key in base64.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import sys
 from collections.abc import Sequence
 from typing import IO
 
 from service.audit.bundle import verify_bundle
 from service.audit.checkpoint import CheckpointError
+from service.audit.publickey import KeyFormatError, read_public_key
 
 __all__ = ["main"]
 
@@ -31,12 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trusted-checkpoint",
         metavar="FILE",
-        help="a checkpoint note saved earlier; the bundle must extend it (catches truncation and rewrites)",
+        help="a checkpoint saved earlier (JSON of /api/v1/audit/checkpoints/latest, or its note); "
+             "the bundle must extend it (catches truncation and rewrites)",
     )
     parser.add_argument(
         "--public-key",
         metavar="FILE",
-        help="file holding the log's verifier key (name+keyid+base64); default: the key in the bundle header",
+        help="the log's key: JSON of /api/v1/audit/keys or /api/v1/keys, PEM, vkey or base64; "
+             "default: the key in the bundle header",
     )
     return parser
 
@@ -53,6 +67,25 @@ class _UsageError(Exception):
     pass
 
 
+def trusted_note(text: str) -> str:
+    """The checkpoint note in a trusted-checkpoint file: the ``note`` of the API's JSON
+    (a checkpoint, or anything holding one under ``checkpoint``), or the note as saved —
+    ending in exactly one newline, as a signed note does."""
+    text = text.lstrip("\ufeff")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise _UsageError(f"the trusted checkpoint file is not valid JSON: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("checkpoint"), dict):
+            data = data["checkpoint"]
+        note = data.get("note") if isinstance(data, dict) else None
+        if not isinstance(note, str):
+            raise _UsageError("the trusted checkpoint JSON holds no checkpoint 'note'")
+        text = note
+    return text.replace("\r\n", "\n").rstrip("\n") + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the verifier; ``argv`` holds the arguments after ``schoolgate audit verify``
     (default: ``sys.argv[1:]``). Returns the exit status (0 ok, 1 problems, 2 usage)."""
@@ -62,8 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse reports usage errors with status 2
         return int(exc.code or 0)
     try:
-        vkey = _read_text(args.public_key, "public key file").strip() if args.public_key else None
-        trusted = _read_text(args.trusted_checkpoint, "trusted checkpoint file") if args.trusted_checkpoint else None
+        key = None
+        if args.public_key:
+            try:
+                key = read_public_key(_read_text(args.public_key, "public key file"))
+            except KeyFormatError as exc:
+                raise _UsageError(f"bad public key: {exc}") from None
+        trusted = (trusted_note(_read_text(args.trusted_checkpoint, "trusted checkpoint file"))
+                   if args.trusted_checkpoint else None)
         raw: IO[bytes]
         if args.bundle == "-":
             raw = sys.stdin.buffer
@@ -75,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if args.bundle.endswith(".gz") else raw  # type: ignore[assignment]
             try:
-                report = verify_bundle(stream, vkey, trusted)
+                report = verify_bundle(stream, key, trusted)
             except CheckpointError as exc:
                 raise _UsageError(f"bad public key: {exc}") from None
             except (OSError, EOFError) as exc:

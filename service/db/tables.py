@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from service.accounts.models import Account, ApiToken
+from service.accounts.models import Account, ApiToken, ConsoleSession, SignInThrottle
 from service.applications.models import (
     Application,
     ApplicationDocument,
@@ -14,6 +14,7 @@ from service.audit.models import AuditEvent
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
+from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -37,8 +38,9 @@ from service.whitelist.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Account", "ApiToken", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
+    "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
     "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
-    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "WhitelistEntryStatus", "metadata",
+    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
+    "SchoolOrderPerson", "ServiceItem",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",
 ]

@@ -20,11 +20,14 @@ from schemas.lookup import (
     ServiceKeys,
     VendorLookupOut,
 )
-from service.web.params import PathText, QueryInstant, QueryText, instant
+from service.errors import NotFound
 from service.lookup import people, services
+from service.printing.controllers import pdf_response
+from service.printing.receipt import receipt_pdf
 from service.security.actor import Role
 from service.web.access import access, public, revalidated
 from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.params import PathText, QueryInstant, QueryText, instant
 
 LOOKERS = (Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -98,12 +101,21 @@ class ReceiptController(Controller):
     path = "/api/v1/receipts"
     tags = ["lookup"]
 
-    @get("/{receipt_id:uuid}", **access(*LOOKERS, errors=(404,)))
+    @get("/{receipt_ref:str}", **access(*LOOKERS, errors=(404, 503)))
     async def receipt(self, db: DB, signer: AuditSigner, actor: CurrentActor,
-                      receipt_id: FromPath[UUID]) -> ReceiptOut:
-        """The signed receipt: the school that made it, reviewers and auditors of its
-        region, admins. Check it offline with `schoolgate receipts verify FILE`."""
-        return msgspec.convert(await services.get_receipt(db, signer, actor, receipt_id), ReceiptOut)
+                      receipt_ref: PathText) -> Response[ReceiptOut]:
+        """`/{id}`: the signed receipt — the school that made it, reviewers and auditors
+        of its region, admins. `/{id}.pdf`: the same receipt as a PDF/A-3b for the
+        school's files, the signed JSON embedded as the associated file `receipt.json`.
+        Check either offline with `schoolgate receipts verify FILE`."""
+        as_pdf = receipt_ref.endswith(".pdf")
+        try:
+            receipt_id = UUID(receipt_ref.removesuffix(".pdf"))
+        except ValueError:
+            raise NotFound("未找到该查询回执", code="receipt_not_found") from None
+        if as_pdf:
+            return pdf_response(await receipt_pdf(db, signer, actor, receipt_id), f"receipt-{receipt_id}.pdf")
+        return Response(msgspec.convert(await services.get_receipt(db, signer, actor, receipt_id), ReceiptOut))
 
 
 @get("/api/v1/keys", **public(), tags=["lookup"])

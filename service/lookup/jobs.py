@@ -5,28 +5,19 @@ warming only spares the lookups a read each)."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 
 from service.db.engine import Database
-from service.logging import get_logger
 from service.lookup.cache import lookup_cache
 from service.lookup.ratelimit import purge_windows
 from service.lookup.services import warm_vendor_cache
+from service.periodic import run_periodic
 
-log = get_logger("schoolgate.lookup")
 DEFAULT_INTERVAL = 60.0
 
 
 async def run_forever(db: Database, interval: float = DEFAULT_INTERVAL) -> None:
-    while True:
-        try:
-            await purge_windows(db)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the database may be briefly away; keep going
-            log.error("rate_window_purge_failed", error_type=type(error).__name__)
-        await asyncio.sleep(interval)
+    await run_periodic("rate_window_purge", lambda: purge_windows(db), interval, logger="schoolgate.lookup")
 
 
 WARM_CHECK = 1.0
@@ -35,23 +26,21 @@ WARM_CHECK = 1.0
 async def keep_cache_warm(db: Database, check_every: float = WARM_CHECK) -> None:
     cache = lookup_cache(db)
     warmed = None  # the version the whole cache was last read at
-    while True:
-        try:
-            if cache.version is None or cache.version != warmed:
-                if await warm_vendor_cache(db) is not None:
-                    warmed = cache.version
-                    # The cache holds ~10 objects per vendor; without this every full
-                    # (generation 2) collection walks them all — a pause of tens of ms
-                    # in every request in flight. They hold no reference cycles, so
-                    # reference counting still frees them when replaced; what was frozen
-                    # before is given back to the collector first (one full collection
-                    # per change of the lookup state version), so no cyclic garbage is
-                    # kept frozen for good.
-                    gc.unfreeze()
-                    gc.collect()
-                    gc.freeze()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the database may be briefly away; keep going
-            log.error("lookup_cache_warm_failed", error_type=type(error).__name__)
-        await asyncio.sleep(check_every)
+
+    async def warm() -> None:
+        nonlocal warmed
+        if cache.version is None or cache.version != warmed:
+            if await warm_vendor_cache(db) is not None:
+                warmed = cache.version
+                # The cache holds ~10 objects per vendor; without this every full
+                # (generation 2) collection walks them all — a pause of tens of ms
+                # in every request in flight. They hold no reference cycles, so
+                # reference counting still frees them when replaced; what was frozen
+                # before is given back to the collector first (one full collection
+                # per change of the lookup state version), so no cyclic garbage is
+                # kept frozen for good.
+                gc.unfreeze()
+                gc.collect()
+                gc.freeze()
+
+    await run_periodic("lookup_cache_warm", warm, check_every, logger="schoolgate.lookup")

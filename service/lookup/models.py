@@ -1,8 +1,9 @@
 """Lookup receipts and the shared rate-limit counters.
 
 A receipt is written for every lookup, in PostgreSQL, before the answer leaves the
-server. `canonical` holds the exact signed bytes (canonical JSON); `query` and `answer`
-are copies of its parts as JSONB for reading, `subject` is what was looked up (a credit
+server. `canonical` holds the exact signed bytes (canonical JSON; for a batch, without
+its entries — see `subjects` below); `query` and `answer` are copies of its parts as
+JSONB for reading (not for a batch), `subject` is what was looked up (a credit
 code, or for people the keyed hash of the ID number — never the number itself) so the
 looked-up side can list who checked it.
 """
@@ -43,14 +44,19 @@ class LookupReceipt(SQLModel, table=True):
     id: UUID = Field(sa_column=Column(Uuid(), primary_key=True))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     subject: str = Field(sa_column=Column(String(128), nullable=False))
-    # A batch receipt (`person_batch`) is about many people: their keyed hashes are here
-    # (GIN-indexed), so "who looked me up" finds it; `subject` then says "batch".
-    subjects: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String(128)), nullable=True))
+    # A batch receipt (`person_batch`) is about many people: the first 64 bits of each
+    # one's keyed hash are here (GIN-indexed; `lookups_of` confirms the full hash), so
+    # "who looked me up" finds it; `subject` then says "batch". Derived by the store
+    # from `query_compact`, which holds the batch's entries (82 bytes each,
+    # `receipts.compact_batch_query`); `canonical` then holds the signed document with
+    # `query` null, and `query`/`answer` are NULL (migration 0014).
+    subjects: list[int] | None = Field(default=None, sa_column=Column(ARRAY(BigInteger), nullable=True))
+    query_compact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     account_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
     school_id: UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True, index=True))
     region_code: str | None = Field(default=None, sa_column=Column(String(6), nullable=True))
-    query: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    answer: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    query: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     checkpoint_size: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -10,7 +10,9 @@
   the lookup's region) of every vendor engaging them, the checkpoint size and the
   lookup state version; then the receipt store. So an unknown number, a wrong name, a
   barred person or an unlisted vendor run the same two statements as a cleared person
-  (tested by recording them). Region settings come from the worker's lookup cache
+  (tested by recording them) — and the same rows: an unknown number reads a decoy
+  person in full, so it does the work of a known number with a wrong name and its
+  answer time tells nothing (tested on the statement's plan). Region settings come from the worker's lookup cache
   (`lookup.cache`), refreshed by the same statement whenever the version moved; so do
   the vendors' whitelist states, once the warmer has read every vendor at the version
   the statement sees (otherwise the statement reads them too);
@@ -27,8 +29,9 @@
   the lookups ready at the same moment, one durable commit) before the answer leaves:
   over the limit → 429 and nothing stored. The receipt holds the ID number and the name only as keyed
   hashes (HMAC-SHA256 with the personal-data index key; the name hash is domain
-  separated), never in plain. A batch receipt lists every number's hash in `subjects`
-  so `lookups_of` finds it for each person.
+  separated), never in plain. A batch receipt is stored compact (its entries 82 bytes
+  each, `receipts.compact_batch_query`; migration 0014) and indexed by every number's
+  hash prefix in `subjects`, so `lookups_of` finds it for each person.
 
 Not an audit event: the receipt already records who asked what and what they were
 told, signed and durable (docs/lookup.md).
@@ -54,12 +57,14 @@ from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.identifiers.id_number import normalize_id_number
 from service.lookup.cache import lookup_cache
+from service.lookup.receipts import compact_batch_query
 from service.lookup.services import (
     LookupResult,
     lookup_region,
     lookups_of,
     store_receipt,
 )
+from service.personnel import engagement_in_force_sql
 from service.personnel.clearance import FactTuple, cleared_until
 from service.personnel.services import clean_name, load_visible_person
 from service.schools.models import School
@@ -149,8 +154,8 @@ def _check_batch_size(queries: Sequence[PersonQuery]) -> None:
 #: indexes, $2 the instant, $3 the lookup state version of this worker's cached region
 #: settings, $4 the version at which this worker's vendor cache holds every vendor
 #: (`LookupCache.complete_version`), $5 the China date of the instant (an engagement
-#: counts from its start date until a departure is recorded, as
-#: `personnel.models.Engagement.in_force` says). From one snapshot: a head row (kind 0: the
+#: counts while in force: `personnel.rules.engagement_in_force`, whose SQL fragment
+#: is composed in below). From one snapshot: a head row (kind 0: the
 #: checkpoint size, the version, and — only when the vendor cache is not complete at
 #: this version — the whitelist state in every region of every vendor currently engaging
 #: those people, as JSON, and every region_settings row only when the cached ones are
@@ -159,9 +164,25 @@ def _check_batch_size(queries: Sequence[PersonQuery]) -> None:
 #: facts as parallel arrays of scalars — binary, decoded by asyncpg in C (JSON for 2,500
 #: facts cost PostgreSQL ~8 ms to build and Python as much to read; arrays of records
 #: cost PostgreSQL ~60 % more per person than these arrays of scalars).
+#:
+#: Every asked index gives exactly one person row (`asked` says which it answers): the
+#: person with that index, or — for a number nobody recorded — a decoy, the person with
+#: the next index in order (the first one past the last), read in full like a real one
+#: and then answered `not_cleared`. An unknown number thus costs what a known number
+#: with a wrong name costs: one probe of the same index, one row, its engagements and
+#: facts, its vendors' state, its clearance computed (no timing oracle, tested by
+#: comparing the statement's plans with their row counts). Blind indexes are keyed
+#: hashes, so the decoy is an arbitrary person, no more expensive than a typical one.
 READ_PEOPLE = f"""
-WITH p AS MATERIALIZED (SELECT id, id_number_index, name, origin_region_code FROM people
-                         WHERE id_number_index = ANY($1::text[]))
+WITH p AS MATERIALIZED (SELECT k.asked, d.id, d.id_number_index, d.name, d.origin_region_code
+                          FROM unnest($1::text[]) AS k(asked)
+                          CROSS JOIN LATERAL (
+                               (SELECT id, id_number_index, name, origin_region_code FROM people
+                                 WHERE id_number_index >= k.asked ORDER BY id_number_index LIMIT 1)
+                               UNION ALL
+                               (SELECT id, id_number_index, name, origin_region_code FROM people
+                                 ORDER BY id_number_index LIMIT 1)
+                               LIMIT 1) d)
 SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
        (SELECT version FROM lookup_state_version WHERE id = 1) AS state_version,
        CASE WHEN $4::bigint IS DISTINCT FROM (SELECT version FROM lookup_state_version WHERE id = 1)
@@ -169,22 +190,22 @@ SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS chec
                                                    {", ".join(vendor_state_exprs(regions=None, at="$2"))}))
                     FROM vendors v WHERE v.id = ANY(ARRAY(
                          SELECT DISTINCT vendor_id FROM engagements
-                          WHERE person_id = ANY(ARRAY(SELECT id FROM p)) AND ended_at IS NULL
-                            AND start_date <= $5)))::text END AS vendors,
+                          WHERE person_id = ANY(ARRAY(SELECT id FROM p))
+                            AND {engagement_in_force_sql("engagements", "$5")})))::text END AS vendors,
        CASE WHEN $3::bigint IS DISTINCT FROM (SELECT version FROM lookup_state_version WHERE id = 1)
             THEN (SELECT coalesce(json_agg(row_to_json(r)), '[]') FROM region_settings r)::text END AS settings,
        NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
        NULL::text[] AS vendor_codes, NULL::text[] AS vendor_regions, NULL::text[] AS check_types,
        NULL::text[] AS results, NULL::date[] AS query_dates, NULL::date[] AS valid_until,
-       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted
+       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_code, e.codes, e.regions,
-       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted
+       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked
   FROM p
   CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
                              array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
                         FROM engagements g JOIN vendors v ON v.id = g.vendor_id
-                       WHERE g.person_id = p.id AND g.ended_at IS NULL AND g.start_date <= $5) e
+                       WHERE g.person_id = p.id AND {engagement_in_force_sql("g", "$5")}) e
   CROSS JOIN LATERAL (SELECT array_agg(c.check_type) AS check_types, array_agg(c.result) AS results,
                              array_agg(c.query_date) AS query_dates, array_agg(c.valid_until) AS valid_until,
                              array_agg(c.recorded_at) AS recorded_at,
@@ -198,8 +219,8 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
 """
 # The vendors' JSON (msgspec parses the dates in C).
 _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
-# A person row's columns (then the six fact arrays, from column 10).
-_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS = 5, 6, 7, 8, 9
+# A person row's columns (then the six fact arrays, from column 10, and the index asked).
+_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _ASKED = 5, 6, 7, 8, 9, 16
 
 
 def _facts(person) -> Iterable[FactTuple]:
@@ -216,7 +237,7 @@ class _Snapshot:
 
     at: datetime
     checkpoint: int
-    people: dict[str, Any]  # blind index -> its row
+    people: dict[str, Any]  # blind index asked -> its row (the person's, or a decoy's)
     vendors: dict[str, VendorState]  # credit code -> state in every region (of the snapshot's version)
     open_memo: dict[tuple[str, str], bool]
 
@@ -276,7 +297,7 @@ class _PeopleReader(Coalescer[list[str], _Snapshot]):
             cache.observe(version, checkpoint)
             if head[4] is not None:
                 cache.load_settings(version, msgspec.json.decode(head[4]))
-            people = {r[_INDEX]: r for r in rows if r[0] == 1}
+            people = {r[_ASKED]: r for r in rows if r[0] == 1}
             if head[3] is not None or complete != version:
                 vendors = {v[1]: VendorState(v[0], v[2], entries_from_rows(v[3]), v[4],
                                              {k: tuple(t) for k, t in v[5].items()})
@@ -316,15 +337,16 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
     snap = await _reader(db).read(list(dict.fromkeys(e.index for e in entries)))
     cache = lookup_cache(db)
     answers = []
-    unknown = False
-    statuses: dict[str, tuple[bool, date | None]] = {}  # by blind index
+    statuses: dict[str, tuple[bool, date | None]] = {}  # by blind index asked
     today = today_in_china(snap.at)
     for entry in entries:
         person = snap.people.get(entry.index)
-        if person is None:
-            unknown = True
+        if person is None:  # nobody recorded at all: there is no one to be told from
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
+        # A decoy (an unknown number) is judged in full like the person asked for, and
+        # then not cleared: the same work either way.
+        decoy = person[_INDEX] != entry.index
         engaged = person[_CODES] or ()
         status = statuses.get(entry.index)
         if status is None:
@@ -336,13 +358,11 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
         for code in engaged:
             if entry.vendor_credit_code in (None, code) and snap.vendor_open(code, region_code):
                 qualifying[code] = snap.vendors[code].name
-        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying:
+        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy:
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
         answers.append({"result": "cleared", "valid_until": until.isoformat() if until else None,
                         "vendors": [{"credit_code": c, "name": n} for c, n in sorted(qualifying.items())]})
-    if unknown:  # someone unknown: the settings work a known person costs
-        cache.personnel_settings(frozenset({region_code}))
     return answers, snap
 
 
@@ -355,19 +375,22 @@ async def _run(db: Database, signer: Signer, keyring: Keyring, actor: Actor, que
     answers, snap = await _answers(db, entries, region_code)
     now, checkpoint = snap.at, snap.checkpoint  # the answer is as of the read
     if batch:
+        # Encoded once, canonically: embedded as is in the signed receipt and the response.
+        results = msgspec.Raw(msgspec.json.encode({"results": answers}, order="sorted"))
         receipt_id = await store_receipt(
-            db, signer, kind="person_batch", subject="batch", subjects=list(dict.fromkeys(e.index for e in entries)),
-            query={"entries": [e.query() for e in entries]}, answer={"results": answers}, as_of=now, time=now,
-            actor=actor, region_code=region_code, checkpoint_size=checkpoint, count=len(entries), limit=limit,
-            token_hash=token_hash)
+            db, signer, kind="person_batch", subject="batch",
+            query=msgspec.Raw(msgspec.json.encode({"entries": [e.query() for e in entries]}, order="sorted")),
+            query_compact=compact_batch_query([(e.index, e.name_hmac, e.vendor_credit_code) for e in entries]),
+            answer=results, as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint,
+            count=len(entries), limit=limit, token_hash=token_hash)
     else:
         receipt_id = await store_receipt(
             db, signer, kind="person", subject=entries[0].index, query=entries[0].query(), answer=answers[0],
             as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint, count=1,
             limit=limit, token_hash=token_hash)
-    stamp = {"checked_at": now.isoformat(), "receipt_id": str(receipt_id)}
-    body = {"results": answers} | stamp if batch else answers[0] | stamp
-    return LookupResult(msgspec.json.encode(body), receipt_id)
+    stamp = msgspec.json.encode({"checked_at": now.isoformat(), "receipt_id": str(receipt_id)})
+    head = bytes(results) if batch else msgspec.json.encode(answers[0])
+    return LookupResult(head[:-1] + b"," + stamp[1:], receipt_id)
 
 
 async def lookup_person(db: Database, signer: Signer, keyring: Keyring, actor: Actor, query: PersonQuery, *,

@@ -1,7 +1,8 @@
 """Per-account lookup rate limit, shared by every worker through PostgreSQL.
 
-Fixed 60-second windows keyed by (account, window start). One statement counts and
-decides at once:
+Fixed 60-second windows keyed by (account, window start). The receipt writer's
+function (`lookup_store_receipts`, migration 0011) counts and decides in one
+statement, in the same transaction as the receipt:
 
     INSERT ... VALUES (account, window, n) ON CONFLICT DO UPDATE SET n = w.n + n
     WHERE w.n + n <= limit RETURNING n
@@ -13,8 +14,7 @@ and nothing else the client sends: a forged `X-Forwarded-For` changes nothing. T
 window start comes from this process's clock (UTC, whole minutes since the epoch); old
 windows are purged by the lifespan job (`purge_windows`).
 
-`consume(session_or_db, account_id, n)` is what every lookup calls (batch entries
-counted one by one: n = number of entries).
+This module holds the limit, the window arithmetic, the refusal and the purge.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.engine import Database
 from service.errors import TooManyRequests
@@ -33,12 +30,6 @@ from service.errors import TooManyRequests
 WINDOW_SECONDS = 60
 DEFAULT_PER_MINUTE = 600
 KEEP_WINDOWS = timedelta(minutes=5)
-
-CONSUME = """
-INSERT INTO lookup_rate_windows AS w (account_id, window_start, n) VALUES ($1, $2, $3)
-ON CONFLICT (account_id, window_start) DO UPDATE SET n = w.n + EXCLUDED.n WHERE w.n + EXCLUDED.n <= $4
-RETURNING n
-"""
 
 _configured = {"per_minute": DEFAULT_PER_MINUTE}
 
@@ -66,38 +57,6 @@ def refusal(retry_after: int, limit: int) -> TooManyRequests:
                            code="rate_limited", headers={"Retry-After": str(retry_after)},
                            details=[{"field": None, "code": "rate_limited", "message": "超过每分钟查询次数上限",
                                      "limit_per_minute": limit, "retry_after_seconds": retry_after}])
-
-
-async def _connection(session_or_db: Any):
-    if isinstance(session_or_db, AsyncSession):
-        from service.whitelist.state import driver_connection
-
-        return await driver_connection(session_or_db)
-    return session_or_db
-
-
-async def consume(session_or_db: AsyncSession | Database | Any, account_id: UUID, n: int = 1, *,
-                  limit: int | None = None, now: float | None = None) -> int:
-    """Count `n` lookups for the account in the current window; raise 429
-    `rate_limited` (with `Retry-After`) and count nothing if that would pass the limit.
-    Returns the window's count. Accepts a session (joins its transaction), a Database
-    (autocommit on its raw pool) or an asyncpg connection."""
-    limit = limit or per_minute()
-    start, retry_after = window(now)
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    if n > limit:
-        raise refusal(retry_after, limit)
-    if isinstance(session_or_db, Database):
-        pool = await session_or_db.raw_pool()
-        async with pool.acquire() as conn:
-            count = await conn.fetchval(CONSUME, account_id, start, n, limit)
-    else:
-        conn = await _connection(session_or_db)
-        count = await conn.fetchval(CONSUME, account_id, start, n, limit)
-    if count is None:
-        raise refusal(retry_after, limit)
-    return count
 
 
 async def purge_windows(db: Database, now: float | None = None) -> int:

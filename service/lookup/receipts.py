@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,14 +38,14 @@ from typing import Any
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
 from service.audit import merkle
-from service.audit.checkpoint import CheckpointError, key_id, parse_vkey
+from service.audit.checkpoint import key_id
+from service.audit.publickey import KeyFormatError, parse_public_key  # noqa: F401  (one key parser)
 from service.audit.recorder import canonical_json
 
 RECEIPT_VERSION = 1
@@ -87,6 +86,53 @@ def sign_group(private_key: Ed25519PrivateKey, canonicals: Sequence[bytes]) -> l
     return [GroupSignature(signature, size, index, b"".join(proof)) for index, proof in enumerate(proofs)]
 
 
+# ------------------------------------------------------------------- stored form of a batch
+
+#: One entry of a batch receipt's query, as stored in `lookup_receipts.query_compact`:
+#: the 32 bytes of `id_number_hmac`, the 32 bytes of `name_hmac`, the 18 ASCII
+#: characters of `vendor_credit_code` (18 NUL bytes when none was given).
+COMPACT_ENTRY = 82
+_NO_CODE = bytes(18)
+
+
+def compact_batch_query(entries: Sequence[tuple[str, str, str | None]]) -> bytes:
+    """(id_number_hmac, name_hmac, vendor_credit_code) per entry — the keyed hashes as
+    64 lowercase hex digits — in the stored compact form: 82 bytes per entry instead of
+    ~175 of JSON text."""
+    fromhex = bytes.fromhex
+    return b"".join(fromhex(index) + fromhex(name) + (code.encode("ascii") if code else _NO_CODE)
+                    for index, name, code in entries)
+
+
+def batch_entries(compact: bytes) -> list[dict[str, Any]]:
+    """The query's `entries` of a batch receipt, back from the compact form."""
+    out = []
+    for at in range(0, len(compact), COMPACT_ENTRY):
+        code = compact[at + 64:at + COMPACT_ENTRY]
+        out.append({"id_number_hmac": compact[at:at + 32].hex(), "name_hmac": compact[at + 32:at + 64].hex(),
+                    "vendor_credit_code": None if code == _NO_CODE else code.decode("ascii")})
+    return out
+
+
+def stored_batch_canonical(document: dict[str, Any]) -> bytes:
+    """What `lookup_receipts.canonical` holds for a batch receipt: its canonical JSON
+    with `query` null (the entries are in `query_compact`). `restore_canonical` gives
+    back the signed bytes."""
+    return canonical(dict(document, query=None))
+
+
+def restore_canonical(stored: bytes, compact: bytes | None) -> bytes:
+    """The exact signed bytes of a stored receipt. Canonical JSON of JSON-native values
+    re-encodes to the same bytes (what `verify` relies on), so decoding the stored form,
+    putting the entries back and encoding again is exact — pinned by the tests, and
+    checked by every verification of a served batch receipt."""
+    if compact is None:
+        return stored
+    document = msgspec.json.decode(stored)
+    document["query"] = {"entries": batch_entries(compact)}
+    return canonical(document)
+
+
 @lru_cache(maxsize=8)
 def receipt_key_id(origin: str, public_raw: bytes) -> str:
     return key_id(origin, public_raw).hex()
@@ -111,48 +157,6 @@ def served(document: dict[str, Any], canonical_bytes: bytes, signature: bytes, o
 
 
 # ------------------------------------------------------------------- verifying
-
-
-class KeyFormatError(ValueError):
-    """A public key file in no form the service publishes."""
-
-
-def parse_public_key(text: str) -> bytes:
-    """The raw 32-byte key from any form the service publishes: the JSON of
-    `GET /api/v1/keys`, a PEM public key, a C2SP verifier key (`vkey`), or base64."""
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise KeyFormatError(f"not valid JSON: {error}") from None
-        for field in ("public_key", "vkey", "public_key_pem"):
-            if isinstance(data.get(field), str):
-                return parse_public_key(data[field])
-        raise KeyFormatError("the JSON holds no public_key, vkey or public_key_pem")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(text.encode())
-        except ValueError as error:
-            raise KeyFormatError(f"not a PEM public key: {error}") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise KeyFormatError("the PEM key is not an Ed25519 key")
-        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    if "+" in text and text.count("+") >= 2 and not text.endswith("="):
-        try:
-            return parse_vkey(text).raw_key
-        except CheckpointError as error:
-            raise KeyFormatError(str(error)) from None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            return parse_vkey(text).raw_key
-        except CheckpointError as error:
-            raise KeyFormatError(f"unrecognised key format: {error}") from None
-    if len(raw) != 32:
-        raise KeyFormatError("a raw Ed25519 public key is 32 bytes")
-    return raw
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,8 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
 #: $1 after this vendor id, $2 instant, $3 page size: the cache warmer's pages.
 WARM_PAGE = f"SELECT {_VENDOR_STATE}, v.credit_code\n  FROM vendors v WHERE v.id > $1 ORDER BY v.id LIMIT $3"
-GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id, group_size, group_index, group_path "
-               "FROM lookup_receipts WHERE id = $1")
+GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id, group_size, group_index, group_path, "
+               "query_compact FROM lookup_receipts WHERE id = $1")
 
 
 def _iso(value: datetime) -> str:
@@ -196,11 +196,12 @@ class Stale:
     checkpoint_size: int
 
 
-async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str, query: dict[str, Any],
-                        answer: dict[str, Any] | msgspec.Raw, as_of: datetime, time: datetime, actor: Actor, region_code: str,
-                        checkpoint_size: int, count: int = 1, limit: int | None = None,
-                        subjects: list[str] | None = None, token_hash: str | None = None,
-                        expect_version: int | None = None, cached_checkpoint: bool = False) -> UUID | Stale:
+async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str,
+                        query: dict[str, Any] | msgspec.Raw, answer: dict[str, Any] | msgspec.Raw, as_of: datetime,
+                        time: datetime, actor: Actor, region_code: str, checkpoint_size: int, count: int = 1,
+                        limit: int | None = None, query_compact: bytes | None = None,
+                        token_hash: str | None = None, expect_version: int | None = None,
+                        cached_checkpoint: bool = False) -> UUID | Stale:
     """Count `count` lookups against the caller's rate limit and store one signed
     receipt — durably (committed) when this returns, grouped with the other receipts
     of this worker ready at the same moment (`lookup.writer`). Raises 429
@@ -213,11 +214,13 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
       longer current nothing is stored and `Stale` is returned (the caller reads afresh
       and calls again). Without them the result is always the receipt id.
 
-    `answer` may be given already encoded, as `msgspec.Raw` of its canonical JSON
-    (sorted keys at every level, as `receipts.canonical` writes): it is embedded as is.
-    For people, `query` and `subject` must hold the ID number only as its keyed hash.
-    `subjects`: for a receipt about several people (a batch), the keyed hash of each,
-    so that `lookups_of` finds the receipt for every one of them."""
+    `query` and `answer` may be given already encoded, as `msgspec.Raw` of their
+    canonical JSON (sorted keys at every level, as `receipts.canonical` writes): they
+    are embedded as is. For people, `query` and `subject` must hold the ID number only
+    as its keyed hash. `query_compact`: for a receipt about several people (a batch),
+    its entries in compact form (`receipts.compact_batch_query`, the same entries as
+    `query`): stored in place of the entries, and the store derives from it the
+    `subjects` that let `lookups_of` find the receipt for every one of them."""
     limit = limit or ratelimit.per_minute()
     start, retry_after = ratelimit.window()
     if count > limit:
@@ -227,16 +230,19 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
                                 time=time, actor=actor, region_code=region_code, checkpoint_size=checkpoint_size,
                                 signer=signer)
     canonical = receipts.canonical(document)
+    if query_compact is not None:  # a batch: no JSONB copies, the entries stored compact
+        stored, query_json, answer_json = receipts.stored_batch_canonical(document), None, None
+    else:
+        stored, query_json, answer_json = canonical, _json_text(query), _json_text(answer)
     outcome = await writer(db, signer).store(PendingReceipt(
-        receipt_id=receipt_id, kind=kind, subject=subject,
-        subjects=msgspec.json.encode(subjects).decode() if subjects is not None else None,
+        receipt_id=receipt_id, kind=kind, subject=subject, query_compact=query_compact,
         account_id=actor.account_id, school_id=actor.school_id, region_code=region_code,
-        query=msgspec.json.encode(query).decode(),
-        answer=(bytes(answer) if isinstance(answer, msgspec.Raw) else msgspec.json.encode(answer)).decode(), as_of=as_of,
-        created_at=time, checkpoint_size=checkpoint_size, canonical=canonical, count=count, limit=limit,
+        query=query_json, answer=answer_json, as_of=as_of,
+        created_at=time, checkpoint_size=checkpoint_size, stored=stored, count=count, limit=limit,
         window_start=start,
         token_hash=token_hash, role=str(actor.role), actor_region=actor.region_code,
-        vendor_code=actor.vendor_credit_code, expect_version=expect_version, expect_checkpoint=cached_checkpoint))
+        vendor_code=actor.vendor_credit_code, expect_version=expect_version, expect_checkpoint=cached_checkpoint,
+        canonical=canonical))
     lookup_cache(db).observe(outcome.version, outcome.checkpoint_size)
     if outcome.outcome == "stored":
         return receipt_id
@@ -247,6 +253,10 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
     if token_hash is not None:
         forget_token(db, token_hash)
     raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
+
+
+def _json_text(value: dict[str, Any] | msgspec.Raw) -> str:
+    return (bytes(value) if isinstance(value, msgspec.Raw) else msgspec.json.encode(value)).decode()
 
 
 async def _read_vendor(db: Database, credit_code: str, at: datetime):
@@ -347,7 +357,8 @@ async def get_receipt(db: Database, signer: Signer, actor: Actor, receipt_id: UU
         row = await conn.fetchrow(GET_RECEIPT, receipt_id)
     if row is None or not _receipt_visible(actor, row[2], row[3], row[4]):
         raise NotFound("未找到该查询回执", code="receipt_not_found")
-    canonical, signature = bytes(row[0]), bytes(row[1])
+    canonical = receipts.restore_canonical(bytes(row[0]), None if row[8] is None else bytes(row[8]))
+    signature = bytes(row[1])
     document = msgspec.json.decode(canonical)
     group = receipts.GroupSignature(signature, row[5], row[6], bytes(row[7])) if row[5] is not None else None
     return receipts.served(document, canonical, signature, signer.name, signer.public_key_raw, group)
@@ -366,21 +377,40 @@ class LookupRecord:
 
 
 LOOKUPS_OF = """
-SELECT id, kind, account_id, school_id, region_code, created_at, query::text, answer::text FROM lookup_receipts
- WHERE subject = $1 OR subjects @> ARRAY[$1]::varchar[]
- ORDER BY created_at DESC, id LIMIT $2
+SELECT id, kind, account_id, school_id, region_code, created_at, query::text, answer::text, canonical, query_compact
+  FROM lookup_receipts
+ WHERE subject = $1 OR subjects @> ARRAY[$2::bigint]
+ ORDER BY created_at DESC, id LIMIT $3
 """
+
+
+def subject_key(index: str) -> int:
+    """What `lookup_receipts.subjects` holds for a keyed hash (64 hex digits): its first
+    64 bits as a signed integer (migration 0014)."""
+    return int.from_bytes(bytes.fromhex(index[:16]), "big", signed=True)
 
 
 async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[LookupRecord]:
     """Who looked `subject` up and when, newest first (the looked-up side of the DBS
     model): receipts whose `subject` it is, and batch receipts naming it among their
-    `subjects`. For people `subject` is the keyed hash of the ID number; the caller
-    checks that the reader may see it (the person's vendor, reviewers in scope)."""
+    entries (found by `subjects`, then confirmed against the full keyed hash). For
+    people `subject` is the keyed hash of the ID number; the caller checks that the
+    reader may see it (the person's vendor, reviewers in scope)."""
+    key = subject_key(subject) if len(subject) == 64 else None
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        rows = await conn.fetch(LOOKUPS_OF, subject, limit)
-    return [LookupRecord(*row[:6], msgspec.json.decode(row[6]), msgspec.json.decode(row[7])) for row in rows]
+        rows = await conn.fetch(LOOKUPS_OF, subject, key, limit)
+    out = []
+    for row in rows:
+        if row[9] is None:
+            query, answer = msgspec.json.decode(row[6]), msgspec.json.decode(row[7])
+        else:  # a batch stored compact: its query and answer are in the canonical bytes
+            query = {"entries": receipts.batch_entries(bytes(row[9]))}
+            answer = msgspec.json.decode(bytes(row[8]))["answer"]
+        if row[1] == "person_batch" and all(e.get("id_number_hmac") != subject for e in query.get("entries", ())):
+            continue  # found by `subjects`: another keyed hash with the same first 64 bits
+        out.append(LookupRecord(*row[:6], query, answer))
+    return out
 
 
 def public_keys(signer: Signer) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """``schoolgate receipts verify FILE [--public-key FILE]``: check a lookup receipt offline.
 
-FILE is the JSON of ``GET /api/v1/receipts/{id}`` (``-`` for standard input). The key
+FILE is the JSON of ``GET /api/v1/receipts/{id}`` (``-`` for standard input), or the PDF
+of ``GET /api/v1/receipts/{id}.pdf``: then the signed JSON is taken from its attachment
+``receipt.json``, and the SHA-256 printed on the page must be that of its canonical text
+(so a page cannot carry another receipt's file). The key
 should come from a channel you trust (``GET /api/v1/keys`` saved once, a PEM file, or
 the ``vkey`` line). Without ``--public-key`` the key embedded in the receipt file is
 used, and the verifier says so: that proves the receipt was not altered after it was
@@ -14,11 +17,14 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
 
-from service.lookup.receipts import KeyFormatError, parse_public_key, verify
+from service.audit.publickey import KeyFormatError, parse_public_key
+from service.lookup.receipts import Problem, verify
+from service.printing.pdffile import NotOurPdf
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,10 +45,33 @@ def _read(path: str) -> str:
         return handle.read()
 
 
+def _read_receipt(path: str) -> tuple[str, str | None]:
+    """The receipt JSON text, and the page text when FILE is a PDF (else None)."""
+    from service.printing import pdffile
+
+    data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    if not pdffile.is_pdf(data):
+        return data.decode("utf-8"), None
+    return pdffile.attachment(data, "receipt.json").decode("utf-8"), pdffile.printed_text(data)
+
+
+def _page_problems(served, page_text: str | None) -> list[Problem]:
+    if page_text is None or not isinstance(served, dict) or not isinstance(served.get("canonical"), str):
+        return []
+    digest = hashlib.sha256(served["canonical"].encode()).hexdigest()
+    if digest not in page_text:
+        return [Problem("page_mismatch", "the SHA-256 printed on the PDF is not that of its attached receipt")]
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        served = json.loads(_read(args.file))
+        text, page_text = _read_receipt(args.file)
+        served = json.loads(text)
+    except NotOurPdf as error:
+        print(f"error: {args.file}: {error}", file=sys.stderr)
+        return 2
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read {args.file}: {error}", file=sys.stderr)
         return 2
@@ -67,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyFormatError, binascii.Error, ValueError) as error:
         print(f"error: bad public key: {error}", file=sys.stderr)
         return 2
-    problems = verify(served, public_raw)
+    problems = verify(served, public_raw) + _page_problems(served, page_text)
     for problem in problems:
         print(f"{problem.code}: {problem.message}")
     receipt = served.get("receipt") if isinstance(served, dict) else None

@@ -40,7 +40,7 @@ MAX_GROUP = 128
 IN_FLIGHT = 1
 
 STORE = ("SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
-         "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
+         "$1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
          " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bigint[],"
          " $15::bigint[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[],"
          " $22::boolean[], $23::bytea[], $24::integer[], $25::integer[], $26::bytea[])")
@@ -51,16 +51,18 @@ class PendingReceipt:
     receipt_id: UUID
     kind: str
     subject: str
-    subjects: str | None  # JSON array of keyed hashes (a batch), or None
+    # A batch: its entries in the compact form (`receipts.compact_batch_query`), from
+    # which the store derives `subjects`; None for a receipt about one subject.
+    query_compact: bytes | None
     account_id: UUID | None
     school_id: UUID | None
     region_code: str
-    query: str  # JSON
-    answer: str  # JSON
+    query: str | None  # JSON; None for a batch (its query and answer are read from `canonical`)
+    answer: str | None  # JSON; None for a batch
     as_of: datetime
     created_at: datetime
     checkpoint_size: int
-    canonical: bytes
+    stored: bytes  # what `canonical` stores: the signed bytes, or a batch's without its entries
     count: int
     limit: int
     window_start: datetime
@@ -73,6 +75,7 @@ class PendingReceipt:
     # this request), and whether the checkpoint size came from the cache.
     expect_version: int | None
     expect_checkpoint: bool
+    canonical: bytes  # the signed bytes (a leaf of the group's tree); not a column
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class Outcome:
     checkpoint_size: int
 
 
-COLUMNS = PendingReceipt.__slots__  # then the group signature's: signature, size, index, path
+COLUMNS = PendingReceipt.__slots__[:-1]  # then the group signature's: signature, size, index, path
 
 
 class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
@@ -106,7 +109,7 @@ class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
 
     async def _serve(self, receipts: list[PendingReceipt]) -> list[Outcome]:
         columns = [[getattr(r, name) for r in receipts] for name in COLUMNS]
-        signed = sign_group(self._signer.private_key, columns[COLUMNS.index("canonical")])
+        signed = sign_group(self._signer.private_key, [r.canonical for r in receipts])
         columns += [[g.signature for g in signed], [g.size for g in signed], [g.index for g in signed],
                     [g.path for g in signed]]
         pool = await self._db.raw_pool()

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from service.personnel.rules import engagement_in_force
 from service.timeutil import utcnow
 
 CHECK_TYPES = ("criminal_record", "sexual_offence_entry_query", "health_certificate", "conduct_reference",
@@ -97,10 +98,8 @@ class Engagement(SQLModel, table=True):
 
     def in_force(self, today: date) -> bool:
         """Does it let the person into schools for the vendor on `today` (China date)?
-        From its start date until a departure is recorded. (The person lookup's
-        statement, `lookup.people.READ_PEOPLE`, says the same in SQL.) A vendor manages
-        a person it has engaged before the start date; only entry waits for it."""
-        return self.ended_at is None and self.start_date <= today
+        The rule is `personnel.rules.engagement_in_force`."""
+        return engagement_in_force(self.ended_at, self.start_date, today)
 
 
 class ConsentDocument(SQLModel, table=True):

@@ -62,6 +62,7 @@ from service.personnel.models import (
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
 from service.privacy import mask_name, mask_phone
+from service.reason import clean_reason
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
@@ -172,14 +173,56 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     return found
 
 
-async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person
-                       ) -> PersonnelSettings:
-    """The strictest settings of the regions of the vendors the person works for now;
-    with no current vendor, those of the region that first recorded the person."""
-    codes = {v.region_code for _, v in current.get(person.id, [])}
+def settings_regions(person: Person, engaged: Iterable[Engaged], today: date) -> frozenset[str]:
+    """The regions whose settings apply to the person on `today`: those of the vendors
+    engaging them in force (`rules.engagement_in_force`, as the person lookup reads
+    them); with none, the region that first recorded the person."""
+    codes = frozenset(v.region_code for e, v in engaged if e.in_force(today))
     if not codes and person.origin_region_code:
-        codes = {person.origin_region_code}
-    return await settings_for_regions(session, codes)
+        codes = frozenset({person.origin_region_code})
+    return codes
+
+
+async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person, today: date
+                       ) -> PersonnelSettings:
+    """The strictest settings of `settings_regions`."""
+    return await settings_for_regions(session, settings_regions(person, current.get(person.id, []), today))
+
+
+@dataclass(frozen=True)
+class EntryClearance:
+    """May a person enter schools for one vendor, and until when (for other domains)."""
+
+    person_id: UUID
+    masked_name: str  # never the full name: this travels into other domains' views
+    cleared: bool  # known, engaged by the vendor in force today, and `cleared`
+    cleared_until: date | None  # the last day of the clearance, when cleared
+
+
+async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
+                           now: datetime | None = None) -> dict[UUID, EntryClearance]:
+    """For each of `person_ids` (unknown ones included), whether they may enter a school
+    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
+    current = await engagements_of(session, ids, current_only=True)
+    facts = await check_facts_of(session, ids)
+    now = now or timeutil.utcnow()
+    today = timeutil.today_in_china(now)
+    found = {}
+    for person_id in ids:
+        person = people.get(person_id)
+        if person is None:
+            found[person_id] = EntryClearance(person_id, "", False, None)
+            continue
+        engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
+        state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
+        cleared = engaged_here and state.status == "cleared"
+        found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
+                                          state.cleared_until if cleared else None)
+    return found
 
 
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
@@ -187,23 +230,8 @@ async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Se
     """Those of `person_ids` who may not enter a school for this vendor now: unknown,
     not engaged by the vendor in force today (not started yet, or departed), or not
     `cleared` (for other domains' guards)."""
-    ids = list(dict.fromkeys(person_ids))
-    if not ids:
-        return []
-    people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
-    current = await engagements_of(session, ids, current_only=True)
-    facts = await check_facts_of(session, ids)
-    now = now or timeutil.utcnow()
-    today = timeutil.today_in_china(now)
-    uncleared = []
-    for person_id in ids:
-        person = people.get(person_id)
-        engaged_here = person is not None and any(v.id == vendor_id and e.in_force(today)
-                                                  for e, v in current[person_id])
-        if not engaged_here or clearance(facts[person_id], await _settings_of(session, current, person),
-                                         now).status != "cleared":
-            uncleared.append(person_id)
-    return uncleared
+    found = await entry_clearances(session, vendor_id, person_ids, now)
+    return [person_id for person_id, entry in found.items() if not entry.cleared]
 
 
 async def not_engaged_by(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID]) -> list[UUID]:
@@ -222,9 +250,9 @@ class PersonView:
 
 async def _view(session: AsyncSession, actor: Actor, person: Person, engaged: list[Engaged]) -> PersonView:
     facts = (await check_facts_of(session, [person.id]))[person.id]
-    current = {person.id: [(e, v) for e, v in engaged if e.ended_at is None]}
-    settings = await _settings_of(session, current, person)
-    return PersonView(person, clearance(facts, settings, timeutil.utcnow()), _visible_engagements(actor, engaged))
+    now = timeutil.utcnow()
+    settings = await _settings_of(session, {person.id: engaged}, person, timeutil.today_in_china(now))
+    return PersonView(person, clearance(facts, settings, now), _visible_engagements(actor, engaged))
 
 
 async def get_person(db: Database, actor: Actor, person_id: UUID) -> PersonView:
@@ -252,14 +280,26 @@ async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[Ros
         facts = await check_facts_of(session, ids)
         current = await engagements_of(session, ids, current_only=True)
         now = timeutil.utcnow()
+        today = timeutil.today_in_china(now)
         cache: dict[frozenset[str], PersonnelSettings] = {}
         entries = []
         for engagement, person in rows:
-            codes = frozenset(v.region_code for _, v in current[person.id])
+            codes = settings_regions(person, current[person.id], today)
             if codes not in cache:
                 cache[codes] = await settings_for_regions(session, codes)
             entries.append(RosterEntry(person, engagement, clearance(facts[person.id], cache[codes], now)))
         return entries
+
+
+async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Masked ID number and masked name of the people with these blind indexes (for
+    documents that name whom a receipt was about, never unmasked)."""
+    wanted = list(dict.fromkeys(indexes))
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(Person.id_number_index, Person.id_number_masked, Person.name)
+                               .where(col(Person.id_number_index).in_(wanted)))).all()
+    return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
 
 
 # -- people and engagements ------------------------------------------------------------
@@ -707,20 +747,13 @@ def _require_province_reviewer(actor: Actor) -> None:
         raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
-def _clean_reason(reason: str | None, *, required: bool, message: str = "须说明理由") -> str | None:
-    reason = (reason or "").strip()
-    if not reason:
-        if required:
-            raise InvalidInput.field("reason", "reason_required", message)
-        return None
-    if len(reason) > 1000:
-        raise InvalidInput.field("reason", "too_long", "理由不能超过 1000 个字符")
-    return reason
+#: Bar-lift reasons: their columns hold 1,000 characters, and the code is `too_long`.
+_LIFT_REASON = {"limit": 1000, "too_long_code": "too_long"}
 
 
 async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=True, message="解除禁入须说明理由")
+    reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON)
     async with db.transaction() as session:
         person, _ = await load_visible_person(session, actor, person_id, for_update=True)
         check = await session.get(BackgroundCheck, check_id)
@@ -772,7 +805,7 @@ async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, li
 async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
     """The second reviewer's confirmation; only then does the bar stop counting."""
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=False)
+    reason = clean_reason(reason, **_LIFT_REASON)
     async with db.transaction() as session:
         lift = await _pending_lift(session, actor, person_id, lift_id, "confirm")
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
@@ -800,11 +833,11 @@ async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
     """A second province-level reviewer refuses the request, with a reason. The bar
     stays; the request stays as a record; a new request for the check may follow."""
     _require_province_reviewer(actor)
-    reason = _clean_reason(reason, required=True, message="驳回解除申请须说明理由")
+    reason = clean_reason(reason, required=True, required_message="驳回解除申请须说明理由", **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined")
 
 
 async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
     """The requester takes back their own pending request (a reason is optional)."""
-    reason = _clean_reason(reason, required=False)
+    reason = clean_reason(reason, **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn")

@@ -25,6 +25,7 @@ ANY_ROLE = frozenset(Role)
 ERROR_TEXT = {
     400: "请求格式错误", 401: "未登录或令牌无效", 403: "角色无权访问", 404: "对象不存在或不在权限范围内",
     409: "冲突", 413: "文件过大", 415: "文件类型不受支持", 422: "数据校验失败", 429: "请求过于频繁",
+    503: "暂不可用，请稍后重试",
 }
 
 
@@ -72,6 +73,14 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         return
     if not isinstance(rule, frozenset):
         raise Forbidden("该接口未声明访问规则", code="access_undeclared")
+    authenticator = handler.opt.get("authenticator")
+    if authenticator is not None:
+        # Console pages: the session cookie, not a bearer token (service/console/web.py).
+        actor = await authenticator(connection)
+        if actor.role not in rule:
+            raise Forbidden("当前角色无权访问该页面", code="role_not_allowed")
+        connection.state.actor = actor
+        return
     token = _bearer_token(connection)
     db = connection.app.state.db
     if token and handler.opt.get("revalidates_token"):

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, TEXT_PATTERNS
+from service.db.outage import is_unavailable
 from service.errors import DomainError
 from service.logging import get_logger
 from service.web.params import RFC3339_PATTERN, instant_code
@@ -105,9 +106,26 @@ def http_error_handler(request: Request, error: HTTPException) -> Response:
     return error_response(request, error.status_code, code, message, headers=error.headers or None)
 
 
+#: What a client is told to wait during an outage: the watch probes every second, and
+#: recovery needs no restart, so a short wait is enough.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
 def internal_error_handler(request: Request, error: Exception) -> Response:
+    if is_unavailable(error):
+        return database_unavailable(request, error)
     log.error("unhandled_error", error_type=type(error).__name__, exc_info=error)
     return error_response(request, 500, "internal_error", "服务器内部错误，请稍后重试或联系管理员")
+
+
+def database_unavailable(request: Request, error: BaseException) -> Response:
+    """An outage is not a bug: 503 with `Retry-After`, and no traceback. The process's
+    outage watch logs the outage once, however many requests meet it."""
+    db = getattr(request.app.state, "db", None)
+    if db is not None:
+        db.outage.failed(error)
+    return error_response(request, 503, "database_unavailable", "数据库暂时不可用，请稍后重试",
+                          headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
 
 
 EXCEPTION_HANDLERS = {

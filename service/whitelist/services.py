@@ -11,8 +11,6 @@ one audit event per entry — all in one transaction, with the entries locked.
   request; `confirm_request` applies it; `decline_request` drops it.
 
 Facts for other domains (see docs/whitelist.md):
-- `vendor_entry_open(session, vendor_id, region_code, at)`: may the vendor's people
-  enter a school of `region_code` through this vendor at `at`?
 - `ban_until(session, vendor_id, region_code, now)`: the date before which the vendor
   may not apply again in the region (a revocation's ban in the region, a region
   containing it or one inside it), or None.
@@ -41,6 +39,7 @@ from service.errors import (
     raise_problems,
 )
 from service.idempotency.services import Idempotency, Reply, run_once
+from service.reason import clean_reason
 from service.region_settings.services import effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
@@ -205,20 +204,11 @@ class ActionResult:
 
 
 
-def _clean_reason(reason: str | None, problems: list[dict], field_name: str = "reason") -> str:
-    cleaned = (reason or "").strip()
-    if not cleaned:
-        problems.append(problem(field_name, "reason_required", "请填写理由"))
-    elif len(cleaned) > REASON_LIMIT:
-        problems.append(problem(field_name, "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
-    return cleaned
-
-
 def _validate(data: ActionInput, now: datetime) -> ActionInput:
     problems: list[dict] = []
     if data.action not in ACTIONS:
         problems.append(problem("action", "unknown_action", "操作须为 suspend、reinstate、revoke 或 renew"))
-    reason = _clean_reason(data.reason, problems)
+    reason = clean_reason(data.reason, required=True, limit=REASON_LIMIT, problems=problems)
     if data.entry_ids is not None and data.vendor_id is not None:
         problems.append(problem("entry_ids", "ambiguous_target", "entry_ids 与 vendor_id 只能提供其一"))
     elif data.entry_ids is None and data.vendor_id is None:
@@ -485,9 +475,7 @@ async def decline_request(db: Database, actor: Actor, request_id: UUID, reason: 
                           idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
     """Drop a pending request (the requester withdrawing it, or another reviewer refusing)."""
     now = now or utcnow()
-    problems: list[dict] = []
-    cleaned = _clean_reason(reason, problems)
-    raise_problems(problems)
+    cleaned = clean_reason(reason, required=True, limit=REASON_LIMIT)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, False, cleaned, now))
 
 
@@ -631,26 +619,3 @@ async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], regio
         "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
             items=list(item_ids), chain=overlapping_regions(region_code), now=now))).all()
     return [row[0] for row in rows]
-
-
-async def vendor_entries_open(session_or_conn, vendor_ids: Sequence[UUID], region_code: str,
-                              at: datetime) -> set[UUID]:
-    """The vendors (of `vendor_ids`) through which people may enter a school of
-    `region_code` at `at`: at least one of the vendor's entries covering the region is
-    `active` then (not suspended, revoked or expired). One SQL statement for any number
-    of vendors (the person batch lookup)."""
-    if not vendor_ids:
-        return set()
-    conn = session_or_conn
-    if isinstance(session_or_conn, AsyncSession):
-        conn = await vendor_state.driver_connection(session_or_conn)
-    states = await vendor_state.load_by_vendor_ids(conn, vendor_ids, region_code, at)
-    return {vendor_id for vendor_id, st in states.items()
-            if any(status == ACTIVE for _, status in vendor_state.evaluate(st, at))}
-
-
-async def vendor_entry_open(session_or_conn, vendor_id: UUID, region_code: str, at: datetime) -> bool:
-    """May people enter a school of `region_code` at `at` through this vendor? False
-    once the vendor is revoked (or suspended, or expired) for every entry covering the
-    region: a revocation suspends school entry for all its people through it."""
-    return vendor_id in await vendor_entries_open(session_or_conn, [vendor_id], region_code, at)

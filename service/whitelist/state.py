@@ -1,14 +1,15 @@
 """A vendor's whitelist state at an instant, read in one raw SQL statement.
 
 This is the hot path of the lookups, so it goes straight to asyncpg (the ORM costs
-3–4× as much Python per query, see STACK_NOTES): one statement returns the vendor, the
+3–4× as much Python per query, see STACK_NOTES): the lookups compose
+`vendor_state_exprs` into their one statement, which returns the vendor, the
 entries covering the caller's region with the status interval containing the instant
 and their item, the latest validity end per document type among the documents counting
 at the instant (`document_counts`: uploaded by then, `valid_from` reached), and the region settings
 that decide the mandatory documents. `evaluate()` (pure) turns that into statuses.
 
-Callers pass an asyncpg connection: the lookup pool's, or a session's own connection
-through `driver_connection(session)` so the read joins the caller's transaction.
+Inside a service's transaction, `driver_connection(session)` gives the session's own
+asyncpg connection, so a raw read joins the caller's transaction.
 """
 
 from __future__ import annotations
@@ -73,25 +74,6 @@ def vendor_state_exprs(regions: str | None = "$2", at: str = "$3") -> list[str]:
     return [entries, documents, settings]
 
 
-def vendor_columns(regions: str = "$2", at: str = "$3") -> str:
-    """The columns (vendor id, name, entries, documents, settings) of a vendor `v` at
-    instant `at` for the region chain `regions` (SQL parameter placeholders)."""
-    entries, documents, settings = vendor_state_exprs(regions, at)
-    return f"v.id, v.name, {entries} AS entries, {documents} AS documents, {settings} AS settings"
-
-
-#: $1 credit code, $2 region codes (the caller's region and its ancestors), $3 instant.
-BY_CREDIT_CODE = f"""
-SELECT {vendor_columns()}
-  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1
-"""
-#: $1 vendor ids, $2 region codes, $3 instant: one row per vendor found.
-BY_VENDOR_IDS = f"""
-SELECT {vendor_columns()}
-  FROM vendors v WHERE v.id = ANY($1::uuid[])
-"""
-
-
 @dataclass(slots=True)  # not frozen: frozen dataclasses cost ~4 µs each to build (never mutated)
 class EntryAt:
     entry_id: UUID | str  # as text when read through the typed decoder (only ever printed)
@@ -117,12 +99,6 @@ class VendorState:
 
 def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _json(value: Any) -> Any:
-    """JSON columns arrive as text on a plain asyncpg connection, already decoded on a
-    SQLAlchemy one (it installs a codec)."""
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 #: Typed decoders for the JSON columns as they arrive on a plain asyncpg connection
@@ -227,16 +203,6 @@ def evaluate(state: VendorState, at: datetime) -> list[tuple[EntryAt, str]]:
                 mandatory_types(entry.region_code, state.mandatory_by_region), state.latest_documents, at)
         out.append((entry, entry_status(entry.interval, at, ok)))
     return out
-
-
-async def load_by_credit_code(conn, credit_code: str, region_code: str, at: datetime) -> VendorState:
-    return parse_row(await conn.fetchrow(BY_CREDIT_CODE, credit_code, region_chain(region_code), at))
-
-
-async def load_by_vendor_ids(conn, vendor_ids: Sequence[UUID], region_code: str,
-                             at: datetime) -> dict[UUID, VendorState]:
-    rows = await conn.fetch(BY_VENDOR_IDS, list(vendor_ids), region_chain(region_code), at)
-    return {row[0]: parse_row(row) for row in rows}
 
 
 async def driver_connection(session) -> Any:

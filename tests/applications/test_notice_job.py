@@ -81,3 +81,41 @@ async def test_the_job_forgets_old_idempotency_keys(world, db):
     assert await world.count(IdempotencyRecord) == 1
     await jobs.run_once(db, utcnow() + timedelta(days=8))
     assert await world.count(IdempotencyRecord) == 0
+
+
+async def test_an_application_that_cannot_be_concluded_fails_the_round_and_holds_up_no_other(world, db, owner_url):
+    """A failed conclusion is not swallowed: the others of the round are concluded, then
+    the round raises (the job's runner logs it and tries again later)."""
+    from uuid import UUID
+
+    import asyncpg
+    import pytest
+
+    from service.applications.services import NoticeConclusionFailed
+    from tests.conftest import plain_dsn
+
+    county, city = await world.reviewer("360104"), await world.reviewer("360100")
+    broken_vendor = await world.vendor()
+    broken = await world.to_public_notice(broken_vendor, county, city)
+    fine = await world.to_public_notice(await world.vendor(), county, city)
+    # The database refuses the broken vendor's whitelist entries (a fault, not a rule).
+    owner = await asyncpg.connect(plain_dsn(owner_url))
+    await owner.execute("""CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+                           BEGIN RAISE EXCEPTION 'refused in a test'; END $$""")
+    await owner.execute(f"""CREATE TRIGGER refuse_entry BEFORE INSERT ON whitelist_entries FOR EACH ROW
+                            WHEN (NEW.vendor_id = '{UUID(broken_vendor.id)}') EXECUTE FUNCTION refuse_entry()""")
+    later = utcnow() + timedelta(days=6)
+    with pytest.raises(NoticeConclusionFailed) as failure:
+        await jobs.run_once(db, later)
+    assert failure.value.failed == [UUID(broken["id"])] and failure.value.concluded == 1
+    assert failure.value.__cause__ is not None
+    assert await stage_of(db, broken["id"]) == "public_notice"
+    assert await stage_of(db, fine["id"]) == "approved"
+    await world.end_notice_now(broken["id"])
+    board = await world.client.get("/api/v1/public/notices")  # a list still answers, with what it can
+    assert board.status_code == 200, board.text
+    assert broken["id"] in board.text and fine["id"] not in board.text
+    await owner.execute("DROP TRIGGER refuse_entry ON whitelist_entries")
+    await owner.close()
+    assert await jobs.run_once(db, later) == 1  # the next round concludes it
+    assert await stage_of(db, broken["id"]) == "approved"

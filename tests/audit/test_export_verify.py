@@ -181,3 +181,63 @@ async def test_a_rewritten_suffix_resigned_by_an_insider_is_caught(exported, cli
     assert verify(forged, "--public-key", str(exported["key"])).returncode == 0  # self-consistent...
     result = verify(forged, "--public-key", str(exported["key"]), "--trusted-checkpoint", str(trusted))
     assert result.returncode == 1 and "trusted_checkpoint_mismatch" in result.stdout  # ...but not what was saved
+
+
+async def test_the_verifier_takes_the_key_and_the_checkpoint_as_the_api_gives_them(exported, client):
+    """`--public-key` in every form `receipts verify` takes (the JSON of either keys
+    endpoint, PEM, vkey, base64) and `--trusted-checkpoint` as the JSON of
+    /checkpoints/latest or its note with or without the final newline: all verify the
+    bundle, as the log's key (no warning that the bundle's own key was used)."""
+    tmp = exported["tmp"]
+    earlier = await exported["export"]("earlier.ndjson")
+    saved = (await client.get("/api/v1/audit/checkpoints/latest", headers=exported["admin"]))
+    audit_keys = (await client.get("/api/v1/audit/keys")).json()
+    service_keys = (await client.get("/api/v1/keys")).json()
+    keys = {
+        "audit-keys.json": json.dumps(audit_keys),
+        "keys.json": json.dumps(service_keys),
+        "key.pem": audit_keys["public_key_pem"],
+        "key.vkey": audit_keys["vkey"],
+        "key.b64": service_keys["public_key"] + "\n",
+    }
+    note = saved.json()["note"]
+    assert note.endswith("\n")
+    checkpoints = {"latest.json": saved.text, "note.txt": note, "note-no-newline.txt": note[:-1],
+                   "note-crlf.txt": note.replace("\n", "\r\n")}
+    for name, text in (keys | checkpoints).items():
+        (tmp / name).write_text(text)
+    await exported["export"]()  # more events since the saved checkpoint
+    current = await exported["export"]("current.ndjson")
+    for key in keys:
+        for checkpoint in checkpoints:
+            result = verify(current, "--public-key", str(tmp / key), "--trusted-checkpoint", str(tmp / checkpoint))
+            assert result.returncode == 0, (key, checkpoint, result.stdout, result.stderr)
+            assert "warning" not in result.stderr, (key, checkpoint, result.stderr)
+    # The checkpoint is read, not skipped: the same forms catch a log cut back below it.
+    await client.post("/api/v1/vendors", json=vendor_payload(region_code="360104"), headers=exported["admin"])
+    later = (await client.get("/api/v1/audit/checkpoints/latest", headers=exported["admin"])).text
+    (tmp / "later.json").write_text(later)
+    (tmp / "later-note.txt").write_text(json.loads(later)["note"].rstrip("\n"))
+    for checkpoint in ("later.json", "later-note.txt"):
+        result = verify(earlier, "--public-key", str(tmp / "key.pem"), "--trusted-checkpoint", str(tmp / checkpoint))
+        assert result.returncode == 1 and "log_truncated" in result.stdout, (checkpoint, result.stdout)
+
+
+async def test_another_key_in_any_form_does_not_verify_and_a_bad_key_file_is_a_usage_error(exported):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    tmp, bundle = exported["tmp"], await exported["export"]()
+    other = Ed25519PrivateKey.generate().public_key()
+    (tmp / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    result = verify(bundle, "--public-key", str(tmp / "other.pem"))
+    assert result.returncode == 1 and "no_valid_checkpoint" in result.stdout, result.stdout
+    for name, text in (("garbage.txt", "not a key"), ("short.b64", "AAAA"), ("empty.json", "{}")):
+        (tmp / name).write_text(text)
+        result = verify(bundle, "--public-key", str(tmp / name))
+        assert result.returncode == 2 and "bad public key" in result.stderr, (name, result.stderr)
+    (tmp / "not-a-checkpoint.json").write_text('{"size": 3}')
+    result = verify(bundle, "--public-key", str(exported["key"]), "--trusted-checkpoint",
+                    str(tmp / "not-a-checkpoint.json"))
+    assert result.returncode == 2 and "note" in result.stderr, result.stderr

@@ -23,7 +23,7 @@ def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
 
 
 @pytest.mark.parametrize("args", [[], ["serve"], ["db"], ["db", "upgrade"], ["accounts"], ["accounts", "create"],
-                                  ["accounts", "revoke"], ["demo"]])
+                                  ["accounts", "revoke"], ["accounts", "set-password"], ["accounts", "disable"], ["demo"]])
 def test_help_for_every_command(args):
     result = run(*args, "--help")
     assert result.returncode == 0, result.stderr
@@ -64,3 +64,51 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
     assert len(tokens) == 7
     for token in tokens:
         assert await authenticate(db, token) is not None
+
+
+def run_input(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "SCHOOLGATE_LOG_FORMAT": "json", **env}
+    return subprocess.run([SCHOOLGATE, *args], capture_output=True, text=True, env=full_env, timeout=120, input=stdin)
+
+
+async def test_accounts_login_set_password_and_disable(database_url, db, tmp_path):
+    from service.accounts.signin import SignInPolicy, Throttle, sign_in
+    from service.errors import Unauthenticated
+
+    env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    created = run("accounts", "create", "--role", "reviewer", "--name", "青云谱区 王审核", "--region", "360104",
+                  "--login", "wang.sh", env=env)
+    assert created.returncode == 0, created.stderr
+    initial = next(line for line in created.stdout.splitlines() if line.startswith("login wang.sh"))
+    password = initial.split("initial password ")[1].split()[0]
+    throttle = Throttle(b"k" * 32, SignInPolicy(delay_seconds=0))
+    first = await sign_in(db, throttle, "wang.sh", password, "127.0.0.1")
+    assert first.must_change_password  # an initial password must be changed
+
+    reset = run_input("accounts", "set-password", "wang.sh", stdin="a-brand-new-secret\n", env=env)
+    assert reset.returncode == 0, reset.stderr
+    again = await sign_in(db, throttle, "wang.sh", "a-brand-new-secret", "127.0.0.1")
+    assert again.must_change_password
+    weak = run_input("accounts", "set-password", "wang.sh", stdin="short\n", env=env)
+    assert weak.returncode == 2 and "weak_password" in weak.stderr
+
+    disabled = run("accounts", "disable", "wang.sh", env=env)
+    assert disabled.returncode == 0, disabled.stderr
+    with pytest.raises(Unauthenticated):
+        await sign_in(db, throttle, "wang.sh", "a-brand-new-secret", "127.0.0.1")
+    unknown = run("accounts", "disable", "nobody.here", env=env)
+    assert unknown.returncode == 2 and "account_not_found" in unknown.stderr
+
+
+async def test_demo_prints_a_login_and_password_per_role(database_url, db, tmp_path):
+    from service.accounts.signin import SignInPolicy, Throttle, sign_in
+
+    env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    result = run("demo", env=env)
+    assert result.returncode == 0, result.stderr
+    logins = [line.split("login ")[1].split() for line in result.stdout.splitlines() if " login " in line]
+    assert len(logins) == 7
+    throttle = Throttle(b"k" * 32, SignInPolicy(delay_seconds=0))
+    for login, _, password in logins:
+        signed = await sign_in(db, throttle, login, password, "127.0.0.1")
+        assert not signed.must_change_password

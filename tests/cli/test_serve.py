@@ -4,11 +4,14 @@ recovers after being killed without a chance to clean up."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -60,9 +63,13 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> int:
 
 
 @pytest.fixture
-def data_dir(tmp_path_factory) -> Path:
-    # pgserver opens every parent of the data dir to others; keep it in a throwaway tree.
-    return tmp_path_factory.mktemp("serve") / "var"
+def data_dir() -> Iterator[Path]:
+    # The embedded server runs as another OS user, and its wheel opens every parent of the
+    # data dir to others. Not under pytest's tmp_path: every pytest session that starts on
+    # the machine closes /tmp/pytest-of-<user> to its owner again, mid-initdb.
+    root = Path(tempfile.mkdtemp(prefix="schoolgate-serve-", dir="/tmp"))
+    yield root / "var"
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -142,7 +142,7 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
         # One read (people, engagements, facts, vendors' whitelist state, checkpoint) and the
         # grouped receipt store; the token comes from the cache (re-validated by the store).
         assert len(cleared_statements) == 2, cleared_statements
-        assert cleared_statements[0].startswith("raw: WITH p AS MATERIALIZED (SELECT id, id_number_index"), \
+        assert cleared_statements[0].startswith("raw: WITH p AS MATERIALIZED (SELECT k.asked, d.id"), \
             cleared_statements
         assert cleared_statements[1].startswith("raw: SELECT out_ord, out_outcome"), cleared_statements
         for reason, (headers, number, extra) in cases.items():
@@ -155,6 +155,71 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(await _receipts(wl)) == len(cases) + 3
+
+
+def _plan_shape(node: dict) -> tuple:
+    """A plan node as what it did: its kind, the relation it read, the rows it gave and
+    how often it ran (no timings, no costs), with its children's."""
+    return (node["Node Type"], node.get("Relation Name"), node.get("Actual Rows"), node.get("Actual Loops"),
+            tuple(_plan_shape(child) for child in node.get("Plans", ())))
+
+
+async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_reads(wl, monkeypatch):
+    """No timing oracle: the lookup of a number nobody recorded runs the same statement
+    with the same plan, reading the same number of rows at every step (a decoy person
+    read in full), and judges a person just as often, as a known number with a wrong name."""
+    from service.lookup import people
+
+    vendor, reviewer, consent = await _setup(wl)
+    _, known = await cleared_person(wl, vendor, reviewer, consent)
+    await cleared_person(wl, vendor, reviewer, consent)  # everyone recorded alike: any decoy costs the same
+    school = await wl.school("360104")
+    reads: list[tuple] = []
+    judged: list[int] = []
+    fetch, judge = asyncpg.Connection.fetch, people.cleared_until
+
+    async def recorded(self, query, *args, **kwargs):
+        rows = await fetch(self, query, *args, **kwargs)
+        if query is people.READ_PEOPLE:
+            reads.append((args, len(rows)))
+        return rows
+
+    def counted(*args, **kwargs):
+        judged.append(1)
+        return judge(*args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", recorded)
+    monkeypatch.setattr(people, "cleared_until", counted)
+
+    async def asked(number: str, name: str) -> tuple[tuple, int, int]:
+        reads.clear(), judged.clear()
+        response = await lookup(wl, school, number, name=name)
+        assert response.status_code == 200 and response.json()["result"] == "not_cleared", response.text
+        (args, rows), = reads
+        return args, rows, len(judged)
+
+    await lookup(wl, school, known)  # warm the worker's caches
+    conn = await asyncpg.connect(wl.db.dsn)
+    try:
+        biggest = await conn.fetchval("SELECT max(id_number_index) FROM people")
+        wrong_args, wrong_rows, wrong_judged = await asked(known, "王小红")
+        for _ in range(20):  # an unknown number whose decoy is the next person (not the wrap to the first)
+            unknown_args, unknown_rows, unknown_judged = await asked(new_id_number(), "王小明")
+            if unknown_args[0][0] < biggest:
+                break
+        assert unknown_rows == wrong_rows == 2  # the head row and one person row
+        assert unknown_judged == wrong_judged == 1
+
+        async def plan(indexes: list[str]) -> tuple:
+            # The instant and the cache versions of one call for both: only the number differs.
+            explained = await conn.fetchval(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) " + people.READ_PEOPLE,
+                indexes, *wrong_args[1:])
+            return _plan_shape(json.loads(explained)[0]["Plan"])
+
+        assert await plan(unknown_args[0]) == await plan(wrong_args[0])
+    finally:
+        await conn.close()
 
 
 async def test_an_engagement_lets_the_person_in_from_its_start_date(wl, monkeypatch):

@@ -313,25 +313,6 @@ async def test_a_document_not_valid_yet_does_not_count(wl):
     assert await wl.status(school, vendor.credit_code) == "active"
 
 
-async def test_vendor_entry_open_follows_revocation_and_region(wl):
-    from uuid import UUID
-
-    from service.whitelist.services import vendor_entries_open, vendor_entry_open
-
-    vendor, _ = await wl.approved(region_code="360104")
-    vendor_id = UUID(vendor.id)
-    async with wl.db.transaction() as session:
-        assert await vendor_entry_open(session, vendor_id, "360104", utcnow())
-        assert not await vendor_entry_open(session, vendor_id, "360102", utcnow())  # another county
-        assert not await vendor_entry_open(session, vendor_id, "360100", utcnow())  # the city as a whole
-    first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
-    request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
-    assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
-    async with wl.db.transaction() as session:
-        assert not await vendor_entry_open(session, vendor_id, "360104", utcnow())
-        assert await vendor_entries_open(session, [vendor_id], "360104", utcnow() - timedelta(seconds=30)) == set()
-
-
 async def test_readmission_after_the_ban_supersedes_the_revoked_entry(wl):
     vendor, entries = await wl.approved()
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")

@@ -25,6 +25,7 @@ def test_every_table_has_a_diagram_under_docs_workflows() -> None:
     assert [str(path) for path in RENDERED] == [
         "docs/workflows/entry_review.md",
         "docs/workflows/entry_review_county_only.md",
+        "docs/workflows/school_order.md",
     ]
     for diagram in DIAGRAMS:
         text = RENDERED[diagram.path]

@@ -1,0 +1,32 @@
+"""Each role's left menu, grouped by task (CONSOLE.md). Only pages that exist appear."""
+
+from __future__ import annotations
+
+MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
+    "reviewer": [
+        ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications")]),
+    ],
+    "school": [
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person")]),
+    ],
+    "vendor": [
+        ("", [("机构信息", "/vendor")]),
+    ],
+    "auditor": [
+        ("", [("审计事件", "/audit")]),
+    ],
+    "admin": [
+        ("", [("账号管理", "/admin/accounts")]),
+    ],
+}
+
+
+def menu_for(role: str | None, path: str, counts: dict[str, int] | None = None) -> list[dict]:
+    """The role's menu; the current item is the longest one whose path the page is under."""
+    counts = counts or {}
+    hrefs = [href for _, items in MENUS.get(role or "", []) for _, href in items]
+    under = [h for h in hrefs if path == h or path.startswith(h.rstrip("/") + "/")]
+    current = max(under, key=len) if under else None
+    return [{"title": title, "links": [{"text": text, "href": href, "current": href == current,
+                                        "count": counts.get(href)} for text, href in items]}
+            for title, items in MENUS.get(role or "", [])]

@@ -1,0 +1,148 @@
+"""The published lists: the whitelist (白名单) and the notice board (公示期名单).
+
+Each is read from its domain's public query, signed as JSON (`signed.py`) and set as a
+PDF that prints the JSON's SHA-256 and carries the JSON inside it. Nothing here decides
+who is listed: the whitelist's and the applications' own queries do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from service.applications import queries as application_queries
+from service.audit.keys import Signer
+from service.db.engine import Database
+from service.printing import check_size, qr, signed, words
+from service.printing.engine import Attachment, Job
+from service.service_items.models import CATEGORIES
+from service.timeutil import CHINA_TZ
+from service.whitelist import queries as whitelist_queries
+
+PROVINCE = "360000"
+NUMERALS = "一二三四五六七八九十"
+POLICY = "《江西省教育厅关于进一步提升义务教育学校课后服务水平的通知》（赣教基字〔2023〕38号）第二条第（二）项"
+
+
+@dataclass(frozen=True)
+class Published:
+    job: Job
+    served: dict[str, Any]  # the signed JSON, as GET /api/v1/public/*.json serves it
+
+
+def _number(region_code: str, at: datetime, sha256: str, kind: str) -> str:
+    local = at.astimezone(CHINA_TZ)
+    return f"{words.region_short(region_code)}教{kind}〔{local.year}〕{local:%m%d}-{sha256[:6]}号"
+
+
+async def _bounded(rows: AsyncIterator, field: str) -> list:
+    from service.printing import _max_rows
+
+    out = []
+    async for row in rows:
+        out.append(row)
+        if len(out) > _max_rows:
+            check_size(len(out), field)
+    return out
+
+
+def _served_bytes(served: dict[str, Any]) -> bytes:
+    return json.dumps(served, ensure_ascii=False, sort_keys=True, indent=1).encode()
+
+
+# ------------------------------------------------------------------ the whitelist
+
+
+def _whitelist_groups(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries by category (in the notice's order), one row per vendor, item and end of
+    validity, with the regions it serves joined."""
+    groups: dict[int, dict[tuple, dict[str, Any]]] = {}
+    for e in entries:
+        key = (e["credit_code"], e["item_id"], e["valid_until"])
+        row = groups.setdefault(e["category_code"], {}).setdefault(key, dict(e, regions=[]))
+        row["regions"].append(e["region_name"])
+    return [{"numeral": NUMERALS[i], "code": code, "name": CATEGORIES[code],
+             "rows": sorted(groups[code].values(), key=lambda r: (r["vendor_name"], r["credit_code"], r["activity"]))}
+            for i, code in enumerate(c for c in sorted(CATEGORIES) if c in groups)]
+
+
+async def whitelist(db: Database, signer: Signer, *, region: str | None, category: int | None,
+                    now: datetime) -> Published:
+    f = whitelist_queries.filters(region, category, None)  # 422 on an unknown region or category
+    rows = await _bounded(whitelist_queries.public_whitelist_all(db, f, now), "region")
+    entries = [msgspec.to_builtins(row.__dict__) for row in rows]
+    region_code = region or PROVINCE
+    document = {"type": "schoolgate.whitelist_publication", "v": 1, "region_code": region_code,
+                "category_code": category, "as_of": now.isoformat(), "entries": entries}
+    served, _ = signed.sign(signer, document)
+    number = _number(region_code, now, served["sha256"], "白公")
+    bureau = words.bureau(region_code)
+    query = "&".join(p for p in (f"region={region}" if region else "", f"category={category}" if category else "") if p)
+    api = "/api/v1/public/whitelist.json" + (f"?{query}" if query else "")
+    context = {
+        "bureau": bureau, "number": number, "as_of": now, "region_path": words.region_path(region_code),
+        "category_name": CATEGORIES.get(category) if category else None, "policy": POLICY,
+        "groups": _whitelist_groups(entries), "total": len(entries),
+        "verify": {"qr": qr.qr_data_url(f"schoolgate:whitelist?{query}&sha256={served['sha256']}".replace("?&", "?")),
+                   "sha256": served["sha256"],
+                   "lines": [f"本名单以签名 JSON 同时发布：GET {api}（签名算法 Ed25519，密钥编号 {served['key_id']}，"
+                             "公钥见 GET /api/v1/keys）。",
+                             "本文件内嵌该 JSON（附件 whitelist.json）；其规范化文本的 SHA-256 应与下列值一致。"]},
+    }
+    job = Job("whitelist.html", context, title="课后服务第三方机构白名单", author=bureau, created=now,
+              attachments=(Attachment("whitelist.json", _served_bytes(served), "签名的白名单 JSON"),))
+    return Published(job, served)
+
+
+# ------------------------------------------------------------------ the notice board
+
+
+async def _all_notices(db: Database, region: str | None, now: datetime) -> AsyncIterator:
+    cursor = None
+    while True:
+        page = await application_queries.public_notices(db, region_code=region, limit=200, cursor=cursor, now=now)
+        for notice in page.items:
+            yield notice
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _notice_entry(n) -> dict[str, Any]:
+    app = n.application
+    in_notice = app.stage == "public_notice"
+    return {
+        "application_id": str(app.id), "vendor_name": n.vendor.name, "credit_code": n.vendor.credit_code,
+        "region_code": app.region_code, "region_name": words.region_name(app.region_code),
+        "status": "in_notice" if in_notice else "paused",
+        "notice_started_at": app.notice_started_at.isoformat() if app.notice_started_at else None,
+        "notice_ends_at": app.notice_ends_at.isoformat() if in_notice and app.notice_ends_at else None,
+        "items": [{"category_code": i.category_code, "activity": i.activity, "grade_bands": list(i.grade_bands),
+                   "fee": i.fee, "fee_unit": i.fee_unit} for i in n.items],
+    }
+
+
+async def notices(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Published:
+    entries = [_notice_entry(n) for n in await _bounded(_all_notices(db, region, now), "region")]
+    region_code = region or PROVINCE
+    document = {"type": "schoolgate.notice_publication", "v": 1, "region_code": region_code,
+                "as_of": now.isoformat(), "entries": entries}
+    served, _ = signed.sign(signer, document)
+    bureau = words.bureau(region_code)
+    api = "/api/v1/public/notices.json" + (f"?region={region}" if region else "")
+    context = {
+        "bureau": bureau, "number": _number(region_code, now, served["sha256"], "白示"), "as_of": now,
+        "region_path": words.region_path(region_code), "policy": POLICY, "entries": entries,
+        "verify": {"qr": qr.qr_data_url(f"schoolgate:notices?region={region or ''}&sha256={served['sha256']}"),
+                   "sha256": served["sha256"],
+                   "lines": [f"本名单以签名 JSON 同时发布：GET {api}（Ed25519，密钥编号 {served['key_id']}，"
+                             "公钥见 GET /api/v1/keys）；本文件内嵌该 JSON（附件 notices.json）。"]},
+    }
+    job = Job("notices.html", context, title="课后服务第三方机构进校园公示名单", author=bureau, created=now,
+              attachments=(Attachment("notices.json", _served_bytes(served), "签名的公示名单 JSON"),))
+    return Published(job, served)
