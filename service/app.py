@@ -41,6 +41,11 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.timetables.controllers import (
+    PublicTimetableController,
+    RegionTimetablesController,
+    TimetableController,
+)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
@@ -48,7 +53,7 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import PublicDocumentsController
+from service.printing.controllers import LetterController, PublicDocumentsController
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -67,6 +72,7 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
+    LetterController, TimetableController, PublicTimetableController, RegionTimetablesController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

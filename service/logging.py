@@ -14,6 +14,7 @@ import traceback
 import structlog
 
 from service.context import request_id_var
+from service.db.unavailable import is_unavailable
 
 
 def _add_request_id(_logger, _name, event_dict):
@@ -75,12 +76,33 @@ def _safe_traceback(error: BaseException) -> str:
 
 def render_exception_safely(_logger, _name, event_dict):
     """structlog's `format_exc_info`, minus anything a statement's parameters could be in.
-    Used for our own lines and for the standard library's (SQLAlchemy's pool, uvicorn)."""
+    Used for our own lines and for the standard library's (SQLAlchemy's and asyncpg's
+    pools, uvicorn). A database outage is not a bug: its lines keep the error's type and
+    no traceback (the outage itself is logged once, by service/db/outage.py)."""
     exc_info = event_dict.pop("exc_info", None)
     error = _exception_from(exc_info)
     if error is not None:
-        event_dict["exception"] = _safe_traceback(error)
+        if is_unavailable(error):
+            event_dict.setdefault("error_type", type(error).__name__)
+        else:
+            event_dict["exception"] = _safe_traceback(error)
     return event_dict
+
+
+class _StderrHandler(logging.StreamHandler):
+    """The standard library's lines, written to whatever sys.stderr is at the time (as
+    `_stderr_logger` does for ours), not the stream there was when logging was set up."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def _stderr_logger(*_args):
@@ -106,7 +128,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, render_exception_safely, renderer],

@@ -17,6 +17,7 @@ from pathlib import Path
 from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
 from workflows.school_order import SCHOOL_ORDER
+from workflows.timetable import TIMETABLE
 
 DOCS_DIR = Path("docs/workflows")
 REGENERATE = "python -m workflows.diagrams"
@@ -53,6 +54,12 @@ DIAGRAMS = (
         "workflows/school_order.py",
         "学校点单",
         "A school's order of a whitelisted service item for a term; its standing is derived when read.",
+    ),
+    Diagram(
+        TIMETABLE,
+        "workflows/timetable.py",
+        "课后服务安排表",
+        "A school's after-school timetable for a term: filed with the county bureau once it conforms, then published.",
     ),
 )
 

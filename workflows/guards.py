@@ -72,3 +72,13 @@ def no_open_objection(facts: Facts) -> bool:
 def has_open_objection(facts: Facts) -> bool:
     """At least one objection raised during the notice is open."""
     return len(facts["open_objections"]) > 0
+
+
+@GUARDS.guard(
+    "timetable_conforms",
+    "课后服务安排表不符合要求：兴趣类活动时间每天须不少于一半、每天至少一项兴趣类活动，并须开设科学类项目",
+    reads=("timetable_problems",),
+)
+def timetable_conforms(facts: Facts) -> bool:
+    """The timetable's numbers meet §1(1) (the service computes them, `timetables.rules`)."""
+    return len(facts["timetable_problems"]) == 0

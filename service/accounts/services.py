@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from service.accounts.models import Account, ApiToken
 from service.accounts.signin import hash_password, validate_login, validate_password
@@ -275,4 +275,13 @@ async def account_names(session, account_ids) -> dict[UUID, str]:
     if not ids:
         return {}
     rows = (await session.exec(select(Account.id, Account.name).where(Account.id.in_(ids)))).all()
+    return {row[0]: row[1] for row in rows}
+
+
+async def account_regions(session, account_ids) -> dict[UUID, str | None]:
+    """The region each account acts for (a decision's deciding bureau), by id."""
+    ids = [i for i in dict.fromkeys(account_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Account.id, Account.region_code).where(col(Account.id).in_(ids)))).all()
     return {row[0]: row[1] for row in rows}

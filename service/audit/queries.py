@@ -45,6 +45,7 @@ class EventFilter:
     action_prefix: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    actor_role: str | None = None
 
 
 def _scope_clause(actor: Actor) -> tuple[str, dict]:
@@ -69,6 +70,9 @@ def _filter_clause(f: EventFilter) -> tuple[str, dict]:
     if f.action_prefix:
         parts.append("starts_with(e.action, :prefix)")
         params["prefix"] = f.action_prefix
+    if f.actor_role:
+        parts.append("e.actor_role = :actor_role")
+        params["actor_role"] = f.actor_role
     if f.since:
         parts.append("e.occurred_at >= :since")
         params["since"] = f.since
@@ -156,7 +160,8 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
     for event in events:
         doc = event.document
         for field, change in doc["changes"].items():
-            # Most changes are {"before", "after"} pairs; some effects record a bare value.
+            # Most changes are {"before", "after"}; some events record a plain value
+            # (a submission's "workflow" and "snapshot"): that value is the new state.
             state[field] = change.get("after") if isinstance(change, dict) and "after" in change else change
         history.append({"seq": event.seq, "time": doc["time"], "action": doc["action"], "actor": doc["actor"],
                         "reason": doc.get("reason"), "changes": doc["changes"], "state": dict(state)})
@@ -166,7 +171,7 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
 async def prepare_export(db: Database, signer: Signer, actor: Actor, start: int, end: int | None,
                          chunk: int = 5_000) -> AsyncIterator[bytes]:
     """Check the range and return the NDJSON lines of a bundle of events [start, end)
-    with what verifies them offline (service/audit/bundle.py).
+    with what verifies them offline (service/audit/bundle/).
 
     Events come with their *stored* node hashes, so an event row edited in the database
     is located by the verifier. Events outside an auditor's scope are carried as hashes
@@ -215,3 +220,38 @@ async def _nodes_completed_in(conn, low: int, high: int) -> dict[merkle.NodeRef,
         "AND n.idx BETWEEN ((CAST(:low AS bigint) + (CAST(1 AS bigint) << lv.level)) >> lv.level) - 1 "
         "AND (CAST(:high AS bigint) >> lv.level) - 1"), {"low": low, "high": high})
     return {(level, idx): bytes(h) for level, idx, h in rows}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One committed event as stored (its exact canonical bytes), by row id."""
+
+    id: int
+    action: str
+    object_type: str
+    object_id: str
+    occurred_at: datetime
+    canonical: bytes
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.canonical)
+
+
+async def events_of_objects(session, object_type: str, object_ids: list[str], actions: list[str]) -> list[StoredEvent]:
+    """The events with these actions on these objects, in log order — unscoped, for
+    domains that scope by their own rules (a decision letter is made from its event)."""
+    if not object_ids:
+        return []
+    rows = (await session.exec(text(
+        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events "
+        "WHERE object_type = :type AND object_id = ANY(:ids) AND action = ANY(:actions) ORDER BY id")
+        .bindparams(type=object_type, ids=list(object_ids), actions=list(actions)))).all()
+    return [StoredEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
+
+
+async def event_by_id(session, event_id: int) -> StoredEvent | None:
+    row = (await session.exec(text(
+        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events WHERE id = :id")
+        .bindparams(id=event_id))).first()
+    return StoredEvent(row[0], row[1], row[2], row[3], row[4], bytes(row[5])) if row else None

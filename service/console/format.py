@@ -46,7 +46,18 @@ STATUS_CHIPS = {
 }
 
 
-def cn_date(value: date | datetime | None) -> str:
+def _parsed(value):
+    """ISO text (as in a signed answer) to a date or an instant."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def cn_date(value: date | datetime | str | None) -> str:
+    value = _parsed(value)
     if value is None:
         return "—"
     if isinstance(value, datetime):
@@ -54,7 +65,8 @@ def cn_date(value: date | datetime | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def cn_datetime(value: datetime | None) -> str:
+def cn_datetime(value: datetime | str | None) -> str:
+    value = _parsed(value)
     if value is None:
         return "—"
     local = value.astimezone(CHINA_TZ)

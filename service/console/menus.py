@@ -7,13 +7,13 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
         ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications")]),
     ],
     "school": [
-        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person")]),
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
     ],
     "vendor": [
         ("", [("机构信息", "/vendor")]),
     ],
     "auditor": [
-        ("", [("审计事件", "/audit")]),
+        ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
     ],
     "admin": [
         ("", [("账号管理", "/admin/accounts")]),

@@ -24,11 +24,13 @@ from service.personnel.models import (
     Engagement,
     Person,
 )
+from service.printing.models import DecisionLetter, DocumentNumberCounter
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
 from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
+from service.timetables.models import Timetable
 from service.whitelist.models import (
     WhitelistActionRequest,
     WhitelistEntry,
@@ -38,9 +40,10 @@ from service.whitelist.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem", "AuditEvent", "BackgroundCheck",
-    "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "Document", "Engagement", "IdempotencyRecord",
+    "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
+    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "WhitelistEntryStatus", "metadata",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "metadata",
 ]

@@ -418,3 +418,33 @@ def public_keys(signer: Signer) -> dict[str, str]:
             "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw),
             "public_key": base64.b64encode(signer.public_key_raw).decode(),
             "public_key_pem": signer.public_key_pem, "vkey": signer.vkey}
+
+
+@dataclass(frozen=True)
+class OwnLookup:
+    """One of the caller's own past lookups, as a list shows it (no personal data: a
+    person lookup's receipt holds the ID number and name only as keyed hashes)."""
+
+    receipt_id: UUID
+    kind: str  # vendor | person | person_batch
+    at: datetime
+    credit_code: str | None  # the vendor asked about
+    vendor_name: str | None
+    result: str | None  # vendor: its status; person: cleared | not_cleared; batch: None
+
+
+OWN_LOOKUPS = """
+SELECT id, kind, created_at, CASE WHEN kind = 'vendor' THEN subject END, answer->>'name',
+       COALESCE(answer->>'status', answer->>'result')
+  FROM lookup_receipts
+ WHERE account_id = $1
+ ORDER BY created_at DESC, id DESC LIMIT $2
+"""
+
+
+async def own_lookups(db: Database, actor: Actor, *, limit: int = 50) -> list[OwnLookup]:
+    """The caller's own lookups, newest first (a school's 我的核验记录)."""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(OWN_LOOKUPS, actor.account_id, limit)
+    return [OwnLookup(*row) for row in rows]

@@ -13,7 +13,6 @@ standing is derived on every read (service/orders/standing.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -30,17 +29,18 @@ from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
 from service.personnel.services import EntryClearance, entry_clearances
+from service.reason import clean_reason
 from service.schools.models import School
 from service.schools.services import school_by_code, schools_by_ids
 from service.security.actor import Actor, Role
 from service.service_items.models import GRADE_BANDS, ServiceItem
 from service.service_items.services import items_by_ids
-from service.timeutil import CHINA_TZ, today_in_china, utcnow
+from service.timeutil import CHINA_TZ, parse_clock, today_in_china, utcnow
 from service.vendors.services import vendor_by_credit_code, vendors_by_ids
 from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.roles import RoleTag
-from workflows.school_order import OPEN_STATES, PLACED, SCHOOL_ORDER
+from workflows.school_order import ACCEPTED, OPEN_STATES, PLACED, SCHOOL_ORDER
 
 VENUE_LIMIT = 200
 REASON_LIMIT = 1000
@@ -105,17 +105,11 @@ async def _visible_school(session: AsyncSession, actor: Actor, school_code: str)
 # -------------------------------------------------------------------- placing
 
 
-_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9]))?")
-
-
 def _clock(value: time | str, name: str, problems: list[dict]) -> time | None:
-    if isinstance(value, time):
-        return value
-    match = _CLOCK.fullmatch(value or "")
-    if match is None:
+    parsed = parse_clock(value)
+    if parsed is None:
         problems.append(problem(name, "invalid_time", "时间格式应为 时:分，例如 15:40"))
-        return None
-    return time(int(match[1]), int(match[2]), int(match[4] or 0))
+    return parsed
 
 
 def _validate_shape(data: OrderInput) -> OrderInput:
@@ -363,14 +357,41 @@ async def get_order(db: Database, actor: Actor, order_id: UUID, *, now: datetime
         return (await _views(session, actor, [order], now))[0]
 
 
+@dataclass(frozen=True)
+class OrderedSlot:
+    """An accepted order as the timetable shows it (for the timetables domain)."""
+
+    order_id: UUID
+    weekdays: list[int]
+    start_time: time
+    end_time: time
+    category_code: int
+    activity: str
+    venue: str
+    class_size: int
+    vendor_name: str
+    teachers: list[str]  # masked names
+    fee: int
+    fee_unit: str
+
+
+async def accepted_orders(session: AsyncSession, school_id: UUID, term_id: UUID) -> list[OrderedSlot]:
+    """The school's accepted orders of the term, oldest first."""
+    query = (select(SchoolOrder).where(SchoolOrder.school_id == school_id, SchoolOrder.term_id == term_id,
+                                       SchoolOrder.state == ACCEPTED)
+             .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))
+    orders = list((await session.exec(query)).all())
+    if not orders:
+        return []
+    people = await _people_of(session, orders, utcnow())
+    items = await items_by_ids(session, [o.service_item_id for o in orders])
+    vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
+    return [OrderedSlot(o.id, list(o.weekdays), o.start_time, o.end_time, items[o.service_item_id].category_code,
+                        items[o.service_item_id].activity, o.venue, o.class_size, vendors[o.vendor_id].name,
+                        [p.masked_name for p in people[o.id]], o.fee, o.fee_unit) for o in orders]
+
+
 # -------------------------------------------------------------------- transitions
-
-
-def _clean_reason(reason: str | None) -> str | None:
-    reason = (reason or "").strip()
-    if len(reason) > REASON_LIMIT:
-        raise InvalidInput.field("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符")
-    return reason or None
 
 
 def _check_version(order: SchoolOrder, version: int | None) -> None:
@@ -413,6 +434,6 @@ async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action
     """Accept or decline (the vendor), or cancel (the school), based on `version`."""
     now = now or utcnow()
     version = parse_version(version, if_match)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, limit=REASON_LIMIT)
     return await run_once(db, idempotency,
                           lambda session: _transition(session, actor, order_id, action, reason, version, now))

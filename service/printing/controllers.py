@@ -6,14 +6,19 @@ renders the job in the render pool, and answers the bytes. It decides nothing.
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Response, get
-from litestar.params import FromQuery
+from uuid import UUID
 
-from service.printing import lists, render
+from litestar import Controller, MediaType, Response, get
+from litestar.params import FromPath, FromQuery
+
+from service.printing import letters, lists, render
+from service.security.actor import Role
 from service.timeutil import utcnow
-from service.web.access import public
-from service.web.deps import DB, AuditSigner
-from service.web.params import QueryText
+from service.web.access import access, public
+from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.params import PathText, QueryText
+
+LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
 PDF = "application/pdf"
 
@@ -60,3 +65,32 @@ class PublicDocumentsController(Controller):
     async def notices_json(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[dict]:
         published = await lists.notices(db, signer, region=region, now=utcnow())
         return Response(published.served, media_type=MediaType.JSON)
+
+    @get("/letters/{code:str}", **public(errors=(404,)), response_description="Does this letter exist and stand?")
+    async def verify_letter(self, db: DB, code: PathText) -> Response[dict]:
+        """The verification code printed on a decision letter (dashes optional): its
+        number, kind, vendor, bureau and dates, and `status` — `in_force` (有效), or
+        `changed` (已变更) / `revoked` (已撤销) after a later decision. Unknown → 404."""
+        return Response(await letters.verify_code(db, code), media_type=MediaType.JSON)
+
+
+class LetterController(Controller):
+    """Decision letters: the vendor's own, and reviewers, auditors and admins in scope."""
+
+    tags = ["documents"]
+
+    @get("/api/v1/applications/{application_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
+         media_type=PDF, response_description="The letter of the application's latest decision (PDF/A-3b)")
+    async def application_letter(self, db: DB, actor: CurrentActor, application_id: FromPath[UUID]) -> Response[bytes]:
+        """Admission (the notice concluded), rejection or return for revision: the latest
+        of them. Issued once with its document number and verification code; the same
+        file every time. 404 when there is none yet, or the application is not in scope."""
+        job = await letters.application_letter(db, actor, application_id)
+        return pdf_response(await render(job), "letter.pdf")
+
+    @get("/api/v1/whitelist/entries/{entry_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
+         media_type=PDF, response_description="The letter of the entry's latest whitelist action (PDF/A-3b)")
+    async def entry_letter(self, db: DB, actor: CurrentActor, entry_id: FromPath[UUID]) -> Response[bytes]:
+        """Suspension, revocation or reinstatement of a whitelist entry: the latest."""
+        job = await letters.entry_letter(db, actor, entry_id)
+        return pdf_response(await render(job), "letter.pdf")

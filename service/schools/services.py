@@ -20,3 +20,9 @@ async def schools_by_ids(session: AsyncSession, school_ids: Iterable[UUID]) -> d
     if not ids:
         return {}
     return {s.id: s for s in (await session.exec(select(School).where(col(School.id).in_(ids)))).all()}
+
+
+async def schools_in_regions(session: AsyncSession, region_codes: Iterable[str]) -> list[School]:
+    codes = list(region_codes)
+    query = select(School).where(col(School.region_code).in_(codes)).order_by(col(School.code))
+    return list((await session.exec(query)).all())

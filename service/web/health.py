@@ -8,7 +8,7 @@ from litestar import Response, get
 
 from schemas.health import Health
 from service.db.migrate import head_revision, schema_and_server
-from service.db.outage import is_unavailable
+from service.db.unavailable import is_unavailable
 from service.web.access import public
 from service.web.deps import DB
 from service.web.errors import OUTAGE_RETRY_AFTER_SECONDS

@@ -185,14 +185,16 @@ class PublicWhitelistController(Controller):
         cursor: QueryText = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         accept: Annotated[str | None, HeaderParameter(name="Accept", required=False)] = None,
+        format: QueryText = None,
     ) -> Response:
         """Vendors' service items usable now: vendor name and credit code, item,
         grades, published fee, region, valid until. No authentication. `region` keeps
         what is usable in that region and what lies inside it; `q` searches vendor
-        names, activities and credit codes. `Accept: text/csv` exports every matching
-        row as CSV (UTF-8, header line, grades joined by `;`)."""
+        names, activities and credit codes. `Accept: text/csv` (or `format=csv`, for a
+        plain link) exports every matching row as CSV (UTF-8, header line, grades
+        joined by `;`)."""
         f = queries.filters(region, category, q)
-        if accept and "text/csv" in accept.lower():
+        if (accept and "text/csv" in accept.lower()) or format == "csv":
             async def lines() -> AsyncIterator[str]:
                 yield _csv_line(CSV_COLUMNS)
                 async for row in queries.public_whitelist_all(db, f):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.audit import bundle as bundle_module
+from service.audit.bundle import lines as bundle_lines_module
+from service.audit.bundle import verify as bundle_verify_module
 from service.audit import merkle
 from service.audit.bundle import BundleEvent, BundleWriter, VerifyReport, bundle_lines, verify_bundle, write_bundle
 from service.audit.checkpoint import Checkpoint, CheckpointError, make_vkey, sign
@@ -66,7 +66,7 @@ def test_bundle_as_bytes_and_with_a_trailing_blank_line(log: SyntheticLog) -> No
 
 @pytest.mark.parametrize("chunk", [64, 1000, 1 << 20])
 def test_files_are_read_in_blocks_with_the_same_verdicts(monkeypatch: pytest.MonkeyPatch, log: SyntheticLog, chunk: int) -> None:
-    monkeypatch.setattr(bundle_module, "_CHUNK", chunk)
+    monkeypatch.setattr(bundle_lines_module, "_CHUNK", chunk)
     lines = edit_event(log.bundle(), 30, reason("x"))
     lines[20:20] = ["", "{garbage", ""]
     del lines[event_index(lines, 12)]
@@ -260,7 +260,7 @@ def test_deleted_run_of_events(log: SyntheticLog) -> None:
 
 
 def test_deleted_event_beyond_the_reorder_window(monkeypatch: pytest.MonkeyPatch, log: SyntheticLog) -> None:
-    monkeypatch.setattr(bundle_module, "REORDER_WINDOW", 4)
+    monkeypatch.setattr(bundle_verify_module, "REORDER_WINDOW", 4)
     lines = log.bundle()
     moved = lines.pop(event_index(lines, 3))
     assert codes(check(log, lines)) == {(3, "missing_event")}
@@ -466,23 +466,6 @@ def test_problem_lists_are_capped() -> None:
     report = check(big, out)
     assert sum(p.code == "seq_mismatch" for p in report.problems) == bundle_module.MAX_PROBLEMS_PER_CODE
     assert report.problems[-1].code == "too_many_problems"
-
-
-def test_stdlib_json_fallback_gives_the_same_verdicts(monkeypatch: pytest.MonkeyPatch, log: SyntheticLog) -> None:
-    monkeypatch.setitem(sys.modules, "msgspec", None)
-    monkeypatch.setitem(sys.modules, "orjson", None)
-    spec = importlib.util.spec_from_file_location("bundle_fallback", bundle_module.__file__)
-    assert spec is not None and spec.loader is not None
-    fallback = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "bundle_fallback", fallback)
-    spec.loader.exec_module(fallback)
-    assert fallback.JSON_BACKEND == "json"
-    lines = log.bundle(checkpoint_sizes=(20, N))
-    cases = [lines, edit_event(lines, 17, reason("x")), lines[:-3], [*lines[:10], "{", *lines[10:]], redacted_bundle(log, {3, 4})]
-    for case in cases:
-        expected = verify_bundle(case, log.vkey, log.checkpoint(20))
-        got = fallback.verify_bundle(case, log.vkey, log.checkpoint(20))
-        assert [(p.seq, p.code) for p in got.problems] == [(p.seq, p.code) for p in expected.problems]
 
 
 # ------------------------------------------------------------------------- CLI

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from service.audit import merkle
-from service.audit.bundle import JSON_BACKEND, BundleEvent, verify_bundle, write_bundle
+from service.audit.bundle import BundleEvent, verify_bundle, write_bundle
 from service.audit.checkpoint import Checkpoint, make_vkey, sign
 
 ORIGIN = "schoolgate.example/audit"
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         size = os.path.getsize(path)
         print(
             f"# built {args.n} events in {time.perf_counter() - t0:.1f}s: {size / 1e6:.1f} MB, "
-            f"avg canonical event {avg} bytes, json backend {JSON_BACKEND}",
+            f"avg canonical event {avg} bytes",
             file=sys.stderr,
         )
         gc.collect()

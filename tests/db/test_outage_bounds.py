@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from service.config import Settings
 from service.db.engine import Database
-from service.db.outage import is_unavailable
+from service.db.unavailable import is_unavailable
 
 
 def test_the_bounds_are_read_from_the_environment_and_bad_ones_refused():

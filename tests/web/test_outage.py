@@ -76,7 +76,9 @@ def private_server():
 
 
 @pytest.fixture
-async def outage_app(private_server: PrivateServer, tmp_path: Path):
+async def outage_app(private_server: PrivateServer, tmp_path: Path, capsys):
+    """The app on the private server. `capsys` first: the standard library's log handler
+    (SQLAlchemy's and asyncpg's pools) then writes where the test reads."""
     settings = Settings(data_dir=tmp_path / "data", log_format="json", db_connect_timeout=CONNECT_TIMEOUT,
                         db_statement_timeout=STATEMENT_TIMEOUT, db_outage_log_interval=1.0)
     db = Database.configured(as_role(private_server.url, APP_ROLE), settings)
@@ -98,8 +100,11 @@ class Logs:
         self.text += self.capsys.readouterr().err
         return self.text
 
+    def lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.read().splitlines() if line.startswith("{")]
+
     def events(self) -> list[str]:
-        return [json.loads(line).get("event") for line in self.read().splitlines() if line.startswith("{")]
+        return [line.get("event") for line in self.lines()]
 
 
 def assert_unavailable(response: httpx.Response) -> None:
@@ -153,6 +158,9 @@ async def test_database_stopped_mid_request_is_503_logged_once_and_leaves_no_per
     assert events.count("database_still_unavailable") >= 1, events
     assert events.count("database_available") == 1, events
     assert "unhandled_error" not in events and "Traceback" not in logs.text
+    watch_lines = [line for line in logs.lines() if line.get("event") in ("database_still_unavailable",
+                                                                           "database_available")]
+    assert not any("request_id" in line for line in watch_lines), watch_lines  # the process's, not a request's
     assert_no_canary(logs.text, "the log")
 
 
