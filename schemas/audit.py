@@ -60,3 +60,22 @@ class AuditKeys(msgspec.Struct):
     algorithm: str
     vkey: str  # C2SP note verifier key
     public_key_pem: str
+
+
+class ProofProblem(msgspec.Struct):
+    code: str
+    message: str
+
+
+class RecordProofOut(msgspec.Struct):
+    """One imported record, proved against its import's audit event (docs/audit.md)."""
+
+    record: dict[str, Any]  # the record as stored now, in its canonical form's fields
+    canonical: str  # the exact bytes hashed as leaf `index`
+    index: int
+    record_proof: list[str]  # hex hashes: leaf `index` → the event's `records_root`
+    event: AuditEventOut  # the import's one audit event
+    checkpoint: CheckpointOut
+    inclusion_proof: list[str]  # hex hashes: event `seq` → the checkpoint's root
+    verified: bool  # the service's own check (`audit.commitment.verify_record_proof`)
+    problems: list[ProofProblem]

@@ -41,6 +41,7 @@ from service.lookup.controllers import (
     service_keys,
 )
 from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.supervision.controllers import dashboard
 from service.timetables.controllers import (
     PublicTimetableController,
     RegionTimetablesController,
@@ -53,7 +54,12 @@ from service.personnel.controllers import (
     VendorPeopleController,
 )
 from service.printing import configure as configure_printing
-from service.printing.controllers import LetterController, PublicDocumentsController
+from service.printing.controllers import (
+    AuditReportController,
+    LetterController,
+    PublicDocumentsController,
+    RosterController,
+)
 from service.region_settings.controllers import RegionSettingsController
 from service.security.keyring import load_keyring
 from service.service_items.controllers import ServiceItemController
@@ -72,7 +78,8 @@ ROUTES = [
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
-    LetterController, TimetableController, PublicTimetableController, RegionTimetablesController,
+    LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
+    RegionTimetablesController, dashboard,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -244,6 +244,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return verify_cli.main(argv)
 
 
+def cmd_audit_verify_record(args: argparse.Namespace) -> int:
+    from service.audit import record_cli
+
+    return record_cli.main(args.proof, args.public_key)
+
+
 def cmd_receipts_verify(args: argparse.Namespace) -> int:
     from service.lookup import verify_cli
 
@@ -325,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-key", help="file with the log's key (JSON of /api/v1/audit/keys or /api/v1/keys, "
                                              "PEM, vkey or base64); default: the key in the bundle, with a warning")
     verify.set_defaults(handler=cmd_audit_verify)
+    record = audit.add_parser("verify-record", help="verify one imported record's proof offline "
+                                                    "(GET /api/v1/checks/{check_id}/proof)")
+    record.add_argument("proof", help="the proof JSON ('-' for stdin)")
+    record.add_argument("--public-key", required=True,
+                        help="file with the log's verifier key (the vkey, or the JSON of /api/v1/audit/keys)")
+    record.set_defaults(handler=cmd_audit_verify_record)
 
     receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(
         dest="receipts_command", required=True)

@@ -17,9 +17,11 @@ from service.accounts.services import create_account, issue_token
 from service.accounts.signin import assign_login, set_password
 from service.config import Settings
 from service.db.engine import Database
+from service.demo_loop import load_loop
 from service.documents.services import DocumentInput, upload_document
 from service.documents.storage import LocalBlobStorage
 from service.security.actor import Actor
+from service.security.keyring import load_keyring
 from service.service_items.services import ServiceItemInput, create_service_item
 from service.vendors.models import Vendor
 from service.vendors.services import VendorInput, register_vendor
@@ -94,7 +96,7 @@ async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
         for vendor_input in VENDORS:
             if vendor_input.credit_code in known:
                 continue
-            vendor = (await register_vendor(db, system, vendor_input)).vendor
+            vendor = (await register_vendor(db, system, vendor_input)).value.vendor
             today = date.today()
             await upload_document(db, storage, system, vendor.id, content=DEMO_PDF, filename="营业执照.pdf",
                                   max_bytes=settings.max_upload_bytes,
@@ -102,8 +104,13 @@ async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
                                                      today - timedelta(days=400), today + timedelta(days=3 * 365)))
             for item in ITEMS.get(vendor_input.credit_code, []):
                 await create_service_item(db, system, vendor.id, item)
-        return [DemoAccount(label, spec["login"], DEMO_PASSWORD, await _token_for(db, system, spec))
-                for label, spec in ACCOUNTS]
+        accounts = [DemoAccount(label, spec["login"], DEMO_PASSWORD, await _token_for(db, system, spec))
+                    for label, spec in ACCOUNTS]
+        async with db.transaction() as session:
+            first = (await session.exec(select(Vendor).where(Vendor.credit_code == VENDORS[0].credit_code))).one()
+        await load_loop(db, load_keyring(settings.data_dir, settings.personal_data_keys), storage, first.id,
+                        settings.max_upload_bytes)
+        return accounts
     finally:
         await db.dispose()
 

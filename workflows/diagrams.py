@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
+from workflows.four_eyes import BAR_LIFT, WHITELIST_REQUEST
 from workflows.school_order import SCHOOL_ORDER
 from workflows.timetable import TIMETABLE
 
@@ -60,6 +61,19 @@ DIAGRAMS = (
         "workflows/timetable.py",
         "课后服务安排表",
         "A school's after-school timetable for a term: filed with the county bureau once it conforms, then published.",
+    ),
+    Diagram(
+        WHITELIST_REQUEST,
+        "workflows/four_eyes.py",
+        "白名单撤销与恢复（四眼确认）",
+        "A request to revoke or reinstate whitelist entries: it takes effect only when a second reviewer confirms it.",
+    ),
+    Diagram(
+        BAR_LIFT,
+        "workflows/four_eyes.py",
+        "解除禁入（四眼确认）",
+        "A request that an adverse criminal-record or sexual-offence result stop barring a person: "
+        "a second province-level reviewer confirms or declines it.",
     ),
 )
 

@@ -124,6 +124,82 @@ T = Transition
 DECISION_GUARDS = (documents_complete, personnel_cleared, different_reviewer)
 
 
+# The rows both tables share, and the rows of the deciding stage and of objection
+# review, which differ only in the stage and the level that decides.
+
+#: The vendor prepares and submits (or gives up on) the application; the county takes
+#: the file in (受理) or returns it at once; preliminary review checks the documents'
+#: completeness and authenticity.
+INTAKE = (
+    T("submit", DRAFT, SUBMITTED, VENDOR, guards=(documents_complete,),
+      effects=("snapshot_application", "notify_reviewers")),
+    T("withdraw", DRAFT, WITHDRAWN, VENDOR),
+    T("accept", SUBMITTED, PRELIMINARY_REVIEW, COUNTY_AND_UP, effects=("notify_vendor",)),
+    T("return", SUBMITTED, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
+    T("withdraw", SUBMITTED, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
+    T("pass_preliminary", PRELIMINARY_REVIEW, VERIFICATION, COUNTY_AND_UP, guards=(documents_complete,),
+      effects=("record_preliminary_reviewer",)),
+    T("return", PRELIMINARY_REVIEW, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
+    T("reject", PRELIMINARY_REVIEW, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
+    T("withdraw", PRELIMINARY_REVIEW, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
+)
+
+#: Verification by the county when the city decides: personnel checks and, if needed,
+#: an on-site visit, then on to the city's final review.
+VERIFICATION_BEFORE_FINAL_REVIEW = (
+    T("pass_verification", VERIFICATION, FINAL_REVIEW, COUNTY_AND_UP, guards=(personnel_cleared,),
+      effects=("notify_reviewers",)),
+    T("return", VERIFICATION, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
+    T("reject", VERIFICATION, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
+    T("withdraw", VERIFICATION, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
+)
+
+
+def deciding(stage: str, roles: frozenset[str]) -> tuple[Transition, ...]:
+    """The decision at the deciding stage, then the public notice."""
+    return (
+        T("approve", stage, PUBLIC_NOTICE, roles, guards=DECISION_GUARDS, requires_reason=True,
+          effects=("start_notice", "notify_vendor")),
+        T("return", stage, RETURNED, roles, requires_reason=True, effects=("notify_vendor",)),
+        T("reject", stage, REJECTED, roles, guards=(different_reviewer,), requires_reason=True,
+          effects=("notify_vendor",)),
+        T("withdraw", stage, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
+    )
+
+
+#: Public notice (公示): admitted when the period ends with no objection open.
+NOTICE = (
+    T("conclude_notice", PUBLIC_NOTICE, APPROVED, SYSTEM, guards=(notice_period_over, no_open_objection),
+      effects=("admit_to_whitelist", "notify_vendor")),
+    T("pause_for_objection", PUBLIC_NOTICE, OBJECTION_REVIEW, SYSTEM_OR_REVIEWER, guards=(has_open_objection,),
+      effects=("pause_notice", "notify_vendor", "notify_reviewers")),
+    T("withdraw", PUBLIC_NOTICE, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers")),
+)
+
+
+def objection_review(roles: frozenset[str], deciding_stage: str) -> tuple[Transition, ...]:
+    """The deciding level settles every open objection; one upheld sends the
+    application back to the deciding stage."""
+    return (
+        T("dismiss_objection", OBJECTION_REVIEW, PUBLIC_NOTICE, roles, guards=(different_reviewer,),
+          requires_reason=True, effects=("resume_notice", "notify_vendor", "notify_objector")),
+        T("uphold_objection", OBJECTION_REVIEW, deciding_stage, roles, requires_reason=True,
+          effects=("end_notice", "notify_vendor", "notify_objector")),
+        T("reject", OBJECTION_REVIEW, REJECTED, roles, guards=(different_reviewer,), requires_reason=True,
+          effects=("end_notice", "notify_vendor", "notify_objector")),
+        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
+          effects=("end_notice", "notify_reviewers", "notify_objector")),
+    )
+
+
+#: Returned to the vendor with the list of required changes (the reason).
+RETURNED_ROWS = (
+    T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
+      effects=("snapshot_application", "notify_reviewers")),
+    T("withdraw", RETURNED, WITHDRAWN, VENDOR),
+)
+
+
 ENTRY_REVIEW = Workflow(
     name="entry_review",
     states=tuple(EntryState),
@@ -133,57 +209,12 @@ ENTRY_REVIEW = Workflow(
     known_guards=GUARDS,
     state_labels=STATE_LABELS,
     action_labels=ACTION_LABELS,
-    transitions=(
-        # The vendor prepares and submits (or gives up on) the application.
-        T("submit", DRAFT, SUBMITTED, VENDOR, guards=(documents_complete,),
-          effects=("snapshot_application", "notify_reviewers")),
-        T("withdraw", DRAFT, WITHDRAWN, VENDOR),
-        # Intake (受理): the county takes the file in, or returns it at once.
-        T("accept", SUBMITTED, PRELIMINARY_REVIEW, COUNTY_AND_UP, effects=("notify_vendor",)),
-        T("return", SUBMITTED, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("withdraw", SUBMITTED, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Preliminary review: completeness and authenticity of the documents.
-        T("pass_preliminary", PRELIMINARY_REVIEW, VERIFICATION, COUNTY_AND_UP, guards=(documents_complete,),
-          effects=("record_preliminary_reviewer",)),
-        T("return", PRELIMINARY_REVIEW, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", PRELIMINARY_REVIEW, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("withdraw", PRELIMINARY_REVIEW, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Verification: personnel checks and, if needed, an on-site visit.
-        T("pass_verification", VERIFICATION, FINAL_REVIEW, COUNTY_AND_UP, guards=(personnel_cleared,),
-          effects=("notify_reviewers",)),
-        T("return", VERIFICATION, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", VERIFICATION, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("withdraw", VERIFICATION, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Final review by the city (or province): the decision, then the public notice.
-        T("approve", FINAL_REVIEW, PUBLIC_NOTICE, CITY_AND_UP, guards=DECISION_GUARDS, requires_reason=True,
-          effects=("start_notice", "notify_vendor")),
-        T("return", FINAL_REVIEW, RETURNED, CITY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", FINAL_REVIEW, REJECTED, CITY_AND_UP, guards=(different_reviewer,), requires_reason=True,
-          effects=("notify_vendor",)),
-        T("withdraw", FINAL_REVIEW, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Public notice (公示): admitted when the period ends with no objection open.
-        T("conclude_notice", PUBLIC_NOTICE, APPROVED, SYSTEM, guards=(notice_period_over, no_open_objection),
-          effects=("admit_to_whitelist", "notify_vendor")),
-        T("pause_for_objection", PUBLIC_NOTICE, OBJECTION_REVIEW, SYSTEM_OR_REVIEWER, guards=(has_open_objection,),
-          effects=("pause_notice", "notify_vendor", "notify_reviewers")),
-        T("withdraw", PUBLIC_NOTICE, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers")),
-        # Objection review: the deciding level settles every open objection.
-        T("dismiss_objection", OBJECTION_REVIEW, PUBLIC_NOTICE, CITY_AND_UP, guards=(different_reviewer,),
-          requires_reason=True, effects=("resume_notice", "notify_vendor", "notify_objector")),
-        T("uphold_objection", OBJECTION_REVIEW, FINAL_REVIEW, CITY_AND_UP, requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("reject", OBJECTION_REVIEW, REJECTED, CITY_AND_UP, guards=(different_reviewer,), requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
-          effects=("end_notice", "notify_reviewers", "notify_objector")),
-        # Returned to the vendor with the list of required changes (the reason).
-        T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
-          effects=("snapshot_application", "notify_reviewers")),
-        T("withdraw", RETURNED, WITHDRAWN, VENDOR),
-    ),
+    transitions=(*INTAKE, *VERIFICATION_BEFORE_FINAL_REVIEW, *deciding(FINAL_REVIEW, CITY_AND_UP), *NOTICE,
+                 *objection_review(CITY_AND_UP, FINAL_REVIEW), *RETURNED_ROWS),
 )
 
-
+#: The same review where the county decides: verification is the deciding stage, and
+#: there is no final review.
 ENTRY_REVIEW_COUNTY_ONLY = Workflow(
     name="entry_review_county_only",
     states=tuple(s for s in EntryState if s is not FINAL_REVIEW),
@@ -193,48 +224,8 @@ ENTRY_REVIEW_COUNTY_ONLY = Workflow(
     known_guards=GUARDS,
     state_labels={s: label for s, label in STATE_LABELS.items() if s is not FINAL_REVIEW},
     action_labels={a: label for a, label in ACTION_LABELS.items() if a is not EntryAction.PASS_VERIFICATION},
-    transitions=(
-        # The vendor prepares and submits (or gives up on) the application.
-        T("submit", DRAFT, SUBMITTED, VENDOR, guards=(documents_complete,),
-          effects=("snapshot_application", "notify_reviewers")),
-        T("withdraw", DRAFT, WITHDRAWN, VENDOR),
-        # Intake (受理): the county takes the file in, or returns it at once.
-        T("accept", SUBMITTED, PRELIMINARY_REVIEW, COUNTY_AND_UP, effects=("notify_vendor",)),
-        T("return", SUBMITTED, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("withdraw", SUBMITTED, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Preliminary review: completeness and authenticity of the documents.
-        T("pass_preliminary", PRELIMINARY_REVIEW, VERIFICATION, COUNTY_AND_UP, guards=(documents_complete,),
-          effects=("record_preliminary_reviewer",)),
-        T("return", PRELIMINARY_REVIEW, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", PRELIMINARY_REVIEW, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("withdraw", PRELIMINARY_REVIEW, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Verification is the deciding stage: the county decides, then the public notice.
-        T("approve", VERIFICATION, PUBLIC_NOTICE, COUNTY_AND_UP, guards=DECISION_GUARDS, requires_reason=True,
-          effects=("start_notice", "notify_vendor")),
-        T("return", VERIFICATION, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", VERIFICATION, REJECTED, COUNTY_AND_UP, guards=(different_reviewer,), requires_reason=True,
-          effects=("notify_vendor",)),
-        T("withdraw", VERIFICATION, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-        # Public notice (公示): admitted when the period ends with no objection open.
-        T("conclude_notice", PUBLIC_NOTICE, APPROVED, SYSTEM, guards=(notice_period_over, no_open_objection),
-          effects=("admit_to_whitelist", "notify_vendor")),
-        T("pause_for_objection", PUBLIC_NOTICE, OBJECTION_REVIEW, SYSTEM_OR_REVIEWER, guards=(has_open_objection,),
-          effects=("pause_notice", "notify_vendor", "notify_reviewers")),
-        T("withdraw", PUBLIC_NOTICE, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers")),
-        # Objection review: the deciding level (here the county) settles every open objection.
-        T("dismiss_objection", OBJECTION_REVIEW, PUBLIC_NOTICE, COUNTY_AND_UP, guards=(different_reviewer,),
-          requires_reason=True, effects=("resume_notice", "notify_vendor", "notify_objector")),
-        T("uphold_objection", OBJECTION_REVIEW, VERIFICATION, COUNTY_AND_UP, requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("reject", OBJECTION_REVIEW, REJECTED, COUNTY_AND_UP, guards=(different_reviewer,), requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
-          effects=("end_notice", "notify_reviewers", "notify_objector")),
-        # Returned to the vendor with the list of required changes (the reason).
-        T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
-          effects=("snapshot_application", "notify_reviewers")),
-        T("withdraw", RETURNED, WITHDRAWN, VENDOR),
-    ),
+    transitions=(*INTAKE, *deciding(VERIFICATION, COUNTY_AND_UP), *NOTICE,
+                 *objection_review(COUNTY_AND_UP, VERIFICATION), *RETURNED_ROWS),
 )
 
 

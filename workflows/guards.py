@@ -39,7 +39,10 @@ def personnel_cleared(facts: Facts) -> bool:
     reads=("preliminary_reviewer_id", "actor_id"),
 )
 def different_reviewer(facts: Facts) -> bool:
-    """Four eyes: the actor is not the preliminary reviewer. Fails closed on None."""
+    """Four eyes, the one guard of every approval flow: the actor is not the first
+    reviewer — the preliminary reviewer of an application, the requester of a whitelist
+    action or of a bar lift (the facts name either ``preliminary_reviewer_id``). Fails
+    closed on None. Each service words the refusal for its flow."""
     preliminary, actor = facts["preliminary_reviewer_id"], facts["actor_id"]
     return preliminary is not None and actor is not None and preliminary != actor
 

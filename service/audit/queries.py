@@ -122,6 +122,16 @@ async def event_with_proof(db: Database, signer: Signer, actor: Actor, seq: int)
     return event, checkpoint, proof
 
 
+async def first_seq_of(db: Database, object_type: str, object_id: str) -> int | None:
+    """The log position of the first event about an object (sealed into the tree
+    first), or None when it has none."""
+    await log.integrate_pending(db)
+    async with db.transaction() as session:
+        return (await (await session.connection()).execute(text(
+            "SELECT min(l.seq) FROM audit_events e JOIN audit_leaves l ON l.event_id = e.id "
+            "WHERE e.object_type = :type AND e.object_id = :id"), {"type": object_type, "id": object_id})).scalar()
+
+
 async def latest_checkpoint(db: Database, signer: Signer) -> log.StoredCheckpoint:
     """The newest checkpoint, signing one on demand when events are newer than it."""
     checkpoint = await log.make_checkpoint(db, signer)

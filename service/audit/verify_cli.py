@@ -5,7 +5,8 @@ Prints one line per problem, ``seq <n>: <code>: <message>`` (``seq -`` when a pr
 is not about one event), warnings on stderr, then a summary line.
 
 Exit status: 0 everything verified; 1 problems found; 2 usage error or unreadable file.
-``BUNDLE`` may be ``-`` for standard input, and may be gzip-compressed (``.gz``).
+``BUNDLE`` may be ``-`` for standard input, and may be gzip-compressed (``.gz``), or
+the PDF of ``GET /api/v1/audit/report.pdf``, whose attached bundle is verified.
 
 The files take what the API gives:
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -65,6 +67,26 @@ def _read_text(path: str, what: str) -> str:
 
 class _UsageError(Exception):
     pass
+
+
+REPORT_ATTACHMENT = "audit-bundle.ndjson"
+
+
+def _bundle_of_report(raw: IO[bytes], path: str) -> IO[bytes]:
+    """An audit report PDF (GET /api/v1/audit/report.pdf) carries its bundle as the
+    associated file `audit-bundle.ndjson`: verify that. Any other file is read as is."""
+    if raw.read(5) != b"%PDF-":
+        raw.seek(0)
+        return raw
+    from service.printing.pdffile import NotOurPdf, attachment
+
+    raw.seek(0)
+    data = raw.read()
+    raw.close()
+    try:
+        return io.BytesIO(attachment(data, REPORT_ATTACHMENT))
+    except NotOurPdf as exc:
+        raise _UsageError(f"{path}: {exc}") from None
 
 
 def trusted_note(text: str) -> str:
@@ -111,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raw = open(args.bundle, "rb")  # noqa: SIM115 - closed below
             except OSError as exc:
                 raise _UsageError(f"cannot read bundle {args.bundle}: {exc}") from None
+            raw = _bundle_of_report(raw, args.bundle)
         try:
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if args.bundle.endswith(".gz") else raw  # type: ignore[assignment]
             try:

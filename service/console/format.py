@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 
+from service.documents.services import document_status as _document_status
 from service.regions.directory import regions
 from service.service_items.models import CATEGORIES, GRADE_BANDS
 from service.timeutil import CHINA_TZ
@@ -134,3 +135,8 @@ FILTERS = {
     "region_name": region_name, "category": category, "grades": grades,
     "doc_type": lambda v: label(v, DOC_TYPES), "check_type": lambda v: label(v, CHECK_TYPES),
 }
+
+
+def document_status(document) -> str:
+    """valid | expiring | expired | not_yet_valid, now (the documents domain's rule)."""
+    return _document_status(document.valid_from, document.valid_until)

@@ -10,7 +10,8 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
         ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
     ],
     "vendor": [
-        ("", [("机构信息", "/vendor")]),
+        ("", [("机构信息", "/vendor"), ("资质材料", "/vendor/documents"), ("服务项目", "/vendor/items"),
+              ("人员", "/vendor/people"), ("入校申请", "/vendor/applications")]),
     ],
     "auditor": [
         ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),

@@ -18,10 +18,12 @@ from litestar.response import Redirect, Template
 from service.accounts.signin import SessionUser, session_user
 from service.console import format as fmt
 from service.console.menus import menu_for
+from service.db.unavailable import is_unavailable
 from service.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from service.logging import get_logger
 from service.security.actor import Actor
 from service.web.access import PUBLIC
+from service.web.errors import OUTAGE_RETRY_AFTER_SECONDS, note_outage
 
 log = get_logger("schoolgate.console")
 SESSION_COOKIE = "sg_session"
@@ -115,6 +117,11 @@ def console_error(request: Request, error: Exception) -> Response:
         if error.status_code == 403:
             return _error_page(request, 403, "请求已过期", "页面已过期或来源无法确认（CSRF 校验失败），请刷新页面后重试。")
         return _error_page(request, error.status_code, "请求有误", "请求无法处理，请返回上一页重试。")
+    if is_unavailable(error):  # an outage, not a bug: no traceback, logged once by the outage watch
+        note_outage(request, error)
+        page = _error_page(request, 503, "服务暂时不可用", "数据库暂时不可用，请稍后重试。")
+        page.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
+        return page
     log.error("console_error", error_type=type(error).__name__, exc_info=error)
     return _error_page(request, 500, "服务器内部错误", "服务器内部错误，请稍后重试或联系管理员。")
 

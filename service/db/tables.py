@@ -19,6 +19,7 @@ from service.personnel.models import (
     BackgroundCheck,
     BarLift,
     Certificate,
+    CheckImport,
     CheckImportJob,
     ConsentDocument,
     Engagement,
@@ -41,7 +42,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
-    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 
@@ -13,11 +13,13 @@ from schemas.documents import DocumentList, DocumentOut
 from schemas.text import Text
 from service.documents import services
 from service.documents.models import Document
+from service.idempotency.services import Idempotency
 from service.security.actor import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Storage
 from service.web.files import file_response
 from service.web.forms import form_date
+from service.web.idempotency import IdempotencyHeader, encode_json, form_payload, idempotency_key, reply_response
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -50,16 +52,20 @@ class DocumentController(Controller):
     @post("/", **access(Role.VENDOR, Role.REVIEWER, Role.ADMIN, errors=(404, 413, 415, 422)))
     async def upload(
         self,
+        request: Request,
         db: DB,
         storage: Storage,
         settings: AppSettings,
         actor: CurrentActor,
         vendor_id: FromPath[UUID],
         data: MultipartBody[DocumentForm],
-    ) -> DocumentOut:
-        """Upload a PDF, JPEG or PNG (recognised by content) with its metadata."""
+        idempotency: IdempotencyHeader = None,
+    ) -> Response[DocumentOut]:
+        """Upload a PDF, JPEG or PNG (recognised by content) with its metadata. Send
+        `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await data.file.read(settings.max_upload_bytes + 1)
-        document = await services.upload_document(
+        key = idempotency_key(request, actor, idempotency, form_payload(data, content))
+        reply = await services.upload_document(
             db, storage, actor, vendor_id, content=content, filename=data.file.filename,
             max_bytes=settings.max_upload_bytes,
             data=services.DocumentInput(
@@ -67,8 +73,9 @@ class DocumentController(Controller):
                 valid_from=form_date(data.valid_from, "valid_from"),
                 valid_until=form_date(data.valid_until, "valid_until"),
             ),
+            idempotency=Idempotency(key, lambda document: encode_json(document_out(document)), 201),
         )
-        return document_out(document)
+        return reply_response(reply)
 
     @get("/", **access(*READERS, errors=(404,)))
     async def list_documents(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID]) -> DocumentList:

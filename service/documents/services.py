@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.recorder import record_event
 from service.db.engine import Database
@@ -20,6 +21,7 @@ from service.errors import (
     UnsupportedMediaType,
     raise_problems,
 )
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.security.actor import Actor
 from service.timeutil import EXPIRING_WITHIN, today_in_china
 from service.vendors.services import load_vendor_record, load_visible_vendor
@@ -91,10 +93,14 @@ async def upload_document(
     filename: str,
     data: DocumentInput,
     max_bytes: int,
-) -> Document:
+    idempotency: Idempotency | None = None,
+) -> Reply[Document]:
+    """Store the file and its metadata (at most once per idempotency key: a replay
+    stores nothing, not even the bytes)."""
     content_type = check_file(content, max_bytes)
     data = _validate(data)
-    async with db.transaction() as session:
+
+    async def upload(session: AsyncSession) -> Document:
         vendor = await load_visible_vendor(session, actor, vendor_id)
         # Bytes go to storage before the row commits: a failed commit leaves only an
         # unreferenced blob, never a row pointing at a missing file.
@@ -113,7 +119,9 @@ async def upload_document(
                 "vendor_id": vendor.id, "doc_type": data.doc_type, "number": data.number,
                 "valid_from": data.valid_from, "valid_until": data.valid_until, "sha256": digest}.items()},
         )
-    return document
+        return document
+
+    return await run_once(db, idempotency, upload)
 
 
 def safe_filename(filename: str | None) -> str:
@@ -150,3 +158,24 @@ async def documents_by_ids(session, document_ids) -> dict[UUID, Document]:
         return {}
     rows = (await session.exec(select(Document).where(col(Document.id).in_(ids)))).all()
     return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class EndingDocument:
+    vendor_id: UUID
+    doc_type: str
+    last_day: date
+
+
+async def documents_ending(session, vendor_ids: list[UUID], today: date) -> list[EndingDocument]:
+    """Per vendor and type, the latest document's last day when it falls within 30 days
+    of `today` (a newer document of the type replaces an ending one), soonest first."""
+    if not vendor_ids:
+        return []
+    latest = (select(Document.vendor_id, Document.doc_type, func.max(Document.valid_until).label("last_day"))
+              .where(col(Document.vendor_id).in_(vendor_ids))
+              .group_by(col(Document.vendor_id), col(Document.doc_type)).subquery())
+    query = (select(latest.c.vendor_id, latest.c.doc_type, latest.c.last_day)
+             .where(latest.c.last_day >= today, latest.c.last_day <= today + EXPIRING_WITHIN)
+             .order_by(latest.c.last_day, latest.c.vendor_id))
+    return [EndingDocument(*row) for row in (await session.exec(query)).all()]

@@ -322,6 +322,18 @@ async def list_school_orders(db: Database, actor: Actor, school_code: str, *, te
         return await _views(session, actor, orders, now)
 
 
+async def open_orders_in_regions(session: AsyncSession, actor: Actor, region_codes: list[str], now: datetime, *,
+                                 term_id: UUID | None = None) -> list[OrderView]:
+    """Every placed or accepted order of the schools of these regions, with its standing
+    now (for the bureau's dashboard)."""
+    query = select(SchoolOrder).where(col(SchoolOrder.region_code).in_(region_codes),
+                                      col(SchoolOrder.state).in_(list(OPEN_STATES)))
+    if term_id is not None:
+        query = query.where(SchoolOrder.term_id == term_id)
+    orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all())
+    return await _views(session, actor, orders, now)
+
+
 async def list_vendor_orders(db: Database, actor: Actor, vendor_credit_code: str | None = None, *,
                              now: datetime | None = None) -> list[OrderView]:
     """The orders schools placed with the acting vendor, newest first."""

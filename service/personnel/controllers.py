@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+import msgspec
+from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
+from schemas.audit import RecordProofOut
 from schemas.personnel import (
     BarLiftConfirm,
     BarLiftCreate,
@@ -40,7 +42,8 @@ from schemas.personnel import (
 )
 from schemas.text import Text
 from service.errors import InvalidInput, PayloadTooLarge
-from service.personnel import imports, services
+from service.idempotency.services import Idempotency
+from service.personnel import import_proofs, imports, services
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -51,9 +54,10 @@ from service.personnel.models import (
 )
 from service.security.actor import Role
 from service.web.access import access
-from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.deps import DB, AppSettings, AuditSigner, CurrentActor, Keys, Storage
 from service.web.files import file_response
 from service.web.forms import form_date
+from service.web.idempotency import IdempotencyHeader, encode_json, form_payload, idempotency_key, reply_response
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 WRITERS = (Role.VENDOR, Role.REVIEWER, Role.ADMIN)
@@ -149,6 +153,15 @@ def job_out(job: CheckImportJob) -> ImportJobOut:
         created_at=job.created_at, finished_at=job.finished_at)
 
 
+def _encode_consent(consent: ConsentDocument) -> bytes:
+    return encode_json(consent_out(consent))
+
+
+def _encode_import(result: imports.ImportResult) -> bytes:
+    return encode_json(ImportOut(import_id=result.import_id, rows=result.rows, imported=result.imported,
+                                 skipped=result.skipped, people_created=result.people_created, errors=[]))
+
+
 # -- vendors' people ----------------------------------------------------------------------------
 
 
@@ -157,13 +170,17 @@ class VendorPeopleController(Controller):
     tags = ["personnel"]
 
     @post("/", **access(*WRITERS, errors=(404, 409, 422)))
-    async def add_person(self, db: DB, keyring: Keys, actor: CurrentActor, vendor_id: FromPath[UUID],
-                         data: JSONBody[PersonCreate]) -> PersonOut:
+    async def add_person(self, request: Request, db: DB, keyring: Keys, actor: CurrentActor,
+                         vendor_id: FromPath[UUID], data: JSONBody[PersonCreate],
+                         idempotency: IdempotencyHeader = None) -> Response[PersonOut]:
         """Engage a person (identified by resident ID number) at the vendor. A number
-        already known with another name is refused (422 `name_mismatch`), never overwritten."""
-        view = await services.add_person(db, keyring, actor, vendor_id, services.PersonInput(
-            id_number=data.id_number, name=data.name, role=data.role, start_date=data.start_date, phone=data.phone))
-        return person_out(view)
+        already known with another name is refused (422 `name_mismatch`), never overwritten.
+        Send `Idempotency-Key` to make a retry safe."""
+        key = idempotency_key(request, actor, idempotency, data)
+        reply = await services.add_person(db, keyring, actor, vendor_id, services.PersonInput(
+            id_number=data.id_number, name=data.name, role=data.role, start_date=data.start_date, phone=data.phone),
+            idempotency=Idempotency(key, lambda view: encode_json(person_out(view)), 201))
+        return reply_response(reply)
 
     @get("/", **access(*READERS, errors=(404,)))
     async def roster(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID]) -> Roster:
@@ -220,14 +237,17 @@ class PeopleController(Controller):
         return IdNumberOut(person_id=person.id, id_number=number)
 
     @post("/checks", **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def record_check(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
-                           data: JSONBody[CheckCreate]) -> CheckOut:
-        """Record a background-check result under a consent document (422 without one)."""
-        check = await services.record_check(db, actor, person_id, services.CheckInput(
+    async def record_check(self, request: Request, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
+                           data: JSONBody[CheckCreate], idempotency: IdempotencyHeader = None) -> Response[CheckOut]:
+        """Record a background-check result under a consent document (422 without one).
+        Send `Idempotency-Key` to make a retry safe."""
+        key = idempotency_key(request, actor, idempotency, data)
+        reply = await services.record_check(db, actor, person_id, services.CheckInput(
             check_type=data.check_type, result=data.result, query_date=data.query_date, reference=data.reference,
             issuing_authority=data.issuing_authority, valid_until=data.valid_until,
-            consent_document_id=data.consent_document_id))
-        return check_out(check)
+            consent_document_id=data.consent_document_id),
+            idempotency=Idempotency(key, lambda check: encode_json(check_out(check)), 201))
+        return reply_response(reply)
 
     @get("/checks", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))
     async def read_checks(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CheckList:
@@ -235,15 +255,19 @@ class PeopleController(Controller):
         return CheckList(items=[check_out(c) for c in await services.read_checks(db, actor, person_id)])
 
     @post("/consents", **access(*WRITERS, errors=UPLOAD_ERRORS))
-    async def upload_consent(self, db: DB, storage: Storage, settings: AppSettings, actor: CurrentActor,
-                             person_id: FromPath[UUID], data: MultipartBody[ConsentForm]) -> ConsentOut:
-        """The person's signed consent to the queries (PDF, JPEG or PNG)."""
+    async def upload_consent(self, request: Request, db: DB, storage: Storage, settings: AppSettings,
+                             actor: CurrentActor, person_id: FromPath[UUID], data: MultipartBody[ConsentForm],
+                             idempotency: IdempotencyHeader = None) -> Response[ConsentOut]:
+        """The person's signed consent to the queries (PDF, JPEG or PNG). Send
+        `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await _read(data.file, settings.max_upload_bytes)
-        consent = await services.upload_person_consent(
+        key = idempotency_key(request, actor, idempotency, form_payload(data, content))
+        reply = await services.upload_person_consent(
             db, storage, actor, person_id,
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
-            title=data.title, signed_on=form_date(data.signed_on, "signed_on", required=False))
-        return consent_out(consent)
+            title=data.title, signed_on=form_date(data.signed_on, "signed_on", required=False),
+            idempotency=Idempotency(key, _encode_consent, 201))
+        return reply_response(reply)
 
     @get("/consents", **access(*READERS, errors=(404,)))
     async def list_consents(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> ConsentList:
@@ -258,18 +282,23 @@ class PeopleController(Controller):
                              sha256=consent.sha256)
 
     @post("/certificates", **access(*WRITERS, errors=UPLOAD_ERRORS))
-    async def upload_certificate(self, db: DB, storage: Storage, settings: AppSettings, actor: CurrentActor,
-                                 person_id: FromPath[UUID], data: MultipartBody[CertificateForm]) -> CertificateOut:
-        """A qualification certificate with its scan; `category_codes` like `2,4`."""
+    async def upload_certificate(self, request: Request, db: DB, storage: Storage, settings: AppSettings,
+                                 actor: CurrentActor, person_id: FromPath[UUID],
+                                 data: MultipartBody[CertificateForm],
+                                 idempotency: IdempotencyHeader = None) -> Response[CertificateOut]:
+        """A qualification certificate with its scan; `category_codes` like `2,4`. Send
+        `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await _read(data.file, settings.max_upload_bytes)
-        certificate = await services.upload_certificate(
+        key = idempotency_key(request, actor, idempotency, form_payload(data, content))
+        reply = await services.upload_certificate(
             db, storage, actor, person_id,
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             services.CertificateInput(cert_type=data.cert_type, number=data.number, issuer=data.issuer,
                                       category_codes=data.category_codes,
                                       valid_from=form_date(data.valid_from, "valid_from"),
-                                      valid_until=form_date(data.valid_until, "valid_until", required=False)))
-        return certificate_out(certificate)
+                                      valid_until=form_date(data.valid_until, "valid_until", required=False)),
+            idempotency=Idempotency(key, lambda certificate: encode_json(certificate_out(certificate)), 201))
+        return reply_response(reply)
 
     @get("/certificates", **access(*READERS, errors=(404,)))
     async def list_certificates(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CertificateList:
@@ -334,17 +363,20 @@ class ConsentController(Controller):
     tags = ["personnel"]
 
     @post("/", **access(Role.REVIEWER, Role.ADMIN, errors=(413, 415, 422)))
-    async def upload_authorisation(self, db: DB, storage: Storage, settings: AppSettings, actor: CurrentActor,
-                                   data: MultipartBody[AuthorisationForm]) -> ConsentOut:
+    async def upload_authorisation(self, request: Request, db: DB, storage: Storage, settings: AppSettings,
+                                   actor: CurrentActor, data: MultipartBody[AuthorisationForm],
+                                   idempotency: IdempotencyHeader = None) -> Response[ConsentOut]:
         """An authorisation the bureau holds for batch queries in a region (the consent
-        document an import is made under)."""
+        document an import is made under). Send `Idempotency-Key` to make a retry safe."""
         content = await _read(data.file, settings.max_upload_bytes)
-        consent = await services.upload_authorisation(
+        key = idempotency_key(request, actor, idempotency, form_payload(data, content))
+        reply = await services.upload_authorisation(
             db, storage, actor,
             services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             title=data.title, region_code=data.region_code,
-            signed_on=form_date(data.signed_on, "signed_on", required=False))
-        return consent_out(consent)
+            signed_on=form_date(data.signed_on, "signed_on", required=False),
+            idempotency=Idempotency(key, _encode_consent, 201))
+        return reply_response(reply)
 
     @get("/{consent_id:uuid}/file", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)),
          media_type="application/octet-stream")
@@ -364,33 +396,49 @@ class CheckImportController(Controller):
           **access(Role.REVIEWER, errors=(409, 413, 422)))
     async def import_results(
         self,
+        request: Request,
         db: DB,
         keyring: Keys,
         actor: CurrentActor,
         data: MultipartBody[ImportForm],
         run_async: Annotated[bool, QueryParameter(name="async")] = False,
+        idempotency: IdempotencyHeader = None,
     ) -> Response[ImportOut | ImportJobOut]:
         """Import a results file (CSV in UTF-8 or GB18030, or XLSX). Every row is checked
         first; any problem → 422 listing each (row, column, code, message) and nothing is
         stored. Re-importing the same references adds nothing. `?async=true` answers 202
-        with a job to poll at `GET /api/v1/checks/imports/{job_id}`."""
+        with a job to poll at `GET /api/v1/checks/imports/{job_id}`. Send `Idempotency-Key`
+        to make a retry safe: a replay answers the first import (or job) and imports nothing."""
         content = await _read(data.file, IMPORT_MAX_BYTES)
         consent_id = _uuid(data.consent_document_id, "consent_document_id")
+        key = idempotency_key(request, actor, idempotency, form_payload(data, content, run_async=run_async))
         if run_async:
-            job = await imports.create_import_job(db, actor, filename=(data.file.filename or "import")[:200],
-                                                  sha256=hashlib.sha256(content).hexdigest(),
-                                                  consent_document_id=consent_id)
-            task = BackgroundTask(imports.run_import_job, db, keyring, actor, job.id, content=content,
-                                  consent_document_id=job.consent_document_id,
-                                  issuing_authority=data.issuing_authority)
-            return Response(job_out(job), status_code=202, background=task)
-        result = await imports.import_results(db, keyring, actor, content=content, consent_document_id=consent_id,
-                                              issuing_authority=data.issuing_authority)
-        return Response(ImportOut(import_id=result.import_id, rows=result.rows, imported=result.imported,
-                                  skipped=result.skipped, people_created=result.people_created, errors=[]),
-                        status_code=201)
+            reply = await imports.create_import_job(
+                db, actor, filename=(data.file.filename or "import")[:200], sha256=hashlib.sha256(content).hexdigest(),
+                consent_document_id=consent_id,
+                idempotency=Idempotency(key, lambda job: encode_json(job_out(job)), 202))
+            job = reply.value
+            task = None if job is None else BackgroundTask(
+                imports.run_import_job, db, keyring, actor, job.id, content=content,
+                consent_document_id=job.consent_document_id, issuing_authority=data.issuing_authority)
+            return reply_response(reply, background=task)
+        reply = await imports.import_results(db, keyring, actor, content=content, consent_document_id=consent_id,
+                                             issuing_authority=data.issuing_authority,
+                                             idempotency=Idempotency(key, _encode_import, 201))
+        return reply_response(reply)
 
     @get("/imports/{job_id:uuid}", **access(Role.REVIEWER, Role.ADMIN, errors=(404,)))
     async def import_job(self, db: DB, actor: CurrentActor, job_id: FromPath[UUID]) -> ImportJobOut:
         """Progress and outcome of an asynchronous import."""
         return job_out(await imports.get_import_job(db, actor, job_id))
+
+    @get("/{check_id:uuid}/proof", **access(Role.AUDITOR, Role.ADMIN, errors=(404,)))
+    async def record_proof(self, db: DB, signer: AuditSigner, actor: CurrentActor,
+                           check_id: FromPath[UUID]) -> RecordProofOut:
+        """Proof that an imported check record is, as stored now, record `index` of its
+        import's one audit event, and that event part of the signed log. `verified`
+        false (with `record_modified`) when the record was changed since. Check it
+        offline with `schoolgate audit verify-record FILE --public-key KEY`. A read of
+        the record's content: audited."""
+        return msgspec.convert(await import_proofs.prove_imported_check(db, signer, actor, check_id),
+                               RecordProofOut, strict=False)

@@ -4,10 +4,16 @@ The whole import is ONE transaction. The file is read in chunks; each chunk is
 validated in a worker thread (parse, check digits, dates, HMAC index), compared with
 what the database already holds (people by blind index, checks by type and
 reference), then — while no problem has been found anywhere — encrypted and COPYed
-straight into `people` and `background_checks`, together with one audit event per
-record created (all built from one `EventBatch`). The next chunk is parsed
-while the database stores the previous one. Any problem in any row: parsing goes on
-only to report every problem, and the transaction rolls back, so nothing is stored.
+straight into `people` and `background_checks`. The next chunk is parsed while the
+database stores the previous one. Any problem in any row: parsing goes on only to
+report every problem, and the transaction rolls back, so nothing is stored.
+
+Audited by ONE event per import (`personnel:check:import`, object `check_import`),
+appended in the same transaction once every record is in place: it states the file's
+SHA-256 and commits to every record stored — their count and the Merkle root over
+their canonical forms (`import_records`), each record keeping its leaf index
+(`background_checks.import_leaf`) and its leaf hash (`check_imports`), so any one of
+them is proved with the audit log's own proof code (`import_proofs`).
 
 Idempotent: a row whose (check type, reference) is already recorded for the same
 person with the same result, query date, validity and issuing authority is skipped; the
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
@@ -30,13 +37,14 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from sqlmodel import col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import timeutil
+from service.audit.merkle import CompactTree
 from service.audit.recorder import (
     AUDIT_COLUMNS,
     AUDIT_TABLE,
-    EventBatch,
-    EventRow,
+    build_event,
     diff,
     record_event,
 )
@@ -44,6 +52,7 @@ from service.context import current_request_id
 from service.db.engine import Database
 from service.errors import Conflict, DomainError, Forbidden, NotFound
 from service.identifiers.id_number import describe_normalized, mask_id_number
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.importfile import (
     MAX_REPORTED_PROBLEMS,
@@ -53,9 +62,9 @@ from service.personnel.importfile import (
     ResultsFile,
     RowValidator,
 )
+from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record_document, record_leaf
 from service.personnel.models import CheckImportJob
 from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
-from service.privacy import mask_name
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
 
@@ -70,7 +79,9 @@ CHECK_ACTION = "personnel:check:import"
 PEOPLE_COLUMNS = ("id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender", "birth_date",
                   "origin_region_code", "created_at", "created_by")
 CHECK_COLUMNS = ("id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
-                 "valid_until", "consent_document_id", "import_id", "recorded_at", "recorded_by")
+                 "valid_until", "consent_document_id", "import_id", "recorded_at", "recorded_by", "import_leaf")
+RECORD_IMPORT = ("INSERT INTO check_imports (id, file_sha256, records, records_root, leaf_hashes, created_at) "
+                 "VALUES ($1, $2, $3, $4, $5, $6)")
 FIND_PEOPLE = "SELECT id_number_index, id, name FROM people WHERE id_number_index = ANY($1::text[])"
 FIND_CHECKS = """
 SELECT c.check_type, c.reference, p.id_number_index, c.result, c.query_date, c.valid_until, c.issuing_authority
@@ -110,9 +121,9 @@ class _Run:
     import_id: UUID
     now: datetime
     request_id: str | None
+    file_sha256: str
     people: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # index -> (name, id, created here)
     references: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, reference) -> row
-    introduced: dict[str, dict] = field(default_factory=dict)  # new people whose first check is not staged yet
     problems: list[Problem] = field(default_factory=list)
     problems_total: int = 0
     rows: int = 0
@@ -121,15 +132,14 @@ class _Run:
     # Counted by the task that stores chunks, which runs beside the worker thread:
     imported: int = 0
     people_created: int = 0
-    events: EventBatch | None = None  # one audit event per record, all made alike
+    leaves: list[bytes] = field(default_factory=list)  # each staged record's leaf hash, in leaf order
+    tree: CompactTree = field(default_factory=CompactTree)  # their Merkle tree's frontier, grown as staged
     person_tail: tuple = ()  # the columns every new person shares
     check_tail: tuple = ()  # the columns every new check shares
     indexes: dict[str, str] = field(default_factory=dict)  # number -> blind index (people repeat in a file)
 
     def __post_init__(self) -> None:
         actor = self.actor
-        self.events = EventBatch(actor, CHECK_ACTION, "background_check", region_code=actor.region_code,
-                                 evidence=[self.consent_sha256], occurred_at=self.now, request_id=self.request_id)
         self.person_tail = (actor.region_code, self.now, actor.account_id)
         self.check_tail = (self.consent_id, self.import_id, self.now, actor.account_id)
 
@@ -143,7 +153,6 @@ class _Run:
 class _Staged:
     people: list[tuple] = field(default_factory=list)
     checks: list[tuple] = field(default_factory=list)
-    audit: list[EventRow] = field(default_factory=list)
     rows: int = 0
 
 
@@ -158,34 +167,43 @@ async def import_results(
     import_id: UUID | None = None,
     progress: ProgressCallback | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> ImportResult:
+    idempotency: Idempotency | None = None,
+) -> Reply[ImportResult]:
     """Import a results file (CSV or XLSX). Raises `ImportRejected` listing every
-    problem (row, column, code, message) when anything is wrong; then nothing is stored."""
+    problem (row, column, code, message) when anything is wrong; then nothing is stored.
+    At most once per idempotency key: a replay answers the first import's result."""
     if actor.role is not Role.REVIEWER:
         raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
     now = timeutil.utcnow()
+    file_sha256 = hashlib.sha256(content).hexdigest()
     results = await asyncio.to_thread(ResultsFile, content)
     del content
     validator = RowValidator(results.columns, today=timeutil.today_in_china(now),
                              default_authority=(issuing_authority or "").strip() or DEFAULT_AUTHORITY)
     chunks = results.chunks(chunk_rows)
+
+    async def run_import(session: AsyncSession) -> ImportResult:
+        consent = await require_consent(session, actor, consent_document_id, None)
+        run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
+                   import_id=import_id or uuid4(), now=now, request_id=current_request_id(),
+                   file_sha256=file_sha256)
+        raw = await session.connection()
+        conn = (await raw.get_raw_connection()).driver_connection
+        # Lookups go through a second connection, so that the next chunk can be looked up
+        # and prepared while this transaction's connection stores the previous one. It
+        # sees only committed rows, which is all it needs: what this import has added so
+        # far is in `run.people` and `run.references` already.
+        async with db.engine.connect() as lookup_connection:
+            lookup = (await lookup_connection.get_raw_connection()).driver_connection
+            await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
+        if run.problems_total:
+            raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
+        if run.leaves:
+            await _commit_to_records(conn, run)
+        return ImportResult(run.import_id, run.rows, run.imported, run.skipped, run.people_created)
+
     with _fewer_collections():
-        async with db.transaction() as session:
-            consent = await require_consent(session, actor, consent_document_id, None)
-            run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
-                       import_id=import_id or uuid4(), now=now, request_id=current_request_id())
-            raw = await session.connection()
-            conn = (await raw.get_raw_connection()).driver_connection
-            # Lookups go through a second connection, so that the next chunk can be looked up
-            # and prepared while this transaction's connection stores the previous one. It
-            # sees only committed rows, which is all it needs: what this import has added so
-            # far is in `run.people` and `run.references` already.
-            async with db.engine.connect() as lookup_connection:
-                lookup = (await lookup_connection.get_raw_connection()).driver_connection
-                await _pipeline(conn, lookup, run, chunks, validator, keyring, progress, results.rows_total)
-            if run.problems_total:
-                raise ImportRejected(sorted(run.problems, key=lambda p: p.row), total=run.problems_total)
-    return ImportResult(run.import_id, run.rows, run.imported, run.skipped, run.people_created)
+        return await run_once(db, idempotency, run_import)
 
 
 @contextmanager
@@ -289,10 +307,10 @@ def new_ids(count: int) -> list[str]:
 
 def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, known_checks: dict) -> _Staged:
     """Worker thread: decide each row (new, already imported, or a problem) and, while
-    the import is clean, build the rows to store and their audit events."""
+    the import is clean, build the rows to store and their leaves."""
     staged = _Staged()
-    people, references, introduced = run.people, run.references, run.introduced
-    ids = iter(new_ids(3 * len(rows)))
+    people, references = run.people, run.references
+    ids = iter(new_ids(2 * len(rows)))
     consent_id, import_id = str(run.consent_id), str(run.import_id)
     for row, index in rows:
         ok = True
@@ -304,7 +322,7 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
             else:
                 person = people[index] = (row.name, next(ids), True)
                 if run.problems_total == 0:
-                    introduced[index] = _stage_person(staged, run, row, index, person[1])
+                    _stage_person(staged, run, row, index, person[1])
         if person[0] != row.name:
             run.problem(Problem(row.row, "name", "name_mismatch",
                                 "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致"))
@@ -325,52 +343,58 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
                                     "该查询编号已登记，但人员、结果、查询日期、有效期或出具机关与本行不同"))
             continue
         if ok and run.problems_total == 0:
-            _stage_check(staged, run, row, person[1], consent_id, import_id, introduced.pop(index, None), ids)
+            _stage_check(staged, run, row, person[1], consent_id, import_id, ids)
     return staged
 
 
-def _stage_person(staged: _Staged, run: _Run, row: ParsedRow, index: str, person_id: str) -> dict:
-    """A new person's row; returns what the audit keeps of them (masked), which goes into
-    the event of the first check that brought them in."""
+def _stage_person(staged: _Staged, run: _Run, row: ParsedRow, index: str, person_id: str) -> None:
     number = row.number
     born, sex = describe_normalized(number)
-    masked = mask_id_number(number)
-    staged.people.append((person_id, index, run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), masked, row.name,
-                          sex, born, *run.person_tail))
-    return {"id_number": masked, "name": mask_name(row.name), "gender": sex}
+    staged.people.append((person_id, index, run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+                          mask_id_number(number), row.name, sex, born, *run.person_tail))
 
 
 def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str,
-                 new_person: dict | None, ids) -> None:
+                 ids) -> None:
+    """The record's row, and its leaf in the import's commitment (next in order)."""
     check_id = next(ids)
+    leaf = len(run.leaves)
     staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
-                          row.issuing_authority, row.valid_until, *run.check_tail))
-    changes = {
-        "person_id": {"before": None, "after": person_id},
-        "check_type": {"before": None, "after": row.check_type},
-        "result": {"before": None, "after": row.result},
-        "query_date": {"before": None, "after": row.query_date.isoformat()},
-        "reference": {"before": None, "after": row.reference},
-        "issuing_authority": {"before": None, "after": row.issuing_authority},
-        "consent_document_id": {"before": None, "after": consent_id},
-        "import_id": {"before": None, "after": import_id},
-    }
-    if row.valid_until is not None:
-        changes["valid_until"] = {"before": None, "after": row.valid_until.isoformat()}
-    if new_person is not None:  # the person was created by this import, with this record
-        changes["person"] = {"before": None, "after": new_person}
-    staged.audit.append(run.events.event(check_id, changes, next(ids)))
+                          row.issuing_authority, row.valid_until, *run.check_tail, leaf))
+    hashed = record_leaf(record_document(
+        import_id=import_id, index=leaf, check_id=check_id, person_id=person_id,
+        id_number_masked=mask_id_number(row.number), check_type=row.check_type, result=row.result,
+        query_date=row.query_date, reference=row.reference, issuing_authority=row.issuing_authority,
+        valid_until=row.valid_until, consent_document_id=consent_id))
+    run.leaves.append(hashed)
+    run.tree.append(hashed)  # the root is ready when the last chunk is staged
+
+
+async def _commit_to_records(conn, run: _Run) -> None:
+    """The import's one audit event, committing to every record stored, and the leaf
+    hashes that let one record be proved (in the import's transaction)."""
+    root = run.tree.root()
+    actor = run.actor
+    event = build_event(actor, CHECK_ACTION, "check_import", str(run.import_id), region_code=actor.region_code,
+                        evidence=[run.consent_sha256, run.file_sha256], occurred_at=run.now,
+                        request_id=run.request_id, changes=diff(None, {
+                            "file_sha256": run.file_sha256, "records": len(run.leaves), "records_root": root.hex(),
+                            "record_format": f"{RECORD_TYPE} v{RECORD_VERSION}", "rows": run.rows,
+                            "skipped": run.skipped, "people_created": run.people_created,
+                            "consent_document_id": str(run.consent_id)}))
+    await conn.copy_records_to_table(AUDIT_TABLE, records=[event], columns=AUDIT_COLUMNS)
+    await conn.execute(RECORD_IMPORT, run.import_id, run.file_sha256, len(run.leaves), root, b"".join(run.leaves),
+                       run.now)
 
 
 async def _store(conn, run: _Run, staged: _Staged) -> None:
-    """Copy one chunk into place, with the audit events of the records it creates."""
+    """Copy one chunk into place (its records' commitment follows with the last chunk)."""
     try:
         if staged.people:
             await conn.copy_records_to_table("people", records=staged.people, columns=PEOPLE_COLUMNS)
             run.people_created += len(staged.people)
         if staged.checks:
             await conn.copy_records_to_table("background_checks", records=staged.checks, columns=CHECK_COLUMNS)
-            await conn.copy_records_to_table(AUDIT_TABLE, records=staged.audit, columns=AUDIT_COLUMNS)
             run.imported += len(staged.checks)
     except asyncpg.UniqueViolationError:
         # Someone recorded one of these people or references between our lookup and
@@ -384,12 +408,15 @@ async def _store(conn, run: _Run, staged: _Staged) -> None:
 
 
 async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256: str,
-                            consent_document_id: UUID | None) -> CheckImportJob:
+                            consent_document_id: UUID | None,
+                            idempotency: Idempotency | None = None) -> Reply[CheckImportJob]:
     """Accept a file for a background import. The consent is checked now (422 at once);
-    rows are checked by the job, whose errors are then read from the job."""
+    rows are checked by the job, whose errors are then read from the job. At most once
+    per idempotency key: a replay answers the first job (and starts no other)."""
     if actor.role is not Role.REVIEWER:
         raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
-    async with db.transaction() as session:
+
+    async def queue(session: AsyncSession) -> CheckImportJob:
         consent = await require_consent(session, actor, consent_document_id, None)
         job = CheckImportJob(state="queued", filename=filename, sha256=sha256, consent_document_id=consent.id,
                              region_code=actor.region_code, created_by=actor.account_id)
@@ -399,6 +426,8 @@ async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256
                            region_code=actor.region_code, evidence=[sha256, consent.sha256],
                            changes=diff(None, {"filename": filename, "consent_document_id": consent.id}))
         return job
+
+    return await run_once(db, idempotency, queue)
 
 
 async def _update_job(db: Database, job_id: UUID, **values) -> None:
@@ -423,8 +452,9 @@ async def _run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: 
                           rows_stored=update_.rows_stored)
 
     try:
-        result = await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
-                                      issuing_authority=issuing_authority, import_id=job_id, progress=progress)
+        result = (await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
+                                       issuing_authority=issuing_authority, import_id=job_id,
+                                       progress=progress)).value
     except ImportRejected as rejected:
         await _fail_job(db, job_id, [_job_problem(p.as_dict()) for p in rejected.problems], rejected.total)
     except DomainError as error:

@@ -159,6 +159,8 @@ class BackgroundCheck(SQLModel, table=True):
     valid_until: date | None = None
     consent_document_id: UUID  # a consent_documents row; no foreign key, see BULK_LOADED
     import_id: UUID | None = None  # the import that brought it, if any
+    # Its leaf in the import's commitment (`CheckImport`, service/audit/commitment.py).
+    import_leaf: int | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
     recorded_by: UUID | None = None  # an accounts row; no foreign key, see BULK_LOADED
 
@@ -202,6 +204,25 @@ def lift_status(lift: BarLift) -> str:
     if lift.closed_as is not None:
         return lift.closed_as
     return "confirmed" if lift.confirmed_at is not None else "pending"
+
+
+class CheckImport(SQLModel, table=True):
+    """An import that stored records: its one audit event (`personnel:check:import`,
+    object `check_import`, this id) commits to them all — `records` and the Merkle root
+    over their canonical forms (service/personnel/import_records.py) — and this row
+    keeps each record's leaf hash, in leaf order (32 bytes each, concatenated), so any
+    one record can be proved without reading the others. The hashes are not trusted:
+    a proof recomputes the record's own leaf from its row, and the root the event
+    states is what the proof must reach."""
+
+    __tablename__ = "check_imports"
+
+    id: UUID = Field(primary_key=True)
+    file_sha256: str = Field(max_length=64)
+    records: int
+    records_root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    leaf_hashes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class CheckImportJob(SQLModel, table=True):

@@ -38,7 +38,9 @@ from service.errors import (
     problem,
     raise_problems,
 )
+from service.four_eyes import request_facts, request_tags
 from service.identifiers.errors import InvalidIdentifier
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.identifiers.id_number import (
     birth_date,
     gender,
@@ -67,7 +69,12 @@ from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
 from service.vendors.models import Vendor
-from service.vendors.services import can_see_vendor, load_visible_vendor
+from service.schools.models import School
+from service.schools.services import school_by_code
+from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from workflows.engine import decide
+from workflows.four_eyes import BAR_LIFT
+from workflows.guards import different_reviewer
 
 ID_NUMBER_PURPOSE = b"person.id_number"
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -302,6 +309,31 @@ async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict
     return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
 
 
+@dataclass(frozen=True)
+class GateRoster:
+    school: School
+    vendor: Vendor
+    entries: list[RosterEntry]
+
+
+async def gate_roster(db: Database, actor: Actor, vendor_id: UUID, school_code: str | None) -> GateRoster:
+    """The vendor's current people with their clearance, for one school's gate. The
+    school must be in the caller's region (a school: its own region); otherwise, and
+    for an unknown school or vendor, 404."""
+    code = (school_code or "").strip()
+    if not code:
+        raise InvalidInput.field("school", "required", "须指定学校代码（school）")
+    async with db.transaction() as session:
+        school = await school_by_code(session, code)
+        if school is None or not actor.covers_region(school.region_code):
+            raise NotFound("未找到该学校", code="school_not_found")
+        vendor = (await vendors_by_ids(session, [vendor_id])).get(vendor_id)
+        if vendor is None:
+            raise NotFound("未找到该机构", code="vendor_not_found")
+    visible = Actor(account_id=None, role=Role.ADMIN)  # scope was settled above, by the school
+    return GateRoster(school, vendor, await vendor_roster(db, visible, vendor_id))
+
+
 # -- people and engagements ------------------------------------------------------------
 
 
@@ -362,32 +394,37 @@ async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: K
     return person, created
 
 
-async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput) -> PersonView:
-    """Engage a person at a vendor; the person is created on first sight of the number."""
+async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput, *,
+                     idempotency: Idempotency | None = None) -> Reply[PersonView]:
+    """Engage a person at a vendor; the person is created on first sight of the number
+    (at most once per idempotency key)."""
     number, data = _validate_person(data)
+
+    async def engage(session: AsyncSession) -> PersonView:
+        vendor = await load_visible_vendor(session, actor, vendor_id)
+        person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
+                                                       vendor.region_code)
+        current = (await session.exec(select(Engagement).where(
+            Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
+            col(Engagement.ended_at).is_(None)))).first()
+        if current is not None:
+            raise Conflict("该人员已在本机构任职", code="already_engaged")
+        engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
+                                start_date=data.start_date, created_by=actor.account_id)
+        session.add(engagement)
+        await session.flush()
+        if created:
+            await record_event(session, actor, "personnel:person:create", "person", person.id,
+                               region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
+        await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
+                           region_code=vendor.region_code, changes=diff(None, {
+                               "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
+                               "start_date": data.start_date, "phone": mask_phone(data.phone)}))
+        engaged = (await engagements_of(session, [person.id]))[person.id]
+        return await _view(session, actor, person, engaged)
+
     try:
-        async with db.transaction() as session:
-            vendor = await load_visible_vendor(session, actor, vendor_id)
-            person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
-                                                           vendor.region_code)
-            current = (await session.exec(select(Engagement).where(
-                Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
-                col(Engagement.ended_at).is_(None)))).first()
-            if current is not None:
-                raise Conflict("该人员已在本机构任职", code="already_engaged")
-            engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
-                                    start_date=data.start_date, created_by=actor.account_id)
-            session.add(engagement)
-            await session.flush()
-            if created:
-                await record_event(session, actor, "personnel:person:create", "person", person.id,
-                                   region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
-            await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
-                               region_code=vendor.region_code, changes=diff(None, {
-                                   "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
-                                   "start_date": data.start_date, "phone": mask_phone(data.phone)}))
-            engaged = (await engagements_of(session, [person.id]))[person.id]
-            return await _view(session, actor, person, engaged)
+        return await run_once(db, idempotency, engage)
     except IntegrityError as error:
         if "uq_engagements_current" in str(error.orig):
             raise Conflict("该人员已在本机构任职", code="already_engaged") from None
@@ -445,12 +482,15 @@ class Upload:
 
 
 async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                                *, title: str | None, signed_on: date | None) -> ConsentDocument:
+                                *, title: str | None, signed_on: date | None,
+                                idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """The person's signed consent (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip() or "个人信息查询授权书"
     if len(title) > 200:
         raise InvalidInput.field("title", "too_long", "标题不能超过 200 个字符")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -465,10 +505,14 @@ async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor
                                                "signed_on": signed_on, "sha256": digest}))
         return consent
 
+    return await run_once(db, idempotency, store)
+
 
 async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor, upload: Upload, *, title: str | None,
-                               region_code: str | None, signed_on: date | None) -> ConsentDocument:
-    """An authorisation the bureau holds for a batch query (the import's consent)."""
+                               region_code: str | None, signed_on: date | None,
+                               idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+    """An authorisation the bureau holds for a batch query (the import's consent), at
+    most once per idempotency key."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip()
     problems = []
@@ -482,7 +526,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
     raise_problems(problems)
     if not actor.covers_region(region_code):
         raise Forbidden("只能为本辖区上传授权文件", code="out_of_scope")
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> ConsentDocument:
         digest = storage.put(upload.content)
         consent = ConsentDocument(kind="bureau_authorisation", region_code=region_code, title=title,
                                   signed_on=signed_on, sha256=digest, size=len(upload.content),
@@ -495,6 +540,8 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
                            changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on,
                                                "sha256": digest}))
         return consent
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[ConsentDocument]:
@@ -594,10 +641,12 @@ def certificate_status(certificate: Certificate, now: datetime | None = None) ->
 
 
 async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                             data: CertificateInput) -> Certificate:
+                             data: CertificateInput, *, idempotency: Idempotency | None = None) -> Reply[Certificate]:
+    """A qualification certificate with its scan (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     data, codes = _validate_certificate(data)
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> Certificate:
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
@@ -615,6 +664,8 @@ async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, p
                                                "category_codes": codes, "valid_from": data.valid_from,
                                                "valid_until": data.valid_until, "sha256": digest}))
         return certificate
+
+    return await run_once(db, idempotency, store)
 
 
 async def list_certificates(db: Database, actor: Actor, person_id: UUID) -> list[Certificate]:
@@ -699,26 +750,31 @@ def check_audit_changes(check: BackgroundCheck) -> dict:
                        "consent_document_id": check.consent_document_id})
 
 
-async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput) -> BackgroundCheck:
+async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput, *,
+                       idempotency: Idempotency | None = None) -> Reply[BackgroundCheck]:
+    """Record a check result under a consent (at most once per idempotency key)."""
     reference = (data.reference or "").strip()
     authority = (data.issuing_authority or "").strip()
     today = timeutil.today_in_china(timeutil.utcnow())
     raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
                                           data.valid_until, today))
+
+    async def record(session: AsyncSession) -> BackgroundCheck:
+        person, _ = await load_visible_person(session, actor, person_id)
+        consent = await require_consent(session, actor, data.consent_document_id, person.id)
+        check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
+                                query_date=data.query_date, reference=reference, issuing_authority=authority,
+                                valid_until=data.valid_until, consent_document_id=consent.id,
+                                recorded_by=actor.account_id)
+        session.add(check)
+        await session.flush()
+        await record_event(session, actor, "personnel:check:record", "background_check", check.id,
+                           region_code=actor.region_code, changes=check_audit_changes(check),
+                           evidence=[consent.sha256])
+        return check
+
     try:
-        async with db.transaction() as session:
-            person, _ = await load_visible_person(session, actor, person_id)
-            consent = await require_consent(session, actor, data.consent_document_id, person.id)
-            check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
-                                    query_date=data.query_date, reference=reference, issuing_authority=authority,
-                                    valid_until=data.valid_until, consent_document_id=consent.id,
-                                    recorded_by=actor.account_id)
-            session.add(check)
-            await session.flush()
-            await record_event(session, actor, "personnel:check:record", "background_check", check.id,
-                               region_code=actor.region_code, changes=check_audit_changes(check),
-                               evidence=[consent.sha256])
-            return check
+        return await run_once(db, idempotency, record)
     except IntegrityError as error:
         if "uq_background_checks_type_reference" in str(error.orig):
             raise Conflict("该查询编号已登记", code="duplicate_reference", details=[
@@ -777,29 +833,33 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
 LIFT_STATUS_ZH = {"pending": "待确认", "confirmed": "确认", "declined": "驳回", "withdrawn": "撤回"}
 
 
-async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str) -> BarLift:
+async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str,
+                        reason: str | None) -> BarLift:
     """The lift request `verb` (confirm | decline | withdraw) acts on, locked with its
-    person, after the rules of who may act on it: 404 outside the actor's scope; 409
-    unless still pending; a confirmation or decline only by someone other than the
-    requester (four eyes; the caller has required a province-level reviewer first), a
-    withdrawal only by the requester."""
+    person, once the `workflows.four_eyes.BAR_LIFT` table allows it: 404 outside the
+    actor's scope; 409 unless still pending; a confirmation or decline only by a
+    province-level reviewer other than the requester (four eyes), a withdrawal only by
+    the requester."""
     person, _ = await load_visible_person(session, actor, person_id, for_update=True)
     lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update()
                                .execution_options(populate_existing=True))).first()
     if lift is None or lift.person_id != person.id:
         raise NotFound("未找到该解除申请", code="lift_not_found")
     status = lift_status(lift)
+    decision = decide(BAR_LIFT, status, verb, request_tags(actor, lift.requested_by),
+                      request_facts(actor, lift.requested_by, reason))
+    if decision.allowed:
+        return lift
     if status == "confirmed" and verb == "confirm":
         raise Conflict("该解除申请已确认", code="lift_already_confirmed")
     if status != "pending":
         raise Conflict(f"该解除申请已{LIFT_STATUS_ZH[status]}，不能再处理", code="lift_not_pending",
                        details=[{"field": "status", "code": status, "message": LIFT_STATUS_ZH[status]}])
     if verb == "withdraw":
-        if lift.requested_by != actor.account_id:
-            raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
-    elif lift.requested_by == actor.account_id:
+        raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
+    if decision.failed_guard == different_reviewer.name:
         raise Forbidden("须由另一名省级审核人员确认", code="second_reviewer_required")
-    return lift
+    raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
 async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
@@ -807,7 +867,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
     _require_province_reviewer(actor)
     reason = clean_reason(reason, **_LIFT_REASON)
     async with db.transaction() as session:
-        lift = await _pending_lift(session, actor, person_id, lift_id, "confirm")
+        lift = await _pending_lift(session, actor, person_id, lift_id, "confirm", reason)
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
         session.add(lift)
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
@@ -819,7 +879,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
 async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None,
                           verb: str, closed_as: str) -> BarLift:
     async with db.transaction() as session:
-        lift = await _pending_lift(session, actor, person_id, lift_id, verb)
+        lift = await _pending_lift(session, actor, person_id, lift_id, verb, reason)
         lift.closed_as, lift.closed_by, lift.closed_at, lift.close_reason = (
             closed_as, actor.account_id, timeutil.utcnow(), reason)
         session.add(lift)

@@ -6,12 +6,16 @@ renders the job in the render pool, and answers the bytes. It decides nothing.
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, MediaType, Response, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
+from schemas.text import LINE_PATTERN
 from service.printing import letters, lists, render
+from service.printing.audit_report import report_pdf
+from service.printing.roster import roster_pdf
 from service.security.actor import Role
 from service.timeutil import utcnow
 from service.web.access import access, public
@@ -94,3 +98,35 @@ class LetterController(Controller):
         """Suspension, revocation or reinstatement of a whitelist entry: the latest."""
         job = await letters.entry_letter(db, actor, entry_id)
         return pdf_response(await render(job), "letter.pdf")
+
+
+class RosterController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/vendors/{vendor_id:uuid}/people.pdf",
+         **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
+         media_type=PDF, response_description="进校人员核验名单 (PDF/A-3b) with its own receipt")
+    async def people_pdf(self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID],
+                         school: QueryText = None) -> Response[bytes]:
+        """The vendor's current people for the gate of `school` (its 10-digit code):
+        masked ID number, name, role, clearance and until when. A school in another
+        region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
+        counted against the lookup rate limit); its download is an audit event."""
+        return pdf_response(await roster_pdf(db, signer, actor, vendor_id, school), "people.pdf")
+
+
+class AuditReportController(Controller):
+    tags = ["documents"]
+
+    @get("/api/v1/audit/report.pdf", **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)), media_type=PDF,
+         response_description="审计报告 (PDF/A-3b) with the export bundle attached")
+    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: QueryText = None,
+                     region: QueryText = None,
+                     start: Annotated[str | None, QueryParameter(name="from", pattern=LINE_PATTERN)] = None,
+                     end: Annotated[str | None, QueryParameter(name="to", pattern=LINE_PATTERN)] = None) -> Response[bytes]:
+        """`?object=type:id` or `?region=&from=&to=` (China dates, or instants): the
+        events in log order with actor role, action and changes in Chinese, the
+        checkpoint that includes them and its root hash, and the export bundle of their
+        range attached — `schoolgate audit verify report.pdf` checks it offline."""
+        return pdf_response(await report_pdf(db, signer, actor, object_ref=object, region=region, start=start,
+                                             end=end), "audit-report.pdf")

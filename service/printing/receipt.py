@@ -25,7 +25,7 @@ from service.printing.engine import Attachment, Job
 RESULT_WORDS = {"cleared": ("可以入校", "green"), "not_cleared": ("未通过核验", "red")}
 VENDOR_STATUS = {"active": ("在白名单", "green"), "suspended": ("暂停", "orange"), "revoked": ("已撤销", "red"),
                  "expired": ("已过期", "grey"), "not_listed": ("未列入", "grey")}
-KIND_WORDS = {"vendor": "机构核验", "person": "人员核验", "person_batch": "人员批量核验"}
+KIND_WORDS = {"vendor": "机构核验", "person": "人员核验", "person_batch": "人员批量核验", "roster": "进校人员名单核验"}
 
 
 def receipt_sha256(served: dict[str, Any]) -> str:
@@ -67,6 +67,10 @@ def receipt_job(served: dict[str, Any], *, school_name: str | None, people: dict
         context["vendor"] = {"name": answer.get("name") or (vendor_names or {}).get(answer.get("credit_code"), "—"),
                              "credit_code": answer.get("credit_code") or query.get("credit_code"),
                              "status": status, "colour": colour, "services": answer.get("services", [])}
+    elif kind == "roster":  # a gate roster sheet's receipt (service/printing/roster.py)
+        people_answers = answer.get("people", [])
+        check_size(len(people_answers), "receipt")
+        context["rows"] = [_person_row({"id_number_hmac": a.get("id_number_hmac")}, a, people) for a in people_answers]
     elif kind == "person_batch":
         entries = query.get("entries", [])
         check_size(len(entries), "receipt")
@@ -93,7 +97,9 @@ async def receipt_pdf(db, signer, actor, receipt_id) -> bytes:
     document = served["receipt"]
     school_id = (document.get("school") or {}).get("id")
     query = document.get("query") or {}
-    indexes = [e.get("id_number_hmac") for e in query.get("entries", [])] or [query.get("id_number_hmac")]
+    answer = document.get("answer") or {}
+    indexes = ([e.get("id_number_hmac") for e in query.get("entries", [])]
+               or [p.get("id_number_hmac") for p in answer.get("people", [])] or [query.get("id_number_hmac")])
     async with db.transaction() as session:
         schools = await schools_by_ids(session, [UUID(school_id)]) if school_id else {}
         people = await masked_by_index(session, [i for i in indexes if i]) if document.get("kind") != "vendor" else {}

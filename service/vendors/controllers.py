@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.vendors import VendorCreate, VendorOut, VendorPage
-from service.web.params import QueryText
+from service.idempotency.services import Idempotency
 from service.security.actor import Role
 from service.vendors import services
 from service.vendors.models import Vendor
 from service.web.access import access
 from service.web.deps import DB, CurrentActor
+from service.web.idempotency import IdempotencyHeader, encode_json, idempotency_key, reply_response
+from service.web.params import QueryText
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -34,16 +36,19 @@ class VendorController(Controller):
     tags = ["vendors"]
 
     @post("/", **access(Role.VENDOR, Role.REVIEWER, Role.ADMIN, errors=(409, 422)))
-    async def register(self, db: DB, actor: CurrentActor, data: JSONBody[VendorCreate]) -> VendorOut:
+    async def register(self, request: Request, db: DB, actor: CurrentActor, data: JSONBody[VendorCreate],
+                       idempotency: IdempotencyHeader = None) -> Response[VendorOut]:
         """Register a vendor. A vendor account registers its own credit code; a reviewer
-        one in its region. `warnings` lists non-fatal findings (organisation-code check)."""
-        registered = await services.register_vendor(db, actor, services.VendorInput(
+        one in its region. `warnings` lists non-fatal findings (organisation-code check).
+        Send `Idempotency-Key` to make a retry safe."""
+        key = idempotency_key(request, actor, idempotency, data)
+        reply = await services.register_vendor(db, actor, services.VendorInput(
             credit_code=data.credit_code, name=data.name, org_type=data.org_type,
             region_code=data.region_code, address=data.address, contact_name=data.contact_name,
             contact_phone=data.contact_phone, legal_representative=data.legal_representative,
             public_welfare_pledge=data.public_welfare_pledge,
-        ))
-        return vendor_out(registered.vendor, registered.warnings)
+        ), idempotency=Idempotency(key, lambda done: encode_json(vendor_out(done.vendor, done.warnings)), 201))
+        return reply_response(reply)
 
     @get("/", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(422,)))
     async def list_vendors(

@@ -15,6 +15,7 @@ from schemas.text import nfc
 from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.errors import Conflict, Forbidden, NotFound, raise_problems
+from service.idempotency.services import Idempotency, Reply, run_once
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -92,23 +93,28 @@ def _authorise_registration(actor: Actor, data: VendorInput) -> None:
         raise Forbidden("只能登记本辖区内的机构", code="out_of_scope")
 
 
-async def register_vendor(db: Database, actor: Actor, data: VendorInput) -> Registered:
+async def register_vendor(db: Database, actor: Actor, data: VendorInput, *,
+                          idempotency: Idempotency | None = None) -> Reply[Registered]:
+    """Register a vendor (at most once per idempotency key)."""
     data, warnings = _validate(data)
     _authorise_registration(actor, data)
-    vendor = Vendor(**asdict(data), created_by=actor.account_id)
+
+    async def register(session: AsyncSession) -> Registered:
+        vendor = Vendor(**asdict(data), created_by=actor.account_id)
+        session.add(vendor)
+        await session.flush()
+        await record_event(session, actor, "vendors:vendor:register", "vendor", vendor.id,
+                           region_code=vendor.region_code, changes=diff(None, audit_view(vendor)))
+        return Registered(vendor=vendor, warnings=warnings)
+
     try:
-        async with db.transaction() as session:
-            session.add(vendor)
-            await session.flush()
-            await record_event(session, actor, "vendors:vendor:register", "vendor", vendor.id,
-                               region_code=vendor.region_code, changes=diff(None, audit_view(vendor)))
+        return await run_once(db, idempotency, register)
     except IntegrityError as error:
         if "credit_code" in str(error.orig):
             raise Conflict("该统一社会信用代码已登记", code="duplicate_credit_code",
                            details=[{"field": "credit_code", "code": "duplicate_credit_code",
                                      "message": "该统一社会信用代码已登记"}]) from None
         raise
-    return Registered(vendor=vendor, warnings=warnings)
 
 
 def can_see_vendor(actor: Actor, vendor: Vendor) -> bool:
@@ -200,3 +206,17 @@ async def vendor_by_credit_code(session: AsyncSession, credit_code: str | None) 
     if not credit_code:
         return None
     return (await session.exec(select(Vendor).where(Vendor.credit_code == credit_code))).first()
+
+
+async def vendor_ids_in_regions(session: AsyncSession, region_codes: list[str]) -> list[UUID]:
+    """The vendors registered in these regions (for a region's supervision views)."""
+    query = select(Vendor.id).where(col(Vendor.region_code).in_(region_codes))
+    return [row for row in (await session.exec(query)).all()]
+
+
+async def own_vendor(db: Database, actor: Actor) -> Vendor | None:
+    """The vendor a vendor account is bound to, once registered (None before)."""
+    if actor.role is not Role.VENDOR:
+        return None
+    async with db.transaction() as session:
+        return await vendor_by_credit_code(session, actor.vendor_credit_code)

@@ -118,12 +118,17 @@ def internal_error_handler(request: Request, error: Exception) -> Response:
     return error_response(request, 500, "internal_error", "服务器内部错误，请稍后重试或联系管理员")
 
 
-def database_unavailable(request: Request, error: BaseException) -> Response:
-    """An outage is not a bug: 503 with `Retry-After`, and no traceback. The process's
-    outage watch logs the outage once, however many requests meet it."""
+def note_outage(request: Request, error: BaseException) -> None:
+    """Tell the process's outage watch (it logs the outage once). For every edge."""
     db = getattr(request.app.state, "db", None)
     if db is not None:
         db.outage.failed(error)
+
+
+def database_unavailable(request: Request, error: BaseException) -> Response:
+    """An outage is not a bug: 503 with `Retry-After`, and no traceback. The process's
+    outage watch logs the outage once, however many requests meet it."""
+    note_outage(request, error)
     return error_response(request, 503, "database_unavailable", "数据库暂时不可用，请稍后重试",
                           headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
 

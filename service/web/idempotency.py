@@ -6,14 +6,22 @@ Every POST that creates or transitions uses these three pieces:
     key = idempotency_key(request, actor, idempotency_header, data)
     reply = await services.something(..., idempotency=Idempotency(key, encode_json, 201))
     return reply_response(reply)
+
+A multipart upload is fingerprinted by what it carries: `form_payload(data, content)`
+gives its text fields as sent and the file by SHA-256, name and declared type, so the
+same key with another file (or another field) is another request → 422.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import UploadFile
 from litestar.params import HeaderParameter
 
 from service.idempotency.services import IdempotencyKey, Reply, check_key, fingerprint
@@ -42,10 +50,27 @@ def idempotency_key(request: Request, actor: Actor, header: str | None, payload:
     )
 
 
+def form_payload(form: Any, content: bytes, **extra: Any) -> dict[str, Any]:
+    """What a multipart request (a form dataclass, its one file read as `content`) asked,
+    for its fingerprint: every text field as sent, the file by SHA-256, name and declared
+    content type (never its bytes), and `extra` (e.g. query parameters)."""
+    payload: dict[str, Any] = dict(extra)
+    for field in dataclasses.fields(form):
+        value = getattr(form, field.name)
+        if isinstance(value, UploadFile):
+            value = {"sha256": hashlib.sha256(content).hexdigest(), "filename": value.filename,
+                     "content_type": value.content_type}
+        payload[field.name] = value
+    return payload
+
+
 def encode_json(value: Any) -> bytes:
     return msgspec.json.encode(value)
 
 
-def reply_response(reply: Reply[Any]) -> Response[Any]:
+def reply_response(reply: Reply[Any], background: BackgroundTask | None = None) -> Response[Any]:
+    """The stored or fresh answer; `background` runs only after a fresh one (a replay
+    changes nothing, so starts nothing)."""
     headers = {REPLAYED_HEADER: "true"} if reply.replayed else {}
-    return Response(reply.body, status_code=reply.status_code, media_type=MediaType.JSON, headers=headers)
+    return Response(reply.body, status_code=reply.status_code, media_type=MediaType.JSON, headers=headers,
+                    background=None if reply.replayed else background)

@@ -38,6 +38,7 @@ from service.errors import (
     problem,
     raise_problems,
 )
+from service.four_eyes import request_facts, request_tags
 from service.idempotency.services import Idempotency, Reply, run_once
 from service.reason import clean_reason
 from service.region_settings.services import effective_settings
@@ -58,6 +59,9 @@ from service.whitelist.status import (
     documents_ok,
     entry_status,
 )
+from workflows.engine import decide
+from workflows.four_eyes import WHITELIST_REQUEST
+from workflows.guards import different_reviewer
 
 ACTIONS = ("suspend", "reinstate", "revoke", "renew")
 CONFIRMED = ("revoke", "reinstate")
@@ -424,10 +428,14 @@ async def _load_request(session: AsyncSession, actor: Actor, request_id: UUID, *
 async def _decide(session: AsyncSession, actor: Actor, request_id: UUID, confirm: bool, reason: str | None,
                   now: datetime) -> ActionResult:
     request = await _load_request(session, actor, request_id, lock=True)
-    if request.status != "pending":
-        raise Conflict("该申请已处理", code="request_not_pending")
-    if confirm and request.requested_by == actor.account_id:
-        raise Forbidden("撤销和恢复须由另一名审核人员确认", code="four_eyes_violation")
+    decision = decide(WHITELIST_REQUEST, request.status, "confirm" if confirm else "decline",
+                      request_tags(actor, request.requested_by), request_facts(actor, request.requested_by, reason))
+    if not decision.allowed:
+        if request.status != "pending":
+            raise Conflict("该申请已处理", code="request_not_pending")
+        if decision.failed_guard == different_reviewer.name:
+            raise Forbidden("撤销和恢复须由另一名审核人员确认", code="four_eyes_violation")
+        raise Forbidden(decision.message, code=decision.code or "forbidden")
     entries = await _lock_entries(session, request.entry_ids)
     if not confirm:
         request.status, request.decided_by, request.decided_at, request.decision_reason = (
@@ -463,11 +471,7 @@ async def confirm_request(db: Database, actor: Actor, request_id: UUID, reason: 
                           idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
     """A second reviewer in scope confirms a revoke or reinstate; it takes effect now."""
     now = now or utcnow()
-    problems: list[dict] = []
-    cleaned = (reason or "").strip() or None
-    if cleaned and len(cleaned) > REASON_LIMIT:
-        problems.append(problem("reason", "reason_too_long", f"理由不能超过 {REASON_LIMIT} 个字符"))
-    raise_problems(problems)
+    cleaned = clean_reason(reason, limit=REASON_LIMIT)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, True, cleaned, now))
 
 

@@ -9,7 +9,8 @@ Not collected by pytest (tests/bench is in norecursedirs). Run from the reposito
 It starts an embedded PostgreSQL (or uses --database-url / SCHOOLGATE_TEST_DATABASE_URL),
 migrates a fresh database, and POSTs the file to /api/v1/checks/import through the ASGI
 app (multipart parsing, decoding, validation, check digits, encryption, blind index,
-COPY + INSERT ... SELECT, one audit event per record, commit). Then it COPYs the same
+COPY, each record's leaf hash, one audit event per import committing to every record,
+commit). Then it COPYs the same
 rows, as plain text columns, into an unindexed table, and prints one figure per line:
 
     rows_per_second, peak_rss_mb, copy_rows_per_second, ratio,
@@ -158,10 +159,13 @@ async def run(args, url: str) -> None:
             await conn.copy_records_to_table("copy_baseline", records=[tuple(r) for r in rows])
             copy_elapsed = time.perf_counter() - copy_started
             audited = await conn.fetchval("SELECT count(*) FROM audit_events WHERE action = 'personnel:check:import'")
+            committed = await conn.fetchval("SELECT sum(records) FROM check_imports")
+            leaves = await conn.fetchval("SELECT count(import_leaf) FROM background_checks")
         finally:
             await conn.close()
-        if audited != args.rows:
-            raise SystemExit(f"expected {args.rows} audit events, found {audited}")
+        if audited != 1 or committed != args.rows or leaves != args.rows:
+            raise SystemExit(f"expected one audit event committing to {args.rows} records, found {audited} "
+                             f"event(s), {committed} committed, {leaves} with a leaf")
     finally:
         await db.dispose()
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

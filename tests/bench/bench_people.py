@@ -31,6 +31,8 @@ runner, readiness wait). What it does:
    same run (`--oracle-clients` clients, each alternating the two, for
    `--oracle-duration` s, from core 1): the ratio of their p50 latencies (and of their
    means). Goal 0.95–1.05: timing cannot tell an unknown number from a known one.
+   Then the same question asked of PostgreSQL alone: `READ_PEOPLE` for one unknown and
+   one known number, alternated call by call on one connection (warm-cache arguments).
 
 `--oracle-only` skips the throughput runs of step 5 (and the load beyond `--small`):
 a short run of the timing oracle alone.
@@ -325,6 +327,42 @@ def timing_oracle(base: str, unknown: Path, wrong_name: Path, seconds: float, cl
     return latencies
 
 
+async def statement_oracle(owner_url: str, keyring: Keyring, known: list[tuple], n_people: int,
+                           rounds: int = 2000) -> tuple[float, float]:
+    """The person read alone in PostgreSQL (no HTTP, no Python work around it): the
+    statement `READ_PEOPLE` for one unknown number and for one known number, alternated
+    call by call, with the worker's caches as warm as a serving worker's (the state
+    version given, so no vendor state or settings are read). Returns the two medians (ms)."""
+    from service.lookup.people import READ_PEOPLE
+
+    rng = random.Random(5)
+    known_indexes = [keyring.blind_index(number) for number, _, _ in known[:500]]
+    unknown_indexes = [keyring.blind_index(id_number(n_people + 10**6 + rng.randrange(10**6))) for _ in range(500)]
+    conn = await asyncpg.connect(plain(owner_url))
+    try:
+        version = await conn.fetchval("SELECT version FROM lookup_state_version WHERE id = 1")
+        at = datetime.now(UTC)
+        args = (at, version, version, today_in_china(at))
+        times: dict[str, list[float]] = {"unknown": [], "known": []}
+        for i in range(rounds + 200):
+            for kind, pool in (("unknown", unknown_indexes), ("known", known_indexes))[:: 1 if i % 2 else -1]:
+                index = pool[rng.randrange(len(pool))]
+                started = time.perf_counter()
+                await conn.fetch(READ_PEOPLE, [index], *args)
+                if i >= 200:  # after a warm-up
+                    times[kind].append((time.perf_counter() - started) * 1000)
+    finally:
+        await conn.close()
+    return statistics.median(times["unknown"]), statistics.median(times["known"])
+
+
+def report_statement_oracle(unknown_ms: float, known_ms: float) -> None:
+    print(f"read_people_unknown_number_ms {unknown_ms:.3f}")
+    print(f"read_people_known_number_ms {known_ms:.3f}")
+    print(f"read_people_unknown_to_known_ratio {unknown_ms / known_ms:.3f} (the statement alone, alternated call by "
+          f"call; 1.0: the database does the same work)")
+
+
 def report_oracle(latencies: dict[str, list[float]], clients: int) -> None:
     unknown, wrong = latencies["unknown"], latencies["wrong_name"]
     p50_u, p50_w = statistics.median(unknown), statistics.median(wrong)
@@ -391,6 +429,7 @@ def main() -> int:
                 os.sched_setaffinity(0, {1})  # the client runs on the client core, as wrk does
                 report_oracle(timing_oracle(base, unknown_file, wrong_name_file, args.oracle_duration,
                                             args.oracle_clients), args.oracle_clients)
+                report_statement_oracle(*asyncio.run(statement_oracle(owner_url, keyring, pool, args.people)))
                 return 0
             wrk(base, args.warmup, args.low_connections, script)
             small = wrk(base, args.duration, args.low_connections, script)
@@ -413,6 +452,7 @@ def main() -> int:
             write_not_cleared_pools(unknown_file, wrong_name_file, pool, args.people, seed=3)
             os.sched_setaffinity(0, {1})  # the clients below run on the client core, as wrk does
             oracle = timing_oracle(base, unknown_file, wrong_name_file, args.oracle_duration, args.oracle_clients)
+            statement = asyncio.run(statement_oracle(owner_url, keyring, pool, args.people))
             per_second, n_batches, n_entries, n_cleared = asyncio.run(
                 batches(base, pool, args.duration, args.batch_clients))
         finally:
@@ -438,6 +478,7 @@ def main() -> int:
         print(f"person_lookup_p50_ratio {p50_ratio:.3f}")
         goal("person_lookup_goal_p50_ratio", "1.25", p50_ratio <= 1.25)
         report_oracle(oracle, args.oracle_clients)
+        report_statement_oracle(*statement)
     return 0
 
 

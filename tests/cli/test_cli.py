@@ -64,6 +64,21 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
     assert len(tokens) == 7
     for token in tokens:
         assert await authenticate(db, token) is not None
+    await _the_demo_shows_the_loop(db)
+
+
+async def _the_demo_shows_the_loop(db):
+    """A current term, orders in each standing, and a published timetable (loaded once)."""
+    from service.orders.services import list_school_orders
+    from service.orders.terms import list_terms
+    from service.security.actor import Actor
+    from service.timetables.services import public_timetable
+
+    [term] = await list_terms(db, Actor.system(), "360104")
+    orders = await list_school_orders(db, Actor.system(), "2136010401", term_id=term.id)
+    assert sorted(v.standing.standing for v in orders) == ["at_risk", "blocked", "in_force"]
+    published = await public_timetable(db, "2136010401", term.id)
+    assert published.published["numbers"]["conforms"] is True
 
 
 def run_input(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -12,7 +13,9 @@ import pytest
 from sqlmodel import select
 
 from service import timeutil
+from service.audit import merkle
 from service.audit.models import AuditEvent
+from service.personnel.import_records import record_canonical, record_document
 from service.personnel.models import BackgroundCheck, CheckImportJob, Person
 from tests.factories import credit_code
 from tests.personnel.conftest import add_person, authorisation, count, new_id_number
@@ -65,28 +68,41 @@ async def stored(db) -> tuple[int, int, int]:
     return await count(db, Person), await count(db, BackgroundCheck), imported_events
 
 
-async def test_an_import_stores_people_checks_and_one_audit_event_per_record(client, reviewer, consent, db):
+async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_every_record(
+        client, reviewer, consent, db):
+    """One event per import (was one per record): it states the file's SHA-256 and the
+    Merkle root over the records' canonical forms, each record keeping its leaf index."""
     rows = sample_rows(40)
-    response = await post_import(client, reviewer, as_csv(rows), consent)
+    content = as_csv(rows)
+    response = await post_import(client, reviewer, content, consent)
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["rows"], body["imported"], body["skipped"], body["people_created"], body["errors"]) == (
         40, 40, 0, 20, [])
-    assert await stored(db) == (20, 40, 40)
+    assert await stored(db) == (20, 40, 1)
     async with db.transaction() as session:
         events = (await session.exec(select(AuditEvent).where(AuditEvent.action == "personnel:check:import"))).all()
         checks = {str(c.id): c for c in (await session.exec(select(BackgroundCheck))).all()}
-    assert {e.object_id for e in events} == set(checks)
-    document = json.loads(events[0].canonical)
-    check = checks[document["object"]["id"]]
-    assert document["changes"]["reference"]["after"] == check.reference
-    assert document["changes"]["import_id"]["after"] == body["import_id"]
-    assert document["evidence"] and document["actor"]["role"] == "reviewer"
-    introduced = [json.loads(e.canonical)["changes"].get("person") for e in events]
-    assert sum(1 for p in introduced if p) == 20  # each new person is recorded with its first check
-    trail = b"".join(e.canonical for e in events).decode()
-    assert all(row[0] not in trail for row in rows)
-    assert all(c.consent_document_id == check.consent_document_id and c.import_id for c in checks.values())
+        people = {p.id: p for p in (await session.exec(select(Person))).all()}
+    (event,) = events
+    assert (event.object_type, event.object_id) == ("check_import", body["import_id"])
+    document = json.loads(event.canonical)
+    changes = {k: v["after"] for k, v in document["changes"].items()}
+    assert changes["file_sha256"] == hashlib.sha256(content).hexdigest()
+    assert (changes["records"], changes["rows"], changes["skipped"], changes["people_created"]) == (40, 40, 0, 20)
+    assert changes["file_sha256"] in document["evidence"] and document["actor"]["role"] == "reviewer"
+    ordered = sorted(checks.values(), key=lambda c: c.import_leaf)
+    assert [c.import_leaf for c in ordered] == list(range(40))
+    assert [c.reference for c in ordered] == [row[5] for row in rows]  # leaves in file order
+    leaves = [merkle.leaf_hash(record_canonical(record_document(
+        import_id=body["import_id"], index=c.import_leaf, check_id=str(c.id), person_id=str(c.person_id),
+        id_number_masked=people[c.person_id].id_number_masked, check_type=c.check_type, result=c.result,
+        query_date=c.query_date, reference=c.reference, issuing_authority=c.issuing_authority,
+        valid_until=c.valid_until, consent_document_id=str(c.consent_document_id)))) for c in ordered]
+    assert changes["records_root"] == merkle.root_from_leaves(leaves).hex()
+    trail = event.canonical.decode()
+    assert all(row[0] not in trail and row[1] not in trail for row in rows)
+    assert all(c.consent_document_id == ordered[0].consent_document_id and c.import_id for c in checks.values())
 
 
 async def test_one_bad_row_among_a_thousand_stores_nothing_and_names_the_row(client, reviewer, consent, db):
@@ -250,7 +266,7 @@ async def test_a_reference_already_recorded_with_other_content_is_a_conflict(cli
     assert other.status_code == 422 and {e["code"] for e in other.json()["errors"]} == {"reference_conflict"}
     again = await post_import(client, reviewer, as_csv(recorded), consent)
     assert again.status_code == 201 and again.json()["imported"] == 0
-    assert await stored(db) == (1, 2, 2)
+    assert await stored(db) == (1, 2, 1)  # one event: the import
 
 
 async def test_an_import_needs_the_bureaus_authorisation(client, accounts, vendor, reviewer, db):
@@ -330,7 +346,7 @@ async def test_concurrent_imports_of_one_file_store_each_record_once(client, rev
     if statuses == [201, 409]:
         loser = first if first.status_code == 409 else second
         assert loser.json()["error"]["code"] == "concurrent_change"
-    assert await stored(db) == (3_000, 6_000, 6_000)
+    assert await stored(db) == (3_000, 6_000, 1)  # one event: the import that stored them
     retried = await post_import(client, reviewer, content, consent)
     assert (retried.json()["imported"], retried.json()["skipped"]) == (0, 6_000)
 

@@ -138,6 +138,8 @@ async def test_database_stopped_mid_request_is_503_logged_once_and_leaves_no_per
         answers.append(await client.get("/api/v1/vendors", params={"q": CANARY_NAME}, headers=headers))
         await asyncio.sleep(0.1)
     readiness = await client.get("/readyz")
+    page = await client.get("/public/whitelist", params={"q": CANARY_NAME})  # the console is an edge too
+    assert page.status_code == 503 and page.headers["retry-after"] and "数据库暂时不可用" in page.text
     for answer in answers:
         assert_unavailable(answer)
         assert_no_canary(answer.text, "an error body")

@@ -1,0 +1,30 @@
+"""The service side of the four-eyes flows that run on the workflow engine (whitelist
+action requests and bar lifts, `workflows.four_eyes`): the role tags of the actor on a
+pending request, and the facts the one four-eyes guard (`different_reviewer`) reads."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from service.security.actor import Actor, Role
+from workflows.roles import RoleTag
+
+LEVEL_TAGS = {"county": RoleTag.COUNTY_REVIEWER, "city": RoleTag.CITY_REVIEWER, "province": RoleTag.PROVINCE_REVIEWER}
+
+
+def request_tags(actor: Actor, requested_by: UUID | None) -> frozenset[str]:
+    """A reviewer's level tag, and ``requester`` for whoever made the request."""
+    tags: set[str] = set()
+    level = actor.region_level
+    if actor.role is Role.REVIEWER and level in LEVEL_TAGS:
+        tags.add(LEVEL_TAGS[level])
+    if requested_by is not None and requested_by == actor.account_id:
+        tags.add(RoleTag.REQUESTER)
+    return frozenset(tags)
+
+
+def request_facts(actor: Actor, requested_by: UUID | None, reason: str | None) -> dict[str, Any]:
+    """The requester is the first pair of eyes (`different_reviewer` reads it under
+    the name it has in entry review)."""
+    return {"preliminary_reviewer_id": requested_by, "actor_id": actor.account_id, "reason": reason}

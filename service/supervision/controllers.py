@@ -1,0 +1,41 @@
+"""HTTP for the bureau's region dashboard."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import get
+from litestar.params import FromQuery
+
+from schemas.orders import StandingReason
+from schemas.supervision import AttentionOrder, DashboardOut, EndingDocumentOut
+from schemas.timetables import SchoolProgressOut
+from service.security.actor import Role
+from service.supervision.dashboard import region_dashboard
+from service.web.access import access
+from service.web.deps import DB, CurrentActor
+from service.web.params import PathText
+
+
+@get("/api/v1/regions/{region_code:str}/dashboard", tags=["supervision"],
+     **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))
+async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
+                    term: FromQuery[UUID | None] = None) -> DashboardOut:
+    """Orders by standing, blocked and at-risk orders with their causes, schools whose
+    timetable is overdue, and vendors' documents ending within 30 days — all as of now.
+    `term`: default the term in progress in the region."""
+    d = await region_dashboard(db, actor, region_code, term_id=term)
+    return DashboardOut(
+        region_code=d.region_code, term_id=d.term.id if d.term else None, term_name=d.term.name if d.term else None,
+        orders_by_standing=d.orders_by_standing,
+        attention=[AttentionOrder(order_id=v.order.id, school_code=v.school_code, vendor_name=v.vendor_name,
+                                  activity=v.activity, standing=v.standing.standing,
+                                  standing_reasons=[StandingReason(**r) for r in v.standing.reasons])
+                   for v in d.attention],
+        timetables_overdue=[SchoolProgressOut(school_code=p.school.code, school_name=p.school.name, state=p.state,
+                                              published_at=p.published_at, overdue=True)
+                            for p in d.timetables if p.overdue],
+        timetables_published=sum(1 for p in d.timetables if p.published_at is not None),
+        schools=len(d.timetables),
+        documents_ending=[EndingDocumentOut(vendor_id=doc.vendor_id, vendor_name=name, doc_type=doc.doc_type,
+                                            last_day=doc.last_day.isoformat()) for name, doc in d.documents_ending])

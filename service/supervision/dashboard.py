@@ -1,0 +1,62 @@
+"""A region's dashboard for its bureau: orders by standing, the blocked and at-risk ones
+with their causes, schools without a published timetable past the deadline, and vendors'
+documents ending within 30 days. Every figure is derived at the instant of the read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from service.db.engine import Database
+from service.documents.services import EndingDocument, documents_ending
+from service.errors import Forbidden, NotFound
+from service.orders.services import OrderView, open_orders_in_regions
+from service.orders.standing import AT_RISK, BLOCKED, IN_FORCE
+from service.orders.terms import Term, terms_for_region
+from service.regions.directory import regions
+from service.security.actor import Actor, Role
+from service.timeutil import today_in_china, utcnow
+from service.timetables.services import SchoolProgress, region_progress
+from service.vendors.services import vendor_ids_in_regions, vendors_by_ids
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    region_code: str
+    term: Term | None  # the term read (given, or the one in progress); None: no term applies
+    orders_by_standing: dict[str, int]
+    attention: list[OrderView]  # blocked first, then at risk
+    timetables: list[SchoolProgress]  # every school; overdue ones first
+    documents_ending: list[tuple[str, EndingDocument]]  # (vendor name, document)
+
+
+def _current(terms: list[Term], today) -> Term | None:
+    running = [t for t in terms if t.starts_on <= today <= t.ends_on]
+    return running[0] if running else None
+
+
+async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term_id: UUID | None = None,
+                           now: datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    if regions().get(region_code) is None:
+        raise NotFound("行政区划代码不存在", code="region_not_found")
+    if actor.role not in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) or not actor.covers_region(region_code):
+        raise Forbidden("无权查看该地区的监管看板", code="region_forbidden")
+    codes = regions().descendants(region_code)
+    async with db.transaction() as session:
+        terms = await terms_for_region(session, region_code)
+        term = next((t for t in terms if t.id == term_id), None) if term_id else _current(terms, today_in_china(now))
+        if term_id and term is None:
+            raise NotFound("未找到适用于该地区的学期", code="term_not_found")
+        orders = await open_orders_in_regions(session, actor, codes, now, term_id=term.id if term else None)
+        vendor_ids = await vendor_ids_in_regions(session, codes)
+        ending = await documents_ending(session, vendor_ids, today_in_china(now))
+        names = {v.id: v.name for v in (await vendors_by_ids(session, [d.vendor_id for d in ending])).values()}
+    counts = Counter(v.standing.standing for v in orders)
+    attention = sorted((v for v in orders if v.standing.standing in (BLOCKED, AT_RISK)),
+                       key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
+    timetables = (await region_progress(db, actor, region_code, term.id, now=now))[1] if term else []
+    return Dashboard(region_code, term, {s: counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)}, attention,
+                     timetables, [(names[d.vendor_id], d) for d in ending])
