@@ -153,6 +153,17 @@ def job_out(job: CheckImportJob) -> ImportJobOut:
         created_at=job.created_at, finished_at=job.finished_at)
 
 
+def _encode_departure(ended: tuple) -> bytes:
+    engagement, vendor = ended
+    return encode_json(EngagementOut(engagement_id=engagement.id, vendor_id=vendor.id, vendor_name=vendor.name,
+                                     role=engagement.role, phone=engagement.phone, start_date=engagement.start_date,
+                                     end_date=engagement.end_date, current=False))
+
+
+def _encode_lift(lift: BarLift) -> bytes:
+    return encode_json(lift_out(lift))
+
+
 def _encode_consent(consent: ConsentDocument) -> bytes:
     return encode_json(consent_out(consent))
 
@@ -189,14 +200,14 @@ class VendorPeopleController(Controller):
         return Roster(items=[roster_item(e) for e in await services.vendor_roster(db, actor, vendor_id)])
 
     @post("/{person_id:uuid}/departure", status_code=200, **access(*WRITERS, errors=(404, 422)))
-    async def departure(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID], person_id: FromPath[UUID],
-                        data: JSONBody[DepartureIn]) -> EngagementOut:
+    async def departure(self, request: Request, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID],
+                        person_id: FromPath[UUID], data: JSONBody[DepartureIn],
+                        idempotency: IdempotencyHeader = None) -> Response[EngagementOut]:
         """Record that the person left the vendor; their entry for it ends at once."""
-        engagement, vendor = await services.record_departure(db, actor, vendor_id, person_id,
-                                                             end_date=data.end_date, reason=data.reason)
-        return EngagementOut(engagement_id=engagement.id, vendor_id=vendor.id, vendor_name=vendor.name,
-                             role=engagement.role, phone=engagement.phone, start_date=engagement.start_date,
-                             end_date=engagement.end_date, current=False)
+        key = idempotency_key(request, actor, idempotency, data)
+        reply = await services.record_departure(db, actor, vendor_id, person_id, end_date=data.end_date,
+                                                reason=data.reason, idempotency=Idempotency(key, _encode_departure))
+        return reply_response(reply)
 
 
 # -- people --------------------------------------------------------------------------------------
@@ -315,29 +326,41 @@ class PeopleController(Controller):
                              sha256=certificate.sha256)
 
     @post("/bar-lifts", **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def request_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
-                           data: JSONBody[BarLiftCreate]) -> BarLiftOut:
+    async def request_lift(self, request: Request, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
+                           data: JSONBody[BarLiftCreate], idempotency: IdempotencyHeader = None
+                           ) -> Response[BarLiftOut]:
         """A province-level reviewer asks to lift the bar of one adverse result, with a reason."""
-        return lift_out(await services.request_bar_lift(db, actor, person_id, data.check_id, data.reason))
+        key = idempotency_key(request, actor, idempotency, data)
+        return reply_response(await services.request_bar_lift(db, actor, person_id, data.check_id, data.reason,
+                                                              idempotency=Idempotency(key, _encode_lift, 201)))
 
     @post("/bar-lifts/{lift_id:uuid}/confirm", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def confirm_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
-                           data: JSONBody[BarLiftConfirm]) -> BarLiftOut:
+    async def confirm_lift(self, request: Request, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
+                           lift_id: FromPath[UUID], data: JSONBody[BarLiftConfirm],
+                           idempotency: IdempotencyHeader = None) -> Response[BarLiftOut]:
         """A second province-level reviewer confirms; only then is the bar lifted."""
-        return lift_out(await services.confirm_bar_lift(db, actor, person_id, lift_id, data.reason))
+        key = idempotency_key(request, actor, idempotency, data)
+        return reply_response(await services.confirm_bar_lift(db, actor, person_id, lift_id, data.reason,
+                                                              idempotency=Idempotency(key, _encode_lift)))
 
     @post("/bar-lifts/{lift_id:uuid}/decline", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def decline_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
-                           data: JSONBody[BarLiftDecline]) -> BarLiftOut:
+    async def decline_lift(self, request: Request, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
+                           lift_id: FromPath[UUID], data: JSONBody[BarLiftDecline],
+                           idempotency: IdempotencyHeader = None) -> Response[BarLiftOut]:
         """A second province-level reviewer refuses a pending request, with a reason; the
         bar stays, and a new request for the check may be made."""
-        return lift_out(await services.decline_bar_lift(db, actor, person_id, lift_id, data.reason))
+        key = idempotency_key(request, actor, idempotency, data)
+        return reply_response(await services.decline_bar_lift(db, actor, person_id, lift_id, data.reason,
+                                                              idempotency=Idempotency(key, _encode_lift)))
 
     @post("/bar-lifts/{lift_id:uuid}/withdraw", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def withdraw_lift(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID], lift_id: FromPath[UUID],
-                            data: JSONBody[BarLiftWithdraw]) -> BarLiftOut:
+    async def withdraw_lift(self, request: Request, db: DB, actor: CurrentActor, person_id: FromPath[UUID],
+                            lift_id: FromPath[UUID], data: JSONBody[BarLiftWithdraw],
+                            idempotency: IdempotencyHeader = None) -> Response[BarLiftOut]:
         """The requester takes back their own pending request."""
-        return lift_out(await services.withdraw_bar_lift(db, actor, person_id, lift_id, data.reason))
+        key = idempotency_key(request, actor, idempotency, data)
+        return reply_response(await services.withdraw_bar_lift(db, actor, person_id, lift_id, data.reason,
+                                                               idempotency=Idempotency(key, _encode_lift)))
 
 
 # -- bureau authorisations and the results import -------------------------------------------------

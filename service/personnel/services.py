@@ -432,7 +432,8 @@ async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UU
 
 
 async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_id: UUID, *,
-                           end_date: date | None, reason: str | None) -> Engaged:
+                           end_date: date | None, reason: str | None,
+                           idempotency: Idempotency | None = None) -> Reply[Engaged]:
     """End the person's current engagement at the vendor, effective immediately."""
     reason = (reason or "").strip() or None
     if reason and len(reason) > 300:
@@ -441,7 +442,8 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
     end_date = end_date or today
     if end_date > today:
         raise InvalidInput.field("end_date", "end_date_in_future", "离职日期不能晚于今天；离职登记即时生效")
-    async with db.transaction() as session:
+
+    async def work(session: AsyncSession) -> Engaged:
         vendor = await load_visible_vendor(session, actor, vendor_id)
         engagement = (await session.exec(select(Engagement).where(
             Engagement.person_id == person_id, Engagement.vendor_id == vendor.id,
@@ -457,6 +459,8 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
         return engagement, vendor
+
+    return await run_once(db, idempotency, work)
 
 
 async def read_id_number(db: Database, keyring: Keyring, actor: Actor, person_id: UUID) -> tuple[Person, str]:
@@ -807,10 +811,12 @@ def _require_province_reviewer(actor: Actor) -> None:
 _LIFT_REASON = {"limit": 1000, "too_long_code": "too_long"}
 
 
-async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str) -> BarLift:
+async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str, *,
+                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
     _require_province_reviewer(actor)
     reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON)
-    async with db.transaction() as session:
+
+    async def work(session: AsyncSession) -> BarLift:
         person, _ = await load_visible_person(session, actor, person_id, for_update=True)
         check = await session.get(BackgroundCheck, check_id)
         if check is None or check.person_id != person.id:
@@ -828,6 +834,8 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
                            region_code=actor.region_code, reason=reason,
                            changes=diff(None, {"person_id": person.id, "check_id": check.id}))
         return lift
+
+    return await run_once(db, idempotency, work)
 
 
 LIFT_STATUS_ZH = {"pending": "待确认", "confirmed": "确认", "declined": "驳回", "withdrawn": "撤回"}
@@ -862,11 +870,13 @@ async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, li
     raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
-async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
+                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
     """The second reviewer's confirmation; only then does the bar stop counting."""
     _require_province_reviewer(actor)
     reason = clean_reason(reason, **_LIFT_REASON)
-    async with db.transaction() as session:
+
+    async def work(session: AsyncSession) -> BarLift:
         lift = await _pending_lift(session, actor, person_id, lift_id, "confirm", reason)
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
         session.add(lift)
@@ -875,10 +885,13 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
                            changes=diff({"confirmed": False}, {"confirmed": True}))
         return lift
 
+    return await run_once(db, idempotency, work)
+
 
 async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None,
-                          verb: str, closed_as: str) -> BarLift:
-    async with db.transaction() as session:
+                          verb: str, closed_as: str, *,
+                          idempotency: Idempotency | None = None) -> Reply[BarLift]:
+    async def work(session: AsyncSession) -> BarLift:
         lift = await _pending_lift(session, actor, person_id, lift_id, verb, reason)
         lift.closed_as, lift.closed_by, lift.closed_at, lift.close_reason = (
             closed_as, actor.account_id, timeutil.utcnow(), reason)
@@ -888,16 +901,22 @@ async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: 
                            changes=diff({"status": "pending"}, {"status": closed_as}))
         return lift
 
+    return await run_once(db, idempotency, work)
 
-async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+
+async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
+                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
     """A second province-level reviewer refuses the request, with a reason. The bar
     stays; the request stays as a record; a new request for the check may follow."""
     _require_province_reviewer(actor)
     reason = clean_reason(reason, required=True, required_message="驳回解除申请须说明理由", **_LIFT_REASON)
-    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined")
+    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined",
+                                 idempotency=idempotency)
 
 
-async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None) -> BarLift:
+async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
+                            idempotency: Idempotency | None = None) -> Reply[BarLift]:
     """The requester takes back their own pending request (a reason is optional)."""
     reason = clean_reason(reason, **_LIFT_REASON)
-    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn")
+    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn",
+                                 idempotency=idempotency)

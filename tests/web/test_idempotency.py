@@ -1,5 +1,6 @@
 """`Idempotency-Key` on every creating POST (the ones not covered beside their domain):
-vendor registration, documents, consents, certificates, people, checks and imports.
+vendor registration, documents, consents, certificates, people, checks and imports —
+and on the personnel transitions: departures and bar-lift requests and decisions.
 
 For each: the same key with the same request answers the first answer again (same
 status, same body, `Idempotent-Replayed: true`) and stores nothing more — no row, no
@@ -15,7 +16,15 @@ from sqlmodel import SQLModel
 
 from service.audit.models import AuditEvent
 from service.documents.models import Document
-from service.personnel.models import BackgroundCheck, Certificate, CheckImportJob, ConsentDocument, Engagement, Person
+from service.personnel.models import (
+    BackgroundCheck,
+    BarLift,
+    Certificate,
+    CheckImportJob,
+    ConsentDocument,
+    Engagement,
+    Person,
+)
 from service.vendors.models import Vendor
 from tests.factories import JPEG, PDF, PNG, document_form, vendor_payload
 from tests.personnel.conftest import (  # noqa: F401  (the personnel fixtures: vendor, reviewer, consent)
@@ -38,12 +47,12 @@ async def _counts(db, models: tuple[type[SQLModel], ...]) -> dict[str, int]:
 
 
 async def exactly_once(db, models: tuple[type[SQLModel], ...], send: Send, others: tuple[str, ...],
-                       key: str = "retry-0001") -> httpx.Response:
+                       key: str = "retry-0001", expected: int | None = None) -> httpx.Response:
     """`send(headers, variant)` posts the request ("same") or a variant of it; checks
     the replay and the reuse of the key, and returns the first answer."""
     before = await _counts(db, models)
     first = await send({"Idempotency-Key": key}, "same")
-    assert first.status_code in (201, 202), first.text
+    assert first.status_code in ((expected,) if expected else (201, 202)), first.text
     assert "idempotent-replayed" not in first.headers
     stored = await _counts(db, models)
     assert stored != before  # the first request did store something
@@ -182,3 +191,47 @@ async def test_asynchronous_import_queues_one_job(client, reviewer, consent, db)
     done = (await client.get(f"/api/v1/checks/imports/{first.json()['job_id']}", headers=reviewer)).json()
     assert (done["state"], done["imported"]) == ("succeeded", 4)
     assert await count(db, BackgroundCheck) == 4
+
+
+async def test_departure(client, vendor, db):
+    person = await add_person(client, vendor)
+    path = f"/api/v1/vendors/{vendor.id}/people/{person['person_id']}/departure"
+
+    async def send(extra, variant):
+        body = {"reason": "合同到期"} if variant == "same" else {"reason": "个人原因"}
+        return await client.post(path, json=body, headers=vendor.headers | extra)
+
+    first = await exactly_once(db, (Engagement,), send, ("field",), expected=200)
+    assert first.json()["current"] is False
+    # Without a key the retry finds no current engagement, as before.
+    assert (await client.post(path, json={"reason": "合同到期"}, headers=vendor.headers)).status_code == 404
+
+
+async def test_bar_lift_request_and_each_decision(client, accounts, vendor, reviewer, consent, db):
+    from tests.personnel.test_bar_lifts import REASON, _barred, _pending, _province
+
+    _, check_id, lifts = await _barred(client, vendor, reviewer, consent)
+    requester = await _province(accounts)
+
+    async def ask(extra, variant):
+        body = {"check_id": check_id, "reason": REASON if variant == "same" else "另一个理由"}
+        return await client.post(lifts, json=body, headers=requester | extra)
+
+    first = await exactly_once(db, (BarLift,), ask, ("field",))
+    assert first.json()["status"] == "pending"
+    # Without a key the retry is the conflict it always was.
+    assert (await client.post(lifts, json={"check_id": check_id, "reason": REASON},
+                              headers=requester)).status_code == 409
+
+    for verb, body, outcome in (("confirm", {}, "confirmed"), ("decline", {"reason": "证明不足"}, "declined"),
+                                ("withdraw", {}, "withdrawn")):
+        _, _, lifts, first_reviewer, second_reviewer, lift = await _pending(client, accounts, vendor, reviewer, consent)
+        actor = first_reviewer if verb == "withdraw" else second_reviewer
+
+        async def decide(extra, variant, lifts=lifts, lift=lift, body=body, actor=actor, verb=verb):
+            sent = body if variant == "same" else dict(body, reason="其他说明")
+            return await client.post(f"{lifts}/{lift['id']}/{verb}", json=sent, headers=actor | extra)
+
+        decided = await exactly_once(db, (BarLift,), decide, ("field",), key=f"{verb}-0001", expected=200)
+        assert decided.json()["status"] == outcome, verb
+        assert (await decide({}, "same")).status_code == 409, verb  # no key: the lift is no longer pending
