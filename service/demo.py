@@ -17,7 +17,9 @@ from service.accounts.services import create_account, issue_token
 from service.accounts.signin import assign_login, set_password
 from service.config import Settings
 from service.db.engine import Database
+from service.audit.keys import load_signer
 from service.demo_loop import load_loop
+from service.demo_queue import load_queue
 from service.documents.services import DocumentInput, upload_document
 from service.documents.storage import LocalBlobStorage
 from service.security.actor import Actor
@@ -50,6 +52,10 @@ ACCOUNTS = [
                             school_code="2136010401", school_name="南昌市青云谱区实验小学", login="school")),
     ("启明星科技（机构）", dict(role="vendor", name="启明星科技 管理员", vendor_credit_code=VENDORS[0].credit_code,
                             login="vendor")),
+    ("书香阅读（机构）", dict(role="vendor", name="书香阅读 管理员", vendor_credit_code=VENDORS[1].credit_code,
+                            login="shuxiang")),
+    ("体育协会（机构）", dict(role="vendor", name="体育协会 管理员", vendor_credit_code=VENDORS[2].credit_code,
+                            login="tiyu")),
     ("系统管理员", dict(role="admin", name="SchoolGate 管理员", login="admin")),
 ]
 #: Every demo account signs in to the console with this password (never in production).
@@ -110,6 +116,9 @@ async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
             first = (await session.exec(select(Vendor).where(Vendor.credit_code == VENDORS[0].credit_code))).one()
         await load_loop(db, load_keyring(settings.data_dir, settings.personal_data_keys), storage, first.id,
                         settings.max_upload_bytes)
+        await load_queue(db, load_signer(settings.signing_key_file, settings.audit_origin),
+                         {"vendor": VENDORS[0].credit_code, "shuxiang": VENDORS[1].credit_code,
+                          "tiyu": VENDORS[2].credit_code})
         return accounts
     finally:
         await db.dispose()

@@ -166,43 +166,6 @@ def build_event(
                     region_code, request_id, _ENCODER.encode(document))
 
 
-_SLOT = msgspec.Raw(b"\x00")  # never in encoded JSON otherwise: strings escape control characters
-
-
-class EventBatch:
-    """Events that differ only in their object id, changes and event id — one actor
-    doing one action at one instant, as a bulk import does for each record.
-
-    The shared fields are encoded once, around three slots; each event then encodes only
-    what differs and joins the pieces: the same bytes `build_event` makes for the same
-    arguments (tests/audit pins this), several times cheaper.
-    """
-
-    def __init__(self, actor: Actor, action: str, object_type: str, *, region_code: str | None = None,
-                 reason: str | None = None, evidence: list[str] | None = None,
-                 occurred_at: datetime | None = None, request_id: str | None = _UNSET) -> None:
-        self.occurred_at = occurred_at or utcnow()
-        self.request_id = current_request_id() if request_id is _UNSET else request_id
-        document = _document(actor, action, object_type, _SLOT, region_code=region_code, changes=_SLOT,
-                             reason=reason, evidence=evidence, occurred_at=self.occurred_at,
-                             request_id=self.request_id, event_id=_SLOT)
-        # Sorted keys put the slots in this order: "changes", "event_id", "object"."id";
-        # a NUL inside a shared string is written escaped, so the split finds only slots.
-        self._pieces = tuple(_ENCODER.encode(document).split(b"\x00"))
-        self._row = (actor.account_id, str(actor.role), action, object_type)
-        self._region_code = region_code
-
-    def event(self, object_id: str, changes: dict[str, Any], event_id: str) -> EventRow:
-        """One event; `changes` must be plain (see `build_event`'s `plain_changes`)."""
-        before_changes, before_event_id, before_object_id, end = self._pieces
-        encode = _ENCODER.encode
-        canonical = b"".join((before_changes, encode(changes), before_event_id, encode(event_id),
-                              before_object_id, encode(object_id), end))
-        account_id, role, action, object_type = self._row
-        return EventRow(event_id, self.occurred_at, account_id, role, action, object_type, object_id,
-                        self._region_code, self.request_id, canonical)
-
-
 async def record_event(
     session: AsyncSession,
     actor: Actor,

@@ -19,7 +19,7 @@ from service.applications import services as applications
 from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.rules import WORKFLOWS
 from service.console.web import current_user, page, render
-from service.errors import Conflict, DomainError, InvalidInput
+from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.personnel.services import vendor_roster
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
@@ -109,7 +109,10 @@ async def application_page(request: Request, db, application_id: UUID, *, status
                            tried: str | None = None) -> Response:
     user = current_user(request)
     view = await applications.get_application(db, user.actor, application_id)
-    roster = await vendor_roster(db, user.actor, view.vendor.id)
+    try:
+        roster = await vendor_roster(db, user.actor, view.vendor.id)
+    except NotFound:  # the application is in scope, the vendor's registration region is not
+        roster = None
     named = {p for item in view.items for p in item.personnel_ids}
     workflow = WORKFLOWS[view.application.workflow]
     history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]

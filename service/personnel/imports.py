@@ -137,6 +137,7 @@ class _Run:
     person_tail: tuple = ()  # the columns every new person shares
     check_tail: tuple = ()  # the columns every new check shares
     indexes: dict[str, str] = field(default_factory=dict)  # number -> blind index (people repeat in a file)
+    masked: dict[str, str] = field(default_factory=dict)  # person id -> masked number, for their records
 
     def __post_init__(self) -> None:
         actor = self.actor
@@ -350,8 +351,9 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
 def _stage_person(staged: _Staged, run: _Run, row: ParsedRow, index: str, person_id: str) -> None:
     number = row.number
     born, sex = describe_normalized(number)
+    masked = run.masked[person_id] = mask_id_number(number)
     staged.people.append((person_id, index, run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
-                          mask_id_number(number), row.name, sex, born, *run.person_tail))
+                          masked, row.name, sex, born, *run.person_tail))
 
 
 def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str,
@@ -361,9 +363,11 @@ def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, con
     leaf = len(run.leaves)
     staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
                           row.issuing_authority, row.valid_until, *run.check_tail, leaf))
+    masked = run.masked.get(person_id)
+    if masked is None:
+        masked = run.masked[person_id] = mask_id_number(row.number)
     hashed = record_leaf(record_document(
-        import_id=import_id, index=leaf, check_id=check_id, person_id=person_id,
-        id_number_masked=mask_id_number(row.number), check_type=row.check_type, result=row.result,
+        import_id=import_id, index=leaf, check_id=check_id, person_id=person_id, id_number_masked=masked, check_type=row.check_type, result=row.result,
         query_date=row.query_date, reference=row.reference, issuing_authority=row.issuing_authority,
         valid_until=row.valid_until, consent_document_id=consent_id))
     run.leaves.append(hashed)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.audit.recorder import AUDIT_COLUMNS, EventBatch, _plain, build_event, canonical_json
+from service.audit.recorder import AUDIT_COLUMNS, _plain, build_event, canonical_json
 from service.security.actor import Actor, Role
 
 
@@ -78,26 +78,3 @@ def test_plain_changes_give_the_same_bytes_as_walked_ones():
     strip = lambda row: json.loads(row.canonical) | {"event_id": None, "time": None}  # noqa: E731
     assert strip(walked) == strip(plain)
     assert reference_json(json.loads(plain.canonical)) == plain.canonical
-
-
-plain_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.text()),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-    max_leaves=12)
-
-
-@settings(max_examples=200, deadline=None, database=None)
-@given(changes=st.dictionaries(st.text(max_size=8), plain_values, max_size=5), object_id=st.text(max_size=40),
-       reason=st.one_of(st.none(), st.text(max_size=20)), region=st.one_of(st.none(), st.just("360104")))
-def test_an_event_batch_makes_the_bytes_build_event_makes(changes, object_id, reason, region):
-    actor = Actor(account_id=uuid.uuid4(), role=Role.REVIEWER, region_code="360100")
-    moment = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
-    shared = dict(region_code=region, reason=reason, evidence=["ab" * 32], occurred_at=moment, request_id="req-9")
-    batch = EventBatch(actor, "personnel:check:import", "background_check", **shared)
-    event_id = str(uuid.uuid4())
-    made = batch.event(object_id, changes, event_id)
-    built = build_event(actor, "personnel:check:import", "background_check", object_id, changes=changes,
-                        plain_changes=True, event_id=event_id, **shared)
-    assert made == built
-    assert reference_json(json.loads(made.canonical)) == made.canonical
-

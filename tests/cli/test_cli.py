@@ -61,7 +61,7 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
         assert (await session.exec(select(func.count()).select_from(Vendor))).one() == 3
         assert (await session.exec(select(func.count()).select_from(ServiceItem))).one() == 4
     tokens = [line.split()[-1] for line in second.stdout.splitlines() if line.strip().split()[-1].startswith("sg_")]
-    assert len(tokens) == 7
+    assert len(tokens) == 9
     for token in tokens:
         assert await authenticate(db, token) is not None
     await _the_demo_shows_the_loop(db)
@@ -122,8 +122,19 @@ async def test_demo_prints_a_login_and_password_per_role(database_url, db, tmp_p
     result = run("demo", env=env)
     assert result.returncode == 0, result.stderr
     logins = [line.split("login ")[1].split() for line in result.stdout.splitlines() if " login " in line]
-    assert len(logins) == 7
+    assert len(logins) == 9
     throttle = Throttle(b"k" * 32, SignInPolicy(delay_seconds=0))
     for login, _, password in logins:
         signed = await sign_in(db, throttle, login, password, "127.0.0.1")
         assert not signed.must_change_password
+    # Each role's home has something to do: the county's queue, the city's final review,
+    # and the school's past checks.
+    from service.applications.deadlines import REVIEW_STAGES
+    from service.applications.queries import list_applications
+    from service.demo_loop import _actor
+    from service.lookup.services import own_lookups
+
+    county = await _actor(db, "qingyunpu")
+    queue = await list_applications(db, county, stages=REVIEW_STAGES, with_total=True)
+    assert {row.application.stage for row in queue.items} >= {"submitted", "final_review"}
+    assert len(await own_lookups(db, await _actor(db, "school"))) >= 2

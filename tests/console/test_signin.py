@@ -143,3 +143,23 @@ async def test_sessions_live_in_postgresql(signed_in, app, db, settings):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://testserver",
                                  cookies={"sg_session": cookie}) as http:
         assert (await http.get("/reviewer")).status_code == 200
+
+
+async def test_admin_resets_a_password_and_disables_an_account(signed_in, new_browser, people):
+    import re
+
+    admin = await signed_in("admin")
+    login = await people("reviewer", region_code="360104")
+    page = await admin.get("/admin/accounts")
+    assert page.status_code == 200 and login in page.text
+    account_id = re.search(r'action="/admin/accounts/([^/]+)/reset"[^>]*>.{0,600}?name="login" value="' + login, page.text, re.S)
+    account_id = account_id.group(1)
+    reset = await admin.post(f"/admin/accounts/{account_id}/reset", {"login": login})
+    temporary = re.search(r"一次性密码：(\S+?)（", reset.text).group(1)
+    assert (await new_browser().sign_in(login, PASSWORD)).status_code == 401
+    fresh = await new_browser().sign_in(login, temporary)
+    assert fresh.status_code == 303 and fresh.headers["location"] == "/account/password"
+    await admin.post(f"/admin/accounts/{account_id}/disable", {})
+    assert (await new_browser().sign_in(login, temporary)).status_code == 401
+    reviewer = await signed_in("reviewer", region_code="360104")
+    assert (await reviewer.get("/admin/accounts")).status_code == 404

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from service.timeutil import today_in_china
 
+from tests.printing.conftest import hostile
 from tests.printing.pdfcheck import assert_sound, attachments
 
 
@@ -77,8 +78,8 @@ async def test_admission_letter_is_issued_once_and_stands_until_a_later_decision
     assert (await _verify(wl, suspension_code))["status"] == "revoked"
 
 
-async def test_return_letter_and_scope(wl):
-    vendor = await wl.vendor(name="南昌堃昇教育咨询有限公司")
+async def test_return_letter_and_scope(wl, listener):
+    vendor = await wl.vendor(name="南昌堃昇教育咨询有限公司" + hostile(listener.port))
     county = await wl.reviewer("360104")
     app = await wl.application(vendor)
     app = await wl.step(app, vendor.headers, "submit")
@@ -86,8 +87,9 @@ async def test_return_letter_and_scope(wl):
     assert (await wl.client.get(path, headers=vendor.headers)).status_code == 404  # no decision yet
     await wl.step(app, county, "return", "营业执照经营范围未包含教育培训，请补充办学许可证")
     pdf = await _letter(wl, path, vendor.headers)
-    assert_sound(pdf, ["进校园服务申请退回补正通知书", "南昌堃昇教育咨询有限公司", "补正意见", "请补充办学许可证",
-                       "青云谱教白〔"])
+    found = assert_sound(pdf, ["进校园服务申请退回补正通知书", "南昌堃昇教育咨询有限公司", "补正意见", "请补充办学许可证",
+                               "青云谱教白〔"])
+    assert f'<imgsrc="http://127.0.0.1:{listener.port}/x">' in found and listener.hits == []
     assert await _letter(wl, path, county) == pdf  # the reviewer gets the same letter
 
     other = await wl.vendor()

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from tests.lookup.people_world import authorisation, cleared_person, engage
+from tests.printing.conftest import hostile
 from tests.printing.pdfcheck import assert_sound
 
 SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
@@ -63,8 +64,8 @@ async def test_roster_sheet_for_a_school_verifies_and_is_scoped(wl, tmp_path):
     assert (await wl.client.get(path, params={"school": "3601040077"}, headers=outsider)).status_code == 404
 
 
-async def test_a_sheet_for_a_region_where_the_vendor_is_not_listed_lets_nobody_in(wl):
-    vendor, _ = await wl.approved(region_code="360104")
+async def test_a_sheet_for_a_region_where_the_vendor_is_not_listed_lets_nobody_in(wl, listener):
+    vendor, _ = await wl.approved(await wl.vendor(name="启明" + hostile(listener.port)), region_code="360104")
     reviewer = await wl.reviewer("360104")
     consent = await authorisation(wl.client, reviewer)
     await cleared_person(wl, vendor, reviewer, consent, name="张堃")
@@ -73,6 +74,7 @@ async def test_a_sheet_for_a_region_where_the_vendor_is_not_listed_lets_nobody_i
                                    headers=school)
     assert response.status_code == 200, response.text
     found = assert_sound(response.content, ["受阻", "所列人员均不得入校", "张堃"])
+    assert 'href="file:///etc/passwd">' in found and listener.hits == []
     assert found.count("受阻") == 2  # the vendor, and the one row: not "可以入校"
 
 

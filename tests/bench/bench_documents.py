@@ -1,0 +1,187 @@
+"""Benchmark the documents: render speed on one core, and lookups while PDFs render.
+
+    python tests/bench/bench_documents.py [--entries 2000] [--people 500] [--rounds 3]
+                                          [--lookups] [--vendors 400] [--duration 10] [--connections 16]
+
+1. **Render alone, one core** (this process pinned to core 0, the renderer called in
+   process after a warm-up): the whitelist publication with `--entries` entries (as
+   `service.printing.lists` groups them, names with rare characters) and the roster
+   sheet with `--people` people. Prints per document the wall time (best and median of
+   `--rounds`), pages, pages per second, PDF size and the process's peak RSS.
+   Goal: 2,000 entries in under 5 s.
+2. **Lookups while rendering** (`--lookups`): an embedded PostgreSQL loaded with
+   `--vendors` vendors of five whitelist entries each (bench_lookup.load, so the
+   province's publication has `--vendors` × 5 entries), `schoolgate serve --workers 1`
+   (not pinned: its render worker process is placed by the OS), vendor lookups by wrk on
+   core 1 (bench_lookup's Lua script) — first alone, then while a client fetches
+   `GET /api/v1/public/whitelist.pdf` back to back. Prints both p99s and their ratio.
+   Goal: p99 during rendering within 1.5 × the p99 without.
+
+Prints one figure per line (`name value`), and `..._goal ... met|NOT met`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pypdf import PdfReader  # noqa: E402
+
+from service.printing import engine, qr, words  # noqa: E402
+from service.printing.lists import _whitelist_groups  # noqa: E402
+
+RARE = "堃昇𠮷䶮"
+AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+
+
+def whitelist_job(n: int) -> engine.Job:
+    entries = [{"credit_code": f"91360104MA{i:08d}", "vendor_name": f"南昌{RARE[i % 4]}{i:05d}教育科技有限公司",
+                "item_id": str(uuid4()), "category_code": 1 + i % 8, "category_name": words.category(1 + i % 8),
+                "activity": f"少儿活动项目{i % 97}", "grade_bands": ["lower_primary", "upper_primary"][: 1 + i % 2],
+                "fee": 1500 + i % 20 * 100, "fee_unit": "per_session", "fee_published_on": "2026-09-01",
+                "region_code": "360104", "region_name": "青云谱区",
+                "valid_until": (AT + timedelta(days=365)).isoformat()} for i in range(n)]
+    context = {"bureau": "江西省教育厅", "number": "赣教白公〔2026〕1207-000000号", "as_of": AT,
+               "region_path": "江西省", "category_name": None, "policy": "赣教基字〔2023〕38号",
+               "groups": _whitelist_groups(entries), "total": n,
+               "verify": {"qr": qr.qr_data_url("schoolgate:whitelist?sha256=" + "0" * 64), "sha256": "0" * 64,
+                          "lines": ["基准测试"]}}
+    return engine.Job("whitelist.html", context, title="课后服务第三方机构白名单", author="江西省教育厅", created=AT,
+                      attachments=(engine.Attachment("whitelist.json", b"{}" * n * 100, "bench"),))
+
+
+def roster_job(n: int) -> engine.Job:
+    rows = [{"id_number": "360102********123X", "name": f"张{RARE[i % 4]}{i % 10}", "role": "主讲教师",
+             "status": "可以入校", "colour": "green", "until": AT.date()} for i in range(n)]
+    context = {"bureau": "青云谱区教育局", "school": "基准测试学校（3601040001）", "region": "江西省南昌市青云谱区",
+               "vendor_name": "南昌启明星科技教育服务有限公司", "credit_code": "91360104MA00000001", "listed": True,
+               "activities": ["少儿机器人编程"], "rows": rows, "at": AT, "receipt_id": str(uuid4()),
+               "verify": {"qr": qr.qr_data_url("schoolgate:receipt"), "sha256": "0" * 64, "lines": ["基准测试"]}}
+    return engine.Job("roster.html", context, title="进校人员核验名单", author="青云谱区教育局", created=AT)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def render_alone(name: str, job: engine.Job, rounds: int) -> float:
+    times, pdf = [], b""
+    for _ in range(rounds):
+        started = time.perf_counter()
+        pdf = engine.render(job)
+        times.append(time.perf_counter() - started)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    best = min(times)
+    print(f"{name}_wall_s_best {best:.2f}")
+    print(f"{name}_wall_s_median {statistics.median(times):.2f}")
+    print(f"{name}_pages {pages}")
+    print(f"{name}_pages_per_s {pages / best:.1f}")
+    print(f"{name}_pdf_kb {len(pdf) / 1024:.0f}")
+    print(f"{name}_peak_rss_mb {peak_rss_mb():.0f}")
+    return best
+
+
+def lookups_while_rendering(args) -> None:
+    from bench_lookup import LUA, SCHOOLGATE, bench_database, free_port, load, school_tokens, wait_ready, wrk
+
+    import httpx
+
+    with bench_database("schoolgate-bench-docs-") as (work, owner_url, app_url):
+        codes = asyncio.run(load(owner_url, args.vendors, 5))
+        tokens = asyncio.run(school_tokens(app_url, 20))
+        codes_file, tokens_file, script = work / "codes.txt", work / "tokens.txt", work / "lookup.lua"
+        codes_file.write_text("\n".join(codes) + "\n")
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        script.write_text(LUA % {"codes": codes_file, "tokens": tokens_file, "seed": 7})
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
+        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
+                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9), SCHOOLGATE_DOCUMENT_MAX_ROWS="100000")
+        server = subprocess.Popen([SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_ready(port, server)
+            time.sleep(args.settle)
+            base = f"http://127.0.0.1:{port}"
+            first = httpx.get(f"{base}/api/v1/public/whitelist.pdf", timeout=120)  # warms the render worker
+            assert first.status_code == 200, first.text
+            pages = len(PdfReader(io.BytesIO(first.content)).pages)
+            wrk(base, 3, args.connections, script)
+            alone = wrk(base, args.duration, args.connections, script)
+            stop, renders = threading.Event(), []
+
+            def fetch() -> None:
+                with httpx.Client(timeout=120) as client:
+                    while not stop.is_set():
+                        started = time.perf_counter()
+                        response = client.get(f"{base}/api/v1/public/whitelist.pdf")
+                        renders.append((response.status_code, time.perf_counter() - started))
+
+            thread = threading.Thread(target=fetch)
+            thread.start()
+            time.sleep(1)
+            during = wrk(base, args.duration, args.connections, script)
+            stop.set()
+            thread.join()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    ok = [t for status, t in renders if status == 200]
+    ratio = during["p99_ms"] / alone["p99_ms"]
+    print(f"publication_http_entries {args.vendors * 5}")
+    print(f"publication_http_pages {pages}")
+    print(f"publication_http_renders {len(ok)} of {len(renders)}")
+    print(f"publication_http_wall_s_median {statistics.median(ok):.2f}" if ok else "publication_http_wall_s_median -")
+    print(f"lookup_alone_rps {alone['rps']:.0f}")
+    print(f"lookup_alone_p99_ms {alone['p99_ms']:.2f}")
+    print(f"lookup_during_render_rps {during['rps']:.0f}")
+    print(f"lookup_during_render_p99_ms {during['p99_ms']:.2f}")
+    print(f"lookup_p99_ratio {ratio:.2f}")
+    print(f"lookup_p99_goal 1.5 {'met' if ratio <= 1.5 else 'NOT met'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lookups", action="store_true")
+    parser.add_argument("--vendors", type=int, default=400)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--settle", type=float, default=5.0)
+    args = parser.parse_args()
+
+    os.sched_setaffinity(0, {0})
+    started = time.perf_counter()
+    engine.warm()
+    print(f"warm_s {time.perf_counter() - started:.2f}")
+    print(f"baseline_rss_mb {peak_rss_mb():.0f}")
+    best = render_alone("publication", whitelist_job(args.entries), args.rounds)
+    print(f"publication_goal_5s {'met' if best < 5 else 'NOT met'}")
+    render_alone("roster", roster_job(args.people), args.rounds)
+    if args.lookups:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+        lookups_while_rendering(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Browser tests: the service on a real port (uvicorn in a thread), driven by Debian's
+Chromium through Playwright (async API, on the tests' loop). Every page a journey opens
+is saved as a screenshot under test-artifacts/screenshots, and each journey checks that
+no request left the service's origin and that the browser console stayed clean."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from service.app import create_app
+from service.config import Settings
+
+CHROMIUM = os.environ.get("SCHOOLGATE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+
+NO_CHROMIUM = not shutil.which(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path):
+    """The app on 127.0.0.1:<free port>, owning its own engine (its own loop)."""
+    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", log_format="json",
+                        sign_in_delay_seconds=0.01)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+async def api(live_server):
+    """The API of the live server, for setting a journey up (bearer tokens)."""
+    async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def chromium():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                   args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        await browser.close()
+
+
+class Watched:
+    """A page with the journey's checks: requests stay on the origin, no console errors."""
+
+    def __init__(self, page, origin: str) -> None:
+        self.page, self.origin = page, origin
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: None if request.url.startswith((origin, "data:"))
+                else self.foreign.append(request.url))
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    async def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        # A full-page capture would paint the sticky action bar over the middle of the page.
+        await self.page.add_style_tag(content=".actions-bar { position: static !important; }")
+        await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def assert_clean(self) -> None:
+        assert self.foreign == [], f"requests left the origin: {self.foreign}"
+        assert self.errors == [], f"browser console errors: {self.errors}"
+
+
+@pytest.fixture
+async def open_page(chromium, live_server):
+    contexts = []
+
+    async def make(*, phone: bool = False) -> Watched:
+        options = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True} if phone \
+            else {"viewport": {"width": 1366, "height": 900}}
+        context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+        contexts.append(context)
+        return Watched(await context.new_page(), live_server)
+
+    yield make
+    for context in contexts:
+        await context.close()
+
+
+async def sign_in(watched: Watched, login: str, password: str) -> None:
+    page = watched.page
+    await page.goto(watched.origin + "/")
+    await page.get_by_label("登录名").fill(login)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await page.wait_for_load_state()
+
+
+async def sign_out(watched: Watched) -> None:
+    await watched.page.get_by_role("button", name="退出").click()
+    await watched.page.wait_for_load_state()
+    await asyncio.sleep(0)
