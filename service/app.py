@@ -67,6 +67,8 @@ from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
+from service.web.input_errors import document_input_errors
+from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             "actor": Provide(provide_actor),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JSONRequest,
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(
             title="SchoolGate API",
@@ -160,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     _declare_preflight_public(app)
     _refuse_unguarded_routes(app)
+    document_input_errors(app)
     # Outside Litestar's own exception handling, so every response gets the request id and
     # its log line (service/web/requestid.py); Litestar calls `asgi_handler` per request.
     app.asgi_handler = with_request_context(app.asgi_handler)
