@@ -67,6 +67,8 @@ from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
+from service.web.input_errors import document_input_errors
+from service.web.jsonbody import JSONRequest
 from service.web.requestid import add_request_id_header, request_context_middleware
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         middleware=[request_context_middleware],
         before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JSONRequest,
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(
             title="SchoolGate API",
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         logging_config=None,  # logging is ours (service/logging.py); Litestar would replace the root handler
     )
     _declare_preflight_public(app)
+    document_input_errors(app)
     return app
 
 

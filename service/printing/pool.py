@@ -8,7 +8,9 @@ pool starts afresh on the next render. Killing the pool also ends the renders th
 sharing it at that moment: they get 503 too and may be asked again.
 
 One pool per process, shared by every app the process builds (tests build many).
-Processes are spawned, not forked: the parent runs an event loop and threads.
+Processes are spawned, not forked: the parent runs an event loop and threads. They run
+at a lower CPU priority (nice 10): a render is batch work that may wait; a lookup
+answered by the event loop on the same cores may not.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +28,13 @@ from service.logging import get_logger
 from service.printing import engine
 
 log = get_logger("schoolgate.printing")
+RENDER_NICE = 10
+
+
+def _start_worker() -> None:
+    """In each worker process: yield the CPU to the service, then load the font."""
+    os.nice(RENDER_NICE)
+    engine.warm()
 
 
 class RenderUnavailable(DomainError):
@@ -48,7 +58,7 @@ class RenderPool:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=engine.warm)
+                    initializer=_start_worker)
             return self._executor
 
     def _kill(self, executor: ProcessPoolExecutor) -> None:

@@ -163,12 +163,16 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--lookups", action="store_true")
+    parser.add_argument("--skip-render", action="store_true", help="only the lookups part (with --lookups)")
     parser.add_argument("--vendors", type=int, default=400)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--settle", type=float, default=5.0)
     args = parser.parse_args()
 
+    if args.skip_render:
+        lookups_while_rendering(args)
+        return 0
     os.sched_setaffinity(0, {0})
     started = time.perf_counter()
     engine.warm()
