@@ -7,37 +7,40 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input, Int32
+from schemas.text import MultilineText, Text
 
-class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
+
+class ApplicationCreate(Input, forbid_unknown_fields=True):
     vendor_id: UUID
-    region_code: str  # the county or city bureau applied to
+    region_code: Text  # the county or city bureau applied to
     service_item_ids: list[UUID]
     document_ids: list[UUID] = []
 
 
-class ApplicationPatch(msgspec.Struct, forbid_unknown_fields=True):
+class ApplicationPatch(Input, forbid_unknown_fields=True):
     """Only while draft or returned; omitted fields stay as they are."""
 
-    region_code: str | None = None  # drafts only
+    region_code: Text | None = None  # drafts only
     service_item_ids: list[UUID] | None = None
     document_ids: list[UUID] | None = None
-    version: int | None = None  # or If-Match
+    version: Int32 | None = None  # or If-Match
 
 
-class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
-    action: str  # submit, accept, pass_preliminary, pass_verification, approve, return, resubmit, reject, withdraw
-    reason: str | None = None  # required for return, reject and approve
-    version: int | None = None  # the version the decision is based on (or If-Match)
+class TransitionRequest(Input, forbid_unknown_fields=True):
+    action: Text  # submit, accept, pass_preliminary, pass_verification, approve, return, resubmit, reject, withdraw
+    reason: MultilineText | None = None  # required for return, reject and approve
+    version: Int32 | None = None  # the version the decision is based on (or If-Match)
 
 
-class ObjectionCreate(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+class ObjectionCreate(Input, forbid_unknown_fields=True):
+    reason: MultilineText
 
 
-class ObjectionResolution(msgspec.Struct, forbid_unknown_fields=True):
-    outcome: str  # upheld | dismissed
-    reason: str
-    version: int | None = None  # the application's version (or If-Match)
+class ObjectionResolution(Input, forbid_unknown_fields=True):
+    outcome: Text  # upheld | dismissed
+    reason: MultilineText
+    version: Int32 | None = None  # the application's version (or If-Match)
 
 
 class ItemOut(msgspec.Struct):

@@ -8,6 +8,9 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input
+from schemas.text import Text
+
 
 class VendorServiceOut(msgspec.Struct):
     item_id: UUID
@@ -62,15 +65,15 @@ class ServiceKeys(msgspec.Struct):
     vkey: str  # C2SP note verifier key (same key)
 
 
-class PersonLookupIn(msgspec.Struct):
+class PersonLookupIn(Input):
     """One person to check. `vendor_credit_code`: only through this vendor."""
 
-    id_number: str | None = None
-    name: str | None = None
-    vendor_credit_code: str | None = None
+    id_number: Text | None = None
+    name: Text | None = None
+    vendor_credit_code: Text | None = None
 
 
-class PeopleBatchIn(msgspec.Struct):
+class PeopleBatchIn(Input):
     entries: list[PersonLookupIn]  # up to 500
 
 

@@ -7,10 +7,13 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input, Int32
+from schemas.text import MultilineText, Text
 
-class TermCreate(msgspec.Struct, forbid_unknown_fields=True):
-    region_code: str
-    name: str  # e.g. 2026-2027 学年第一学期
+
+class TermCreate(Input, forbid_unknown_fields=True):
+    region_code: Text
+    name: Text  # e.g. 2026-2027 学年第一学期
     starts_on: date
     ends_on: date
     timetable_due_on: date | None = None  # default: one month after starts_on
@@ -30,15 +33,15 @@ class TermList(msgspec.Struct):
     items: list[TermOut]
 
 
-class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
+class OrderCreate(Input, forbid_unknown_fields=True):
     term_id: UUID
     service_item_id: UUID
-    weekdays: list[int]  # ISO weekdays, 1 = Monday … 7 = Sunday
-    start_time: str  # "15:40" (or "15:40:00"), China time
-    end_time: str
-    venue: str
-    class_size: int
-    grade_bands: list[str]  # a subset of the item's
+    weekdays: list[Int32]  # ISO weekdays, 1 = Monday … 7 = Sunday
+    start_time: Text  # "15:40" (or "15:40:00"), China time
+    end_time: Text
+    venue: Text
+    class_size: Int32
+    grade_bands: list[Text]  # a subset of the item's
     people: list[UUID]  # the vendor's people who will teach
 
 
@@ -94,7 +97,7 @@ class OrderList(msgspec.Struct):
     items: list[OrderOut]
 
 
-class OrderTransition(msgspec.Struct, forbid_unknown_fields=True):
-    action: str  # accept | decline (the vendor), cancel (the school)
-    version: int | None = None  # the version the action is based on (or If-Match)
-    reason: str | None = None  # required to decline or cancel
+class OrderTransition(Input, forbid_unknown_fields=True):
+    action: Text  # accept | decline (the vendor), cancel (the school)
+    version: Int32 | None = None  # the version the action is based on (or If-Match)
+    reason: MultilineText | None = None  # required to decline or cancel

@@ -7,13 +7,16 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input
+from schemas.text import MultilineText, Text
 
-class PersonCreate(msgspec.Struct, forbid_unknown_fields=True):
-    id_number: str
-    name: str
-    role: str  # lead_instructor | assistant | driver | other
+
+class PersonCreate(Input, forbid_unknown_fields=True):
+    id_number: Text
+    name: Text
+    role: Text  # lead_instructor | assistant | driver | other
     start_date: date
-    phone: str | None = None
+    phone: Text | None = None
 
 
 class CheckStatusOut(msgspec.Struct):
@@ -68,9 +71,9 @@ class Roster(msgspec.Struct):
     items: list[RosterItem]
 
 
-class DepartureIn(msgspec.Struct, forbid_unknown_fields=True):
+class DepartureIn(Input, forbid_unknown_fields=True):
     end_date: date | None = None
-    reason: str | None = None
+    reason: MultilineText | None = None
 
 
 class IdNumberOut(msgspec.Struct):
@@ -78,12 +81,12 @@ class IdNumberOut(msgspec.Struct):
     id_number: str
 
 
-class CheckCreate(msgspec.Struct, forbid_unknown_fields=True):
-    check_type: str
-    result: str  # clear | adverse | pending
+class CheckCreate(Input, forbid_unknown_fields=True):
+    check_type: Text
+    result: Text  # clear | adverse | pending
     query_date: date
-    reference: str
-    issuing_authority: str
+    reference: Text
+    issuing_authority: Text
     valid_until: date | None = None
     consent_document_id: UUID | None = None
 
@@ -145,21 +148,21 @@ class CertificateList(msgspec.Struct):
     items: list[CertificateOut]
 
 
-class BarLiftCreate(msgspec.Struct, forbid_unknown_fields=True):
+class BarLiftCreate(Input, forbid_unknown_fields=True):
     check_id: UUID
-    reason: str
+    reason: MultilineText
 
 
-class BarLiftConfirm(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None
+class BarLiftConfirm(Input, forbid_unknown_fields=True):
+    reason: MultilineText | None = None
 
 
-class BarLiftDecline(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None  # required; checked by the service (422 reason_required)
+class BarLiftDecline(Input, forbid_unknown_fields=True):
+    reason: MultilineText | None = None  # required; checked by the service (422 reason_required)
 
 
-class BarLiftWithdraw(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None
+class BarLiftWithdraw(Input, forbid_unknown_fields=True):
+    reason: MultilineText | None = None
 
 
 class BarLiftOut(msgspec.Struct):

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import msgspec
 
+from schemas.inputs import Input, Int32
+from schemas.text import Text
 
-class RegionSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    notice_days: int | None | msgspec.UnsetType = msgspec.UNSET  # 0-30; 0 = no notice period
+
+class RegionSettingsUpdate(Input, forbid_unknown_fields=True):
+    notice_days: Int32 | None | msgspec.UnsetType = msgspec.UNSET  # 0-30; 0 = no notice period
     city_review_required: bool | None | msgspec.UnsetType = msgspec.UNSET
-    mandatory_document_types: list[str] | None | msgspec.UnsetType = msgspec.UNSET
-    whitelist_validity_days: int | None | msgspec.UnsetType = msgspec.UNSET  # 1-3650
-    mandatory_checks: list[str] | None | msgspec.UnsetType = msgspec.UNSET  # check types clearance requires
-    check_validity_days: dict[str, int] | None | msgspec.UnsetType = msgspec.UNSET  # per check type, 1-3650
+    mandatory_document_types: list[Text] | None | msgspec.UnsetType = msgspec.UNSET
+    whitelist_validity_days: Int32 | None | msgspec.UnsetType = msgspec.UNSET  # 1-3650
+    mandatory_checks: list[Text] | None | msgspec.UnsetType = msgspec.UNSET  # check types clearance requires
+    check_validity_days: dict[Text, Int32] | None | msgspec.UnsetType = msgspec.UNSET  # per check type, 1-3650
 
 
 class RegionSettingsValues(msgspec.Struct):

@@ -7,16 +7,19 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input, Int32
+from schemas.text import MultilineText, Text
 
-class ServiceItemCreate(msgspec.Struct, forbid_unknown_fields=True):
-    category_code: int  # 1-8, the notice's activity categories
-    activity: str
-    description: str
-    grade_bands: list[str]  # lower_primary | upper_primary | junior_secondary, one or more
-    fee: int  # fen (1/100 yuan) per fee_unit
-    fee_unit: str  # per_session | per_term | free
-    max_class_size: int
-    venue: str
+
+class ServiceItemCreate(Input, forbid_unknown_fields=True):
+    category_code: Int32  # 1-8, the notice's activity categories
+    activity: Text
+    description: MultilineText
+    grade_bands: list[Text]  # lower_primary | upper_primary | junior_secondary, one or more
+    fee: Int32  # fen (1/100 yuan) per fee_unit
+    fee_unit: Text  # per_session | per_term | free
+    max_class_size: Int32
+    venue: Text
     personnel_ids: list[UUID] = []  # the people who deliver it (personnel vetting)
 
 

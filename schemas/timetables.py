@@ -7,26 +7,29 @@ from uuid import UUID
 
 import msgspec
 
-
-class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
-    weekday: int  # 1 = Monday … 7 = Sunday
-    start_time: str  # "15:40"
-    end_time: str
-    category_code: int  # 1 (辅导答疑, the "1") … 8; 2-8 are interest activities (the "N")
-    content: str
-    venue: str
-    teacher: str  # one of the school's staff, by name
-    class_size: int
+from schemas.inputs import Input, Int32
+from schemas.text import MultilineText, Text
 
 
-class TimetableWrite(msgspec.Struct, forbid_unknown_fields=True):
+class SessionIn(Input, forbid_unknown_fields=True):
+    weekday: Int32  # 1 = Monday … 7 = Sunday
+    start_time: Text  # "15:40"
+    end_time: Text
+    category_code: Int32  # 1 (辅导答疑, the "1") … 8; 2-8 are interest activities (the "N")
+    content: Text
+    venue: Text
+    teacher: Text  # one of the school's staff, by name
+    class_size: Int32
+
+
+class TimetableWrite(Input, forbid_unknown_fields=True):
     sessions: list[SessionIn]
-    version: int | None = None  # the current version (0 when there is none yet), or If-Match
+    version: Int32 | None = None  # the current version (0 when there is none yet), or If-Match
 
 
-class TimetableAction(msgspec.Struct, forbid_unknown_fields=True):
-    version: int | None = None
-    reason: str | None = None  # required to revise a published timetable
+class TimetableAction(Input, forbid_unknown_fields=True):
+    version: Int32 | None = None
+    reason: MultilineText | None = None  # required to revise a published timetable
 
 
 class SessionOut(msgspec.Struct, omit_defaults=True):

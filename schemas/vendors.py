@@ -6,18 +6,21 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input
+from schemas.text import Text
+
 OrgType = Literal["enterprise", "private_non_enterprise", "social_organization", "public_institution"]
 
 
-class VendorCreate(msgspec.Struct, forbid_unknown_fields=True):
-    credit_code: str
-    name: str
-    org_type: str
-    region_code: str
-    address: str
-    contact_name: str
-    contact_phone: str
-    legal_representative: str
+class VendorCreate(Input, forbid_unknown_fields=True):
+    credit_code: Text
+    name: Text
+    org_type: Text
+    region_code: Text
+    address: Text
+    contact_name: Text
+    contact_phone: Text
+    legal_representative: Text
     public_welfare_pledge: bool
 
 

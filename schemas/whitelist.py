@@ -8,23 +8,26 @@ from uuid import UUID
 
 import msgspec
 
+from schemas.inputs import Input
+from schemas.text import MultilineText, Text
 
-class WhitelistActionCreate(msgspec.Struct, forbid_unknown_fields=True):
+
+class WhitelistActionCreate(Input, forbid_unknown_fields=True):
     """One action on entries named one by one (`entry_ids`), or on a vendor's entries
     (`vendor_id`, optionally narrowed to `region_code`; else all in the caller's scope)."""
 
-    action: str  # suspend | reinstate | revoke | renew
-    reason: str
+    action: Text  # suspend | reinstate | revoke | renew
+    reason: MultilineText
     entry_ids: list[UUID] | None = None
     vendor_id: UUID | None = None
-    region_code: str | None = None
+    region_code: Text | None = None
     until: datetime | None = None  # suspend: the suspension ends by itself at this instant
     ban_until: date | None = None  # revoke (required): no new application in the region before this date
     valid_until: datetime | None = None  # renew: the new validity end (default: region's validity from now)
 
 
-class RequestDecision(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None  # required to decline
+class RequestDecision(Input, forbid_unknown_fields=True):
+    reason: MultilineText | None = None  # required to decline
 
 
 class EntryChangeOut(msgspec.Struct):

@@ -67,7 +67,9 @@ from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.health import healthz, readyz
-from service.web.requestid import add_request_id_header, request_context_middleware
+from service.web.input_errors import document_input_errors
+from service.web.jsonbody import JSONRequest
+from service.web.requestid import with_request_context
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 
 ROUTES = [
@@ -143,10 +145,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             "keyring": from_state("keyring"),
             "actor": Provide(provide_actor),
         },
-        guards=[authorize],
-        middleware=[request_context_middleware],
-        before_send=[add_request_id_header],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JSONRequest,
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(
             title="SchoolGate API",
@@ -162,7 +162,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         logging_config=None,  # logging is ours (service/logging.py); Litestar would replace the root handler
     )
     _declare_preflight_public(app)
+    _refuse_unguarded_routes(app)
+    document_input_errors(app)
+    # Outside Litestar's own exception handling, so every response gets the request id and
+    # its log line (service/web/requestid.py); Litestar calls `asgi_handler` per request.
+    app.asgi_handler = with_request_context(app.asgi_handler)
     return app
+
+
+def _refuse_unguarded_routes(app: Litestar) -> None:
+    """Fail closed, at start: every route is public or carries the access guard (which
+    `access(...)` attaches with the rule). The guard is per route, not app-level: Litestar
+    copies the route handler for every guard call, ~15 µs a request (docs/performance.md),
+    which the public routes (probes, the public whitelist) need not pay."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                if handler.opt.get("access") != PUBLIC and authorize not in handler.resolve_guards():
+                    raise RuntimeError(f"{sorted(handler.http_methods)} {route.path} declares no access rule: "
+                                       "use access(...) or public()")
 
 
 def _declare_preflight_public(app: Litestar) -> None:

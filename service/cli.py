@@ -47,11 +47,9 @@ def database(settings: Settings, revision: str = "head") -> Iterator[DatabaseUrl
 
 @contextmanager
 def sigterm_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit so `finally` blocks (stopping PostgreSQL) run.
-
-    uvicorn restores the previous handler and re-raises the signal after its own
-    graceful shutdown; this handler is what it then calls.
-    """
+    """Turn SIGTERM into SystemExit so `finally` blocks (stopping PostgreSQL) run when it
+    comes before the server is up (during migrations). Once serving, granian handles
+    SIGTERM itself and returns after a graceful shutdown."""
     def handle(_signum, _frame):
         raise SystemExit(0)
 
@@ -63,14 +61,13 @@ def sigterm_as_exit() -> Iterator[None]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from service.serving import serve
 
     settings = Settings.from_env()
     with sigterm_as_exit(), database(settings) as urls:
         os.environ["SCHOOLGATE_DATABASE_URL"] = urls.app  # worker processes inherit it
         log.info("serving", host=args.host, port=args.port, workers=args.workers)
-        uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_config=None, access_log=False)
+        serve("service.app:create_app", host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.applications import (
     ApplicationCreate,
@@ -28,6 +28,7 @@ from schemas.applications import (
     TransitionRequest,
     WhitelistEntryOut,
 )
+from service.web.params import QueryText
 from service.applications import queries, services
 from service.applications.models import Objection
 from service.applications.rules import WORKFLOWS, parse_version
@@ -128,8 +129,8 @@ class ApplicationController(Controller):
 
     @get("/", **access(*READERS, errors=(422,)))
     async def list_applications(
-        self, db: DB, actor: CurrentActor, stage: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None, limit: Limit = 50,
+        self, db: DB, actor: CurrentActor, stage: QueryText = None, region: QueryText = None,
+        cursor: QueryText = None, limit: Limit = 50,
     ) -> ApplicationPage:
         """The reviewer queue: applications in scope, the longest-waiting in its stage first."""
         page = await queries.list_applications(db, actor, stage=stage, region_code=region, limit=limit,
@@ -209,8 +210,8 @@ class PublicNoticeController(Controller):
     tags = ["public"]
 
     @get("/", **public(errors=(422,)))
-    async def list_notices(self, db: DB, region: FromQuery[str | None] = None,
-                           cursor: FromQuery[str | None] = None, limit: Limit = 50) -> NoticePage:
+    async def list_notices(self, db: DB, region: QueryText = None,
+                           cursor: QueryText = None, limit: Limit = 50) -> NoticePage:
         """公示: applications in public notice, with vendor, items, grades, fees and end date."""
         page = await queries.public_notices(db, region_code=region, limit=limit, cursor=cursor)
         return NoticePage(items=[NoticeOut(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from schemas.audit import (
@@ -18,6 +17,15 @@ from schemas.audit import (
     EventWithProof,
     ObjectHistory,
     ObjectState,
+)
+from service.web.params import (
+    LogPosition,
+    PathText,
+    QueryInstant,
+    QueryText,
+    bounded_query,
+    instant,
+    query_text,
 )
 from service.audit import queries
 from service.audit.log import StoredCheckpoint
@@ -53,23 +61,24 @@ class AuditController(Controller):
         self,
         db: DB,
         actor: CurrentActor,
-        object_type: FromQuery[str | None] = None,
-        object_id: FromQuery[str | None] = None,
-        actor_id: FromQuery[str | None] = None,
-        action: Annotated[str | None, QueryParameter(description="action prefix, e.g. `vendors:`")] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=-1)] = None,
+        object_type: QueryText = None,
+        object_id: QueryText = None,
+        actor_id: QueryText = None,
+        action: Annotated[str | None, query_text("action prefix, e.g. `vendors:`")] = None,
+        since: QueryInstant = None,
+        until: QueryInstant = None,
+        cursor: Annotated[int | None, bounded_query(ge=-1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AuditEventPage:
         """Events in log order; `cursor` is the last seq of the previous page."""
         events, next_cursor = await queries.list_events(
-            db, actor, queries.EventFilter(object_type, object_id, actor_id, action, since, until),
+            db, actor, queries.EventFilter(object_type, object_id, actor_id, action, instant(since, "since"),
+                                          instant(until, "until")),
             after_seq=cursor, limit=limit)
         return AuditEventPage(items=[event_out(e) for e in events], next_cursor=next_cursor)
 
     @get("/events/{seq:int}", **access(*AUDITORS, errors=(404,)))
-    async def get_event(self, db: DB, signer: AuditSigner, actor: CurrentActor, seq: FromPath[int]) -> EventWithProof:
+    async def get_event(self, db: DB, signer: AuditSigner, actor: CurrentActor, seq: LogPosition) -> EventWithProof:
         """One event with its inclusion proof in the latest checkpoint."""
         event, checkpoint, proof = await queries.event_with_proof(db, signer, actor, seq)
         return EventWithProof(event=event_out(event), checkpoint=checkpoint_out(checkpoint),
@@ -80,19 +89,20 @@ class AuditController(Controller):
         return checkpoint_out(await queries.latest_checkpoint(db, signer))
 
     @get("/checkpoints/{size:int}", **access(*AUDITORS, errors=(404,)))
-    async def checkpoint(self, db: DB, size: FromPath[int]) -> CheckpointOut:
+    async def checkpoint(self, db: DB, size: LogPosition) -> CheckpointOut:
         return checkpoint_out(await queries.checkpoint_at(db, size))
 
     @get("/consistency", **access(*AUDITORS, errors=(404, 422)))
-    async def consistency(self, db: DB, first: FromQuery[int], second: FromQuery[int]) -> ConsistencyOut:
+    async def consistency(self, db: DB, first: Annotated[int, bounded_query()],
+                          second: Annotated[int, bounded_query()]) -> ConsistencyOut:
         """RFC 6962 consistency proof between two stored checkpoints."""
         older, newer, proof = await queries.consistency(db, first, second)
         return ConsistencyOut(first=first, second=second, proof=[p.hex() for p in proof],
                               first_checkpoint=checkpoint_out(older), second_checkpoint=checkpoint_out(newer))
 
     @get("/objects/{object_type:str}/{object_id:str}/history", **access(*AUDITORS, errors=(404,)))
-    async def history(self, db: DB, actor: CurrentActor, object_type: FromPath[str],
-                      object_id: FromPath[str]) -> ObjectHistory:
+    async def history(self, db: DB, actor: CurrentActor, object_type: PathText,
+                      object_id: PathText) -> ObjectHistory:
         """The sequence of states of one object, rebuilt from its events."""
         states = await queries.object_history(db, actor, object_type, object_id)
         return ObjectHistory(object_type=object_type, object_id=object_id,
@@ -104,8 +114,8 @@ class AuditController(Controller):
         db: DB,
         signer: AuditSigner,
         actor: CurrentActor,
-        start: Annotated[int, QueryParameter(name="from", ge=0)] = 0,
-        end: Annotated[int | None, QueryParameter(name="to", ge=0)] = None,
+        start: Annotated[int, bounded_query(name="from")] = 0,
+        end: Annotated[int | None, bounded_query(name="to")] = None,
     ) -> Response:
         """An NDJSON bundle that `schoolgate audit verify` checks offline."""
         lines = await queries.prepare_export(db, signer, actor, start, end)

@@ -11,13 +11,15 @@ from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
+from schemas.text import MultilineText, Text
 from service.accounts.signin import list_accounts, set_disabled, set_password
 from service.console.web import current_user, page, render
 from service.errors import DomainError
 from service.security.actor import Role
 from service.web.deps import DB
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def _page(request: Request, db, *, status_code: int = 200, message: str | None = None,

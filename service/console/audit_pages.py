@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from litestar import Request, Response, get
-from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from service.audit import queries
@@ -16,6 +15,7 @@ from service.errors import InvalidInput, NotFound
 from service.security.actor import Role
 from service.timeutil import CHINA_TZ
 from service.web.deps import DB, AuditSigner
+from service.web.params import PathText, QueryText
 
 AUDITORS = (Role.AUDITOR, Role.ADMIN)
 PAGE_SIZE = 50
@@ -50,10 +50,10 @@ def _rows(events) -> list[dict]:
 
 
 @get("/audit", **page(*AUDITORS))
-async def events(request: Request, db: DB, action: FromQuery[str | None] = None,
-                 object_type: FromQuery[str | None] = None, object_id: FromQuery[str | None] = None,
-                 role: FromQuery[str | None] = None, since: FromQuery[str | None] = None,
-                 until: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None) -> Response:
+async def events(request: Request, db: DB, action: QueryText = None,
+                 object_type: QueryText = None, object_id: QueryText = None,
+                 role: QueryText = None, since: QueryText = None,
+                 until: QueryText = None, cursor: QueryText = None) -> Response:
     """审计事件: the stream in log order, filtered by action, object, actor role, period."""
     chosen = {"action": action or "", "object_type": object_type or "", "object_id": object_id or "",
               "role": role or "", "since": since or "", "until": until or ""}
@@ -76,7 +76,7 @@ async def events(request: Request, db: DB, action: FromQuery[str | None] = None,
 
 
 @get("/audit/objects/{object_type:str}/{object_id:str}", **page(*AUDITORS))
-async def object_history(request: Request, db: DB, object_type: FromPath[str], object_id: FromPath[str]) -> Response:
+async def object_history(request: Request, db: DB, object_type: PathText, object_id: PathText) -> Response:
     """对象历史: every event of one object as a timeline, newest first, with its state."""
     states = await queries.object_history(db, current_user(request).actor, object_type, object_id)
     return render(request, "audit/object.html", title="对象历史", object_type=object_type, object_id=object_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "reviewer": [
-        ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist")]),
+        ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist"),
+              ("区域设置", "/reviewer/settings")]),
     ],
     "school": [
         ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),

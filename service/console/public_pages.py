@@ -8,7 +8,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
-from litestar.params import FromQuery
 
 from service.applications import queries as applications
 from service.console.web import public_page, render
@@ -17,6 +16,7 @@ from service.regions.directory import regions
 from service.service_items.models import CATEGORIES
 from service.web.deps import DB
 from service.whitelist import queries as whitelist
+from service.web.params import QueryText
 
 PAGE_SIZE = 60
 
@@ -50,9 +50,9 @@ def _cards(rows) -> list[dict]:
 
 
 @get("/public/whitelist", **public_page())
-async def whitelist_page(request: Request, db: DB, q: FromQuery[str | None] = None,
-                         region: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
-                         cursor: FromQuery[str | None] = None) -> Response:
+async def whitelist_page(request: Request, db: DB, q: QueryText = None,
+                         region: QueryText = None, category: QueryText = None,
+                         cursor: QueryText = None) -> Response:
     """白名单公示: search, region and category filters, PDF and CSV downloads."""
     chosen = {"q": (q or "").strip(), "region": region or "", "category": category or ""}
     errors, rows, next_cursor, status = {}, [], None, 200
@@ -72,7 +72,7 @@ async def whitelist_page(request: Request, db: DB, q: FromQuery[str | None] = No
 
 
 @get("/public/notices", **public_page())
-async def notices_page(request: Request, db: DB, region: FromQuery[str | None] = None) -> Response:
+async def notices_page(request: Request, db: DB, region: QueryText = None) -> Response:
     """入校公示: admissions in their notice period, the end of each, and how to object."""
     errors, notices, status = {}, [], 200
     try:

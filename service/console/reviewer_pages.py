@@ -11,9 +11,10 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from schemas.text import MultilineText, Text
 from service.applications import queries
 from service.applications import services as applications
 from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
@@ -27,9 +28,11 @@ from service.service_items.models import CATEGORIES
 from service.documents.services import read_document_file
 from service.web.deps import DB, Storage
 from service.web.files import file_response
+from service.web.params import QueryText
 from workflows.entry_review import STATE_LABELS
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 READERS = (Role.REVIEWER, Role.ADMIN)
 CONFLICT_TEXT = "该申请已由其他审核员处理，请查看最新状态"
 PAGE_SIZE = 20
@@ -80,16 +83,16 @@ async def _queue_page(request: Request, db, *, todo: bool, stage: str | None, re
 
 
 @get("/reviewer", **page(*READERS))
-async def todo(request: Request, db: DB, stage: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
-               category: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None) -> Response:
+async def todo(request: Request, db: DB, stage: QueryText = None, region: QueryText = None,
+               category: QueryText = None, cursor: QueryText = None) -> Response:
     """待办: applications waiting for a reviewer, the longest-waiting first."""
     return await _queue_page(request, db, todo=True, stage=stage, region=region, category=category, cursor=cursor)
 
 
 @get("/reviewer/applications", **page(*READERS))
-async def all_applications(request: Request, db: DB, stage: FromQuery[str | None] = None,
-                           region: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
-                           cursor: FromQuery[str | None] = None) -> Response:
+async def all_applications(request: Request, db: DB, stage: QueryText = None,
+                           region: QueryText = None, category: QueryText = None,
+                           cursor: QueryText = None) -> Response:
     """入校申请: every submitted application in scope, in any stage."""
     return await _queue_page(request, db, todo=False, stage=stage, region=region, category=category, cursor=cursor)
 

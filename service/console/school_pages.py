@@ -11,8 +11,9 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 
+from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, TooManyRequests
 from service.lookup import people as people_lookup
@@ -22,8 +23,10 @@ from service.printing.receipt import receipt_pdf
 from service.security.actor import Role
 from service.web.deps import DB
 from service.whitelist import queries as whitelist
+from service.web.params import QueryText
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CHECKERS = (Role.SCHOOL,)
 
 
@@ -47,7 +50,7 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
 
 
 @get("/school/check", **page(*CHECKERS))
-async def vendor_form(request: Request, db: DB, q: FromQuery[str | None] = None) -> Response:
+async def vendor_form(request: Request, db: DB, q: QueryText = None) -> Response:
     """机构核验: by credit code (a check, with a receipt), or find the code by name."""
     matches, errors = await _name_matches(db, current_user(request).actor, q)
     return render(request, "school/vendor.html", title="机构核验", q=q or "", matches=matches, errors=errors,

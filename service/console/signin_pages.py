@@ -9,6 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
+from schemas.text import MultilineText, Text
 from service.accounts.signin import change_own_password, session_user, sign_in, sign_out
 from service.console.web import (
     SESSION_COOKIE,
@@ -22,7 +23,8 @@ from service.errors import DomainError, InvalidInput
 from service.security.actor import Role
 from service.web.deps import DB
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HOMES = {Role.REVIEWER: "/reviewer", Role.SCHOOL: "/school/check", Role.VENDOR: "/vendor",
          Role.AUDITOR: "/audit", Role.ADMIN: "/admin/accounts"}
 

@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from schemas.text import MultilineText, Text
 from service.applications import queries as application_queries
 from service.applications import services as applications
 from service.applications.rules import WORKFLOWS
@@ -34,8 +35,9 @@ from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.forms import form_date
 from workflows.entry_review import STATE_LABELS
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+# Every form value follows the text rule (schemas/text.py); a repeated field arrives as a list.
+Form = Annotated[dict[Text, MultilineText | list[MultilineText]], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[Text, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 ORG_LABELS = {"enterprise": "企业", "private_non_enterprise": "民办非企业单位", "social_organization": "社会团体",
               "public_institution": "事业单位"}
 PERSON_ROLE_LABELS = {"lead_instructor": "主讲教师", "assistant": "助教", "driver": "司机", "other": "其他"}

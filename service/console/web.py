@@ -22,7 +22,7 @@ from service.db.unavailable import is_unavailable
 from service.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from service.logging import get_logger
 from service.security.actor import Actor
-from service.web.access import PUBLIC
+from service.web.access import PUBLIC, authorize
 from service.web.errors import OUTAGE_RETRY_AFTER_SECONDS, note_outage
 
 log = get_logger("schoolgate.console")
@@ -54,7 +54,7 @@ async def authenticate_session(connection: ASGIConnection) -> Actor:
 def page(*roles, password_page: bool = False) -> dict[str, Any]:
     """Route arguments of a signed-in page open to `roles`."""
     return {"opt": {"access": frozenset(roles), "authenticator": authenticate_session, "password_page": password_page},
-            "include_in_schema": False}
+            "guards": [authorize], "include_in_schema": False}
 
 
 def public_page() -> dict[str, Any]:

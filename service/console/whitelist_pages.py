@@ -12,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
+from schemas.text import MultilineText, Text
 from service.console.reviewer_pages import queue_count
 from service.console.web import current_user, page, render
 from service.errors import DomainError, NotFound
@@ -31,7 +32,8 @@ from service.whitelist.services import (
     take_action,
 )
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ACTION_LABELS = {"suspend": "暂停", "reinstate": "恢复", "revoke": "撤销", "renew": "续期"}
 
 

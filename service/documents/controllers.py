@@ -10,6 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 
 from schemas.documents import DocumentList, DocumentOut
+from schemas.text import Text
 from service.documents import services
 from service.documents.models import Document
 from service.idempotency.services import Idempotency
@@ -26,11 +27,11 @@ READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 @dataclass
 class DocumentForm:
     file: UploadFile
-    doc_type: str
-    number: str
-    issuer: str
-    valid_from: str
-    valid_until: str
+    doc_type: Text
+    number: Text
+    issuer: Text
+    valid_from: Text
+    valid_until: Text
 
 
 def document_out(document: Document) -> DocumentOut:

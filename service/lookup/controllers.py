@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from schemas.lookup import (
     PeopleBatchIn,
@@ -28,6 +27,7 @@ from service.printing.receipt import receipt_pdf
 from service.security.actor import Role
 from service.web.access import access, public, revalidated
 from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.params import PathText, QueryInstant, QueryText, instant
 
 LOOKERS = (Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -43,9 +43,9 @@ class LookupController(Controller):
 
     @get("/vendors/{credit_code:str}", **access(*LOOKERS, errors=(422, 429), revalidates_token=True),
          response_description="The vendor's status for the caller's region")
-    async def vendor(self, request: Request, credit_code: FromPath[str],
-                     as_of: FromQuery[datetime | None] = None,
-                     region: FromQuery[str | None] = None) -> Response[VendorLookupOut]:
+    async def vendor(self, request: Request, credit_code: PathText,
+                     as_of: QueryInstant = None,
+                     region: QueryText = None) -> Response[VendorLookupOut]:
         """Is this vendor whitelisted for my region (now, or `as_of` a past instant)?
         `status`: active | suspended | revoked | expired | not_listed; `services`: the
         items usable in the region. Every call stores a signed receipt (`receipt_id`).
@@ -53,12 +53,12 @@ class LookupController(Controller):
         judged for their own region; reviewers, auditors and admins may pass `region`."""
         state = request.app.state
         result = await revalidated(request, lambda actor, token_hash: services.lookup_vendor(
-            state.db, state.signer, actor, credit_code, as_of=as_of, region=region, token_hash=token_hash))
+            state.db, state.signer, actor, credit_code, as_of=instant(as_of, "as_of"), region=region, token_hash=token_hash))
         return Response(result.body, media_type=MediaType.JSON)
 
     @post("/people", status_code=200, **access(*LOOKERS, errors=(422, 429), revalidates_token=True),
           response_description="May this person enter a school of the caller's region now?")
-    async def person(self, request: Request, data: JSONBody[PersonLookupIn], region: FromQuery[str | None] = None
+    async def person(self, request: Request, data: JSONBody[PersonLookupIn], region: QueryText = None
                      ) -> Response[PersonLookupOut]:
         """`cleared` (with `valid_until` and the vendors through which the person may
         enter) or `not_cleared` — one shape for every reason, never a check's content.
@@ -70,7 +70,7 @@ class LookupController(Controller):
 
     @post("/people/batch", status_code=200, **access(*LOOKERS, errors=(422, 429), revalidates_token=True),
           response_description="The answers in the order of the entries, one receipt for the batch")
-    async def people_batch(self, request: Request, data: JSONBody[PeopleBatchIn], region: FromQuery[str | None] = None
+    async def people_batch(self, request: Request, data: JSONBody[PeopleBatchIn], region: QueryText = None
                            ) -> Response[PeopleBatchOut]:
         """Up to 500 entries (more → 422 `too_many_entries`), each counted against the
         rate limit. Answers in order, each as the single lookup's; one signed receipt."""
@@ -103,7 +103,7 @@ class ReceiptController(Controller):
 
     @get("/{receipt_ref:str}", **access(*LOOKERS, errors=(404, 503)))
     async def receipt(self, db: DB, signer: AuditSigner, actor: CurrentActor,
-                      receipt_ref: FromPath[str]) -> Response[ReceiptOut]:
+                      receipt_ref: PathText) -> Response[ReceiptOut]:
         """`/{id}`: the signed receipt — the school that made it, reviewers and auditors
         of its region, admins. `/{id}.pdf`: the same receipt as a PDF/A-3b for the
         school's files, the signed JSON embedded as the associated file `receipt.json`.

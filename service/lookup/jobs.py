@@ -21,15 +21,19 @@ async def run_forever(db: Database, interval: float = DEFAULT_INTERVAL) -> None:
 
 
 WARM_CHECK = 1.0
+NEVER = object()
 
 
 async def keep_cache_warm(db: Database, check_every: float = WARM_CHECK) -> None:
     cache = lookup_cache(db)
-    warmed = None  # the version the whole cache was last read at
+    # The version the whole cache was last read at. An empty database leaves the version
+    # unknown (None) after a warm: that is warm too, or every check would be a full
+    # collection, a pause in every request in flight, once a second.
+    warmed: object = NEVER
 
     async def warm() -> None:
         nonlocal warmed
-        if cache.version is None or cache.version != warmed:
+        if warmed is NEVER or cache.version != warmed:
             if await warm_vendor_cache(db) is not None:
                 warmed = cache.version
                 # The cache holds ~10 objects per vendor; without this every full

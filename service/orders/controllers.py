@@ -26,6 +26,7 @@ from service.security.actor import Role
 from service.web.access import ANY_ROLE, access
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import IdempotencyHeader, IfMatchHeader, encode_json, idempotency_key, reply_response
+from service.web.params import PathText, QueryText
 
 STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -70,7 +71,7 @@ class TermController(Controller):
         return reply_response(reply)
 
     @get("/", **access(*sorted(ANY_ROLE), errors=(422,)))
-    async def list_terms(self, db: DB, actor: CurrentActor, region: FromQuery[str | None] = None) -> TermList:
+    async def list_terms(self, db: DB, actor: CurrentActor, region: QueryText = None) -> TermList:
         """The terms that apply in `region` (default: the caller's): its own and its
         city's or province's, latest first."""
         return TermList(items=[term_out(t) for t in await terms.list_terms(db, actor, region)])
@@ -81,7 +82,7 @@ class SchoolOrderController(Controller):
     tags = ["orders"]
 
     @post("/", **access(Role.SCHOOL, errors=(404, 422)))
-    async def place(self, request: Request, db: DB, actor: CurrentActor, school_code: FromPath[str],
+    async def place(self, request: Request, db: DB, actor: CurrentActor, school_code: PathText,
                     data: JSONBody[OrderCreate], idempotency: IdempotencyHeader = None) -> Response[OrderOut]:
         """Order a whitelisted service item for a term. The fee is the item's published
         fee. Refused (422, naming the field) when the item is not active for the school's
@@ -97,7 +98,7 @@ class SchoolOrderController(Controller):
         return reply_response(reply)
 
     @get("/", **access(Role.SCHOOL, *STAFF, errors=(404,)))
-    async def list_orders(self, db: DB, actor: CurrentActor, school_code: FromPath[str],
+    async def list_orders(self, db: DB, actor: CurrentActor, school_code: PathText,
                           term: FromQuery[UUID | None] = None) -> OrderList:
         """The school's orders (optionally of one term), each with its standing now."""
         views = await services.list_school_orders(db, actor, school_code, term_id=term)

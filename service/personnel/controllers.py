@@ -40,6 +40,7 @@ from schemas.personnel import (
     Roster,
     RosterItem,
 )
+from schemas.text import Text
 from service.errors import InvalidInput, PayloadTooLarge
 from service.idempotency.services import Idempotency
 from service.personnel import import_proofs, imports, services
@@ -215,19 +216,19 @@ class VendorPeopleController(Controller):
 @dataclass
 class ConsentForm:
     file: UploadFile
-    title: str | None = None
-    signed_on: str | None = None
+    title: Text | None = None
+    signed_on: Text | None = None
 
 
 @dataclass
 class CertificateForm:
     file: UploadFile
-    cert_type: str = ""
-    number: str = ""
-    issuer: str = ""
-    category_codes: str = ""
-    valid_from: str | None = None
-    valid_until: str | None = None
+    cert_type: Text = ""
+    number: Text = ""
+    issuer: Text = ""
+    category_codes: Text = ""
+    valid_from: Text | None = None
+    valid_until: Text | None = None
 
 
 class PeopleController(Controller):
@@ -368,16 +369,16 @@ class PeopleController(Controller):
 @dataclass
 class AuthorisationForm:
     file: UploadFile
-    title: str | None = None
-    region_code: str | None = None
-    signed_on: str | None = None
+    title: Text | None = None
+    region_code: Text | None = None
+    signed_on: Text | None = None
 
 
 @dataclass
 class ImportForm:
     file: UploadFile
-    consent_document_id: str | None = None
-    issuing_authority: str | None = None
+    consent_document_id: Text | None = None
+    issuing_authority: Text | None = None
 
 
 class ConsentController(Controller):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
+from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, bad_character
 from service.errors import InvalidInput
 from service.identifiers.errors import InvalidIdentifier
 from service.identifiers.id_number import normalize_id_number
@@ -292,8 +293,11 @@ class RowValidator:
                 problems.append(Problem(row_no, "name", "too_long", "姓名不能超过 100 个字符"))
             else:
                 cleaned = names.get(name)
-                if cleaned is None:
-                    cleaned = names[name] = " ".join(unicodedata.normalize("NFKC", name).split())
+                if cleaned is None:  # "" marks a name the text rule refuses
+                    cleaned = names[name] = ("" if bad_character(name) is not None
+                                             else " ".join(unicodedata.normalize("NFKC", name).split()))
+                if not cleaned:
+                    problems.append(Problem(row_no, "name", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
                 name = cleaned
             check_type = lookup(types, CHECK_TYPE_LOOKUP, values[i_type])
             if check_type is None:
@@ -314,6 +318,8 @@ class RowValidator:
                 problems.append(Problem(row_no, "reference", "required", "查询编号不能为空"))
             elif len(reference) > 100:
                 problems.append(Problem(row_no, "reference", "too_long", "查询编号不能超过 100 个字符"))
+            elif bad_character(reference) is not None:
+                problems.append(Problem(row_no, "reference", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
             valid_until = None
             if i_until is not None and _text(values[i_until]):
                 valid_until = parse_date(values[i_until])
@@ -328,6 +334,8 @@ class RowValidator:
                                         "出具机关不能为空（可在文件中提供该列，或在导入时填写 issuing_authority）"))
             elif len(authority) > 200:
                 problems.append(Problem(row_no, "issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
+            elif bad_character(authority) is not None:
+                problems.append(Problem(row_no, "issuing_authority", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
             if len(problems) > bad and not any(v.strip() if type(v) is str else v is not None for v in values):
                 del problems[bad:]  # only spaces: a blank line after all
                 blank += 1

@@ -12,6 +12,7 @@ from uuid import UUID
 from litestar import Controller, MediaType, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from schemas.text import LINE_PATTERN
 from service.printing import letters, lists, render
 from service.printing.audit_report import report_pdf
 from service.printing.roster import roster_pdf
@@ -19,6 +20,7 @@ from service.security.actor import Role
 from service.timeutil import utcnow
 from service.web.access import access, public
 from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.params import PathText, QueryText
 
 LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -38,7 +40,7 @@ class PublicDocumentsController(Controller):
 
     @get("/whitelist.pdf", **public(errors=(422, 503)), media_type=PDF,
          response_description="课后服务第三方机构白名单 (PDF/A-3b)")
-    async def whitelist_pdf(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None,
+    async def whitelist_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None,
                             category: FromQuery[int | None] = None) -> Response[bytes]:
         """The whitelist publication: entries usable now, grouped by the notice's eight
         categories, with the signed JSON embedded (associated file `whitelist.json`) and
@@ -48,7 +50,7 @@ class PublicDocumentsController(Controller):
         return pdf_response(await render(published.job), "whitelist.pdf")
 
     @get("/whitelist.json", **public(errors=(422,)), response_description="The signed whitelist publication")
-    async def whitelist_json(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None,
+    async def whitelist_json(self, db: DB, signer: AuditSigner, region: QueryText = None,
                              category: FromQuery[int | None] = None) -> Response[dict]:
         """The list the PDF prints, signed (Ed25519 over `schoolgate signed list v1\\n` +
         `canonical`); `sha256` is the hash the PDF prints."""
@@ -57,19 +59,19 @@ class PublicDocumentsController(Controller):
 
     @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF,
          response_description="公示期名单 (PDF/A-3b)")
-    async def notices_pdf(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None) -> Response[bytes]:
+    async def notices_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[bytes]:
         """Applications in public notice: vendor, items, the end of the notice period (or
         paused for an objection), and how to object."""
         published = await lists.notices(db, signer, region=region, now=utcnow())
         return pdf_response(await render(published.job), "notices.pdf")
 
     @get("/notices.json", **public(errors=(422,)), response_description="The signed notice board")
-    async def notices_json(self, db: DB, signer: AuditSigner, region: FromQuery[str | None] = None) -> Response[dict]:
+    async def notices_json(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[dict]:
         published = await lists.notices(db, signer, region=region, now=utcnow())
         return Response(published.served, media_type=MediaType.JSON)
 
     @get("/letters/{code:str}", **public(errors=(404,)), response_description="Does this letter exist and stand?")
-    async def verify_letter(self, db: DB, code: FromPath[str]) -> Response[dict]:
+    async def verify_letter(self, db: DB, code: PathText) -> Response[dict]:
         """The verification code printed on a decision letter (dashes optional): its
         number, kind, vendor, bureau and dates, and `status` — `in_force` (有效), or
         `changed` (已变更) / `revoked` (已撤销) after a later decision. Unknown → 404."""
@@ -105,7 +107,7 @@ class RosterController(Controller):
          **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
          media_type=PDF, response_description="进校人员核验名单 (PDF/A-3b) with its own receipt")
     async def people_pdf(self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID],
-                         school: FromQuery[str | None] = None) -> Response[bytes]:
+                         school: QueryText = None) -> Response[bytes]:
         """The vendor's current people for the gate of `school` (its 10-digit code):
         masked ID number, name, role, clearance and until when. A school in another
         region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
@@ -118,10 +120,10 @@ class AuditReportController(Controller):
 
     @get("/api/v1/audit/report.pdf", **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)), media_type=PDF,
          response_description="审计报告 (PDF/A-3b) with the export bundle attached")
-    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: FromQuery[str | None] = None,
-                     region: FromQuery[str | None] = None,
-                     start: Annotated[str | None, QueryParameter(name="from")] = None,
-                     end: Annotated[str | None, QueryParameter(name="to")] = None) -> Response[bytes]:
+    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: QueryText = None,
+                     region: QueryText = None,
+                     start: Annotated[str | None, QueryParameter(name="from", pattern=LINE_PATTERN)] = None,
+                     end: Annotated[str | None, QueryParameter(name="to", pattern=LINE_PATTERN)] = None) -> Response[bytes]:
         """`?object=type:id` or `?region=&from=&to=` (China dates, or instants): the
         events in log order with actor role, action and changes in Chinese, the
         checkpoint that includes them and its root hash, and the export bundle of their

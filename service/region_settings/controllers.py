@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, get, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from schemas.region_settings import (
     RegionSettingsOut,
     RegionSettingsUpdate,
     RegionSettingsValues,
 )
+from service.web.params import PathText
 from service.region_settings import services
 from service.regions.directory import regions
 from service.security.actor import Role
@@ -48,12 +49,12 @@ class RegionSettingsController(Controller):
     tags = ["region settings"]
 
     @get("/", **access(*sorted(ANY_ROLE), errors=(404,)))
-    async def read(self, db: DB, actor: CurrentActor, region_code: FromPath[str]) -> RegionSettingsOut:
+    async def read(self, db: DB, actor: CurrentActor, region_code: PathText) -> RegionSettingsOut:
         """The settings in force, each inherited from the parent region when unset here."""
         return settings_out(await services.read_settings(db, actor, region_code))
 
     @put("/", **access(Role.REVIEWER, Role.ADMIN, errors=(404, 422)))
-    async def update(self, db: DB, actor: CurrentActor, region_code: FromPath[str],
+    async def update(self, db: DB, actor: CurrentActor, region_code: PathText,
                      data: JSONBody[RegionSettingsUpdate]) -> RegionSettingsOut:
         """Admins, or reviewers of this region or one above it. Omitted fields stay as
         they are; `null` makes a field inherit from the parent region again."""

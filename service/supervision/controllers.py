@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 
 from schemas.orders import StandingReason
 from schemas.supervision import AttentionOrder, DashboardOut, EndingDocumentOut
@@ -14,11 +14,12 @@ from service.security.actor import Role
 from service.supervision.dashboard import region_dashboard
 from service.web.access import access
 from service.web.deps import DB, CurrentActor
+from service.web.params import PathText
 
 
 @get("/api/v1/regions/{region_code:str}/dashboard", tags=["supervision"],
      **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))
-async def dashboard(db: DB, actor: CurrentActor, region_code: FromPath[str],
+async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
                     term: FromQuery[UUID | None] = None) -> DashboardOut:
     """Orders by standing, blocked and at-risk orders with their causes, schools whose
     timetable is overdue, and vendors' documents ending within 30 days — all as of now.

@@ -26,6 +26,7 @@ from service.timetables import services
 from service.web.access import access, public
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import IfMatchHeader
+from service.web.params import PathText
 
 STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -52,13 +53,13 @@ class TimetableController(Controller):
     tags = ["timetables"]
 
     @get("/", **access(Role.SCHOOL, *STAFF, errors=(404,)))
-    async def read(self, db: DB, actor: CurrentActor, school_code: FromPath[str], term_id: FromPath[UUID]
+    async def read(self, db: DB, actor: CurrentActor, school_code: PathText, term_id: FromPath[UUID]
                    ) -> TimetableOut:
         """The timetable with the school's accepted orders and its §1(1) numbers."""
         return timetable_out(await services.get_timetable(db, actor, school_code, term_id))
 
     @put("/", **access(Role.SCHOOL, errors=(404, 409, 422)))
-    async def write(self, db: DB, actor: CurrentActor, school_code: FromPath[str], term_id: FromPath[UUID],
+    async def write(self, db: DB, actor: CurrentActor, school_code: PathText, term_id: FromPath[UUID],
                     data: JSONBody[TimetableWrite], if_match: IfMatchHeader = None) -> TimetableOut:
         """Replace the school's own sessions of a draft (`version` 0 for a new one)."""
         sessions = [msgspec.structs.asdict(s) for s in data.sessions]
@@ -66,8 +67,8 @@ class TimetableController(Controller):
                                                            version=data.version, if_match=if_match))
 
     @post("/{action:str}", status_code=200, **access(Role.SCHOOL, errors=(404, 409, 422)))
-    async def act(self, db: DB, actor: CurrentActor, school_code: FromPath[str], term_id: FromPath[UUID],
-                  action: FromPath[str], data: JSONBody[TimetableAction], if_match: IfMatchHeader = None
+    async def act(self, db: DB, actor: CurrentActor, school_code: PathText, term_id: FromPath[UUID],
+                  action: PathText, data: JSONBody[TimetableAction], if_match: IfMatchHeader = None
                   ) -> TimetableOut:
         """`file` (备案; refused with the numbers when they do not conform), `publish`,
         `revise` (back to draft; a reason once published)."""
@@ -83,7 +84,7 @@ class PublicTimetableController(Controller):
     tags = ["public"]
 
     @get("/{school_code:str}/{term_id:uuid}", **public(errors=(404,)))
-    async def published(self, db: DB, school_code: FromPath[str], term_id: FromPath[UUID]) -> PublicTimetableOut:
+    async def published(self, db: DB, school_code: PathText, term_id: FromPath[UUID]) -> PublicTimetableOut:
         """The timetable as the school published it (no sign-in)."""
         found = await services.public_timetable(db, school_code, term_id)
         return PublicTimetableOut(school_code=found.school.code, school_name=found.school.name, term_id=term_id,
@@ -97,7 +98,7 @@ class RegionTimetablesController(Controller):
     tags = ["timetables"]
 
     @get("/", **access(*STAFF, errors=(404, 422)))
-    async def progress(self, db: DB, actor: CurrentActor, region_code: FromPath[str],
+    async def progress(self, db: DB, actor: CurrentActor, region_code: PathText,
                        term: FromQuery[UUID]) -> RegionProgressOut:
         """Each school of the region: its timetable's state for the term; those not
         published by the term's deadline first, marked `overdue`."""

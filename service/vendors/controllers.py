@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.vendors import VendorCreate, VendorOut, VendorPage
 from service.idempotency.services import Idempotency
@@ -16,6 +16,7 @@ from service.vendors.models import Vendor
 from service.web.access import access
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import IdempotencyHeader, encode_json, idempotency_key, reply_response
+from service.web.params import QueryText
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
@@ -54,10 +55,10 @@ class VendorController(Controller):
         self,
         db: DB,
         actor: CurrentActor,
-        region: FromQuery[str | None] = None,
-        org_type: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        region: QueryText = None,
+        org_type: QueryText = None,
+        q: QueryText = None,
+        cursor: QueryText = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> VendorPage:
         """Vendors in the caller's region (and below), oldest first."""

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from schemas.text import nfc
 from service.audit.recorder import diff, record_event
 from service.db.engine import Database
 from service.errors import Conflict, Forbidden, NotFound, raise_problems
@@ -51,7 +52,7 @@ class Registered:
 def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
     """Every problem at once, each naming its field, so a form can show them all."""
     problems: list[dict] = []
-    cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in asdict(data).items()}
+    cleaned = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in asdict(data).items()}
     warnings: tuple[str, ...] = ()
     try:
         check = validate_credit_code(data.credit_code)
@@ -174,7 +175,8 @@ async def list_vendors(
     if org_type:
         query = query.where(Vendor.org_type == org_type)
     if q:
-        query = query.where(col(Vendor.name).contains(q.strip()))
+        # autoescape: `%` and `_` in a search term are the characters themselves, not wildcards
+        query = query.where(col(Vendor.name).contains(nfc(q.strip()), autoescape=True))
     if cursor:
         created_at, last_id = decode_cursor(cursor)
         query = query.where(

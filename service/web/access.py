@@ -2,8 +2,10 @@
 
 `access(...)` returns the route decorator arguments that carry the rule (in `opt`) and
 document it in OpenAPI (bearer security and the error responses the rule can produce).
-The guard fails closed: a route without a declaration answers 403 to everyone, and a
-test lists every route to make sure none is left undeclared.
+The rule travels with its guard (only non-public routes pay for a guard call). It fails
+closed: the app refuses to start with a route that is neither public nor guarded, the
+guard answers 403 to a route whose rule it cannot read, and a test lists every route to
+make sure none is left undeclared.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def access(*roles: Role, errors: tuple[int, ...] = (), revalidates_token: bool =
         raise ValueError("name at least one role, or use public()")
     return {
         "opt": {"access": frozenset(roles), "revalidates_token": revalidates_token},
+        "guards": [authorize],
         "security": [{"BearerToken": []}],
         "responses": _error_responses({401, 403, *errors}),
     }

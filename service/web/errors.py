@@ -10,9 +10,12 @@ import re
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE
+from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, TEXT_PATTERNS
 from service.db.unavailable import is_unavailable
 from service.errors import DomainError
 from service.logging import get_logger
+from service.web.params import RFC3339_PATTERN, instant_code
 from service.web.requestid import request_id_for
 
 log = get_logger("schoolgate.errors")
@@ -43,6 +46,12 @@ def domain_error_handler(request: Request, error: DomainError) -> Response:
 
 MSGSPEC_PATH = re.compile(r"at `\$\.([^`]+)`")
 MSGSPEC_MISSING = re.compile(r"missing required field `([^`]+)`")
+MSGSPEC_BOUND = re.compile(r"Expected `int` [<>]=? ")
+TEXT_RULE_FAILURES = tuple(f"matching regex {pattern!r}" for pattern in TEXT_PATTERNS)
+INSTANT_FAILURE = f"matching regex {RFC3339_PATTERN!r}"
+INSTANT_MESSAGE = "时刻须为带时区的 RFC 3339 格式，例如 2026-09-01T08:00:00+08:00"
+SINGLE_CODES = {INVALID_CHARACTERS, DATE_OUT_OF_RANGE, "invalid_as_of", "invalid_datetime"}  # lead the body when every detail has it
+DATE_RANGE_FAILURE = re.compile(rf"^{DATE_OUT_OF_RANGE}: (\w+)(?: - at `\$\.([^`]+)`)?")
 
 
 def _field_of(item: dict) -> str | None:
@@ -62,15 +71,32 @@ def _field_of(item: dict) -> str | None:
 
 def validation_error_handler(request: Request, error: ValidationException) -> Response:
     """Framework validation (wrong JSON, wrong types, missing fields) → 422 with fields."""
-    details = []
-    for item in error.extra if isinstance(error.extra, list) else []:
-        if isinstance(item, dict):
-            missing = MSGSPEC_MISSING.search(str(item.get("message") or ""))
-            details.append({"field": _field_of(item), "code": "required" if missing else "invalid_type",
-                            "message": "此项不能为空" if missing else "字段类型或格式不正确"})
+    details = [_detail(item) for item in (error.extra if isinstance(error.extra, list) else [])
+               if isinstance(item, dict)]
     if not details:
         return error_response(request, 400, "malformed_request", "请求格式错误，无法解析")
+    if len({d["code"] for d in details}) == 1 and details[0]["code"] in SINGLE_CODES:
+        return error_response(request, 422, details[0]["code"], details[0]["message"], details)
     return error_response(request, 422, "invalid_input", "提交的数据有误", details)
+
+
+def _detail(item: dict) -> dict:
+    message = str(item.get("message") or "")
+    out_of_range = DATE_RANGE_FAILURE.search(message)
+    if out_of_range:  # raised by schemas.inputs.Input: the struct's path, then the field
+        field = ".".join(part for part in (out_of_range.group(2), out_of_range.group(1)) if part)
+        return {"field": field, "code": DATE_OUT_OF_RANGE, "message": DATE_OUT_OF_RANGE_MESSAGE}
+    if any(failure in message for failure in TEXT_RULE_FAILURES):
+        code, text = INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE
+    elif INSTANT_FAILURE in message:
+        code, text = instant_code(_field_of(item)), INSTANT_MESSAGE
+    elif MSGSPEC_MISSING.search(message):
+        code, text = "required", "此项不能为空"
+    elif MSGSPEC_BOUND.search(message):
+        code, text = "out_of_range", "数值超出允许范围"
+    else:
+        code, text = "invalid_type", "字段类型或格式不正确"
+    return {"field": _field_of(item), "code": code, "message": text}
 
 
 def http_error_handler(request: Request, error: HTTPException) -> Response:

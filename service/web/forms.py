@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 
+from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE, date_in_range
 from service.errors import InvalidInput
 
 
 def form_date(value: str | None, field: str, *, required: bool = True) -> date | None:
-    """An ISO date (YYYY-MM-DD); empty → 422 `required` (or None when optional)."""
+    """An ISO date (YYYY-MM-DD) in the sane range (schemas/inputs.py); empty → 422
+    `required` (or None when optional)."""
     text = (value or "").strip()
     if not text:
         if required:
             raise InvalidInput.field(field, "required", "此项不能为空")
         return None
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput.field(field, "invalid_date", "日期格式应为 YYYY-MM-DD") from None
+    if not date_in_range(parsed):
+        raise InvalidInput.field(field, DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE)
+    return parsed

@@ -31,6 +31,8 @@ from schemas.whitelist import (
     RequestDecision,
     WhitelistActionCreate,
 )
+from schemas.inputs import INT32_MAX
+from service.web.params import QueryInstant, QueryText, bounded_query, instant
 from service.idempotency.services import Idempotency
 from service.security.actor import Role
 from service.web.access import access, public
@@ -83,12 +85,8 @@ def entry_out(view: services.EntryView) -> EntryOut:
                              request_id=h.request_id) for h in view.history])
 
 
-def _as_of(value: datetime | None) -> datetime | None:
-    from service.errors import InvalidInput
-
-    if value is not None and value.tzinfo is None:
-        raise InvalidInput.field("as_of", "invalid_as_of", "as_of 须为带时区的时刻，例如 2026-09-01T08:00:00+08:00")
-    return value
+def _as_of(value: str | None) -> datetime | None:
+    return instant(value, "as_of")
 
 
 class WhitelistController(Controller):
@@ -113,7 +111,7 @@ class WhitelistController(Controller):
 
     @get("/requests", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(422,)))
     async def list_requests(self, db: DB, actor: CurrentActor,
-                            status: FromQuery[str | None] = "pending") -> list[ActionRequestOut]:
+                            status: QueryText = "pending") -> list[ActionRequestOut]:
         """Revoke and reinstate requests in the caller's region (default: pending)."""
         return [request_out(r) for r in await services.list_requests(db, actor, status)]
 
@@ -144,15 +142,15 @@ class WhitelistController(Controller):
 
     @get("/entries", **access(*READERS, errors=(422,)))
     async def list_entries(self, db: DB, actor: CurrentActor, vendor_id: FromQuery[UUID | None] = None,
-                           region: FromQuery[str | None] = None,
-                           as_of: FromQuery[datetime | None] = None) -> list[EntryOut]:
+                           region: QueryText = None,
+                           as_of: QueryInstant = None) -> list[EntryOut]:
         """Entries in scope with their status `as_of` an instant (default now) and history."""
         views = await services.list_entries(db, actor, vendor_id=vendor_id, region_code=region, at=_as_of(as_of))
         return [entry_out(v) for v in views]
 
     @get("/entries/{entry_id:uuid}", **access(*READERS, errors=(404, 422)))
     async def get_entry(self, db: DB, actor: CurrentActor, entry_id: FromPath[UUID],
-                        as_of: FromQuery[datetime | None] = None) -> EntryOut:
+                        as_of: QueryInstant = None) -> EntryOut:
         return entry_out(await services.get_entry(db, actor, entry_id, _as_of(as_of)))
 
 
@@ -181,13 +179,13 @@ class PublicWhitelistController(Controller):
     async def whitelist(
         self,
         db: DB,
-        region: FromQuery[str | None] = None,
-        category: FromQuery[int | None] = None,
-        q: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        region: QueryText = None,
+        category: Annotated[int | None, bounded_query(le=INT32_MAX)] = None,
+        q: QueryText = None,
+        cursor: QueryText = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         accept: Annotated[str | None, HeaderParameter(name="Accept", required=False)] = None,
-        format: FromQuery[str | None] = None,
+        format: QueryText = None,
     ) -> Response:
         """Vendors' service items usable now: vendor name and credit code, item,
         grades, published fee, region, valid until. No authentication. `region` keeps

@@ -57,6 +57,17 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 180) -> No
     raise AssertionError("service did not become ready")
 
 
+def port_closes(port: int, patience: float = 15) -> bool:
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        except httpx.HTTPError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> int:
     process.send_signal(sig)
     return process.wait(timeout=30)
@@ -95,6 +106,7 @@ def test_serve_recovers_after_being_killed(data_dir):
     leaked = postmaster_pid(data_dir)
     stop(first, signal.SIGKILL)
     assert postmaster_pid(data_dir) == leaked  # the server outlived its holder
+    assert port_closes(port), "a worker outlived its killed supervisor and still answers"
 
     second = start(data_dir, port)
     try:

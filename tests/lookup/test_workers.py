@@ -62,7 +62,7 @@ async def connections_on_every_worker(server_pid: int, port: int, patience: floa
     owners: dict[Connection, int] = {}
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
-        for conn in list(owners):  # keep the ones found alive (uvicorn closes idle ones after 5 s)
+        for conn in list(owners):  # keep the ones found alive (the server closes idle ones after a few seconds)
             try:
                 assert (await conn.get("/healthz")).status == 200
             except (ConnectionError, asyncio.IncompleteReadError):

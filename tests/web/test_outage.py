@@ -69,8 +69,10 @@ def private_server():
             try:
                 yield server
             finally:
-                if not (root / "pg" / "postmaster.pid").exists():
-                    server.start()  # so that the embedded server's own cleanup stops it
+                # The tests restarted the server, so the embedded wheel's handle points at a
+                # postmaster that is gone and its cleanup would leave this one running.
+                if (root / "pg" / "postmaster.pid").exists():
+                    server.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -1,0 +1,80 @@
+"""The shared per-request path: every response, whatever answered it, carries the request
+id and gets one log line; only public routes go without the access guard, and the app
+refuses to start with a route that is neither."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from litestar import Litestar, get
+
+from service.app import _declare_preflight_public, _refuse_unguarded_routes
+from service.web.access import public
+
+
+def request_lines(captured: str) -> list[dict]:
+    lines = [json.loads(line) for line in captured.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == "request"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/healthz", 200),
+    ("GET", "/no/such/route", 404),
+    ("PUT", "/healthz", 405),
+    ("GET", "/api/v1/me", 401),
+])
+async def test_every_response_has_the_request_id_and_one_log_line(client, capsys, method, path, status):
+    capsys.readouterr()
+    response = await client.request(method, path)
+    assert response.status_code == status
+    request_id = response.headers["x-request-id"]
+    assert len(request_id) == 32
+    lines = request_lines(capsys.readouterr().err)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert line["request_id"] == request_id and line["status"] == status and line["method"] == method
+    assert set(line) == {"method", "path", "status", "ms", "event", "request_id", "level", "timestamp"}
+    assert line["level"] == "info" and line["timestamp"].endswith("Z")
+
+
+async def test_route_paths_are_logged_as_templates_not_as_sent(client, accounts, capsys):
+    headers = await accounts.headers("auditor", region_code="360000")
+    capsys.readouterr()
+    await client.get("/api/v1/audit/events/12345", headers=headers)
+    (line,) = request_lines(capsys.readouterr().err)
+    assert "12345" not in line["path"] and line["path"].startswith("/api/v1/audit/events/")
+
+
+def test_public_routes_run_no_guard_and_the_others_the_access_guard(app):
+    from litestar.routes import HTTPRoute
+
+    from service.web.access import PUBLIC, authorize
+
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                guards = handler.resolve_guards()
+                if handler.opt.get("access") == PUBLIC:
+                    assert guards == [], route.path
+                else:
+                    assert authorize in guards, route.path
+
+
+def test_an_app_with_an_undeclared_route_does_not_start():
+    @get("/declared", **public())
+    async def declared() -> str:
+        return "ok"
+
+    @get("/forgotten")
+    async def forgotten() -> str:
+        return "open?"
+
+    def check(*handlers):
+        app = Litestar(route_handlers=list(handlers), openapi_config=None)
+        _declare_preflight_public(app)  # as create_app does first
+        _refuse_unguarded_routes(app)
+
+    check(declared)
+    with pytest.raises(RuntimeError, match="/forgotten"):
+        check(declared, forgotten)
