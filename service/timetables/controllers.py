@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.timetables import (
@@ -20,6 +20,9 @@ from schemas.timetables import (
     TimetableWrite,
 )
 from service.errors import NotFound
+from service.printing import render
+from service.printing.controllers import pdf_response
+from service.printing.timetable import timetable_job
 from service.security.actor import Role
 from service.service_items.models import CATEGORIES
 from service.timetables import services
@@ -83,9 +86,18 @@ class PublicTimetableController(Controller):
     path = "/api/v1/public/timetables"
     tags = ["public"]
 
-    @get("/{school_code:str}/{term_id:uuid}", **public(errors=(404,)))
-    async def published(self, db: DB, school_code: PathText, term_id: FromPath[UUID]) -> PublicTimetableOut:
-        """The timetable as the school published it (no sign-in)."""
+    @get("/{school_code:str}/{term_ref:str}", **public(errors=(404, 503)))
+    async def published(self, db: DB, school_code: PathText, term_ref: PathText
+                        ) -> PublicTimetableOut | Response[bytes]:
+        """The timetable as the school published it (no sign-in): `…/{term_id}` as JSON,
+        `…/{term_id}.pdf` as a PDF for parents."""
+        as_pdf = term_ref.endswith(".pdf")
+        try:
+            term_id = UUID(term_ref.removesuffix(".pdf"))
+        except ValueError:
+            raise NotFound("该学校尚未公布本学期的课后服务安排表", code="timetable_not_published") from None
+        if as_pdf:
+            return pdf_response(await render(await timetable_job(db, school_code, term_id)), "timetable.pdf")
         found = await services.public_timetable(db, school_code, term_id)
         return PublicTimetableOut(school_code=found.school.code, school_name=found.school.name, term_id=term_id,
                                   term_name=found.term_name, published_at=found.published["published_at"],

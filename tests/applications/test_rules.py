@@ -77,7 +77,9 @@ def test_parse_version_refuses(body, header, code) -> None:
 def test_the_service_handles_every_effect_and_guard_the_tables_name() -> None:
     for workflow in WORKFLOWS.values():
         assert set(workflow.effects) <= set(EFFECTS), workflow.name
-    assert set(GUARDS) == set(GUARD_ERRORS)
+        assert {guard.name for guard in workflow.guards} <= set(GUARD_ERRORS), workflow.name
+    # Guards of other domains' tables (the timetable's) are mapped by their own services.
+    assert set(GUARD_ERRORS) <= set(GUARDS)
 
 
 def test_the_transition_endpoint_takes_the_issue_vocabulary() -> None:

@@ -3,8 +3,10 @@ publishing, the public view, and the bureau's list of schools that have not publ
 
 from __future__ import annotations
 
-from service.timetables.rules import Slot, week_numbers
 from datetime import time
+
+from service.timetables.rules import Slot, week_numbers
+from tests.printing.pdfcheck import assert_sound
 
 
 def _session(weekday, start, end, category, content="作业辅导", teacher="王老师"):
@@ -72,6 +74,10 @@ async def test_a_timetable_files_only_when_it_conforms_and_the_public_sees_what_
     contents = [s["content"] for s in public.json()["sessions"]]
     assert contents[0] == "作业辅导" and contents[1].startswith("少儿机器人编程")
     assert public.json()["sessions"][1]["teacher"] == "王**"  # vendor staff by masked name only
+    pdf = await ow.client.get(f"/api/v1/public/timetables/{school.code}/{term['id']}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf", pdf.text
+    printed = assert_sound(pdf.content, ["课后服务安排表", "周一", "作业辅导", "王**", vendor.name, "60%"])
+    assert "每课时" in printed or "元" in printed  # the ordered item's published fee
 
     no_reason = await ow.client.post(_url(school, term) + "/revise", json={"version": 3}, headers=school.headers)
     assert no_reason.status_code == 422 and no_reason.json()["error"]["code"] == "reason_required"
