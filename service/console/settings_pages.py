@@ -8,7 +8,9 @@ from typing import Annotated
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import Body
+
+from schemas.text import Text
 
 from service.console.reviewer_pages import queue_count, region_choices
 from service.console.web import current_user, page, render
@@ -16,8 +18,9 @@ from service.errors import DomainError, InvalidInput
 from service.region_settings.services import read_settings, update_settings
 from service.security.actor import Role
 from service.web.deps import DB
+from service.web.params import QueryText
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = Annotated[dict[Text, Text], Body(media_type=RequestEncodingType.URL_ENCODED)]
 INTEGER_FIELDS = {"notice_days": "公示天数", "whitelist_validity_days": "白名单有效天数"}
 
 
@@ -32,7 +35,7 @@ async def _page(request: Request, db, region: str | None, *, status_code: int = 
 
 
 @get("/reviewer/settings", **page(Role.REVIEWER))
-async def settings_page(request: Request, db: DB, region: FromQuery[str | None] = None) -> Response:
+async def settings_page(request: Request, db: DB, region: QueryText = None) -> Response:
     return await _page(request, db, region)
 
 
