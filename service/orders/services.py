@@ -30,8 +30,7 @@ from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
 from service.personnel.services import EntryClearance, entry_clearances
 from service.reason import clean_reason
-from service.schools.models import School
-from service.schools.services import school_by_code, schools_by_ids
+from service.schools.services import schools_by_ids, visible_school
 from service.security.actor import Actor, Role
 from service.service_items.models import GRADE_BANDS, ServiceItem
 from service.service_items.services import items_by_ids
@@ -87,19 +86,6 @@ def _tags(actor: Actor, order: SchoolOrder, vendor_credit_code: str | None) -> s
     if actor.role is Role.VENDOR and vendor_credit_code and actor.vendor_credit_code == vendor_credit_code:
         tags.add(RoleTag.VENDOR)
     return tags
-
-
-def _sees_school(actor: Actor, school: School) -> bool:
-    if actor.role is Role.SCHOOL:
-        return actor.school_id == school.id
-    return actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(school.region_code)
-
-
-async def _visible_school(session: AsyncSession, actor: Actor, school_code: str) -> School:
-    school = await school_by_code(session, school_code)
-    if school is None or not _sees_school(actor, school):
-        raise NotFound("未找到该学校", code="school_not_found")
-    return school
 
 
 # -------------------------------------------------------------------- placing
@@ -220,7 +206,7 @@ def _audit_view(order: SchoolOrder, people: list[UUID]) -> dict:
 
 
 async def _place(session: AsyncSession, actor: Actor, school_code: str, data: OrderInput, now: datetime) -> OrderView:
-    school = await _visible_school(session, actor, school_code)
+    school = await visible_school(session, actor, school_code)
     if actor.role is not Role.SCHOOL:
         raise Forbidden("只有学校本校账号可以点单", code="school_only")
     term = await term_for_school(session, data.term_id, school.region_code)
@@ -313,7 +299,7 @@ async def list_school_orders(db: Database, actor: Actor, school_code: str, *, te
     """A school's orders, newest first, each with its standing now."""
     now = now or utcnow()
     async with db.transaction() as session:
-        school = await _visible_school(session, actor, school_code)
+        school = await visible_school(session, actor, school_code)
         query = select(SchoolOrder).where(SchoolOrder.school_id == school.id)
         if term_id is not None:
             query = query.where(SchoolOrder.term_id == term_id)

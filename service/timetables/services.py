@@ -21,7 +21,7 @@ from service.orders.terms import term_for_school
 from service.reason import clean_reason
 from service.regions.directory import regions
 from service.schools.models import School
-from service.schools.services import school_by_code, schools_in_regions
+from service.schools.services import school_by_code, schools_in_regions, visible_school
 from service.security.actor import Actor, Role
 from service.service_items.models import CATEGORIES
 from service.timetables.models import Timetable
@@ -116,19 +116,6 @@ def _numbers(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 # -------------------------------------------------------------------- access
 
 
-def _sees(actor: Actor, school: School) -> bool:
-    if actor.role is Role.SCHOOL:
-        return actor.school_id == school.id
-    return actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(school.region_code)
-
-
-async def _school(session: AsyncSession, actor: Actor, school_code: str) -> School:
-    school = await school_by_code(session, school_code)
-    if school is None or not _sees(actor, school):
-        raise NotFound("未找到该学校", code="school_not_found")
-    return school
-
-
 def _tags(actor: Actor, school: School) -> set[str]:
     return {RoleTag.SCHOOL} if actor.role is Role.SCHOOL and actor.school_id == school.id else set()
 
@@ -164,7 +151,7 @@ def _check_version(timetable: Timetable | None, version: int | None) -> None:
 
 async def get_timetable(db: Database, actor: Actor, school_code: str, term_id: UUID) -> TimetableView:
     async with db.transaction() as session:
-        school = await _school(session, actor, school_code)
+        school = await visible_school(session, actor, school_code)
         await term_for_school(session, term_id, school.region_code)
         return await _view(session, actor, school, term_id, await _load(session, school, term_id))
 
@@ -177,7 +164,7 @@ async def save_timetable(db: Database, actor: Actor, school_code: str, term_id: 
     version = parse_version(version, if_match)
     cleaned = clean_sessions(sessions)
     async with db.transaction() as session:
-        school = await _school(session, actor, school_code)
+        school = await visible_school(session, actor, school_code)
         if not _tags(actor, school):
             raise Forbidden("只有学校本校账号可以编辑安排表", code="school_only")
         await term_for_school(session, term_id, school.region_code)
@@ -209,7 +196,7 @@ async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id
     version = parse_version(version, if_match)
     reason = clean_reason(reason)
     async with db.transaction() as session:
-        school = await _school(session, actor, school_code)
+        school = await visible_school(session, actor, school_code)
         await term_for_school(session, term_id, school.region_code)
         timetable = await _load(session, school, term_id, lock=True)
         if timetable is None:
