@@ -113,7 +113,7 @@ async def test_missing_or_expired_mandatory_documents_block_submission(world):
     from service.timeutil import today_in_china
 
     later = (today_in_china() + timedelta(days=30)).isoformat()
-    future = await world.document(vendor, valid_from=later, valid_until="2099-12-31")
+    future = await world.document(vendor, valid_from=later, valid_until="2070-12-31")
     assert future["status"] == "not_yet_valid"
     app = await world.get(app["id"], vendor.headers)
     patched = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
