@@ -418,6 +418,8 @@ async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, actio
             "allowed_actions": allowed_actions(SCHOOL_ORDER, order.state, tags)}])
     before = {"state": order.state, "version": order.version}
     order.state, order.version, order.updated_at = decision.target, order.version + 1, now
+    if decision.target == ACCEPTED:
+        order.accepted_at = now  # on the school's public fee list from now (service/orders/fees.py)
     session.add(order)
     await record_event(session, actor, f"orders:order:{action}", "school_order", order.id,
                        region_code=order.region_code, reason=reason,
@@ -435,3 +437,25 @@ async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action
     reason = clean_reason(reason, limit=REASON_LIMIT)
     return await run_once(db, idempotency,
                           lambda session: _transition(session, actor, order_id, action, reason, version, now))
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What another domain (complaints) may know of one order: whose it is and who teaches."""
+
+    order_id: UUID
+    school_id: UUID
+    service_item_id: UUID
+    vendor_id: UUID
+    region_code: str
+    people: list[UUID]
+
+
+async def order_facts(session: AsyncSession, order_id: UUID) -> OrderFacts | None:
+    order = (await session.exec(select(SchoolOrder).where(SchoolOrder.id == order_id))).first()
+    if order is None:
+        return None
+    people = (await session.exec(select(SchoolOrderPerson.person_id).where(SchoolOrderPerson.order_id == order_id)
+                                 .order_by(col(SchoolOrderPerson.position)))).all()
+    return OrderFacts(order.id, order.school_id, order.service_item_id, order.vendor_id, order.region_code,
+                      list(people))

@@ -63,6 +63,7 @@ from service.personnel.models import (
     lift_status,
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
 from service.regions.directory import regions
@@ -209,13 +210,15 @@ class EntryClearance:
 async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                            now: datetime | None = None) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
-    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
+    for this vendor now: engaged in force today (started, not departed), `cleared`, and
+    not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
     people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
     current = await engagements_of(session, ids, current_only=True)
     facts = await check_facts_of(session, ids)
+    suspended = await suspended_among(session, ids)
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
     found = {}
@@ -226,7 +229,7 @@ async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: S
             continue
         engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
         state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
-        cleared = engaged_here and state.status == "cleared"
+        cleared = engaged_here and state.status == "cleared" and person_id not in suspended
         found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
                                           state.cleared_until if cleared else None)
     return found
