@@ -72,6 +72,7 @@ from service.vendors.models import Vendor
 from service.schools.models import School
 from service.schools.services import school_by_code
 from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.webhooks import enqueue_standing_change
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -458,6 +459,7 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
     return await run_once(db, idempotency, work)
@@ -775,6 +777,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         await record_event(session, actor, "personnel:check:record", "background_check", check.id,
                            region_code=actor.region_code, changes=check_audit_changes(check),
                            evidence=[consent.sha256])
+        await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
     try:
@@ -883,6 +886,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)
