@@ -232,6 +232,17 @@ async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: S
     return found
 
 
+async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
+    """The vendor's people who may enter schools for it now, by masked name, oldest
+    engagement first (for a school naming who will teach an order)."""
+    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
+                                                                 col(Engagement.ended_at).is_(None))
+                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    ids = list(dict.fromkeys(rows))
+    found = await entry_clearances(session, vendor_id, ids, now)
+    return [found[person_id] for person_id in ids if found[person_id].cleared]
+
+
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                           now: datetime | None = None) -> list[UUID]:
     """Those of `person_ids` who may not enter a school for this vendor now: unknown,
