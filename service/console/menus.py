@@ -5,10 +5,11 @@ from __future__ import annotations
 MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "reviewer": [
         ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist"),
-              ("区域设置", "/reviewer/settings")]),
+              ("人员核查", "/reviewer/people"), ("导入核查结果", "/reviewer/imports"), ("区域设置", "/reviewer/settings")]),
     ],
     "school": [
-        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("花名册核验", "/school/roster"),
+                ("我的核验记录", "/school/history")]),
     ],
     "vendor": [
         ("", [("机构信息", "/vendor"), ("资质材料", "/vendor/documents"), ("服务项目", "/vendor/items"),
