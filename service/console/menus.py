@@ -5,11 +5,12 @@ from __future__ import annotations
 MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "reviewer": [
         ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist"),
-              ("区域设置", "/reviewer/settings")]),
+              ("人员核查", "/reviewer/people"), ("导入核查结果", "/reviewer/imports"), ("区域设置", "/reviewer/settings")]),
         ("监管", [("监管看板", "/supervision/dashboard")]),
     ],
     "school": [
-        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("花名册核验", "/school/roster"),
+                ("我的核验记录", "/school/history")]),
         ("点单与安排", [("点单", "/school/orders"), ("课后服务安排表", "/school/timetable")]),
     ],
     "vendor": [

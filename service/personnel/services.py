@@ -567,6 +567,18 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
         return list((await session.exec(query)).all())
 
 
+async def list_authorisations(db: Database, actor: Actor, *, limit: int = 50) -> list[ConsentDocument]:
+    """The bureau authorisations usable by `actor` (those of regions it covers), newest
+    first: what an import or a check recorded by hand may be made under."""
+    scope = actor.scope_regions()
+    query = select(ConsentDocument).where(ConsentDocument.kind == "bureau_authorisation")
+    if scope is not None:
+        query = query.where(col(ConsentDocument.region_code).in_(scope))
+    query = query.order_by(col(ConsentDocument.uploaded_at).desc()).limit(limit)
+    async with db.transaction() as session:
+        return list((await session.exec(query)).all())
+
+
 async def read_consent_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, consent_id: UUID
                             ) -> tuple[ConsentDocument, bytes]:
     """A person's signed consent (it shows their identity and signature)."""
