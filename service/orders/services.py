@@ -30,7 +30,7 @@ from service.idempotency.services import Idempotency, Reply, run_once
 from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
-from service.personnel.services import EntryClearance, entry_clearances
+from service.personnel.services import EntryClearance, cleared_staff, entry_clearances
 from service.reason import clean_reason
 from service.schools.services import schools_by_ids, visible_school
 from service.security.actor import Actor, Role
@@ -247,6 +247,22 @@ async def place_order(db: Database, actor: Actor, school_code: str, data: OrderI
     data = _validate_shape(data)
     now = now or utcnow()
     return await run_once(db, idempotency, lambda session: _place(session, actor, school_code, data, now))
+
+
+async def staff_for_order(db: Database, actor: Actor, school_code: str, service_item_id: UUID, *,
+                          now: datetime | None = None) -> list[EntryClearance]:
+    """Whom the school may name to teach an item: its vendor's people cleared now, by
+    masked name. Empty when the item is not active on the school's region's whitelist."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        school = await visible_school(session, actor, school_code)
+        item = (await items_by_ids(session, [service_item_id])).get(service_item_id)
+        if item is None:
+            raise NotFound("未找到该服务项目", code="service_item_not_found")
+        state = (await items_on_whitelist(session, [(item.vendor_id, item.id)], school.region_code, now))[item.id]
+        if state.status != "active":
+            return []
+        return await cleared_staff(session, item.vendor_id, now)
 
 
 # -------------------------------------------------------------------- reading

@@ -233,6 +233,17 @@ async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: S
     return found
 
 
+async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
+    """The vendor's people who may enter schools for it now, by masked name, oldest
+    engagement first (for a school naming who will teach an order)."""
+    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
+                                                                 col(Engagement.ended_at).is_(None))
+                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    ids = list(dict.fromkeys(rows))
+    found = await entry_clearances(session, vendor_id, ids, now)
+    return [found[person_id] for person_id in ids if found[person_id].cleared]
+
+
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                           now: datetime | None = None) -> list[UUID]:
     """Those of `person_ids` who may not enter a school for this vendor now: unknown,
@@ -555,6 +566,18 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
         await load_visible_person(session, actor, person_id)
         query = (select(ConsentDocument).where(ConsentDocument.person_id == person_id)
                  .order_by(col(ConsentDocument.uploaded_at)))
+        return list((await session.exec(query)).all())
+
+
+async def list_authorisations(db: Database, actor: Actor, *, limit: int = 50) -> list[ConsentDocument]:
+    """The bureau authorisations usable by `actor` (those of regions it covers), newest
+    first: what an import or a check recorded by hand may be made under."""
+    scope = actor.scope_regions()
+    query = select(ConsentDocument).where(ConsentDocument.kind == "bureau_authorisation")
+    if scope is not None:
+        query = query.where(col(ConsentDocument.region_code).in_(scope))
+    query = query.order_by(col(ConsentDocument.uploaded_at).desc()).limit(limit)
+    async with db.transaction() as session:
         return list((await session.exec(query)).all())
 
 
