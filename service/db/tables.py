@@ -34,6 +34,8 @@ from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
 from service.timetables.models import Timetable
+from service.reminders.models import Reminder
+from service.webhooks.models import StandingChange, Webhook, WebhookDelivery, WebhookOrderStanding
 from service.whitelist.models import (
     WhitelistActionRequest,
     WhitelistEntry,
@@ -48,5 +50,6 @@ __all__ = [
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "metadata",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "Reminder", "StandingChange", "Webhook", "WebhookDelivery",
+    "WebhookOrderStanding", "metadata",
 ]

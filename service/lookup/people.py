@@ -56,7 +56,7 @@ from service.db.engine import Database
 from service.errors import InvalidInput, raise_problems
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
-from service.identifiers.id_number import normalize_id_number
+from service.identifiers.id_number import mask_id_number, normalize_id_number
 from service.lookup.cache import lookup_cache
 from service.lookup.receipts import compact_batch_query
 from service.lookup.services import (
@@ -65,10 +65,9 @@ from service.lookup.services import (
     lookups_of,
     store_receipt,
 )
-from service.personnel import engagement_in_force_sql, suspended_sql
+from service.personnel import ImportRejected, engagement_in_force_sql, read_people, suspended_sql
 from service.personnel.clearance import FactTuple, cleared_until
 from service.personnel.services import clean_name, load_visible_person
-
 from service.schools.models import School
 from service.security.actor import Actor
 from service.security.keyring import Keyring
@@ -410,6 +409,57 @@ async def lookup_people(db: Database, signer: Signer, keyring: Keyring, actor: A
                         limit: int | None = None, token_hash: str | None = None) -> LookupResult:
     return await _run(db, signer, keyring, actor, queries, batch=True, region=region, limit=limit,
                       token_hash=token_hash)
+
+
+# ------------------------------------------------------------------ a roster file
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    row: int  # the file's row number
+    id_number_masked: str | None  # None when the number is not a valid one
+    name: str
+    answer: dict[str, Any] | None  # the batch lookup's answer for the row
+    problems: tuple[dict[str, str], ...]  # the row's field errors (then no answer)
+
+
+@dataclass(frozen=True)
+class RosterCheck:
+    lines: list[RosterLine]
+    receipt_id: UUID | None  # one signed receipt for the rows that were looked up
+    checked_at: str | None
+
+
+def _roster_line_problems(keyring: Keyring, line) -> tuple[str | None, tuple[dict[str, str], ...]]:
+    try:
+        _validate(keyring, [PersonQuery(line.id_number, line.name)], "")
+    except InvalidInput as error:
+        return None, tuple({"column": d["field"], "code": d["code"], "message": d["message"]} for d in error.details)
+    return mask_id_number(normalize_id_number(line.id_number, today=today_in_china())), ()
+
+
+async def lookup_roster(db: Database, signer: Signer, keyring: Keyring, actor: Actor, content: bytes, *,
+                        region: str | None = None) -> RosterCheck:
+    """A roster file (CSV or XLSX with the import's columns): one answer per row, the
+    valid rows in one batch lookup with one signed receipt, the others with their errors.
+    A file that cannot be read → 422 with the file's problems."""
+    try:
+        lines = read_people(content, limit=MAX_BATCH)
+    except ImportRejected as rejected:
+        raise InvalidInput(rejected.message, code="roster_rejected", details=[
+            {"field": "file", "code": p.code, "message": p.message} for p in rejected.problems]) from None
+    checked = [(line, *_roster_line_problems(keyring, line)) for line in lines]
+    valid = [(line, masked) for line, masked, problems in checked if not problems]
+    answers: list[dict[str, Any]] = []
+    receipt_id, checked_at = None, None
+    if valid:
+        result = await lookup_people(db, signer, keyring, actor,
+                                     [PersonQuery(line.id_number, line.name) for line, _ in valid], region=region)
+        body = msgspec.json.decode(result.body)
+        answers, receipt_id, checked_at = body["results"], result.receipt_id, body["checked_at"]
+    by_row = {line.row: answer for (line, _), answer in zip(valid, answers)}
+    return RosterCheck([RosterLine(line.row, masked, clean_name(line.name)[:100], by_row.get(line.row), problems)
+                        for line, masked, problems in checked], receipt_id, checked_at)
 
 
 # ------------------------------------------------------------------ the person's side

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit.recorder import record_event
 from service.personnel.models import PersonSuspension
 from service.security.actor import Actor
+from service.webhooks import enqueue_standing_change
 
 
 def open_suspension(lifted_at: datetime | None) -> bool:
@@ -49,9 +50,8 @@ async def suspended_among(session: AsyncSession, person_ids: Iterable[UUID]) -> 
 
 async def _standing_changed(session: AsyncSession, person_id: UUID, cause: str) -> None:
     """The one place a suspension or its lift tells subscribed schools that the orders
-    naming this person changed standing. The webhook outbox (`service.webhooks`,
-    `enqueue_standing_change(session, person_ids=[person_id], cause=cause)`) belongs
-    here, in the same transaction, once that domain is on main."""
+    naming this person changed standing: the webhook outbox, in this transaction."""
+    await enqueue_standing_change(session, person_ids=[person_id], cause=cause)
 
 
 async def suspend_person(session: AsyncSession, actor: Actor, person_id: UUID, *, complaint_id: UUID,

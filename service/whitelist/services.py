@@ -45,6 +45,7 @@ from service.region_settings.services import effective_settings
 from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.timeutil import today_in_china, utcnow
+from service.webhooks import enqueue_standing_change
 from service.whitelist import state as vendor_state
 from service.whitelist.models import (
     WhitelistActionRequest,
@@ -367,6 +368,9 @@ async def _apply(session: AsyncSession, actor: Actor, action: str, reason: str, 
         await record_event(session, actor, f"whitelist:entry:{action}", "whitelist_entry", entry.id,
                            region_code=entry.region_code, changes=audit, reason=reason)
         changes.append(EntryChange(entry, before[entry.id], after))
+    # The schools that ordered these items hear of it (webhooks), from this transaction.
+    await enqueue_standing_change(session, item_ids=[e.service_item_id for e in entries],
+                                  cause=f"whitelist:entry:{action}")
     await session.flush()
     return changes
 

@@ -10,8 +10,8 @@
 - `school_orders.accepted_at`: from that day the order's fee is on the school's public
   fee list and chargeable (§3(2)).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 10:40:00
 """
 from typing import Sequence, Union
@@ -20,8 +20,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-revision: str = '0019'
-down_revision: Union[str, None] = '0018'
+revision: str = '0020'
+down_revision: Union[str, None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
