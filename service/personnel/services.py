@@ -64,6 +64,7 @@ from service.personnel.models import (
 )
 from service.personnel.rules import engagement_in_force
 from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
 from service.regions.directory import regions
@@ -73,6 +74,7 @@ from service.vendors.models import Vendor
 from service.schools.models import School
 from service.schools.services import school_by_code
 from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.webhooks import enqueue_standing_change
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -235,7 +237,8 @@ class EntryClearance:
 async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                            now: datetime | None = None) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
-    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
+    for this vendor now: engaged in force today (started, not departed), `cleared`, and
+    not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
     return (await entry_clearances_many(session, {vendor_id: person_ids}, now))[vendor_id]
 
 
@@ -260,6 +263,7 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
         if engagement_in_force(ended_at, start_date, today):
             engaged[person_id].append((vendor_id, region_code))
     facts = await fact_tuples_of(session, ids)
+    suspended = await suspended_among(session, ids)
     settings: dict[frozenset[str], PersonnelSettings] = {}
     states: dict[UUID, tuple[bool, date | None]] = {}
     for person_id, (_, _, origin) in people.items():
@@ -277,7 +281,7 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
                 answers[person_id] = EntryClearance(person_id, "", False, None)
                 continue
             engaged_here = any(v == vendor_id for v, _ in engaged[person_id])
-            cleared = engaged_here and states[person_id][0]
+            cleared = engaged_here and states[person_id][0] and person_id not in suspended
             answers[person_id] = EntryClearance(person_id, mask_name(person[1]), cleared,
                                                 states[person_id][1] if cleared else None)
     return found
@@ -520,6 +524,7 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
     return await run_once(db, idempotency, work)
@@ -849,6 +854,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         await record_event(session, actor, "personnel:check:record", "background_check", check.id,
                            region_code=actor.region_code, changes=check_audit_changes(check),
                            evidence=[consent.sha256])
+        await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
     try:
@@ -957,6 +963,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)
