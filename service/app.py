@@ -25,6 +25,7 @@ from service.applications.controllers import (
 from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
+from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
 from service.console.routes import console_router, static_router, template_config
@@ -40,7 +41,7 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
-from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.orders.controllers import OrderController, PublicFeeController, SchoolOrderController, TermController
 from service.supervision.controllers import dashboard
 from service.timetables.controllers import (
     PublicTimetableController,
@@ -85,7 +86,8 @@ ROUTES = [
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
-    RegionTimetablesController, dashboard, WebhookController, reminders,
+    RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
+    PublicFeeController, reminders,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

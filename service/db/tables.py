@@ -11,6 +11,7 @@ from service.applications.models import (
     StageChange,
 )
 from service.audit.models import AuditEvent
+from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWindow
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
@@ -24,6 +25,7 @@ from service.personnel.models import (
     ConsentDocument,
     Engagement,
     Person,
+    PersonSuspension,
 )
 from service.printing.models import DecisionLetter, DocumentNumberCounter
 from service.region_settings.models import RegionSettings
@@ -44,7 +46,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
-    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "AuditEvent", "Complaint", "ComplaintEvidence", "PublicRateWindow", "PersonSuspension", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
