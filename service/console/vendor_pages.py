@@ -18,8 +18,8 @@ from litestar.response import Redirect
 from schemas.text import MultilineText, Text
 from service.applications import queries as application_queries
 from service.applications import services as applications
-from service.applications.rules import WORKFLOWS
 from service.console.reviewer_pages import action_forms
+from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents.models import DOC_TYPES
 from service.documents.services import DocumentInput, list_documents, upload_document
@@ -234,10 +234,8 @@ async def new_application(request: Request, db: DB) -> Response:
 async def _application_page(request: Request, db, application_id: UUID, *, status_code: int = 200,
                             message: str | None = None) -> Response:
     view = await applications.get_application(db, current_user(request).actor, application_id)
-    workflow = WORKFLOWS[view.application.workflow]
-    history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
-                  app=view.application, history=history, actions=action_forms(view), labels=STATE_LABELS,
+                  app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
                   message=message, crumbs=_crumbs("入校申请", view.application.region_code))
 
 

@@ -63,6 +63,7 @@ from service.personnel.models import (
     lift_status,
 )
 from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
 from service.regions.directory import regions
@@ -72,6 +73,7 @@ from service.vendors.models import Vendor
 from service.schools.models import School
 from service.schools.services import school_by_code
 from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.webhooks import enqueue_standing_change
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -209,13 +211,15 @@ class EntryClearance:
 async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                            now: datetime | None = None) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
-    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
+    for this vendor now: engaged in force today (started, not departed), `cleared`, and
+    not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
     people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
     current = await engagements_of(session, ids, current_only=True)
     facts = await check_facts_of(session, ids)
+    suspended = await suspended_among(session, ids)
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
     found = {}
@@ -226,10 +230,21 @@ async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: S
             continue
         engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
         state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
-        cleared = engaged_here and state.status == "cleared"
+        cleared = engaged_here and state.status == "cleared" and person_id not in suspended
         found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
                                           state.cleared_until if cleared else None)
     return found
+
+
+async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
+    """The vendor's people who may enter schools for it now, by masked name, oldest
+    engagement first (for a school naming who will teach an order)."""
+    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
+                                                                 col(Engagement.ended_at).is_(None))
+                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    ids = list(dict.fromkeys(rows))
+    found = await entry_clearances(session, vendor_id, ids, now)
+    return [found[person_id] for person_id in ids if found[person_id].cleared]
 
 
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
@@ -458,6 +473,7 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
     return await run_once(db, idempotency, work)
@@ -553,6 +569,18 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
         await load_visible_person(session, actor, person_id)
         query = (select(ConsentDocument).where(ConsentDocument.person_id == person_id)
                  .order_by(col(ConsentDocument.uploaded_at)))
+        return list((await session.exec(query)).all())
+
+
+async def list_authorisations(db: Database, actor: Actor, *, limit: int = 50) -> list[ConsentDocument]:
+    """The bureau authorisations usable by `actor` (those of regions it covers), newest
+    first: what an import or a check recorded by hand may be made under."""
+    scope = actor.scope_regions()
+    query = select(ConsentDocument).where(ConsentDocument.kind == "bureau_authorisation")
+    if scope is not None:
+        query = query.where(col(ConsentDocument.region_code).in_(scope))
+    query = query.order_by(col(ConsentDocument.uploaded_at).desc()).limit(limit)
+    async with db.transaction() as session:
         return list((await session.exec(query)).all())
 
 
@@ -775,6 +803,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         await record_event(session, actor, "personnel:check:record", "background_check", check.id,
                            region_code=actor.region_code, changes=check_audit_changes(check),
                            evidence=[consent.sha256])
+        await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
     try:
@@ -883,6 +912,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)
