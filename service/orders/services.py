@@ -30,7 +30,7 @@ from service.idempotency.services import Idempotency, Reply, run_once
 from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
-from service.personnel.services import EntryClearance, cleared_staff, entry_clearances
+from service.personnel.services import EntryClearance, cleared_staff, entry_clearances, entry_clearances_many
 from service.reason import clean_reason
 from service.schools.services import schools_by_ids, visible_school
 from service.security.actor import Actor, Role
@@ -271,16 +271,16 @@ async def staff_for_order(db: Database, actor: Actor, school_code: str, service_
 async def _people_of(session: AsyncSession, orders: list[SchoolOrder], now: datetime
                      ) -> dict[UUID, list[EntryClearance]]:
     ids = [o.id for o in orders]
-    rows = (await session.exec(select(SchoolOrderPerson).where(col(SchoolOrderPerson.order_id).in_(ids))
+    rows = (await session.exec(select(SchoolOrderPerson.order_id, SchoolOrderPerson.person_id)
+                               .where(col(SchoolOrderPerson.order_id).in_(ids))
                                .order_by(col(SchoolOrderPerson.order_id), col(SchoolOrderPerson.position)))).all()
     named: dict[UUID, list[UUID]] = {o.id: [] for o in orders}
-    for row in rows:
-        named[row.order_id].append(row.person_id)
+    for order_id, person_id in rows:
+        named[order_id].append(person_id)
     by_vendor: dict[UUID, set[UUID]] = {}
     for order in orders:
         by_vendor.setdefault(order.vendor_id, set()).update(named[order.id])
-    cleared = {vendor_id: await entry_clearances(session, vendor_id, list(people), now)
-               for vendor_id, people in by_vendor.items()}
+    cleared = await entry_clearances_many(session, {v: list(people) for v, people in by_vendor.items()}, now)
     return {o.id: [cleared[o.vendor_id][p] for p in named[o.id]] for o in orders}
 
 
@@ -299,15 +299,19 @@ async def _views(session: AsyncSession, actor: Actor, orders: list[SchoolOrder],
         for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
             on_list[(region_code, item_id)] = state
     views = []
+    actions: dict[tuple[str, frozenset[str]], list[str]] = {}  # the table's answer, asked once per case
     for order in orders:
         vendor, item = vendors[order.vendor_id], items[order.service_item_id]
         people = people_of[order.id]
+        case = (order.state, frozenset(_tags(actor, order, vendor.credit_code)))
+        if case not in actions:
+            actions[case] = allowed_actions(SCHOOL_ORDER, case[0], case[1])
         views.append(OrderView(
             order=order, school_code=schools[order.school_id].code, vendor_name=vendor.name, activity=item.activity,
             category_code=item.category_code, people=people,
             standing=order_standing.standing(order.state in OPEN_STATES,
                                              on_list[(order.region_code, order.service_item_id)], people, now),
-            allowed_actions=allowed_actions(SCHOOL_ORDER, order.state, _tags(actor, order, vendor.credit_code)),
+            allowed_actions=list(actions[case]),
             warnings=(warnings or {}).get(order.id, [])))
     return views
 
@@ -498,7 +502,8 @@ async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action
 
 @dataclass(frozen=True)
 class OrderFacts:
-    """What another domain (complaints) may know of one order: whose it is and who teaches."""
+    """What another domain (complaints, ratings) may know of one order: whose it is,
+    who teaches, its state and its term's dates."""
 
     order_id: UUID
     school_id: UUID
@@ -506,13 +511,20 @@ class OrderFacts:
     vendor_id: UUID
     region_code: str
     people: list[UUID]
+    state: str
+    class_size: int
+    term_id: UUID
+    term_starts_on: date
+    term_ends_on: date
 
 
-async def order_facts(session: AsyncSession, order_id: UUID) -> OrderFacts | None:
-    order = (await session.exec(select(SchoolOrder).where(SchoolOrder.id == order_id))).first()
+async def order_facts(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderFacts | None:
+    query = select(SchoolOrder).where(SchoolOrder.id == order_id)
+    order = (await session.exec(query.with_for_update() if lock else query)).first()
     if order is None:
         return None
     people = (await session.exec(select(SchoolOrderPerson.person_id).where(SchoolOrderPerson.order_id == order_id)
                                  .order_by(col(SchoolOrderPerson.position)))).all()
+    term = await session.get(Term, order.term_id)
     return OrderFacts(order.id, order.school_id, order.service_item_id, order.vendor_id, order.region_code,
-                      list(people))
+                      list(people), order.state, order.class_size, order.term_id, term.starts_on, term.ends_on)
