@@ -195,7 +195,7 @@ async def documents_ending_on(session, days: list[date]) -> list[DocumentEndingO
     (a newer document of the type replaces an ending one; for the reminders)."""
     if not days:
         return []
-    latest = (select(Document.id, Document.vendor_id, Document.doc_type, Document.valid_until)
+    latest = (select(col(Document.id), col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until))
               .ext(distinct_on(col(Document.vendor_id), col(Document.doc_type)))
               .order_by(col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until).desc(),
                         col(Document.uploaded_at).desc()).subquery())
