@@ -94,6 +94,10 @@ async def test_the_bureau_dashboard_page_names_what_needs_attention(client, acco
     assert (await ow.adjust(county, action="suspend", reason="接到投诉，暂停待查",
                             entry_ids=[entries[1]["id"]])).status_code == 200
 
+    filed = await client.post("/api/v1/complaints", headers=school.headers, json={
+        "school_code": school.code, "category": "fee_bundling", "description": "另收教材费，未公示"})
+    assert filed.status_code == 201, filed.text
+
     reviewer = await signed_in("reviewer", region_code="360104")
     board = await reviewer.get("/supervision/dashboard")
     assert board.status_code == 200, board.text
@@ -102,8 +106,13 @@ async def test_the_bureau_dashboard_page_names_what_needs_attention(client, acco
     assert "该服务项目在本地区白名单中已被暂停" in attention and "李*" in attention
     clearances = board.text.split('data-testid="clearances"')[1].split("</table>")[0]
     assert "李*" in clearances and "1 个" in clearances
+    complaints = board.text.split('data-testid="complaints"')[1].split("</table>")[0]
+    assert school.code in complaints and "捆绑收费、搭车收费" in complaints and "0 天" in complaints
     api = (await client.get("/api/v1/regions/360104/dashboard", headers=county)).json()
     assert [c["masked_name"] for c in api["clearances_ending"]] == ["李*"]
+    assert api["open_complaints_by_age"] == {"within_7_days": 1, "8_to_30_days": 0, "over_30_days": 0}
+    assert [(c["school_code"], c["category"], c["age_days"]) for c in api["open_complaints"]] == [
+        (school.code, "fee_bundling", 0)]
 
     far = await signed_in("reviewer", region_code="360102")
     assert (await far.get("/supervision/dashboard", params={"region": "360104"})).status_code in (403, 404)
