@@ -54,6 +54,7 @@ from service.personnel.controllers import (
     PeopleController,
     VendorPeopleController,
 )
+from service.ratings.controllers import OrderRatingController, PublicRatingController, ReReviewController
 from service.printing import configure as configure_printing
 from service.printing.controllers import (
     AuditReportController,
@@ -84,7 +85,7 @@ ROUTES = [
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
     RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
-    PublicFeeController,
+    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 

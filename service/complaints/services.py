@@ -37,7 +37,7 @@ from service.documents.services import check_file, safe_filename
 from service.documents.storage import BlobStorage
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, problem, raise_problems
 from service.four_eyes import request_tags
-from service.orders.services import order_facts
+from service.orders import order_facts
 from service.personnel import lift_suspensions, suspend_person, suspended_among
 from service.reason import clean_reason
 from service.schools.models import School

@@ -27,6 +27,7 @@ from service.personnel.models import (
     Person,
     PersonSuspension,
 )
+from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.printing.models import DecisionLetter, DocumentNumberCounter
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
@@ -46,7 +47,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
-    "AuditEvent", "Complaint", "ComplaintEvidence", "PublicRateWindow", "PersonSuspension", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "AuditEvent", "ItemReReview", "OrderRating", "RatingCode", "Complaint", "ComplaintEvidence", "PublicRateWindow", "PersonSuspension", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",

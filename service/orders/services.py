@@ -502,7 +502,8 @@ async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action
 
 @dataclass(frozen=True)
 class OrderFacts:
-    """What another domain (complaints) may know of one order: whose it is and who teaches."""
+    """What another domain (complaints, ratings) may know of one order: whose it is,
+    who teaches, its state and its term's dates."""
 
     order_id: UUID
     school_id: UUID
@@ -510,13 +511,20 @@ class OrderFacts:
     vendor_id: UUID
     region_code: str
     people: list[UUID]
+    state: str
+    class_size: int
+    term_id: UUID
+    term_starts_on: date
+    term_ends_on: date
 
 
-async def order_facts(session: AsyncSession, order_id: UUID) -> OrderFacts | None:
-    order = (await session.exec(select(SchoolOrder).where(SchoolOrder.id == order_id))).first()
+async def order_facts(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderFacts | None:
+    query = select(SchoolOrder).where(SchoolOrder.id == order_id)
+    order = (await session.exec(query.with_for_update() if lock else query)).first()
     if order is None:
         return None
     people = (await session.exec(select(SchoolOrderPerson.person_id).where(SchoolOrderPerson.order_id == order_id)
                                  .order_by(col(SchoolOrderPerson.position)))).all()
+    term = await session.get(Term, order.term_id)
     return OrderFacts(order.id, order.school_id, order.service_item_id, order.vendor_id, order.region_code,
-                      list(people))
+                      list(people), order.state, order.class_size, order.term_id, term.starts_on, term.ends_on)
