@@ -44,6 +44,17 @@ class OpenComplaintOut(msgspec.Struct):
     age_days: int
 
 
+class BelowThresholdOut(msgspec.Struct):
+    service_item_id: UUID
+    vendor_name: str
+    activity: str
+    region_code: str
+    satisfied: int
+    ratings: int
+    threshold_percent: int
+    opened_at: datetime  # when its re-review opened
+
+
 class DashboardOut(msgspec.Struct):
     region_code: str
     term_id: UUID | None  # the term read: given, or the one in progress
@@ -57,3 +68,4 @@ class DashboardOut(msgspec.Struct):
     clearances_ending: list[EndingClearanceOut]  # people named on open orders, within 30 days
     open_complaints_by_age: dict[str, int]  # within_7_days, 8_to_30_days, over_30_days
     open_complaints: list[OpenComplaintOut]  # oldest first
+    below_threshold: list[BelowThresholdOut]  # items in re-review (satisfaction below the threshold)
