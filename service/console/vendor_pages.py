@@ -156,7 +156,7 @@ def _fee_in_fen(text: str) -> int:
 async def add_item(request: Request, db: DB) -> Response:
     vendor = await _vendor_or_register(request, db)
     form = await request.form()
-    data = {k: form.get(k) for k in form.keys()}
+    data = {k: form.get(k) for k in form}
     try:
         category = str(data.get("category_code") or "")
         size = str(data.get("max_class_size") or "")
