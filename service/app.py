@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
+from litestar.types import ControllerRouterHandler
 
 from service.accounts.controllers import me, revoke_current_token
 from service.accounts.signin import SignInPolicy, Throttle
@@ -80,7 +81,7 @@ from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 from service.orders import order_standings
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,

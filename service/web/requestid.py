@@ -14,6 +14,7 @@ import os
 import re
 import time
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.context import request_id_var
@@ -46,7 +47,7 @@ def with_request_context(app: ASGIApp) -> ASGIApp:
     strings, bodies or tokens."""
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         request_id = request_id_for(scope)
