@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import msgspec
 import structlog
+from structlog.typing import Processor
 
 from service.context import request_id_var
 from service.db.unavailable import is_unavailable
@@ -125,7 +126,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     through the same renderer so every line has one shape."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     renderer = structlog.processors.JSONRenderer(serializer=_dumps) if use_json else structlog.dev.ConsoleRenderer()
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
         structlog.processors.add_log_level,

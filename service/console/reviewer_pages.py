@@ -19,6 +19,7 @@ from service.applications import queries
 from service.applications import services as applications
 from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.rules import WORKFLOWS
+from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.personnel.services import vendor_roster
@@ -29,6 +30,7 @@ from service.documents.services import read_document_file
 from service.web.deps import DB, Storage
 from service.web.files import file_response
 from service.web.params import QueryText
+from service.reminders import my_reminders
 from workflows.entry_review import STATE_LABELS
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
@@ -79,6 +81,7 @@ async def _queue_page(request: Request, db, *, todo: bool, stage: str | None, re
                   stage_choices=stage_choices, region_choices=region_choices(actor),
                   categories=sorted(CATEGORIES.items()), targets=STAGE_TARGET_DAYS, labels=STATE_LABELS,
                   counts={"/reviewer": await queue_count(db, actor)},
+                  reminders=await my_reminders(db, actor) if todo else [],
                   crumbs=[{"text": "审核"}, {"text": "待办" if todo else "入校申请"}])
 
 
@@ -117,10 +120,8 @@ async def application_page(request: Request, db, application_id: UUID, *, status
     except NotFound:  # the application is in scope, the vendor's registration region is not
         roster = None
     named = {p for item in view.items for p in item.personnel_ids}
-    workflow = WORKFLOWS[view.application.workflow]
-    history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]
     return render(request, "reviewer/application.html", status_code=status_code, title=view.vendor.name, view=view,
-                  app=view.application, roster=roster, named=named, history=history, actions=action_forms(view),
+                  app=view.application, roster=roster, named=named, timeline=timeline(view), actions=action_forms(view),
                   stage_label=STATE_LABELS.get(view.application.stage, view.application.stage),
                   message=message, errors=errors or {}, reason=reason, tried=tried, labels=STATE_LABELS,
                   counts={"/reviewer": await queue_count(db, user.actor)} if user.actor.role is Role.REVIEWER else {},

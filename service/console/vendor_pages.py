@@ -18,8 +18,8 @@ from litestar.response import Redirect
 from schemas.text import MultilineText, Text
 from service.applications import queries as application_queries
 from service.applications import services as applications
-from service.applications.rules import WORKFLOWS
 from service.console.reviewer_pages import action_forms
+from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents.models import DOC_TYPES
 from service.documents.services import DocumentInput, list_documents, upload_document
@@ -27,6 +27,7 @@ from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.personnel.services import PersonInput, add_person, vendor_roster
 from service.printing import letters, render as render_pdf
 from service.printing.controllers import pdf_response
+from service.reminders import my_reminders
 from service.security.actor import Role
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS
 from service.service_items.services import ServiceItemInput, create_service_item, list_service_items
@@ -73,7 +74,7 @@ async def overview(request: Request, db: DB) -> Response:
         return render(request, "vendor/register.html", title="机构登记", errors={}, form={},
                       credit_code=actor.vendor_credit_code, org_labels=ORG_LABELS, crumbs=_crumbs("机构登记"))
     return render(request, "vendor/overview.html", title="机构信息", vendor=vendor, org_labels=ORG_LABELS,
-                  crumbs=_crumbs("机构信息"))
+                  reminders=await my_reminders(db, actor), crumbs=_crumbs("机构信息"))
 
 
 @post("/vendor/register", status_code=200, **page(Role.VENDOR))
@@ -156,7 +157,7 @@ def _fee_in_fen(text: str) -> int:
 async def add_item(request: Request, db: DB) -> Response:
     vendor = await _vendor_or_register(request, db)
     form = await request.form()
-    data = {k: form.get(k) for k in form.keys()}
+    data = {k: form.get(k) for k in form}
     try:
         category = str(data.get("category_code") or "")
         size = str(data.get("max_class_size") or "")
@@ -234,10 +235,8 @@ async def new_application(request: Request, db: DB) -> Response:
 async def _application_page(request: Request, db, application_id: UUID, *, status_code: int = 200,
                             message: str | None = None) -> Response:
     view = await applications.get_application(db, current_user(request).actor, application_id)
-    workflow = WORKFLOWS[view.application.workflow]
-    history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
-                  app=view.application, history=history, actions=action_forms(view), labels=STATE_LABELS,
+                  app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
                   message=message, crumbs=_crumbs("入校申请", view.application.region_code))
 
 

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Awaitable
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.context import request_id_var
@@ -79,7 +80,7 @@ def with_request_context(app: ASGIApp) -> ASGIApp:
     the others of requests that ended in the same turn (service/logging.py)."""
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         request_id = request_id_for(scope)
