@@ -33,7 +33,7 @@ from service.console.routes import console_router, static_router, template_confi
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
-from service.logging import configure_logging
+from service.logging import configure_logging, flush_request_lines
 from service.lookup import jobs as lookup_jobs
 from service.lookup import ratelimit
 from service.lookup.controllers import (
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await task
             if owned is not None:
                 await owned.dispose()
+            flush_request_lines()  # the last turn's request lines, before the loop stops
 
     def from_state(name: str):
         async def provide(state: State):
