@@ -81,7 +81,7 @@ class Settings:
         return self.audit_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("SCHOOLGATE_DATABASE_URL") or None,

@@ -10,7 +10,7 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 10:36:02.816709
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -18,9 +18,9 @@ import sqlmodel
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0019'
-down_revision: Union[str, None] = '0018'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0018'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -14,16 +14,16 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 10:40:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision: str = '0020'
-down_revision: Union[str, None] = '0019'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0019'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 S = sqlmodel.sql.sqltypes.AutoString
 T = sqlmodel.sql.sqltypes.UTCDateTime

@@ -4,16 +4,16 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-07 11:15:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision: str = '0021'
-down_revision: Union[str, None] = '0020'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0020'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 S = sqlmodel.sql.sqltypes.AutoString
 T = sqlmodel.sql.sqltypes.UTCDateTime

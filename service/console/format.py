@@ -91,7 +91,7 @@ def duration(seconds: int | float | None) -> str:
 
 def money(fen: int | None, unit: str | None = None) -> str:
     """Fees are stored in fen: 3000 -> `30.00 元 每课时`."""
-    if unit == "free" or fen == 0 and unit in (None, "free"):
+    if unit == "free" or (fen == 0 and unit in (None, "free")):
         return "免费"
     if fen is None:
         return "—"

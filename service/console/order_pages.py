@@ -176,7 +176,7 @@ def _order_input(data: dict) -> orders.OrderInput:
 async def place(request: Request, db: DB, data: Form) -> Response:
     """Place the order; the answer's warnings (what ends before the term does) show on the list."""
     actor = current_user(request).actor
-    form = {k: v for k, v in data.items()}
+    form = dict(data.items())
     try:
         reply = await orders.place_order(db, actor, school_code_of(request), _order_input(data))
     except DomainError as error:

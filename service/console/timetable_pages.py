@@ -94,7 +94,7 @@ async def _page(request: Request, db, term: str | None, *, status_code: int = 20
     if rows is None:
         rows = rows_of(view.sessions) if view else []
     if editable:
-        rows = rows + [{"key": new_key(), **{f: "" for f in FIELDS}} for _ in range(BLANK_ROWS if not errors else 0)]
+        rows = rows + [{"key": new_key(), **dict.fromkeys(FIELDS, "")} for _ in range(BLANK_ROWS if not errors else 0)]
     actions = [{"action": a, "label": TIMETABLE.action_label(a),
                 "reason_required": view.state == "published" and a == "revise"} for a in view.allowed_actions] \
         if view else []
@@ -118,7 +118,7 @@ async def timetable(request: Request, db: DB, term: QueryText = None, done: Quer
 @get("/school/timetable/row", **page(Role.SCHOOL))
 async def blank_row(request: Request) -> Response:
     """One more empty row (HTMX appends it to the table)."""
-    return render(request, "school/timetable_row.html", row={"key": new_key(), **{f: "" for f in FIELDS}},
+    return render(request, "school/timetable_row.html", row={"key": new_key(), **dict.fromkeys(FIELDS, "")},
                   errors={}, weekdays=WEEKDAY_NAMES, categories=sorted(CATEGORIES.items()))
 
 

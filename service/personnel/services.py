@@ -1001,3 +1001,31 @@ async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id
     reason = clean_reason(reason, **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn",
                                  idempotency=idempotency)
+
+
+@dataclass(frozen=True)
+class ClearanceEndingOn:
+    person_id: UUID
+    vendor_id: UUID
+    masked_name: str
+    last_day: date
+
+
+async def clearances_ending_on(session: AsyncSession, days: Sequence[date], now: datetime | None = None
+                               ) -> list[ClearanceEndingOn]:
+    """People cleared now for a vendor that engages them, whose clearance's last valid
+    day is one of `days` (for the reminders; per vendor, as `entry_clearances`)."""
+    if not days:
+        return []
+    wanted = set(days)
+    rows = (await session.exec(select(Engagement.vendor_id, Engagement.person_id)
+                               .where(col(Engagement.ended_at).is_(None)))).all()
+    by_vendor: dict[UUID, list[UUID]] = {}
+    for vendor_id, person_id in rows:
+        by_vendor.setdefault(vendor_id, []).append(person_id)
+    found = []
+    for vendor_id in sorted(by_vendor):
+        for person_id, entry in (await entry_clearances(session, vendor_id, by_vendor[vendor_id], now)).items():
+            if entry.cleared and entry.cleared_until in wanted:
+                found.append(ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until))
+    return found

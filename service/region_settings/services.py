@@ -57,7 +57,7 @@ def _document_types(value: Any) -> str | None:
 def _mandatory_checks(value: Any) -> str | None:
     if not isinstance(value, list) or any(v not in CHECK_TYPES for v in value) or len(set(value)) != len(value):
         return "核查类型须为 " + "、".join(CHECK_TYPES) + " 中的不重复项"
-    if not ALWAYS_MANDATORY <= set(value):
+    if not set(value) >= ALWAYS_MANDATORY:
         return "违法犯罪记录查询与性侵违法犯罪信息入职查询为法定必查项，不能取消"
     return None
 

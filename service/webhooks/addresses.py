@@ -65,7 +65,7 @@ class AddressPolicy:
     allowed_networks: tuple[IPNetwork, ...] = field(default=())
 
     @classmethod
-    def from_settings(cls, hosts: Sequence[str], networks: Sequence[str]) -> "AddressPolicy":
+    def from_settings(cls, hosts: Sequence[str], networks: Sequence[str]) -> AddressPolicy:
         return cls(tuple(h.strip().lower().rstrip(".") for h in hosts if h.strip()),
                    tuple(ipaddress.ip_network(n.strip(), strict=False) for n in networks if n.strip()))
 
@@ -102,7 +102,7 @@ def parse(url: str) -> SplitResult:
     if parts.username or parts.password or parts.fragment:
         raise AddressRefused("invalid_webhook_url", "网址不能包含用户名、密码或 # 片段")
     try:
-        parts.port
+        _ = parts.port  # urlsplit checks the port only when it is read
     except ValueError:
         raise AddressRefused("invalid_webhook_url", "网址中的端口无效") from None
     return parts
@@ -110,7 +110,7 @@ def parse(url: str) -> SplitResult:
 
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def check(url: str, policy: AddressPolicy, resolve: Resolver = system_resolver) -> Target:

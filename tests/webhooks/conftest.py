@@ -59,7 +59,7 @@ class Dispatcher:
         async with new_client(self.policy) as client:
             return await jobs.dispatch(self.db, self.keyring, order_standings, client, self.policy)
 
-    def with_policy(self, **changes) -> "Dispatcher":
+    def with_policy(self, **changes) -> Dispatcher:
         self.policy = replace(self.policy, **changes)
         return self
 

@@ -33,13 +33,13 @@ class Receiver:
     def delivered_ids(self) -> list[str]:
         return [r.headers["SchoolGate-Delivery"] for r in self.requests if r.answered == 204]
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 delivery_id = self.headers.get("SchoolGate-Delivery", "")
                 with receiver.lock:

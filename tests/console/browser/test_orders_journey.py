@@ -29,7 +29,7 @@ async def test_a_school_orders_publishes_and_the_bureau_sees_it(db, api, account
     ow = OrdersWorld(api, accounts, db)
     vendor, entries = await ow.approved()
     await ow.cleared_person(vendor, name="王小明")
-    term, school = await ow.term(), await ow.new_school()
+    _term, school = await ow.term(), await ow.new_school()
     await _account(db, "school", "school.o", name="实验小学 教务处", region_code="360104", school_code=school.code)
     await _account(db, "vendor", "vendor.o", name="启明星 管理员", vendor_credit_code=vendor.credit_code)
     await _account(db, "reviewer", "county.o", name="青云谱区教育局 督导", region_code="360104")
