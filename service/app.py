@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
+from litestar.types import ControllerRouterHandler
 
 from service.accounts.controllers import me, revoke_current_token
 from service.accounts.signin import SignInPolicy, Throttle
@@ -25,13 +26,14 @@ from service.applications.controllers import (
 from service.audit.background import keep_log_sealed
 from service.audit.controllers import AuditController
 from service.audit.keys import load_signer
+from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
 from service.console.routes import console_router, static_router, template_config
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
-from service.logging import configure_logging
+from service.logging import configure_logging, flush_request_lines
 from service.lookup import jobs as lookup_jobs
 from service.lookup import ratelimit
 from service.lookup.controllers import (
@@ -40,7 +42,7 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
-from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.orders.controllers import OrderController, PublicFeeController, SchoolOrderController, TermController
 from service.supervision.controllers import dashboard
 from service.timetables.controllers import (
     PublicTimetableController,
@@ -53,6 +55,7 @@ from service.personnel.controllers import (
     PeopleController,
     VendorPeopleController,
 )
+from service.ratings.controllers import OrderRatingController, PublicRatingController, ReReviewController
 from service.printing import configure as configure_printing
 from service.printing.controllers import (
     AuditReportController,
@@ -70,16 +73,23 @@ from service.web.health import healthz, readyz
 from service.web.input_errors import document_input_errors
 from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
+from service.reminders import jobs as reminder_jobs
+from service.reminders.controllers import reminders
+from service.reminders.senders import sender_from
+from service.webhooks import jobs as webhook_jobs
+from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
+from service.orders import order_standings
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
-    RegionTimetablesController, dashboard,
+    RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
+    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController, reminders,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -108,6 +118,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
             asyncio.create_task(lookup_jobs.run_forever(app.state.db)),
             asyncio.create_task(lookup_jobs.keep_cache_warm(app.state.db)),
+            # Webhooks: the outbox fanned out to schools, deliveries sent and retried.
+            asyncio.create_task(webhook_jobs.run_forever(app.state.db, keyring, settings, order_standings)),
+            # Reminders of what ends in 30, 7 and 1 days, through the configured sender.
+            asyncio.create_task(reminder_jobs.run_periodic_with(app.state.db, reminder_sender,
+                                                                settings.reminder_interval)),
         ]
         try:
             yield
@@ -119,6 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await task
             if owned is not None:
                 await owned.dispose()
+            flush_request_lines()  # the last turn's request lines, before the loop stops
 
     def from_state(name: str):
         async def provide(state: State):
@@ -128,6 +144,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
     # Loaded once here, never per request; every worker reads the same key file.
     keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
+    reminder_sender = sender_from(settings.reminder_sender, settings)  # an unknown sender fails at start
     secret = console_secret(settings.keys_dir)
     throttle = Throttle(derived(secret, "throttle"), SignInPolicy(delay_seconds=settings.sign_in_delay_seconds))
     app = Litestar(

@@ -1,6 +1,7 @@
 """The demo's whitelist loop: one vendor admitted in 青云谱区 through the real review,
 its staff cleared, a current term, three orders of the demo school — in force, at risk,
-blocked — and a published timetable, so the first screen shows the loop working.
+blocked — a published timetable and the open complaint behind the blocked order, so the
+first screen shows the loop working.
 
 Everything goes through the services, as the people would: the vendor applies, the
 county reviews, the city decides (four eyes), the school orders and publishes. To admit
@@ -17,6 +18,7 @@ from sqlmodel import select
 
 from service.accounts.models import Account
 from service.applications.services import ApplicationInput, conclude_due_notices, create_application, transition
+from service.complaints import ComplaintInput, file_complaint
 from service.db.engine import Database
 from service.documents.services import list_documents
 from service.documents.storage import BlobStorage
@@ -127,4 +129,8 @@ async def load_loop(db: Database, keyring: Keyring, storage: BlobStorage, vendor
     await save_timetable(db, school, "2136010401", term.id, sessions, version=0)
     await act_on_timetable(db, school, "2136010401", term.id, "file", version=1)
     await act_on_timetable(db, school, "2136010401", term.id, "publish", version=2)
+    # The complaint behind the suspension, still open: the bureau's dashboard shows it.
+    await file_complaint(db, school, "2136010401", ComplaintInput(
+        "fee_overcharge", "有家长反映，科学实验课除公示收费外另收材料费每学期 120 元。",
+        order_id=orders[2].order.id))
 

@@ -17,9 +17,9 @@ from service.accounts.signin import hash_password, validate_login, validate_pass
 from service.audit.recorder import record_event
 from service.db.engine import Database
 from service.errors import InvalidInput, NotFound
+from service.regions.directory import regions
 from service.identifiers.credit_code import validate_credit_code
 from service.identifiers.errors import InvalidIdentifier
-from service.regions.directory import regions
 from service.schools.models import School
 from service.security.actor import Actor, Role
 from service.timeutil import utcnow
@@ -112,9 +112,8 @@ def _scope_for(role: Role, region_code: str | None, school_code: str | None, cre
     if role is Role.ADMIN:
         return {"vendor_credit_code": None, "region_code": None}
     region = regions().require(region_code, "region")
-    if role is Role.SCHOOL:
-        if not school_code or not SCHOOL_CODE.match(school_code):
-            raise InvalidInput.field("school", "invalid_school_code", "学校标识码应为 10 位数字")
+    if role is Role.SCHOOL and (not school_code or not SCHOOL_CODE.match(school_code)):
+        raise InvalidInput.field("school", "invalid_school_code", "学校标识码应为 10 位数字")
     return {"vendor_credit_code": None, "region_code": region.code}
 
 
@@ -285,3 +284,13 @@ async def account_regions(session, account_ids) -> dict[UUID, str | None]:
         return {}
     rows = (await session.exec(select(Account.id, Account.region_code).where(col(Account.id).in_(ids)))).all()
     return {row[0]: row[1] for row in rows}
+
+
+async def accounts_to_notify(session, vendor_credit_code: str, region_code: str) -> list[tuple[UUID, str]]:
+    """(account id, role) of the vendor's accounts and of the reviewers whose region
+    covers `region_code` — who is told that something of the vendor ends (reminders)."""
+    covering = list(regions().ancestors(region_code))
+    query = select(Account.id, Account.role).where(col(Account.disabled_at).is_(None), (
+        (col(Account.role) == "vendor") & (col(Account.vendor_credit_code) == vendor_credit_code)) | (
+        (col(Account.role) == "reviewer") & col(Account.region_code).in_(covering))).order_by(col(Account.id))
+    return [(row[0], row[1]) for row in (await session.exec(query)).all()]

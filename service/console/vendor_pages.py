@@ -27,6 +27,7 @@ from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.personnel.services import PersonInput, add_person, vendor_roster
 from service.printing import letters, render as render_pdf
 from service.printing.controllers import pdf_response
+from service.reminders import my_reminders
 from service.security.actor import Role
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS
 from service.service_items.services import ServiceItemInput, create_service_item, list_service_items
@@ -82,7 +83,7 @@ async def overview(request: Request, db: DB) -> Response:
         return render(request, "vendor/register.html", title="机构登记", errors={}, form={},
                       credit_code=actor.vendor_credit_code, org_labels=ORG_LABELS, crumbs=_crumbs("机构登记"))
     return render(request, "vendor/overview.html", title="机构信息", vendor=vendor, org_labels=ORG_LABELS,
-                  crumbs=_crumbs("机构信息"))
+                  reminders=await my_reminders(db, actor), crumbs=_crumbs("机构信息"))
 
 
 @post("/vendor/register", status_code=200, **page(Role.VENDOR))
@@ -166,7 +167,7 @@ def _fee_in_fen(text: str) -> int:
 async def add_item(request: Request, db: DB) -> Response:
     vendor = await _vendor_or_register(request, db)
     form = await request.form()
-    data = {k: form.get(k) for k in form.keys()}
+    data = {k: form.get(k) for k in form}
     try:
         category = str(data.get("category_code") or "")
         size = str(data.get("max_class_size") or "")

@@ -19,7 +19,8 @@
   clearance is `personnel.clearance.cleared_until` (the part of `clearance` a lookup
   answers, tested equal to it);
 - the answer is `cleared` only when the person exists, the name matches (after
-  `clean_name`), the clearance under the person's settings is `cleared` now, and at
+  `clean_name`), the clearance under the person's settings is `cleared` now, the
+  person's entry is not suspended (a complaint under investigation), and at
   least one current engagement's vendor (only the named one, if a credit code is given)
   has an open whitelist entry covering the region. Everything else is one shape:
   `{"result": "not_cleared", "vendors": []}` — never a reason, never a check's type,
@@ -64,7 +65,7 @@ from service.lookup.services import (
     lookups_of,
     store_receipt,
 )
-from service.personnel import ImportRejected, engagement_in_force_sql, read_people
+from service.personnel import ImportRejected, engagement_in_force_sql, read_people, suspended_sql
 from service.personnel.clearance import FactTuple, cleared_until
 from service.personnel.services import clean_name, load_visible_person
 from service.schools.models import School
@@ -197,10 +198,12 @@ SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS chec
        NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
        NULL::text[] AS vendor_codes, NULL::text[] AS vendor_regions, NULL::text[] AS check_types,
        NULL::text[] AS results, NULL::date[] AS query_dates, NULL::date[] AS valid_until,
-       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked
+       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked,
+       NULL::boolean AS suspended
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_code, e.codes, e.regions,
-       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked
+       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked,
+       {suspended_sql("p")}
   FROM p
   CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
                              array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
@@ -219,8 +222,9 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
 """
 # The vendors' JSON (msgspec parses the dates in C).
 _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
-# A person row's columns (then the six fact arrays, from column 10, and the index asked).
-_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _ASKED = 5, 6, 7, 8, 9, 16
+# A person row's columns (then the six fact arrays, from column 10, the index asked, and
+# whether the person's entry is suspended pending a complaint's investigation).
+_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _ASKED, _SUSPENDED = 5, 6, 7, 8, 9, 16, 17
 
 
 def _facts(person) -> Iterable[FactTuple]:
@@ -358,7 +362,7 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
         for code in engaged:
             if entry.vendor_credit_code in (None, code) and snap.vendor_open(code, region_code):
                 qualifying[code] = snap.vendors[code].name
-        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy:
+        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy or person[_SUSPENDED]:
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
         answers.append({"result": "cleared", "valid_until": until.isoformat() if until else None,

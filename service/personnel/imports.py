@@ -67,6 +67,7 @@ from service.personnel.models import CheckImportJob
 from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
 from service.security.actor import Actor, Role
 from service.security.keyring import Keyring
+from service.webhooks import enqueue_standing_change_on
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV
 log = get_logger("schoolgate.personnel.imports")
@@ -390,6 +391,8 @@ async def _commit_to_records(conn, run: _Run) -> None:
     await conn.copy_records_to_table(AUDIT_TABLE, records=[event], columns=AUDIT_COLUMNS)
     await conn.execute(RECORD_IMPORT, run.import_id, run.file_sha256, len(run.leaves), root, b"".join(run.leaves),
                        run.now)
+    # The people with new results may change standing on schools' orders (webhooks).
+    await enqueue_standing_change_on(conn, person_ids=run.masked, cause=CHECK_ACTION)
 
 
 async def _store(conn, run: _Run, staged: _Staged) -> None:

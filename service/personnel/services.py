@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -47,7 +47,7 @@ from service.identifiers.id_number import (
     mask_id_number,
     normalize_id_number,
 )
-from service.personnel.clearance import CheckFact, Clearance, clearance
+from service.personnel.clearance import CheckFact, Clearance, FactTuple, cleared_until, clearance
 from service.personnel.models import (
     BARRING_CHECK_TYPES,
     CERTIFICATE_TYPES,
@@ -62,7 +62,9 @@ from service.personnel.models import (
     Person,
     lift_status,
 )
+from service.personnel.rules import engagement_in_force
 from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
 from service.regions.directory import regions
@@ -72,6 +74,7 @@ from service.vendors.models import Vendor
 from service.schools.models import School
 from service.schools.services import school_by_code
 from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.webhooks import enqueue_standing_change
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -159,6 +162,31 @@ def _visible_engagements(actor: Actor, engaged: list[Engaged]) -> list[Engaged]:
 # -- clearance ---------------------------------------------------------------------------
 
 
+def _lifted_exists():
+    # Only a confirmed lift lifts; a check may have several lift rows (closed ones
+    # stay as records), so ask EXISTS rather than join (one fact per check).
+    return (select(BarLift.id)
+            .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
+                   col(BarLift.confirmed_at).is_not(None))
+            .exists())
+
+
+async def fact_tuples_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[FactTuple]]:
+    """The check records as `clearance.cleared_until` reads them (plain tuples, no
+    objects): for reading the clearance of thousands of people at once."""
+    ids = list(set(person_ids))
+    found: dict[UUID, list[FactTuple]] = {pid: [] for pid in ids}
+    if not ids:
+        return found
+    query = (select(BackgroundCheck.person_id, BackgroundCheck.check_type, BackgroundCheck.result,
+                    BackgroundCheck.query_date, BackgroundCheck.valid_until, BackgroundCheck.recorded_at,
+                    _lifted_exists())
+             .where(col(BackgroundCheck.person_id).in_(ids)))
+    for row in (await session.exec(query)).all():
+        found[row[0]].append((row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+    return found
+
+
 async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
     ids = list(set(person_ids))
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
@@ -209,27 +237,65 @@ class EntryClearance:
 async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                            now: datetime | None = None) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
-    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
-    ids = list(dict.fromkeys(person_ids))
+    for this vendor now: engaged in force today (started, not departed), `cleared`, and
+    not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
+    return (await entry_clearances_many(session, {vendor_id: person_ids}, now))[vendor_id]
+
+
+async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Sequence[UUID]],
+                                now: datetime | None = None) -> dict[UUID, dict[UUID, EntryClearance]]:
+    """`entry_clearances` for several vendors at once ({vendor id: person ids}): one
+    statement per kind of fact for everyone, the settings read once per set of regions
+    (a school's order list names the people of dozens of vendors)."""
+    ids = list(dict.fromkeys(p for person_ids in wanted.values() for p in person_ids))
     if not ids:
-        return {}
-    people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
-    current = await engagements_of(session, ids, current_only=True)
-    facts = await check_facts_of(session, ids)
+        return {vendor_id: {} for vendor_id in wanted}
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
-    found = {}
-    for person_id in ids:
-        person = people.get(person_id)
-        if person is None:
-            found[person_id] = EntryClearance(person_id, "", False, None)
-            continue
-        engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
-        state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
-        cleared = engaged_here and state.status == "cleared"
-        found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
-                                          state.cleared_until if cleared else None)
+    # Plain rows, not ORM objects: a dashboard reads thousands of people at once.
+    people = {row[0]: row for row in (await session.exec(
+        select(Person.id, Person.name, Person.origin_region_code).where(col(Person.id).in_(ids)))).all()}
+    engaged: dict[UUID, list[tuple[UUID, str]]] = {pid: [] for pid in ids}  # in force today: (vendor, region)
+    for person_id, vendor_id, region_code, ended_at, start_date in (await session.exec(
+            select(Engagement.person_id, Engagement.vendor_id, Vendor.region_code, Engagement.ended_at,
+                   Engagement.start_date).join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
+            .where(col(Engagement.person_id).in_(ids), col(Engagement.ended_at).is_(None)))).all():
+        if engagement_in_force(ended_at, start_date, today):
+            engaged[person_id].append((vendor_id, region_code))
+    facts = await fact_tuples_of(session, ids)
+    suspended = await suspended_among(session, ids)
+    settings: dict[frozenset[str], PersonnelSettings] = {}
+    states: dict[UUID, tuple[bool, date | None]] = {}
+    for person_id, (_, _, origin) in people.items():
+        codes = frozenset(region for _, region in engaged[person_id]) or (
+            frozenset({origin}) if origin else frozenset())  # as settings_regions says
+        if codes not in settings:
+            settings[codes] = await settings_for_regions(session, codes)
+        states[person_id] = cleared_until(facts[person_id], settings[codes], now, today)
+    found: dict[UUID, dict[UUID, EntryClearance]] = {}
+    for vendor_id, person_ids in wanted.items():
+        answers = found.setdefault(vendor_id, {})
+        for person_id in dict.fromkeys(person_ids):
+            person = people.get(person_id)
+            if person is None:
+                answers[person_id] = EntryClearance(person_id, "", False, None)
+                continue
+            engaged_here = any(v == vendor_id for v, _ in engaged[person_id])
+            cleared = engaged_here and states[person_id][0] and person_id not in suspended
+            answers[person_id] = EntryClearance(person_id, mask_name(person[1]), cleared,
+                                                states[person_id][1] if cleared else None)
     return found
+
+
+async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
+    """The vendor's people who may enter schools for it now, by masked name, oldest
+    engagement first (for a school naming who will teach an order)."""
+    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
+                                                                 col(Engagement.ended_at).is_(None))
+                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    ids = list(dict.fromkeys(rows))
+    found = await entry_clearances(session, vendor_id, ids, now)
+    return [found[person_id] for person_id in ids if found[person_id].cleared]
 
 
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
@@ -458,6 +524,7 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
     return await run_once(db, idempotency, work)
@@ -787,6 +854,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         await record_event(session, actor, "personnel:check:record", "background_check", check.id,
                            region_code=actor.region_code, changes=check_audit_changes(check),
                            evidence=[consent.sha256])
+        await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
     try:
@@ -895,6 +963,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)
@@ -932,3 +1001,31 @@ async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id
     reason = clean_reason(reason, **_LIFT_REASON)
     return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn",
                                  idempotency=idempotency)
+
+
+@dataclass(frozen=True)
+class ClearanceEndingOn:
+    person_id: UUID
+    vendor_id: UUID
+    masked_name: str
+    last_day: date
+
+
+async def clearances_ending_on(session: AsyncSession, days: Sequence[date], now: datetime | None = None
+                               ) -> list[ClearanceEndingOn]:
+    """People cleared now for a vendor that engages them, whose clearance's last valid
+    day is one of `days` (for the reminders; per vendor, as `entry_clearances`)."""
+    if not days:
+        return []
+    wanted = set(days)
+    rows = (await session.exec(select(Engagement.vendor_id, Engagement.person_id)
+                               .where(col(Engagement.ended_at).is_(None)))).all()
+    by_vendor: dict[UUID, list[UUID]] = {}
+    for vendor_id, person_id in rows:
+        by_vendor.setdefault(vendor_id, []).append(person_id)
+    found = []
+    for vendor_id in sorted(by_vendor):
+        for person_id, entry in (await entry_clearances(session, vendor_id, by_vendor[vendor_id], now)).items():
+            if entry.cleared and entry.cleared_until in wanted:
+                found.append(ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until))
+    return found

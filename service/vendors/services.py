@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,11 @@ from service.regions.directory import regions
 from service.security.actor import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
 
-Owned = TypeVar("Owned")  # a model with a vendor_id
+class _VendorOwned(Protocol):
+    vendor_id: UUID
+
+
+Owned = TypeVar("Owned", bound=_VendorOwned)  # a model with a vendor_id
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 TEXT_LIMITS = {"name": 200, "address": 300, "contact_name": 100, "legal_representative": 100}
@@ -52,7 +56,7 @@ class Registered:
 def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
     """Every problem at once, each naming its field, so a form can show them all."""
     problems: list[dict] = []
-    cleaned = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in asdict(data).items()}
+    cleaned: dict[str, Any] = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in asdict(data).items()}
     warnings: tuple[str, ...] = ()
     try:
         check = validate_credit_code(data.credit_code)
@@ -211,7 +215,7 @@ async def vendor_by_credit_code(session: AsyncSession, credit_code: str | None) 
 async def vendor_ids_in_regions(session: AsyncSession, region_codes: list[str]) -> list[UUID]:
     """The vendors registered in these regions (for a region's supervision views)."""
     query = select(Vendor.id).where(col(Vendor.region_code).in_(region_codes))
-    return [row for row in (await session.exec(query)).all()]
+    return list((await session.exec(query)).all())
 
 
 async def own_vendor(db: Database, actor: Actor) -> Vendor | None:
