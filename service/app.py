@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
+from litestar.types import ControllerRouterHandler
 
 from service.accounts.controllers import me, revoke_current_token
 from service.accounts.signin import SignInPolicy, Throttle
@@ -32,7 +33,7 @@ from service.console.routes import console_router, static_router, template_confi
 from service.db.engine import Database
 from service.documents.controllers import DocumentController
 from service.documents.storage import LocalBlobStorage
-from service.logging import configure_logging
+from service.logging import configure_logging, flush_request_lines
 from service.lookup import jobs as lookup_jobs
 from service.lookup import ratelimit
 from service.lookup.controllers import (
@@ -80,7 +81,7 @@ from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 from service.orders import order_standings
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await task
             if owned is not None:
                 await owned.dispose()
+            flush_request_lines()  # the last turn's request lines, before the loop stops
 
     def from_state(name: str):
         async def provide(state: State):

@@ -50,7 +50,10 @@ class OutageWatch:
         self._task = asyncio.get_running_loop().create_task(self._watch(), context=contextvars.Context())
 
     async def _watch(self) -> None:
-        last_line = self.down_since
+        since = self.down_since
+        if since is None:  # only `failed` starts the watch, once it has set the start
+            return
+        last_line = since
         while True:
             await asyncio.sleep(self._probe_every)
             try:
@@ -60,9 +63,9 @@ class OutageWatch:
                 if now - last_line >= self._log_every:
                     last_line = now
                     log.warning("database_still_unavailable", error_type=type(error).__name__,
-                                down_seconds=round(now - self.down_since, 1))
+                                down_seconds=round(now - since, 1))
                 continue
-            log.info("database_available", down_seconds=round(time.monotonic() - self.down_since, 1))
+            log.info("database_available", down_seconds=round(time.monotonic() - since, 1))
             self.down_since = None
             self._task = None
             return
