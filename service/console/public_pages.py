@@ -23,9 +23,9 @@ PAGE_SIZE = 60
 
 def _region_choices() -> list[tuple[str, str]]:
     province = "360000"
-    return [(province, regions().get(province).name)] + [
-        (code, regions().get(code).name) for code in regions().descendants(province)
-        if code != province and regions().get(code).level == "city"]
+    return [(province, regions().require(province).name)] + [
+        (code, info.name) for code in regions().descendants(province)
+        if code != province and (info := regions().require(code)).level == "city"]
 
 
 def _category(value: str | None) -> int | None:
@@ -55,7 +55,9 @@ async def whitelist_page(request: Request, db: DB, q: QueryText = None,
                          cursor: QueryText = None) -> Response:
     """白名单公示: search, region and category filters, PDF and CSV downloads."""
     chosen = {"q": (q or "").strip(), "region": region or "", "category": category or ""}
-    errors, rows, next_cursor, status = {}, [], None, 200
+    errors: dict[str, str] = {}
+    rows: list[whitelist.PublicRow] = []
+    next_cursor, status = None, 200
     try:
         f = whitelist.filters(region or None, _category(category), q)
         rows, next_cursor = await whitelist.public_whitelist(db, f, cursor=cursor or None, limit=PAGE_SIZE)
