@@ -42,8 +42,9 @@ from schemas.personnel import (
 )
 from schemas.text import Text
 from service.errors import InvalidInput, PayloadTooLarge
-from service.idempotency.services import Idempotency
+from service.idempotency import Idempotency
 from service.personnel import import_proofs, imports, services
+from service.personnel.rules import bar_lift_in_force
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -52,7 +53,7 @@ from service.personnel.models import (
     ConsentDocument,
     lift_status,
 )
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, AuditSigner, CurrentActor, Keys, Storage
 from service.web.files import file_response
@@ -138,7 +139,7 @@ def lift_out(lift: BarLift) -> BarLiftOut:
     return BarLiftOut(id=lift.id, person_id=lift.person_id, check_id=lift.check_id, reason=lift.reason,
                       requested_by=lift.requested_by, requested_at=lift.requested_at,
                       confirmed_by=lift.confirmed_by, confirmed_at=lift.confirmed_at,
-                      effective=lift.confirmed_at is not None and lift.closed_at is None,
+                      effective=bar_lift_in_force(lift.confirmed_at, lift.closed_at),
                       status=lift_status(lift), closed_by=lift.closed_by, closed_at=lift.closed_at,
                       close_reason=lift.close_reason)
 

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import timeutil
-from service.audit.recorder import build_event, diff, record_event, record_events
-from service.db.engine import Database
-from service.documents.services import check_file, document_status, safe_filename
-from service.documents.storage import BlobStorage
+from service.audit import build_event, diff, record_event, record_events
+from service.db import Database
+from service.documents import BlobStorage, check_file, document_status, safe_filename
 from service.errors import (
     Conflict,
     Forbidden,
@@ -39,14 +39,8 @@ from service.errors import (
     raise_problems,
 )
 from service.four_eyes import request_facts, request_tags
-from service.identifiers.errors import InvalidIdentifier
-from service.idempotency.services import Idempotency, Reply, run_once
-from service.identifiers.id_number import (
-    birth_date,
-    gender,
-    mask_id_number,
-    normalize_id_number,
-)
+from service.identifiers import InvalidIdentifier, birth_date, gender, mask_id_number, normalize_id_number
+from service.idempotency import Idempotency, Reply, run_once
 from service.personnel.clearance import CheckFact, Clearance, clearance
 from service.personnel.models import (
     BARRING_CHECK_TYPES,
@@ -62,16 +56,14 @@ from service.personnel.models import (
     Person,
     lift_status,
 )
+from service.personnel.rules import bar_lift_in_force_sql
 from service.personnel.settings import PersonnelSettings, settings_for_regions
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
-from service.vendors.models import Vendor
-from service.schools.models import School
-from service.schools.services import school_by_code
-from service.vendors.services import can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.regions import regions
+from service.security import Actor, Keyring, Role
+from service.vendors import Vendor, can_see_vendor, load_visible_vendor, vendors_by_ids
+from service.schools import School, school_by_code
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -167,8 +159,7 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     # Only a confirmed lift lifts; a check may have several lift rows (closed ones
     # stay as records), so ask EXISTS rather than join (one fact per check).
     lifted = (select(BarLift.id)
-              .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
-                     col(BarLift.confirmed_at).is_not(None))
+              .where(col(BarLift.check_id) == col(BackgroundCheck.id), text(bar_lift_in_force_sql("bar_lifts")))
               .exists())
     query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
                     BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,

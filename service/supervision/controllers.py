@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 from schemas.orders import StandingReason
 from schemas.supervision import AttentionOrder, DashboardOut, EndingDocumentOut
 from schemas.timetables import SchoolProgressOut
-from service.security.actor import Role
+from service.security import Role
 from service.supervision.dashboard import region_dashboard
 from service.web.access import access
 from service.web.deps import DB, CurrentActor

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from service.db.engine import Database
-from service.documents.services import EndingDocument, documents_ending
+from service.db import Database
+from service.documents import EndingDocument, documents_ending
 from service.errors import Forbidden, NotFound
-from service.orders.services import OrderView, open_orders_in_regions
-from service.orders.standing import AT_RISK, BLOCKED, IN_FORCE
-from service.orders.terms import Term, terms_for_region
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
+from service.orders import (
+    AT_RISK, BLOCKED, IN_FORCE, OrderView, Term, open_orders_in_regions, terms_for_region,
+)
+from service.regions import regions
+from service.security import Actor, Role
 from service.timeutil import today_in_china, utcnow
-from service.timetables.services import SchoolProgress, region_progress
-from service.vendors.services import vendor_ids_in_regions, vendors_by_ids
+from service.timetables import SchoolProgress, region_progress
+from service.vendors import vendor_ids_in_regions, vendors_by_ids
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,16 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.rules import parse_version
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.applications import parse_version
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, problem, raise_problems
-from service.orders.services import OrderedSlot, accepted_orders
-from service.orders.terms import term_for_school
+from service.orders import OrderedSlot, accepted_orders, term_for_school
 from service.reason import clean_reason
-from service.regions.directory import regions
-from service.schools.models import School
-from service.schools.services import school_by_code, schools_in_regions, visible_school
-from service.security.actor import Actor, Role
-from service.service_items.models import CATEGORIES
+from service.regions import regions
+from service.schools import School, school_by_code, schools_in_regions, visible_school
+from service.security import Actor, Role
+from service.service_items import CATEGORIES
 from service.timetables.models import Timetable
 from service.timetables.rules import Slot, week_numbers
 from service.timeutil import parse_clock, today_in_china, utcnow

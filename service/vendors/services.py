@@ -12,16 +12,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.text import nfc
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, NotFound, raise_problems
-from service.idempotency.services import Idempotency, Reply, run_once
-from service.identifiers.credit_code import validate_credit_code
-from service.identifiers.errors import InvalidIdentifier
+from service.idempotency import Idempotency, Reply, run_once
+from service.identifiers import InvalidIdentifier, validate_credit_code
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.privacy import mask_name, mask_phone
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
+from service.regions import regions
+from service.security import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
 
 Owned = TypeVar("Owned")  # a model with a vendor_id
