@@ -101,3 +101,26 @@ class OrderTransition(Input, forbid_unknown_fields=True):
     action: Text  # accept | decline (the vendor), cancel (the school)
     version: Int32 | None = None  # the version the action is based on (or If-Match)
     reason: MultilineText | None = None  # required to decline or cancel
+
+
+class FeeRowOut(msgspec.Struct):
+    order_id: UUID
+    service_item_id: UUID
+    vendor_name: str
+    activity: str
+    category_code: int
+    fee: int  # fen per fee_unit
+    fee_unit: str  # per_session | per_term | free
+    published_on: date  # on the school's public list, and chargeable, from this day
+    chargeable: bool  # on the day asked about (`on`)
+    published_before_term_start: bool
+
+
+class FeeListOut(msgspec.Struct):
+    school_code: str
+    school_name: str
+    term_id: UUID
+    term_name: str
+    starts_on: date
+    on: date
+    items: list[FeeRowOut]

@@ -10,12 +10,13 @@ from schemas.text import Text
 
 
 class RegionSettingsUpdate(Input, forbid_unknown_fields=True):
-    notice_days: Int32 | None | msgspec.UnsetType = msgspec.UNSET  # 0-30; 0 = no notice period
-    city_review_required: bool | None | msgspec.UnsetType = msgspec.UNSET
-    mandatory_document_types: list[Text] | None | msgspec.UnsetType = msgspec.UNSET
-    whitelist_validity_days: Int32 | None | msgspec.UnsetType = msgspec.UNSET  # 1-3650
-    mandatory_checks: list[Text] | None | msgspec.UnsetType = msgspec.UNSET  # check types clearance requires
-    check_validity_days: dict[Text, Int32] | None | msgspec.UnsetType = msgspec.UNSET  # per check type, 1-3650
+    notice_days: Int32 | msgspec.UnsetType | None = msgspec.UNSET  # 0-30; 0 = no notice period
+    city_review_required: bool | msgspec.UnsetType | None = msgspec.UNSET
+    mandatory_document_types: list[Text] | msgspec.UnsetType | None = msgspec.UNSET
+    whitelist_validity_days: Int32 | msgspec.UnsetType | None = msgspec.UNSET  # 1-3650
+    mandatory_checks: list[Text] | msgspec.UnsetType | None = msgspec.UNSET  # check types clearance requires
+    check_validity_days: dict[Text, Int32] | msgspec.UnsetType | None = msgspec.UNSET  # per check type, 1-3650
+    satisfaction_threshold_percent: Int32 | msgspec.UnsetType | None = msgspec.UNSET  # 1-100; below it: re-review
 
 
 class RegionSettingsValues(msgspec.Struct):
@@ -27,6 +28,7 @@ class RegionSettingsValues(msgspec.Struct):
     whitelist_validity_days: int | None
     mandatory_checks: list[str] | None
     check_validity_days: dict[str, int] | None
+    satisfaction_threshold_percent: int | None
 
 
 class RegionSettingsOut(msgspec.Struct):
@@ -39,5 +41,6 @@ class RegionSettingsOut(msgspec.Struct):
     whitelist_validity_days: int
     mandatory_checks: list[str]
     check_validity_days: dict[str, int]
+    satisfaction_threshold_percent: int
     own: RegionSettingsValues
     sources: dict[str, str]  # field -> region code whose value applies, or "default"

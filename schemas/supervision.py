@@ -26,6 +26,14 @@ class EndingDocumentOut(msgspec.Struct):
     last_day: str
 
 
+class EndingClearanceOut(msgspec.Struct):
+    person_id: UUID
+    masked_name: str  # never the full name, never which check ends
+    vendor_name: str
+    last_day: str
+    orders: int  # open orders of the region that name the person
+
+
 class DashboardOut(msgspec.Struct):
     region_code: str
     term_id: UUID | None  # the term read: given, or the one in progress
@@ -36,3 +44,4 @@ class DashboardOut(msgspec.Struct):
     timetables_published: int
     schools: int
     documents_ending: list[EndingDocumentOut]  # within 30 days, soonest first
+    clearances_ending: list[EndingClearanceOut]  # people named on open orders, within 30 days

@@ -24,6 +24,7 @@ from service.applications.controllers import (
 )
 from service.audit import keep_log_sealed, load_signer
 from service.audit.controllers import AuditController
+from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
 from service.console.routes import console_router, static_router, template_config
@@ -38,7 +39,7 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
-from service.orders.controllers import OrderController, SchoolOrderController, TermController
+from service.orders.controllers import OrderController, PublicFeeController, SchoolOrderController, TermController
 from service.supervision.controllers import dashboard
 from service.timetables.controllers import (
     PublicTimetableController,
@@ -51,6 +52,7 @@ from service.personnel.controllers import (
     PeopleController,
     VendorPeopleController,
 )
+from service.ratings.controllers import OrderRatingController, PublicRatingController, ReReviewController
 from service.printing import configure as configure_printing
 from service.printing.controllers import (
     AuditReportController,
@@ -68,7 +70,10 @@ from service.web.health import healthz, readyz
 from service.web.input_errors import document_input_errors
 from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
+from service.webhooks import run_webhook_jobs
+from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
+from service.orders import order_standings
 
 ROUTES = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
@@ -77,7 +82,8 @@ ROUTES = [
     WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
-    RegionTimetablesController, dashboard,
+    RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
+    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -106,6 +112,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             asyncio.create_task(run_notice_jobs(app.state.db, settings.notice_job_interval)),
             asyncio.create_task(run_lookup_housekeeping(app.state.db)),
             asyncio.create_task(keep_cache_warm(app.state.db)),
+            # Webhooks: the outbox fanned out to schools, deliveries sent and retried.
+            asyncio.create_task(run_webhook_jobs(app.state.db, keyring, settings, order_standings)),
         ]
         try:
             yield

@@ -50,6 +50,18 @@ class Settings:
     render_workers: int = 1
     render_timeout_seconds: float = DEFAULT_RENDER_TIMEOUT_SECONDS
     document_max_rows: int = DEFAULT_DOCUMENT_MAX_ROWS
+    # Webhooks (docs/webhooks.md): the admin's allow-list of hosts, the non-public
+    # networks that may nevertheless be reached (none by default), and the dispatcher.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_allowed_networks: tuple[str, ...] = ()
+    webhook_interval: float = 2.0  # seconds between dispatcher rounds
+    webhook_scan_interval: float = 60.0  # seconds between scans for time-driven standing changes
+    webhook_timeout: float = 5.0  # seconds per POST
+    webhook_retry_base: float = 10.0  # first retry after this; doubles, at most an hour
+    webhook_max_attempts: int = 15
+    # Reminders (docs/webhooks.md, "Reminders"): the sender by name (service/reminders/senders.py).
+    reminder_sender: str = "log"
+    reminder_interval: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -69,7 +81,7 @@ class Settings:
         return self.audit_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("SCHOOLGATE_DATABASE_URL") or None,
@@ -93,7 +105,21 @@ class Settings:
             render_workers=int(env.get("SCHOOLGATE_RENDER_WORKERS") or 1),
             render_timeout_seconds=float(env.get("SCHOOLGATE_RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT_SECONDS),
             document_max_rows=int(env.get("SCHOOLGATE_DOCUMENT_MAX_ROWS") or DEFAULT_DOCUMENT_MAX_ROWS),
+            webhook_allowed_hosts=_list(env, "SCHOOLGATE_WEBHOOK_ALLOWED_HOSTS"),
+            webhook_allowed_networks=_list(env, "SCHOOLGATE_WEBHOOK_ALLOWED_NETWORKS"),
+            webhook_interval=_seconds(env, "SCHOOLGATE_WEBHOOK_INTERVAL", 2.0),
+            webhook_scan_interval=_seconds(env, "SCHOOLGATE_WEBHOOK_SCAN_INTERVAL", 60.0),
+            webhook_timeout=_seconds(env, "SCHOOLGATE_WEBHOOK_TIMEOUT", 5.0),
+            webhook_retry_base=_seconds(env, "SCHOOLGATE_WEBHOOK_RETRY_BASE", 10.0),
+            webhook_max_attempts=int(env.get("SCHOOLGATE_WEBHOOK_MAX_ATTEMPTS") or 15),
+            reminder_sender=env.get("SCHOOLGATE_REMINDER_SENDER") or "log",
+            reminder_interval=_seconds(env, "SCHOOLGATE_REMINDER_INTERVAL", 300.0),
         )
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(part.strip() for part in (env.get(name) or "").split(",") if part.strip())
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

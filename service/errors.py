@@ -39,7 +39,7 @@ class InvalidInput(DomainError):
     message = "提交的数据有误"
 
     @classmethod
-    def field(cls, field: str, code: str, message: str) -> "InvalidInput":
+    def field(cls, field: str, code: str, message: str) -> InvalidInput:
         """One bad field: the error code is the field's code, so clients can branch on it."""
         return cls(message, code=code, details=[problem(field, code, message)])
 

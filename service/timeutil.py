@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, UTC
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 # A document or check within this of its last valid day is shown as expiring.
@@ -11,7 +11,7 @@ EXPIRING_WITHIN = timedelta(days=30)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_in_china(now: datetime | None = None) -> date:

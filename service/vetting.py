@@ -16,4 +16,4 @@ BARRING_CHECK_TYPES = frozenset({"criminal_record", "sexual_offence_entry_query"
 ALWAYS_MANDATORY = BARRING_CHECK_TYPES
 # Days a result without a printed expiry stays valid, unless a region says otherwise
 # (see service/personnel/settings.py for why one year for every type).
-DEFAULT_VALIDITY_DAYS = {t: 365 for t in CHECK_TYPES}
+DEFAULT_VALIDITY_DAYS = dict.fromkeys(CHECK_TYPES, 365)

@@ -59,5 +59,13 @@ def service_item_payload(**overrides) -> dict:
     return payload
 
 
-__all__ = ["PDF", "JPEG", "PNG", "credit_code", "document_form", "make_credit_code", "service_item_payload",
-           "vendor_payload"]
+__all__ = [
+    "JPEG",
+    "PDF",
+    "PNG",
+    "credit_code",
+    "document_form",
+    "make_credit_code",
+    "service_item_payload",
+    "vendor_payload",
+]

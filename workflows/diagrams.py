@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
+from workflows.complaint import COMPLAINT
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
 from workflows.four_eyes import BAR_LIFT, WHITELIST_REQUEST
 from workflows.school_order import SCHOOL_ORDER
@@ -61,6 +62,13 @@ DIAGRAMS = (
         "workflows/timetable.py",
         "课后服务安排表",
         "A school's after-school timetable for a term: filed with the county bureau once it conforms, then published.",
+    ),
+    Diagram(
+        COMPLAINT,
+        "workflows/complaint.py",
+        "投诉处理",
+        "A complaint about a school's after-school service: received, investigated, upheld or dismissed with a reason; "
+        "an upheld serious complaint opens a whitelist suspension request that still needs four eyes.",
     ),
     Diagram(
         WHITELIST_REQUEST,

@@ -88,7 +88,7 @@ COUNTY_AND_UP = frozenset({RoleTag.COUNTY_REVIEWER, RoleTag.CITY_REVIEWER, RoleT
 CITY_AND_UP = frozenset({RoleTag.CITY_REVIEWER, RoleTag.PROVINCE_REVIEWER})
 SYSTEM_OR_REVIEWER = SYSTEM | COUNTY_AND_UP
 
-STATE_LABELS = {
+STATE_LABELS: dict[str, str] = {
     DRAFT: "草稿",
     SUBMITTED: "已提交待受理",
     PRELIMINARY_REVIEW: "初审",
@@ -102,7 +102,7 @@ STATE_LABELS = {
     WITHDRAWN: "已撤回",
 }
 
-ACTION_LABELS = {
+ACTION_LABELS: dict[str, str] = {
     EntryAction.SUBMIT: "提交申请",
     EntryAction.WITHDRAW: "撤回申请",
     EntryAction.ACCEPT: "受理",

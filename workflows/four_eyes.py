@@ -33,7 +33,7 @@ PENDING, CONFIRMED, DECLINED, WITHDRAWN = RequestState
 REVIEWERS = frozenset({RoleTag.COUNTY_REVIEWER, RoleTag.CITY_REVIEWER, RoleTag.PROVINCE_REVIEWER})
 PROVINCE = frozenset({RoleTag.PROVINCE_REVIEWER})
 REQUESTER = frozenset({RoleTag.REQUESTER})
-STATE_LABELS = {PENDING: "待确认", CONFIRMED: "已确认", DECLINED: "已驳回", WITHDRAWN: "已撤回"}
+STATE_LABELS: dict[str, str] = {PENDING: "待确认", CONFIRMED: "已确认", DECLINED: "已驳回", WITHDRAWN: "已撤回"}
 
 T = Transition
 

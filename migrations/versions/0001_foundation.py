@@ -1,10 +1,10 @@
 """foundation: regions, accounts, schools, vendors, documents, audit events
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 21:13:56.908584
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -14,9 +14,9 @@ from service.regions.directory import LEVELS, read_region_file
 
 
 revision: str = '0001'
-down_revision: Union[str, None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -9,7 +9,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-28 22:00:00.668671
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -17,9 +17,9 @@ import sqlmodel
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0007'
-down_revision: Union[str, None] = '0006'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -8,7 +8,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28 22:35:40.866289
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -16,9 +16,9 @@ import sqlmodel
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0008'
-down_revision: Union[str, None] = '0007'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

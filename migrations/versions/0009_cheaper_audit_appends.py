@@ -11,14 +11,14 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-29 00:00:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = '0009'
-down_revision: Union[str, None] = '0008'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0008'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 LOW_CARDINALITY = ("ix_audit_events_actor_account_id", "ix_audit_events_action", "ix_audit_events_region_code")
 

@@ -18,16 +18,16 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 00:10:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision: str = '0010'
-down_revision: Union[str, None] = '0009'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0009'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 WATCHED = ("vendors", "documents", "service_items", "whitelist_entries", "whitelist_entry_status",
            "region_settings")

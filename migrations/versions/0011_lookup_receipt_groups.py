@@ -13,15 +13,15 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29 02:40:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 
 revision: str = '0011'
-down_revision: Union[str, None] = '0010'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0010'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
                  "bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], "

@@ -23,14 +23,14 @@ Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 07:20:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = '0014'
-down_revision: Union[str, None] = '0013'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0013'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
                  "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "

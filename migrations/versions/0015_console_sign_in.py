@@ -10,7 +10,7 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07 07:10:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -18,9 +18,9 @@ import sqlmodel
 
 
 revision: str = '0015'
-down_revision: Union[str, None] = '0014'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0014'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

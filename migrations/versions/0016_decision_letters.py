@@ -9,7 +9,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 07:40:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
@@ -17,9 +17,9 @@ import sqlmodel
 
 
 revision: str = '0016'
-down_revision: Union[str, None] = '0015'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0015'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

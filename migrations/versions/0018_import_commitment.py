@@ -12,16 +12,16 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07 07:50:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision: str = '0018'
-down_revision: Union[str, None] = '0017'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0017'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

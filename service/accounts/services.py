@@ -111,9 +111,8 @@ def _scope_for(role: Role, region_code: str | None, school_code: str | None, cre
     if role is Role.ADMIN:
         return {"vendor_credit_code": None, "region_code": None}
     region = regions().require(region_code, "region")
-    if role is Role.SCHOOL:
-        if not school_code or not SCHOOL_CODE.match(school_code):
-            raise InvalidInput.field("school", "invalid_school_code", "学校标识码应为 10 位数字")
+    if role is Role.SCHOOL and (not school_code or not SCHOOL_CODE.match(school_code)):
+        raise InvalidInput.field("school", "invalid_school_code", "学校标识码应为 10 位数字")
     return {"vendor_credit_code": None, "region_code": region.code}
 
 

@@ -67,6 +67,7 @@ class SessionUser:
     login: str
     must_change_password: bool
     school_name: str | None
+    school_code: str | None = None
 
 
 class AccountLocked(TooManyRequests):
@@ -337,7 +338,7 @@ def _actor_of(account: Account) -> Actor:
 
 SESSION_USER = """
 SELECT a.id, a.role, a.region_code, a.school_id, a.vendor_credit_code, a.name, a.login,
-       a.must_change_password, s.name, cs.id
+       a.must_change_password, s.name, cs.id, s.code
   FROM console_sessions cs
   JOIN accounts a ON a.id = cs.account_id
   LEFT JOIN schools s ON s.id = a.school_id
@@ -357,7 +358,7 @@ async def session_user(db: Database, token: str | None) -> SessionUser | None:
     actor = Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3],
                   vendor_credit_code=row[4])
     return SessionUser(actor=actor, name=row[5], login=row[6], must_change_password=row[7],
-                       school_name=row[8], session_id=row[9])
+                       school_name=row[8], session_id=row[9], school_code=row[10])
 
 
 async def sign_out(db: Database, token: str | None) -> None:

@@ -44,6 +44,11 @@ STATUS_CHIPS = {
     "confirmed": ("已确认", "green"), "declined": ("已拒绝", "red"), "open": ("待处理", "amber"),
     "upheld": ("异议成立", "red"), "dismissed": ("异议不成立", "grey"), "closed": ("已关闭", "grey"),
     "clear": ("无异常", "green"), "adverse": ("有不良记录", "red"),
+    # orders: their state, and their standing now
+    "placed": ("待机构确认", "amber"), "accepted": ("机构已接单", "green"), "cancelled": ("已取消", "grey"),
+    "in_force": ("正常", "green"), "at_risk": ("存在风险", "amber"), "blocked": ("受阻", "orange"),
+    # timetables
+    "filed": ("已备案", "amber"), "published": ("已公布", "green"),
 }
 
 
@@ -86,7 +91,7 @@ def duration(seconds: int | float | None) -> str:
 
 def money(fen: int | None, unit: str | None = None) -> str:
     """Fees are stored in fen: 3000 -> `30.00 元 每课时`."""
-    if unit == "free" or fen == 0 and unit in (None, "free"):
+    if unit == "free" or (fen == 0 and unit in (None, "free")):
         return "免费"
     if fen is None:
         return "—"
@@ -130,7 +135,13 @@ def role_label(role: str, region_code: str | None) -> str:
     return ROLE_LABELS.get(role, role)
 
 
+def percent(share: float | None) -> str:
+    """0.625 -> `63%` (as the timetable's problems write it)."""
+    return "—" if share is None else f"{share:.0%}"
+
+
 FILTERS = {
+    "percent": percent,
     "cn_date": cn_date, "cn_datetime": cn_datetime, "duration": duration, "money": money,
     "region_name": region_name, "category": category, "grades": grades,
     "doc_type": lambda v: label(v, DOC_TYPES), "check_type": lambda v: label(v, CHECK_TYPES),

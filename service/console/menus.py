@@ -5,20 +5,26 @@ from __future__ import annotations
 MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "reviewer": [
         ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist"),
-              ("区域设置", "/reviewer/settings")]),
+              ("人员核查", "/reviewer/people"), ("导入核查结果", "/reviewer/imports"), ("区域设置", "/reviewer/settings")]),
+        ("监管", [("监管看板", "/supervision/dashboard")]),
     ],
     "school": [
-        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("我的核验记录", "/school/history")]),
+        ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("花名册核验", "/school/roster"),
+                ("我的核验记录", "/school/history")]),
+        ("点单与安排", [("点单", "/school/orders"), ("课后服务安排表", "/school/timetable")]),
     ],
     "vendor": [
         ("", [("机构信息", "/vendor"), ("资质材料", "/vendor/documents"), ("服务项目", "/vendor/items"),
-              ("人员", "/vendor/people"), ("入校申请", "/vendor/applications")]),
+              ("人员", "/vendor/people"), ("入校申请", "/vendor/applications"),
+              ("收到的订单", "/vendor/orders")]),
     ],
     "auditor": [
         ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
+        ("监管", [("监管看板", "/supervision/dashboard")]),
     ],
     "admin": [
         ("", [("账号管理", "/admin/accounts")]),
+        ("监管", [("监管看板", "/supervision/dashboard")]),
     ],
 }
 

@@ -19,6 +19,7 @@ from service.applications import (
     REVIEW_STAGES, STAGE_TARGET_DAYS, WORKFLOWS, ApplicationView, get_application, list_applications,
     transition,
 )
+from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.personnel import vendor_roster
@@ -117,10 +118,8 @@ async def application_page(request: Request, db, application_id: UUID, *, status
     except NotFound:  # the application is in scope, the vendor's registration region is not
         roster = None
     named = {p for item in view.items for p in item.personnel_ids}
-    workflow = WORKFLOWS[view.application.workflow]
-    history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]
     return render(request, "reviewer/application.html", status_code=status_code, title=view.vendor.name, view=view,
-                  app=view.application, roster=roster, named=named, history=history, actions=action_forms(view),
+                  app=view.application, roster=roster, named=named, timeline=timeline(view), actions=action_forms(view),
                   stage_label=STATE_LABELS.get(view.application.stage, view.application.stage),
                   message=message, errors=errors or {}, reason=reason, tried=tried, labels=STATE_LABELS,
                   counts={"/reviewer": await queue_count(db, user.actor)} if user.actor.role is Role.REVIEWER else {},

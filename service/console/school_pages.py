@@ -5,18 +5,19 @@ same rate limit); the page only turns its answer into a status card."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
 from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, TooManyRequests
-from service.lookup import PersonQuery, lookup_person, lookup_vendor, own_lookups
+from service.lookup import MAX_BATCH, PersonQuery, lookup_person, lookup_roster, lookup_vendor, own_lookups
 from service.web.files import pdf_response
 from service.printing import receipt_pdf
 from service.security import Role
@@ -26,7 +27,9 @@ from service.web.params import QueryText
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[Text, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 CHECKERS = (Role.SCHOOL,)
+ROSTER_MAX_BYTES = 2 * 1024 * 1024  # 500 rows of a roster are a few tens of kilobytes
 
 
 def _errors(error: InvalidInput) -> dict[str, str]:
@@ -114,4 +117,36 @@ async def receipt(request: Request, db: DB, receipt_id: FromPath[UUID]) -> Respo
     return pdf_response(content, f"receipt-{receipt_id}.pdf")
 
 
-ROUTES = [vendor_form, vendor_check, person_form, person_check, history, receipt]
+def _roster_page(request: Request, *, status_code: int = 200, errors=None, check=None, filename: str = "") -> Response:
+    return render(request, "school/roster.html", status_code=status_code, title="花名册核验", errors=errors or {},
+                  check=check, filename=filename, max_rows=MAX_BATCH,
+                  crumbs=[{"text": "核验"}, {"text": "花名册核验"}])
+
+
+@get("/school/roster", **page(*CHECKERS))
+async def roster_form(request: Request) -> Response:
+    return _roster_page(request)
+
+
+@post("/school/roster", status_code=200, request_max_body_size=ROSTER_MAX_BYTES + 64 * 1024, **page(*CHECKERS))
+async def roster_check(request: Request, data: Multipart) -> Response:
+    """花名册核验: a CSV or XLSX with the import's columns → one answer per row, one
+    signed receipt for the rows looked up (the batch lookup of the API)."""
+    state, actor = request.app.state, current_user(request).actor
+    file = data.get("file")
+    try:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise InvalidInput.field("file", "required", "请选择花名册文件（CSV 或 XLSX）")
+        content = await file.read(ROSTER_MAX_BYTES + 1)
+        if len(content) > ROSTER_MAX_BYTES:
+            raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {ROSTER_MAX_BYTES // (1024 * 1024)} MB")
+        check = await lookup_roster(state.db, state.signer, state.keyring, actor, content)
+    except InvalidInput as error:
+        return _roster_page(request, status_code=422, errors={"file": "；".join(d["message"] for d in error.details)
+                                                              or error.message})
+    except TooManyRequests as error:
+        return _roster_page(request, status_code=429, errors={"summary": error.message})
+    return _roster_page(request, check=check, filename=file.filename)
+
+
+ROUTES = [vendor_form, vendor_check, person_form, person_check, roster_form, roster_check, history, receipt]

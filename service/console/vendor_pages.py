@@ -16,13 +16,12 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
-from service.applications import (
-    WORKFLOWS, ApplicationInput, create_application, get_application, list_applications, transition,
-)
 from service.console.reviewer_pages import action_forms
+from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents import DOC_TYPES, DocumentInput, list_documents, upload_document
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
+from service.applications import ApplicationInput, create_application, get_application, list_applications, transition
 from service.personnel import PersonInput, add_person, vendor_roster
 from service.printing import application_letter, render as render_pdf
 from service.web.files import pdf_response
@@ -156,7 +155,7 @@ def _fee_in_fen(text: str) -> int:
 async def add_item(request: Request, db: DB) -> Response:
     vendor = await _vendor_or_register(request, db)
     form = await request.form()
-    data = {k: form.get(k) for k in form.keys()}
+    data = {k: form.get(k) for k in form}
     try:
         category = str(data.get("category_code") or "")
         size = str(data.get("max_class_size") or "")
@@ -234,10 +233,8 @@ async def new_application(request: Request, db: DB) -> Response:
 async def _application_page(request: Request, db, application_id: UUID, *, status_code: int = 200,
                             message: str | None = None) -> Response:
     view = await get_application(db, current_user(request).actor, application_id)
-    workflow = WORKFLOWS[view.application.workflow]
-    history = [{"label": workflow.action_label(h.change.action), "entry": h} for h in reversed(view.history)]
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
-                  app=view.application, history=history, actions=action_forms(view), labels=STATE_LABELS,
+                  app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
                   message=message, crumbs=_crumbs("入校申请", view.application.region_code))
 
 

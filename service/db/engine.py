@@ -111,7 +111,7 @@ class Database:
         self.local: dict[str, Any] = {}
 
     @classmethod
-    def configured(cls, url: str, settings: Settings) -> "Database":
+    def configured(cls, url: str, settings: Settings) -> Database:
         """The service's database on `url`, with the configured outage bounds."""
         return cls(url, connect_timeout=settings.db_connect_timeout, statement_timeout=settings.db_statement_timeout,
                    outage_log_interval=settings.db_outage_log_interval)

@@ -55,7 +55,7 @@ class OutageWatch:
             await asyncio.sleep(self._probe_every)
             try:
                 await self._probe()
-            except Exception as error:  # still down; the probe's failure is the expected case
+            except Exception as error:  # noqa: BLE001  still down; the probe's failure is the expected case
                 now = time.monotonic()
                 if now - last_line >= self._log_every:
                     last_line = now

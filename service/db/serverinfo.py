@@ -35,7 +35,7 @@ def version_lines(database_url: str | None) -> tuple[list[str], bool]:
         return lines, True
     try:
         version = asyncio.run(external_server_version(database_url))
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         lines.append(f"PostgreSQL unreachable (SCHOOLGATE_DATABASE_URL): {type(error).__name__}")
         return lines, False
     lines.append(f"PostgreSQL {version} (SCHOOLGATE_DATABASE_URL)")

@@ -11,6 +11,7 @@ from service.applications.models import (
     StageChange,
 )
 from service.audit.models import AuditEvent
+from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWindow
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
@@ -24,7 +25,9 @@ from service.personnel.models import (
     ConsentDocument,
     Engagement,
     Person,
+    PersonSuspension,
 )
+from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.printing.models import DecisionLetter, DocumentNumberCounter
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
@@ -32,6 +35,8 @@ from service.schools.models import School
 from service.service_items.models import ServiceItem
 from service.vendors.models import Vendor
 from service.timetables.models import Timetable
+from service.reminders.models import Reminder
+from service.webhooks.models import StandingChange, Webhook, WebhookDelivery, WebhookOrderStanding
 from service.whitelist.models import (
     WhitelistActionRequest,
     WhitelistEntry,
@@ -42,9 +47,10 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
-    "AuditEvent", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
+    "AuditEvent", "ItemReReview", "OrderRating", "RatingCode", "Complaint", "ComplaintEvidence", "PublicRateWindow", "PersonSuspension", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
     "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
     "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
     "SchoolOrderPerson", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "metadata",
+    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "Reminder", "StandingChange", "Webhook", "WebhookDelivery",
+    "WebhookOrderStanding", "metadata",
 ]

@@ -33,18 +33,17 @@ async def keep_cache_warm(db: Database, check_every: float = WARM_CHECK) -> None
 
     async def warm() -> None:
         nonlocal warmed
-        if warmed is NEVER or cache.version != warmed:
-            if await warm_vendor_cache(db) is not None:
-                warmed = cache.version
-                # The cache holds ~10 objects per vendor; without this every full
-                # (generation 2) collection walks them all — a pause of tens of ms
-                # in every request in flight. They hold no reference cycles, so
-                # reference counting still frees them when replaced; what was frozen
-                # before is given back to the collector first (one full collection
-                # per change of the lookup state version), so no cyclic garbage is
-                # kept frozen for good.
-                gc.unfreeze()
-                gc.collect()
-                gc.freeze()
+        if (warmed is NEVER or cache.version != warmed) and await warm_vendor_cache(db) is not None:
+            warmed = cache.version
+            # The cache holds ~10 objects per vendor; without this every full
+            # (generation 2) collection walks them all — a pause of tens of ms
+            # in every request in flight. They hold no reference cycles, so
+            # reference counting still frees them when replaced; what was frozen
+            # before is given back to the collector first (one full collection
+            # per change of the lookup state version), so no cyclic garbage is
+            # kept frozen for good.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
 
     await run_periodic("lookup_cache_warm", warm, check_every, logger="schoolgate.lookup")

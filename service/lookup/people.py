@@ -19,7 +19,8 @@
   clearance is `personnel.clearance.cleared_until` (the part of `clearance` a lookup
   answers, tested equal to it);
 - the answer is `cleared` only when the person exists, the name matches (after
-  `clean_name`), the clearance under the person's settings is `cleared` now, and at
+  `clean_name`), the clearance under the person's settings is `cleared` now, the
+  person's entry is not suspended (a complaint under investigation), and at
   least one current engagement's vendor (only the named one, if a credit code is given)
   has an open whitelist entry covering the region. Everything else is one shape:
   `{"result": "not_cleared", "vendors": []}` — never a reason, never a check's type,
@@ -53,7 +54,7 @@ from service.audit import Signer
 from service.coalesce import Coalescer
 from service.db import Database
 from service.errors import InvalidInput, raise_problems
-from service.identifiers import InvalidIdentifier, normalize_id_number, validate_credit_code
+from service.identifiers import InvalidIdentifier, mask_id_number, normalize_id_number, validate_credit_code
 from service.lookup.cache import lookup_cache
 from service.lookup.receipts import compact_batch_query
 from service.lookup.services import (
@@ -63,7 +64,8 @@ from service.lookup.services import (
     store_receipt,
 )
 from service.personnel import (
-    FactTuple, bar_lift_in_force_sql, clean_name, cleared_until, engagement_in_force_sql, load_visible_person,
+    FactTuple, ImportRejected, bar_lift_in_force_sql, clean_name, cleared_until, engagement_in_force_sql,
+    load_visible_person, read_people, suspended_sql,
 )
 from service.schools import School
 from service.security import Actor, Keyring
@@ -188,10 +190,12 @@ SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS chec
        NULL::text AS id_number_index, NULL::text AS name, NULL::text AS origin_region_code,
        NULL::text[] AS vendor_codes, NULL::text[] AS vendor_regions, NULL::text[] AS check_types,
        NULL::text[] AS results, NULL::date[] AS query_dates, NULL::date[] AS valid_until,
-       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked
+       NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked,
+       NULL::boolean AS suspended
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_code, e.codes, e.regions,
-       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked
+       c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked,
+       {suspended_sql("p")}
   FROM p
   CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
                              array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
@@ -209,8 +213,9 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
 """
 # The vendors' JSON (msgspec parses the dates in C).
 _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[str, date], dict[str, list[str]]]])
-# A person row's columns (then the six fact arrays, from column 10, and the index asked).
-_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _ASKED = 5, 6, 7, 8, 9, 16
+# A person row's columns (then the six fact arrays, from column 10, the index asked, and
+# whether the person's entry is suspended pending a complaint's investigation).
+_INDEX, _NAME, _ORIGIN, _CODES, _REGIONS, _ASKED, _SUSPENDED = 5, 6, 7, 8, 9, 16, 17
 
 
 def _facts(person) -> Iterable[FactTuple]:
@@ -348,7 +353,7 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
         for code in engaged:
             if entry.vendor_credit_code in (None, code) and snap.vendor_open(code, region_code):
                 qualifying[code] = snap.vendors[code].name
-        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy:
+        if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy or person[_SUSPENDED]:
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
         answers.append({"result": "cleared", "valid_until": until.isoformat() if until else None,
@@ -395,6 +400,57 @@ async def lookup_people(db: Database, signer: Signer, keyring: Keyring, actor: A
                         limit: int | None = None, token_hash: str | None = None) -> LookupResult:
     return await _run(db, signer, keyring, actor, queries, batch=True, region=region, limit=limit,
                       token_hash=token_hash)
+
+
+# ------------------------------------------------------------------ a roster file
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    row: int  # the file's row number
+    id_number_masked: str | None  # None when the number is not a valid one
+    name: str
+    answer: dict[str, Any] | None  # the batch lookup's answer for the row
+    problems: tuple[dict[str, str], ...]  # the row's field errors (then no answer)
+
+
+@dataclass(frozen=True)
+class RosterCheck:
+    lines: list[RosterLine]
+    receipt_id: UUID | None  # one signed receipt for the rows that were looked up
+    checked_at: str | None
+
+
+def _roster_line_problems(keyring: Keyring, line) -> tuple[str | None, tuple[dict[str, str], ...]]:
+    try:
+        _validate(keyring, [PersonQuery(line.id_number, line.name)], "")
+    except InvalidInput as error:
+        return None, tuple({"column": d["field"], "code": d["code"], "message": d["message"]} for d in error.details)
+    return mask_id_number(normalize_id_number(line.id_number, today=today_in_china())), ()
+
+
+async def lookup_roster(db: Database, signer: Signer, keyring: Keyring, actor: Actor, content: bytes, *,
+                        region: str | None = None) -> RosterCheck:
+    """A roster file (CSV or XLSX with the import's columns): one answer per row, the
+    valid rows in one batch lookup with one signed receipt, the others with their errors.
+    A file that cannot be read → 422 with the file's problems."""
+    try:
+        lines = read_people(content, limit=MAX_BATCH)
+    except ImportRejected as rejected:
+        raise InvalidInput(rejected.message, code="roster_rejected", details=[
+            {"field": "file", "code": p.code, "message": p.message} for p in rejected.problems]) from None
+    checked = [(line, *_roster_line_problems(keyring, line)) for line in lines]
+    valid = [(line, masked) for line, masked, problems in checked if not problems]
+    answers: list[dict[str, Any]] = []
+    receipt_id, checked_at = None, None
+    if valid:
+        result = await lookup_people(db, signer, keyring, actor,
+                                     [PersonQuery(line.id_number, line.name) for line, _ in valid], region=region)
+        body = msgspec.json.decode(result.body)
+        answers, receipt_id, checked_at = body["results"], result.receipt_id, body["checked_at"]
+    by_row = {line.row: answer for (line, _), answer in zip(valid, answers)}
+    return RosterCheck([RosterLine(line.row, masked, clean_name(line.name)[:100], by_row.get(line.row), problems)
+                        for line, masked, problems in checked], receipt_id, checked_at)
 
 
 # ------------------------------------------------------------------ the person's side

@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import json
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 
 from service.audit import KeyFormatError, parse_public_key
@@ -49,7 +50,7 @@ def _read_receipt(path: str) -> tuple[str, str | None]:
     """The receipt JSON text, and the page text when FILE is a PDF (else None)."""
     from service.printing import attachment, is_pdf, printed_text
 
-    data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     if not is_pdf(data):
         return data.decode("utf-8"), None
     return attachment(data, "receipt.json").decode("utf-8"), printed_text(data)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.orders import (
+    FeeListOut,
+    FeeRowOut,
     OrderCreate,
     OrderList,
     OrderOut,
@@ -20,10 +23,10 @@ from schemas.orders import (
     TermOut,
 )
 from service.idempotency import Idempotency
-from service.orders import services, terms
+from service.orders import fees, services, terms
 from service.orders.models import Term
 from service.security import Role
-from service.web.access import ANY_ROLE, access
+from service.web.access import ANY_ROLE, access, public
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import IdempotencyHeader, IfMatchHeader, encode_json, idempotency_key, reply_response
 from service.web.params import PathText, QueryText
@@ -130,3 +133,19 @@ class OrderController(Controller):
                                                 if_match=if_match, reason=data.reason,
                                                 idempotency=Idempotency(key, encode_order, 200))
         return reply_response(reply)
+
+
+class PublicFeeController(Controller):
+    path = "/api/v1/public/schools/{school_code:str}/fees"
+    tags = ["public"]
+
+    @get("/{term_id:uuid}", **public(errors=(404,)))
+    async def fee_list(self, db: DB, school_code: PathText, term_id: FromPath[UUID],
+                       on: FromQuery[date | None] = None) -> FeeListOut:
+        """The school's published fee list for the term (no sign-in): each accepted order's
+        item and fee, published — and chargeable — from the day the vendor accepted it
+        (§3(2)). `on`: the day to judge `chargeable` on (default today)."""
+        found = await fees.public_fee_list(db, school_code, term_id, on=on)
+        return FeeListOut(school_code=found.school.code, school_name=found.school.name, term_id=found.term.id,
+                          term_name=found.term.name, starts_on=found.term.starts_on, on=found.on,
+                          items=[FeeRowOut(**vars(r)) for r in found.rows])

@@ -67,6 +67,9 @@ class SchoolOrder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     created_by: UUID | None = Field(default=None, foreign_key="accounts.id")
     updated_at: datetime = Field(default_factory=utcnow)
+    # When the vendor accepted: the order's fee is on the school's public fee list, and
+    # chargeable, from this instant's China date (§3(2)).
+    accepted_at: datetime | None = None
 
 
 class SchoolOrderPerson(SQLModel, table=True):

@@ -13,10 +13,12 @@ standing is derived on every read (service/orders/standing.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +30,7 @@ from service.idempotency import Idempotency, Reply, run_once
 from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
-from service.personnel import EntryClearance, entry_clearances
+from service.personnel import EntryClearance, cleared_staff, entry_clearances, entry_clearances_many
 from service.reason import clean_reason
 from service.schools import schools_by_ids, visible_school
 from service.security import Actor, Role
@@ -246,22 +248,38 @@ async def place_order(db: Database, actor: Actor, school_code: str, data: OrderI
     return await run_once(db, idempotency, lambda session: _place(session, actor, school_code, data, now))
 
 
+async def staff_for_order(db: Database, actor: Actor, school_code: str, service_item_id: UUID, *,
+                          now: datetime | None = None) -> list[EntryClearance]:
+    """Whom the school may name to teach an item: its vendor's people cleared now, by
+    masked name. Empty when the item is not active on the school's region's whitelist."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        school = await visible_school(session, actor, school_code)
+        item = (await items_by_ids(session, [service_item_id])).get(service_item_id)
+        if item is None:
+            raise NotFound("未找到该服务项目", code="service_item_not_found")
+        state = (await items_on_whitelist(session, [(item.vendor_id, item.id)], school.region_code, now))[item.id]
+        if state.status != "active":
+            return []
+        return await cleared_staff(session, item.vendor_id, now)
+
+
 # -------------------------------------------------------------------- reading
 
 
 async def _people_of(session: AsyncSession, orders: list[SchoolOrder], now: datetime
                      ) -> dict[UUID, list[EntryClearance]]:
     ids = [o.id for o in orders]
-    rows = (await session.exec(select(SchoolOrderPerson).where(col(SchoolOrderPerson.order_id).in_(ids))
+    rows = (await session.exec(select(SchoolOrderPerson.order_id, SchoolOrderPerson.person_id)
+                               .where(col(SchoolOrderPerson.order_id).in_(ids))
                                .order_by(col(SchoolOrderPerson.order_id), col(SchoolOrderPerson.position)))).all()
     named: dict[UUID, list[UUID]] = {o.id: [] for o in orders}
-    for row in rows:
-        named[row.order_id].append(row.person_id)
+    for order_id, person_id in rows:
+        named[order_id].append(person_id)
     by_vendor: dict[UUID, set[UUID]] = {}
     for order in orders:
         by_vendor.setdefault(order.vendor_id, set()).update(named[order.id])
-    cleared = {vendor_id: await entry_clearances(session, vendor_id, list(people), now)
-               for vendor_id, people in by_vendor.items()}
+    cleared = await entry_clearances_many(session, {v: list(people) for v, people in by_vendor.items()}, now)
     return {o.id: [cleared[o.vendor_id][p] for p in named[o.id]] for o in orders}
 
 
@@ -280,15 +298,19 @@ async def _views(session: AsyncSession, actor: Actor, orders: list[SchoolOrder],
         for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
             on_list[(region_code, item_id)] = state
     views = []
+    actions: dict[tuple[str, frozenset[str]], list[str]] = {}  # the table's answer, asked once per case
     for order in orders:
         vendor, item = vendors[order.vendor_id], items[order.service_item_id]
         people = people_of[order.id]
+        case = (order.state, frozenset(_tags(actor, order, vendor.credit_code)))
+        if case not in actions:
+            actions[case] = allowed_actions(SCHOOL_ORDER, case[0], case[1])
         views.append(OrderView(
             order=order, school_code=schools[order.school_id].code, vendor_name=vendor.name, activity=item.activity,
             category_code=item.category_code, people=people,
             standing=order_standing.standing(order.state in OPEN_STATES,
                                              on_list[(order.region_code, order.service_item_id)], people, now),
-            allowed_actions=allowed_actions(SCHOOL_ORDER, order.state, _tags(actor, order, vendor.credit_code)),
+            allowed_actions=list(actions[case]),
             warnings=(warnings or {}).get(order.id, [])))
     return views
 
@@ -317,6 +339,45 @@ async def open_orders_in_regions(session: AsyncSession, actor: Actor, region_cod
         query = query.where(SchoolOrder.term_id == term_id)
     orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all())
     return await _views(session, actor, orders, now)
+
+
+@dataclass(frozen=True)
+class OrderStandingNow:
+    """An open order's standing at an instant (for the webhooks: service/webhooks/fanout.py)."""
+
+    order_id: UUID
+    school_id: UUID
+    school_code: str
+    term_id: UUID
+    service_item_id: UUID
+    standing: str
+    reasons: list[dict]
+
+
+async def order_standings(session: AsyncSession, *, school_ids: Sequence[UUID],
+                          item_ids: Sequence[UUID] | None = None, person_ids: Sequence[UUID] | None = None,
+                          now: datetime | None = None) -> list[OrderStandingNow]:
+    """The open (placed or accepted) orders of these schools, each with its standing now;
+    with `item_ids` or `person_ids`, only the orders of those items or naming those people."""
+    now = now or utcnow()
+    if not school_ids:
+        return []
+    query = select(SchoolOrder).where(col(SchoolOrder.school_id).in_(list(school_ids)),
+                                      col(SchoolOrder.state).in_(list(OPEN_STATES)))
+    if item_ids is not None or person_ids is not None:
+        touched = []
+        if item_ids:
+            touched.append(col(SchoolOrder.service_item_id).in_(list(item_ids)))
+        if person_ids:
+            touched.append(col(SchoolOrder.id).in_(select(SchoolOrderPerson.order_id).where(
+                col(SchoolOrderPerson.person_id).in_(list(person_ids)))))
+        if not touched:
+            return []
+        query = query.where(or_(*touched))
+    orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all())
+    views = await _views(session, Actor.system(), orders, now)
+    return [OrderStandingNow(v.order.id, v.order.school_id, v.school_code, v.order.term_id, v.order.service_item_id,
+                             v.standing.standing, v.standing.reasons) for v in views]
 
 
 async def list_vendor_orders(db: Database, actor: Actor, vendor_credit_code: str | None = None, *,
@@ -417,6 +478,8 @@ async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, actio
             "allowed_actions": allowed_actions(SCHOOL_ORDER, order.state, tags)}])
     before = {"state": order.state, "version": order.version}
     order.state, order.version, order.updated_at = decision.target, order.version + 1, now
+    if decision.target == ACCEPTED:
+        order.accepted_at = now  # on the school's public fee list from now (service/orders/fees.py)
     session.add(order)
     await record_event(session, actor, f"orders:order:{action}", "school_order", order.id,
                        region_code=order.region_code, reason=reason,
@@ -434,3 +497,33 @@ async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action
     reason = clean_reason(reason, limit=REASON_LIMIT)
     return await run_once(db, idempotency,
                           lambda session: _transition(session, actor, order_id, action, reason, version, now))
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What another domain (complaints, ratings) may know of one order: whose it is,
+    who teaches, its state and its term's dates."""
+
+    order_id: UUID
+    school_id: UUID
+    service_item_id: UUID
+    vendor_id: UUID
+    region_code: str
+    people: list[UUID]
+    state: str
+    class_size: int
+    term_id: UUID
+    term_starts_on: date
+    term_ends_on: date
+
+
+async def order_facts(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderFacts | None:
+    query = select(SchoolOrder).where(SchoolOrder.id == order_id)
+    order = (await session.exec(query.with_for_update() if lock else query)).first()
+    if order is None:
+        return None
+    people = (await session.exec(select(SchoolOrderPerson.person_id).where(SchoolOrderPerson.order_id == order_id)
+                                 .order_by(col(SchoolOrderPerson.position)))).all()
+    term = await session.get(Term, order.term_id)
+    return OrderFacts(order.id, order.school_id, order.service_item_id, order.vendor_id, order.region_code,
+                      list(people), order.state, order.class_size, order.term_id, term.starts_on, term.ends_on)

@@ -62,7 +62,7 @@ from service.web.idempotency import IdempotencyHeader, encode_json, form_payload
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 WRITERS = (Role.VENDOR, Role.REVIEWER, Role.ADMIN)
-IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV
+IMPORT_MAX_BYTES = imports.IMPORT_MAX_BYTES
 UPLOAD_ERRORS = (404, 413, 415, 422)
 
 

@@ -123,7 +123,8 @@ class ParsedRow(NamedTuple):  # a tuple: made 100,000 times per large file
 class ResultsFile:
     """The rows of an uploaded file, after its header was understood."""
 
-    def __init__(self, content: bytes) -> None:
+    def __init__(self, content: bytes, required: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
+        self.required = required
         if not content.strip():
             raise ImportRejected([Problem(1, "file", "empty_file", "文件为空")])
         if content.startswith(XLSX_MAGIC):
@@ -135,7 +136,7 @@ class ResultsFile:
         for _, header in self._rows:  # the header is the first row that is not blank
             if any(_text(cell) for cell in header):
                 break
-        self.columns = self._columns(header or ())
+        self.columns = self._columns(header or (), required)
 
     @staticmethod
     def _open_csv(content: bytes) -> tuple[Iterator[tuple[int, list]], int]:
@@ -166,13 +167,13 @@ class ResultsFile:
         return enumerate(sheet.iter_rows(), start=1), rows_total
 
     @staticmethod
-    def _columns(header) -> dict[str, int]:
+    def _columns(header, required: tuple[str, ...] = REQUIRED_COLUMNS) -> dict[str, int]:
         columns: dict[str, int] = {}
         for position, title in enumerate(header):
             column = HEADER_LOOKUP.get(_key(str(title))) if title is not None else None
             if column and column not in columns:
                 columns[column] = position
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        missing = [c for c in required if c not in columns]
         if missing:
             raise ImportRejected([Problem(1, column, "missing_column", f"缺少必需的列（可用列名：{'、'.join(HEADERS[column][:2])}）")
                                   for column in missing])
@@ -342,3 +343,32 @@ class RowValidator:
                 rows.append(ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until,
                                       authority))
         return rows, problems, len(chunk) - blank
+
+
+# -- a list of people (a school's roster): the import's columns, only number and name needed --
+
+
+class PersonLine(NamedTuple):
+    row: int  # the file's row number
+    id_number: str  # the cell's text, not yet validated
+    name: str
+
+
+def read_people(content: bytes, *, limit: int) -> list[PersonLine]:
+    """The people of a file with the import's columns (身份证号, 姓名; the other columns
+    are ignored), blank rows skipped. More than `limit` people → a file problem."""
+    file = ResultsFile(content, required=("id_number", "name"))
+    number_at, name_at = file.columns["id_number"], file.columns["name"]
+    lines: list[PersonLine] = []
+    for chunk in file.chunks(1000):
+        for row, cells in chunk:
+            texts = [_text(cell) for cell in cells]
+            if not any(texts):  # (the header was read when the file was opened)
+                continue
+            lines.append(PersonLine(row, texts[number_at] if number_at < len(texts) else "",
+                                    texts[name_at] if name_at < len(texts) else ""))
+            if len(lines) > limit:
+                raise ImportRejected([Problem(row, "file", "too_many_rows", f"一次最多核验 {limit} 人，请分批上传")])
+    if not lines:
+        raise ImportRejected([Problem(1, "file", "no_rows", "文件中没有人员（第一行为列名，其后每行一人）")])
+    return lines

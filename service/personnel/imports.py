@@ -59,7 +59,9 @@ from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record
 from service.personnel.models import CheckImportJob
 from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
 from service.security import Actor, Keyring, Role
+from service.webhooks import enqueue_standing_change_on
 
+IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV
 log = get_logger("schoolgate.personnel.imports")
 CHUNK_ROWS = 5000
 DEFAULT_AUTHORITY = "公安机关"
@@ -381,6 +383,8 @@ async def _commit_to_records(conn, run: _Run) -> None:
     await conn.copy_records_to_table(AUDIT_TABLE, records=[event], columns=AUDIT_COLUMNS)
     await conn.execute(RECORD_IMPORT, run.import_id, run.file_sha256, len(run.leaves), root, b"".join(run.leaves),
                        run.now)
+    # The people with new results may change standing on schools' orders (webhooks).
+    await enqueue_standing_change_on(conn, person_ids=run.masked, cause=CHECK_ACTION)
 
 
 async def _store(conn, run: _Run, staged: _Staged) -> None:
@@ -516,6 +520,19 @@ async def get_import_job(db: Database, actor: Actor, job_id: UUID) -> CheckImpor
                                        finished_at=timeutil.utcnow()))
             await session.refresh(job)
         return job
+
+
+async def list_import_jobs(db: Database, actor: Actor, *, limit: int = 20) -> list[CheckImportJob]:
+    """Recent import jobs `actor` may read (as `get_import_job`), newest first, so that
+    a reviewer can leave the progress page and come back to it."""
+    query = select(CheckImportJob)
+    if not actor.is_admin:
+        scope = actor.scope_regions() if actor.role is Role.REVIEWER else None
+        mine = col(CheckImportJob.created_by) == actor.account_id
+        query = query.where(mine | col(CheckImportJob.region_code).in_(scope)) if scope else query.where(mine)
+    query = query.order_by(col(CheckImportJob.created_at).desc()).limit(limit)
+    async with db.transaction() as session:
+        return list((await session.exec(query)).all())
 
 
 async def _abandoned(session, job: CheckImportJob) -> bool:

@@ -242,3 +242,24 @@ class CheckImportJob(SQLModel, table=True):
     created_by: UUID | None = Field(default=None, foreign_key="accounts.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class PersonSuspension(SQLModel, table=True):
+    """A person's entry suspended everywhere pending the investigation of a complaint
+    about them (a person-level state, whatever vendor engages them and whatever their
+    checks say). While a row has no `lifted_at`, the lookups answer `not_cleared` and
+    orders naming the person are blocked. Rows are kept when lifted: the history."""
+
+    __tablename__ = "person_suspensions"
+    __table_args__ = (
+        # The question every reader asks: "is this person suspended now?"
+        Index("ix_person_suspensions_open", "person_id", postgresql_where=text("lifted_at IS NULL")),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    person_id: UUID = Field(foreign_key="people.id", index=True)
+    complaint_id: UUID | None = Field(default=None, foreign_key="complaints.id")
+    suspended_at: datetime = Field(default_factory=utcnow)
+    suspended_by: UUID | None = Field(default=None, foreign_key="accounts.id")
+    lifted_at: datetime | None = None
+    lifted_by: UUID | None = Field(default=None, foreign_key="accounts.id")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -41,7 +41,7 @@ from service.errors import (
 from service.four_eyes import request_facts, request_tags
 from service.identifiers import InvalidIdentifier, birth_date, gender, mask_id_number, normalize_id_number
 from service.idempotency import Idempotency, Reply, run_once
-from service.personnel.clearance import CheckFact, Clearance, clearance
+from service.personnel.clearance import CheckFact, Clearance, FactTuple, cleared_until, clearance
 from service.personnel.models import (
     BARRING_CHECK_TYPES,
     CERTIFICATE_TYPES,
@@ -56,14 +56,16 @@ from service.personnel.models import (
     Person,
     lift_status,
 )
-from service.personnel.rules import bar_lift_in_force_sql
+from service.personnel.rules import bar_lift_in_force_sql, engagement_in_force
 from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name, mask_phone
 from service.reason import clean_reason
 from service.regions import regions
 from service.security import Actor, Keyring, Role
 from service.vendors import Vendor, can_see_vendor, load_visible_vendor, vendors_by_ids
 from service.schools import School, school_by_code
+from service.webhooks import enqueue_standing_change
 from workflows.engine import decide
 from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
@@ -151,6 +153,31 @@ def _visible_engagements(actor: Actor, engaged: list[Engaged]) -> list[Engaged]:
 # -- clearance ---------------------------------------------------------------------------
 
 
+def _lifted_exists():
+    # Only a confirmed lift lifts; a check may have several lift rows (closed ones
+    # stay as records), so ask EXISTS rather than join (one fact per check).
+    return (select(BarLift.id)
+            .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
+                   col(BarLift.confirmed_at).is_not(None))
+            .exists())
+
+
+async def fact_tuples_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[FactTuple]]:
+    """The check records as `clearance.cleared_until` reads them (plain tuples, no
+    objects): for reading the clearance of thousands of people at once."""
+    ids = list(set(person_ids))
+    found: dict[UUID, list[FactTuple]] = {pid: [] for pid in ids}
+    if not ids:
+        return found
+    query = (select(BackgroundCheck.person_id, BackgroundCheck.check_type, BackgroundCheck.result,
+                    BackgroundCheck.query_date, BackgroundCheck.valid_until, BackgroundCheck.recorded_at,
+                    _lifted_exists())
+             .where(col(BackgroundCheck.person_id).in_(ids)))
+    for row in (await session.exec(query)).all():
+        found[row[0]].append((row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+    return found
+
+
 async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
     ids = list(set(person_ids))
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
@@ -200,27 +227,65 @@ class EntryClearance:
 async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
                            now: datetime | None = None) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
-    for this vendor now: engaged in force today (started, not departed) and `cleared`."""
-    ids = list(dict.fromkeys(person_ids))
+    for this vendor now: engaged in force today (started, not departed), `cleared`, and
+    not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
+    return (await entry_clearances_many(session, {vendor_id: person_ids}, now))[vendor_id]
+
+
+async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Sequence[UUID]],
+                                now: datetime | None = None) -> dict[UUID, dict[UUID, EntryClearance]]:
+    """`entry_clearances` for several vendors at once ({vendor id: person ids}): one
+    statement per kind of fact for everyone, the settings read once per set of regions
+    (a school's order list names the people of dozens of vendors)."""
+    ids = list(dict.fromkeys(p for person_ids in wanted.values() for p in person_ids))
     if not ids:
-        return {}
-    people = {p.id: p for p in (await session.exec(select(Person).where(col(Person.id).in_(ids)))).all()}
-    current = await engagements_of(session, ids, current_only=True)
-    facts = await check_facts_of(session, ids)
+        return {vendor_id: {} for vendor_id in wanted}
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
-    found = {}
-    for person_id in ids:
-        person = people.get(person_id)
-        if person is None:
-            found[person_id] = EntryClearance(person_id, "", False, None)
-            continue
-        engaged_here = any(v.id == vendor_id and e.in_force(today) for e, v in current[person_id])
-        state = clearance(facts[person_id], await _settings_of(session, current, person, today), now)
-        cleared = engaged_here and state.status == "cleared"
-        found[person_id] = EntryClearance(person_id, mask_name(person.name), cleared,
-                                          state.cleared_until if cleared else None)
+    # Plain rows, not ORM objects: a dashboard reads thousands of people at once.
+    people = {row[0]: row for row in (await session.exec(
+        select(Person.id, Person.name, Person.origin_region_code).where(col(Person.id).in_(ids)))).all()}
+    engaged: dict[UUID, list[tuple[UUID, str]]] = {pid: [] for pid in ids}  # in force today: (vendor, region)
+    for person_id, vendor_id, region_code, ended_at, start_date in (await session.exec(
+            select(Engagement.person_id, Engagement.vendor_id, Vendor.region_code, Engagement.ended_at,
+                   Engagement.start_date).join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
+            .where(col(Engagement.person_id).in_(ids), col(Engagement.ended_at).is_(None)))).all():
+        if engagement_in_force(ended_at, start_date, today):
+            engaged[person_id].append((vendor_id, region_code))
+    facts = await fact_tuples_of(session, ids)
+    suspended = await suspended_among(session, ids)
+    settings: dict[frozenset[str], PersonnelSettings] = {}
+    states: dict[UUID, tuple[bool, date | None]] = {}
+    for person_id, (_, _, origin) in people.items():
+        codes = frozenset(region for _, region in engaged[person_id]) or (
+            frozenset({origin}) if origin else frozenset())  # as settings_regions says
+        if codes not in settings:
+            settings[codes] = await settings_for_regions(session, codes)
+        states[person_id] = cleared_until(facts[person_id], settings[codes], now, today)
+    found: dict[UUID, dict[UUID, EntryClearance]] = {}
+    for vendor_id, person_ids in wanted.items():
+        answers = found.setdefault(vendor_id, {})
+        for person_id in dict.fromkeys(person_ids):
+            person = people.get(person_id)
+            if person is None:
+                answers[person_id] = EntryClearance(person_id, "", False, None)
+                continue
+            engaged_here = any(v == vendor_id for v, _ in engaged[person_id])
+            cleared = engaged_here and states[person_id][0] and person_id not in suspended
+            answers[person_id] = EntryClearance(person_id, mask_name(person[1]), cleared,
+                                                states[person_id][1] if cleared else None)
     return found
+
+
+async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
+    """The vendor's people who may enter schools for it now, by masked name, oldest
+    engagement first (for a school naming who will teach an order)."""
+    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
+                                                                 col(Engagement.ended_at).is_(None))
+                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    ids = list(dict.fromkeys(rows))
+    found = await entry_clearances(session, vendor_id, ids, now)
+    return [found[person_id] for person_id in ids if found[person_id].cleared]
 
 
 async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
@@ -449,6 +514,7 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
                            region_code=vendor.region_code, reason=reason,
                            changes=diff({"end_date": None}, {"end_date": end_date}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
     return await run_once(db, idempotency, work)
@@ -544,6 +610,18 @@ async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[Con
         await load_visible_person(session, actor, person_id)
         query = (select(ConsentDocument).where(ConsentDocument.person_id == person_id)
                  .order_by(col(ConsentDocument.uploaded_at)))
+        return list((await session.exec(query)).all())
+
+
+async def list_authorisations(db: Database, actor: Actor, *, limit: int = 50) -> list[ConsentDocument]:
+    """The bureau authorisations usable by `actor` (those of regions it covers), newest
+    first: what an import or a check recorded by hand may be made under."""
+    scope = actor.scope_regions()
+    query = select(ConsentDocument).where(ConsentDocument.kind == "bureau_authorisation")
+    if scope is not None:
+        query = query.where(col(ConsentDocument.region_code).in_(scope))
+    query = query.order_by(col(ConsentDocument.uploaded_at).desc()).limit(limit)
+    async with db.transaction() as session:
         return list((await session.exec(query)).all())
 
 
@@ -766,6 +844,7 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         await record_event(session, actor, "personnel:check:record", "background_check", check.id,
                            region_code=actor.region_code, changes=check_audit_changes(check),
                            evidence=[consent.sha256])
+        await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
     try:
@@ -874,6 +953,7 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
                            region_code=actor.region_code, reason=reason,
                            changes=diff({"confirmed": False}, {"confirmed": True}))
+        await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)

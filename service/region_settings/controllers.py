@@ -33,12 +33,14 @@ def settings_out(effective: services.EffectiveSettings) -> RegionSettingsOut:
         whitelist_validity_days=effective.whitelist_validity_days,
         mandatory_checks=sorted(effective.mandatory_checks),
         check_validity_days=dict(effective.check_validity_days),
+        satisfaction_threshold_percent=effective.satisfaction_threshold_percent,
         own=RegionSettingsValues(
             notice_days=own["notice_days"], city_review_required=own["city_review_required"],
             mandatory_document_types=_list(own["mandatory_document_types"]),
             whitelist_validity_days=own["whitelist_validity_days"],
             mandatory_checks=_list(own["mandatory_checks"]),
             check_validity_days=own["check_validity_days"],
+            satisfaction_threshold_percent=own["satisfaction_threshold_percent"],
         ),
         sources=dict(effective.sources),
     )

@@ -33,5 +33,8 @@ class RegionSettings(SQLModel, table=True):
     # requires, and how long a result without a printed expiry stays valid, per type.
     mandatory_checks: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String(40)), nullable=True))
     check_validity_days: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # Ratings (service/ratings): below this share of satisfied ratings (percent) an
+    # item's term opens a re-review in the region.
+    satisfaction_threshold_percent: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: UUID | None = Field(default=None, foreign_key="accounts.id")

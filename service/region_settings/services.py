@@ -53,7 +53,7 @@ def _document_types(value: Any) -> str | None:
 def _mandatory_checks(value: Any) -> str | None:
     if not isinstance(value, list) or any(v not in CHECK_TYPES for v in value) or len(set(value)) != len(value):
         return "核查类型须为 " + "、".join(CHECK_TYPES) + " 中的不重复项"
-    if not ALWAYS_MANDATORY <= set(value):
+    if not set(value) >= ALWAYS_MANDATORY:
         return "违法犯罪记录查询与性侵违法犯罪信息入职查询为法定必查项，不能取消"
     return None
 
@@ -91,6 +91,9 @@ FIELDS: dict[str, SettingField] = {
         # region's object replaces its parent's whole; types it omits keep the default.
         SettingField("check_validity_days", DEFAULT_VALIDITY_DAYS, _check_validity_days,
                      "invalid_check_validity_days"),
+        # Ratings: an item's term satisfaction below this percentage opens a re-review
+        # (Guangdong: below 80 % the contract ends).
+        SettingField("satisfaction_threshold_percent", 80, _int_range(1, 100), "invalid_satisfaction_threshold"),
     )
 }
 
@@ -125,6 +128,10 @@ class EffectiveSettings:
     @property
     def mandatory_checks(self) -> frozenset[str]:
         return frozenset(self.values["mandatory_checks"])
+
+    @property
+    def satisfaction_threshold_percent(self) -> int:
+        return self.values["satisfaction_threshold_percent"]
 
     @property
     def check_validity_days(self) -> Mapping[str, int]:

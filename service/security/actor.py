@@ -26,7 +26,7 @@ class Actor:
     vendor_credit_code: str | None = None
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         """The service itself (command line, scheduled jobs)."""
         return cls(account_id=None, role=Role.ADMIN)
 

@@ -108,7 +108,7 @@ class Keyring:
     # -- loading ---------------------------------------------------------------
 
     @classmethod
-    def from_document(cls, document: Mapping) -> "Keyring":
+    def from_document(cls, document: Mapping) -> Keyring:
         try:
             keys = {str(k): _b64(v, f"key {k!r}") for k, v in dict(document["keys"]).items()}
             return cls(keys, str(document["current"]), _b64(document["index_key"], "index_key"))
@@ -116,7 +116,7 @@ class Keyring:
             raise KeyringError(f"key document lacks a field or has a wrong type: {type(error).__name__}") from None
 
     @classmethod
-    def from_json(cls, text: str) -> "Keyring":
+    def from_json(cls, text: str) -> Keyring:
         try:
             document = json.loads(text)
         except ValueError:

@@ -16,6 +16,7 @@ from service.idempotency import Idempotency, Reply, run_once
 from service.personnel import not_engaged_by
 from service.security import Actor
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS, ServiceItem
+from service.service_items.rules import free_service_named
 from service.vendors import load_vendor_record, load_visible_vendor
 
 TEXT_LIMITS = {"activity": 100, "description": 2000, "venue": 200}
@@ -65,6 +66,10 @@ def validate_item(data: ServiceItemInput) -> ServiceItemInput:
         problems.append(problem("fee", "fee_unit_mismatch", "免费项目的收费标准须为 0"))
     elif data.fee_unit in ("per_session", "per_term") and data.fee == 0:
         problems.append(problem("fee", "fee_unit_mismatch", "收费为 0 的项目请将收费单位设为 free"))
+    elif data.fee_unit != "free" and free_service_named(texts["activity"]):
+        problems.append(problem("fee", "free_service_fee",
+                                f"{free_service_named(texts['activity'])}属于学校日常教育教学管理的服务，"
+                                "不得向家长收取任何费用（收费单位须为 free，收费标准为 0）"))
     if data.max_class_size < 1:
         problems.append(problem("max_class_size", "invalid_class_size", "班额上限须至少为 1 人"))
     elif data.max_class_size > MAX_CLASS_SIZE:

@@ -8,7 +8,7 @@ from litestar import get
 from litestar.params import FromQuery
 
 from schemas.orders import StandingReason
-from schemas.supervision import AttentionOrder, DashboardOut, EndingDocumentOut
+from schemas.supervision import AttentionOrder, DashboardOut, EndingClearanceOut, EndingDocumentOut
 from schemas.timetables import SchoolProgressOut
 from service.security import Role
 from service.supervision.dashboard import region_dashboard
@@ -22,7 +22,8 @@ from service.web.params import PathText
 async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
                     term: FromQuery[UUID | None] = None) -> DashboardOut:
     """Orders by standing, blocked and at-risk orders with their causes, schools whose
-    timetable is overdue, and vendors' documents ending within 30 days — all as of now.
+    timetable is overdue, vendors' documents and named people's clearances ending
+    within 30 days — all as of now.
     `term`: default the term in progress in the region."""
     d = await region_dashboard(db, actor, region_code, term_id=term)
     return DashboardOut(
@@ -38,4 +39,7 @@ async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
         timetables_published=sum(1 for p in d.timetables if p.published_at is not None),
         schools=len(d.timetables),
         documents_ending=[EndingDocumentOut(vendor_id=doc.vendor_id, vendor_name=name, doc_type=doc.doc_type,
-                                            last_day=doc.last_day.isoformat()) for name, doc in d.documents_ending])
+                                            last_day=doc.last_day.isoformat()) for name, doc in d.documents_ending],
+        clearances_ending=[EndingClearanceOut(person_id=c.person_id, masked_name=c.masked_name,
+                                              vendor_name=c.vendor_name, last_day=c.last_day.isoformat(),
+                                              orders=c.orders) for c in d.clearances_ending])

@@ -1,12 +1,12 @@
 """A region's dashboard for its bureau: orders by standing, the blocked and at-risk ones
 with their causes, schools without a published timetable past the deadline, and vendors'
-documents ending within 30 days. Every figure is derived at the instant of the read."""
+documents and the named people's clearances ending within 30 days. Every figure is derived at the instant of the read."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from service.db import Database
@@ -17,7 +17,7 @@ from service.orders import (
 )
 from service.regions import regions
 from service.security import Actor, Role
-from service.timeutil import today_in_china, utcnow
+from service.timeutil import EXPIRING_WITHIN, today_in_china, utcnow
 from service.timetables import SchoolProgress, region_progress
 from service.vendors import vendor_ids_in_regions, vendors_by_ids
 
@@ -30,6 +30,31 @@ class Dashboard:
     attention: list[OrderView]  # blocked first, then at risk
     timetables: list[SchoolProgress]  # every school; overdue ones first
     documents_ending: list[tuple[str, EndingDocument]]  # (vendor name, document)
+    clearances_ending: list[ClearanceEnding]  # people teaching open orders, soonest first
+
+
+@dataclass(frozen=True)
+class ClearanceEnding:
+    """A person named on an open order whose clearance (their checks) ends within 30 days."""
+
+    person_id: UUID
+    masked_name: str
+    vendor_name: str
+    last_day: date
+    orders: int  # how many open orders of the region name them
+
+
+def clearances_ending(orders: list[OrderView], today: date) -> list[ClearanceEnding]:
+    """From the orders' own standings: the people whose clearance ends within 30 days."""
+    horizon = today + EXPIRING_WITHIN
+    found: dict[tuple[UUID, str], list] = {}
+    for view in orders:
+        for person in view.people:
+            if person.cleared and person.cleared_until is not None and person.cleared_until <= horizon:
+                entry = found.setdefault((person.person_id, view.vendor_name), [person, 0])
+                entry[1] += 1
+    return sorted((ClearanceEnding(p.person_id, p.masked_name, vendor, p.cleared_until, n)
+                   for (_, vendor), (p, n) in found.items()), key=lambda c: (c.last_day, c.vendor_name, c.masked_name))
 
 
 def _current(terms: list[Term], today) -> Term | None:
@@ -59,4 +84,4 @@ async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term
                        key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
     timetables = (await region_progress(db, actor, region_code, term.id, now=now))[1] if term else []
     return Dashboard(region_code, term, {s: counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)}, attention,
-                     timetables, [(names[d.vendor_id], d) for d in ending])
+                     timetables, [(names[d.vendor_id], d) for d in ending], clearances_ending(orders, today_in_china(now)))

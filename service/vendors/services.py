@@ -210,7 +210,7 @@ async def vendor_by_credit_code(session: AsyncSession, credit_code: str | None) 
 async def vendor_ids_in_regions(session: AsyncSession, region_codes: list[str]) -> list[UUID]:
     """The vendors registered in these regions (for a region's supervision views)."""
     query = select(Vendor.id).where(col(Vendor.region_code).in_(region_codes))
-    return [row for row in (await session.exec(query)).all()]
+    return list((await session.exec(query)).all())
 
 
 async def own_vendor(db: Database, actor: Actor) -> Vendor | None:

@@ -34,7 +34,7 @@ async def readyz(db: DB) -> Response[Health]:
         return _unavailable(db, TimeoutError())
     try:
         revision, server_version = check.result()
-    except Exception as error:  # any failure to reach the database means "not ready"
+    except Exception as error:  # noqa: BLE001  any failure to reach the database means "not ready"
         if is_unavailable(error):
             return _unavailable(db, error)
         return Response(Health(status="unavailable", database=type(error).__name__), status_code=503)

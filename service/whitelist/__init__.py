@@ -1,11 +1,12 @@
 """The whitelist (白名单): service items admitted for the schools of a region."""
 
 from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
-from service.whitelist.models import WhitelistEntry
+from service.whitelist.models import WhitelistActionRequest, WhitelistEntry
 from service.whitelist.queries import filters, public_whitelist, public_whitelist_all
 from service.whitelist.services import (
     ACTIONS, ELIGIBLE, ActionInput, Admission, admit, ban_until, confirm_request, decline_request,
-    entries_of_application, get_entry, list_entries, list_requests, suspended_items, take_action,
+    entries_of_application, get_entry, list_entries, list_requests, request_suspension, suspended_items,
+    take_action,
 )
 from service.whitelist.state import (
     EntryRow, VendorState, document_starts, entries_from_rows, evaluate, for_region, next_change, parse_row,
@@ -18,6 +19,6 @@ __all__ = [
     "decline_request", "document_starts", "ELIGIBLE", "entries_from_rows", "entries_of_application",
     "EntryRow", "evaluate", "filters", "for_region", "get_entry", "ItemOnWhitelist", "items_on_whitelist",
     "list_entries", "list_requests", "next_change", "parse_row", "public_whitelist", "public_whitelist_all",
-    "region_chain", "suspended_items", "take_action", "vendor_state_exprs", "vendor_status", "VendorState",
-    "WhitelistEntry",
+    "region_chain", "request_suspension", "suspended_items", "take_action", "vendor_state_exprs",
+    "vendor_status", "VendorState", "WhitelistActionRequest", "WhitelistEntry",
 ]

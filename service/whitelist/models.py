@@ -40,6 +40,9 @@ ENTRY_STATUSES = ("active", "suspended", "revoked", "superseded")
 STATUS_ACTIONS = ("admit", "suspend", "reinstate", "revoke", "renew", "supersede")
 #: Actions that need a second reviewer's confirmation before they take effect.
 CONFIRMED_ACTIONS = ("revoke", "reinstate")
+#: What a pending request may ask for: the two above, and a suspension opened by an
+#: upheld serious complaint (service/complaints), which also waits for four eyes.
+REQUEST_ACTIONS = ("revoke", "reinstate", "suspend")
 REQUEST_STATUSES = ("pending", "confirmed", "declined")
 
 
@@ -67,11 +70,12 @@ class WhitelistEntry(SQLModel, table=True):
 
 
 class WhitelistActionRequest(SQLModel, table=True):
-    """A revoke or reinstate waiting for a second reviewer (four eyes)."""
+    """A revoke, a reinstate or a complaint's suspension waiting for a second reviewer
+    (four eyes)."""
 
     __tablename__ = "whitelist_action_requests"
     __table_args__ = (
-        CheckConstraint("action IN ('revoke', 'reinstate')", name="ck_whitelist_action_requests_action"),
+        CheckConstraint("action IN ('revoke', 'reinstate', 'suspend')", name="ck_whitelist_action_requests_action"),
         CheckConstraint("status IN ('pending', 'confirmed', 'declined')", name="ck_whitelist_action_requests_status"),
     )
 
@@ -89,6 +93,7 @@ class WhitelistActionRequest(SQLModel, table=True):
     decided_by: UUID | None = Field(default=None, foreign_key="accounts.id")
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, max_length=2000)
+    complaint_id: UUID | None = Field(default=None, foreign_key="complaints.id")  # the suspension's cause
 
 
 class WhitelistEntryStatus(SQLModel, table=True):

@@ -45,6 +45,7 @@ from service.region_settings import effective_settings
 from service.regions import regions
 from service.security import Actor, Role
 from service.timeutil import today_in_china, utcnow
+from service.webhooks import enqueue_standing_change
 from service.whitelist import state as vendor_state
 from service.whitelist.models import (
     WhitelistActionRequest,
@@ -367,6 +368,9 @@ async def _apply(session: AsyncSession, actor: Actor, action: str, reason: str, 
         await record_event(session, actor, f"whitelist:entry:{action}", "whitelist_entry", entry.id,
                            region_code=entry.region_code, changes=audit, reason=reason)
         changes.append(EntryChange(entry, before[entry.id], after))
+    # The schools that ordered these items hear of it (webhooks), from this transaction.
+    await enqueue_standing_change(session, item_ids=[e.service_item_id for e in entries],
+                                  cause=f"whitelist:entry:{action}")
     await session.flush()
     return changes
 
@@ -623,3 +627,39 @@ async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], regio
         "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
             items=list(item_ids), chain=overlapping_regions(region_code), now=now))).all()
     return [row[0] for row in rows]
+
+
+async def request_suspension(session: AsyncSession, actor: Actor, *, vendor_id: UUID, region_code: str,
+                             reason: str, complaint_id: UUID, service_item_id: UUID | None = None,
+                             now: datetime | None = None) -> WhitelistActionRequest | None:
+    """Open, in the caller's transaction, a pending request to suspend the entries that
+    cover `region_code` (it or a region containing it) of one item, or of the whole
+    vendor: an upheld serious complaint's (service/complaints). It takes effect only when
+    a second reviewer in scope confirms it (`confirm_request`, four eyes). None when no
+    entry can be suspended now or a request on them is already pending."""
+    now = now or utcnow()
+    query = select(WhitelistEntry.id).where(WhitelistEntry.vendor_id == vendor_id,
+                                            col(WhitelistEntry.region_code).in_(vendor_state.region_chain(region_code)),
+                                            WhitelistEntry.status != "superseded")
+    if service_item_id is not None:
+        query = query.where(WhitelistEntry.service_item_id == service_item_id)
+    entries = await _lock_entries(session, (await session.exec(query)).all())
+    if not entries:
+        return None
+    statuses = (await _statuses_now(session, entries, now)).statuses
+    ids = [e.id for e in entries if statuses[e.id] in ELIGIBLE["suspend"]]
+    if not ids or (await session.exec(select(WhitelistActionRequest.id).where(
+            WhitelistActionRequest.status == "pending", col(WhitelistActionRequest.entry_ids).op("&&")(ids)))).first():
+        return None
+    request = WhitelistActionRequest(
+        action="suspend", status="pending", vendor_id=vendor_id, entry_ids=ids,
+        region_code=common_region([e.region_code for e in entries if e.id in ids]), reason=reason,
+        requested_by=actor.account_id, requested_at=now, complaint_id=complaint_id)
+    session.add(request)
+    await session.flush()
+    await record_event(session, actor, "whitelist:request:suspend", "whitelist_action_request", request.id,
+                       region_code=request.region_code, reason=reason,
+                       changes={"status": {"before": None, "after": "pending"},
+                                "entry_ids": {"before": None, "after": ids},
+                                "complaint_id": {"before": None, "after": complaint_id}})
+    return request

@@ -120,7 +120,7 @@ def alternate(reference: Measure, targets: dict[str, Measure], rounds: int) -> d
 def report(prefix: str, figures: dict[str, float]) -> None:
     """One figure per line, as the benchmarks print them."""
     print(f"{prefix}_rps {figures['rps']:.0f}")
-    if "ratios" in figures and figures["ratios"]:
+    if figures.get("ratios"):
         rounds = " ".join(f"{r:.3f}" for r in figures["ratios"])
         print(f"{prefix}_ratio {figures['ratio']:.3f} (to the bare app; rounds: {rounds})")
     if "cpu_us" in figures:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from urllib.parse import unquote
 
 import pytest
@@ -134,7 +134,7 @@ async def test_other_vendors_documents_are_404(client, vendor, accounts):
 
 
 def test_status_is_derived_from_dates_at_read_time():
-    at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)  # 20:00 in China
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # 20:00 in China
     start = date(2020, 1, 1)
     assert document_status(start, date(2026, 6, 1), at) == "valid"
     assert document_status(start, date(2026, 3, 31), at) == "expiring"
@@ -142,13 +142,13 @@ def test_status_is_derived_from_dates_at_read_time():
     assert document_status(start, date(2026, 2, 28), at) == "expired"
     # Expiry starts at midnight in China: 16:00 UTC on the last valid day.
     last_day = date(2026, 3, 1)
-    assert document_status(start, last_day, datetime(2026, 3, 1, 15, 59, 59, tzinfo=timezone.utc)) == "expiring"
-    assert document_status(start, last_day, datetime(2026, 3, 1, 16, 0, 0, tzinfo=timezone.utc)) == "expired"
+    assert document_status(start, last_day, datetime(2026, 3, 1, 15, 59, 59, tzinfo=UTC)) == "expiring"
+    assert document_status(start, last_day, datetime(2026, 3, 1, 16, 0, 0, tzinfo=UTC)) == "expired"
     assert document_status(start, last_day + timedelta(days=31), at) == "valid"
     # Validity starts at midnight in China on the first valid day (16:00 UTC the day before).
     first_day = date(2026, 3, 2)
     assert document_status(first_day, date(2027, 1, 1), at) == "not_yet_valid"
-    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 15, 59, 59, tzinfo=timezone.utc)) \
+    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 15, 59, 59, tzinfo=UTC)) \
         == "not_yet_valid"
-    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 16, 0, 0, tzinfo=timezone.utc)) == "valid"
+    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 16, 0, 0, tzinfo=UTC)) == "valid"
     assert document_status(start, None, at) == "valid"  # no end

@@ -26,7 +26,7 @@ class Connection:
         self.reader, self.writer, self.host, self.port = reader, writer, host, port
 
     @classmethod
-    async def open(cls, host: str, port: int) -> "Connection":
+    async def open(cls, host: str, port: int) -> Connection:
         reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer, host, port)
 

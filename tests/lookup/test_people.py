@@ -96,6 +96,11 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
     request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=revoked_vendor.id,
                                ban_until=BAN)).json()
     assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
+    # Suspended pending a complaint's investigation (the complaints tests open one through
+    # the API; here the row alone, so that the statements are compared too).
+    suspended_id, suspended = await cleared_person(wl, vendor, reviewer, consent)
+    await wl.sql("INSERT INTO person_suspensions (id, person_id, suspended_at) "
+                 "VALUES (gen_random_uuid(), CAST(:p AS uuid), now())", p=suspended_id)
 
     statements: list[str] = []
 
@@ -127,6 +132,7 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
         "another county": (other_county, ok, {}),
         "a vendor that does not engage them": (school, ok, {"vendor_credit_code": other_vendor.credit_code}),
         "vendor revoked": (school, at_revoked, {}),
+        "suspended pending a complaint": (school, suspended, {}),
     }
     reference = await lookup(wl, school, ok)
     assert reference.json()["result"] == "cleared"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from types import MappingProxyType
 
 import pytest
@@ -23,7 +23,7 @@ from tests.personnel.conftest import (
     record_all_clear,
 )
 
-RECORDED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def fact(check_type="criminal_record", result="clear", query_date=date(2026, 1, 10), valid_until=None, lifted=False,
@@ -38,7 +38,7 @@ def all_clear(**until) -> list[CheckFact]:
 def test_cleared_until_the_earliest_expiry_and_not_a_microsecond_longer():
     facts = all_clear(health_certificate=date(2026, 6, 30), mental_health=date(2026, 8, 1))
     instant = expiry_instant(date(2026, 6, 30))
-    assert instant == datetime(2026, 7, 1, 0, 0, tzinfo=CHINA_TZ) == datetime(2026, 6, 30, 16, tzinfo=timezone.utc)
+    assert instant == datetime(2026, 7, 1, 0, 0, tzinfo=CHINA_TZ) == datetime(2026, 6, 30, 16, tzinfo=UTC)
     before = clearance(facts, DEFAULTS, instant - timedelta(microseconds=1))
     assert (before.status, before.cleared_until) == ("cleared", date(2026, 6, 30))
     assert before.expiring() == ["health_certificate"]
@@ -50,23 +50,23 @@ def test_cleared_until_the_earliest_expiry_and_not_a_microsecond_longer():
 def test_default_validity_applies_when_no_expiry_is_printed():
     settings = PersonnelSettings(frozenset(CHECK_TYPES), MappingProxyType(dict(DEFAULTS.validity_days,
                                                                                mental_health=30)))
-    state = clearance(all_clear(), settings, datetime(2026, 1, 20, tzinfo=timezone.utc))
+    state = clearance(all_clear(), settings, datetime(2026, 1, 20, tzinfo=UTC))
     assert state.cleared_until == date(2026, 2, 9)  # query date 2026-01-10 + 30 days
-    assert clearance(all_clear(), DEFAULTS, datetime(2026, 1, 20, tzinfo=timezone.utc)).cleared_until == date(2027, 1, 10)
+    assert clearance(all_clear(), DEFAULTS, datetime(2026, 1, 20, tzinfo=UTC)).cleared_until == date(2027, 1, 10)
 
 
 def test_the_mandatory_set_is_configurable():
     only_police = PersonnelSettings(frozenset({"criminal_record", "sexual_offence_entry_query"}),
                                     DEFAULTS.validity_days)
     facts = [fact("criminal_record"), fact("sexual_offence_entry_query")]
-    now = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 2, 1, tzinfo=UTC)
     assert clearance(facts, only_police, now).status == "cleared"
     assert clearance(facts, DEFAULTS, now).status == "pending"
     assert clearance(facts, DEFAULTS, now).missing() == ["health_certificate", "conduct_reference", "mental_health"]
 
 
 def test_pending_and_non_barring_adverse_results_are_not_cleared():
-    now = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 2, 1, tzinfo=UTC)
     pending = [f for f in all_clear() if f.check_type != "health_certificate"] + [fact("health_certificate", "pending")]
     assert clearance(pending, DEFAULTS, now).status == "pending"
     adverse_health = all_clear() + [fact("health_certificate", "adverse", query_date=date(2026, 1, 20))]
@@ -79,7 +79,7 @@ def test_a_recheck_in_progress_after_expiry_reads_pending():
     old = fact("health_certificate", valid_until=date(2026, 1, 31))
     recheck = fact("health_certificate", "pending", query_date=date(2026, 2, 2))
     facts = [f for f in all_clear() if f.check_type != "health_certificate"] + [old]
-    now = datetime(2026, 2, 3, tzinfo=timezone.utc)
+    now = datetime(2026, 2, 3, tzinfo=UTC)
     assert clearance(facts, DEFAULTS, now).status == "expired"
     assert clearance(facts + [recheck], DEFAULTS, now).status == "pending"
 
@@ -89,7 +89,7 @@ def test_adverse_police_results_bar_whatever_the_mandatory_set(check_type):
     nothing_mandatory = PersonnelSettings(frozenset(), DEFAULTS.validity_days)
     later_clear = fact(check_type, query_date=date(2026, 1, 20))
     facts = all_clear() + [fact(check_type, "adverse", query_date=date(2026, 1, 5)), later_clear]
-    now = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 2, 1, tzinfo=UTC)
     assert clearance(facts, nothing_mandatory, now).status == "barred"
     lifted = [f if f.result != "adverse" else CheckFact(f.id, f.check_type, f.result, f.query_date, f.valid_until,
                                                         f.recorded_at, True) for f in facts]
@@ -118,11 +118,11 @@ async def test_clearance_changes_at_the_exact_instant_through_the_api(client, ve
     assert (view["clearance"], view["cleared_until"]) == ("cleared", str(last_day))
 
     instant = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=CHINA_TZ)
-    monkeypatch.setattr(timeutil, "utcnow", lambda: (instant - timedelta(microseconds=1)).astimezone(timezone.utc))
+    monkeypatch.setattr(timeutil, "utcnow", lambda: (instant - timedelta(microseconds=1)).astimezone(UTC))
     before = (await client.get(f"/api/v1/people/{person['person_id']}", headers=vendor.headers)).json()
     roster = (await client.get(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers)).json()["items"][0]
     assert before["clearance"] == "cleared" and roster["expiring_checks"] == ["health_certificate"]
-    monkeypatch.setattr(timeutil, "utcnow", lambda: instant.astimezone(timezone.utc))
+    monkeypatch.setattr(timeutil, "utcnow", lambda: instant.astimezone(UTC))
     # The health certificate recorded without an expiry is still valid for a year: the
     # later record with the printed expiry is the one that counts (latest by query, then record).
     after = (await client.get(f"/api/v1/people/{person['person_id']}", headers=vendor.headers)).json()
@@ -239,7 +239,7 @@ def test_the_lookups_fast_clearance_agrees_with_clearance_on_random_records():
 
     rng = random.Random(11)
     base = date(2026, 1, 1)
-    recorded = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    recorded = datetime(2026, 1, 1, tzinfo=UTC)
     agreements = {True: 0, False: 0}
     for _ in range(4000):
         mandatory = frozenset(t for t in CHECK_TYPES if rng.random() < 0.8)

@@ -24,7 +24,7 @@ class Listener:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 listener.hits.append(self.path)
                 self.send_response(200)
                 self.end_headers()

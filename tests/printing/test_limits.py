@@ -5,7 +5,7 @@ and instant give the same bytes."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import httpx
 import pytest
@@ -53,11 +53,11 @@ async def test_a_document_over_the_size_bound_is_refused_before_rendering(bounde
 
 async def test_the_same_data_and_instant_give_the_same_bytes(wl, app_signer):
     await wl.approved()
-    at = datetime(2026, 12, 7, 2, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 7, 2, 30, tzinfo=UTC)
     first = await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)
     second = await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)
     assert first.served == second.served
     assert await render(first.job) == await render(second.job)
     later = await lists.whitelist(wl.db, app_signer, region="360104", category=None,
-                                  now=datetime(2026, 12, 7, 2, 31, tzinfo=timezone.utc))
+                                  now=datetime(2026, 12, 7, 2, 31, tzinfo=UTC))
     assert await render(later.job) != await render(first.job)

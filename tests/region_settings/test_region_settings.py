@@ -27,7 +27,9 @@ async def test_defaults_apply_where_nothing_is_set(client, accounts):
             body["whitelist_validity_days"]) == (5, True, ["business_license"], 365)
     assert set(body["sources"].values()) == {"default"}
     assert body["own"] == {"notice_days": None, "city_review_required": None, "mandatory_document_types": None,
-                           "whitelist_validity_days": None, "mandatory_checks": None, "check_validity_days": None}
+                           "whitelist_validity_days": None, "mandatory_checks": None, "check_validity_days": None,
+                           "satisfaction_threshold_percent": None}
+    assert body["satisfaction_threshold_percent"] == 80
     assert set(body["mandatory_checks"]) == {"criminal_record", "sexual_offence_entry_query", "health_certificate",
                                              "conduct_reference", "mental_health"}
     assert set(body["check_validity_days"].values()) == {365}

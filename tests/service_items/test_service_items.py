@@ -59,9 +59,11 @@ async def test_create_list_and_get(client, vendor):
     assert (item["fee"], item["fee_unit"], item["max_class_size"]) == (3000, "per_session", 30)
     assert item["personnel_ids"] == [person]
     free = (await create(client, vendor, fee=0, fee_unit="free", category_code=6, activity="经典诵读")).json()
+    nap = await create(client, vendor, fee=0, fee_unit="free", category_code=7, activity="在校午休看护")
+    assert nap.status_code == 201, nap.text  # a free service may be offered, free of charge
 
     listed = (await client.get(f"/api/v1/vendors/{vendor['id']}/service-items", headers=vendor["headers"])).json()
-    assert [i["id"] for i in listed["items"]] == [item["id"], free["id"]]
+    assert [i["id"] for i in listed["items"]] == [item["id"], free["id"], nap.json()["id"]]
     one = await client.get(f"/api/v1/vendors/{vendor['id']}/service-items/{item['id']}", headers=vendor["headers"])
     assert one.status_code == 200 and one.json() == item
 
@@ -80,6 +82,9 @@ BAD = {
     "fee as text": ({"fee": "30元"}, "fee", "invalid_type"),
     "fee as a float": ({"fee": 30.5}, "fee", "invalid_type"),
     "unknown field": ({"price": 1}, None, None),
+    "a fee for 弹性上学 (§3(2))": ({"activity": "弹性上学看护", "category_code": 7}, "fee", "free_service_fee"),
+    "a fee for 在校午休 (§3(2))": ({"activity": "在校 午休托管", "fee_unit": "per_term", "fee": 50000}, "fee",
+                                "free_service_fee"),
 }
 
 

@@ -27,6 +27,7 @@ def test_every_table_has_a_diagram_under_docs_workflows() -> None:
         "docs/workflows/entry_review_county_only.md",
         "docs/workflows/school_order.md",
         "docs/workflows/timetable.md",
+        "docs/workflows/complaint.md",
         "docs/workflows/whitelist_request.md",
         "docs/workflows/bar_lift.md",
     ]

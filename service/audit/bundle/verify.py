@@ -206,7 +206,7 @@ class _Pass:
                 "verified, their content is not shown"
             )
 
-    def _stream(self) -> None:  # noqa: C901 - the hot loop stays in one piece, on purpose
+    def _stream(self) -> None:
         tree, end = self.tree, self.end
         seq_of = canonical_seq_holder
         event_line = EventLine if self.locate else EventLineLight
@@ -222,7 +222,7 @@ class _Pass:
         lineno, events = self.lineno, 0
         for decoded in self._decoded_batches():
             events += len(decoded)
-            for lineno, ev in enumerate(decoded, lineno + 1):  # noqa: B007 - lineno is used after the loop
+            for lineno, ev in enumerate(decoded, lineno + 1):  # noqa: B020  (numbering goes on across batches)
                 if ev.__class__ is not event_line:
                     events -= 1
                     self._not_an_event(ev, lineno)

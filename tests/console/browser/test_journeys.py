@@ -179,5 +179,5 @@ async def test_every_roles_main_journey(db, api, open_page, tmp_path):
     await page.get_by_role("link", name="检查点与离线核验").click()
     await auditor.shot("audit-checkpoint")
     await sign_out(auditor)
-    assert "/" == page.url.removeprefix(auditor.origin)
+    assert page.url.removeprefix(auditor.origin) == "/"
     auditor.assert_clean()

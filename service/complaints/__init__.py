@@ -1,0 +1,6 @@
+"""Complaints and incidents (§3(3)): filed by schools, vendors' staff, inspectors and
+parents (a public form, a case code), handled by the bureau through a workflow table."""
+
+from service.complaints.services import OpenComplaint, open_complaints_by_age
+
+__all__ = ["OpenComplaint", "open_complaints_by_age"]

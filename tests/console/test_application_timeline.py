@@ -1,0 +1,54 @@
+"""An application's objections and decisions as they happened, on the vendor's page
+and the reviewer's: one timeline, newest first, user text shown as text."""
+
+from __future__ import annotations
+
+from tests.applications.conftest import World
+from tests.applications.test_objections import object_to, resolve
+
+
+async def test_objections_and_decisions_in_the_order_they_happened(client, accounts, db, signed_in):
+    world = World(client, accounts, db)
+    vendor = await world.vendor()
+    county, city, city_b = await world.reviewer("360104"), await world.reviewer("360100"), await world.reviewer("360100")
+    app = await world.to_public_notice(vendor, county, city)
+    school = await accounts.headers("school", region_code="360104", school_code="2136010409")
+    filed = await object_to(world, app, school, reason="家长反映<script>超额收费</script>")
+    assert filed.status_code == 201, filed.text
+    app = await world.get(app["id"], city)
+    dismissed = await resolve(world, filed.json()["id"], city_b, "dismissed", app["version"],
+                              reason="经核实收费符合公示标准")
+    assert dismissed.status_code == 200, dismissed.text
+
+    browser = await signed_in("vendor", vendor_credit_code=vendor.credit_code)
+    page = await browser.get(f"/vendor/applications/{app['id']}")
+    assert page.status_code == 200
+    timeline = page.text.split('data-testid="timeline"')[1].split("</ol>")[0]
+    order = [timeline.index(words) for words in ("经核实收费符合公示标准", "家长反映", "提交")]
+    assert order == sorted(order)  # newest first: the decision, then the objection, then the submission
+    assert "异议不成立" in timeline and "收到异议" in timeline
+    assert "&lt;script&gt;超额收费&lt;/script&gt;" in timeline and "<script>超额" not in page.text
+
+    reviewer = await signed_in("reviewer", region_code="360100")
+    page = await reviewer.get(f"/reviewer/applications/{app['id']}")
+    timeline = page.text.split('data-testid="timeline"')[1].split("</ol>")[0]
+    assert timeline.index("异议不成立") < timeline.index("收到异议")
+
+
+async def test_the_notice_page_says_how_to_object_in_the_apis_words(client, accounts, db, new_browser):
+    world = World(client, accounts, db)
+    vendor = await world.vendor()
+    app = await world.to_public_notice(vendor, await world.reviewer("360104"), await world.reviewer("360100"))
+    page = await new_browser().get("/public/notices")
+    assert page.status_code == 200 and app["id"] in page.text
+    words = page.text.split('id="how-to-object"')[1]
+    assert "不接受匿名在线异议" in words and "教育局" in words and "申请机构不能" in words
+    # The path the page names is the API's: with the card's number it files an objection.
+    path = words.split('POST ')[1].split("<")[0].replace("{申请编号}", app["id"])
+    school = await accounts.headers("school", region_code="360104", school_code="2136010410")
+    filed = await client.post(path, json={"reason": "收费与公示不符"}, headers=school)
+    assert filed.status_code == 201, filed.text
+    own = await client.post(path, json={"reason": "测试"}, headers=vendor.headers)
+    assert own.status_code == 403
+    anonymous = await client.post(path, json={"reason": "匿名"})
+    assert anonymous.status_code == 401
