@@ -61,6 +61,7 @@ from service.region_settings import EffectiveSettings, effective_settings
 from service.regions import regions
 from service.security import Actor, Role
 from service.service_items import ServiceItem, items_by_ids
+from service.versioning import check_version
 from service.timeutil import today_in_china, utcnow
 from service.vendors import Vendor, load_visible_vendor, vendors_by_ids
 from service.whitelist import (
@@ -291,15 +292,9 @@ async def _check_not_suspended(session: AsyncSession, ctx: Context, now: datetim
 
 
 def _check_version(application: Application, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required",
-                                 "请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号")
-    if version != application.version:
-        message = f"申请已被更新（当前版本 {application.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": application.version, "sent_version": version,
-        }])
+    check_version(version, application.version,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号",
+                  conflict="申请已被更新（当前版本 {current}），请刷新后重新操作")
 
 
 def _bump(application: Application, now: datetime) -> None:

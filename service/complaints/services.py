@@ -28,6 +28,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from schemas.complaints import PublicComplaintStatus
 from service.applications import parse_version
 from service.audit import record_event
 from service.complaints import ratelimit
@@ -41,6 +42,7 @@ from service.personnel import lift_suspensions, suspend_person, suspended_among
 from service.reason import clean_reason
 from service.schools import School, school_by_code, visible_school
 from service.security import Actor, Keyring, Role
+from service.versioning import check_version
 from service.timeutil import utcnow
 from service.whitelist import WhitelistActionRequest, request_suspension
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
@@ -74,17 +76,6 @@ class ComplaintView:
     @property
     def state_label(self) -> str:
         return COMPLAINT.state_label(self.complaint.state)
-
-
-@dataclass(frozen=True)
-class PublicStatus:
-    case_code: str
-    state: str
-    state_label: str
-    category: str
-    category_label: str
-    received_at: datetime
-    updated_at: datetime
 
 
 def new_case_code() -> str:
@@ -200,16 +191,17 @@ async def file_public_complaint(db: Database, keyring: Keyring, school_code: str
         return await _store(session, Actor.system(), school, data, subject, "public", now)
 
 
-async def public_status(db: Database, case_code: str) -> PublicStatus:
+async def public_status(db: Database, case_code: str) -> PublicComplaintStatus:
     """The state of a case by its code: nothing about the school, the people or the text."""
     code = normalise_case_code(case_code)
     async with db.transaction() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.case_code == code))).first() if code else None
     if complaint is None:
         raise NotFound("未找到该投诉编号", code="case_not_found")
-    return PublicStatus(complaint.case_code, complaint.state, COMPLAINT.state_label(complaint.state),
-                        complaint.category, CATEGORIES[complaint.category], complaint.created_at,
-                        complaint.updated_at)
+    return PublicComplaintStatus(case_code=complaint.case_code, state=complaint.state,
+                                 state_label=COMPLAINT.state_label(complaint.state), category=complaint.category,
+                                 category_label=CATEGORIES[complaint.category], received_at=complaint.created_at,
+                                 updated_at=complaint.updated_at)
 
 
 # -------------------------------------------------------------------- reading
@@ -305,13 +297,9 @@ async def open_complaints_by_age(session: AsyncSession, region_codes: Sequence[s
 
 
 def _check_version(complaint: Complaint, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required", "请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号")
-    if version != complaint.version:
-        message = f"投诉已被他人处理（当前版本 {complaint.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": complaint.version, "sent_version": version, "state": complaint.state}])
+    check_version(version, complaint.version, state=complaint.state,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号",
+                  conflict="投诉已被他人处理（当前版本 {current}），请刷新后重新操作")
 
 
 @dataclass(frozen=True)

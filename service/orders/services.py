@@ -35,6 +35,7 @@ from service.reason import clean_reason
 from service.schools import schools_by_ids, visible_school
 from service.security import Actor, Role
 from service.service_items import GRADE_BANDS, ServiceItem, items_by_ids
+from service.versioning import check_version
 from service.timeutil import CHINA_TZ, parse_clock, today_in_china, utcnow
 from service.vendors import vendor_by_credit_code, vendors_by_ids
 from service.whitelist import ItemOnWhitelist, items_on_whitelist
@@ -453,13 +454,9 @@ async def accepted_orders(session: AsyncSession, school_id: UUID, term_id: UUID)
 
 
 def _check_version(order: SchoolOrder, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required", "请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号")
-    if version != order.version:
-        message = f"订单已被他人更新（当前版本 {order.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": order.version, "sent_version": version, "state": order.state}])
+    check_version(version, order.version, state=order.state,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号",
+                  conflict="订单已被他人更新（当前版本 {current}），请刷新后重新操作")
 
 
 async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, action: str, reason: str | None,

@@ -39,7 +39,7 @@ from service.errors import (
     raise_problems,
 )
 from service.four_eyes import request_facts, request_tags
-from service.identifiers import InvalidIdentifier, birth_date, gender, mask_id_number, normalize_id_number
+from service.identifiers import InvalidIdentifier, birth_date, gender, is_phone, mask_id_number, normalize_id_number
 from service.idempotency import Idempotency, Reply, run_once
 from service.personnel.clearance import CheckFact, Clearance, FactTuple, cleared_until, clearance
 from service.personnel.models import (
@@ -71,7 +71,6 @@ from workflows.four_eyes import BAR_LIFT
 from workflows.guards import different_reviewer
 
 ID_NUMBER_PURPOSE = b"person.id_number"
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 CATEGORY_CODES = range(1, 9)  # the notice's eight activity categories
 WHITESPACE = re.compile(r"\s+")
 
@@ -157,8 +156,7 @@ def _lifted_exists():
     # Only a confirmed lift lifts; a check may have several lift rows (closed ones
     # stay as records), so ask EXISTS rather than join (one fact per check).
     return (select(BarLift.id)
-            .where(col(BarLift.check_id) == col(BackgroundCheck.id), col(BarLift.closed_at).is_(None),
-                   col(BarLift.confirmed_at).is_not(None))
+            .where(col(BarLift.check_id) == col(BackgroundCheck.id), text(bar_lift_in_force_sql("bar_lifts")))
             .exists())
 
 
@@ -183,14 +181,9 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    # Only a confirmed lift lifts; a check may have several lift rows (closed ones
-    # stay as records), so ask EXISTS rather than join (one fact per check).
-    lifted = (select(BarLift.id)
-              .where(col(BarLift.check_id) == col(BackgroundCheck.id), text(bar_lift_in_force_sql("bar_lifts")))
-              .exists())
     query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
                     BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,
-                    BackgroundCheck.recorded_at, lifted)
+                    BackgroundCheck.recorded_at, _lifted_exists())
              .where(col(BackgroundCheck.person_id).in_(ids)))
     for row in (await session.exec(query)).all():
         found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
@@ -417,7 +410,7 @@ def _validate_person(data: PersonInput) -> tuple[str, PersonInput]:
     if data.role not in ROLES:
         problems.append(problem("role", "invalid_role", "岗位必须是 lead_instructor、assistant、driver 或 other 之一"))
     phone = (data.phone or "").strip() or None
-    if phone is not None and not PHONE.match(phone):
+    if phone is not None and not is_phone(phone):
         problems.append(problem("phone", "invalid_phone", "联系电话格式不正确"))
     raise_problems(problems)
     return number, PersonInput(id_number="", name=name, role=data.role, start_date=data.start_date, phone=phone)
