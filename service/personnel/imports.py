@@ -57,7 +57,8 @@ from service.personnel.importfile import (
 )
 from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record_document, record_leaf
 from service.personnel.models import CheckImportJob
-from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
+from service.personnel.checks import require_consent
+from service.personnel.people import ID_NUMBER_PURPOSE
 from service.security import Actor, Keyring, Role
 from service.webhooks import enqueue_standing_change_on
 
