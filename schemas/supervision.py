@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
@@ -34,6 +35,26 @@ class EndingClearanceOut(msgspec.Struct):
     orders: int  # open orders of the region that name the person
 
 
+class OpenComplaintOut(msgspec.Struct):
+    complaint_id: UUID
+    school_code: str
+    category: str
+    state: str  # received | investigating
+    received_at: datetime
+    age_days: int
+
+
+class BelowThresholdOut(msgspec.Struct):
+    service_item_id: UUID
+    vendor_name: str
+    activity: str
+    region_code: str
+    satisfied: int
+    ratings: int
+    threshold_percent: int
+    opened_at: datetime  # when its re-review opened
+
+
 class DashboardOut(msgspec.Struct):
     region_code: str
     term_id: UUID | None  # the term read: given, or the one in progress
@@ -45,3 +66,6 @@ class DashboardOut(msgspec.Struct):
     schools: int
     documents_ending: list[EndingDocumentOut]  # within 30 days, soonest first
     clearances_ending: list[EndingClearanceOut]  # people named on open orders, within 30 days
+    open_complaints_by_age: dict[str, int]  # within_7_days, 8_to_30_days, over_30_days
+    open_complaints: list[OpenComplaintOut]  # oldest first
+    below_threshold: list[BelowThresholdOut]  # items in re-review (satisfaction below the threshold)

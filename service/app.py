@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
+from litestar.types import ControllerRouterHandler
 
 from service.accounts.controllers import me, revoke_current_token
 from service.accounts import SignInPolicy, Throttle
@@ -22,8 +23,9 @@ from service.applications.controllers import (
     ObjectionController,
     PublicNoticeController,
 )
-from service.audit import keep_log_sealed, load_signer
+from service.audit import keep_log_sealed
 from service.audit.controllers import AuditController
+from service.audit import load_signer
 from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
@@ -31,7 +33,7 @@ from service.console.routes import console_router, static_router, template_confi
 from service.db import Database
 from service.documents.controllers import DocumentController
 from service.documents import LocalBlobStorage
-from service.logging import configure_logging
+from service.logging import configure_logging, flush_request_lines
 from service.lookup import configure_rate_limit, keep_cache_warm, run_lookup_housekeeping
 from service.lookup.controllers import (
     LookupController,
@@ -70,12 +72,15 @@ from service.web.health import healthz, readyz
 from service.web.input_errors import document_input_errors
 from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
+from service.reminders import run_reminder_jobs
+from service.reminders.controllers import reminders
+from service.reminders import sender_from
 from service.webhooks import run_webhook_jobs
 from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 from service.orders import order_standings
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
     RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
     VendorPeopleController, PeopleController, ConsentController, CheckImportController,
@@ -83,7 +88,7 @@ ROUTES = [
     service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
     LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
     RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
-    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController,
+    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController, reminders,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -114,6 +119,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             asyncio.create_task(keep_cache_warm(app.state.db)),
             # Webhooks: the outbox fanned out to schools, deliveries sent and retried.
             asyncio.create_task(run_webhook_jobs(app.state.db, keyring, settings, order_standings)),
+            # Reminders of what ends in 30, 7 and 1 days, through the configured sender.
+            asyncio.create_task(run_reminder_jobs(app.state.db, reminder_sender,
+                                                                settings.reminder_interval)),
         ]
         try:
             yield
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                     await task
             if owned is not None:
                 await owned.dispose()
+            flush_request_lines()  # the last turn's request lines, before the loop stops
 
     def from_state(name: str):
         async def provide(state: State):
@@ -134,6 +143,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
     # Loaded once here, never per request; every worker reads the same key file.
     keyring = load_keyring(settings.data_dir, settings.personal_data_keys)
+    reminder_sender = sender_from(settings.reminder_sender, settings)  # an unknown sender fails at start
     secret = console_secret(settings.keys_dir)
     throttle = Throttle(derived(secret, "throttle"), SignInPolicy(delay_seconds=settings.sign_in_delay_seconds))
     app = Litestar(

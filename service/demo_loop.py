@@ -1,6 +1,7 @@
 """The demo's whitelist loop: one vendor admitted in 青云谱区 through the real review,
 its staff cleared, a current term, three orders of the demo school — in force, at risk,
-blocked — and a published timetable, so the first screen shows the loop working.
+blocked — a published timetable and the open complaint behind the blocked order, so the
+first screen shows the loop working.
 
 Everything goes through the services, as the people would: the vendor applies, the
 county reviews, the city decides (four eyes), the school orders and publishes. To admit
@@ -17,17 +18,19 @@ from sqlmodel import select
 
 from service.accounts import Account
 from service.applications import ApplicationInput, conclude_due_notices, create_application, transition
+from service.complaints import ComplaintInput, file_complaint
 from service.db import Database
-from service.documents import BlobStorage, list_documents
+from service.documents import list_documents
+from service.documents import BlobStorage
 from service.identifiers import check_digit
-from service.orders import (
-    OrderInput, Term, TermInput, create_term, one_month_after, place_order, transition_order,
-)
-from service.personnel import (
-    CHECK_TYPES, CheckInput, PersonInput, Upload, add_person, record_check, upload_authorisation,
-)
+from service.orders import Term
+from service.orders import OrderInput, place_order, transition_order
+from service.orders import TermInput, create_term, one_month_after
+from service.personnel import CHECK_TYPES
+from service.personnel import CheckInput, PersonInput, Upload, add_person, record_check, upload_authorisation
 from service.region_settings import update_settings
-from service.security import Actor, Keyring, Role
+from service.security import Actor, Role
+from service.security import Keyring
 from service.service_items import list_service_items
 
 from service.timetables import act_on_timetable, save_timetable
@@ -126,4 +129,8 @@ async def load_loop(db: Database, keyring: Keyring, storage: BlobStorage, vendor
     await save_timetable(db, school, "2136010401", term.id, sessions, version=0)
     await act_on_timetable(db, school, "2136010401", term.id, "file", version=1)
     await act_on_timetable(db, school, "2136010401", term.id, "publish", version=2)
+    # The complaint behind the suspension, still open: the bureau's dashboard shows it.
+    await file_complaint(db, school, "2136010401", ComplaintInput(
+        "fee_overcharge", "有家长反映，科学实验课除公示收费外另收材料费每学期 120 元。",
+        order_id=orders[2].order.id))
 

@@ -6,14 +6,18 @@ tokens or bodies. The request id is bound to every line through contextvars.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import re
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
 
 import msgspec
 import structlog
+from structlog.typing import Processor
 
 from service.context import request_id_var
 
@@ -124,7 +128,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     through the same renderer so every line has one shape."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     renderer = structlog.processors.JSONRenderer(serializer=_dumps) if use_json else structlog.dev.ConsoleRenderer()
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
         structlog.processors.add_log_level,
@@ -155,22 +159,74 @@ def _dumps(event_dict, default=None) -> str:
     return _json.encode(event_dict).decode()
 
 
-def log_request(method: str, path: str, status: int, ms: float) -> None:
-    """The one line per request (info). In JSON mode it is written directly, in the shape
-    the processors above give every line: structlog's pipeline costs more per request
-    than Litestar's routing (docs/performance.md)."""
+class _RequestLine(msgspec.Struct):
+    """The per-request line, fields in the order the processors above give every line."""
+
+    method: str
+    path: str
+    status: int
+    ms: float
+    event: str
+    request_id: str | None  # always set by the request wrapper
+    level: str
+    timestamp: str
+
+
+# Request lines not yet written: (method, path, status, seconds, request id, wall time),
+# and the event loop their write is scheduled on.
+_pending: list[tuple[str, str, int, float, str | None, float]] = []
+_flush_on: list[asyncio.AbstractEventLoop | None] = [None]
+MAX_PENDING_LINES = 256  # written at once past this, whatever the loop does
+_clock = [-1, ""]  # the last whole second seen, and its ISO text
+
+
+def _timestamp(wall: float) -> str:
+    """As `TimeStamper(fmt="iso", utc=True)` writes it, with the second's text cached."""
+    second, micros = divmod(int(wall * 1_000_000), 1_000_000)
+    if second != _clock[0]:
+        _clock[0], _clock[1] = second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_clock[1]}.{micros:06d}Z"
+
+
+def flush_request_lines() -> None:
+    """Write every pending request line, in one write."""
+    _flush_on[0] = None
+    if not _pending:
+        return
+    lines = [_RequestLine(method, path, status, round(seconds * 1000, 2), "request", request_id, "info",
+                          _timestamp(wall))
+             for method, path, status, seconds, request_id, wall in _pending]
+    _pending.clear()
+    sys.stderr.write(_json.encode_lines(lines).decode())
+
+
+atexit.register(flush_request_lines)
+
+
+def log_request(method: str, path: str, status: int, seconds: float) -> None:
+    """The one line per request (info), in the shape the processors above give every
+    line. In JSON mode it is not passed through structlog (whose pipeline costs more per
+    request than Litestar's routing) and not written at once: the lines of the requests
+    that end in one turn of the event loop are written together, in one write, at the
+    start of its next turn (one system call per line cost more than the line; under load
+    a turn ends several requests, docs/performance.md). Outside a running loop, and
+    past MAX_PENDING_LINES, they are written at once."""
     if not _request_lines["enabled"]:
         return
     if not _request_lines["json"]:
-        get_logger("schoolgate.http").info("request", method=method, path=path, status=status, ms=ms)
+        get_logger("schoolgate.http").info("request", method=method, path=path, status=status,
+                                           ms=round(seconds * 1000, 2))
         return
-    line = {"method": method, "path": path, "status": status, "ms": ms, "event": "request"}
-    request_id = request_id_var.get()
-    if request_id:
-        line["request_id"] = request_id
-    line["level"] = "info"
-    line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    sys.stderr.write(_json.encode(line).decode() + "\n")
+    _pending.append((method, path, status, seconds, request_id_var.get(), time.time()))
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or len(_pending) >= MAX_PENDING_LINES:
+        flush_request_lines()
+    elif _flush_on[0] is not loop:  # not yet scheduled, or on a loop that has gone since
+        _flush_on[0] = loop
+        loop.call_soon(flush_request_lines)
 
 
 def get_logger(name: str = "schoolgate"):

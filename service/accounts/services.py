@@ -17,8 +17,9 @@ from service.accounts.signin import hash_password, validate_login, validate_pass
 from service.audit import record_event
 from service.db import Database
 from service.errors import InvalidInput, NotFound
-from service.identifiers import InvalidIdentifier, validate_credit_code
 from service.regions import regions
+from service.identifiers import validate_credit_code
+from service.identifiers import InvalidIdentifier
 from service.schools import School
 from service.security import Actor, Role
 from service.timeutil import utcnow
@@ -283,3 +284,13 @@ async def account_regions(session, account_ids) -> dict[UUID, str | None]:
         return {}
     rows = (await session.exec(select(Account.id, Account.region_code).where(col(Account.id).in_(ids)))).all()
     return {row[0]: row[1] for row in rows}
+
+
+async def accounts_to_notify(session, vendor_credit_code: str, region_code: str) -> list[tuple[UUID, str]]:
+    """(account id, role) of the vendor's accounts and of the reviewers whose region
+    covers `region_code` — who is told that something of the vendor ends (reminders)."""
+    covering = list(regions().ancestors(region_code))
+    query = select(Account.id, Account.role).where(col(Account.disabled_at).is_(None), (
+        (col(Account.role) == "vendor") & (col(Account.vendor_credit_code) == vendor_credit_code)) | (
+        (col(Account.role) == "reviewer") & col(Account.region_code).in_(covering))).order_by(col(Account.id))
+    return [(row[0], row[1]) for row in (await session.exec(query)).all()]

@@ -57,7 +57,8 @@ def _scope_clause(actor: Actor) -> tuple[str, dict]:
 
 
 def _filter_clause(f: EventFilter) -> tuple[str, dict]:
-    parts, params = [], {}
+    parts: list[str] = []
+    params: dict[str, object] = {}
     if f.object_type:
         parts.append("e.object_type = :object_type")
         params["object_type"] = f.object_type
@@ -117,6 +118,7 @@ async def event_with_proof(db: Database, signer: Signer, actor: Actor, seq: int)
         checkpoint = await log.latest_checkpoint(conn)
     if checkpoint is None or checkpoint.size <= seq:
         checkpoint = await log.make_checkpoint(db, signer)
+        assert checkpoint is not None  # the tree holds the event at `seq`, so it has a head to sign
     async with db.transaction() as session:
         proof = await log.inclusion_proof(await session.connection(), seq, checkpoint.size)
     return event, checkpoint, proof

@@ -92,7 +92,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
 class EventRow(NamedTuple):
     """One `audit_events` row, fields in column order (bulk paths copy these as they are)."""
 
-    event_id: UUID
+    event_id: UUID | str  # as the caller gave it: bulk paths pass the id as text
     occurred_at: datetime
     actor_account_id: UUID | None
     actor_role: str

@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise _UsageError(f"cannot read bundle {args.bundle}: {exc}") from None
             raw = _bundle_of_report(raw, args.bundle)
         try:
+            # GzipFile is a BufferedIOBase, not a typing.IO, but has every method the reader uses.
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if args.bundle.endswith(".gz") else raw  # type: ignore[assignment]
             try:
                 report = verify_bundle(stream, key, trusted)

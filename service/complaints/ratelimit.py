@@ -60,6 +60,8 @@ async def take(session: AsyncSession, keyring: Keyring, *, address: str | None, 
                now: datetime) -> None:
     """Count one submission from this address to this school, or refuse it (429)."""
     start, retry_after = _window(now)
+    # sqlmodel types exec() for select/update/delete only; a text() statement runs the same
+    # way (its execute() is deprecated), hence the call-overload ignores below.
     await session.exec(_PURGE.bindparams(before=start - KEEP))  # type: ignore[call-overload]
     for key, name, message in ((address_key(keyring, address), "per_address", "同一网络地址提交投诉过于频繁"),
                                ("school:" + school_key, "per_school", "该校投诉提交过于频繁")):

@@ -30,6 +30,7 @@ from service.documents import read_document_file
 from service.web.deps import DB, Storage
 from service.web.files import file_response
 from service.web.params import QueryText
+from service.reminders import my_reminders
 from workflows.entry_review import STATE_LABELS
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
@@ -80,6 +81,7 @@ async def _queue_page(request: Request, db, *, todo: bool, stage: str | None, re
                   stage_choices=stage_choices, region_choices=region_choices(actor),
                   categories=sorted(CATEGORIES.items()), targets=STAGE_TARGET_DAYS, labels=STATE_LABELS,
                   counts={"/reviewer": await queue_count(db, actor)},
+                  reminders=await my_reminders(db, actor) if todo else [],
                   crumbs=[{"text": "审核"}, {"text": "待办" if todo else "入校申请"}])
 
 

@@ -21,14 +21,14 @@ from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents import DOC_TYPES, DocumentInput, list_documents, upload_document
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
-from service.applications import ApplicationInput, create_application, get_application, list_applications, transition
 from service.personnel import PersonInput, add_person, vendor_roster
+from service.applications import ApplicationInput, create_application, get_application, list_applications, transition
 from service.printing import application_letter, render as render_pdf
 from service.web.files import pdf_response
+from service.reminders import my_reminders
 from service.security import Role
-from service.service_items import (
-    CATEGORIES, FEE_UNITS, GRADE_BANDS, ServiceItemInput, create_service_item, list_service_items,
-)
+from service.service_items import CATEGORIES, FEE_UNITS, GRADE_BANDS
+from service.service_items import ServiceItemInput, create_service_item, list_service_items
 from service.vendors import VendorInput, own_vendor, register_vendor
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.forms import form_date
@@ -72,7 +72,7 @@ async def overview(request: Request, db: DB) -> Response:
         return render(request, "vendor/register.html", title="机构登记", errors={}, form={},
                       credit_code=actor.vendor_credit_code, org_labels=ORG_LABELS, crumbs=_crumbs("机构登记"))
     return render(request, "vendor/overview.html", title="机构信息", vendor=vendor, org_labels=ORG_LABELS,
-                  crumbs=_crumbs("机构信息"))
+                  reminders=await my_reminders(db, actor), crumbs=_crumbs("机构信息"))
 
 
 @post("/vendor/register", status_code=200, **page(Role.VENDOR))

@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
 
 from service.accounts import SessionUser, session_user
 from service.console import format as fmt
@@ -128,5 +129,5 @@ def console_error(request: Request, error: Exception) -> Response:
 
 # The same keys as the API's table (service/web/errors.py): Litestar merges the layers'
 # tables and picks by exception class, so a key left out would answer pages in JSON.
-CONSOLE_ERRORS = {DomainError: console_error, ValidationException: console_error, HTTPException: console_error,
+CONSOLE_ERRORS: ExceptionHandlersMap = {DomainError: console_error, ValidationException: console_error, HTTPException: console_error,
                   Exception: console_error}

@@ -53,7 +53,10 @@ class OutageWatch:
     async def _watch(self) -> None:
         """Probe every `probe_every` seconds (the first after one interval) until the
         database answers; the probe's failure is the expected case, not a job failure."""
-        last_line = self.down_since
+        since = self.down_since
+        if since is None:  # only `failed` starts the watch, once it has set the start
+            return
+        last_line = since
 
         async def probe() -> bool:
             nonlocal last_line
@@ -64,9 +67,9 @@ class OutageWatch:
                 if now - last_line >= self._log_every:
                     last_line = now
                     log.warning("database_still_unavailable", error_type=type(error).__name__,
-                                down_seconds=round(now - self.down_since, 1))
+                                down_seconds=round(now - since, 1))
                 return False
-            log.info("database_available", down_seconds=round(time.monotonic() - self.down_since, 1))
+            log.info("database_available", down_seconds=round(time.monotonic() - since, 1))
             self.down_since = None
             self._task = None
             return True

@@ -9,6 +9,8 @@ Depends on nothing of ours, so that the logging setup can use it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import exc as sa_exc
 
 #: SQLSTATEs that mean "not now" rather than "wrong": class 08 (connection exception),
@@ -17,10 +19,10 @@ from sqlalchemy import exc as sa_exc
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57014", "53300"})
 DRIVER_MODULES = ("asyncpg", "sqlalchemy")
 
-def _chain(error: BaseException):
+def _chain(error: BaseException) -> Iterator[BaseException]:
     """The error, what caused it, and SQLAlchemy's wrapped driver error, each once."""
     seen: set[int] = set()
-    pending = [error]
+    pending: list[BaseException | None] = [error]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:

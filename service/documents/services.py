@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -179,3 +180,25 @@ async def documents_ending(session, vendor_ids: list[UUID], today: date) -> list
              .where(latest.c.last_day >= today, latest.c.last_day <= today + EXPIRING_WITHIN)
              .order_by(latest.c.last_day, latest.c.vendor_id))
     return [EndingDocument(*row) for row in (await session.exec(query)).all()]
+
+
+@dataclass(frozen=True)
+class DocumentEndingOn:
+    document_id: UUID
+    vendor_id: UUID
+    doc_type: str
+    last_day: date
+
+
+async def documents_ending_on(session, days: list[date]) -> list[DocumentEndingOn]:
+    """Per vendor and type, the latest document when its last valid day is one of `days`
+    (a newer document of the type replaces an ending one; for the reminders)."""
+    if not days:
+        return []
+    latest = (select(col(Document.id), col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until))
+              .ext(distinct_on(col(Document.vendor_id), col(Document.doc_type)))
+              .order_by(col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until).desc(),
+                        col(Document.uploaded_at).desc()).subquery())
+    query = select(latest.c.id, latest.c.vendor_id, latest.c.doc_type, latest.c.valid_until).where(
+        latest.c.valid_until.in_(days))
+    return [DocumentEndingOn(*row) for row in (await session.exec(query)).all()]

@@ -90,7 +90,7 @@ async def _claim(session: AsyncSession, key: IdempotencyKey) -> Reply[Any] | Non
         insert(IdempotencyRecord)
         .values(account_id=key.account_id, key=key.key, fingerprint=key.fingerprint, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["account_id", "key"])
-        .returning(IdempotencyRecord.key)
+        .returning(col(IdempotencyRecord.key))
     )
     if inserted.first() is not None:
         return None
@@ -124,6 +124,7 @@ async def run_once(
         body = idempotency.encode(value)
         if key is not None:
             record = await session.get(IdempotencyRecord, (key.account_id, key.key))
+            assert record is not None  # claimed in this same transaction by `_claim`
             record.status_code, record.response_body = idempotency.status_code, body
             session.add(record)
         return Reply(value=value, status_code=idempotency.status_code, body=body)

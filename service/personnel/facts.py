@@ -172,3 +172,31 @@ async def not_engaged_by(session: AsyncSession, vendor_id: UUID, person_ids: Seq
     ids = list(dict.fromkeys(person_ids))
     current = await engagements_of(session, ids, current_only=True)
     return [pid for pid in ids if not any(v.id == vendor_id for _, v in current[pid])]
+
+
+@dataclass(frozen=True)
+class ClearanceEndingOn:
+    person_id: UUID
+    vendor_id: UUID
+    masked_name: str
+    last_day: date
+
+
+async def clearances_ending_on(session: AsyncSession, days: Sequence[date], now: datetime | None = None
+                               ) -> list[ClearanceEndingOn]:
+    """People cleared now for a vendor that engages them, whose clearance's last valid
+    day is one of `days` (for the reminders; per vendor, as `entry_clearances`)."""
+    if not days:
+        return []
+    wanted = set(days)
+    rows = (await session.exec(select(Engagement.vendor_id, Engagement.person_id)
+                               .where(col(Engagement.ended_at).is_(None)))).all()
+    by_vendor: dict[UUID, list[UUID]] = {}
+    for vendor_id, person_id in rows:
+        by_vendor.setdefault(vendor_id, []).append(person_id)
+    found = []
+    for vendor_id in sorted(by_vendor):
+        for person_id, entry in (await entry_clearances(session, vendor_id, by_vendor[vendor_id], now)).items():
+            if entry.cleared and entry.cleared_until in wanted:
+                found.append(ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until))
+    return found

@@ -262,7 +262,7 @@ async def verify_code(db: Database, raw_code: str) -> dict[str, Any]:
         "vendor_name": vendor.name, "vendor_credit_code": vendor.credit_code,
         "issuing_bureau": words.bureau(letter.region_code), "decided_at": event.document["time"] if event else None,
         "issued_at": letter.issued_at.isoformat(), "status": stands.status, "status_text": STATUS_WORDS[stands.status],
-        "later_decision": {"action": stands.later_action, "at": stands.later_at.isoformat()}
+        "later_decision": {"action": stands.later_action, "at": stands.later_at.isoformat() if stands.later_at else None}
         if stands.later_action else None,
         "decision_event_leaf_hash": leaf_hash(event.canonical).hex() if event else None,
     }

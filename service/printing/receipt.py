@@ -36,7 +36,7 @@ def receipt_sha256(served: dict[str, Any]) -> str:
 def _person_row(query: dict, answer: dict, people: dict[str, tuple[str, str]]) -> dict[str, Any]:
     cleared = answer.get("result") == "cleared"
     masked_id, masked_name = people.get(query.get("id_number_hmac", ""), ("", "")) if cleared else ("", "")
-    text, colour = RESULT_WORDS.get(answer.get("result"), (answer.get("result", "—"), "grey"))
+    text, colour = RESULT_WORDS.get(answer.get("result") or "", (answer.get("result", "—"), "grey"))
     return {"id_number": masked_id or "—", "name": masked_name or "—",
             "hash": (query.get("id_number_hmac") or "")[:12], "result": text, "colour": colour,
             "valid_until": answer.get("valid_until"),
@@ -64,8 +64,8 @@ def receipt_job(served: dict[str, Any], *, school_name: str | None, people: dict
                              "--public-key keys.json（keys.json 为 GET /api/v1/keys 的内容）。"]},
     }
     if kind == "vendor":
-        status, colour = VENDOR_STATUS.get(answer.get("status"), (answer.get("status", "—"), "grey"))
-        context["vendor"] = {"name": answer.get("name") or (vendor_names or {}).get(answer.get("credit_code"), "—"),
+        status, colour = VENDOR_STATUS.get(answer.get("status") or "", (answer.get("status", "—"), "grey"))
+        context["vendor"] = {"name": answer.get("name") or (vendor_names or {}).get(answer.get("credit_code") or "", "—"),
                              "credit_code": answer.get("credit_code") or query.get("credit_code"),
                              "status": status, "colour": colour, "services": answer.get("services", [])}
     elif kind == "roster":  # a gate roster sheet's receipt (service/printing/roster.py)

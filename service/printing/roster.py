@@ -64,6 +64,7 @@ async def roster_pdf(db: Database, signer: Signer, actor: Actor, vendor_id: UUID
         query={"vendor_credit_code": vendor.credit_code, "school_code": school.code},
         answer={"vendor_listed": bool(items), "people": answers}, as_of=now, time=now, actor=actor,
         region_code=school.region_code, checkpoint_size=checkpoint)
+    assert isinstance(receipt_id, UUID)  # stored for sure: no cached state to go stale
     served = await get_receipt(db, signer, actor, receipt_id)
     sha256 = receipt_sha256(served)
     bureau = words.bureau(school.region_code)

@@ -116,6 +116,7 @@ async def _satisfaction(session: AsyncSession, facts: OrderFacts, actor: Actor, 
         OrderRating.term_id == facts.term_id))).one()
     threshold = (await effective_settings(session, facts.region_code)).satisfaction_threshold_percent
     if below_threshold(satisfied, ratings, threshold):
+        # sqlmodel types exec() without INSERT … RETURNING; it runs as in SQLAlchemy (ignore below).
         opened = (await session.exec(insert(ItemReReview).values(
             id=uuid4(), service_item_id=facts.service_item_id, vendor_id=facts.vendor_id,
             region_code=facts.region_code, term_id=facts.term_id, satisfied=satisfied, ratings=ratings,

@@ -8,7 +8,8 @@ from litestar import get
 from litestar.params import FromQuery
 
 from schemas.orders import StandingReason
-from schemas.supervision import AttentionOrder, DashboardOut, EndingClearanceOut, EndingDocumentOut
+from schemas.supervision import AttentionOrder, DashboardOut, EndingClearanceOut, EndingDocumentOut, OpenComplaintOut
+from schemas.supervision import BelowThresholdOut
 from schemas.timetables import SchoolProgressOut
 from service.security import Role
 from service.supervision.dashboard import region_dashboard
@@ -23,7 +24,8 @@ async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
                     term: FromQuery[UUID | None] = None) -> DashboardOut:
     """Orders by standing, blocked and at-risk orders with their causes, schools whose
     timetable is overdue, vendors' documents and named people's clearances ending
-    within 30 days — all as of now.
+    within 30 days, open complaints by age, items below
+    the satisfaction threshold — all as of now.
     `term`: default the term in progress in the region."""
     d = await region_dashboard(db, actor, region_code, term_id=term)
     return DashboardOut(
@@ -42,4 +44,12 @@ async def dashboard(db: DB, actor: CurrentActor, region_code: PathText,
                                             last_day=doc.last_day.isoformat()) for name, doc in d.documents_ending],
         clearances_ending=[EndingClearanceOut(person_id=c.person_id, masked_name=c.masked_name,
                                               vendor_name=c.vendor_name, last_day=c.last_day.isoformat(),
-                                              orders=c.orders) for c in d.clearances_ending])
+                                              orders=c.orders) for c in d.clearances_ending],
+        open_complaints_by_age=d.complaints_by_age(),
+        open_complaints=[OpenComplaintOut(complaint_id=c.complaint_id, school_code=code, category=c.category,
+                                          state=c.state, received_at=c.received_at, age_days=c.age_days)
+                         for code, c in d.open_complaints],
+        below_threshold=[BelowThresholdOut(service_item_id=b.service_item_id, vendor_name=b.vendor_name,
+                                           activity=b.activity, region_code=b.region_code, satisfied=b.satisfied,
+                                           ratings=b.ratings, threshold_percent=b.threshold_percent,
+                                           opened_at=b.opened_at) for b in d.below_threshold])

@@ -1,6 +1,8 @@
 """A region's dashboard for its bureau: orders by standing, the blocked and at-risk ones
 with their causes, schools without a published timetable past the deadline, and vendors'
-documents and the named people's clearances ending within 30 days. Every figure is derived at the instant of the read."""
+documents and the named people's clearances ending within 30 days, and the open
+complaints about the region's schools by age, and the items whose satisfaction fell
+below the threshold (in re-review). Every figure is derived at the instant of the read."""
 
 from __future__ import annotations
 
@@ -9,14 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from service.complaints import OpenComplaint, open_complaints_by_age
 from service.db import Database
 from service.documents import EndingDocument, documents_ending
 from service.errors import Forbidden, NotFound
-from service.orders import (
-    AT_RISK, BLOCKED, IN_FORCE, OrderView, Term, open_orders_in_regions, terms_for_region,
-)
+from service.orders import OrderView, open_orders_in_regions
+from service.orders import AT_RISK, BLOCKED, IN_FORCE
+from service.orders import Term, terms_for_region
+from service.ratings import items_below_threshold
 from service.regions import regions
 from service.security import Actor, Role
+from service.schools import schools_by_ids
+from service.service_items import items_by_ids
 from service.timeutil import EXPIRING_WITHIN, today_in_china, utcnow
 from service.timetables import SchoolProgress, region_progress
 from service.vendors import vendor_ids_in_regions, vendors_by_ids
@@ -31,6 +37,31 @@ class Dashboard:
     timetables: list[SchoolProgress]  # every school; overdue ones first
     documents_ending: list[tuple[str, EndingDocument]]  # (vendor name, document)
     clearances_ending: list[ClearanceEnding]  # people teaching open orders, soonest first
+    open_complaints: list[tuple[str, OpenComplaint]]  # (school code, case), oldest first
+    below_threshold: list[BelowThreshold]  # items in re-review, the oldest first
+
+    def complaints_by_age(self) -> dict[str, int]:
+        """Open cases counted by how long they have waited (whole days)."""
+        ages = [c.age_days for _, c in self.open_complaints]
+        return {key: sum(1 for a in ages if low <= a <= high) for key, (low, high) in COMPLAINT_AGES.items()}
+
+
+@dataclass(frozen=True)
+class BelowThreshold:
+    """An item whose term satisfaction fell below the region's threshold (in re-review)."""
+
+    service_item_id: UUID
+    vendor_name: str
+    activity: str
+    region_code: str
+    satisfied: int
+    ratings: int
+    threshold_percent: int
+    opened_at: datetime
+
+
+#: The age bands of open complaints on the dashboard, in whole days since received.
+COMPLAINT_AGES = {"within_7_days": (0, 7), "8_to_30_days": (8, 30), "over_30_days": (31, 10**6)}
 
 
 @dataclass(frozen=True)
@@ -78,10 +109,19 @@ async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term
         orders = await open_orders_in_regions(session, actor, codes, now, term_id=term.id if term else None)
         vendor_ids = await vendor_ids_in_regions(session, codes)
         ending = await documents_ending(session, vendor_ids, today_in_china(now))
-        names = {v.id: v.name for v in (await vendors_by_ids(session, [d.vendor_id for d in ending])).values()}
+        complaints = await open_complaints_by_age(session, codes, now)
+        reviews = await items_below_threshold(session, codes)
+        items = await items_by_ids(session, [r.service_item_id for r in reviews])
+        school_codes = {s.id: s.code for s in (await schools_by_ids(session, [c.school_id for c in complaints])).values()}
+        named = [d.vendor_id for d in ending] + [r.vendor_id for r in reviews]
+        names = {v.id: v.name for v in (await vendors_by_ids(session, named)).values()}
     counts = Counter(v.standing.standing for v in orders)
     attention = sorted((v for v in orders if v.standing.standing in (BLOCKED, AT_RISK)),
                        key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
     timetables = (await region_progress(db, actor, region_code, term.id, now=now))[1] if term else []
     return Dashboard(region_code, term, {s: counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)}, attention,
-                     timetables, [(names[d.vendor_id], d) for d in ending], clearances_ending(orders, today_in_china(now)))
+                     timetables, [(names[d.vendor_id], d) for d in ending], clearances_ending(orders, today_in_china(now)),
+                     [(school_codes[c.school_id], c) for c in complaints],
+                     [BelowThreshold(r.service_item_id, names[r.vendor_id], items[r.service_item_id].activity,
+                                     r.region_code, r.satisfied, r.ratings, r.threshold_percent, r.opened_at)
+                      for r in reviews])

@@ -9,6 +9,7 @@ import re
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, TEXT_PATTERNS
@@ -64,8 +65,9 @@ def _field_of(item: dict) -> str | None:
     missing = MSGSPEC_MISSING.search(message)
     if path and missing:
         return f"{path.group(1)}.{missing.group(1)}"
-    if path or missing:
-        return (path or missing).group(1)
+    found = path or missing
+    if found:
+        return found.group(1)
     return key
 
 
@@ -133,7 +135,7 @@ def database_unavailable(request: Request, error: BaseException) -> Response:
                           headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,

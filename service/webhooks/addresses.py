@@ -110,7 +110,7 @@ def parse(url: str) -> SplitResult:
 
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def check(url: str, policy: AddressPolicy, resolve: Resolver = system_resolver) -> Target:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from schemas.webhooks import DeliveryList, DeliveryOut, WebhookCreate, WebhookCreated, WebhookList, WebhookOut
@@ -54,6 +54,13 @@ class WebhookController(Controller):
     async def list_webhooks(self, db: DB, actor: CurrentActor, school_code: PathText) -> WebhookList:
         return WebhookList(items=[webhook_out(w, school_code) for w in
                                   await services.list_webhooks(db, actor, school_code)])
+
+    @delete("/{webhook_id:uuid}", status_code=200, **access(Role.SCHOOL, errors=(403, 404)))
+    async def disable(self, db: DB, actor: CurrentActor, school_code: PathText,
+                      webhook_id: FromPath[UUID]) -> WebhookOut:
+        """Stop the webhook: nothing more is sent to it; its pending deliveries end as
+        `failed` (`webhook_disabled`) and stay in the log."""
+        return webhook_out(await services.disable_webhook(db, actor, school_code, webhook_id), school_code)
 
     @get("/{webhook_id:uuid}/deliveries", **access(Role.SCHOOL, *STAFF, errors=(404,)))
     async def deliveries(self, db: DB, actor: CurrentActor, school_code: PathText,

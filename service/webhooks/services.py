@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlmodel import col, func, select
 
 from service.audit import record_event
@@ -72,6 +73,30 @@ async def _visible_webhook(session, actor: Actor, school_code: str, webhook_id: 
     if webhook is None:
         raise NotFound("未找到该推送地址", code="webhook_not_found")
     return webhook
+
+
+async def disable_webhook(db: Database, actor: Actor, school_code: str, webhook_id: UUID, *,
+                          now: datetime | None = None) -> Webhook:
+    """Stop a webhook (the school's own account): nothing more is queued for it, and its
+    pending deliveries end as `failed` (`webhook_disabled`), kept in the log."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        school = await visible_school(session, actor, school_code)
+        if actor.role is not Role.SCHOOL:
+            raise Forbidden("只有学校本校账号可以停用推送地址", code="school_only")
+        webhook = (await session.exec(select(Webhook).where(Webhook.id == webhook_id, Webhook.school_id == school.id)
+                                      .with_for_update())).first()
+        if webhook is None:
+            raise NotFound("未找到该推送地址", code="webhook_not_found")
+        if webhook.active:
+            webhook.active = False
+            session.add(webhook)
+            await (await session.connection()).execute(text(
+                "UPDATE webhook_deliveries SET status = 'failed', last_error = 'webhook_disabled' "
+                "WHERE webhook_id = :id AND status = 'pending'"), {"id": webhook.id})
+            await record_event(session, actor, "webhooks:webhook:disable", "webhook", webhook.id,
+                               region_code=school.region_code, changes={"active": {"before": True, "after": False}})
+        return webhook
 
 
 async def list_webhooks(db: Database, actor: Actor, school_code: str) -> list[Webhook]:

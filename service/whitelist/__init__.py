@@ -5,8 +5,8 @@ from service.whitelist.models import WhitelistActionRequest, WhitelistEntry
 from service.whitelist.queries import filters, public_whitelist, public_whitelist_all
 from service.whitelist.services import (
     ACTIONS, ELIGIBLE, ActionInput, Admission, admit, ban_until, confirm_request, decline_request,
-    entries_of_application, get_entry, list_entries, list_requests, request_suspension, suspended_items,
-    take_action,
+    entries_ending_on, entries_of_application, get_entry, list_entries, list_requests, request_suspension,
+    suspended_items, take_action,
 )
 from service.whitelist.state import (
     EntryRow, VendorState, document_starts, entries_from_rows, evaluate, for_region, next_change, parse_row,
@@ -16,9 +16,10 @@ from service.whitelist.status import ACTIVE, vendor_status
 
 __all__ = [
     "ActionInput", "ACTIONS", "ACTIVE", "Admission", "admit", "ban_until", "confirm_request",
-    "decline_request", "document_starts", "ELIGIBLE", "entries_from_rows", "entries_of_application",
-    "EntryRow", "evaluate", "filters", "for_region", "get_entry", "ItemOnWhitelist", "items_on_whitelist",
-    "list_entries", "list_requests", "next_change", "parse_row", "public_whitelist", "public_whitelist_all",
-    "region_chain", "request_suspension", "suspended_items", "take_action", "vendor_state_exprs",
-    "vendor_status", "VendorState", "WhitelistActionRequest", "WhitelistEntry",
+    "decline_request", "document_starts", "ELIGIBLE", "entries_ending_on", "entries_from_rows",
+    "entries_of_application", "EntryRow", "evaluate", "filters", "for_region", "get_entry",
+    "ItemOnWhitelist", "items_on_whitelist", "list_entries", "list_requests", "next_change", "parse_row",
+    "public_whitelist", "public_whitelist_all", "region_chain", "request_suspension", "suspended_items",
+    "take_action", "vendor_state_exprs", "vendor_status", "VendorState", "WhitelistActionRequest",
+    "WhitelistEntry",
 ]

@@ -629,6 +629,26 @@ async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], regio
     return [row[0] for row in rows]
 
 
+@dataclass(frozen=True)
+class EntryEndingOn:
+    entry_id: UUID
+    vendor_id: UUID
+    region_code: str
+    last_day: date
+
+
+async def entries_ending_on(session: AsyncSession, days: Sequence[date]) -> list[EntryEndingOn]:
+    """Active entries whose validity's last China day is one of `days` (for the reminders)."""
+    if not days:
+        return []
+    rows = (await session.exec(text(
+        "SELECT id, vendor_id, region_code, ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date "
+        "FROM whitelist_entries WHERE status = 'active' "
+        "AND ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date = ANY(:days)").bindparams(
+            zone=vendor_state.CHINA_ZONE, days=list(days)))).all()
+    return [EntryEndingOn(*row) for row in rows]
+
+
 async def request_suspension(session: AsyncSession, actor: Actor, *, vendor_id: UUID, region_code: str,
                              reason: str, complaint_id: UUID, service_item_id: UUID | None = None,
                              now: datetime | None = None) -> WhitelistActionRequest | None:

@@ -105,7 +105,7 @@ def _ts(value: str | None) -> datetime | None:
 #: (text): msgspec parses timestamps and dates in C — a vendor's state parses ~5× faster
 #: than with generic decoding plus per-field conversion (the lookup cache warmer reads
 #: every vendor). Ids stay text: they are only ever printed.
-EntryRow = tuple[str, str, str, str, datetime | None, datetime | None, int | None, str, date, int, str, list[str]]
+EntryRow = tuple[str, str, str, str, datetime, datetime | None, int, str, date, int, str, list[str]]
 _ENTRIES = msgspec.json.Decoder(list[EntryRow])
 _DOCUMENTS = msgspec.json.Decoder(dict[str, date])
 _SETTINGS = msgspec.json.Decoder(dict[str, list[str]])
@@ -122,7 +122,7 @@ def _entries(value: Any) -> list[EntryAt]:
     return [
         EntryAt(
             entry_id=UUID(e[0]), service_item_id=UUID(e[1]), region_code=e[2],
-            interval=Interval(status=e[3], entry_valid_until=_ts(e[4]), suspended_until=_ts(e[5])),
+            interval=Interval(status=e[3], entry_valid_until=datetime.fromisoformat(e[4]), suspended_until=_ts(e[5])),
             fee=e[6], fee_unit=e[7], fee_published_on=date.fromisoformat(e[8]), category_code=e[9],
             activity=e[10], grade_bands=list(e[11]),
         )
@@ -195,7 +195,8 @@ def mandatory_types(region_code: str, own: dict[str, tuple[str, ...]]) -> tuple[
 
 def evaluate(state: VendorState, at: datetime) -> list[tuple[EntryAt, str]]:
     """Each covering entry with its status at `at`."""
-    out, docs_cache = [], {}
+    out: list[tuple[EntryAt, str]] = []
+    docs_cache: dict[str, bool] = {}
     for entry in state.entries:
         ok = docs_cache.get(entry.region_code)
         if ok is None:

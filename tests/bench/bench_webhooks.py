@@ -7,7 +7,10 @@
    127.0.0.0/8) and the given retry base;
 2. through the API: one vendor admitted through the real review, one cleared person, a
    term, and `--schools` schools, each ordering the item (accepted by the vendor) and
-   subscribing a webhook to one local receiver (a real HTTP server, stdlib, threads);
+   subscribing a webhook to one local receiver: its own process
+   (tests/bench/webhook_receiver.py, asyncio), pinned to core 1 when `taskset` exists, so
+   the figure is the dispatcher's (`--threaded-receiver`: the tests' stdlib threaded
+   receiver, in-process, instead);
 3. one revocation (requested and confirmed by two reviewers), then the dispatcher's own
    steps until every delivery is settled. The receiver answers 500 to the first attempt
    of a `--fail-share` of the deliveries (chosen by the delivery id's hash), 204 otherwise.
@@ -23,7 +26,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +86,28 @@ async def revoke(world: OrdersWorld, entry: dict) -> None:
     assert confirmed.status_code == 200, confirmed.text
 
 
+class ProcessReceiver:
+    """tests/bench/webhook_receiver.py in its own process."""
+
+    def __init__(self, share: float) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        command = [sys.executable, str(Path(__file__).with_name("webhook_receiver.py")), str(self.port), str(share)]
+        if shutil.which("taskset"):
+            command = ["taskset", "-c", "1", *command]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == "ready"
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def attempts(self) -> dict[str, list[int]]:
+        return json.loads(httpx.get(f"http://127.0.0.1:{self.port}/stats").text)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 async def run(args, url: str) -> None:
     await asyncio.to_thread(upgrade, url, "head")
     app_url = as_role(url, "schoolgate_app")
@@ -89,7 +118,8 @@ async def run(args, url: str) -> None:
                         webhook_retry_base=args.retry_base)
     app = create_app(settings, db=db)
     threshold = int(args.fail_share * 256)
-    receiver = Receiver(fail_first=lambda d: hashlib.sha256(d.encode()).digest()[0] < threshold).start()
+    receiver = (Receiver(fail_first=lambda d: hashlib.sha256(d.encode()).digest()[0] < threshold).start()
+                if args.threaded_receiver else ProcessReceiver(args.fail_share))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             world = OrdersWorld(client, Accounts(db), db)
@@ -117,8 +147,13 @@ async def run(args, url: str) -> None:
         seconds = time.perf_counter() - started
         async with db.transaction() as session:
             rows = (await session.exec(text("SELECT id::text, status, attempts FROM webhook_deliveries"))).all()
-        acknowledged = receiver.delivered_ids()
-        failed_first = sum(1 for r in receiver.requests if r.answered == 500)
+        if isinstance(receiver, ProcessReceiver):
+            seen = receiver.attempts()
+            acknowledged = [d for d, statuses in seen.items() for s in statuses if s == 204]
+            failed_first = sum(1 for statuses in seen.values() if statuses[0] == 500)
+        else:
+            acknowledged = receiver.delivered_ids()
+            failed_first = sum(1 for r in receiver.requests if r.answered == 500)
         delivered = [r for r in rows if r[1] == "delivered"]
         print(f"deliveries {len(rows)} delivered {len(delivered)} in {seconds:.3f} s")
         print(f"deliveries_per_second {len(delivered) / seconds:.0f}")
@@ -139,6 +174,7 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--fail-share", type=float, default=0.5)
     parser.add_argument("--retry-base", type=float, default=0.05)
+    parser.add_argument("--threaded-receiver", action="store_true", help="the tests' stdlib receiver, in-process")
     args = parser.parse_args()
     external = os.environ.get("SCHOOLGATE_BENCH_DATABASE_URL")
     if external:

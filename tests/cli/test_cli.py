@@ -68,7 +68,9 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
 
 
 async def _the_demo_shows_the_loop(db):
-    """A current term, orders in each standing, and a published timetable (loaded once)."""
+    """A current term, orders in each standing, a published timetable, and the open
+    complaint behind the blocked order on the county's dashboard (loaded once)."""
+    from service.demo_loop import _actor
     from service.orders.services import list_school_orders
     from service.orders.terms import list_terms
     from service.security.actor import Actor
@@ -79,6 +81,12 @@ async def _the_demo_shows_the_loop(db):
     assert sorted(v.standing.standing for v in orders) == ["at_risk", "blocked", "in_force"]
     published = await public_timetable(db, "2136010401", term.id)
     assert published.published["numbers"]["conforms"] is True
+    from service.supervision.dashboard import region_dashboard
+
+    board = await region_dashboard(db, await _actor(db, "qingyunpu"), "360104")
+    assert [(code, c.category, c.state) for code, c in board.open_complaints] == [
+        ("2136010401", "fee_overcharge", "received")]
+    assert board.complaints_by_age()["within_7_days"] == 1
 
 
 def run_input(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:

@@ -94,6 +94,10 @@ async def test_the_bureau_dashboard_page_names_what_needs_attention(client, acco
     assert (await ow.adjust(county, action="suspend", reason="接到投诉，暂停待查",
                             entry_ids=[entries[1]["id"]])).status_code == 200
 
+    filed = await client.post("/api/v1/complaints", headers=school.headers, json={
+        "school_code": school.code, "category": "fee_bundling", "description": "另收教材费，未公示"})
+    assert filed.status_code == 201, filed.text
+
     reviewer = await signed_in("reviewer", region_code="360104")
     board = await reviewer.get("/supervision/dashboard")
     assert board.status_code == 200, board.text
@@ -102,9 +106,40 @@ async def test_the_bureau_dashboard_page_names_what_needs_attention(client, acco
     assert "该服务项目在本地区白名单中已被暂停" in attention and "李*" in attention
     clearances = board.text.split('data-testid="clearances"')[1].split("</table>")[0]
     assert "李*" in clearances and "1 个" in clearances
+    complaints = board.text.split('data-testid="complaints"')[1].split("</table>")[0]
+    assert school.code in complaints and "捆绑收费、搭车收费" in complaints and "0 天" in complaints
     api = (await client.get("/api/v1/regions/360104/dashboard", headers=county)).json()
     assert [c["masked_name"] for c in api["clearances_ending"]] == ["李*"]
+    assert api["open_complaints_by_age"] == {"within_7_days": 1, "8_to_30_days": 0, "over_30_days": 0}
+    assert [(c["school_code"], c["category"], c["age_days"]) for c in api["open_complaints"]] == [
+        (school.code, "fee_bundling", 0)]
 
     far = await signed_in("reviewer", region_code="360102")
     assert (await far.get("/supervision/dashboard", params={"region": "360104"})).status_code in (403, 404)
     assert (await page.get("/supervision/dashboard")).status_code == 404  # a school has no such page
+
+
+async def test_the_dashboard_lists_items_below_the_satisfaction_threshold(client, accounts, db, signed_in):
+    ow = OrdersWorld(client, accounts, db)
+    vendor, entries = await ow.approved()
+    person = await ow.cleared_person(vendor)
+    term, school = await ow.term(starts_in=-100, days=105), await ow.new_school()  # ends in five days
+    order = (await ow.place(school, ow.order_payload(term, entries[0], [person]))).json()
+    assert (await ow.order_act(order, vendor.headers, "accept")).status_code == 200
+    rated = await client.post(f"/api/v1/orders/{order['id']}/rating", json={"satisfied": False},
+                              headers=school.headers)
+    assert rated.status_code in (200, 201), rated.text
+    codes = (await client.post(f"/api/v1/orders/{order['id']}/rating-codes", json={"count": 4},
+                               headers=school.headers)).json()["codes"]
+    for code, satisfied in zip(codes, [True, True, False, False]):  # 2 of 5 satisfied: below 80 %
+        assert (await client.post("/api/v1/public/ratings", json={"code": code, "satisfied": satisfied})
+                ).status_code == 201
+
+    county = await ow.reviewer("360104")
+    api = (await client.get("/api/v1/regions/360104/dashboard", headers=county)).json()
+    assert [(b["service_item_id"], b["satisfied"], b["ratings"], b["threshold_percent"])
+            for b in api["below_threshold"]] == [(entries[0]["service_item_id"], 2, 5, 80)]
+    reviewer = await signed_in("reviewer", region_code="360104")
+    board = await reviewer.get("/supervision/dashboard")
+    below = board.text.split('data-testid="below-threshold"')[1].split("</table>")[0]
+    assert "少儿机器人编程" in below and "2/5 满意" in below and "40%" in below and "80%" in below

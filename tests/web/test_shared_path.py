@@ -4,6 +4,7 @@ refuses to start with a route that is neither."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -18,6 +19,12 @@ def request_lines(captured: str) -> list[dict]:
     return [line for line in lines if line.get("event") == "request"]
 
 
+async def logged(capsys) -> list[dict]:
+    """The request lines written so far: they are written at the event loop's next turn."""
+    await asyncio.sleep(0)
+    return request_lines(capsys.readouterr().err)
+
+
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/healthz", 200),
     ("GET", "/no/such/route", 404),
@@ -30,7 +37,7 @@ async def test_every_response_has_the_request_id_and_one_log_line(client, capsys
     assert response.status_code == status
     request_id = response.headers["x-request-id"]
     assert len(request_id) == 32
-    lines = request_lines(capsys.readouterr().err)
+    lines = await logged(capsys)
     assert len(lines) == 1, lines
     line = lines[0]
     assert line["request_id"] == request_id and line["status"] == status and line["method"] == method
@@ -38,11 +45,23 @@ async def test_every_response_has_the_request_id_and_one_log_line(client, capsys
     assert line["level"] == "info" and line["timestamp"].endswith("Z")
 
 
+async def test_concurrent_requests_each_get_their_own_line(client, capsys):
+    """Lines of requests that end in the same turn of the loop are written together,
+    none lost or doubled."""
+    capsys.readouterr()
+    responses = await asyncio.gather(*(client.get("/healthz") for _ in range(40)),
+                                     *(client.get("/no/such/route") for _ in range(10)))
+    lines = await logged(capsys)
+    sent = {r.headers["x-request-id"]: r.status_code for r in responses}
+    assert len(sent) == 50
+    assert {line["request_id"]: line["status"] for line in lines} == sent and len(lines) == 50
+
+
 async def test_route_paths_are_logged_as_templates_not_as_sent(client, accounts, capsys):
     headers = await accounts.headers("auditor", region_code="360000")
     capsys.readouterr()
     await client.get("/api/v1/audit/events/12345", headers=headers)
-    (line,) = request_lines(capsys.readouterr().err)
+    (line,) = await logged(capsys)
     assert "12345" not in line["path"] and line["path"].startswith("/api/v1/audit/events/")
 
 

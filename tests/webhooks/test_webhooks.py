@@ -256,3 +256,23 @@ async def test_an_address_that_stopped_being_allowed_is_not_delivered_to(ow, rea
     [delivery] = await log(ow, school, hook)
     assert (delivery["status"], delivery["last_error"]) == ("pending", "webhook_address_not_allowed")
     assert delivery["attempts"] >= 1 and date.fromisoformat(delivery["next_attempt_at"][:10])
+
+
+async def test_a_disabled_webhook_gets_nothing_more_and_its_pending_deliveries_end_in_the_log(
+        ow, ready, receiver, dispatcher):
+    vendor, entries, person, term, school = ready
+    await accepted_order(ow, vendor, school, term, entries[0], [person])
+    await accepted_order(ow, vendor, school, term, entries[1], [person])
+    await dispatcher.fan_out()
+    hook = await subscribe(ow, school, receiver.url)
+    await suspend(ow, entries[0])
+    await dispatcher.fan_out()
+    url = f"/api/v1/schools/{school.code}/webhooks/{hook['id']}"
+    other = await ow.new_school()
+    assert (await ow.client.delete(url, headers=other.headers)).status_code == 404
+    disabled = await ow.client.delete(url, headers=school.headers)
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    await suspend(ow, entries[1])
+    assert await dispatcher.run() == 0 and receiver.requests == []
+    [ended] = await log(ow, school, hook)
+    assert (ended["status"], ended["last_error"]) == ("failed", "webhook_disabled")

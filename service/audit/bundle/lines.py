@@ -148,6 +148,8 @@ def line_batches(
 
 
 def join(lines: list[str | bytes]) -> str | bytes:
+    # The lines of one bundle are all text or all bytes (one source), so the first says
+    # which join applies; mypy cannot know that of the list, hence the two ignores.
     if lines[0].__class__ is bytes:
         return b"\n".join(lines)  # type: ignore[arg-type]
     return "\n".join(lines)  # type: ignore[arg-type]

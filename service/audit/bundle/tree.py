@@ -90,13 +90,14 @@ class StreamTree:
         snap = self.snapshots.get(size)
         if snap is None:
             return ""
-        if any(s is None for s in snap.stated) or merkle.fold(snap.stated) != authentic_root:  # type: ignore[arg-type]
+        stated = [s for s in snap.stated if s is not None]
+        if len(stated) < len(snap.stated) or merkle.fold(stated) != authentic_root:
             first = self.first_leaf
             if first is not None and first < size:
                 add(first, "event_hash_mismatch", f"event {first} is the first whose hash differs from the leaf hash the bundle "
                     f"carries for it (a hint only: those carried hashes do not match {what} either)")
             return f"; the node hashes carried in the bundle do not match {what} either, so the change cannot be located exactly"
-        todo = [(ref, s) for ref, s, c in zip(merkle.root_nodes(size), snap.stated, snap.computed, strict=True) if s != c]
+        todo = [(ref, s) for ref, s, c in zip(merkle.root_nodes(size), stated, snap.computed, strict=True) if s != c]
         found = bool(todo)
         while todo:
             node, trusted_hash = todo.pop()

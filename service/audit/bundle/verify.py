@@ -66,7 +66,7 @@ def verify_bundle(
     tampering. If a recomputed root then disagrees with a signed one, and ``lines`` can
     be read again (a sequence, or a seekable file), a second pass locates the change."""
     if isinstance(lines, str | bytes | bytearray):  # the whole bundle as one text
-        lines = lines.split("\n" if isinstance(lines, str) else b"\n")  # type: ignore[arg-type]
+        lines = lines.split("\n" if isinstance(lines, str) else b"\n")
     given_key = parse_vkey(public_key_vkey) if isinstance(public_key_vkey, str) else public_key_vkey
     rewind = _rewinder(lines)
     report = _Pass(lines, given_key, trusted_checkpoint_note, locate=rewind is None).run()
@@ -83,10 +83,11 @@ def _rewinder(lines: Iterable[str | bytes]) -> Callable[[], Iterable[str | bytes
     if seekable is not None and hasattr(lines, "seek"):
         try:
             if seekable():
+                # `lines` is a file here (it has seek and seekable), which Iterable does not say.
                 position = lines.tell()  # type: ignore[attr-defined]
 
                 def rewind() -> Iterable[str | bytes]:
-                    lines.seek(position)  # type: ignore[attr-defined]
+                    lines.seek(position)
                     return lines
 
                 return rewind
@@ -177,13 +178,12 @@ class _Pass:
         read = getattr(self.lines, "read", None) if first.__class__ is bytes else None
         for raw_lines, count in line_batches(first, self.it, read):
             try:
-                decoded = decode_many(raw_lines if raw_lines.__class__ is not list else join(raw_lines))  # type: ignore[arg-type]
+                decoded = decode_many(raw_lines if raw_lines.__class__ is not list else join(raw_lines))
                 if len(decoded) != count:
                     raise ValueError("blank lines")
             except (ValueError, TypeError):
-                if raw_lines.__class__ is not list:
-                    raw_lines = bytes(raw_lines).split(b"\n")  # type: ignore[arg-type]
-                decoded = [decode_or_problem(raw, decode_one) for raw in raw_lines]
+                one_by_one = raw_lines if isinstance(raw_lines, list) else bytes(raw_lines).split(b"\n")
+                decoded = [decode_or_problem(raw, decode_one) for raw in one_by_one]
             yield decoded
 
     def _not_an_event(self, line: Any, lineno: int) -> None:

@@ -1,0 +1,32 @@
+"""Reminders on the one periodic runner: scan (at most once per China day per worker;
+the unique key makes a second scan add nothing) and send what is unsent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.db import Database
+from service.periodic import run_periodic
+from service.reminders.senders import Sender
+from service.reminders.services import scan, send_due
+from service.timeutil import today_in_china
+
+
+class ReminderStep:
+    def __init__(self, db: Database, sender: Sender) -> None:
+        self.db, self.sender = db, sender
+        self.scanned: date | None = None
+
+    async def __call__(self) -> int:
+        today = today_in_china()
+        if self.scanned != today:
+            await scan(self.db)
+            self.scanned = today
+        sent = 0
+        while batch := await send_due(self.db, self.sender):
+            sent += batch
+        return sent
+
+
+async def run_periodic_with(db: Database, sender: Sender, interval: float) -> None:
+    await run_periodic("reminders", ReminderStep(db, sender), interval)
