@@ -97,7 +97,9 @@ async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
         for vendor_input in VENDORS:
             if vendor_input.credit_code in known:
                 continue
-            vendor = (await register_vendor(db, system, vendor_input)).value.vendor
+            registered = (await register_vendor(db, system, vendor_input)).value
+            assert registered is not None  # no idempotency key: never a replay
+            vendor = registered.vendor
             today = date.today()
             await upload_document(db, storage, system, vendor.id, content=DEMO_PDF, filename="营业执照.pdf",
                                   max_bytes=settings.max_upload_bytes,

@@ -39,6 +39,7 @@ async def load_queue(db: Database, signer: Signer, credit_codes: dict[str, str])
             vendor.id, COUNTY, [i.id for i in items], [d.id for d in documents]))).value
         for step in steps:
             who = actor if step == "submit" else county
+            assert view is not None  # no idempotency key: never a replay
             view = (await transition(db, who, view.application.id, action=step,
                                      version=view.application.version)).value
     # A school with past checks: the admitted vendor and one still in review.

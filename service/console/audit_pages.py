@@ -59,7 +59,7 @@ async def events(request: Request, db: DB, action: QueryText = None,
               "role": role or "", "since": since or "", "until": until or ""}
     errors, rows, next_cursor, status = {}, [], None, 200
     try:
-        after = int(cursor) if (cursor or "").lstrip("-").isdigit() else None
+        after = int(cursor) if cursor and cursor.lstrip("-").isdigit() else None
         f = audit.EventFilter(object_type=object_type or None, object_id=(object_id or "").strip() or None,
                                 action_prefix=action or None, actor_role=role or None,
                                 since=_day(since, "since"), until=_day(until, "until", end=True))

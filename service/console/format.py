@@ -47,6 +47,8 @@ STATUS_CHIPS = {
     # orders: their state, and their standing now
     "placed": ("待机构确认", "amber"), "accepted": ("机构已接单", "green"), "cancelled": ("已取消", "grey"),
     "in_force": ("正常", "green"), "at_risk": ("存在风险", "amber"), "blocked": ("受阻", "orange"),
+    # complaints (upheld / dismissed carry the workflow's own words)
+    "received": ("已受理", "amber"), "investigating": ("调查中", "amber"),
     # timetables
     "filed": ("已备案", "amber"), "published": ("已公布", "green"),
 }

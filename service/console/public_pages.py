@@ -15,7 +15,7 @@ from service.errors import InvalidInput
 from service.regions import regions
 from service.service_items import CATEGORIES
 from service.web.deps import DB
-from service.whitelist import filters, public_whitelist
+from service.whitelist import PublicRow, filters, public_whitelist
 from service.web.params import QueryText
 
 PAGE_SIZE = 60
@@ -23,9 +23,9 @@ PAGE_SIZE = 60
 
 def _region_choices() -> list[tuple[str, str]]:
     province = "360000"
-    return [(province, regions().get(province).name)] + [
-        (code, regions().get(code).name) for code in regions().descendants(province)
-        if code != province and regions().get(code).level == "city"]
+    return [(province, regions().require(province).name)] + [
+        (code, info.name) for code in regions().descendants(province)
+        if code != province and (info := regions().require(code)).level == "city"]
 
 
 def _category(value: str | None) -> int | None:
@@ -55,7 +55,9 @@ async def whitelist_page(request: Request, db: DB, q: QueryText = None,
                          cursor: QueryText = None) -> Response:
     """白名单公示: search, region and category filters, PDF and CSV downloads."""
     chosen = {"q": (q or "").strip(), "region": region or "", "category": category or ""}
-    errors, rows, next_cursor, status = {}, [], None, 200
+    errors: dict[str, str] = {}
+    rows: list[PublicRow] = []
+    next_cursor, status = None, 200
     try:
         f = filters(region or None, _category(category), q)
         rows, next_cursor = await public_whitelist(db, f, cursor=cursor or None, limit=PAGE_SIZE)

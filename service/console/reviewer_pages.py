@@ -43,7 +43,7 @@ PAGE_SIZE = 20
 def region_choices(actor: Actor) -> list[tuple[str, str]]:
     """The actor's region and those under it, for a filter (admins: the province)."""
     top = actor.region_code or "360000"
-    return [(code, regions().get(code).name) for code in regions().descendants(top) if regions().get(code)]
+    return [(code, info.name) for code in regions().descendants(top) if (info := regions().get(code))]
 
 
 def _int_or_none(value: str | None, field: str) -> int | None:
@@ -71,7 +71,7 @@ async def _queue_page(request: Request, db, *, todo: bool, stage: str | None, re
         found = await list_applications(db, actor, stages=stages, region_code=region or None,
                                                 category=_int_or_none(category, "category"), cursor=cursor or None,
                                                 limit=PAGE_SIZE, with_total=True)
-        rows, total, next_cursor = found.items, found.total, found.next_cursor
+        rows, total, next_cursor = found.items, found.total or 0, found.next_cursor  # with_total: always a count
     except InvalidInput as error:
         errors = {d["field"]: d["message"] for d in error.details}
     base = "/reviewer" if todo else "/reviewer/applications"

@@ -17,6 +17,7 @@ from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
 from service.console.reviewer_pages import action_forms
+from service.console import format as fmt
 from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents import DOC_TYPES, DocumentInput, list_documents, upload_document
@@ -39,12 +40,21 @@ Form = Annotated[dict[Text, MultilineText | list[MultilineText]], Body(media_typ
 Multipart = Annotated[dict[Text, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 ORG_LABELS = {"enterprise": "企业", "private_non_enterprise": "民办非企业单位", "social_organization": "社会团体",
               "public_institution": "事业单位"}
+FILE_CHECK_CODES = ("unsupported_file_type", "file_too_large")
 PERSON_ROLE_LABELS = {"lead_instructor": "主讲教师", "assistant": "助教", "driver": "司机", "other": "其他"}
 
 
 def _errors(error: DomainError) -> dict[str, str]:
     found = {d.get("field") or "summary": d["message"] for d in error.details}
     return found or {"summary": error.message}
+
+
+def _upload_errors(error: DomainError) -> dict[str, str]:
+    """The file checks' refusals (type by content, size) name no field: they are the file's."""
+    errors = _errors(error)
+    if set(errors) == {"summary"} and error.code in FILE_CHECK_CODES:
+        return {"file": errors["summary"]}
+    return errors
 
 
 async def _vendor_or_register(request: Request, db):
@@ -122,7 +132,8 @@ async def upload(request: Request, db: DB, storage: Storage, settings: AppSettin
                                form_date(data.get("valid_until"), "valid_until")))
     except DomainError as error:
         form = {k: v for k, v in data.items() if isinstance(v, str)}
-        return await _documents_page(request, db, status_code=error.status_code, errors=_errors(error), form=form)
+        return await _documents_page(request, db, status_code=error.status_code, errors=_upload_errors(error),
+                                     form=form)
     return Redirect("/vendor/documents", status_code=303)
 
 
@@ -235,7 +246,7 @@ async def _application_page(request: Request, db, application_id: UUID, *, statu
     view = await get_application(db, current_user(request).actor, application_id)
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
                   app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
-                  message=message, crumbs=_crumbs("入校申请", view.application.region_code))
+                  message=message, crumbs=_crumbs("入校申请", fmt.region_name(view.application.region_code)))
 
 
 @get("/vendor/applications/{application_id:uuid}", **page(Role.VENDOR))

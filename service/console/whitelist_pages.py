@@ -92,6 +92,7 @@ async def act(request: Request, db: DB, data: Form) -> Response:
         return await _page(request, db, status_code=422, error="请从列表中选择")
     except DomainError as error:
         return await _page(request, db, status_code=error.status_code, error=error.message)
+    assert reply.value is not None  # no idempotency key here, so never a replay
     label = ACTION_LABELS.get(reply.value.action, reply.value.action)
     if reply.value.status == "pending":
         return await _page(request, db, message=f"已提交{label}申请，须由另一名审核员确认后生效")

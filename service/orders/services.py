@@ -295,7 +295,8 @@ async def _views(session: AsyncSession, actor: Actor, orders: list[SchoolOrder],
     schools = await schools_by_ids(session, [o.school_id for o in orders])
     on_list: dict[tuple[str, UUID], ItemOnWhitelist] = {}
     for region_code in {o.region_code for o in orders}:
-        pairs = [(o.vendor_id, o.service_item_id) for o in orders if o.region_code == region_code]
+        # Once per item: many schools of a region order the same one.
+        pairs = list(dict.fromkeys((o.vendor_id, o.service_item_id) for o in orders if o.region_code == region_code))
         for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
             on_list[(region_code, item_id)] = state
     views = []
@@ -330,16 +331,55 @@ async def list_school_orders(db: Database, actor: Actor, school_code: str, *, te
         return await _views(session, actor, orders, now)
 
 
+@dataclass(frozen=True)
+class OpenOrders:
+    """The open orders of some regions as the bureau's dashboard needs them."""
+
+    counts: dict[str, int]  # by standing now
+    attention: list[OrderView]  # the blocked and at-risk ones, as full views
+    named: list[tuple[UUID, EntryClearance]]  # (vendor id, person) for each person on each open order
+
+
+_OPEN_ORDERS = """
+SELECT o.id, o.vendor_id, o.service_item_id, o.region_code,
+       coalesce(array_agg(p.person_id ORDER BY p.position) FILTER (WHERE p.person_id IS NOT NULL), '{}')
+  FROM school_orders o LEFT JOIN school_order_people p ON p.order_id = o.id
+ WHERE o.region_code = ANY($1::text[]) AND o.state = ANY($2::text[]) AND ($3::uuid IS NULL OR o.term_id = $3)
+ GROUP BY o.id
+"""
+
+
 async def open_orders_in_regions(session: AsyncSession, actor: Actor, region_codes: list[str], now: datetime, *,
-                                 term_id: UUID | None = None) -> list[OrderView]:
+                                 term_id: UUID | None = None) -> OpenOrders:
     """Every placed or accepted order of the schools of these regions, with its standing
-    now (for the bureau's dashboard)."""
-    query = select(SchoolOrder).where(col(SchoolOrder.region_code).in_(region_codes),
-                                      col(SchoolOrder.state).in_(list(OPEN_STATES)))
-    if term_id is not None:
-        query = query.where(SchoolOrder.term_id == term_id)
-    orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all())
-    return await _views(session, actor, orders, now)
+    now: counted for all, full views for those needing attention. A region holds
+    thousands of orders, so they are read as plain rows and only those views are built."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    rows = await raw.fetch(_OPEN_ORDERS, list(region_codes), list(OPEN_STATES), term_id)
+    by_vendor: dict[UUID, set[UUID]] = {}
+    for _, vendor_id, _, _, people in rows:
+        by_vendor.setdefault(vendor_id, set()).update(people)
+    cleared = await entry_clearances_many(session, {v: list(p) for v, p in by_vendor.items()}, now)
+    on_list: dict[tuple[str, UUID], ItemOnWhitelist] = {}
+    for region_code in {row[3] for row in rows}:
+        pairs = list(dict.fromkeys((row[1], row[2]) for row in rows if row[3] == region_code))
+        for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
+            on_list[(region_code, item_id)] = state
+    counts: dict[str, int] = {}
+    needing: dict[UUID, list[EntryClearance]] = {}
+    named: list[tuple[UUID, EntryClearance]] = []
+    for order_id, vendor_id, item_id, region_code, people in rows:
+        persons = [cleared[vendor_id][p] for p in people]
+        found = order_standing.standing(True, on_list[(region_code, item_id)], persons, now).standing
+        counts[found] = counts.get(found, 0) + 1
+        named += [(vendor_id, p) for p in persons]
+        if found in (order_standing.BLOCKED, order_standing.AT_RISK):
+            needing[order_id] = persons
+    orders = list((await session.exec(select(SchoolOrder).where(col(SchoolOrder.id).in_(list(needing)))
+                                      .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all()) \
+        if needing else []
+    return OpenOrders(counts, await _views(session, actor, orders, now, people_of=needing), named)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def standing(open_order: bool, item: ItemOnWhitelist, people: Iterable[EntryClea
         risks.append(_reason("documents_ending", f"机构资质材料有效期至 {day.isoformat()}", until=day.isoformat()))
     for person in people:
         if person.cleared_until is not None and person.cleared_until <= horizon:
-            day = person.cleared_until.isoformat()
-            risks.append(_reason("clearance_ending", f"授课人员 {person.masked_name} 的入校核验有效期至 {day}",
-                                 person_id=str(person.person_id), until=day))
+            last = person.cleared_until.isoformat()
+            risks.append(_reason("clearance_ending", f"授课人员 {person.masked_name} 的入校核验有效期至 {last}",
+                                 person_id=str(person.person_id), until=last))
     return Standing(AT_RISK, risks) if risks else Standing(IN_FORCE)

@@ -69,10 +69,12 @@ async def create_term(db: Database, actor: Actor, data: TermInput, *,
                       idempotency: Idempotency | None = None) -> Reply[Term]:
     data = validate_term(data)
     _require_term_setter(actor, data.region_code)
+    due = data.timetable_due_on
+    assert due is not None  # validate_term fills in the default due day
 
     async def work(session: AsyncSession) -> Term:
         term = Term(region_code=data.region_code, name=data.name, starts_on=data.starts_on, ends_on=data.ends_on,
-                    timetable_due_on=data.timetable_due_on, created_by=actor.account_id)
+                    timetable_due_on=due, created_by=actor.account_id)
         session.add(term)
         await session.flush()
         await record_event(session, actor, "orders:term:create", "term", term.id, region_code=term.region_code,

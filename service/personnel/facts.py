@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
@@ -26,7 +27,6 @@ from service.personnel.rules import bar_lift_in_force_sql, engagement_in_force
 from service.personnel.settings import PersonnelSettings, settings_for_regions
 from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name
-from service.vendors import Vendor
 
 
 def _lifted_exists():
@@ -37,19 +37,38 @@ def _lifted_exists():
             .exists())
 
 
+_FACT_TUPLES = f"""
+SELECT c.person_id, c.check_type, c.result, c.query_date, c.valid_until, c.recorded_at,
+       EXISTS (SELECT 1 FROM bar_lifts l WHERE l.check_id = c.id AND {bar_lift_in_force_sql("l")})
+  FROM background_checks c
+ WHERE c.person_id = ANY($1::uuid[])
+"""
+_PEOPLE_ENGAGED = """
+SELECT p.id, p.name, p.origin_region_code, e.vendor_id, v.region_code, e.ended_at, e.start_date
+  FROM people p
+  LEFT JOIN engagements e ON e.person_id = p.id AND e.ended_at IS NULL
+  LEFT JOIN vendors v ON v.id = e.vendor_id
+ WHERE p.id = ANY($1::uuid[])
+"""
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session, in its transaction: one array parameter
+    instead of thousands of bound ones for the bulk reads below."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 async def fact_tuples_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[FactTuple]]:
     """The check records as `clearance.cleared_until` reads them (plain tuples, no
-    objects): for reading the clearance of thousands of people at once."""
+    objects): for reading the clearance of thousands of people at once. Only a
+    confirmed, unclosed lift lifts (as `check_facts_of` says)."""
     ids = list(set(person_ids))
     found: dict[UUID, list[FactTuple]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    query = (select(BackgroundCheck.person_id, BackgroundCheck.check_type, BackgroundCheck.result,
-                    BackgroundCheck.query_date, BackgroundCheck.valid_until, BackgroundCheck.recorded_at,
-                    _lifted_exists())
-             .where(col(BackgroundCheck.person_id).in_(ids)))
-    for row in (await session.exec(query)).all():
-        found[row[0]].append((row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+    for row in await (await _driver(session)).fetch(_FACT_TUPLES, ids):
+        found[row[0]].append((row[1], row[2], row[3], row[4], row[5], row[6]))
     return found
 
 
@@ -113,20 +132,18 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
     # Plain rows, not ORM objects: a dashboard reads thousands of people at once.
-    people = {row[0]: row for row in (await session.exec(
-        select(Person.id, Person.name, Person.origin_region_code).where(col(Person.id).in_(ids)))).all()}
+    people: dict[UUID, tuple[str, str | None]] = {}
     engaged: dict[UUID, list[tuple[UUID, str]]] = {pid: [] for pid in ids}  # in force today: (vendor, region)
-    for person_id, vendor_id, region_code, ended_at, start_date in (await session.exec(
-            select(Engagement.person_id, Engagement.vendor_id, Vendor.region_code, Engagement.ended_at,
-                   Engagement.start_date).join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
-            .where(col(Engagement.person_id).in_(ids), col(Engagement.ended_at).is_(None)))).all():
-        if engagement_in_force(ended_at, start_date, today):
+    for person_id, name, origin, vendor_id, region_code, ended_at, start_date in await (
+            await _driver(session)).fetch(_PEOPLE_ENGAGED, ids):
+        people[person_id] = (name, origin)
+        if vendor_id is not None and engagement_in_force(ended_at, start_date, today):
             engaged[person_id].append((vendor_id, region_code))
     facts = await fact_tuples_of(session, ids)
     suspended = await suspended_among(session, ids)
     settings: dict[frozenset[str], PersonnelSettings] = {}
     states: dict[UUID, tuple[bool, date | None]] = {}
-    for person_id, (_, _, origin) in people.items():
+    for person_id, (_, origin) in people.items():
         codes = frozenset(region for _, region in engaged[person_id]) or (
             frozenset({origin}) if origin else frozenset())  # as settings_regions says
         if codes not in settings:
@@ -142,7 +159,7 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
                 continue
             engaged_here = any(v == vendor_id for v, _ in engaged[person_id])
             cleared = engaged_here and states[person_id][0] and person_id not in suspended
-            answers[person_id] = EntryClearance(person_id, mask_name(person[1]), cleared,
+            answers[person_id] = EntryClearance(person_id, mask_name(person[0]), cleared,
                                                 states[person_id][1] if cleared else None)
     return found
 

@@ -11,6 +11,12 @@ One pool per process, shared by every app the process builds (tests build many).
 Processes are spawned, not forked: the parent runs an event loop and threads. They run
 at a lower CPU priority (nice 10): a render is batch work that may wait; a lookup
 answered by the event loop on the same cores may not.
+
+The pool is shut down when its process exits, by `atexit` and also by a
+multiprocessing finalizer: a server worker that is itself a multiprocessing child
+(granian's) leaves through `os._exit`, where `atexit` never runs, and joins its
+children first, so without the finalizer it would wait for ever on the idle render
+process and the server would not stop on SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import util as multiprocessing_util
 from concurrent.futures.process import BrokenProcessPool
 
 from service.errors import DomainError
@@ -48,6 +55,7 @@ class RenderPool:
         self.workers = workers
         self.timeout = timeout
         self._executor: ProcessPoolExecutor | None = None
+        self._finalizer_pid: int | None = None
         self._lock = threading.Lock()
 
     def configure(self, *, workers: int, timeout: float) -> None:
@@ -59,7 +67,18 @@ class RenderPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_worker)
+                if self._finalizer_pid != os.getpid():
+                    self._register_finalizer()
             return self._executor
+
+    def _register_finalizer(self) -> None:
+        """Shut the pool down before multiprocessing joins this process's children at exit
+        (priority >= 0 runs first), and before the executor's own queues close their feeder
+        threads (priority 10), or the workers' stop signals would never be sent.
+        Registered in the process that made the pool: a forked child starts with an empty
+        finalizer registry."""
+        multiprocessing_util.Finalize(self, RenderPool.shutdown, args=(self,), exitpriority=100)
+        self._finalizer_pid = os.getpid()
 
     def _kill(self, executor: ProcessPoolExecutor) -> None:
         """Stop `executor`'s processes now (a render over its limit), and forget it."""

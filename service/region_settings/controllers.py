@@ -24,7 +24,7 @@ def _list(value):
 
 
 def settings_out(effective: services.EffectiveSettings) -> RegionSettingsOut:
-    region = regions().get(effective.region_code)
+    region = regions().require(effective.region_code)
     own = effective.own
     return RegionSettingsOut(
         region_code=region.code, region_name=region.name, level=region.level,

@@ -6,7 +6,6 @@ below the threshold (in re-review). Every figure is derived at the instant of th
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -15,9 +14,8 @@ from service.complaints import OpenComplaint, open_complaints_by_age
 from service.db import Database
 from service.documents import EndingDocument, documents_ending
 from service.errors import Forbidden, NotFound
-from service.orders import OrderView, open_orders_in_regions
-from service.orders import AT_RISK, BLOCKED, IN_FORCE
-from service.orders import Term, terms_for_region
+from service.orders import AT_RISK, BLOCKED, IN_FORCE, OrderView, Term, open_orders_in_regions, terms_for_region
+from service.personnel import EntryClearance
 from service.ratings import items_below_threshold
 from service.regions import regions
 from service.security import Actor, Role
@@ -75,17 +73,19 @@ class ClearanceEnding:
     orders: int  # how many open orders of the region name them
 
 
-def clearances_ending(orders: list[OrderView], today: date) -> list[ClearanceEnding]:
-    """From the orders' own standings: the people whose clearance ends within 30 days."""
+def clearances_ending(named: list[tuple[UUID, EntryClearance]], vendor_names: dict[UUID, str],
+                      today: date) -> list[ClearanceEnding]:
+    """Of the people named on open orders ((vendor, person) once per order), those whose
+    clearance ends within 30 days, with how many open orders name them."""
     horizon = today + EXPIRING_WITHIN
-    found: dict[tuple[UUID, str], list] = {}
-    for view in orders:
-        for person in view.people:
-            if person.cleared and person.cleared_until is not None and person.cleared_until <= horizon:
-                entry = found.setdefault((person.person_id, view.vendor_name), [person, 0])
-                entry[1] += 1
-    return sorted((ClearanceEnding(p.person_id, p.masked_name, vendor, p.cleared_until, n)
-                   for (_, vendor), (p, n) in found.items()), key=lambda c: (c.last_day, c.vendor_name, c.masked_name))
+    found: dict[tuple[UUID, UUID], list] = {}
+    for vendor_id, person in named:
+        if person.cleared and person.cleared_until is not None and person.cleared_until <= horizon:
+            entry = found.setdefault((person.person_id, vendor_id), [person, 0])
+            entry[1] += 1
+    return sorted((ClearanceEnding(p.person_id, p.masked_name, vendor_names[vendor_id], p.cleared_until, n)
+                   for (_, vendor_id), (p, n) in found.items()),
+                  key=lambda c: (c.last_day, c.vendor_name, c.masked_name))
 
 
 def _current(terms: list[Term], today) -> Term | None:
@@ -113,14 +113,16 @@ async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term
         reviews = await items_below_threshold(session, codes)
         items = await items_by_ids(session, [r.service_item_id for r in reviews])
         school_codes = {s.id: s.code for s in (await schools_by_ids(session, [c.school_id for c in complaints])).values()}
-        named = [d.vendor_id for d in ending] + [r.vendor_id for r in reviews]
+        horizon = today_in_china(now) + EXPIRING_WITHIN
+        ending_people = {v for v, p in orders.named if p.cleared_until is not None and p.cleared_until <= horizon}
+        named = [d.vendor_id for d in ending] + [r.vendor_id for r in reviews] + list(ending_people)
         names = {v.id: v.name for v in (await vendors_by_ids(session, named)).values()}
-    counts = Counter(v.standing.standing for v in orders)
-    attention = sorted((v for v in orders if v.standing.standing in (BLOCKED, AT_RISK)),
+    attention = sorted(orders.attention,
                        key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
     timetables = (await region_progress(db, actor, region_code, term.id, now=now))[1] if term else []
-    return Dashboard(region_code, term, {s: counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)}, attention,
-                     timetables, [(names[d.vendor_id], d) for d in ending], clearances_ending(orders, today_in_china(now)),
+    return Dashboard(region_code, term, {s: orders.counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)},
+                     attention, timetables, [(names[d.vendor_id], d) for d in ending],
+                     clearances_ending(orders.named, names, today_in_china(now)),
                      [(school_codes[c.school_id], c) for c in complaints],
                      [BelowThreshold(r.service_item_id, names[r.vendor_id], items[r.service_item_id].activity,
                                      r.region_code, r.satisfied, r.ratings, r.threshold_percent, r.opened_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,11 @@ from service.regions import regions
 from service.security import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
 
-Owned = TypeVar("Owned")  # a model with a vendor_id
+class _VendorOwned(Protocol):
+    vendor_id: UUID
+
+
+Owned = TypeVar("Owned", bound=_VendorOwned)  # a model with a vendor_id
 
 TEXT_LIMITS = {"name": 200, "address": 300, "contact_name": 100, "legal_representative": 100}
 
@@ -49,7 +53,7 @@ class Registered:
 def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
     """Every problem at once, each naming its field, so a form can show them all."""
     problems: list[dict] = []
-    cleaned = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in asdict(data).items()}
+    cleaned: dict[str, Any] = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in asdict(data).items()}
     warnings: tuple[str, ...] = ()
     try:
         check = validate_credit_code(data.credit_code)

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal, overload
 
 from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE, date_in_range
 from service.errors import InvalidInput
+
+
+@overload
+def form_date(value: str | None, field: str, *, required: Literal[True] = True) -> date: ...
+@overload
+def form_date(value: str | None, field: str, *, required: bool) -> date | None: ...
 
 
 def form_date(value: str | None, field: str, *, required: bool = True) -> date | None:

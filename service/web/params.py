@@ -34,7 +34,7 @@ LogPosition = Annotated[int, PathParameter(ge=0, le=BIGINT_MAX)]
 
 def bounded_query(*, ge: int = 0, le: int = BIGINT_MAX, name: str | None = None) -> QueryParameter:
     """An integer query parameter that fits a PostgreSQL bigint."""
-    return QueryParameter(ge=ge, le=le, **({"name": name} if name else {}))
+    return QueryParameter(ge=ge, le=le, name=name) if name else QueryParameter(ge=ge, le=le)
 
 
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z"

@@ -112,7 +112,8 @@ class WhitelistController(Controller):
     @get("/requests", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(422,)))
     async def list_requests(self, db: DB, actor: CurrentActor,
                             status: QueryText = "pending") -> list[ActionRequestOut]:
-        """Revoke and reinstate requests in the caller's region (default: pending)."""
+        """Revoke, reinstate and complaint suspension requests in the caller's region
+        (default: pending)."""
         return [request_out(r) for r in await services.list_requests(db, actor, status)]
 
     @get("/requests/{request_id:uuid}", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -109,7 +109,7 @@ def _decode_cursor(cursor: str) -> tuple[str, UUID]:
 
 
 async def _batches(db: Database, f: Filters, after: tuple[str, UUID] | None, now: datetime,
-                   batch: int) -> AsyncIterator[list[tuple[tuple[str, UUID], PublicRow | None]]]:
+                   batch: int) -> AsyncGenerator[list[tuple[tuple[str, UUID], PublicRow | None]]]:
     """Candidate rows in order, each with its key and the public row (None = not usable)."""
     pool = await db.raw_pool()
     async with pool.acquire() as conn:

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from service.audit.models import AuditEvent
 from service.complaints import open_complaints_by_age
 from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWindow
+from service.complaints.services import EFFECTS
 from service.timeutil import utcnow
 from tests.factories import PDF
 from tests.lookup.people_world import new_id_number
+from workflows.complaint import COMPLAINT
 
 
 async def _count(cw, model) -> int:
@@ -301,3 +303,7 @@ async def test_open_complaints_by_age_for_a_region(cw, ordered):
         elsewhere = await open_complaints_by_age(session, ["360102"], utcnow() + timedelta(days=1))
     assert [(c.case_code, c.age_days) for c in found] == [(old["case_code"], 10), (fresh["case_code"], 0)]
     assert elsewhere == []
+
+
+def test_the_service_handles_every_effect_the_complaint_table_names():
+    assert set(EFFECTS) == set(COMPLAINT.effects)

@@ -30,6 +30,7 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     wrong = await browser.http.post("/vendor/documents", data=form,
                                     files={"file": ("licence.pdf", b"not a pdf at all", "application/pdf")})
     assert wrong.status_code == 415 and "仅支持" in wrong.text
+    assert 'id="err-file"' in wrong.text  # the file check's words sit next to the file field
     uploaded = await browser.http.post("/vendor/documents", data=form,
                                        files={"file": ("licence.pdf", PDF, "application/pdf")})
     assert uploaded.status_code == 303, uploaded.text

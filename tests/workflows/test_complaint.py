@@ -29,3 +29,4 @@ def test_no_one_but_a_reviewer_decides_and_a_decision_needs_a_reason():
     assert not decide(COMPLAINT, RECEIVED, "uphold", COUNTY, {"reason": "未经调查"}).allowed  # investigate first
     for final in (UPHELD, DISMISSED):
         assert not decide(COMPLAINT, final, "dismiss", COUNTY, {"reason": "再议"}).allowed
+

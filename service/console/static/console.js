@@ -1,5 +1,9 @@
 // Progressive enhancement only: every form works without this file.
 (function () {
+  // An HTMX request answered with an error that is not a form's refusal (signed out,
+  // not found, server error): show it as a full page would, by reloading.
+  document.addEventListener("htmx:responseError", function () { window.location.reload(); });
+
   document.querySelectorAll("[data-dropzone]").forEach(function (zone) {
     var input = zone.querySelector("input[type=file]");
     ["dragenter", "dragover"].forEach(function (name) {
