@@ -7,11 +7,11 @@ from service.applications.queries import list_applications, public_notices
 from service.applications.rules import WORKFLOWS, parse_version
 from service.applications.services import (
     ApplicationInput, ApplicationView, conclude_due_notices, create_application, get_application,
-    transition,
+    resolve_objection, transition,
 )
 
 __all__ = [
     "Application", "ApplicationInput", "ApplicationView", "conclude_due_notices", "create_application",
-    "get_application", "list_applications", "parse_version", "public_notices", "REVIEW_STAGES",
-    "run_notice_jobs", "STAGE_TARGET_DAYS", "transition", "WORKFLOWS",
+    "get_application", "list_applications", "parse_version", "public_notices", "resolve_objection",
+    "REVIEW_STAGES", "run_notice_jobs", "STAGE_TARGET_DAYS", "transition", "WORKFLOWS",
 ]
