@@ -23,7 +23,7 @@ from service import complaints
 from service.console.reviewer_pages import region_choices
 from service.console.web import current_user, page, public_page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
-from service.security.actor import Role
+from service.security import Role
 from service.timeutil import utcnow
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.params import PathText, QueryText
