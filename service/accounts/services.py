@@ -118,6 +118,7 @@ def _scope_for(role: Role, region_code: str | None, school_code: str | None, cre
 
 
 async def _ensure_school(session, actor: Actor, code: str | None, name: str, region_code: str | None) -> UUID:
+    assert code is not None and region_code is not None  # a school account's scope has both (checked before)
     school = (await session.exec(select(School).where(School.code == code))).first()
     if school is not None:
         if school.region_code != region_code:
@@ -256,7 +257,7 @@ def forget_token(db: Database, token_hash: str) -> None:
 async def revoke_token(db: Database, actor: Actor, token: str) -> None:
     """Revoke a token. Non-admins may revoke only their own tokens."""
     async with db.transaction() as session:
-        query = select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        query = select(ApiToken).where(ApiToken.token_hash == hash_token(token), col(ApiToken.revoked_at).is_(None))
         if not actor.is_admin:
             query = query.where(ApiToken.account_id == actor.account_id)
         stored = (await session.exec(query.with_for_update())).first()
@@ -273,7 +274,7 @@ async def account_names(session, account_ids) -> dict[UUID, str]:
     ids = [i for i in dict.fromkeys(account_ids) if i is not None]
     if not ids:
         return {}
-    rows = (await session.exec(select(Account.id, Account.name).where(Account.id.in_(ids)))).all()
+    rows = (await session.exec(select(Account.id, Account.name).where(col(Account.id).in_(ids)))).all()
     return {row[0]: row[1] for row in rows}
 
 

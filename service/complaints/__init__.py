@@ -2,6 +2,22 @@
 parents (a public form, a case code), handled by the bureau through a workflow table."""
 
 from service.complaints.models import CATEGORIES
-from service.complaints.services import ComplaintInput, OpenComplaint, file_complaint, open_complaints_by_age
+from service.complaints.services import (
+    DESCRIPTION_LIMIT,
+    ComplaintInput,
+    ComplaintView,
+    Decision,
+    OpenComplaint,
+    file_complaint,
+    file_public_complaint,
+    get_complaint,
+    list_complaints,
+    open_complaints_by_age,
+    public_form_school,
+    public_status,
+    transition_complaint,
+)
 
-__all__ = ["CATEGORIES", "ComplaintInput", "OpenComplaint", "file_complaint", "open_complaints_by_age"]
+__all__ = ["CATEGORIES", "DESCRIPTION_LIMIT", "ComplaintInput", "ComplaintView", "Decision", "OpenComplaint",
+           "file_complaint", "file_public_complaint", "get_complaint", "list_complaints", "open_complaints_by_age",
+           "public_form_school", "public_status", "transition_complaint"]

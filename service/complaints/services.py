@@ -204,6 +204,15 @@ async def file_public_complaint(db: Database, keyring: Keyring, school_code: str
         return await _store(session, Actor.system(), school, data, subject, "public", now)
 
 
+async def public_form_school(db: Database, school_code: str) -> School:
+    """The school a parent's public form is for (404 `school_not_found`, as the filing)."""
+    async with db.transaction() as session:
+        school = await school_by_code(session, school_code)
+    if school is None:
+        raise NotFound("未找到该学校", code="school_not_found")
+    return school
+
+
 async def public_status(db: Database, case_code: str) -> PublicStatus:
     """The state of a case by its code: nothing about the school, the people or the text."""
     code = normalise_case_code(case_code)

@@ -47,12 +47,14 @@ STATUS_CHIPS = {
     # orders: their state, and their standing now
     "placed": ("待机构确认", "amber"), "accepted": ("机构已接单", "green"), "cancelled": ("已取消", "grey"),
     "in_force": ("正常", "green"), "at_risk": ("存在风险", "amber"), "blocked": ("受阻", "orange"),
+    # complaints (upheld / dismissed carry the workflow's own words)
+    "received": ("已受理", "amber"), "investigating": ("调查中", "amber"),
     # timetables
     "filed": ("已备案", "amber"), "published": ("已公布", "green"),
 }
 
 
-def _parsed(value):
+def _parsed(value: date | datetime | str | None) -> date | datetime | None:
     """ISO text (as in a signed answer) to a date or an instant."""
     if isinstance(value, str):
         try:
@@ -63,19 +65,21 @@ def _parsed(value):
 
 
 def cn_date(value: date | datetime | str | None) -> str:
-    value = _parsed(value)
-    if value is None:
+    parsed = _parsed(value)
+    if parsed is None:
         return "—"
-    if isinstance(value, datetime):
-        value = value.astimezone(CHINA_TZ).date()
-    return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(parsed, datetime):
+        parsed = parsed.astimezone(CHINA_TZ).date()
+    return f"{parsed.year}年{parsed.month}月{parsed.day}日"
 
 
 def cn_datetime(value: datetime | str | None) -> str:
-    value = _parsed(value)
-    if value is None:
+    parsed = _parsed(value)
+    if parsed is None:
         return "—"
-    local = value.astimezone(CHINA_TZ)
+    if not isinstance(parsed, datetime):  # ISO text without a time: the day alone
+        return cn_date(parsed)
+    local = parsed.astimezone(CHINA_TZ)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 

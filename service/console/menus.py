@@ -6,7 +6,7 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "reviewer": [
         ("", [("待办", "/reviewer"), ("入校申请", "/reviewer/applications"), ("白名单管理", "/reviewer/whitelist"),
               ("人员核查", "/reviewer/people"), ("导入核查结果", "/reviewer/imports"), ("区域设置", "/reviewer/settings")]),
-        ("监管", [("监管看板", "/supervision/dashboard")]),
+        ("监管", [("监管看板", "/supervision/dashboard"), ("投诉处理", "/reviewer/complaints")]),
     ],
     "school": [
         ("核验", [("机构核验", "/school/check"), ("人员核验", "/school/person"), ("花名册核验", "/school/roster"),
@@ -20,7 +20,7 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     ],
     "auditor": [
         ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
-        ("监管", [("监管看板", "/supervision/dashboard")]),
+        ("监管", [("监管看板", "/supervision/dashboard"), ("投诉处理", "/reviewer/complaints")]),
     ],
     "admin": [
         ("", [("账号管理", "/admin/accounts")]),

@@ -159,7 +159,35 @@ async def act(request: Request, db: DB, application_id: FromPath[UUID], data: Fo
     return Redirect(f"/reviewer/applications/{application_id}?done={action}", status_code=303)
 
 
-ROUTES = [todo, all_applications, application_detail, act]
+@post("/reviewer/applications/{application_id:uuid}/objections/{objection_id:uuid}", status_code=200,
+      **page(Role.REVIEWER))
+async def resolve(request: Request, db: DB, application_id: FromPath[UUID], objection_id: FromPath[UUID],
+                  data: Form) -> Response:
+    """Decide one objection (异议成立 / 不成立) with a reason, as the API's resolution does."""
+    actor = current_user(request).actor
+    outcome, reason = data.get("outcome", ""), data.get("reason", "")
+    tried = f"objection-{objection_id}"
+    try:
+        version = _int_or_none(data.get("version"), "version")
+        await applications.resolve_objection(db, actor, objection_id, outcome=outcome, reason=reason or None,
+                                             version=version)
+    except Conflict as error:
+        text = CONFLICT_TEXT if error.code == "version_conflict" else error.message
+        return await application_page(request, db, application_id, status_code=409, message=text, reason=reason,
+                                      tried=tried)
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        return await application_page(request, db, application_id, status_code=error.status_code,
+                                      message=error.message, errors=_field_errors(error), reason=reason, tried=tried)
+    return Redirect(f"/reviewer/applications/{application_id}?done=objection", status_code=303)
+
+
+def _field_errors(error: DomainError) -> dict[str, str]:
+    return {d["field"]: d["message"] for d in error.details if d.get("field")}
+
+
+ROUTES = [todo, all_applications, application_detail, act, resolve]
 
 
 @get("/files/vendors/{vendor_id:uuid}/documents/{document_id:uuid}",

@@ -13,14 +13,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.console import format as fmt
-from service.console import admin_pages, audit_pages, dashboard_pages, order_pages, personnel_pages, public_pages, reviewer_pages, school_pages, signin_pages, settings_pages, timetable_pages, vendor_pages, whitelist_pages
+from service.console import admin_pages, audit_pages, complaint_pages, dashboard_pages, order_pages, personnel_pages, public_pages, reviewer_pages, school_pages, signin_pages, settings_pages, timetable_pages, vendor_pages, whitelist_pages
 from service.console.keys import derived
 from service.console.web import CONSOLE_ERRORS, CSRF_COOKIE
 from service.web.access import PUBLIC
 
 HERE = Path(__file__).parent
 PAGE_MODULES = [signin_pages, reviewer_pages, school_pages, public_pages, audit_pages, vendor_pages, admin_pages, whitelist_pages, settings_pages,
-                personnel_pages, order_pages, timetable_pages, dashboard_pages]
+                personnel_pages, order_pages, timetable_pages, dashboard_pages, complaint_pages]
 
 
 def console_router(secret: bytes, secure_cookies: str) -> Router:

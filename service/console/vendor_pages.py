@@ -19,6 +19,7 @@ from schemas.text import MultilineText, Text
 from service.applications import queries as application_queries
 from service.applications import services as applications
 from service.console.reviewer_pages import action_forms
+from service.console import format as fmt
 from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.documents.models import DOC_TYPES
@@ -247,7 +248,7 @@ async def _application_page(request: Request, db, application_id: UUID, *, statu
     view = await applications.get_application(db, current_user(request).actor, application_id)
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
                   app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
-                  message=message, crumbs=_crumbs("入校申请", view.application.region_code))
+                  message=message, crumbs=_crumbs("入校申请", fmt.region_name(view.application.region_code)))
 
 
 @get("/vendor/applications/{application_id:uuid}", **page(Role.VENDOR))

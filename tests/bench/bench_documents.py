@@ -137,6 +137,23 @@ def floor(job: engine.Job, rounds: int, entries: int) -> None:
     print(f"floor_bare_table_pages {len(PdfReader(io.BytesIO(pdf)).pages)}")
 
 
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM, and say so (then kill it and its children) if it does not stop: the
+    figures are printed either way."""
+    import psutil
+
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+        print("server_stopped_on_sigterm yes")
+    except subprocess.TimeoutExpired:
+        print("server_stopped_on_sigterm NO (killed after 60 s)")
+        for child in psutil.Process(server.pid).children(recursive=True):
+            child.kill()
+        server.kill()
+        server.wait()
+
+
 def lookups_while_rendering(args) -> None:
     from bench_lookup import LUA, SCHOOLGATE, bench_database, free_port, load, school_tokens, wait_ready, wrk
 
@@ -181,8 +198,7 @@ def lookups_while_rendering(args) -> None:
             stop.set()
             thread.join()
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            stop_server(server)
     ok = [t for status, t in renders if status == 200]
     ratio = during["p99_ms"] / alone["p99_ms"]
     print(f"publication_http_entries {args.vendors * 5}")

@@ -69,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference import alternate, reference_server, report, with_cpu  # noqa: E402
+from reference import alternate, reference_server, report, settle, with_cpu  # noqa: E402
 from bench_lookup import (  # noqa: E402
     SCHOOLGATE,
     _count_receipts,
@@ -427,6 +427,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(port, server)
+            settle(server.pid)  # the worker's start-up duties (cache warm, reminder scan) first
             pool = write_pool(pool_file, args.small, by_county, tokens, seed=1)
             asyncio.run(sanity(base, pool))
             if args.oracle_only:

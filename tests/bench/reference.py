@@ -66,6 +66,20 @@ def with_cpu(run, pid: int):
     return measure
 
 
+def settle(pid: int, idle_cpu: float = 0.05, limit: float = 120.0) -> float:
+    """Wait until the server's processes spend under `idle_cpu` of a core over a second
+    (at most `limit` s): each worker runs its start-up duties — the vendor cache warm,
+    the reminder and webhook scans over every person — which would otherwise land in
+    the first measured run. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < idle_cpu:
+            break
+    return time.monotonic() - started
+
+
 @contextmanager
 def reference_server(port: int, core: str = "0") -> Iterator[tuple[str, int]]:
     """The bare app on `port`, pinned like the service; yields its URL and pid."""

@@ -52,3 +52,34 @@ async def test_the_notice_page_says_how_to_object_in_the_apis_words(client, acco
     assert own.status_code == 403
     anonymous = await client.post(path, json={"reason": "匿名"})
     assert anonymous.status_code == 401
+
+
+async def test_a_reviewer_decides_an_objection_through_the_form(client, accounts, db, signed_in):
+    world = World(client, accounts, db)
+    vendor = await world.vendor()
+    app = await world.to_public_notice(vendor, await world.reviewer("360104"), await world.reviewer("360100"))
+    school = await accounts.headers("school", region_code="360104", school_code="2136010411")
+    filed = (await object_to(world, app, school, reason="收费与公示不符")).json()
+    reviewer = await signed_in("reviewer", region_code="360100")
+    path = f"/reviewer/applications/{app['id']}"
+    page = await reviewer.get(path)
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    form_path = f"{path}/objections/{filed['id']}"
+    assert f'action="{form_path}"' in page.text
+
+    forged = await reviewer.http.post(form_path, data={"outcome": "dismissed", "reason": "x", "version": version})
+    assert forged.status_code == 403
+    bad = await reviewer.post(form_path, {"outcome": "maybe", "reason": "核实", "version": version})
+    assert bad.status_code == 422 and "处理结果须为" in bad.text
+    stale = await reviewer.post(form_path, {"outcome": "dismissed", "reason": "核实", "version": str(int(version) - 1)})
+    assert stale.status_code == 409 and "该申请已由其他审核员处理" in stale.text
+    county = await signed_in("reviewer", region_code="360402")
+    assert (await county.post(form_path, {"outcome": "dismissed", "reason": "x", "version": version})).status_code == 404
+
+    done = await reviewer.post(form_path, {"outcome": "dismissed", "reason": "经核实<b>收费</b>符合标准",
+                                           "version": version})
+    assert done.status_code == 303, done.text
+    page = await reviewer.get(path)
+    assert "异议不成立" in page.text and "经核实&lt;b&gt;收费&lt;/b&gt;符合标准" in page.text
+    assert f'action="{form_path}"' not in page.text  # decided: no form any more
+    assert (await world.get(app["id"], vendor.headers))["stage"] == "public_notice"

@@ -34,6 +34,10 @@ async def test_record_a_check_by_hand_through_the_form(client, accounts, db, sig
     consent = await authorisation(client, reviewer)
     browser = await signed_in("reviewer", region_code="360104")
 
+    application = await wl.application(vendor)
+    await wl.step(application, vendor.headers, "submit")
+    detail = await browser.get(f"/reviewer/applications/{application['id']}")
+    assert f'href="/reviewer/people/{person_id}"' in detail.text  # the staff link to their checks
     listing = await browser.get("/reviewer/people", params={"q": "启明星"})
     assert listing.status_code == 200 and "南昌启明星&lt;b&gt;科技&lt;/b&gt;" in listing.text
     roster = await browser.get("/reviewer/people", params={"vendor": vendor.id})

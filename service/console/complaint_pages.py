@@ -1,0 +1,186 @@
+"""Complaint pages: a parent's public form and case lookup (no sign-in), and the
+reviewer's list and case page.
+
+Every step goes through the complaints front door, exactly as the API does: the public
+form is `file_public_complaint` (its validation, its rate limit per address and per
+school), the lookup is `public_status` (state and category only), and the case page's
+buttons are the actions the service says are allowed now (read from workflows/complaint.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from schemas.text import MultilineText, Text
+from service import complaints
+from service.console.reviewer_pages import region_choices
+from service.console.web import current_user, page, public_page, render
+from service.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
+from service.security.actor import Role
+from service.timeutil import utcnow
+from service.web.deps import DB, Keys
+from service.web.params import PathText, QueryText
+from workflows.complaint import COMPLAINT
+
+Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
+CONTACT_LIMIT = 100
+CONTACT_PREFIX = "\n\n联系方式（投诉人自愿留下）："
+CONFLICT_TEXT = "该投诉已由其他审核员处理，请查看最新状态"
+STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+SOURCE_LABELS = {"public": "家长（公开表单）", "school": "学校", "vendor": "机构", "auditor": "责任督学"}
+SUSPEND_LABELS = {"item": "暂停该服务项目", "vendor": "暂停该机构全部项目"}
+
+
+def _errors(error: InvalidInput) -> dict[str, str]:
+    return {d["field"] or "summary": d["message"] for d in error.details} or {"summary": error.message}
+
+
+# ------------------------------------------------------------- the public form
+
+
+async def _form_page(request: Request, db, school_code: str, *, status_code: int = 200,
+                     form: dict | None = None, errors: dict | None = None, limited: str | None = None) -> Response:
+    school = await complaints.public_form_school(db, school_code)
+    return render(request, "public/complaint_form.html", status_code=status_code, title=f"{school.name} 课后服务投诉",
+                  school=school, form=form or {}, errors=errors or {}, limited=limited,
+                  categories=list(complaints.CATEGORIES.items()), limit=complaints.DESCRIPTION_LIMIT,
+                  contact_limit=CONTACT_LIMIT)
+
+
+@get("/public/schools/{school_code:str}/complaint", **public_page())
+async def complaint_form(request: Request, db: DB, school_code: PathText) -> Response:
+    """投诉 (no sign-in): a category, what happened, and an optional way to reach the parent."""
+    return await _form_page(request, db, school_code)
+
+
+def _description(form: dict) -> str:
+    """The text the bureau reads: the parent's contact, when given, is kept with it (shown
+    only to the bureau in scope, like the text itself; never on the public status)."""
+    text, contact = form.get("description", "").strip(), form.get("contact", "").strip()
+    return text + CONTACT_PREFIX + contact if text and contact else text
+
+
+@post("/public/schools/{school_code:str}/complaint", status_code=201, **public_page())
+async def complaint_submit(request: Request, db: DB, keyring: Keys, school_code: PathText, data: Form) -> Response:
+    form = {k: data.get(k, "") for k in ("category", "description", "contact")}
+    if len(form["contact"].strip()) > CONTACT_LIMIT:
+        return await _form_page(request, db, school_code, status_code=422, form=form,
+                                errors={"contact": f"联系方式不能超过 {CONTACT_LIMIT} 个字符"})
+    try:
+        created = await complaints.file_public_complaint(
+            db, keyring, school_code, complaints.ComplaintInput(form["category"], _description(form)),
+            client_address=request.client.host if request.client else None)
+    except InvalidInput as error:
+        return await _form_page(request, db, school_code, status_code=422, form=form, errors=_errors(error))
+    except TooManyRequests as error:
+        response = await _form_page(request, db, school_code, status_code=429, form=form, limited=error.message)
+        response.headers.update(error.headers or {})
+        return response
+    return render(request, "public/complaint_done.html", status_code=201, title="投诉已受理",
+                  case_code=created.case_code, state_label=COMPLAINT.state_label(created.state),
+                  lookup_href=f"/public/complaints?code={created.case_code}")
+
+
+@get("/public/complaints", **public_page())
+async def complaint_lookup(request: Request, db: DB, code: QueryText = None) -> Response:
+    """查询投诉进展: a case by its code — its state and category, nothing else."""
+    found, missing = None, False
+    if code and code.strip():
+        try:
+            found = await complaints.public_status(db, code)
+        except NotFound:
+            missing = True
+    return render(request, "public/complaint_lookup.html", status_code=404 if missing else 200, title="查询投诉进展",
+                  code=(code or "").strip(), found=found, missing=missing)
+
+
+# ------------------------------------------------------------- the bureau's pages
+
+
+def _age_days(view: complaints.ComplaintView, now) -> int:
+    return (now - view.complaint.created_at).days
+
+
+@get("/reviewer/complaints", **page(*STAFF))
+async def complaint_list(request: Request, db: DB, status: QueryText = None, region: QueryText = None) -> Response:
+    """投诉处理: the complaints about schools in scope, oldest first, by state."""
+    actor = current_user(request).actor
+    chosen = {"status": status or "", "region": region or ""}
+    errors: dict[str, str] = {}
+    views: list[complaints.ComplaintView] = []
+    code = 200
+    try:
+        views = await complaints.list_complaints(db, actor, region_code=region or None, state=status or None)
+    except InvalidInput as error:
+        errors, code = _errors(error), 422
+    now = utcnow()
+    return render(request, "reviewer/complaints.html", status_code=code, title="投诉处理", chosen=chosen,
+                  errors=errors, rows=[(v, _age_days(v, now)) for v in views],
+                  states=[(s, COMPLAINT.state_label(s)) for s in COMPLAINT.states],
+                  region_choices=region_choices(actor), categories=complaints.CATEGORIES,
+                  crumbs=[{"text": "监管"}, {"text": "投诉处理"}])
+
+
+def _action_forms(view: complaints.ComplaintView) -> list[dict]:
+    rows = {t.action: t for t in COMPLAINT.transitions if t.source == view.complaint.state}
+    return [{"action": action, "label": COMPLAINT.action_label(action),
+             "reason_required": rows[action].requires_reason if action in rows else False,
+             "danger": action == "dismiss", "uphold": action == "uphold"}
+            for action in view.allowed_actions]
+
+
+async def _case_page(request: Request, db, complaint_id: UUID, *, status_code: int = 200, message: str | None = None,
+                     errors: dict | None = None, reason: str = "", tried: str | None = None) -> Response:
+    view = await complaints.get_complaint(db, current_user(request).actor, complaint_id)
+    c = view.complaint
+    return render(request, "reviewer/complaint.html", status_code=status_code, title=f"投诉 {c.case_code}", view=view,
+                  c=c, actions=_action_forms(view), category_label=complaints.CATEGORIES.get(c.category, c.category),
+                  source_label=SOURCE_LABELS.get(c.source, c.source), age_days=_age_days(view, utcnow()),
+                  suspend_labels=SUSPEND_LABELS, message=message, errors=errors or {}, reason=reason, tried=tried,
+                  crumbs=[{"text": "监管"}, {"text": "投诉处理", "href": "/reviewer/complaints"}, {"text": c.case_code}])
+
+
+@get("/reviewer/complaints/{complaint_id:uuid}", **page(*STAFF))
+async def complaint_detail(request: Request, db: DB, complaint_id: FromPath[UUID]) -> Response:
+    return await _case_page(request, db, complaint_id)
+
+
+def _version(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput.field("version", "invalid_number", "版本号须为数字，请刷新页面后重试")
+    return int(value)
+
+
+@post("/reviewer/complaints/{complaint_id:uuid}/act", status_code=200, **page(Role.REVIEWER))
+async def complaint_act(request: Request, db: DB, complaint_id: FromPath[UUID], data: Form) -> Response:
+    """Take one workflow step based on the version the reviewer saw."""
+    actor = current_user(request).actor
+    action, reason = data.get("action", ""), data.get("reason", "")
+    serious = data.get("serious") == "on"
+    try:
+        decision = complaints.Decision(action, reason or None, serious, (data.get("suspend") or None) if serious else None)
+        await complaints.transition_complaint(db, actor, complaint_id, decision, version=_version(data.get("version")))
+    except Conflict as error:
+        text = CONFLICT_TEXT if error.code in ("version_conflict", "transition_not_allowed") else error.message
+        return await _case_page(request, db, complaint_id, status_code=409, message=text, reason=reason, tried=action)
+    except InvalidInput as error:
+        return await _case_page(request, db, complaint_id, status_code=422, message=error.message,
+                                errors=_errors(error), reason=reason, tried=action)
+    except DomainError as error:
+        if error.status_code == 404 or error.status_code >= 500:
+            raise
+        return await _case_page(request, db, complaint_id, status_code=error.status_code, message=error.message,
+                                reason=reason, tried=action)
+    return Redirect(f"/reviewer/complaints/{complaint_id}?done={action}", status_code=303)
+
+
+ROUTES = [complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]

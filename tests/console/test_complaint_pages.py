@@ -1,0 +1,133 @@
+"""Complaint pages over HTTP: a parent's public form (no sign-in, CSRF, the rate limit in
+words, the case code), the public lookup (state and category only), and the reviewer's
+list and case page with the workflow's actions as buttons."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import func, select
+
+from service.complaints.models import Complaint
+from tests.complaints.conftest import ComplaintsWorld, limits  # noqa: F401  (fixture)
+
+CASE_CODE = re.compile(r'data-testid="case-code">(TS-[0-9A-Z-]+)<')
+
+
+async def _count(db) -> int:
+    async with db.transaction() as session:
+        return (await session.exec(select(func.count()).select_from(Complaint))).one()
+
+
+async def _only(db) -> Complaint:
+    async with db.transaction() as session:
+        return (await session.exec(select(Complaint))).one()
+
+
+async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, accounts, db, new_browser, limits):
+    cw = ComplaintsWorld(client, accounts, db)
+    school = await cw.new_school()
+    parent = new_browser()
+    form = await parent.get(f"/public/schools/{school.code}/complaint")
+    assert form.status_code == 200 and 'name="viewport"' in form.text and "借课后服务名义讲授新课" in form.text
+    assert (await parent.get("/public/schools/3601049999/complaint")).status_code == 404
+
+    forged = await parent.http.post(f"/public/schools/{school.code}/complaint",
+                                    data={"category": "safety", "description": "无令牌"})
+    assert forged.status_code == 403 and "CSRF" in forged.text and await _count(db) == 0
+
+    empty = await parent.post(f"/public/schools/{school.code}/complaint", {"category": "nope", "description": " "})
+    assert empty.status_code == 422 and 'id="err-description"' in empty.text and 'id="err-category"' in empty.text
+    assert "请描述投诉的情况" in empty.text and await _count(db) == 0
+
+    text = "<script>alert(1)</script> 每次课额外收取材料费"
+    done = await parent.post(f"/public/schools/{school.code}/complaint",
+                             {"category": "fee_overcharge", "description": text, "contact": "13800000000"})
+    assert done.status_code == 201, done.text
+    code = CASE_CODE.search(done.text).group(1)
+    assert "请记下或截图保存" in done.text and f'href="/public/complaints?code={code}"' in done.text
+    stored = await _only(db)
+    assert stored.case_code == code and stored.source == "public"
+    assert stored.description.startswith(text) and stored.description.endswith("13800000000")  # the bureau reads it
+
+    found = await parent.get("/public/complaints", params={"code": code.replace("-", "").lower()})
+    assert found.status_code == 200 and code in found.text and "已受理" in found.text and "超出公示标准收费" in found.text
+    assert "材料费" not in found.text and "13800000000" not in found.text and school.code not in found.text
+    missing = await parent.get("/public/complaints", params={"code": "TS-0000-0000-0000"})
+    assert missing.status_code == 404 and "未找到该投诉编号" in missing.text
+
+    limits.configure(per_address=2)
+    assert (await parent.post(f"/public/schools/{school.code}/complaint",
+                              {"category": "safety", "description": "第二件"})).status_code == 201
+    refused = await parent.post(f"/public/schools/{school.code}/complaint",
+                                {"category": "safety", "description": "第三件，超出限额"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "同一网络地址提交投诉过于频繁：每小时最多 2 件" in refused.text and "第三件，超出限额" in refused.text
+    assert await _count(db) == 2
+    other = new_browser()  # another address still gets through
+    await other.get(f"/public/schools/{school.code}/complaint")
+    assert (await other.post(f"/public/schools/{school.code}/complaint",
+                             {"category": "safety", "description": "另一位家长"})).status_code == 201
+
+
+async def test_the_public_timetable_links_to_the_complaint_form():
+    from pathlib import Path
+
+    template = Path("service/console/templates/public/timetable.html").read_text()
+    assert 'href="/public/schools/{{ school.code }}/complaint"' in template
+
+
+async def test_a_reviewer_lists_opens_and_decides_a_case_with_buttons(client, accounts, db, signed_in):
+    cw = ComplaintsWorld(client, accounts, db)
+    school = await cw.new_school()
+    created = await cw.public_complaint(school.code, category="conduct", description="<b>粗暴</b>\n第二行")
+    assert created.status_code == 201
+    code = created.json()["case_code"]
+    reviewer = await signed_in("reviewer", region_code="360104")
+
+    listing = await reviewer.get("/reviewer/complaints")
+    assert listing.status_code == 200 and code in listing.text and "已受理" in listing.text and "0 天" in listing.text
+    assert 'href="/reviewer/complaints"' in listing.text  # in the menu
+    assert code not in (await reviewer.get("/reviewer/complaints?status=investigating")).text
+    assert (await reviewer.get("/reviewer/complaints?status=bogus")).status_code == 422
+    complaint = await _only(db)
+    path = f"/reviewer/complaints/{complaint.id}"
+
+    case = await reviewer.get(path)
+    assert case.status_code == 200 and "&lt;b&gt;粗暴&lt;/b&gt;" in case.text and "<b>粗暴" not in case.text
+    assert ">开始调查</button>" in case.text and ">认定不成立</button>" in case.text and "认定属实</button>" not in case.text
+
+    forged = await reviewer.http.post(f"{path}/act", data={"action": "investigate", "version": "1"})
+    assert forged.status_code == 403 and (await _only(db)).state == "received"
+
+    moved = await reviewer.post(f"{path}/act", {"action": "investigate", "version": str(complaint.version)})
+    assert moved.status_code == 303
+    case = await reviewer.get(path)
+    assert "调查中" in case.text and ">认定属实</button>" in case.text and ">开始调查</button>" not in case.text
+
+    stale = await reviewer.post(f"{path}/act", {"action": "dismiss", "version": str(complaint.version),
+                                                "reason": "无法核实"})
+    assert stale.status_code == 409 and "该投诉已由其他审核员处理" in stale.text
+    fresh = (await _only(db)).version
+    no_reason = await reviewer.post(f"{path}/act", {"action": "uphold", "version": str(fresh), "reason": " "})
+    assert no_reason.status_code == 422 and 'class="field-error"' in no_reason.text
+    assert (await _only(db)).state == "investigating"
+    upheld = await reviewer.post(f"{path}/act", {"action": "uphold", "version": str(fresh), "reason": "经走访核实"})
+    assert upheld.status_code == 303
+    case = await reviewer.get(path)
+    assert "投诉属实" in case.text and "经走访核实" in case.text and "该投诉已办结" in case.text
+    assert (await _only(db)).state == "upheld"
+
+
+async def test_other_regions_and_roles_do_not_see_cases(client, accounts, db, signed_in):
+    cw = ComplaintsWorld(client, accounts, db)
+    school = await cw.new_school()
+    assert (await cw.public_complaint(school.code)).status_code == 201
+    complaint = await _only(db)
+    elsewhere = await signed_in("reviewer", region_code="360402")
+    assert complaint.case_code not in (await elsewhere.get("/reviewer/complaints")).text
+    assert (await elsewhere.get(f"/reviewer/complaints/{complaint.id}")).status_code == 404
+    refused = await elsewhere.post(f"/reviewer/complaints/{complaint.id}/act", {"action": "investigate", "version": "1"})
+    assert refused.status_code == 404 and (await _only(db)).state == "received"
+    school_page = await signed_in("school", region_code="360104", school_code=school.code)
+    assert (await school_page.get("/reviewer/complaints")).status_code == 404
