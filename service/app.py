@@ -16,26 +16,25 @@ from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
 from service.accounts.controllers import me, revoke_current_token
-from service.accounts.signin import SignInPolicy, Throttle
-from service.applications import jobs
+from service.accounts import SignInPolicy, Throttle
+from service.applications import run_notice_jobs
 from service.applications.controllers import (
     ApplicationController,
     ObjectionController,
     PublicNoticeController,
 )
-from service.audit.background import keep_log_sealed
+from service.audit import keep_log_sealed
 from service.audit.controllers import AuditController
-from service.audit.keys import load_signer
+from service.audit import load_signer
 from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
 from service.console.routes import console_router, static_router, template_config
-from service.db.engine import Database
+from service.db import Database
 from service.documents.controllers import DocumentController
-from service.documents.storage import LocalBlobStorage
+from service.documents import LocalBlobStorage
 from service.logging import configure_logging, flush_request_lines
-from service.lookup import jobs as lookup_jobs
-from service.lookup import ratelimit
+from service.lookup import configure_rate_limit, keep_cache_warm, run_lookup_housekeeping
 from service.lookup.controllers import (
     LookupController,
     PersonLookupsController,
@@ -64,7 +63,7 @@ from service.printing.controllers import (
     RosterController,
 )
 from service.region_settings.controllers import RegionSettingsController
-from service.security.keyring import load_keyring
+from service.security import load_keyring
 from service.service_items.controllers import ServiceItemController
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
@@ -73,10 +72,10 @@ from service.web.health import healthz, readyz
 from service.web.input_errors import document_input_errors
 from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
-from service.reminders import jobs as reminder_jobs
+from service.reminders import run_reminder_jobs
 from service.reminders.controllers import reminders
-from service.reminders.senders import sender_from
-from service.webhooks import jobs as webhook_jobs
+from service.reminders import sender_from
+from service.webhooks import run_webhook_jobs
 from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
 from service.orders import order_standings
@@ -99,7 +98,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     one on `settings.database_url`, which `schoolgate serve` always provides."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
-    ratelimit.configure(settings.lookup_rate_per_minute)
+    configure_rate_limit(settings.lookup_rate_per_minute)
     configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
                        max_rows=settings.document_max_rows)
 
@@ -115,13 +114,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         tasks = [
             asyncio.create_task(keep_log_sealed(
                 app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
-            asyncio.create_task(jobs.run_forever(app.state.db, settings.notice_job_interval)),
-            asyncio.create_task(lookup_jobs.run_forever(app.state.db)),
-            asyncio.create_task(lookup_jobs.keep_cache_warm(app.state.db)),
+            asyncio.create_task(run_notice_jobs(app.state.db, settings.notice_job_interval)),
+            asyncio.create_task(run_lookup_housekeeping(app.state.db)),
+            asyncio.create_task(keep_cache_warm(app.state.db)),
             # Webhooks: the outbox fanned out to schools, deliveries sent and retried.
-            asyncio.create_task(webhook_jobs.run_forever(app.state.db, keyring, settings, order_standings)),
+            asyncio.create_task(run_webhook_jobs(app.state.db, keyring, settings, order_standings)),
             # Reminders of what ends in 30, 7 and 1 days, through the configured sender.
-            asyncio.create_task(reminder_jobs.run_periodic_with(app.state.db, reminder_sender,
+            asyncio.create_task(run_reminder_jobs(app.state.db, reminder_sender,
                                                                 settings.reminder_interval)),
         ]
         try:

@@ -29,8 +29,7 @@ def database(settings: Settings, revision: str = "head") -> Iterator[DatabaseUrl
 
     The schema is brought to `revision` (as the owner) before the block runs.
     """
-    from service.db.migrate import upgrade
-    from service.db.roles import as_role
+    from service.db import as_role, embedded_postgres, upgrade
 
     if settings.database_url:
         urls = DatabaseUrls(owner=settings.migration_database_url or settings.database_url,
@@ -38,7 +37,6 @@ def database(settings: Settings, revision: str = "head") -> Iterator[DatabaseUrl
         upgrade(urls.owner, revision, settings.app_role)
         yield urls
         return
-    from service.db.embedded import embedded_postgres
 
     with embedded_postgres(settings.pg_dir) as url:
         upgrade(url, revision, settings.app_role)
@@ -81,7 +79,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_revision(args: argparse.Namespace) -> int:
     from alembic import command
 
-    from service.db.migrate import alembic_config
+    from service.db import alembic_config
 
     with database(Settings.from_env()) as urls:
         command.revision(alembic_config(urls.owner), message=args.message, autogenerate=True)
@@ -107,7 +105,7 @@ def _read_password() -> str:
 def cmd_accounts_create(args: argparse.Namespace) -> int:
     import secrets
 
-    from service.accounts.services import create_account
+    from service.accounts import create_account
     from service.errors import DomainError
 
     password = None
@@ -116,8 +114,8 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
         password = _read_password() if args.password_stdin else secrets.token_urlsafe(12)
 
     async def run(url: str):
-        from service.db.engine import Database
-        from service.security.actor import Actor
+        from service.db import Database
+        from service.security import Actor
 
         db = Database(url)
         try:
@@ -149,8 +147,8 @@ def _run_system(work) -> int:
     from service.errors import DomainError
 
     async def run(url: str) -> None:
-        from service.db.engine import Database
-        from service.security.actor import Actor
+        from service.db import Database
+        from service.security import Actor
 
         db = Database(url)
         try:
@@ -167,7 +165,7 @@ def _run_system(work) -> int:
 
 
 def cmd_accounts_set_password(args: argparse.Namespace) -> int:
-    from service.accounts.signin import set_password
+    from service.accounts import set_password
 
     password = _read_password()
 
@@ -181,7 +179,7 @@ def cmd_accounts_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts_disable(args: argparse.Namespace) -> int:
-    from service.accounts.signin import account_id_by_login, set_disabled
+    from service.accounts import account_id_by_login, set_disabled
 
     async def work(db, system):
         await set_disabled(db, system, await account_id_by_login(db, args.login), not args.enable)
@@ -193,12 +191,12 @@ def cmd_accounts_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts_revoke(args: argparse.Namespace) -> int:
-    from service.accounts.services import revoke_token
+    from service.accounts import revoke_token
     from service.errors import DomainError
 
     async def run(url: str) -> None:
-        from service.db.engine import Database
-        from service.security.actor import Actor
+        from service.db import Database
+        from service.security import Actor
 
         db = Database(url)
         try:
@@ -265,7 +263,7 @@ class PrintVersions(argparse.Action):
                          help="print the versions of schoolgate and of its PostgreSQL server, and exit")
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from service.db.serverinfo import version_lines
+        from service.db import version_lines
 
         lines, found = version_lines(Settings.from_env().database_url)
         print("\n".join(lines))

@@ -12,21 +12,16 @@ from datetime import date, timedelta
 from sqlmodel import select
 from stdnum.cn import uscc
 
-from service.accounts.models import Account
-from service.accounts.services import create_account, issue_token
-from service.accounts.signin import assign_login, set_password
+from service.accounts import Account, assign_login, create_account, issue_token, set_password
 from service.config import Settings
-from service.db.engine import Database
-from service.audit.keys import load_signer
+from service.db import Database
+from service.audit import load_signer
 from service.demo_loop import load_loop
 from service.demo_queue import load_queue
-from service.documents.services import DocumentInput, upload_document
-from service.documents.storage import LocalBlobStorage
-from service.security.actor import Actor
-from service.security.keyring import load_keyring
-from service.service_items.services import ServiceItemInput, create_service_item
-from service.vendors.models import Vendor
-from service.vendors.services import VendorInput, register_vendor
+from service.documents import DocumentInput, LocalBlobStorage, upload_document
+from service.security import Actor, load_keyring
+from service.service_items import ServiceItemInput, create_service_item
+from service.vendors import Vendor, VendorInput, register_vendor
 
 
 def credit_code(prefix17: str) -> str:

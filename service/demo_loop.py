@@ -16,26 +16,26 @@ from uuid import UUID
 
 from sqlmodel import select
 
-from service.accounts.models import Account
-from service.applications.services import ApplicationInput, conclude_due_notices, create_application, transition
+from service.accounts import Account
+from service.applications import ApplicationInput, conclude_due_notices, create_application, transition
 from service.complaints import ComplaintInput, file_complaint
-from service.db.engine import Database
-from service.documents.services import list_documents
-from service.documents.storage import BlobStorage
-from service.identifiers.id_number import check_digit
-from service.orders.models import Term
-from service.orders.services import OrderInput, place_order, transition_order
-from service.orders.terms import TermInput, create_term, one_month_after
-from service.personnel.models import CHECK_TYPES
-from service.personnel.services import CheckInput, PersonInput, Upload, add_person, record_check, upload_authorisation
-from service.region_settings.services import update_settings
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
-from service.service_items.services import list_service_items
+from service.db import Database
+from service.documents import list_documents
+from service.documents import BlobStorage
+from service.identifiers import check_digit
+from service.orders import Term
+from service.orders import OrderInput, place_order, transition_order
+from service.orders import TermInput, create_term, one_month_after
+from service.personnel import CHECK_TYPES
+from service.personnel import CheckInput, PersonInput, Upload, add_person, record_check, upload_authorisation
+from service.region_settings import update_settings
+from service.security import Actor, Role
+from service.security import Keyring
+from service.service_items import list_service_items
 
-from service.timetables.services import act_on_timetable, save_timetable
+from service.timetables import act_on_timetable, save_timetable
 from service.timeutil import today_in_china
-from service.whitelist.services import ActionInput, entries_of_application, take_action
+from service.whitelist import ActionInput, entries_of_application, take_action
 
 COUNTY = "360104"
 

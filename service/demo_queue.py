@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from service.applications.models import Application
-from service.applications.services import ApplicationInput, create_application, transition
-from service.audit.keys import Signer
-from service.db.engine import Database
+from service.applications import Application, ApplicationInput, create_application, transition
+from service.audit import Signer
+from service.db import Database
 from service.demo_loop import _actor
-from service.documents.services import list_documents
-from service.lookup.services import lookup_vendor
-from service.service_items.services import list_service_items
-from service.vendors.models import Vendor
+from service.documents import list_documents
+from service.lookup import lookup_vendor
+from service.service_items import list_service_items
+from service.vendors import Vendor
 
 COUNTY = "360104"
 # login of the vendor account -> the review steps its application goes through

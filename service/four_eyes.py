@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 from workflows.roles import RoleTag
 
 LEVEL_TAGS = {"county": RoleTag.COUNTY_REVIEWER, "city": RoleTag.CITY_REVIEWER, "province": RoleTag.PROVINCE_REVIEWER}

@@ -20,7 +20,6 @@ import structlog
 from structlog.typing import Processor
 
 from service.context import request_id_var
-from service.db.unavailable import is_unavailable
 
 _json = msgspec.json.Encoder(enc_hook=repr)
 # The per-request line's fast path (log_request), set by configure_logging: whether it
@@ -93,6 +92,9 @@ def render_exception_safely(_logger, _name, event_dict):
     exc_info = event_dict.pop("exc_info", None)
     error = _exception_from(exc_info)
     if error is not None:
+        # Imported here: the database package logs through this module (a cycle at import).
+        from service.db import is_unavailable
+
         if is_unavailable(error):
             event_dict.setdefault("error_type", type(error).__name__)
         else:

@@ -29,9 +29,27 @@ TABLES = re.compile(r"^service\.[a-z_]+\.models$")
 ABOVE_TABLES = re.compile(r"^service\.[a-z_]+\.(services|queries|jobs|controllers)(\..*)?$")
 #: The one module that imports every domain's tables (Alembic's metadata), by design.
 ALL_TABLES = "service.db.tables"
-#: Cycles between domains that exist today (issue 12 names them); a new one fails, and
-#: so does one of these once it is gone, so that the list stays true.
-KNOWN_CYCLES = [["service.personnel", "service.region_settings"]]
+#: The edge's own packages: their modules serve the controllers and pages of every domain
+#: (the Litestar rule keeps everything below the edge out of them).
+EDGE_PACKAGES = {"service.web", "service.console"}
+#: The only imports of a domain's inside from outside it: the app factory wires each
+#: domain's controllers (and the console's routes), the CLI each domain's commands, and
+#: the tables registry every domain's tables (Alembic's metadata).
+WIRING = [
+    (re.compile(r"^service\.app$"), re.compile(r"^service\.[a-z_]+\.controllers$")),
+    (re.compile(r"^service\.cli$"), re.compile(r"^service\.[a-z_]+\.[a-z_]+_cli$")),
+    (re.compile(r"^service\.db\.tables$"), TABLES),
+]
+#: Inside a domain, the layers run controllers → services (and jobs) → models/queries:
+#: these never import a layer above them of their own domain.
+LOWER = re.compile(r"^service\.([a-z_]+)\.(models|queries)(\..*)?$")
+UPPER = re.compile(r"^service\.([a-z_]+)\.(services|jobs|controllers)(\..*)?$")
+#: Named exceptions to the layers, each with its reason.
+LAYER_EXCEPTIONS = {
+    # The read side concludes the notices that have run out before it answers, so that
+    # nobody ever sees a notice past its end (docs/architecture.md, applications).
+    ("service.applications.queries", "service.applications.services"),
+}
 
 
 @cache
@@ -67,16 +85,15 @@ def test_tables_import_no_layer_above_them():
 def domain_cycles(g: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected groups of domains (service.<x> folders), counting the imports
     below the edge (an edge may import any domain) except the tables registry's."""
-    domains = {m for m in g.modules if m.count(".") == 1 and m.startswith("service.") and (
-        ROOT / m.replace(".", "/") / "__init__.py").is_file()}
-    edges: dict[str, set[str]] = {d: set() for d in domains}
+    packages = domains(g)
+    edges: dict[str, set[str]] = {d: set() for d in packages}
     for m in our_modules(g):
         source = ".".join(m.split(".")[:2])
-        if source not in domains or EDGE.match(m) or m == ALL_TABLES:
+        if source not in packages or EDGE.match(m) or m == ALL_TABLES:
             continue
         for n in g.find_modules_directly_imported_by(m):
             target = ".".join(n.split(".")[:2])
-            if target in domains and target != source:
+            if target in packages and target != source:
                 edges[source].add(target)
     return sorted(group for group in _strongly_connected(edges) if len(group) > 1)
 
@@ -123,5 +140,58 @@ def test_strongly_connected_finds_cycles():
     assert sorted(g for g in _strongly_connected(edges) if len(g) > 1) == [["a", "b", "c"]]
 
 
-def test_no_cycles_between_domains_but_the_known_ones():
-    assert domain_cycles(graph("service", "schemas", "workflows")) == KNOWN_CYCLES
+def test_no_cycles_between_domains():
+    assert domain_cycles(graph("service", "schemas", "workflows")) == []
+
+
+def domains(g: grimp.ImportGraph) -> set[str]:
+    """Every package directly under service/: a new one is a domain the day it is made."""
+    return {m for m in g.modules if m.count(".") == 1 and m.startswith("service.") and (
+        ROOT / m.replace(".", "/") / "__init__.py").is_file()}
+
+
+def through_a_side_door(g: grimp.ImportGraph) -> list[tuple[str, str]]:
+    """Imports of a domain's inside (`service.<d>.<module>`) from outside that domain."""
+    packages = domains(g)
+    wrong = []
+    for m in our_modules(g):
+        home = ".".join(m.split(".")[:2])
+        for n in sorted(g.find_modules_directly_imported_by(m)):
+            target = ".".join(n.split(".")[:2])
+            if target not in packages or target == home or n == target:
+                continue
+            if target in EDGE_PACKAGES and EDGE.match(m):
+                continue
+            if any(importer.match(m) and imported.match(n) for importer, imported in WIRING):
+                continue
+            wrong.append((m, n))
+    return wrong
+
+
+def test_code_outside_a_domain_imports_only_its_front_door():
+    g = graph("service", "schemas", "workflows")
+    assert through_a_side_door(g) == [], "import the domain's front door (service.<domain>); " \
+        "export the name from its __init__.py if it is missing"
+
+
+def test_the_front_door_rule_sees_a_side_door():
+    g = grimp.build_graph("service", "schemas", "workflows", cache_dir=None)  # its own: it is changed
+    g.add_import(importer="service.vendors.services", imported="service.personnel.models")
+    g.add_import(importer="service.cli", imported="service.vendors.services")
+    found = through_a_side_door(g)
+    assert ("service.vendors.services", "service.personnel.models") in found
+    assert ("service.cli", "service.vendors.services") in found
+
+
+def test_lower_layers_of_a_domain_import_no_layer_above_them():
+    g = graph("service", "schemas", "workflows")
+    wrong = []
+    for m in our_modules(g):
+        low = LOWER.match(m)
+        if not low:
+            continue
+        for n in sorted(g.find_modules_directly_imported_by(m)):
+            up = UPPER.match(n)
+            if up and up.group(1) == low.group(1) and (m, n) not in LAYER_EXCEPTIONS:
+                wrong.append((m, n))
+    assert wrong == []

@@ -14,14 +14,14 @@ from sqlmodel import col, select
 
 from service.accounts.models import Account, ApiToken
 from service.accounts.signin import hash_password, validate_login, validate_password
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.errors import InvalidInput, NotFound
-from service.regions.directory import regions
-from service.identifiers.credit_code import validate_credit_code
-from service.identifiers.errors import InvalidIdentifier
-from service.schools.models import School
-from service.security.actor import Actor, Role
+from service.regions import regions
+from service.identifiers import validate_credit_code
+from service.identifiers import InvalidIdentifier
+from service.schools import School
+from service.security import Actor, Role
 from service.timeutil import utcnow
 
 TOKEN_PREFIX = "sg_"

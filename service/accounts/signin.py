@@ -24,10 +24,10 @@ from sqlalchemy import text
 from sqlmodel import select, update
 
 from service.accounts.models import Account, ApiToken, ConsoleSession
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 from service.timeutil import utcnow
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended cost

@@ -1,1 +1,17 @@
 """Entry applications (入驻申请): a vendor's service items through review to the whitelist."""
+
+from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
+from service.applications.jobs import run_forever as run_notice_jobs
+from service.applications.models import Application
+from service.applications.queries import list_applications, public_notices
+from service.applications.rules import WORKFLOWS, parse_version
+from service.applications.services import (
+    ApplicationInput, ApplicationView, conclude_due_notices, create_application, get_application,
+    resolve_objection, transition,
+)
+
+__all__ = [
+    "Application", "ApplicationInput", "ApplicationView", "conclude_due_notices", "create_application",
+    "get_application", "list_applications", "parse_version", "public_notices", "resolve_objection",
+    "REVIEW_STAGES", "run_notice_jobs", "STAGE_TARGET_DAYS", "transition", "WORKFLOWS",
+]

@@ -32,10 +32,10 @@ from service.web.params import QueryText
 from service.applications import queries, services
 from service.applications.models import Objection
 from service.applications.rules import WORKFLOWS, parse_version
-from service.idempotency.services import Idempotency
-from service.regions.directory import regions
-from service.security.actor import Role
-from service.service_items.models import CATEGORIES
+from service.idempotency import Idempotency
+from service.regions import regions
+from service.security import Role
+from service.service_items import CATEGORIES
 from service.timeutil import CHINA_TZ
 from service.web.access import ANY_ROLE, access, public
 from service.web.deps import DB, CurrentActor

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.applications.services import NoticeConclusionFailed, conclude_due_notices
-from service.db.engine import Database
-from service.idempotency.services import purge_expired
+from service.db import Database
+from service.idempotency import purge_expired
 from service.logging import get_logger
 from service.periodic import run_periodic
 

@@ -19,16 +19,14 @@ from sqlmodel import col, select
 from service.applications.models import Application, ApplicationItem
 from service.applications.deadlines import is_overdue
 from service.applications.services import NoticeConclusionFailed, conclude_due_notices
-from service.db.engine import Database
+from service.db import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.service_items.models import CATEGORIES, ServiceItem
-from service.service_items.services import items_by_ids
+from service.regions import regions
+from service.security import Actor, Role
+from service.service_items import CATEGORIES, ServiceItem, items_by_ids
 from service.timeutil import utcnow
-from service.vendors.models import Vendor
-from service.vendors.services import vendor_by_credit_code, vendors_by_ids
+from service.vendors import Vendor, vendor_by_credit_code, vendors_by_ids
 from workflows.entry_review import EntryState
 
 

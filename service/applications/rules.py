@@ -5,7 +5,7 @@ No I/O here."""
 from __future__ import annotations
 
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 from workflows import (
     GUARD_FAILED,
     REASON_REQUIRED,

@@ -21,7 +21,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.accounts.services import account_names
+from service.accounts import account_names
 from service.applications.models import (
     Application,
     ApplicationDocument,
@@ -42,10 +42,9 @@ from service.applications.rules import (
     role_tags,
     workflow_for,
 )
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
-from service.documents.models import Document
-from service.documents.services import document_status, documents_by_ids
+from service.audit import diff, record_event
+from service.db import Database
+from service.documents import Document, document_status, documents_by_ids
 from service.errors import (
     Conflict,
     Forbidden,
@@ -54,25 +53,19 @@ from service.errors import (
     problem,
     raise_problems,
 )
-from service.idempotency.services import Idempotency, Reply, run_once
+from service.idempotency import Idempotency, Reply, run_once
 from service.logging import get_logger
-from service.personnel.services import uncleared_among
+from service.personnel import uncleared_among
 from service.reason import clean_reason
-from service.region_settings.services import EffectiveSettings, effective_settings
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.service_items.models import ServiceItem
-from service.service_items.services import items_by_ids
+from service.region_settings import EffectiveSettings, effective_settings
+from service.regions import regions
+from service.security import Actor, Role
+from service.service_items import ServiceItem, items_by_ids
+from service.versioning import check_version
 from service.timeutil import today_in_china, utcnow
-from service.vendors.models import Vendor
-from service.vendors.services import load_visible_vendor, vendors_by_ids
-from service.whitelist.models import WhitelistEntry
-from service.whitelist.services import (
-    Admission,
-    admit,
-    ban_until,
-    entries_of_application,
-    suspended_items,
+from service.vendors import Vendor, load_visible_vendor, vendors_by_ids
+from service.whitelist import (
+    Admission, WhitelistEntry, admit, ban_until, entries_of_application, suspended_items,
 )
 from workflows import allowed_actions as table_actions
 from workflows import decide
@@ -299,15 +292,9 @@ async def _check_not_suspended(session: AsyncSession, ctx: Context, now: datetim
 
 
 def _check_version(application: Application, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required",
-                                 "请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号")
-    if version != application.version:
-        message = f"申请已被更新（当前版本 {application.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": application.version, "sent_version": version,
-        }])
+    check_version(version, application.version,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号",
+                  conflict="申请已被更新（当前版本 {current}），请刷新后重新操作")
 
 
 def _bump(application: Application, now: datetime) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from service.audit.keys import Signer
 from service.audit.log import make_checkpoint
-from service.db.engine import Database
+from service.db import Database
 from service.periodic import run_periodic
 
 

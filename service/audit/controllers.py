@@ -29,7 +29,7 @@ from service.web.params import (
 )
 from service.audit import queries
 from service.audit.log import StoredCheckpoint
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, AuditSigner, CurrentActor
 

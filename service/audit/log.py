@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.audit import merkle
 from service.audit.checkpoint import Checkpoint, sign
 from service.audit.keys import Signer
-from service.db.engine import Database
+from service.db import Database
 from service.timeutil import utcnow
 
 SEQUENCER_LOCK = 0x5C4_0A0D17  # arbitrary, fixed: pg_advisory_xact_lock key of the sequencer

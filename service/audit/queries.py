@@ -17,9 +17,9 @@ from sqlalchemy import text
 from service.audit import log, merkle
 from service.audit.bundle import BundleEvent, BundleWriter
 from service.audit.keys import Signer
-from service.db.engine import Database
+from service.db import Database
 from service.errors import InvalidInput, NotFound
-from service.security.actor import Actor
+from service.security import Actor
 
 
 @dataclass(frozen=True)

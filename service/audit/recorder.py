@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.models import AuditEvent
 from service.context import current_request_id
-from service.security.actor import Actor
+from service.security import Actor
 from service.timeutil import utcnow
 
 EVENT_FORMAT_VERSION = 1

@@ -78,7 +78,7 @@ def _bundle_of_report(raw: IO[bytes], path: str) -> IO[bytes]:
     if raw.read(5) != b"%PDF-":
         raw.seek(0)
         return raw
-    from service.printing.pdffile import NotOurPdf, attachment
+    from service.printing import NotOurPdf, attachment
 
     raw.seek(0)
     data = raw.read()

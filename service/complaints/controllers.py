@@ -23,7 +23,7 @@ from schemas.complaints import (
 )
 from service.complaints import services
 from service.complaints.models import CATEGORIES
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
 from service.web.idempotency import IfMatchHeader
@@ -128,7 +128,4 @@ class PublicComplaintController(Controller):
     @get("/complaints/{case_code:str}", **public(errors=(404,)))
     async def status(self, db: DB, case_code: PathText) -> PublicComplaintStatus:
         """Where a case stands: its state and category, nothing else."""
-        found = await services.public_status(db, case_code)
-        return PublicComplaintStatus(case_code=found.case_code, state=found.state, state_label=found.state_label,
-                                     category=found.category, category_label=found.category_label,
-                                     received_at=found.received_at, updated_at=found.updated_at)
+        return await services.public_status(db, case_code)

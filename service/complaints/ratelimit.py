@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import TooManyRequests
-from service.security.keyring import Keyring
+from service.security import Keyring
 
 WINDOW_SECONDS = 3600
 DEFAULTS = {"per_address": 5, "per_school": 30}

@@ -28,25 +28,23 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.rules import parse_version
-from service.audit.recorder import record_event
+from schemas.complaints import PublicComplaintStatus
+from service.applications import parse_version
+from service.audit import record_event
 from service.complaints import ratelimit
 from service.complaints.models import CATEGORIES, Complaint, ComplaintEvidence
-from service.db.engine import Database
-from service.documents.services import check_file, safe_filename
-from service.documents.storage import BlobStorage
+from service.db import Database
+from service.documents import BlobStorage, check_file, safe_filename
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, problem, raise_problems
 from service.four_eyes import request_tags
 from service.orders import order_facts
 from service.personnel import lift_suspensions, suspend_person, suspended_among
 from service.reason import clean_reason
-from service.schools.models import School
-from service.schools.services import school_by_code, visible_school
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
+from service.schools import School, school_by_code, visible_school
+from service.security import Actor, Keyring, Role
+from service.versioning import check_version
 from service.timeutil import utcnow
-from service.whitelist import request_suspension
-from service.whitelist.models import WhitelistActionRequest
+from service.whitelist import WhitelistActionRequest, request_suspension
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.complaint import COMPLAINT, OPEN_STATES, RECEIVED
 
@@ -78,17 +76,6 @@ class ComplaintView:
     @property
     def state_label(self) -> str:
         return COMPLAINT.state_label(self.complaint.state)
-
-
-@dataclass(frozen=True)
-class PublicStatus:
-    case_code: str
-    state: str
-    state_label: str
-    category: str
-    category_label: str
-    received_at: datetime
-    updated_at: datetime
 
 
 def new_case_code() -> str:
@@ -141,7 +128,7 @@ async def _subject(session: AsyncSession, actor: Actor | None, school: School, d
 
 
 async def _vendor_code(session: AsyncSession, vendor_id: UUID) -> str | None:
-    from service.vendors.services import vendors_by_ids  # the vendors front door has no export yet
+    from service.vendors import vendors_by_ids  # the vendors front door has no export yet
 
     found = (await vendors_by_ids(session, [vendor_id])).get(vendor_id)
     return found.credit_code if found else None
@@ -213,16 +200,17 @@ async def public_form_school(db: Database, school_code: str) -> School:
     return school
 
 
-async def public_status(db: Database, case_code: str) -> PublicStatus:
+async def public_status(db: Database, case_code: str) -> PublicComplaintStatus:
     """The state of a case by its code: nothing about the school, the people or the text."""
     code = normalise_case_code(case_code)
     async with db.transaction() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.case_code == code))).first() if code else None
     if complaint is None:
         raise NotFound("未找到该投诉编号", code="case_not_found")
-    return PublicStatus(complaint.case_code, complaint.state, COMPLAINT.state_label(complaint.state),
-                        complaint.category, CATEGORIES[complaint.category], complaint.created_at,
-                        complaint.updated_at)
+    return PublicComplaintStatus(case_code=complaint.case_code, state=complaint.state,
+                                 state_label=COMPLAINT.state_label(complaint.state), category=complaint.category,
+                                 category_label=CATEGORIES[complaint.category], received_at=complaint.created_at,
+                                 updated_at=complaint.updated_at)
 
 
 # -------------------------------------------------------------------- reading
@@ -280,7 +268,7 @@ async def list_complaints(db: Database, actor: Actor, *, region_code: str | None
         if region is not None:
             if not actor.covers_region(region):
                 raise NotFound("行政区划不在权限范围内", code="region_not_found")
-            from service.regions.directory import regions  # the directory is shared, not a domain
+            from service.regions import regions  # the directory is shared, not a domain
 
             query = query.where(col(Complaint.region_code).in_(regions().descendants(region)))
         elif not actor.is_admin:
@@ -318,13 +306,9 @@ async def open_complaints_by_age(session: AsyncSession, region_codes: Sequence[s
 
 
 def _check_version(complaint: Complaint, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required", "请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号")
-    if version != complaint.version:
-        message = f"投诉已被他人处理（当前版本 {complaint.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": complaint.version, "sent_version": version, "state": complaint.state}])
+    check_version(version, complaint.version, state=complaint.state,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号",
+                  conflict="投诉已被他人处理（当前版本 {current}），请刷新后重新操作")
 
 
 @dataclass(frozen=True)

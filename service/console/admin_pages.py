@@ -12,10 +12,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
 from schemas.text import MultilineText, Text
-from service.accounts.signin import list_accounts, set_disabled, set_password
+from service.accounts import list_accounts, set_disabled, set_password
 from service.console.web import current_user, page, render
 from service.errors import DomainError
-from service.security.actor import Role
+from service.security import Role
 from service.web.deps import DB
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.

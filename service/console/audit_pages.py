@@ -1,6 +1,6 @@
 """Auditor pages: the event stream with filters, one object's history, the latest
 checkpoint with the export bundle, and how to verify offline. All reads are the audit
-front door's (service.audit.queries), in the auditor's scope."""
+front door's (service.audit), in the auditor's scope."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from litestar import Request, Response, get
 from litestar.response import Stream
 
-from service.audit import queries
+import service.audit as audit
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, NotFound
-from service.security.actor import Role
+from service.security import Role
 from service.timeutil import CHINA_TZ
 from service.web.deps import DB, AuditSigner
 from service.web.params import PathText, QueryText
@@ -60,10 +60,10 @@ async def events(request: Request, db: DB, action: QueryText = None,
     errors, rows, next_cursor, status = {}, [], None, 200
     try:
         after = int(cursor) if cursor and cursor.lstrip("-").isdigit() else None
-        f = queries.EventFilter(object_type=object_type or None, object_id=(object_id or "").strip() or None,
+        f = audit.EventFilter(object_type=object_type or None, object_id=(object_id or "").strip() or None,
                                 action_prefix=action or None, actor_role=role or None,
                                 since=_day(since, "since"), until=_day(until, "until", end=True))
-        found, next_cursor = await queries.list_events(db, current_user(request).actor, f, after_seq=after,
+        found, next_cursor = await audit.list_events(db, current_user(request).actor, f, after_seq=after,
                                                        limit=PAGE_SIZE)
         rows = _rows(found)
     except InvalidInput as error:
@@ -78,7 +78,7 @@ async def events(request: Request, db: DB, action: QueryText = None,
 @get("/audit/objects/{object_type:str}/{object_id:str}", **page(*AUDITORS))
 async def object_history(request: Request, db: DB, object_type: PathText, object_id: PathText) -> Response:
     """对象历史: every event of one object as a timeline, newest first, with its state."""
-    states = await queries.object_history(db, current_user(request).actor, object_type, object_id)
+    states = await audit.object_history(db, current_user(request).actor, object_type, object_id)
     return render(request, "audit/object.html", title="对象历史", object_type=object_type, object_id=object_id,
                   states=list(reversed(states)),
                   crumbs=[{"text": "审计"}, {"text": "审计事件", "href": "/audit"}, {"text": "对象历史"}])
@@ -88,7 +88,7 @@ async def object_history(request: Request, db: DB, object_type: PathText, object
 async def checkpoint(request: Request, db: DB, signer: AuditSigner) -> Response:
     """最新检查点, the export bundle, and how to verify it offline."""
     try:
-        latest = await queries.latest_checkpoint(db, signer)
+        latest = await audit.latest_checkpoint(db, signer)
     except NotFound:
         latest = None
     return render(request, "audit/checkpoint.html", title="检查点与离线核验", latest=latest, signer=signer,
@@ -98,7 +98,7 @@ async def checkpoint(request: Request, db: DB, signer: AuditSigner) -> Response:
 @get("/audit/export", **page(*AUDITORS))
 async def export(request: Request, db: DB, signer: AuditSigner) -> Response:
     """The NDJSON bundle of the whole log (in scope), as the API's export."""
-    lines = await queries.prepare_export(db, signer, current_user(request).actor, 0, None)
+    lines = await audit.prepare_export(db, signer, current_user(request).actor, 0, None)
     return Stream(lines, media_type="application/x-ndjson",
                   headers={"Content-Disposition": 'attachment; filename="schoolgate-audit.ndjson"'})
 

@@ -13,9 +13,9 @@ from service.complaints import CATEGORIES as COMPLAINT_CATEGORIES
 from service.console.order_pages import STANDING_WORDS, uuid_or_none
 from service.console.reviewer_pages import region_choices
 from service.console.web import current_user, page, render
-from service.orders import terms as order_terms
-from service.security.actor import Role
-from service.supervision.dashboard import region_dashboard
+from service.orders import list_terms
+from service.security import Role
+from service.supervision import region_dashboard
 from service.web.deps import DB
 from service.web.params import QueryText
 from workflows.complaint import COMPLAINT
@@ -29,7 +29,7 @@ async def dashboard(request: Request, db: DB, region: QueryText = None, term: Qu
     actor = current_user(request).actor
     region_code = (region or "").strip() or actor.region_code or "360000"
     board = await region_dashboard(db, actor, region_code, term_id=uuid_or_none(term, "term"))
-    terms = await order_terms.list_terms(db, actor, region_code)
+    terms = await list_terms(db, actor, region_code)
     overdue = [p for p in board.timetables if p.overdue]
     return render(request, "supervision/dashboard.html", title="监管看板", board=board, region_code=region_code,
                   region_choices=region_choices(actor), terms=terms, standing_words=STANDING_WORDS,

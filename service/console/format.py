@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 
-from service.documents.services import document_status as _document_status
-from service.regions.directory import regions
-from service.service_items.models import CATEGORIES, GRADE_BANDS
+from service.documents import document_status as _document_status
+from service.regions import regions
+from service.service_items import CATEGORIES, GRADE_BANDS
 from service.timeutil import CHINA_TZ
 
 FEE_UNITS = {"per_session": "每课时", "per_term": "每学期", "free": "免费"}

@@ -18,16 +18,17 @@ from litestar.response import Redirect
 from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
-from service.orders import services as orders
-from service.orders import terms as order_terms
-from service.orders.models import Term
-from service.security.actor import Actor, Role
-from service.service_items.models import GRADE_BANDS
+from service.orders import (
+    OrderInput, OrderView, Term, list_school_orders, list_terms, list_vendor_orders, place_order,
+    staff_for_order, transition_order,
+)
+from service.security import Actor, Role
+from service.service_items import GRADE_BANDS
 from service.timeutil import today_in_china
-from service.timetables.rules import WEEKDAY_NAMES
+from service.timetables import WEEKDAY_NAMES
 from service.web.deps import DB
 from service.web.params import QueryText
-from service.whitelist import queries as whitelist
+from service.whitelist import filters, public_whitelist
 from workflows.school_order import SCHOOL_ORDER
 
 # Every form value follows the text rule (schemas/text.py); a repeated field arrives as a list.
@@ -79,13 +80,13 @@ def term_of(terms: list[Term], chosen: UUID | None) -> Term | None:
     return running[0] if running else (terms[0] if terms else None)
 
 
-def schedule(view: orders.OrderView) -> str:
+def schedule(view: OrderView) -> str:
     order = view.order
     days = "、".join(WEEKDAY_NAMES[d] for d in order.weekdays)
     return f"{days} {order.start_time:%H:%M}–{order.end_time:%H:%M}"
 
 
-def action_forms(view: orders.OrderView) -> list[dict]:
+def action_forms(view: OrderView) -> list[dict]:
     rows = {t.action: t for t in SCHOOL_ORDER.transitions if t.source == view.order.state}
     return [{"action": a, "label": SCHOOL_ORDER.action_label(a), "reason_required": rows[a].requires_reason,
              "danger": a in ("decline", "cancel")} for a in view.allowed_actions if a in rows]
@@ -108,9 +109,9 @@ async def _orders_page(request: Request, db, term: str | None, *, status_code: i
                        errors: dict | None = None, tried: tuple[str, str] | None = None,
                        reason: str = "") -> Response:
     actor = current_user(request).actor
-    terms = await order_terms.list_terms(db, actor, None)
+    terms = await list_terms(db, actor, None)
     chosen = term_of(terms, uuid_or_none(term, "term"))
-    views = await orders.list_school_orders(db, actor, school_code_of(request), term_id=chosen.id) if chosen else []
+    views = await list_school_orders(db, actor, school_code_of(request), term_id=chosen.id) if chosen else []
     return render(request, "school/orders.html", status_code=status_code, title="点单", terms=terms, term=chosen,
                   rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
                   standing_words=STANDING_WORDS, message=message, message_kind="error" if status_code >= 400 else "ok",
@@ -126,7 +127,7 @@ async def school_orders(request: Request, db: DB, term: QueryText = None, done: 
 
 async def _offer(db, actor: Actor) -> list:
     """The items on the school's region's whitelist that may be ordered (public rows)."""
-    rows, _ = await whitelist.public_whitelist(db, whitelist.filters(actor.region_code, None, None), cursor=None,
+    rows, _ = await public_whitelist(db, filters(actor.region_code, None, None), cursor=None,
                                                limit=200)
     return rows
 
@@ -134,11 +135,11 @@ async def _offer(db, actor: Actor) -> list:
 async def _form_page(request: Request, db, form: dict, *, status_code: int = 200,
                      errors: dict | None = None) -> Response:
     actor = current_user(request).actor
-    terms = [t for t in await order_terms.list_terms(db, actor, None) if t.ends_on >= today_in_china()]
+    terms = [t for t in await list_terms(db, actor, None) if t.ends_on >= today_in_china()]
     offer = await _offer(db, actor)
     item_id = form.get("service_item_id") or ""
     item = next((row for row in offer if str(row.item_id) == item_id), None)
-    staff = await orders.staff_for_order(db, actor, school_code_of(request), item.item_id) if item else []
+    staff = await staff_for_order(db, actor, school_code_of(request), item.item_id) if item else []
     return render(request, "school/order_form.html", status_code=status_code, title="点单", terms=terms, offer=offer,
                   item=item, staff=staff, form=form, errors=errors or {}, weekdays=WEEKDAY_NAMES,
                   grade_bands=GRADE_BANDS,
@@ -151,7 +152,7 @@ async def order_form(request: Request, db: DB, term: QueryText = None, item: Que
     return await _form_page(request, db, {"term_id": term or "", "service_item_id": item or ""})
 
 
-def _order_input(data: dict) -> orders.OrderInput:
+def _order_input(data: dict) -> OrderInput:
     term_id = uuid_or_none(one(data, "term_id"), "term_id")
     item_id = uuid_or_none(one(data, "service_item_id"), "service_item_id")
     size = one(data, "class_size")
@@ -166,7 +167,7 @@ def _order_input(data: dict) -> orders.OrderInput:
         raise InvalidInput("提交的内容有误", code="invalid_input", details=problems)
     weekdays = [int(d) for d in values(data, "weekdays") if d.isdigit()]
     people = [p for p in (uuid_or_none(v, "people") for v in values(data, "people")) if p]
-    return orders.OrderInput(term_id=term_id, service_item_id=item_id, weekdays=weekdays,
+    return OrderInput(term_id=term_id, service_item_id=item_id, weekdays=weekdays,
                              start_time=one(data, "start_time"), end_time=one(data, "end_time"),
                              venue=one(data, "venue"), class_size=int(size), grade_bands=values(data, "grade_bands"),
                              people=people)
@@ -178,7 +179,7 @@ async def place(request: Request, db: DB, data: Form) -> Response:
     actor = current_user(request).actor
     form = dict(data.items())
     try:
-        reply = await orders.place_order(db, actor, school_code_of(request), _order_input(data))
+        reply = await place_order(db, actor, school_code_of(request), _order_input(data))
     except DomainError as error:
         if error.status_code >= 500:
             raise
@@ -195,7 +196,7 @@ async def _act(request: Request, db, order_id: UUID, data: dict):
     action, reason = one(data, "action"), one(data, "reason")
     try:
         version = one(data, "version")
-        await orders.transition_order(db, current_user(request).actor, order_id, action=action,
+        await transition_order(db, current_user(request).actor, order_id, action=action,
                                       version=int(version) if version.isdigit() else None, reason=reason or None)
     except Conflict as error:
         return 409, CONFLICT_TEXT if error.code in ("version_conflict", "transition_not_allowed") else error.message, {}
@@ -221,7 +222,7 @@ async def school_act(request: Request, db: DB, order_id: FromPath[UUID], data: F
 
 async def _vendor_page(request: Request, db, *, status_code: int = 200, message: str | None = None,
                        errors: dict | None = None, tried: tuple[str, str] | None = None, reason: str = "") -> Response:
-    views = await orders.list_vendor_orders(db, current_user(request).actor)
+    views = await list_vendor_orders(db, current_user(request).actor)
     return render(request, "vendor/orders.html", status_code=status_code, title="收到的订单",
                   message_kind="error" if status_code >= 400 else "ok", rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
                   standing_words=STANDING_WORDS, message=message, errors=errors or {}, tried=tried, reason=reason,

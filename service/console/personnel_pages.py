@@ -24,12 +24,13 @@ from schemas.text import MultilineText, Text
 from service.console.reviewer_pages import queue_count
 from service.console.web import current_user, is_htmx, page, render
 from service.errors import DomainError, InvalidInput, NotFound
-from service.personnel import imports
-from service.personnel import services as personnel
-from service.personnel.importfile import HEADERS
-from service.personnel.models import CHECK_TYPES, RESULTS
-from service.security.actor import Role
-from service.vendors.services import get_vendor, list_vendors
+from service.personnel import (
+    CHECK_TYPES, HEADERS, IMPORT_MAX_BYTES, RESULTS, create_import_job, get_import_job, list_import_jobs,
+    run_import_job,
+)
+import service.personnel as personnel
+from service.security import Role
+from service.vendors import get_vendor, list_vendors
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.forms import form_date
 from service.web.params import QueryText
@@ -133,10 +134,10 @@ async def _imports_page(request: Request, db, *, status_code: int = 200, errors=
                         auth_errors=None, auth_form=None) -> Response:
     actor = current_user(request).actor
     return render(request, "reviewer/imports.html", status_code=status_code, title="导入核查结果",
-                  jobs=await imports.list_import_jobs(db, actor),
+                  jobs=await list_import_jobs(db, actor),
                   authorisations=await personnel.list_authorisations(db, actor), job_labels=JOB_LABELS,
                   errors=errors or {}, form=form or {}, auth_errors=auth_errors or {}, auth_form=auth_form or {},
-                  max_mb=imports.IMPORT_MAX_BYTES // (1024 * 1024), counts=await _counts(db, actor),
+                  max_mb=IMPORT_MAX_BYTES // (1024 * 1024), counts=await _counts(db, actor),
                   crumbs=[{"text": "人员核查", "href": "/reviewer/people"}, {"text": "导入核查结果"}])
 
 
@@ -150,7 +151,7 @@ def _text_fields(data: dict) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
-@post("/reviewer/imports", status_code=200, request_max_body_size=imports.IMPORT_MAX_BYTES + 64 * 1024, **page(*REVIEWER))
+@post("/reviewer/imports", status_code=200, request_max_body_size=IMPORT_MAX_BYTES + 64 * 1024, **page(*REVIEWER))
 async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart) -> Response:
     """Queue the import as a job and run it after the answer; the page then shows its
     progress. The consent is checked at once; the rows by the job."""
@@ -159,18 +160,18 @@ async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart)
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidInput.field("file", "required", "请选择要导入的文件（CSV 或 XLSX）")
-        content = await file.read(imports.IMPORT_MAX_BYTES + 1)
-        if len(content) > imports.IMPORT_MAX_BYTES:
-            raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {imports.IMPORT_MAX_BYTES // (1024 * 1024)} MB")
+        content = await file.read(IMPORT_MAX_BYTES + 1)
+        if len(content) > IMPORT_MAX_BYTES:
+            raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {IMPORT_MAX_BYTES // (1024 * 1024)} MB")
         authority = str(data.get("issuing_authority") or "").strip() or None
-        reply = await imports.create_import_job(
+        reply = await create_import_job(
             db, actor, filename=file.filename[:200], sha256=hashlib.sha256(content).hexdigest(),
             consent_document_id=_consent_id(str(data.get("consent_document_id") or "")))
     except DomainError as error:
         return await _imports_page(request, db, status_code=error.status_code, errors=_errors(error),
                                    form=_text_fields(data))
     job = reply.value
-    task = BackgroundTask(imports.run_import_job, db, keyring, actor, job.id, content=content,
+    task = BackgroundTask(run_import_job, db, keyring, actor, job.id, content=content,
                           consent_document_id=job.consent_document_id, issuing_authority=authority)
     return Redirect(f"/reviewer/imports/{job.id}", status_code=303, background=task)
 
@@ -210,7 +211,7 @@ async def import_job(request: Request, db: DB, job_id: FromPath[UUID]) -> Respon
     """One import: a progress bar while it runs, then the outcome or each row's errors.
     An HTMX request gets only the progress fragment (it polls while the job runs)."""
     actor = current_user(request).actor
-    job = await imports.get_import_job(db, actor, job_id)
+    job = await get_import_job(db, actor, job_id)
     context = {"job": job, "percent": _percent(job), "job_labels": JOB_LABELS,
                "running": job.state in ("queued", "running"), "column_labels": COLUMN_LABELS}
     if is_htmx(request):

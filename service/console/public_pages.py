@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 
-from service.applications import queries as applications
+from service.applications import public_notices
 from service.console.web import public_page, render
 from service.errors import InvalidInput
-from service.regions.directory import regions
-from service.service_items.models import CATEGORIES
+from service.regions import regions
+from service.service_items import CATEGORIES
 from service.web.deps import DB
-from service.whitelist import queries as whitelist
+from service.whitelist import PublicRow, filters, public_whitelist
 from service.web.params import QueryText
 
 PAGE_SIZE = 60
@@ -56,11 +56,11 @@ async def whitelist_page(request: Request, db: DB, q: QueryText = None,
     """白名单公示: search, region and category filters, PDF and CSV downloads."""
     chosen = {"q": (q or "").strip(), "region": region or "", "category": category or ""}
     errors: dict[str, str] = {}
-    rows: list[whitelist.PublicRow] = []
+    rows: list[PublicRow] = []
     next_cursor, status = None, 200
     try:
-        f = whitelist.filters(region or None, _category(category), q)
-        rows, next_cursor = await whitelist.public_whitelist(db, f, cursor=cursor or None, limit=PAGE_SIZE)
+        f = filters(region or None, _category(category), q)
+        rows, next_cursor = await public_whitelist(db, f, cursor=cursor or None, limit=PAGE_SIZE)
     except InvalidInput as error:
         errors, status = {d["field"]: d["message"] for d in error.details}, 422
     query = {k: v for k, v in (("region", chosen["region"]), ("category", chosen["category"])) if v}
@@ -78,7 +78,7 @@ async def notices_page(request: Request, db: DB, region: QueryText = None) -> Re
     """入校公示: admissions in their notice period, the end of each, and how to object."""
     errors, notices, status = {}, [], 200
     try:
-        found = await applications.public_notices(db, region_code=region or None, limit=200)
+        found = await public_notices(db, region_code=region or None, limit=200)
         notices = found.items
     except InvalidInput as error:
         errors, status = {d["field"]: d["message"] for d in error.details}, 422

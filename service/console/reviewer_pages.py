@@ -15,18 +15,18 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
-from service.applications import queries
-from service.applications import services as applications
-from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
-from service.applications.rules import WORKFLOWS
+from service.applications import (
+    REVIEW_STAGES, STAGE_TARGET_DAYS, WORKFLOWS, ApplicationView, get_application, list_applications, resolve_objection,
+    transition,
+)
 from service.console.timeline import timeline
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
-from service.personnel.services import vendor_roster
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.service_items.models import CATEGORIES
-from service.documents.services import read_document_file
+from service.personnel import vendor_roster
+from service.regions import regions
+from service.security import Actor, Role
+from service.service_items import CATEGORIES
+from service.documents import read_document_file
 from service.web.deps import DB, Storage
 from service.web.files import file_response
 from service.web.params import QueryText
@@ -56,7 +56,7 @@ def _int_or_none(value: str | None, field: str) -> int | None:
 
 
 async def queue_count(db, actor: Actor) -> int:
-    page_ = await queries.list_applications(db, actor, stages=REVIEW_STAGES, limit=1, with_total=True)
+    page_ = await list_applications(db, actor, stages=REVIEW_STAGES, limit=1, with_total=True)
     return page_.total or 0
 
 
@@ -68,7 +68,7 @@ async def _queue_page(request: Request, db, *, todo: bool, stage: str | None, re
     rows, total, next_cursor = [], 0, None
     try:
         stages = [stage] if stage else (list(REVIEW_STAGES) if todo else None)
-        found = await queries.list_applications(db, actor, stages=stages, region_code=region or None,
+        found = await list_applications(db, actor, stages=stages, region_code=region or None,
                                                 category=_int_or_none(category, "category"), cursor=cursor or None,
                                                 limit=PAGE_SIZE, with_total=True)
         rows, total, next_cursor = found.items, found.total or 0, found.next_cursor  # with_total: always a count
@@ -100,7 +100,7 @@ async def all_applications(request: Request, db: DB, stage: QueryText = None,
     return await _queue_page(request, db, todo=False, stage=stage, region=region, category=category, cursor=cursor)
 
 
-def action_forms(view: applications.ApplicationView) -> list[dict]:
+def action_forms(view: ApplicationView) -> list[dict]:
     """One form per allowed action, with whether the table requires a reason."""
     workflow = WORKFLOWS[view.application.workflow]
     rows = {t.action: t for t in workflow.transitions if t.source == view.application.stage}
@@ -114,7 +114,7 @@ async def application_page(request: Request, db, application_id: UUID, *, status
                            message: str | None = None, errors: dict | None = None, reason: str = "",
                            tried: str | None = None) -> Response:
     user = current_user(request)
-    view = await applications.get_application(db, user.actor, application_id)
+    view = await get_application(db, user.actor, application_id)
     try:
         roster = await vendor_roster(db, user.actor, view.vendor.id)
     except NotFound:  # the application is in scope, the vendor's registration region is not
@@ -141,7 +141,7 @@ async def act(request: Request, db: DB, application_id: FromPath[UUID], data: Fo
     action, reason = data.get("action", ""), data.get("reason", "")
     try:
         version = _int_or_none(data.get("version"), "version")
-        await applications.transition(db, actor, application_id, action=action, reason=reason or None,
+        await transition(db, actor, application_id, action=action, reason=reason or None,
                                       version=version)
     except Conflict as error:
         text = CONFLICT_TEXT if error.code in ("version_conflict", "transition_not_allowed") else error.message
@@ -169,8 +169,8 @@ async def resolve(request: Request, db: DB, application_id: FromPath[UUID], obje
     tried = f"objection-{objection_id}"
     try:
         version = _int_or_none(data.get("version"), "version")
-        await applications.resolve_objection(db, actor, objection_id, outcome=outcome, reason=reason or None,
-                                             version=version)
+        await resolve_objection(db, actor, objection_id, outcome=outcome, reason=reason or None,
+                                version=version)
     except Conflict as error:
         text = CONFLICT_TEXT if error.code == "version_conflict" else error.message
         return await application_page(request, db, application_id, status_code=409, message=text, reason=reason,

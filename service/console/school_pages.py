@@ -17,13 +17,12 @@ from litestar.params import Body, FromPath
 from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, TooManyRequests
-from service.lookup import people as people_lookup
-from service.lookup import services as lookup
-from service.printing.controllers import pdf_response
-from service.printing.receipt import receipt_pdf
-from service.security.actor import Role
+from service.lookup import MAX_BATCH, PersonQuery, lookup_person, lookup_roster, lookup_vendor, own_lookups
+from service.web.files import pdf_response
+from service.printing import receipt_pdf
+from service.security import Role
 from service.web.deps import DB
-from service.whitelist import queries as whitelist
+from service.whitelist import filters, public_whitelist
 from service.web.params import QueryText
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
@@ -42,7 +41,7 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
     if not (name or "").strip():
         return [], {}
     try:
-        rows, _ = await whitelist.public_whitelist(db, whitelist.filters(actor.region_code, None, name), cursor=None,
+        rows, _ = await public_whitelist(db, filters(actor.region_code, None, name), cursor=None,
                                                    limit=50)
     except InvalidInput as error:
         return [], _errors(error)
@@ -67,7 +66,7 @@ async def vendor_check(request: Request, db: DB, data: Form) -> Response:
     code = (data.get("credit_code") or "").strip().upper()
     answer, errors, status = None, {}, 200
     try:
-        result = await lookup.lookup_vendor(db, request.app.state.signer, actor, code)
+        result = await lookup_vendor(db, request.app.state.signer, actor, code)
         answer = msgspec.json.decode(result.body)
     except (InvalidInput, TooManyRequests) as error:
         errors, status = ({"credit_code": error.message} if isinstance(error, InvalidInput) else
@@ -90,9 +89,9 @@ async def person_check(request: Request, db: DB, data: Form) -> Response:
     name = (data.get("name") or "").strip()
     answer, errors, status = None, {}, 200
     try:
-        result = await people_lookup.lookup_person(
+        result = await lookup_person(
             state.db, state.signer, state.keyring, actor,
-            people_lookup.PersonQuery(id_number=data.get("id_number"), name=name))
+            PersonQuery(id_number=data.get("id_number"), name=name))
         answer = msgspec.json.decode(result.body)
     except InvalidInput as error:
         errors, status = _errors(error), 422
@@ -106,7 +105,7 @@ async def person_check(request: Request, db: DB, data: Form) -> Response:
 @get("/school/history", **page(*CHECKERS))
 async def history(request: Request, db: DB) -> Response:
     """我的核验记录: this account's checks, newest first, each with its receipt."""
-    rows = await lookup.own_lookups(db, current_user(request).actor, limit=100)
+    rows = await own_lookups(db, current_user(request).actor, limit=100)
     return render(request, "school/history.html", title="我的核验记录", rows=rows,
                   crumbs=[{"text": "核验"}, {"text": "我的核验记录"}])
 
@@ -120,7 +119,7 @@ async def receipt(request: Request, db: DB, receipt_id: FromPath[UUID]) -> Respo
 
 def _roster_page(request: Request, *, status_code: int = 200, errors=None, check=None, filename: str = "") -> Response:
     return render(request, "school/roster.html", status_code=status_code, title="花名册核验", errors=errors or {},
-                  check=check, filename=filename, max_rows=people_lookup.MAX_BATCH,
+                  check=check, filename=filename, max_rows=MAX_BATCH,
                   crumbs=[{"text": "核验"}, {"text": "花名册核验"}])
 
 
@@ -141,7 +140,7 @@ async def roster_check(request: Request, data: Multipart) -> Response:
         content = await file.read(ROSTER_MAX_BYTES + 1)
         if len(content) > ROSTER_MAX_BYTES:
             raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {ROSTER_MAX_BYTES // (1024 * 1024)} MB")
-        check = await people_lookup.lookup_roster(state.db, state.signer, state.keyring, actor, content)
+        check = await lookup_roster(state.db, state.signer, state.keyring, actor, content)
     except InvalidInput as error:
         return _roster_page(request, status_code=422, errors={"file": "；".join(d["message"] for d in error.details)
                                                               or error.message})

@@ -15,8 +15,8 @@ from schemas.text import Text
 from service.console.reviewer_pages import queue_count, region_choices
 from service.console.web import current_user, page, render
 from service.errors import DomainError, InvalidInput
-from service.region_settings.services import read_settings, update_settings
-from service.security.actor import Role
+from service.region_settings import read_settings, update_settings
+from service.security import Role
 from service.web.deps import DB
 from service.web.params import QueryText
 

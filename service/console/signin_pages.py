@@ -10,7 +10,7 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
-from service.accounts.signin import change_own_password, session_user, sign_in, sign_out
+from service.accounts import change_own_password, session_user, sign_in, sign_out
 from service.console.web import (
     SESSION_COOKIE,
     current_user,
@@ -20,7 +20,7 @@ from service.console.web import (
     secure_cookies,
 )
 from service.errors import DomainError, InvalidInput
-from service.security.actor import Role
+from service.security import Role
 from service.web.deps import DB
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service.applications.rules import WORKFLOWS
+from service.applications import WORKFLOWS
 
 OUTCOME_WORDS = {"upheld": "异议成立", "dismissed": "异议不成立", "closed": "异议随公示结束关闭"}
 

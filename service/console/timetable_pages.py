@@ -18,11 +18,11 @@ from litestar.response import Redirect
 from service.console.order_pages import Form, errors_of, one, school_code_of, term_of, uuid_or_none, values
 from service.console.web import current_user, page, public_page, render
 from service.errors import Conflict, DomainError, InvalidInput
-from service.orders import terms as order_terms
-from service.security.actor import Role
-from service.service_items.models import CATEGORIES
-from service.timetables import services as timetables
-from service.timetables.rules import WEEKDAY_NAMES
+from service.orders import list_terms
+from service.security import Role
+from service.service_items import CATEGORIES
+import service.timetables as timetables
+from service.timetables import WEEKDAY_NAMES
 from service.web.deps import DB
 from service.web.params import PathText, QueryText
 from workflows.timetable import TIMETABLE
@@ -87,7 +87,7 @@ async def _page(request: Request, db, term: str | None, *, status_code: int = 20
                 reason: str = "") -> Response:
     actor = current_user(request).actor
     code = school_code_of(request)
-    terms = await order_terms.list_terms(db, actor, None)
+    terms = await list_terms(db, actor, None)
     chosen = term_of(terms, uuid_or_none(term, "term"))
     view = await timetables.get_timetable(db, actor, code, chosen.id) if chosen else None
     editable = view is not None and view.state == "draft"

@@ -16,23 +16,21 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
-from service.applications import queries as application_queries
-from service.applications import services as applications
 from service.console.reviewer_pages import action_forms
 from service.console import format as fmt
 from service.console.timeline import timeline
 from service.console.web import current_user, page, render
-from service.documents.models import DOC_TYPES
-from service.documents.services import DocumentInput, list_documents, upload_document
+from service.documents import DOC_TYPES, DocumentInput, list_documents, upload_document
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
-from service.personnel.services import PersonInput, add_person, vendor_roster
-from service.printing import letters, render as render_pdf
-from service.printing.controllers import pdf_response
+from service.personnel import PersonInput, add_person, vendor_roster
+from service.applications import ApplicationInput, create_application, get_application, list_applications, transition
+from service.printing import application_letter, render as render_pdf
+from service.web.files import pdf_response
 from service.reminders import my_reminders
-from service.security.actor import Role
-from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS
-from service.service_items.services import ServiceItemInput, create_service_item, list_service_items
-from service.vendors.services import VendorInput, own_vendor, register_vendor
+from service.security import Role
+from service.service_items import CATEGORIES, FEE_UNITS, GRADE_BANDS
+from service.service_items import ServiceItemInput, create_service_item, list_service_items
+from service.vendors import VendorInput, own_vendor, register_vendor
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.forms import form_date
 from workflows.entry_review import STATE_LABELS
@@ -215,7 +213,7 @@ async def add_staff(request: Request, db: DB, keyring: Keys, data: Form) -> Resp
 async def _applications_page(request: Request, db, *, status_code: int = 200, errors=None) -> Response:
     actor = current_user(request).actor
     vendor = await _vendor_or_register(request, db)
-    found = await application_queries.list_applications(db, actor, limit=100)
+    found = await list_applications(db, actor, limit=100)
     return render(request, "vendor/applications.html", status_code=status_code, title="入校申请", vendor=vendor,
                   rows=found.items, labels=STATE_LABELS, errors=errors or {},
                   items=await list_service_items(db, actor, vendor.id),
@@ -234,7 +232,7 @@ async def new_application(request: Request, db: DB) -> Response:
     form = await request.form()
     try:
         ids = {name: [UUID(v) for v in form.getall(name, [])] for name in ("service_item_ids", "document_ids")}
-        reply = await applications.create_application(db, current_user(request).actor, applications.ApplicationInput(
+        reply = await create_application(db, current_user(request).actor, ApplicationInput(
             vendor_id=vendor.id, region_code=str(form.get("region_code") or ""), **ids))
     except ValueError:
         return await _applications_page(request, db, status_code=422, errors={"summary": "请从列表中选择"})
@@ -245,7 +243,7 @@ async def new_application(request: Request, db: DB) -> Response:
 
 async def _application_page(request: Request, db, application_id: UUID, *, status_code: int = 200,
                             message: str | None = None) -> Response:
-    view = await applications.get_application(db, current_user(request).actor, application_id)
+    view = await get_application(db, current_user(request).actor, application_id)
     return render(request, "vendor/application.html", status_code=status_code, title="入校申请", view=view,
                   app=view.application, timeline=timeline(view), actions=action_forms(view), labels=STATE_LABELS,
                   message=message, crumbs=_crumbs("入校申请", fmt.region_name(view.application.region_code)))
@@ -261,7 +259,7 @@ async def act(request: Request, db: DB, application_id: FromPath[UUID], data: Fo
     """Submit, resubmit or withdraw, based on the version the vendor saw."""
     try:
         version = int(data["version"]) if str(data.get("version", "")).isdigit() else None
-        await applications.transition(db, current_user(request).actor, application_id, action=data.get("action", ""),
+        await transition(db, current_user(request).actor, application_id, action=data.get("action", ""),
                                       reason=data.get("reason") or None, version=version)
     except Conflict as error:
         text = "该申请已有变化，请查看最新状态" if error.code in ("version_conflict", "transition_not_allowed") \
@@ -278,7 +276,7 @@ async def act(request: Request, db: DB, application_id: FromPath[UUID], data: Fo
 @get("/vendor/applications/{application_id:uuid}/letter.pdf", **page(Role.VENDOR, Role.REVIEWER))
 async def letter(request: Request, db: DB, application_id: FromPath[UUID]) -> Response:
     """The letter of the latest decision (the same document as the API's)."""
-    job = await letters.application_letter(db, current_user(request).actor, application_id)
+    job = await application_letter(db, current_user(request).actor, application_id)
     return pdf_response(await render_pdf(job), "letter.pdf")
 
 

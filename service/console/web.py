@@ -16,13 +16,13 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
-from service.accounts.signin import SessionUser, session_user
+from service.accounts import SessionUser, session_user
 from service.console import format as fmt
 from service.console.menus import menu_for
-from service.db.unavailable import is_unavailable
+from service.db import is_unavailable
 from service.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from service.logging import get_logger
-from service.security.actor import Actor
+from service.security import Actor
 from service.web.access import PUBLIC, authorize
 from service.web.errors import OUTAGE_RETRY_AFTER_SECONDS, note_outage
 

@@ -16,12 +16,12 @@ from schemas.text import MultilineText, Text
 from service.console.reviewer_pages import queue_count
 from service.console.web import current_user, page, render
 from service.errors import DomainError, NotFound
-from service.security.actor import Role
-from service.service_items.services import get_service_item
-from service.vendors.services import get_vendor
+from service.security import Role
+from service.service_items import get_service_item
+from service.vendors import get_vendor
 from service.web.deps import DB
 from service.web.forms import form_date
-from service.whitelist.services import (
+from service.whitelist import (
     ACTIONS,
     ELIGIBLE,
     ActionInput,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from service.logging import get_logger
+from service.periodic import run_periodic
 
 log = get_logger("schoolgate.db")
 
@@ -50,12 +51,15 @@ class OutageWatch:
         self._task = asyncio.get_running_loop().create_task(self._watch(), context=contextvars.Context())
 
     async def _watch(self) -> None:
+        """Probe every `probe_every` seconds (the first after one interval) until the
+        database answers; the probe's failure is the expected case, not a job failure."""
         since = self.down_since
         if since is None:  # only `failed` starts the watch, once it has set the start
             return
         last_line = since
-        while True:
-            await asyncio.sleep(self._probe_every)
+
+        async def probe() -> bool:
+            nonlocal last_line
             try:
                 await self._probe()
             except Exception as error:  # noqa: BLE001  still down; the probe's failure is the expected case
@@ -64,11 +68,14 @@ class OutageWatch:
                     last_line = now
                     log.warning("database_still_unavailable", error_type=type(error).__name__,
                                 down_seconds=round(now - since, 1))
-                continue
+                return False
             log.info("database_available", down_seconds=round(time.monotonic() - since, 1))
             self.down_since = None
             self._task = None
-            return
+            return True
+
+        await run_periodic("database_probe", probe, self._probe_every, logger="schoolgate.db",
+                           wait_first=True, until_done=True)
 
     async def close(self) -> None:
         task, self._task = self._task, None

@@ -13,8 +13,8 @@ from schemas.documents import DocumentList, DocumentOut
 from schemas.text import Text
 from service.documents import services
 from service.documents.models import Document
-from service.idempotency.services import Idempotency
-from service.security.actor import Role
+from service.idempotency import Idempotency
+from service.security import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, CurrentActor, Storage
 from service.web.files import file_response

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.documents.filetypes import sniff
 from service.documents.models import DOC_TYPES, Document
 from service.documents.storage import BlobStorage
@@ -22,10 +22,10 @@ from service.errors import (
     UnsupportedMediaType,
     raise_problems,
 )
-from service.idempotency.services import Idempotency, Reply, run_once
-from service.security.actor import Actor
+from service.idempotency import Idempotency, Reply, run_once
+from service.security import Actor
 from service.timeutil import EXPIRING_WITHIN, today_in_china
-from service.vendors.services import load_vendor_record, load_visible_vendor
+from service.vendors import load_vendor_record, load_visible_vendor
 
 
 @dataclass(frozen=True)

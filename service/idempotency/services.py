@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.engine import Database
+from service.db import Database
 from service.errors import InvalidInput
 from service.idempotency.models import IdempotencyRecord
 from service.timeutil import utcnow

@@ -12,18 +12,18 @@ codes retired from GB/T 2260 decades ago are still valid, and stdnum's table loo
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Literal
 
 from stdnum.cn import ric
 
 from service.identifiers._text import compact_upper
 from service.identifiers.errors import InvalidIdentifier
+from service.timeutil import CHINA_TZ
 
 ERROR_CODE = "invalid_id_number"
 
 # Birth dates are civil dates in China; fixed UTC+8 (no DST) avoids needing tzdata.
-CHINA_TZ = timezone(timedelta(hours=8))
 
 # [0-9], not \d: \d also matches other scripts' digits.
 _MODERN = re.compile(r"[0-9]{17}[0-9X]")

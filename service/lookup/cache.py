@@ -33,10 +33,10 @@ from typing import Any
 
 import msgspec
 
-from service.db.engine import Database
-from service.personnel.settings import PersonnelSettings, from_effective, strictest
-from service.region_settings.services import resolve_settings
-from service.whitelist.state import VendorState
+from service.db import Database
+from service.personnel import PersonnelSettings, from_effective, strictest
+from service.region_settings import resolve_settings
+from service.whitelist import VendorState
 
 MAX_VENDORS = 50_000
 

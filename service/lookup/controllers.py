@@ -22,9 +22,9 @@ from schemas.lookup import (
 )
 from service.errors import NotFound
 from service.lookup import people, services
-from service.printing.controllers import pdf_response
-from service.printing.receipt import receipt_pdf
-from service.security.actor import Role
+from service.web.files import pdf_response
+from service.printing import receipt_pdf
+from service.security import Role
 from service.web.access import access, public, revalidated
 from service.web.deps import DB, AuditSigner, CurrentActor
 from service.web.params import PathText, QueryInstant, QueryText, instant

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 
-from service.db.engine import Database
+from service.db import Database
 from service.lookup.cache import lookup_cache
 from service.lookup.ratelimit import purge_windows
 from service.lookup.services import warm_vendor_cache

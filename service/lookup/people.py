@@ -50,13 +50,11 @@ import msgspec
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from service.audit.keys import Signer
+from service.audit import Signer
 from service.coalesce import Coalescer
-from service.db.engine import Database
+from service.db import Database
 from service.errors import InvalidInput, raise_problems
-from service.identifiers.credit_code import validate_credit_code
-from service.identifiers.errors import InvalidIdentifier
-from service.identifiers.id_number import mask_id_number, normalize_id_number
+from service.identifiers import InvalidIdentifier, mask_id_number, normalize_id_number, validate_credit_code
 from service.lookup.cache import lookup_cache
 from service.lookup.receipts import compact_batch_query
 from service.lookup.services import (
@@ -65,23 +63,17 @@ from service.lookup.services import (
     lookups_of,
     store_receipt,
 )
-from service.personnel import ImportRejected, engagement_in_force_sql, read_people, suspended_sql
-from service.personnel.clearance import FactTuple, cleared_until
-from service.personnel.services import clean_name, load_visible_person
-from service.schools.models import School
-from service.security.actor import Actor
-from service.security.keyring import Keyring
+from service.personnel import (
+    FactTuple, ImportRejected, bar_lift_in_force_sql, clean_name, cleared_until, engagement_in_force_sql,
+    load_visible_person, read_people, suspended_sql,
+)
+from service.schools import School
+from service.security import Actor, Keyring
 from service.timeutil import today_in_china, utcnow
-from service.whitelist.state import (
-    EntryRow,
-    VendorState,
-    entries_from_rows,
-    evaluate,
-    for_region,
-    region_chain,
+from service.whitelist import (
+    ACTIVE, EntryRow, VendorState, entries_from_rows, evaluate, for_region, region_chain,
     vendor_state_exprs,
 )
-from service.whitelist.status import ACTIVE
 
 MAX_BATCH = 500
 NAME_DOMAIN = "schoolgate.lookup.name\x00"
@@ -216,8 +208,7 @@ SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_cod
                         FROM background_checks c
                         -- at most one open-or-confirmed lift per check (uq_bar_lifts_check_open):
                         -- the join never repeats a check, and the planner may hash it
-                        LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id AND b.closed_at IS NULL
-                                                   AND b.confirmed_at IS NOT NULL
+                        LEFT OUTER JOIN bar_lifts b ON b.check_id = c.id AND {bar_lift_in_force_sql("b")}
                        WHERE c.person_id = p.id) c
 """
 # The vendors' JSON (msgspec parses the dates in C).

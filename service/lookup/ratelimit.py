@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 
-from service.db.engine import Database
+from service.db import Database
 from service.errors import TooManyRequests
 
 WINDOW_SECONDS = 60

@@ -43,10 +43,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from service.audit import merkle
-from service.audit.checkpoint import key_id
-from service.audit.publickey import KeyFormatError, parse_public_key  # noqa: F401  (one key parser)
-from service.audit.recorder import canonical_json
+from service.audit import (  # noqa: F401  (one key parser)
+    KeyFormatError, canonical_json, inclusion_proofs, key_id, leaf_hash, parse_public_key,
+    root_from_inclusion_proof,
+)
 
 RECEIPT_VERSION = 1
 RECEIPT_TYPE = "schoolgate.lookup_receipt"
@@ -80,7 +80,7 @@ def group_message(size: int, root: bytes) -> bytes:
 
 def sign_group(private_key: Ed25519PrivateKey, canonicals: Sequence[bytes]) -> list[GroupSignature]:
     """One signature over the Merkle root of these receipts, and each one's proof."""
-    root, proofs = merkle.inclusion_proofs([merkle.leaf_hash(c) for c in canonicals])
+    root, proofs = inclusion_proofs([leaf_hash(c) for c in canonicals])
     size = len(canonicals)
     signature = private_key.sign(group_message(size, root))
     return [GroupSignature(signature, size, index, b"".join(proof)) for index, proof in enumerate(proofs)]
@@ -216,7 +216,7 @@ def _group_message_of(group: Any, canonical_bytes: bytes) -> bytes | Problem:
         hashes = [base64.b64decode(h, validate=True) for h in path]
     except (binascii.Error, ValueError):
         return Problem("format", "a 'signed_group' path hash is not base64")
-    root = merkle.root_from_inclusion_proof(merkle.leaf_hash(canonical_bytes), index, size, hashes)
+    root = root_from_inclusion_proof(leaf_hash(canonical_bytes), index, size, hashes)
     if root is None:
         return Problem("bad_signature", "the group proof does not fit its size and index: it was altered")
     return group_message(size, root)

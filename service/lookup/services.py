@@ -37,21 +37,22 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from service.audit.keys import Signer
-from service.accounts.services import forget_token
-from service.db.engine import Database
+from service.audit import Signer
+from service.accounts import forget_token
+from service.db import Database
 from service.errors import InvalidInput, NotFound, Unauthenticated
-from service.identifiers.credit_code import validate_credit_code
-from service.identifiers.errors import InvalidIdentifier
+from service.identifiers import InvalidIdentifier, validate_credit_code
 from service.lookup import ratelimit, receipts
 from service.lookup.cache import lookup_cache
 from service.lookup.receipts import RECEIPT_TYPE, RECEIPT_VERSION
 from service.lookup.writer import PendingReceipt, writer
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
+from service.regions import regions
+from service.security import Actor, Role
 from service.timeutil import utcnow
-from service.whitelist import state as vendor_state
-from service.whitelist.status import ACTIVE, vendor_status
+from service.whitelist import (
+    ACTIVE, VendorState, document_starts, evaluate, for_region, next_change, parse_row, region_chain,
+    vendor_state_exprs, vendor_status,
+)
 
 #: A vendor `v`'s state at instant $2 in every region (narrowed per lookup with
 #: `state.for_region`, so one cached state serves every school), the lookup state
@@ -71,9 +72,9 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
            UNION ALL
            SELECT d.uploaded_at FROM documents d WHERE d.vendor_id = v.id AND d.uploaded_at > $2
            UNION ALL
-           SELECT {vendor_state.document_starts("d")} FROM documents d
-            WHERE d.vendor_id = v.id AND {vendor_state.document_starts("d")} > $2) later) AS horizon,
-       v.id, v.name, {", ".join(vendor_state.vendor_state_exprs(regions=None, at="$2"))}"""
+           SELECT {document_starts("d")} FROM documents d
+            WHERE d.vendor_id = v.id AND {document_starts("d")} > $2) later) AS horizon,
+       v.id, v.name, {", ".join(vendor_state_exprs(regions=None, at="$2"))}"""
 #: $1 credit code, $2 instant.
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
 #: $1 after this vendor id, $2 instant, $3 page size: the cache warmer's pages.
@@ -129,9 +130,9 @@ def check_as_of(as_of: datetime | None, now: datetime) -> datetime:
     return as_of.astimezone(UTC)
 
 
-def vendor_answer(credit_code: str, st: vendor_state.VendorState, at: datetime) -> dict[str, Any]:
+def vendor_answer(credit_code: str, st: VendorState, at: datetime) -> dict[str, Any]:
     """The answer (JSON-native values only: it is signed as canonical JSON)."""
-    evaluated = vendor_state.evaluate(st, at)
+    evaluated = evaluate(st, at)
     services: dict[UUID, dict[str, Any]] = {}
     for entry, status in evaluated:
         if status != ACTIVE:
@@ -263,7 +264,7 @@ async def _read_vendor(db: Database, credit_code: str, at: datetime):
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
         row = await conn.fetchrow(LOOKUP_VENDOR, credit_code, at)
-    return row[0], row[1], row[2], vendor_state.parse_row(row[3:])
+    return row[0], row[1], row[2], parse_row(row[3:])
 
 
 async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
@@ -284,7 +285,7 @@ async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
             cache.observe(row[1], row[0])
             if row[1] != cache.version:
                 return None
-            cache.put_vendor(row[-1], row[1], vendor_state.parse_row(row[3:-1]), row[2])
+            cache.put_vendor(row[-1], row[1], parse_row(row[3:-1]), row[2])
         cached += len(rows)
         after = rows[-1][3]
 
@@ -302,7 +303,7 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
     cache = lookup_cache(db)
     query = {"credit_code": credit_code, "as_of": _iso(as_of) if as_of is not None else None}
     use_cache = as_of is None
-    chain = vendor_state.region_chain(region_code)
+    chain = region_chain(region_code)
     for _ in range(MAX_ATTEMPTS):
         hit = cache.answer(credit_code, region_code, at) if use_cache and cache.checkpoint_size is not None else None
         if hit is not None:  # the answer for this region, computed from the cached state
@@ -318,12 +319,12 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
                 if use_cache:
                     cache.put_vendor(credit_code, version, st, horizon)
                 expect_version, cached_checkpoint = None, False
-            narrowed = vendor_state.for_region(st, chain)
+            narrowed = for_region(st, chain)
             # Encoded once, canonically (sorted keys): embedded as is in the signed
             # receipt, the stored copy and the response.
             answer = msgspec.Raw(msgspec.json.encode(vendor_answer(credit_code, narrowed, at), order="sorted"))
             if use_cache:
-                cache.put_answer(credit_code, region_code, version, answer, vendor_state.next_change(narrowed, at))
+                cache.put_answer(credit_code, region_code, version, answer, next_change(narrowed, at))
         receipt_id = await store_receipt(db, signer, kind="vendor", subject=credit_code, query=query,
                                          answer=answer, as_of=at, time=now, actor=actor, region_code=region_code,
                                          checkpoint_size=checkpoint, limit=limit, token_hash=token_hash,

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from collections.abc import Sequence
 
-from service.audit.publickey import KeyFormatError, parse_public_key
+from service.audit import KeyFormatError, parse_public_key
 from service.lookup.receipts import Problem, verify
-from service.printing.pdffile import NotOurPdf
+from service.printing import NotOurPdf
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,12 +48,12 @@ def _read(path: str) -> str:
 
 def _read_receipt(path: str) -> tuple[str, str | None]:
     """The receipt JSON text, and the page text when FILE is a PDF (else None)."""
-    from service.printing import pdffile
+    from service.printing import attachment, is_pdf, printed_text
 
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    if not pdffile.is_pdf(data):
+    if not is_pdf(data):
         return data.decode("utf-8"), None
-    return pdffile.attachment(data, "receipt.json").decode("utf-8"), pdffile.printed_text(data)
+    return attachment(data, "receipt.json").decode("utf-8"), printed_text(data)
 
 
 def _page_problems(served, page_text: str | None) -> list[Problem]:

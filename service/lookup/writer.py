@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from service.audit.keys import Signer
+from service.audit import Signer
 from service.coalesce import Coalescer
-from service.db.engine import Database
+from service.db import Database
 from service.lookup.receipts import sign_group
 
 MAX_GROUP = 128

@@ -22,10 +22,10 @@ from schemas.orders import (
     TermList,
     TermOut,
 )
-from service.idempotency.services import Idempotency
+from service.idempotency import Idempotency
 from service.orders import fees, services, terms
 from service.orders.models import Term
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import ANY_ROLE, access, public
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import IdempotencyHeader, IfMatchHeader, encode_json, idempotency_key, reply_response

@@ -17,15 +17,14 @@ from uuid import UUID
 
 from sqlmodel import col, select
 
-from service.db.engine import Database
+from service.db import Database
 from service.errors import NotFound
 from service.orders.models import SchoolOrder, Term
 from service.orders.terms import term_for_school
-from service.schools.models import School
-from service.schools.services import school_by_code
-from service.service_items.services import items_by_ids
+from service.schools import School, school_by_code
+from service.service_items import items_by_ids
 from service.timeutil import today_in_china
-from service.vendors.services import vendors_by_ids
+from service.vendors import vendors_by_ids
 from workflows.school_order import ACCEPTED
 
 

@@ -22,23 +22,23 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.rules import parse_version
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.applications import parse_version
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, problem, raise_problems
-from service.idempotency.services import Idempotency, Reply, run_once
+from service.idempotency import Idempotency, Reply, run_once
 from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
-from service.personnel.services import EntryClearance, cleared_staff, entry_clearances, entry_clearances_many
+from service.personnel import EntryClearance, cleared_staff, entry_clearances, entry_clearances_many
 from service.reason import clean_reason
-from service.schools.services import schools_by_ids, visible_school
-from service.security.actor import Actor, Role
-from service.service_items.models import GRADE_BANDS, ServiceItem
-from service.service_items.services import items_by_ids
+from service.schools import schools_by_ids, visible_school
+from service.security import Actor, Role
+from service.service_items import GRADE_BANDS, ServiceItem, items_by_ids
+from service.versioning import check_version
 from service.timeutil import CHINA_TZ, parse_clock, today_in_china, utcnow
-from service.vendors.services import vendor_by_credit_code, vendors_by_ids
-from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
+from service.vendors import vendor_by_credit_code, vendors_by_ids
+from service.whitelist import ItemOnWhitelist, items_on_whitelist
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.roles import RoleTag
 from workflows.school_order import ACCEPTED, OPEN_STATES, PLACED, SCHOOL_ORDER
@@ -494,13 +494,9 @@ async def accepted_orders(session: AsyncSession, school_id: UUID, term_id: UUID)
 
 
 def _check_version(order: SchoolOrder, version: int | None) -> None:
-    if version is None:
-        raise InvalidInput.field("version", "version_required", "请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号")
-    if version != order.version:
-        message = f"订单已被他人更新（当前版本 {order.version}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message,
-            "current_version": order.version, "sent_version": version, "state": order.state}])
+    check_version(version, order.version, state=order.state,
+                  required="请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号",
+                  conflict="订单已被他人更新（当前版本 {current}），请刷新后重新操作")
 
 
 async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, action: str, reason: str | None,

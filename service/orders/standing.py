@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from service.personnel.services import EntryClearance
+from service.personnel import EntryClearance
 from service.timeutil import CHINA_TZ, EXPIRING_WITHIN, today_in_china
-from service.whitelist.items import ItemOnWhitelist
+from service.whitelist import ItemOnWhitelist
 
 IN_FORCE, AT_RISK, BLOCKED, CLOSED = "in_force", "at_risk", "blocked", "closed"
 

@@ -10,14 +10,14 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Forbidden, InvalidInput, NotFound, problem, raise_problems
-from service.idempotency.services import Idempotency, Reply, run_once
+from service.idempotency import Idempotency, Reply, run_once
 from service.orders.models import Term
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.whitelist.state import region_chain
+from service.regions import regions
+from service.security import Actor, Role
+from service.whitelist import region_chain
 
 NAME_LIMIT = 100
 LONGEST_TERM = timedelta(days=366)

@@ -42,8 +42,9 @@ from schemas.personnel import (
 )
 from schemas.text import Text
 from service.errors import InvalidInput, PayloadTooLarge
-from service.idempotency.services import Idempotency
-from service.personnel import import_proofs, imports, services
+from service.idempotency import Idempotency
+from service.personnel import bar_lifts, certificates, checks, consents, import_proofs, imports, services
+from service.personnel.rules import bar_lift_in_force
 from service.personnel.models import (
     BackgroundCheck,
     BarLift,
@@ -52,7 +53,7 @@ from service.personnel.models import (
     ConsentDocument,
     lift_status,
 )
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import access
 from service.web.deps import DB, AppSettings, AuditSigner, CurrentActor, Keys, Storage
 from service.web.files import file_response
@@ -131,14 +132,14 @@ def certificate_out(certificate: Certificate) -> CertificateOut:
         number=certificate.number, issuer=certificate.issuer, category_codes=list(certificate.category_codes),
         valid_from=certificate.valid_from, valid_until=certificate.valid_until, sha256=certificate.sha256,
         size=certificate.size, content_type=certificate.content_type, filename=certificate.filename,
-        uploaded_at=certificate.uploaded_at, status=services.certificate_status(certificate))
+        uploaded_at=certificate.uploaded_at, status=certificates.certificate_status(certificate))
 
 
 def lift_out(lift: BarLift) -> BarLiftOut:
     return BarLiftOut(id=lift.id, person_id=lift.person_id, check_id=lift.check_id, reason=lift.reason,
                       requested_by=lift.requested_by, requested_at=lift.requested_at,
                       confirmed_by=lift.confirmed_by, confirmed_at=lift.confirmed_at,
-                      effective=lift.confirmed_at is not None and lift.closed_at is None,
+                      effective=bar_lift_in_force(lift.confirmed_at, lift.closed_at),
                       status=lift_status(lift), closed_by=lift.closed_by, closed_at=lift.closed_at,
                       close_reason=lift.close_reason)
 
@@ -253,7 +254,7 @@ class PeopleController(Controller):
         """Record a background-check result under a consent document (422 without one).
         Send `Idempotency-Key` to make a retry safe."""
         key = idempotency_key(request, actor, idempotency, data)
-        reply = await services.record_check(db, actor, person_id, services.CheckInput(
+        reply = await checks.record_check(db, actor, person_id, checks.CheckInput(
             check_type=data.check_type, result=data.result, query_date=data.query_date, reference=data.reference,
             issuing_authority=data.issuing_authority, valid_until=data.valid_until,
             consent_document_id=data.consent_document_id),
@@ -263,7 +264,7 @@ class PeopleController(Controller):
     @get("/checks", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))
     async def read_checks(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CheckList:
         """Check records with their content; each record read is an audit event."""
-        return CheckList(items=[check_out(c) for c in await services.read_checks(db, actor, person_id)])
+        return CheckList(items=[check_out(c) for c in await checks.read_checks(db, actor, person_id)])
 
     @post("/consents", **access(*WRITERS, errors=UPLOAD_ERRORS))
     async def upload_consent(self, request: Request, db: DB, storage: Storage, settings: AppSettings,
@@ -273,22 +274,22 @@ class PeopleController(Controller):
         `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await _read(data.file, settings.max_upload_bytes)
         key = idempotency_key(request, actor, idempotency, form_payload(data, content))
-        reply = await services.upload_person_consent(
+        reply = await consents.upload_person_consent(
             db, storage, actor, person_id,
-            services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
+            consents.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             title=data.title, signed_on=form_date(data.signed_on, "signed_on", required=False),
             idempotency=Idempotency(key, _encode_consent, 201))
         return reply_response(reply)
 
     @get("/consents", **access(*READERS, errors=(404,)))
     async def list_consents(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> ConsentList:
-        return ConsentList(items=[consent_out(c) for c in await services.list_consents(db, actor, person_id)])
+        return ConsentList(items=[consent_out(c) for c in await consents.list_consents(db, actor, person_id)])
 
     @get("/consents/{consent_id:uuid}/file", **access(*READERS, errors=(404,)), media_type="application/octet-stream")
     async def download_consent(self, db: DB, storage: Storage, actor: CurrentActor, person_id: FromPath[UUID],
                                consent_id: FromPath[UUID]) -> Response[bytes]:
         """The signed consent's scan. Every download is an audit event."""
-        consent, content = await services.read_consent_file(db, storage, actor, person_id, consent_id)
+        consent, content = await consents.read_consent_file(db, storage, actor, person_id, consent_id)
         return file_response(content, filename=consent.filename, content_type=consent.content_type,
                              sha256=consent.sha256)
 
@@ -301,10 +302,10 @@ class PeopleController(Controller):
         `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await _read(data.file, settings.max_upload_bytes)
         key = idempotency_key(request, actor, idempotency, form_payload(data, content))
-        reply = await services.upload_certificate(
+        reply = await certificates.upload_certificate(
             db, storage, actor, person_id,
-            services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
-            services.CertificateInput(cert_type=data.cert_type, number=data.number, issuer=data.issuer,
+            consents.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
+            certificates.CertificateInput(cert_type=data.cert_type, number=data.number, issuer=data.issuer,
                                       category_codes=data.category_codes,
                                       valid_from=form_date(data.valid_from, "valid_from"),
                                       valid_until=form_date(data.valid_until, "valid_until", required=False)),
@@ -314,14 +315,14 @@ class PeopleController(Controller):
     @get("/certificates", **access(*READERS, errors=(404,)))
     async def list_certificates(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CertificateList:
         return CertificateList(items=[certificate_out(c) for c in
-                                      await services.list_certificates(db, actor, person_id)])
+                                      await certificates.list_certificates(db, actor, person_id)])
 
     @get("/certificates/{certificate_id:uuid}/file", **access(*READERS, errors=(404,)),
          media_type="application/octet-stream")
     async def download_certificate(self, db: DB, storage: Storage, actor: CurrentActor, person_id: FromPath[UUID],
                                    certificate_id: FromPath[UUID]) -> Response[bytes]:
         """The certificate's scan. Every download is an audit event."""
-        certificate, content = await services.read_certificate_file(db, storage, actor, person_id, certificate_id)
+        certificate, content = await consents.read_certificate_file(db, storage, actor, person_id, certificate_id)
         return file_response(content, filename=certificate.filename, content_type=certificate.content_type,
                              sha256=certificate.sha256)
 
@@ -331,7 +332,7 @@ class PeopleController(Controller):
                            ) -> Response[BarLiftOut]:
         """A province-level reviewer asks to lift the bar of one adverse result, with a reason."""
         key = idempotency_key(request, actor, idempotency, data)
-        return reply_response(await services.request_bar_lift(db, actor, person_id, data.check_id, data.reason,
+        return reply_response(await bar_lifts.request_bar_lift(db, actor, person_id, data.check_id, data.reason,
                                                               idempotency=Idempotency(key, _encode_lift, 201)))
 
     @post("/bar-lifts/{lift_id:uuid}/confirm", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
@@ -340,7 +341,7 @@ class PeopleController(Controller):
                            idempotency: IdempotencyHeader = None) -> Response[BarLiftOut]:
         """A second province-level reviewer confirms; only then is the bar lifted."""
         key = idempotency_key(request, actor, idempotency, data)
-        return reply_response(await services.confirm_bar_lift(db, actor, person_id, lift_id, data.reason,
+        return reply_response(await bar_lifts.confirm_bar_lift(db, actor, person_id, lift_id, data.reason,
                                                               idempotency=Idempotency(key, _encode_lift)))
 
     @post("/bar-lifts/{lift_id:uuid}/decline", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
@@ -350,7 +351,7 @@ class PeopleController(Controller):
         """A second province-level reviewer refuses a pending request, with a reason; the
         bar stays, and a new request for the check may be made."""
         key = idempotency_key(request, actor, idempotency, data)
-        return reply_response(await services.decline_bar_lift(db, actor, person_id, lift_id, data.reason,
+        return reply_response(await bar_lifts.decline_bar_lift(db, actor, person_id, lift_id, data.reason,
                                                               idempotency=Idempotency(key, _encode_lift)))
 
     @post("/bar-lifts/{lift_id:uuid}/withdraw", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
@@ -359,7 +360,7 @@ class PeopleController(Controller):
                             idempotency: IdempotencyHeader = None) -> Response[BarLiftOut]:
         """The requester takes back their own pending request."""
         key = idempotency_key(request, actor, idempotency, data)
-        return reply_response(await services.withdraw_bar_lift(db, actor, person_id, lift_id, data.reason,
+        return reply_response(await bar_lifts.withdraw_bar_lift(db, actor, person_id, lift_id, data.reason,
                                                                idempotency=Idempotency(key, _encode_lift)))
 
 
@@ -393,9 +394,9 @@ class ConsentController(Controller):
         document an import is made under). Send `Idempotency-Key` to make a retry safe."""
         content = await _read(data.file, settings.max_upload_bytes)
         key = idempotency_key(request, actor, idempotency, form_payload(data, content))
-        reply = await services.upload_authorisation(
+        reply = await consents.upload_authorisation(
             db, storage, actor,
-            services.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
+            consents.Upload(content=content, filename=data.file.filename, max_bytes=settings.max_upload_bytes),
             title=data.title, region_code=data.region_code,
             signed_on=form_date(data.signed_on, "signed_on", required=False),
             idempotency=Idempotency(key, _encode_consent, 201))
@@ -406,7 +407,7 @@ class ConsentController(Controller):
     async def download_authorisation(self, db: DB, storage: Storage, actor: CurrentActor,
                                      consent_id: FromPath[UUID]) -> Response[bytes]:
         """The authorisation's scan, for the bureau of its region. Every download is an audit event."""
-        consent, content = await services.read_authorisation_file(db, storage, actor, consent_id)
+        consent, content = await consents.read_authorisation_file(db, storage, actor, consent_id)
         return file_response(content, filename=consent.filename, content_type=consent.content_type,
                              sha256=consent.sha256)
 

@@ -20,13 +20,11 @@ from uuid import UUID
 
 from sqlalchemy import text
 
-from service.audit import commitment, queries
-from service.audit.keys import Signer
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import Signer, event_with_proof, first_seq_of, record_event, record_proof, verify_record_proof
+from service.db import Database
 from service.errors import Forbidden, NotFound
 from service.personnel.import_records import record_canonical, record_document
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 
 PROVERS = (Role.AUDITOR, Role.ADMIN)
 READ_RECORD = text("""
@@ -57,12 +55,12 @@ async def prove_imported_check(db: Database, signer: Signer, actor: Actor, check
         valid_until=row.valid_until, consent_document_id=str(row.consent_document_id))
     hashes = bytes(row.leaf_hashes)
     leaves = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
-    path = commitment.record_proof(leaves, row.import_leaf) if 0 <= row.import_leaf < len(leaves) else []
-    seq = await queries.first_seq_of(db, "check_import", str(row.import_id))
+    path = record_proof(leaves, row.import_leaf) if 0 <= row.import_leaf < len(leaves) else []
+    seq = await first_seq_of(db, "check_import", str(row.import_id))
     if seq is None:
         raise _not_found()
     try:
-        event, checkpoint, inclusion = await queries.event_with_proof(db, signer, actor, seq)
+        event, checkpoint, inclusion = await event_with_proof(db, signer, actor, seq)
     except NotFound:
         raise _not_found() from None
     async with db.transaction() as session:
@@ -77,5 +75,5 @@ async def prove_imported_check(db: Database, signer: Signer, actor: Actor, check
                        "created_at": checkpoint.created_at.isoformat()},
         "inclusion_proof": [h.hex() for h in inclusion],
     }
-    problems = commitment.verify_record_proof(proof, signer.vkey)
+    problems = verify_record_proof(proof, signer.vkey)
     return proof | {"verified": not problems, "problems": [asdict(p) for p in problems]}

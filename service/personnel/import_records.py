@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from service.audit import merkle
+from service.audit import leaf_hash
 
 RECORD_TYPE = "schoolgate.import_record"
 RECORD_VERSION = 1
@@ -41,4 +41,4 @@ def record_canonical(document: dict[str, Any]) -> bytes:
 
 
 def record_leaf(document: dict[str, Any]) -> bytes:
-    return merkle.leaf_hash(_ENCODER.encode(document))
+    return leaf_hash(_ENCODER.encode(document))

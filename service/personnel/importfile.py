@@ -35,8 +35,7 @@ from typing import NamedTuple
 
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, bad_character
 from service.errors import InvalidInput
-from service.identifiers.errors import InvalidIdentifier
-from service.identifiers.id_number import normalize_id_number
+from service.identifiers import InvalidIdentifier, normalize_id_number
 
 MAX_REPORTED_PROBLEMS = 1000
 XLSX_MAGIC = b"PK\x03\x04"

@@ -40,19 +40,12 @@ from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import timeutil
-from service.audit.merkle import CompactTree
-from service.audit.recorder import (
-    AUDIT_COLUMNS,
-    AUDIT_TABLE,
-    build_event,
-    diff,
-    record_event,
-)
+from service.audit import AUDIT_COLUMNS, AUDIT_TABLE, CompactTree, build_event, diff, record_event
 from service.context import current_request_id
-from service.db.engine import Database
+from service.db import Database
 from service.errors import Conflict, DomainError, Forbidden, NotFound
-from service.identifiers.id_number import describe_normalized, mask_id_number
-from service.idempotency.services import Idempotency, Reply, run_once
+from service.identifiers import describe_normalized, mask_id_number
+from service.idempotency import Idempotency, Reply, run_once
 from service.logging import get_logger
 from service.personnel.importfile import (
     MAX_REPORTED_PROBLEMS,
@@ -64,9 +57,9 @@ from service.personnel.importfile import (
 )
 from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record_document, record_leaf
 from service.personnel.models import CheckImportJob
-from service.personnel.services import ID_NUMBER_PURPOSE, require_consent
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
+from service.personnel.checks import require_consent
+from service.personnel.people import ID_NUMBER_PURPOSE
+from service.security import Actor, Keyring, Role
 from service.webhooks import enqueue_standing_change_on
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV

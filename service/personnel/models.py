@@ -26,17 +26,12 @@ from sqlmodel import Field, SQLModel
 
 from service.personnel.rules import engagement_in_force
 from service.timeutil import utcnow
+# The checks' vocabulary lives below the domains (service/vetting.py); re-exported here.
+from service.vetting import (
+    ALWAYS_MANDATORY as ALWAYS_MANDATORY, BARRING_CHECK_TYPES as BARRING_CHECK_TYPES,
+    CHECK_TYPES as CHECK_TYPES, DEFAULT_VALIDITY_DAYS as DEFAULT_VALIDITY_DAYS,
+)
 
-CHECK_TYPES = ("criminal_record", "sexual_offence_entry_query", "health_certificate", "conduct_reference",
-               "mental_health")
-# An adverse result of one of these bars the person everywhere until a lift is confirmed.
-BARRING_CHECK_TYPES = frozenset({"criminal_record", "sexual_offence_entry_query"})
-# The notice requires the criminal-record query; the 2020 rules the sexual-offence entry
-# query for anyone in close contact with minors: no region may drop them.
-ALWAYS_MANDATORY = BARRING_CHECK_TYPES
-# Days a result without a printed expiry stays valid, unless a region says otherwise
-# (see service/personnel/settings.py for why one year for every type).
-DEFAULT_VALIDITY_DAYS = dict.fromkeys(CHECK_TYPES, 365)
 RESULTS = ("clear", "adverse", "pending")
 ROLES = ("lead_instructor", "assistant", "driver", "other")
 CERTIFICATE_TYPES = ("teacher_qualification", "coaching", "professional")

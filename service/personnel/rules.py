@@ -20,3 +20,15 @@ def engagement_in_force_sql(alias: str, today: str) -> str:
     """`engagement_in_force` over the engagements row `alias`; `today` is an SQL
     expression of type date (a bound parameter such as `$5`)."""
     return f"({alias}.ended_at IS NULL AND {alias}.start_date <= {today})"
+
+
+def bar_lift_in_force(confirmed_at: datetime | None, closed_at: datetime | None) -> bool:
+    """Does a bar lift lift its adverse check? Once a second reviewer has confirmed it,
+    and as long as it is not closed (a declined or withdrawn request is a record only)."""
+    return confirmed_at is not None and closed_at is None
+
+
+def bar_lift_in_force_sql(alias: str) -> str:
+    """`bar_lift_in_force` over the bar_lifts row `alias` (its `closed_at IS NULL` lets the
+    planner use the partial unique index uq_bar_lifts_check_open)."""
+    return f"({alias}.closed_at IS NULL AND {alias}.confirmed_at IS NOT NULL)"

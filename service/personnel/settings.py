@@ -19,11 +19,8 @@ from types import MappingProxyType
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.personnel.models import CHECK_TYPES
-from service.personnel.models import (
-    DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS,
-)
-from service.region_settings.services import EffectiveSettings, effective_settings
+from service.personnel.models import CHECK_TYPES, DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS
+from service.region_settings import EffectiveSettings, effective_settings
 
 DEFAULT_VALIDITY_DAYS = MappingProxyType(dict(MODEL_DEFAULT_VALIDITY_DAYS))
 

@@ -20,9 +20,9 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import record_event
+from service.audit import record_event
 from service.personnel.models import PersonSuspension
-from service.security.actor import Actor
+from service.security import Actor
 from service.webhooks import enqueue_standing_change
 
 

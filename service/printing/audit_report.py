@@ -14,15 +14,15 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from service.audit import queries as audit
-from service.audit.keys import Signer
-from service.db.engine import Database
+from service.audit import EventFilter, Signer, latest_checkpoint, list_events, prepare_export
+from service.db import Database
 from service.errors import InvalidInput, raise_problems
-from service.printing import check_size, qr, render, words
+from service.printing import qr, words
+from service.printing.rendering import check_size, render
 from service.printing.engine import Attachment, Job
 from service.printing.services import record_download
-from service.regions.directory import regions
-from service.security.actor import Actor
+from service.regions import regions
+from service.security import Actor
 from service.timeutil import CHINA_TZ, utcnow
 from workflows.entry_review import ACTION_LABELS, STATE_LABELS
 
@@ -126,11 +126,11 @@ def _scope(object_ref: str | None, region: str | None, start: str | None, end: s
     return object_type, object_id, since, until
 
 
-async def _events(db: Database, actor: Actor, f: audit.EventFilter, region: str | None, sealed: int):
+async def _events(db: Database, actor: Actor, f: EventFilter, region: str | None, sealed: int):
     wanted = set(regions().descendants(region)) if region else None
     out, cursor = [], None
     while True:
-        page, cursor = await audit.list_events(db, actor, f, after_seq=cursor, limit=PAGE)
+        page, cursor = await list_events(db, actor, f, after_seq=cursor, limit=PAGE)
         for event in page:
             if event.seq < sealed and (wanted is None or event.region_code in wanted):
                 out.append(event)
@@ -142,14 +142,14 @@ async def _events(db: Database, actor: Actor, f: audit.EventFilter, region: str 
 async def report_pdf(db: Database, signer: Signer, actor: Actor, *, object_ref: str | None, region: str | None,
                      start: str | None, end: str | None) -> bytes:
     object_type, object_id, since, until = _scope(object_ref, region, start, end)
-    head = await audit.latest_checkpoint(db, signer)
-    events = await _events(db, actor, audit.EventFilter(object_type, object_id, None, None, since, until), region,
+    head = await latest_checkpoint(db, signer)
+    events = await _events(db, actor, EventFilter(object_type, object_id, None, None, since, until), region,
                            head.size)
     if events and events[-1].seq + 1 - events[0].seq > MAX_BUNDLE_EVENTS:
         raise InvalidInput("报告范围内的审计事件过多，请缩小时间范围", code="document_too_large",
                            details=[{"field": "to", "code": "document_too_large", "message": "请缩小时间范围"}])
     low, high = (events[0].seq, events[-1].seq + 1) if events else (head.size, head.size)
-    bundle = b"".join([line async for line in await audit.prepare_export(db, signer, actor, low, high)])
+    bundle = b"".join([line async for line in await prepare_export(db, signer, actor, low, high)])
     now = utcnow()
     rows = []
     for event in events:

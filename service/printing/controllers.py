@@ -13,23 +13,19 @@ from litestar import Controller, MediaType, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from schemas.text import LINE_PATTERN
-from service.printing import letters, lists, render
+from service.printing import letters, lists
+from service.printing.rendering import render
 from service.printing.audit_report import report_pdf
 from service.printing.roster import roster_pdf
-from service.security.actor import Role
+from service.security import Role
 from service.timeutil import utcnow
 from service.web.access import access, public
 from service.web.deps import DB, AuditSigner, CurrentActor
+from service.web.files import PDF, pdf_response
 from service.web.params import PathText, QueryText
 
 LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
-PDF = "application/pdf"
-
-
-def pdf_response(content: bytes, filename: str) -> Response[bytes]:
-    return Response(content, media_type=PDF, headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 class PublicDocumentsController(Controller):

@@ -23,21 +23,19 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel import select
 
-from service.accounts.services import account_regions
-from service.applications import services as applications
-from service.audit import queries as audit
-from service.audit.merkle import leaf_hash
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.accounts import account_regions
+from service.applications import get_application
+from service.audit import StoredEvent, event_by_id, events_of_objects, leaf_hash, record_event
+from service.db import Database
 from service.errors import NotFound
 from service.printing import qr, words
 from service.printing.engine import Attachment, Job
 from service.printing.models import DecisionLetter
-from service.security.actor import Actor
-from service.service_items.services import items_by_ids
+from service.security import Actor
+from service.service_items import items_by_ids
 from service.timeutil import CHINA_TZ
-from service.vendors.services import vendors_by_ids
-from service.whitelist import services as whitelist
+from service.vendors import vendors_by_ids
+from service.whitelist import get_entry
 
 APPLICATION_DECISIONS = {
     "applications:application:conclude_notice": "admission",
@@ -83,7 +81,7 @@ def normalise_code(raw: str) -> str:
     return raw.replace("-", "").replace(" ", "").upper()
 
 
-async def _authority(session, event: audit.StoredEvent, approve: audit.StoredEvent | None) -> tuple[str, str]:
+async def _authority(session, event: StoredEvent, approve: StoredEvent | None) -> tuple[str, str]:
     """The deciding bureau's region and the acting role. The notice's end is the
     system's act: the decision it completes is the approval before it."""
     deciding = approve if event.action.endswith(":conclude_notice") and approve is not None else event
@@ -94,7 +92,7 @@ async def _authority(session, event: audit.StoredEvent, approve: audit.StoredEve
     return region, words.actor_role(doc["actor"].get("role"), region)
 
 
-async def _issue(session, actor: Actor, event: audit.StoredEvent, kind: str, subject_type: str, subject_id: UUID,
+async def _issue(session, actor: Actor, event: StoredEvent, kind: str, subject_type: str, subject_id: UUID,
                  vendor_id: UUID, region_code: str) -> DecisionLetter:
     """The letter of `event`, issued now if it never was (numbers are taken under a
     lock on the event, so two first requests never use two numbers)."""
@@ -131,15 +129,15 @@ async def standing(session, letter: DecisionLetter) -> Standing:
     """Does the letter's decision still stand? Any later decision on its subject (for an
     admission: on the entries it created too) changes it."""
     if letter.subject_type == "application":
-        later = [e for e in await audit.events_of_objects(session, "application", [str(letter.subject_id)],
+        later = [e for e in await events_of_objects(session, "application", [str(letter.subject_id)],
                                                             list(APPLICATION_DECISIONS)) if e.id > letter.audit_event_id]
         if letter.kind == "admission":
-            event = await audit.event_by_id(session, letter.audit_event_id)
+            event = await event_by_id(session, letter.audit_event_id)
             created = [str(i) for i in _value(event.document["changes"], "whitelist_entries") or []] if event else []
-            later += [e for e in await audit.events_of_objects(session, "whitelist_entry", created,
+            later += [e for e in await events_of_objects(session, "whitelist_entry", created,
                                                                  list(ENTRY_DECISIONS)) if e.id > letter.audit_event_id]
     else:
-        later = [e for e in await audit.events_of_objects(session, "whitelist_entry", [str(letter.subject_id)],
+        later = [e for e in await events_of_objects(session, "whitelist_entry", [str(letter.subject_id)],
                                                             list(ENTRY_DECISIONS)) if e.id > letter.audit_event_id]
     if not later:
         return Standing("in_force")
@@ -186,8 +184,8 @@ def _decision_text(kind: str, region: str, changes: dict[str, Any]) -> str:
     return f"决定恢复你单位下列服务项目在{region}的白名单资格。"
 
 
-def _job(letter: DecisionLetter, event: audit.StoredEvent, vendor, items: list[dict], role: str,
-         subject_region: str, approve: audit.StoredEvent | None = None) -> Job:
+def _job(letter: DecisionLetter, event: StoredEvent, vendor, items: list[dict], role: str,
+         subject_region: str, approve: StoredEvent | None = None) -> Job:
     doc = event.document
     # An admission takes effect when the notice ends; its reasons are the approval's.
     reason = doc.get("reason") or (approve.document.get("reason") if approve is not None else None)
@@ -211,9 +209,9 @@ def _job(letter: DecisionLetter, event: audit.StoredEvent, vendor, items: list[d
 async def application_letter(db: Database, actor: Actor, application_id: UUID) -> Job:
     """The letter of the application's latest decision a vendor receives (404 when none,
     or when the application is not the caller's to see)."""
-    view = await applications.get_application(db, actor, application_id)
+    view = await get_application(db, actor, application_id)
     async with db.transaction() as session:
-        events = await audit.events_of_objects(session, "application", [str(application_id)],
+        events = await events_of_objects(session, "application", [str(application_id)],
                                                [*APPLICATION_DECISIONS, APPROVE])
         decisions = [e for e in events if e.action in APPLICATION_DECISIONS]
         if not decisions:
@@ -231,10 +229,10 @@ async def application_letter(db: Database, actor: Actor, application_id: UUID) -
 
 async def entry_letter(db: Database, actor: Actor, entry_id: UUID) -> Job:
     """The letter of the entry's latest suspension, revocation or reinstatement."""
-    view = await whitelist.get_entry(db, actor, entry_id)
+    view = await get_entry(db, actor, entry_id)
     entry = view.entry
     async with db.transaction() as session:
-        events = await audit.events_of_objects(session, "whitelist_entry", [str(entry_id)], list(ENTRY_DECISIONS))
+        events = await events_of_objects(session, "whitelist_entry", [str(entry_id)], list(ENTRY_DECISIONS))
         if not events:
             raise _not_found()
         event = events[-1]
@@ -257,7 +255,7 @@ async def verify_code(db: Database, raw_code: str) -> dict[str, Any]:
         if letter is None:
             raise NotFound("核验码不存在，该决定书无法核验", code="letter_not_found")
         vendor = (await vendors_by_ids(session, [letter.vendor_id]))[letter.vendor_id]
-        event = await audit.event_by_id(session, letter.audit_event_id)
+        event = await event_by_id(session, letter.audit_event_id)
         stands = await standing(session, letter)
     return {
         "exists": True, "number": letter.number, "kind": letter.kind, "title": TITLES[letter.kind],

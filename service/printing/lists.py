@@ -15,14 +15,15 @@ from typing import Any
 
 import msgspec
 
-from service.applications import queries as application_queries
-from service.audit.keys import Signer
-from service.db.engine import Database
-from service.printing import check_size, qr, signed, words
+from service.applications import public_notices
+from service.audit import Signer
+from service.db import Database
+from service.printing import qr, signed, words
+from service.printing.rendering import check_size, max_rows
 from service.printing.engine import Attachment, Job
-from service.service_items.models import CATEGORIES
+from service.service_items import CATEGORIES
 from service.timeutil import CHINA_TZ
-from service.whitelist import queries as whitelist_queries
+from service.whitelist import filters, public_whitelist_all
 
 PROVINCE = "360000"
 NUMERALS = "一二三四五六七八九十"
@@ -41,12 +42,10 @@ def _number(region_code: str, at: datetime, sha256: str, kind: str) -> str:
 
 
 async def _bounded(rows: AsyncIterator, field: str) -> list:
-    from service.printing import _max_rows
-
     out = []
     async for row in rows:
         out.append(row)
-        if len(out) > _max_rows:
+        if len(out) > max_rows():
             check_size(len(out), field)
     return out
 
@@ -73,8 +72,8 @@ def _whitelist_groups(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def whitelist(db: Database, signer: Signer, *, region: str | None, category: int | None,
                     now: datetime) -> Published:
-    f = whitelist_queries.filters(region, category, None)  # 422 on an unknown region or category
-    rows = await _bounded(whitelist_queries.public_whitelist_all(db, f, now), "region")
+    f = filters(region, category, None)  # 422 on an unknown region or category
+    rows = await _bounded(public_whitelist_all(db, f, now), "region")
     entries = [msgspec.to_builtins(row.__dict__) for row in rows]
     region_code = region or PROVINCE
     document = {"type": "schoolgate.whitelist_publication", "v": 1, "region_code": region_code,
@@ -105,7 +104,7 @@ async def whitelist(db: Database, signer: Signer, *, region: str | None, categor
 async def _all_notices(db: Database, region: str | None, now: datetime) -> AsyncIterator:
     cursor = None
     while True:
-        page = await application_queries.public_notices(db, region_code=region, limit=200, cursor=cursor, now=now)
+        page = await public_notices(db, region_code=region, limit=200, cursor=cursor, now=now)
         for notice in page.items:
             yield notice
         if page.next_cursor is None:

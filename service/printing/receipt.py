@@ -19,7 +19,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from service.printing import check_size, qr, words
+from service.printing import qr, words
+from service.printing.rendering import check_size
 from service.printing.engine import Attachment, Job
 
 RESULT_WORDS = {"cleared": ("可以入校", "green"), "not_cleared": ("未通过核验", "red")}
@@ -87,13 +88,13 @@ async def receipt_pdf(db, signer, actor, receipt_id) -> bytes:
     """The PDF of a receipt the actor may see (404 otherwise), its download audited."""
     from uuid import UUID
 
-    from service.lookup import services as lookup
-    from service.personnel.services import masked_by_index
-    from service.printing import render
+    from service.lookup import get_receipt
+    from service.personnel import masked_by_index
+    from service.printing.rendering import render
     from service.printing.services import record_download
-    from service.schools.services import schools_by_ids
+    from service.schools import schools_by_ids
 
-    served = await lookup.get_receipt(db, signer, actor, receipt_id)
+    served = await get_receipt(db, signer, actor, receipt_id)
     document = served["receipt"]
     school_id = (document.get("school") or {}).get("id")
     query = document.get("query") or {}

@@ -14,17 +14,18 @@ import json
 from typing import Any
 from uuid import UUID
 
-from service.audit.keys import Signer
-from service.db.engine import Database
-from service.lookup import services as lookup
-from service.personnel.services import gate_roster
-from service.printing import check_size, qr, render, words
+from service.audit import Signer
+from service.db import Database
+from service.lookup import get_receipt, store_receipt
+from service.personnel import gate_roster
+from service.printing import qr, words
+from service.printing.rendering import check_size, render
 from service.printing.engine import Attachment, Job
 from service.printing.receipt import receipt_sha256
 from service.printing.services import record_download
-from service.security.actor import Actor
+from service.security import Actor
 from service.timeutil import utcnow
-from service.whitelist import queries as whitelist_queries
+from service.whitelist import filters, public_whitelist_all
 
 ROLE_WORDS = {"lead_instructor": "主讲教师", "assistant": "助教", "driver": "司机", "other": "其他人员"}
 CLEARANCE = {"cleared": ("可以入校", "green"), "pending": ("待核查", "amber"), "expired": ("已过期", "grey"),
@@ -33,8 +34,8 @@ CHECKPOINT_SIZE = "SELECT coalesce(max(size), 0) FROM audit_checkpoints"
 
 
 async def _usable_items(db: Database, credit_code: str, region_code: str, now) -> list[Any]:
-    f = whitelist_queries.filters(region_code, None, credit_code)
-    return [row async for row in whitelist_queries.public_whitelist_all(db, f, now) if row.credit_code == credit_code]
+    f = filters(region_code, None, credit_code)
+    return [row async for row in public_whitelist_all(db, f, now) if row.credit_code == credit_code]
 
 
 async def roster_pdf(db: Database, signer: Signer, actor: Actor, vendor_id: UUID, school_code: str | None) -> bytes:
@@ -58,13 +59,13 @@ async def roster_pdf(db: Database, signer: Signer, actor: Actor, vendor_id: UUID
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
         checkpoint = await conn.fetchval(CHECKPOINT_SIZE)
-    receipt_id = await lookup.store_receipt(
+    receipt_id = await store_receipt(
         db, signer, kind="roster", subject=vendor.credit_code,
         query={"vendor_credit_code": vendor.credit_code, "school_code": school.code},
         answer={"vendor_listed": bool(items), "people": answers}, as_of=now, time=now, actor=actor,
         region_code=school.region_code, checkpoint_size=checkpoint)
     assert isinstance(receipt_id, UUID)  # stored for sure: no cached state to go stale
-    served = await lookup.get_receipt(db, signer, actor, receipt_id)
+    served = await get_receipt(db, signer, actor, receipt_id)
     sha256 = receipt_sha256(served)
     bureau = words.bureau(school.region_code)
     context = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.audit.recorder import record_event
-from service.db.engine import Database
-from service.security.actor import Actor
+from service.audit import record_event
+from service.db import Database
+from service.security import Actor
 
 DOWNLOAD = "documents:pdf:download"
 

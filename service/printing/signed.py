@@ -18,9 +18,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.audit.keys import Signer
-from service.audit.recorder import canonical_json
-from service.lookup.receipts import receipt_key_id
+from service.audit import Signer, canonical_json
+from service.lookup import receipt_key_id
 
 PREFIX = b"schoolgate signed list v1\n"
 ALGORITHM = "Ed25519"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from service.db.engine import Database
-from service.printing import Job, words
-from service.timetables.rules import WEEKDAY_NAMES
-from service.timetables.services import public_timetable
+from service.db import Database
+from service.printing import words
+from service.printing.engine import Job
+from service.timetables import WEEKDAY_NAMES, public_timetable
 
 
 def _session_row(s: dict) -> dict:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from service.regions.directory import regions
-from service.service_items.models import CATEGORIES, GRADE_BANDS
+from service.regions import regions
+from service.service_items import CATEGORIES, GRADE_BANDS
 from service.timeutil import CHINA_TZ
 
 FEE_WORDS = {"per_session": "每课时", "per_term": "每学期"}

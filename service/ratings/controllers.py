@@ -21,7 +21,7 @@ from schemas.ratings import (
 )
 from service.ratings import services
 from service.ratings.models import ItemReReview
-from service.security.actor import Role
+from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, CurrentActor, Keys
 from service.web.params import PathText, QueryText

@@ -33,16 +33,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.orders import OrderFacts, order_facts
 from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.reason import clean_reason
-from service.region_settings.services import effective_settings
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
+from service.region_settings import effective_settings
+from service.regions import regions
+from service.security import Actor, Keyring, Role
 from service.timeutil import today_in_china, utcnow
 from workflows.school_order import ACCEPTED
 

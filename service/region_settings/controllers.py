@@ -13,8 +13,8 @@ from schemas.region_settings import (
 )
 from service.web.params import PathText
 from service.region_settings import services
-from service.regions.directory import regions
-from service.security.actor import Role
+from service.regions import regions
+from service.security import Role
 from service.web.access import ANY_ROLE, access
 from service.web.deps import DB, CurrentActor
 

@@ -17,19 +17,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
-from service.documents.models import DOC_TYPES
+from service.audit import diff, record_event
+from service.db import Database
+from service.documents import DOC_TYPES
 from service.errors import Forbidden, NotFound, raise_problems
-from service.personnel.models import (
-    ALWAYS_MANDATORY,
-    CHECK_TYPES,
-    DEFAULT_VALIDITY_DAYS,
-)
 from service.region_settings.models import RegionSettings
-from service.regions.directory import RegionInfo, regions
-from service.security.actor import Actor, Role
+from service.regions import RegionInfo, regions
+from service.security import Actor, Role
 from service.timeutil import utcnow
+from service.vetting import ALWAYS_MANDATORY, CHECK_TYPES, DEFAULT_VALIDITY_DAYS
 
 DEFAULT_SOURCE = "default"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.db.engine import Database
+from service.db import Database
 from service.periodic import run_periodic
 from service.reminders.senders import Sender
 from service.reminders.services import scan, send_due

@@ -19,16 +19,16 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.accounts.services import accounts_to_notify
-from service.db.engine import Database
-from service.documents.services import documents_ending_on
-from service.personnel.services import clearances_ending_on
+from service.accounts import accounts_to_notify
+from service.db import Database
+from service.documents import documents_ending_on
+from service.personnel import clearances_ending_on
 from service.reminders.models import DAYS_BEFORE, Reminder
 from service.reminders.senders import Message, Sender
-from service.security.actor import Actor
+from service.security import Actor
 from service.timeutil import today_in_china, utcnow
-from service.vendors.services import vendors_by_ids
-from service.whitelist.services import entries_ending_on
+from service.vendors import vendors_by_ids
+from service.whitelist import entries_ending_on
 
 DOC_NAMES = {"business_license": "营业执照", "school_permit": "办学许可证",
              "non_enterprise_registration": "民办非企业单位登记证书", "other": "其他资质材料"}

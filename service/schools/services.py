@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import NotFound
 from service.schools.models import School
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 
 
 async def school_by_code(session: AsyncSession, code: str) -> School | None:

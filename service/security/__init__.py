@@ -1,5 +1,8 @@
 """Who is acting: roles, the Actor, and scope rules shared by every domain."""
 
 from service.security.actor import Actor, Role
+from service.security.keyring import Keyring, load_keyring
 
-__all__ = ["Actor", "Role"]
+__all__ = [
+    "Actor", "Keyring", "load_keyring", "Role",
+]

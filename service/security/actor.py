@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from service.regions.directory import regions
+from service.regions import regions
 
 
 class Role(StrEnum):

@@ -8,8 +8,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from schemas.service_items import ServiceItemCreate, ServiceItemList, ServiceItemOut
-from service.idempotency.services import Idempotency
-from service.security.actor import Role
+from service.idempotency import Idempotency
+from service.security import Role
 from service.service_items import services
 from service.service_items.models import CATEGORIES, ServiceItem
 from service.web.access import access

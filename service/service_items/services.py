@@ -9,15 +9,15 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import InvalidInput, NotFound, problem, raise_problems
-from service.idempotency.services import Idempotency, Reply, run_once
-from service.personnel.services import not_engaged_by
-from service.security.actor import Actor
+from service.idempotency import Idempotency, Reply, run_once
+from service.personnel import not_engaged_by
+from service.security import Actor
 from service.service_items.models import CATEGORIES, FEE_UNITS, GRADE_BANDS, ServiceItem
 from service.service_items.rules import free_service_named
-from service.vendors.services import load_vendor_record, load_visible_vendor
+from service.vendors import load_vendor_record, load_visible_vendor
 
 TEXT_LIMITS = {"activity": 100, "description": 2000, "venue": 200}
 MAX_FEE = 100_000_000  # fen: one million yuan, far above any real fee

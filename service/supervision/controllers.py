@@ -11,7 +11,7 @@ from schemas.orders import StandingReason
 from schemas.supervision import AttentionOrder, DashboardOut, EndingClearanceOut, EndingDocumentOut, OpenComplaintOut
 from schemas.supervision import BelowThresholdOut
 from schemas.timetables import SchoolProgressOut
-from service.security.actor import Role
+from service.security import Role
 from service.supervision.dashboard import region_dashboard
 from service.web.access import access
 from service.web.deps import DB, CurrentActor

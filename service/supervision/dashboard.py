@@ -11,21 +11,19 @@ from datetime import date, datetime
 from uuid import UUID
 
 from service.complaints import OpenComplaint, open_complaints_by_age
-from service.db.engine import Database
-from service.documents.services import EndingDocument, documents_ending
+from service.db import Database
+from service.documents import EndingDocument, documents_ending
 from service.errors import Forbidden, NotFound
-from service.orders.services import OrderView, open_orders_in_regions
-from service.personnel.services import EntryClearance
-from service.orders.standing import AT_RISK, BLOCKED, IN_FORCE
-from service.orders.terms import Term, terms_for_region
+from service.orders import AT_RISK, BLOCKED, IN_FORCE, OrderView, Term, open_orders_in_regions, terms_for_region
+from service.personnel import EntryClearance
 from service.ratings import items_below_threshold
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
-from service.schools.services import schools_by_ids
-from service.service_items.services import items_by_ids
+from service.regions import regions
+from service.security import Actor, Role
+from service.schools import schools_by_ids
+from service.service_items import items_by_ids
 from service.timeutil import EXPIRING_WITHIN, today_in_china, utcnow
-from service.timetables.services import SchoolProgress, region_progress
-from service.vendors.services import vendor_ids_in_regions, vendors_by_ids
+from service.timetables import SchoolProgress, region_progress
+from service.vendors import vendor_ids_in_regions, vendors_by_ids
 
 
 @dataclass(frozen=True)

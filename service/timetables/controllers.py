@@ -20,11 +20,10 @@ from schemas.timetables import (
     TimetableWrite,
 )
 from service.errors import NotFound
-from service.printing import render
-from service.printing.controllers import pdf_response
-from service.printing.timetable import timetable_job
-from service.security.actor import Role
-from service.service_items.models import CATEGORIES
+from service.printing import render, timetable_job
+from service.web.files import pdf_response
+from service.security import Role
+from service.service_items import CATEGORIES
 from service.timetables import services
 from service.web.access import access, public
 from service.web.deps import DB, CurrentActor

@@ -12,20 +12,19 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.rules import parse_version
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.applications import parse_version
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, problem, raise_problems
-from service.orders.services import OrderedSlot, accepted_orders
-from service.orders.terms import term_for_school
+from service.orders import OrderedSlot, accepted_orders, term_for_school
 from service.reason import clean_reason
-from service.regions.directory import regions
-from service.schools.models import School
-from service.schools.services import school_by_code, schools_in_regions, visible_school
-from service.security.actor import Actor, Role
-from service.service_items.models import CATEGORIES
+from service.regions import regions
+from service.schools import School, school_by_code, schools_in_regions, visible_school
+from service.security import Actor, Role
+from service.service_items import CATEGORIES
 from service.timetables.models import Timetable
 from service.timetables.rules import Slot, week_numbers
+from service.versioning import check_version
 from service.timeutil import parse_clock, today_in_china, utcnow
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.roles import RoleTag
@@ -136,14 +135,9 @@ async def _view(session: AsyncSession, actor: Actor, school: School, term_id: UU
 
 
 def _check_version(timetable: Timetable | None, version: int | None) -> None:
-    current = timetable.version if timetable else 0
-    if version is None:
-        raise InvalidInput.field("version", "version_required", "请提供安排表的当前版本号（新建时为 0）")
-    if version != current:
-        message = f"安排表已被他人更新（当前版本 {current}），请刷新后重新操作"
-        raise Conflict(message, code="version_conflict", details=[{
-            "field": "version", "code": "version_conflict", "message": message, "current_version": current,
-            "sent_version": version, "state": timetable.state if timetable else None}])
+    check_version(version, timetable.version if timetable else 0, state=timetable.state if timetable else None,
+                  required="请提供安排表的当前版本号（新建时为 0）",
+                  conflict="安排表已被他人更新（当前版本 {current}），请刷新后重新操作")
 
 
 # -------------------------------------------------------------------- use cases

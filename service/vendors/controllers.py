@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.vendors import VendorCreate, VendorOut, VendorPage
-from service.idempotency.services import Idempotency
-from service.security.actor import Role
+from service.idempotency import Idempotency
+from service.security import Role
 from service.vendors import services
 from service.vendors.models import Vendor
 from service.web.access import access

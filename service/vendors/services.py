@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -12,16 +11,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.text import nfc
-from service.audit.recorder import diff, record_event
-from service.db.engine import Database
+from service.audit import diff, record_event
+from service.db import Database
 from service.errors import Conflict, Forbidden, NotFound, raise_problems
-from service.idempotency.services import Idempotency, Reply, run_once
-from service.identifiers.credit_code import validate_credit_code
-from service.identifiers.errors import InvalidIdentifier
+from service.idempotency import Idempotency, Reply, run_once
+from service.identifiers import InvalidIdentifier, is_phone, validate_credit_code
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.privacy import mask_name, mask_phone
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
+from service.regions import regions
+from service.security import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
 
 class _VendorOwned(Protocol):
@@ -30,7 +28,6 @@ class _VendorOwned(Protocol):
 
 Owned = TypeVar("Owned", bound=_VendorOwned)  # a model with a vendor_id
 
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 TEXT_LIMITS = {"name": 200, "address": 300, "contact_name": 100, "legal_representative": 100}
 
 
@@ -72,7 +69,7 @@ def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
         problems.append({"field": "org_type", "code": "invalid_org_type", "message": "机构类型无效"})
     if cleaned["region_code"] not in regions():
         problems.append({"field": "region_code", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"})
-    if not PHONE.match(cleaned["contact_phone"] or ""):
+    if not is_phone(cleaned["contact_phone"] or ""):
         problems.append({"field": "contact_phone", "code": "invalid_phone", "message": "联系电话格式不正确"})
     if cleaned["public_welfare_pledge"] is not True:
         problems.append({"field": "public_welfare_pledge", "code": "pledge_required",

@@ -18,9 +18,9 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 
 from schemas.errors import ErrorBody
-from service.accounts.services import Authenticated, authenticate, authenticate_cached, still_authenticated
+from service.accounts import Authenticated, authenticate, authenticate_cached, still_authenticated
 from service.errors import DomainError, Forbidden, TooManyRequests, Unauthenticated
-from service.security.actor import Actor, Role
+from service.security import Actor, Role
 
 PUBLIC = "public"
 ANY_ROLE = frozenset(Role)

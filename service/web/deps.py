@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from litestar.di import NamedDependency
 
-from service.audit.keys import Signer
+from service.audit import Signer
 from service.config import Settings
-from service.db.engine import Database
-from service.documents.storage import BlobStorage
-from service.security.actor import Actor
-from service.security.keyring import Keyring
+from service.db import Database
+from service.documents import BlobStorage
+from service.security import Actor, Keyring
 
 DB = NamedDependency[Database]
 CurrentActor = NamedDependency[Actor]

@@ -13,7 +13,7 @@ from litestar.types import ExceptionHandlersMap
 
 from schemas.inputs import DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, TEXT_PATTERNS
-from service.db.unavailable import is_unavailable
+from service.db import is_unavailable
 from service.errors import DomainError
 from service.logging import get_logger
 from service.web.params import RFC3339_PATTERN, instant_code

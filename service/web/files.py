@@ -16,3 +16,12 @@ def file_response(content: bytes, *, filename: str, content_type: str, sha256: s
     return Response(content, media_type=content_type,
                     headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
                              "X-Content-SHA256": sha256, "X-Content-Type-Options": "nosniff"})
+
+
+PDF = "application/pdf"
+
+
+def pdf_response(content: bytes, filename: str) -> Response[bytes]:
+    """A rendered document, shown in the browser and never cached (it may be personal)."""
+    return Response(content, media_type=PDF, headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})

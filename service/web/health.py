@@ -7,8 +7,7 @@ import asyncio
 from litestar import Response, get
 
 from schemas.health import Health
-from service.db.migrate import head_revision, schema_and_server
-from service.db.unavailable import is_unavailable
+from service.db import head_revision, is_unavailable, schema_and_server
 from service.web.access import public
 from service.web.deps import DB
 from service.web.errors import OUTAGE_RETRY_AFTER_SECONDS

@@ -24,8 +24,8 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.params import HeaderParameter
 
-from service.idempotency.services import IdempotencyKey, Reply, check_key, fingerprint
-from service.security.actor import Actor
+from service.idempotency import IdempotencyKey, Reply, check_key, fingerprint
+from service.security import Actor
 
 IdempotencyHeader = Annotated[
     str | None,

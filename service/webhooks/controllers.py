@@ -8,7 +8,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from schemas.webhooks import DeliveryList, DeliveryOut, WebhookCreate, WebhookCreated, WebhookList, WebhookOut
-from service.security.actor import Role
+from service.security import Role
 from service.webhooks import services
 from service.webhooks.jobs import policy_from
 from service.webhooks.models import Webhook

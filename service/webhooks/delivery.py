@@ -22,8 +22,8 @@ from uuid import UUID
 import httpx
 from sqlalchemy import text
 
-from service.db.engine import Database
-from service.security.keyring import Keyring
+from service.db import Database
+from service.security import Keyring
 from service.timeutil import utcnow
 from service.webhooks import addresses, signing
 from service.webhooks.services import decrypt_secret

@@ -28,7 +28,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.engine import Database
+from service.db import Database
 from service.timeutil import utcnow
 
 EVENT_TYPE = "order.standing_changed"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from service.config import Settings
-from service.db.engine import Database
+from service.db import Database
 from service.periodic import run_periodic
-from service.security.keyring import Keyring
+from service.security import Keyring
 from service.webhooks.addresses import AddressPolicy
 from service.webhooks.delivery import DeliveryPolicy, deliver_round, new_client
 from service.webhooks.fanout import StandingSource, fanout_round, scan_round

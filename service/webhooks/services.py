@@ -11,12 +11,11 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel import col, func, select
 
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.errors import Forbidden, InvalidInput, NotFound
-from service.schools.services import visible_school
-from service.security.actor import Actor, Role
-from service.security.keyring import Keyring
+from service.schools import visible_school
+from service.security import Actor, Keyring, Role
 from service.timeutil import utcnow
 from service.webhooks import addresses, signing
 from service.webhooks.models import Webhook, WebhookDelivery

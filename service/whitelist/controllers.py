@@ -33,8 +33,8 @@ from schemas.whitelist import (
 )
 from schemas.inputs import INT32_MAX
 from service.web.params import QueryInstant, QueryText, bounded_query, instant
-from service.idempotency.services import Idempotency
-from service.security.actor import Role
+from service.idempotency import Idempotency
+from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, CurrentActor
 from service.web.idempotency import (

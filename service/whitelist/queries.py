@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from service.db.engine import Database
+from service.db import Database
 from service.errors import InvalidInput, raise_problems
-from service.regions.directory import regions
-from service.service_items.models import CATEGORIES
+from service.regions import regions
+from service.service_items import CATEGORIES
 from service.timeutil import utcnow
 from service.whitelist.state import document_counts, mandatory_types
 from service.whitelist.status import ACTIVE, Interval, documents_ok, entry_status

@@ -28,8 +28,8 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.recorder import record_event
-from service.db.engine import Database
+from service.audit import record_event
+from service.db import Database
 from service.errors import (
     Conflict,
     Forbidden,
@@ -39,11 +39,11 @@ from service.errors import (
     raise_problems,
 )
 from service.four_eyes import request_facts, request_tags
-from service.idempotency.services import Idempotency, Reply, run_once
+from service.idempotency import Idempotency, Reply, run_once
 from service.reason import clean_reason
-from service.region_settings.services import effective_settings
-from service.regions.directory import regions
-from service.security.actor import Actor, Role
+from service.region_settings import effective_settings
+from service.regions import regions
+from service.security import Actor, Role
 from service.timeutil import today_in_china, utcnow
 from service.webhooks import enqueue_standing_change
 from service.whitelist import state as vendor_state
@@ -542,7 +542,7 @@ def interval_at(history: Sequence[WhitelistEntryStatus], at: datetime) -> Whitel
 
 
 async def _vendor_codes(session: AsyncSession, vendor_ids) -> dict[UUID, str]:
-    from service.vendors.services import vendors_by_ids
+    from service.vendors import vendors_by_ids
 
     return {k: v.credit_code for k, v in (await vendors_by_ids(session, vendor_ids)).items()}
 
@@ -575,7 +575,7 @@ async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, re
         if scope is not None:
             query = query.where(col(WhitelistEntry.region_code).in_(scope))
         if actor.role is Role.VENDOR:
-            from service.vendors.models import Vendor
+            from service.vendors import Vendor
 
             query = query.join(Vendor, col(Vendor.id) == col(WhitelistEntry.vendor_id)).where(
                 Vendor.credit_code == (actor.vendor_credit_code or ""))

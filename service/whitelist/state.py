@@ -22,8 +22,8 @@ from uuid import UUID
 
 import msgspec
 
-from service.region_settings.services import FIELDS as SETTING_FIELDS
-from service.regions.directory import regions
+from service.region_settings import FIELDS as SETTING_FIELDS
+from service.regions import regions
 from service.timeutil import CHINA_TZ
 from service.whitelist.status import Interval, documents_ok, entry_status
 

@@ -61,7 +61,7 @@ from service.config import Settings  # noqa: E402
 from service.db.engine import Database  # noqa: E402
 from service.identifiers.id_number import describe_normalized, mask_id_number  # noqa: E402
 from service.personnel.models import CHECK_TYPES  # noqa: E402
-from service.personnel.services import ID_NUMBER_PURPOSE  # noqa: E402
+from service.personnel.people import ID_NUMBER_PURPOSE  # noqa: E402
 from service.regions.directory import regions  # noqa: E402
 from service.security.actor import Actor  # noqa: E402
 from service.security.keyring import Keyring, new_key_document  # noqa: E402

@@ -85,7 +85,7 @@ from service.accounts.services import create_account  # noqa: E402
 from service.db.engine import Database  # noqa: E402
 from service.identifiers.id_number import check_digit, describe_normalized, mask_id_number  # noqa: E402
 from service.personnel.models import CHECK_TYPES  # noqa: E402
-from service.personnel.services import ID_NUMBER_PURPOSE  # noqa: E402
+from service.personnel.people import ID_NUMBER_PURPOSE  # noqa: E402
 from service.security.actor import Actor  # noqa: E402
 from service.security.keyring import Keyring, new_key_document  # noqa: E402
 from service.timeutil import today_in_china  # noqa: E402

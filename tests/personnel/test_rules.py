@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, UTC
 
-from service.personnel import engagement_in_force, engagement_in_force_sql
+from service.personnel import (
+    bar_lift_in_force, bar_lift_in_force_sql, engagement_in_force, engagement_in_force_sql,
+)
 
 
 async def test_engagement_in_force_says_the_same_in_python_and_in_sql(db):
@@ -28,4 +30,20 @@ async def test_engagement_in_force_says_the_same_in_python_and_in_sql(db):
     in_sql = [row[0] for row in rows]
     in_python = [engagement_in_force(*case) for case in cases]
     assert in_sql == in_python
+    assert True in in_python and False in in_python
+
+
+async def test_bar_lift_in_force_says_the_same_in_python_and_in_sql(db):
+    rng = random.Random(13)
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    cases = [tuple(None if rng.random() < 0.5 else moment + timedelta(hours=rng.randint(0, 99)) for _ in range(2))
+             for _ in range(200)]
+    statement = f"""SELECT {bar_lift_in_force_sql("b")}
+                      FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS b(confirmed_at, closed_at, n)
+                     ORDER BY b.n"""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(statement, *(list(column) for column in zip(*cases)))
+    in_python = [bar_lift_in_force(*case) for case in cases]
+    assert [row[0] for row in rows] == in_python
     assert True in in_python and False in in_python

@@ -56,3 +56,35 @@ async def test_a_failing_round_is_logged_with_its_traceback_and_the_runner_keeps
     assert second.index("KeyError") < second.index("direct cause") < second.index("LookupError")  # the cause first
     logged = json.dumps(lines, ensure_ascii=False)
     assert "王小明" not in logged and "360102199001010011" not in logged
+
+
+async def test_a_probe_waits_first_and_ends_when_its_step_is_done():
+    """The outage probe's shape (service/db/outage.py): one interval before the first
+    round, and the loop returns once a round reports it is done."""
+    answers, events = [False, False, True], []
+
+    async def step() -> bool:
+        events.append("step")
+        return answers[sum(e == "step" for e in events) - 1]
+
+    async def sleep(seconds: float) -> None:
+        events.append(seconds)
+
+    await run_periodic("probe", step, 0.5, sleep=sleep, wait_first=True, until_done=True)
+    assert events == [0.5, "step", 0.5, "step", 0.5, "step"]
+
+
+async def test_a_step_that_returns_true_does_not_end_a_duty_unless_asked():
+    rounds = []
+
+    async def step() -> bool:
+        rounds.append(1)
+        return True
+
+    async def sleep(seconds: float) -> None:
+        if len(rounds) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await run_periodic("duty", step, 1.0, sleep=sleep)
+    assert len(rounds) == 3

@@ -3,7 +3,8 @@ checkpoints, consistency proofs and prefix, then the trusted checkpoint."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from service.audit.bundle.lines import (
     FORMAT,
@@ -69,8 +70,9 @@ class Preamble:
 
     # ------------------------------------------------------------------ the header
 
-    def _read_header(self) -> HeaderLine:
-        add, header = self.add, None
+    def _decoded(self, code: str, unreadable: Callable[[ValueError], str]) -> Iterator[tuple[Any, Any]]:
+        """Each line that is not blank, with what it decodes to, or None when it does not
+        decode (the problem is reported under `code`, `unreadable` says it)."""
         for raw in self.it:
             self.lineno += 1
             try:
@@ -78,7 +80,15 @@ class Preamble:
             except ValueError as exc:
                 if not raw.strip():
                     continue
-                add(None, "bad_header", f"line {self.lineno}: not a valid bundle header ({exc})")
+                self.add(None, code, unreadable(exc))
+                yield raw, None
+                continue
+            yield raw, obj
+
+    def _read_header(self) -> HeaderLine:
+        add, header = self.add, None
+        for _raw, obj in self._decoded("bad_header", lambda exc: f"line {self.lineno}: not a valid bundle header ({exc})"):
+            if obj is None:
                 break
             if obj.__class__ is not HeaderLine:
                 add(None, "bad_header", f"line {self.lineno}: the first line must be the header, "
@@ -136,14 +146,8 @@ class Preamble:
     def _read_lines(self) -> None:
         """Checkpoints, consistency proofs and the prefix, up to the first event line."""
         add = self.add
-        for raw in self.it:
-            self.lineno += 1
-            try:
-                obj = decode_line(raw)
-            except ValueError as exc:
-                if not raw.strip():
-                    continue
-                add(None, "bad_line", f"line {self.lineno}: {exc}")
+        for raw, obj in self._decoded("bad_line", lambda exc: f"line {self.lineno}: {exc}"):
+            if obj is None:
                 continue
             cls = obj.__class__
             if cls is EventLine:

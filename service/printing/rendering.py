@@ -1,0 +1,35 @@
+"""Rendering bounds and the one call that renders: the render pool's size and time limit,
+and the row limit every document builder checks before it renders."""
+
+from __future__ import annotations
+
+from service.errors import InvalidInput
+from service.printing.engine import Job
+from service.printing.pool import POOL
+
+DEFAULT_MAX_ROWS = 5000
+
+
+def configure(*, workers: int, timeout: float, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    global _max_rows
+    POOL.configure(workers=workers, timeout=timeout)
+    _max_rows = max_rows
+
+
+_max_rows = DEFAULT_MAX_ROWS
+
+
+def max_rows() -> int:
+    return _max_rows
+
+
+def check_size(rows: int, field: str) -> None:
+    """Refuse a document over the size bound before it is rendered (422, never a stuck worker)."""
+    if rows > _max_rows:
+        raise InvalidInput(f"文档过大（{rows} 行，上限 {_max_rows} 行），请缩小查询范围", code="document_too_large",
+                           details=[{"field": field, "code": "document_too_large",
+                                     "message": f"文档最多 {_max_rows} 行，请缩小查询范围"}])
+
+
+async def render(job: Job, *, timeout: float | None = None) -> bytes:
+    return await POOL.render(job, timeout=timeout)
