@@ -8,6 +8,7 @@ from service.complaints.services import (
     ComplaintView,
     Decision,
     OpenComplaint,
+    add_evidence,
     file_complaint,
     file_public_complaint,
     get_complaint,
@@ -18,6 +19,6 @@ from service.complaints.services import (
     transition_complaint,
 )
 
-__all__ = ["CATEGORIES", "DESCRIPTION_LIMIT", "ComplaintInput", "ComplaintView", "Decision", "OpenComplaint",
+__all__ = ["CATEGORIES", "DESCRIPTION_LIMIT", "ComplaintInput", "ComplaintView", "Decision", "OpenComplaint", "add_evidence",
            "file_complaint", "file_public_complaint", "get_complaint", "list_complaints", "open_complaints_by_age",
            "public_form_school", "public_status", "transition_complaint"]
