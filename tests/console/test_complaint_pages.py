@@ -165,3 +165,26 @@ async def test_a_reviewer_suspends_and_lifts_the_named_person_from_the_case_page
     lifted = await reviewer.post(f"{path}/person-suspension/lift", {"reason": "已核实与本人无关"})
     assert lifted.status_code == 303 and "入校资格暂停中" not in (await reviewer.get(path)).text
     assert (await cw.orders(school))[0]["standing"] == "in_force"
+
+
+async def test_upholding_a_serious_case_from_the_page_asks_for_the_suspension(client, accounts, db, signed_in):
+    cw = ComplaintsWorld(client, accounts, db)
+    vendor, entries = await cw.approved()
+    person = await cw.cleared_person(vendor)
+    term, school = await cw.term(), await cw.new_school()
+    order = (await cw.place(school, cw.order_payload(term, entries[0], [person]))).json()
+    named = (await cw.complain(school.headers, school.code, order_id=order["id"])).json()
+    bare = (await cw.complain(school.headers, school.code)).json()
+    reviewer = await signed_in("reviewer", region_code="360104")
+    for case in (named, bare):
+        assert (await reviewer.post(f"/reviewer/complaints/{case['id']}/act",
+                                    {"action": "investigate", "version": "1"})).status_code == 303
+
+    nothing = await reviewer.post(f"/reviewer/complaints/{bare['id']}/act", {
+        "action": "uphold", "version": "2", "reason": "属实", "serious": "on", "suspend": "item"})
+    assert nothing.status_code == 422 and "该投诉未指明订单" in nothing.text and 'class="field-error"' in nothing.text
+    upheld = await reviewer.post(f"/reviewer/complaints/{named['id']}/act", {
+        "action": "uphold", "version": "2", "reason": "多次超标收费", "serious": "on", "suspend": "item"})
+    assert upheld.status_code == 303
+    case = await reviewer.get(f"/reviewer/complaints/{named['id']}")
+    assert "（情节严重）" in case.text and "待另一名审核员确认" in case.text and 'href="/reviewer/whitelist"' in case.text
