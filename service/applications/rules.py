@@ -114,7 +114,7 @@ def refusal(decision: Decision, workflow: Workflow, stage: str, action: str, act
             "stage": stage, "allowed_actions": allowed,
         }])
     if decision.code == REASON_REQUIRED:
-        return InvalidInput.field("reason", "reason_required", decision.message)
+        return InvalidInput.field("reason", "reason_required", decision.message or "")
     if decision.code == GUARD_FAILED:
         error_class, code = GUARD_ERRORS.get(decision.failed_guard or "", (Conflict, "guard_failed"))
         detail = {"field": "action", "code": code, "message": decision.message, "guard": decision.failed_guard}

@@ -348,12 +348,13 @@ async def _transition(session: AsyncSession, actor: Actor, complaint_id: UUID, d
     decision = decide(COMPLAINT, complaint.state, data.action, tags, {REASON_FACT: data.reason})
     if not decision.allowed:
         if decision.code == REASON_REQUIRED:
-            raise InvalidInput.field("reason", "reason_required", decision.message)
+            raise InvalidInput.field("reason", "reason_required", decision.message or "")
         raise Conflict(decision.message, code="transition_not_allowed", details=[{
             "field": "action", "code": "transition_not_allowed", "message": decision.message,
             "state": complaint.state, "allowed_actions": allowed_actions(COMPLAINT, complaint.state, tags)}])
     target = _check_decision(complaint, data)
     before = {"state": complaint.state, "version": complaint.version}
+    assert decision.target is not None  # an allowed decision names its target state
     complaint.state, complaint.version, complaint.updated_at = decision.target, complaint.version + 1, now
     if decision.target in COMPLAINT.final_states:
         complaint.decision_reason, complaint.decided_by, complaint.decided_at = data.reason, actor.account_id, now

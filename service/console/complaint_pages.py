@@ -9,10 +9,11 @@ buttons are the actions the service says are allowed now (read from workflows/co
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
@@ -24,11 +25,13 @@ from service.console.web import current_user, page, public_page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 from service.security import Role
 from service.timeutil import utcnow
-from service.web.deps import DB, Keys
+from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.params import PathText, QueryText
-from workflows.complaint import COMPLAINT
+from workflows.complaint import COMPLAINT, OPEN_STATES
 
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[Text, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+FILE_CHECK_CODES = ("unsupported_file_type", "file_too_large")
 CONTACT_LIMIT = 100
 CONTACT_PREFIX = "\n\n联系方式（投诉人自愿留下）："
 CONFLICT_TEXT = "该投诉已由其他审核员处理，请查看最新状态"
@@ -142,7 +145,8 @@ async def _case_page(request: Request, db, complaint_id: UUID, *, status_code: i
     return render(request, "reviewer/complaint.html", status_code=status_code, title=f"投诉 {c.case_code}", view=view,
                   c=c, actions=_action_forms(view), category_label=complaints.CATEGORIES.get(c.category, c.category),
                   source_label=SOURCE_LABELS.get(c.source, c.source), age_days=_age_days(view, utcnow()),
-                  suspend_labels=SUSPEND_LABELS, message=message, errors=errors or {}, reason=reason, tried=tried,
+                  suspend_labels=SUSPEND_LABELS, max_mb=request.app.state.settings.max_upload_bytes // (1024 * 1024),
+                  open_case=c.state in OPEN_STATES, message=message, errors=errors or {}, reason=reason, tried=tried,
                   crumbs=[{"text": "监管"}, {"text": "投诉处理", "href": "/reviewer/complaints"}, {"text": c.case_code}])
 
 
@@ -183,4 +187,55 @@ async def complaint_act(request: Request, db: DB, complaint_id: FromPath[UUID], 
     return Redirect(f"/reviewer/complaints/{complaint_id}?done={action}", status_code=303)
 
 
-ROUTES = [complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]
+@post("/reviewer/complaints/{complaint_id:uuid}/evidence", status_code=200, **page(Role.REVIEWER))
+async def complaint_evidence(request: Request, db: DB, storage: Storage, settings: AppSettings,
+                             complaint_id: FromPath[UUID], data: Multipart) -> Response:
+    """Attach a PDF, JPEG or PNG to an open case; the file checks' refusals in words."""
+    file = data.get("file")
+    try:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise InvalidInput.field("file", "required", "请选择要上传的文件")
+        content = await file.read(settings.max_upload_bytes + 1)
+        await complaints.add_evidence(db, storage, current_user(request).actor, complaint_id, content=content,
+                                      filename=file.filename, max_bytes=settings.max_upload_bytes)
+    except DomainError as error:
+        if error.status_code == 404 or error.status_code >= 500:
+            raise
+        errors = _errors(error) if isinstance(error, InvalidInput) else {}
+        if error.code in FILE_CHECK_CODES or not errors:
+            errors = {"file": error.message}
+        return await _case_page(request, db, complaint_id, status_code=error.status_code, errors=errors)
+    return Redirect(f"/reviewer/complaints/{complaint_id}?done=evidence", status_code=303)
+
+
+async def _person_step(request: Request, db, complaint_id: UUID, step, *, reason: str = "") -> Response:
+    """Suspend or lift the named person's entry; a refusal is shown on the case page."""
+    try:
+        await step()
+    except DomainError as error:
+        if error.status_code == 404 or error.status_code >= 500:
+            raise
+        errors = _errors(error) if isinstance(error, InvalidInput) else {}
+        return await _case_page(request, db, complaint_id, status_code=error.status_code, message=error.message,
+                                errors=errors, reason=reason, tried="person")
+    return Redirect(f"/reviewer/complaints/{complaint_id}?done=person", status_code=303)
+
+
+@post("/reviewer/complaints/{complaint_id:uuid}/person-suspension", status_code=200, **page(Role.REVIEWER))
+async def person_suspend(request: Request, db: DB, complaint_id: FromPath[UUID]) -> Response:
+    """Suspend, pending the investigation, the named person's entry everywhere."""
+    actor = current_user(request).actor
+    return await _person_step(request, db, complaint_id,
+                              lambda: complaints.suspend_person_entry(db, actor, complaint_id))
+
+
+@post("/reviewer/complaints/{complaint_id:uuid}/person-suspension/lift", status_code=200, **page(Role.REVIEWER))
+async def person_lift(request: Request, db: DB, complaint_id: FromPath[UUID], data: Form) -> Response:
+    actor = current_user(request).actor
+    reason = data.get("reason", "")
+    return await _person_step(request, db, complaint_id,
+                              lambda: complaints.lift_person_entry(db, actor, complaint_id, reason or None),
+                              reason=reason)
+
+
+ROUTES = [person_suspend, person_lift, complaint_evidence, complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]

@@ -202,7 +202,7 @@ async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id
         decision = decide(TIMETABLE, timetable.state, action, tags, facts)
         if not decision.allowed:
             if decision.code == REASON_REQUIRED:
-                raise InvalidInput.field("reason", "reason_required", decision.message)
+                raise InvalidInput.field("reason", "reason_required", decision.message or "")
             if decision.failed_guard == "timetable_conforms":
                 raise InvalidInput(decision.message, code="timetable_not_conforming", details=[
                     {"field": "sessions"} | p for p in view.numbers["problems"]])
@@ -210,6 +210,7 @@ async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id
                 "field": "action", "code": "transition_not_allowed", "message": decision.message,
                 "state": timetable.state, "allowed_actions": allowed_actions(TIMETABLE, timetable.state, tags)}])
         before = {"state": timetable.state, "version": timetable.version}
+        assert decision.target is not None  # an allowed decision names its target state
         timetable.state, timetable.version, timetable.updated_at = decision.target, timetable.version + 1, now
         timetable.updated_by = actor.account_id
         if action == "file":

@@ -97,3 +97,23 @@ def test_an_app_with_an_undeclared_route_does_not_start():
     check(declared)
     with pytest.raises(RuntimeError, match="/forgotten"):
         check(declared, forgotten)
+
+
+def test_a_forked_worker_draws_its_own_request_ids():
+    """granian forks its workers: ids drawn before the fork must not be handed out again
+    in the child (the id pool starts afresh there)."""
+    import os
+
+    from service.web.requestid import new_request_id
+
+    new_request_id()  # the pool is drawn in the parent
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    in_child = os.read(read, 64).decode()
+    os.close(read)
+    assert len(in_child) == 32 and in_child != new_request_id()
