@@ -13,12 +13,14 @@ from service.complaints.services import (
     file_public_complaint,
     get_complaint,
     list_complaints,
+    lift_person_entry,
     open_complaints_by_age,
     public_form_school,
     public_status,
+    suspend_person_entry,
     transition_complaint,
 )
 
 __all__ = ["CATEGORIES", "DESCRIPTION_LIMIT", "ComplaintInput", "ComplaintView", "Decision", "OpenComplaint", "add_evidence",
-           "file_complaint", "file_public_complaint", "get_complaint", "list_complaints", "open_complaints_by_age",
-           "public_form_school", "public_status", "transition_complaint"]
+           "file_complaint", "file_public_complaint", "get_complaint", "list_complaints", "lift_person_entry", "open_complaints_by_age",
+           "public_form_school", "public_status", "suspend_person_entry", "transition_complaint"]

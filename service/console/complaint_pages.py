@@ -208,4 +208,34 @@ async def complaint_evidence(request: Request, db: DB, storage: Storage, setting
     return Redirect(f"/reviewer/complaints/{complaint_id}?done=evidence", status_code=303)
 
 
-ROUTES = [complaint_evidence, complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]
+async def _person_step(request: Request, db, complaint_id: UUID, step, *, reason: str = "") -> Response:
+    """Suspend or lift the named person's entry; a refusal is shown on the case page."""
+    try:
+        await step()
+    except DomainError as error:
+        if error.status_code == 404 or error.status_code >= 500:
+            raise
+        errors = _errors(error) if isinstance(error, InvalidInput) else {}
+        return await _case_page(request, db, complaint_id, status_code=error.status_code, message=error.message,
+                                errors=errors, reason=reason, tried="person")
+    return Redirect(f"/reviewer/complaints/{complaint_id}?done=person", status_code=303)
+
+
+@post("/reviewer/complaints/{complaint_id:uuid}/person-suspension", status_code=200, **page(Role.REVIEWER))
+async def person_suspend(request: Request, db: DB, complaint_id: FromPath[UUID]) -> Response:
+    """Suspend, pending the investigation, the named person's entry everywhere."""
+    actor = current_user(request).actor
+    return await _person_step(request, db, complaint_id,
+                              lambda: complaints.suspend_person_entry(db, actor, complaint_id))
+
+
+@post("/reviewer/complaints/{complaint_id:uuid}/person-suspension/lift", status_code=200, **page(Role.REVIEWER))
+async def person_lift(request: Request, db: DB, complaint_id: FromPath[UUID], data: Form) -> Response:
+    actor = current_user(request).actor
+    reason = data.get("reason", "")
+    return await _person_step(request, db, complaint_id,
+                              lambda: complaints.lift_person_entry(db, actor, complaint_id, reason or None),
+                              reason=reason)
+
+
+ROUTES = [person_suspend, person_lift, complaint_evidence, complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]

@@ -142,3 +142,26 @@ async def test_other_regions_and_roles_do_not_see_cases(client, accounts, db, si
     assert refused.status_code == 404 and (await _only(db)).state == "received"
     school_page = await signed_in("school", region_code="360104", school_code=school.code)
     assert (await school_page.get("/reviewer/complaints")).status_code == 404
+
+
+async def test_a_reviewer_suspends_and_lifts_the_named_person_from_the_case_page(client, accounts, db, signed_in):
+    cw = ComplaintsWorld(client, accounts, db)
+    vendor, entries = await cw.approved()
+    person = await cw.cleared_person(vendor)
+    term, school = await cw.term(), await cw.new_school()
+    order = (await cw.place(school, cw.order_payload(term, entries[0], [person]))).json()
+    created = await cw.complain(school.headers, school.code, order_id=order["id"], person_id=person["person_id"])
+    assert created.status_code == 201, created.text
+    path = f"/reviewer/complaints/{created.json()['id']}"
+    reviewer = await signed_in("reviewer", region_code="360104")
+
+    assert ">暂停该人员入校资格</button>" in (await reviewer.get(path)).text
+    assert (await reviewer.post(f"{path}/person-suspension")).status_code == 303
+    case = await reviewer.get(path)
+    assert "入校资格暂停中" in case.text and ">解除暂停</button>" in case.text
+    assert (await cw.orders(school))[0]["standing"] == "blocked"  # the same rule as the API's
+    no_reason = await reviewer.post(f"{path}/person-suspension/lift", {"reason": " "})
+    assert no_reason.status_code == 422 and (await cw.orders(school))[0]["standing"] == "blocked"
+    lifted = await reviewer.post(f"{path}/person-suspension/lift", {"reason": "已核实与本人无关"})
+    assert lifted.status_code == 303 and "入校资格暂停中" not in (await reviewer.get(path)).text
+    assert (await cw.orders(school))[0]["standing"] == "in_force"
