@@ -44,12 +44,8 @@ WIRING = [
 #: these never import a layer above them of their own domain.
 LOWER = re.compile(r"^service\.([a-z_]+)\.(models|queries)(\..*)?$")
 UPPER = re.compile(r"^service\.([a-z_]+)\.(services|jobs|controllers)(\..*)?$")
-#: Named exceptions to the layers, each with its reason.
-LAYER_EXCEPTIONS = {
-    # The read side concludes the notices that have run out before it answers, so that
-    # nobody ever sees a notice past its end (docs/architecture.md, applications).
-    ("service.applications.queries", "service.applications.services"),
-}
+#: Named exceptions to the layers, each with its reason (none today).
+LAYER_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 @cache

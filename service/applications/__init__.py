@@ -3,12 +3,17 @@
 from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.jobs import run_forever as run_notice_jobs
 from service.applications.models import Application
+from service.applications.notices import conclude_due_notices
 from service.applications.queries import list_applications, public_notices
 from service.applications.rules import WORKFLOWS, parse_version
 from service.applications.services import (
-    ApplicationInput, ApplicationView, conclude_due_notices, create_application, get_application,
-    resolve_objection, transition,
+    ApplicationInput,
+    create_application,
+    get_application,
+    resolve_objection,
+    transition,
 )
+from service.applications.view import ApplicationView
 
 __all__ = [
     "Application", "ApplicationInput", "ApplicationView", "conclude_due_notices", "create_application",

@@ -29,7 +29,7 @@ from schemas.applications import (
     WhitelistEntryOut,
 )
 from service.web.params import QueryText
-from service.applications import queries, services
+from service.applications import queries, services, view
 from service.applications.models import Objection
 from service.applications.rules import WORKFLOWS, parse_version
 from service.idempotency import Idempotency
@@ -67,7 +67,7 @@ def objection_out(objection: Objection, show_objector: bool, stage: str | None =
     )
 
 
-def application_out(view: services.ApplicationView) -> ApplicationOut:
+def application_out(view: view.ApplicationView) -> ApplicationOut:
     app, workflow = view.application, WORKFLOWS[view.application.workflow]
     return ApplicationOut(
         id=app.id, vendor_id=app.vendor_id, vendor_name=view.vendor.name, vendor_credit_code=view.vendor.credit_code,
@@ -102,7 +102,7 @@ def application_out(view: services.ApplicationView) -> ApplicationOut:
     )
 
 
-def encode_application(view: services.ApplicationView) -> bytes:
+def encode_application(view: view.ApplicationView) -> bytes:
     return encode_json(application_out(view))
 
 

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from service.applications.models import Application, ApplicationItem
 from service.applications.deadlines import is_overdue
-from service.applications.services import NoticeConclusionFailed, conclude_due_notices
+from service.applications.notices import conclude_due_notices, NoticeConclusionFailed
 from service.db import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor

@@ -9,9 +9,8 @@ from service.personnel.facts import (
     entry_clearances_many, not_engaged_by, uncleared_among,
 )
 from service.personnel.importfile import HEADERS, ImportRejected, PersonLine, read_people
-from service.personnel.imports import (
-    IMPORT_MAX_BYTES, create_import_job, get_import_job, list_import_jobs, run_import_job,
-)
+from service.personnel.import_jobs import create_import_job, get_import_job, list_import_jobs, run_import_job
+from service.personnel.imports import IMPORT_MAX_BYTES
 from service.personnel.models import ALWAYS_MANDATORY, CHECK_TYPES, DEFAULT_VALIDITY_DAYS, RESULTS
 from service.personnel.people import clean_name, load_visible_person
 from service.personnel.rules import (

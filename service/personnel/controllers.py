@@ -43,7 +43,7 @@ from schemas.personnel import (
 from schemas.text import Text
 from service.errors import InvalidInput, PayloadTooLarge
 from service.idempotency import Idempotency
-from service.personnel import bar_lifts, certificates, checks, consents, import_proofs, imports, services
+from service.personnel import bar_lifts, certificates, checks, consents, import_jobs, import_proofs, imports, services
 from service.personnel.rules import bar_lift_in_force
 from service.personnel.models import (
     BackgroundCheck,
@@ -437,13 +437,13 @@ class CheckImportController(Controller):
         consent_id = _uuid(data.consent_document_id, "consent_document_id")
         key = idempotency_key(request, actor, idempotency, form_payload(data, content, run_async=run_async))
         if run_async:
-            reply = await imports.create_import_job(
+            reply = await import_jobs.create_import_job(
                 db, actor, filename=(data.file.filename or "import")[:200], sha256=hashlib.sha256(content).hexdigest(),
                 consent_document_id=consent_id,
                 idempotency=Idempotency(key, lambda job: encode_json(job_out(job)), 202))
             job = reply.value
             task = None if job is None else BackgroundTask(
-                imports.run_import_job, db, keyring, actor, job.id, content=content,
+                import_jobs.run_import_job, db, keyring, actor, job.id, content=content,
                 consent_document_id=job.consent_document_id, issuing_authority=data.issuing_authority)
             return reply_response(reply, background=task)
         reply = await imports.import_results(db, keyring, actor, content=content, consent_document_id=consent_id,
@@ -454,7 +454,7 @@ class CheckImportController(Controller):
     @get("/imports/{job_id:uuid}", **access(Role.REVIEWER, Role.ADMIN, errors=(404,)))
     async def import_job(self, db: DB, actor: CurrentActor, job_id: FromPath[UUID]) -> ImportJobOut:
         """Progress and outcome of an asynchronous import."""
-        return job_out(await imports.get_import_job(db, actor, job_id))
+        return job_out(await import_jobs.get_import_job(db, actor, job_id))
 
     @get("/{check_id:uuid}/proof", **access(Role.AUDITOR, Role.ADMIN, errors=(404,)))
     async def record_proof(self, db: DB, signer: AuditSigner, actor: CurrentActor,

@@ -211,9 +211,9 @@ async def clearances_ending_on(session: AsyncSession, days: Sequence[date], now:
     by_vendor: dict[UUID, list[UUID]] = {}
     for vendor_id, person_id in rows:
         by_vendor.setdefault(vendor_id, []).append(person_id)
-    found = []
-    for vendor_id in sorted(by_vendor):
-        for person_id, entry in (await entry_clearances(session, vendor_id, by_vendor[vendor_id], now)).items():
-            if entry.cleared and entry.cleared_until in wanted:
-                found.append(ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until))
-    return found
+    # One set of statements for everyone engaged, not one per vendor: the scan reads every
+    # engaged person and runs in each worker.
+    clearances = await entry_clearances_many(session, by_vendor, now)
+    return [ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until)
+            for vendor_id in sorted(clearances) for person_id, entry in clearances[vendor_id].items()
+            if entry.cleared and entry.cleared_until in wanted]

@@ -1,16 +1,32 @@
 """The whitelist (白名单): service items admitted for the schools of a region."""
 
+from service.whitelist.admission import Admission, admit, entries_of_application
+from service.whitelist.bans import ban_until, suspended_items
+from service.whitelist.entries import entries_ending_on, get_entry, list_entries
 from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
 from service.whitelist.models import WhitelistActionRequest, WhitelistEntry
 from service.whitelist.queries import PublicRow, filters, public_whitelist, public_whitelist_all
 from service.whitelist.services import (
-    ACTIONS, ELIGIBLE, ActionInput, Admission, admit, ban_until, confirm_request, decline_request,
-    entries_ending_on, entries_of_application, get_entry, list_entries, list_requests, request_suspension,
-    suspended_items, take_action,
+    ACTIONS,
+    ELIGIBLE,
+    ActionInput,
+    confirm_request,
+    decline_request,
+    list_requests,
+    request_suspension,
+    take_action,
 )
 from service.whitelist.state import (
-    EntryRow, VendorState, document_starts, entries_from_rows, evaluate, for_region, next_change, parse_row,
-    region_chain, vendor_state_exprs,
+    EntryRow,
+    VendorState,
+    document_starts,
+    entries_from_rows,
+    evaluate,
+    for_region,
+    next_change,
+    parse_row,
+    region_chain,
+    vendor_state_exprs,
 )
 from service.whitelist.status import ACTIVE, vendor_status
 

@@ -43,7 +43,7 @@ from service.web.idempotency import (
     idempotency_key,
     reply_response,
 )
-from service.whitelist import queries, services
+from service.whitelist import entries, queries, services
 from service.whitelist.models import WhitelistActionRequest
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
@@ -72,7 +72,7 @@ def encode_result(result: services.ActionResult) -> bytes:
     return encode_json(result_out(result))
 
 
-def entry_out(view: services.EntryView) -> EntryOut:
+def entry_out(view: entries.EntryView) -> EntryOut:
     e = view.entry
     return EntryOut(
         id=e.id, vendor_id=e.vendor_id, service_item_id=e.service_item_id, region_code=e.region_code,
@@ -146,13 +146,13 @@ class WhitelistController(Controller):
                            region: QueryText = None,
                            as_of: QueryInstant = None) -> list[EntryOut]:
         """Entries in scope with their status `as_of` an instant (default now) and history."""
-        views = await services.list_entries(db, actor, vendor_id=vendor_id, region_code=region, at=_as_of(as_of))
+        views = await entries.list_entries(db, actor, vendor_id=vendor_id, region_code=region, at=_as_of(as_of))
         return [entry_out(v) for v in views]
 
     @get("/entries/{entry_id:uuid}", **access(*READERS, errors=(404, 422)))
     async def get_entry(self, db: DB, actor: CurrentActor, entry_id: FromPath[UUID],
                         as_of: QueryInstant = None) -> EntryOut:
-        return entry_out(await services.get_entry(db, actor, entry_id, _as_of(as_of)))
+        return entry_out(await entries.get_entry(db, actor, entry_id, _as_of(as_of)))
 
 
 def _csv_line(values) -> str:

@@ -1,5 +1,6 @@
-"""The whitelist: admission (called by applications inside their transaction), dynamic
-adjustment by reviewers, the status history, and the facts other domains ask about.
+"""The whitelist's dynamic adjustment by reviewers and the requests other domains open.
+Beside it: `admission` (called by applications inside their transaction), `entries`
+(the reads and the status history), `bans` (revocation bans by region).
 
 Every status change closes the entry's current interval and opens a new one
 (`whitelist_entry_status`), updates the entry's copy of the current status, and writes
@@ -21,10 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +46,8 @@ from service.security import Actor, Role
 from service.timeutil import today_in_china, utcnow
 from service.webhooks import enqueue_standing_change
 from service.whitelist import state as vendor_state
+from service.whitelist.admission import _current, _open_interval
+from service.whitelist.entries import derived_status, entry_documents_ok
 from service.whitelist.models import (
     WhitelistActionRequest,
     WhitelistEntry,
@@ -56,9 +57,6 @@ from service.whitelist.status import (
     ACTIVE,
     REVOKED,
     SUSPENDED,
-    Interval,
-    documents_ok,
-    entry_status,
 )
 from workflows.engine import decide
 from workflows.four_eyes import WHITELIST_REQUEST
@@ -75,107 +73,6 @@ ELIGIBLE = {
     "reinstate": frozenset({SUSPENDED, REVOKED}),
 }
 TARGET_STATUS = {"suspend": SUSPENDED, "renew": None, "revoke": REVOKED, "reinstate": ACTIVE}
-
-
-# ------------------------------------------------------------------ admission
-
-
-@dataclass(frozen=True)
-class Admitted:
-    entries: list[WhitelistEntry]
-    superseded: list[UUID]  # ids of earlier active entries this admission replaced
-
-
-@dataclass(frozen=True)
-class Admission:
-    service_item_id: UUID
-    fee: int
-    fee_unit: str
-
-
-async def _current(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, WhitelistEntryStatus]:
-    if not entry_ids:
-        return {}
-    rows = (await session.exec(
-        select(WhitelistEntryStatus).where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)),
-                                           col(WhitelistEntryStatus.valid_to).is_(None))
-        .with_for_update())).all()
-    return {row.entry_id: row for row in rows}
-
-
-def _open_interval(session: AsyncSession, entry: WhitelistEntry, previous: WhitelistEntryStatus | None,
-                   at: datetime, **values: Any) -> WhitelistEntryStatus:
-    """Close `previous` at `at` and open the next interval from `at`."""
-    if previous is not None:
-        at = max(at, previous.valid_from)
-        previous.valid_to = at
-        session.add(previous)
-    row = WhitelistEntryStatus(entry_id=entry.id, valid_from=at, **values)
-    session.add(row)
-    entry.status, entry.valid_until = row.status, row.entry_valid_until
-    session.add(entry)
-    return row
-
-
-async def admit(
-    session: AsyncSession,
-    *,
-    application_id: UUID,
-    vendor_id: UUID,
-    region_code: str,
-    items: Sequence[Admission],
-    approved_at: datetime,
-    valid_days: int,
-    fee_published_on: date,
-) -> Admitted:
-    """One active entry per item for the region, valid `valid_days` from approval.
-    An earlier entry of the same item and region — active (a renewal), or suspended or
-    revoked (a new review after the ban) — is superseded: the new entry speaks for the
-    item, so there is never more than one entry per item and region to act on."""
-    item_ids = [item.service_item_id for item in items]
-    previous = (await session.exec(
-        select(WhitelistEntry)
-        .where(col(WhitelistEntry.service_item_id).in_(item_ids), WhitelistEntry.region_code == region_code,
-               col(WhitelistEntry.status).in_(("active", "suspended", "revoked")))
-        .order_by(col(WhitelistEntry.id))
-        .with_for_update()
-    )).all()
-    intervals = await _current(session, [e.id for e in previous])
-    for entry in previous:
-        _open_interval(session, entry, intervals.get(entry.id), approved_at, status="superseded", action="supersede",
-                       entry_valid_until=entry.valid_until)
-    await session.flush()
-    entries = [
-        WhitelistEntry(
-            vendor_id=vendor_id, service_item_id=item.service_item_id, region_code=region_code, status="active",
-            valid_from=approved_at, valid_until=approved_at + timedelta(days=valid_days),
-            application_id=application_id, fee=item.fee, fee_unit=item.fee_unit, fee_published_on=fee_published_on,
-        )
-        for item in items
-    ]
-    session.add_all(entries)
-    await session.flush()
-    for entry in entries:
-        session.add(WhitelistEntryStatus(entry_id=entry.id, status="active", action="admit", valid_from=approved_at,
-                                         entry_valid_until=entry.valid_until))
-    await session.flush()
-    return Admitted(entries=entries, superseded=[entry.id for entry in previous])
-
-
-async def entries_of_application(session: AsyncSession, application_id: UUID) -> list[WhitelistEntry]:
-    query = (select(WhitelistEntry).where(WhitelistEntry.application_id == application_id)
-             .order_by(col(WhitelistEntry.created_at), col(WhitelistEntry.id)))
-    return list((await session.exec(query)).all())
-
-
-# ------------------------------------------------------------- derived status
-
-
-def derived_status(interval: WhitelistEntryStatus | None, at: datetime, documents_valid: bool) -> str:
-    if interval is None:
-        return "not_listed"
-    return entry_status(Interval(interval.status, interval.entry_valid_until, interval.suspended_until), at,
-                        documents_valid)
 
 
 # ----------------------------------------------------------------- actions
@@ -290,23 +187,6 @@ async def _statuses_now(session: AsyncSession, entries: Sequence[WhitelistEntry]
     intervals = await _current(session, [e.id for e in entries])
     docs = await entry_documents_ok(session, entries, now)
     return Now(intervals, docs, {e.id: derived_status(intervals.get(e.id), now, docs[e.id]) for e in entries})
-
-
-async def entry_documents_ok(session: AsyncSession, entries: Sequence[WhitelistEntry], at: datetime) -> dict[UUID, bool]:
-    """Per entry: are the vendor's mandatory documents (of the entry's region) valid at `at`?"""
-    conn = await vendor_state.driver_connection(session)
-    latest: dict[UUID, dict[str, date]] = {}
-    for vendor_id in sorted({e.vendor_id for e in entries}):
-        rows = await conn.fetch("SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
-                                f"AND {vendor_state.document_counts('$2')} GROUP BY doc_type", vendor_id, at)
-        latest[vendor_id] = {r[0]: r[1] for r in rows}
-    mandatory: dict[str, tuple[str, ...]] = {}
-    result = {}
-    for entry in entries:
-        if entry.region_code not in mandatory:
-            mandatory[entry.region_code] = (await effective_settings(session, entry.region_code)).mandatory_document_types
-        result[entry.id] = documents_ok(mandatory[entry.region_code], latest[entry.vendor_id], at)
-    return result
 
 
 def _eligible(data: ActionInput, entries: list[WhitelistEntry], statuses: dict[UUID, str],
@@ -506,147 +386,7 @@ async def get_request(db: Database, actor: Actor, request_id: UUID) -> Whitelist
         return await _load_request(session, actor, request_id, lock=False)
 
 
-# ----------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class EntryView:
-    entry: WhitelistEntry
-    status: str  # derived at `at`
-    at: datetime
-    history: list[WhitelistEntryStatus]
-
-
-def _entry_visible(actor: Actor, entry: WhitelistEntry, vendor_credit_code: str | None) -> bool:
-    if actor.role is Role.VENDOR:
-        return actor.vendor_credit_code is not None and actor.vendor_credit_code == vendor_credit_code
-    if actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN):
-        return actor.covers_region(entry.region_code)
-    return False
-
-
-async def _history(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, list[WhitelistEntryStatus]]:
-    rows = (await session.exec(select(WhitelistEntryStatus).where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)))
-                               .order_by(col(WhitelistEntryStatus.valid_from), col(WhitelistEntryStatus.id)))).all()
-    out: dict[UUID, list[WhitelistEntryStatus]] = {i: [] for i in entry_ids}
-    for row in rows:
-        out[row.entry_id].append(row)
-    return out
-
-
-def interval_at(history: Sequence[WhitelistEntryStatus], at: datetime) -> WhitelistEntryStatus | None:
-    for row in history:
-        if row.valid_from <= at and (row.valid_to is None or row.valid_to > at):
-            return row
-    return None
-
-
-async def _vendor_codes(session: AsyncSession, vendor_ids) -> dict[UUID, str]:
-    from service.vendors import vendors_by_ids
-
-    return {k: v.credit_code for k, v in (await vendors_by_ids(session, vendor_ids)).items()}
-
-
-async def get_entry(db: Database, actor: Actor, entry_id: UUID, at: datetime | None = None) -> EntryView:
-    at = at or utcnow()
-    async with db.transaction() as session:
-        entry = await session.get(WhitelistEntry, entry_id)
-        codes = await _vendor_codes(session, [entry.vendor_id]) if entry else {}
-        if entry is None or not _entry_visible(actor, entry, codes.get(entry.vendor_id)):
-            raise NotFound("白名单条目不存在或不在权限范围内", code="entry_not_found")
-        history = (await _history(session, [entry.id]))[entry.id]
-        docs = await entry_documents_ok(session, [entry], at)
-        return EntryView(entry, derived_status(interval_at(history, at), at, docs[entry.id]), at, history)
-
-
-async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, region_code: str | None,
-                       at: datetime | None = None, limit: int = 200) -> list[EntryView]:
-    """Entries in the caller's scope (a vendor: its own), with their status at `at`."""
-    at = at or utcnow()
-    if region_code is not None:
-        regions().require(region_code, "region")
-    async with db.transaction() as session:
-        query = select(WhitelistEntry).order_by(col(WhitelistEntry.created_at), col(WhitelistEntry.id))
-        if vendor_id is not None:
-            query = query.where(WhitelistEntry.vendor_id == vendor_id)
-        if region_code is not None:
-            query = query.where(col(WhitelistEntry.region_code).in_(regions().descendants(region_code)))
-        scope = actor.scope_regions() if actor.role is not Role.VENDOR else None
-        if scope is not None:
-            query = query.where(col(WhitelistEntry.region_code).in_(scope))
-        if actor.role is Role.VENDOR:
-            from service.vendors import Vendor
-
-            query = query.join(Vendor, col(Vendor.id) == col(WhitelistEntry.vendor_id)).where(
-                Vendor.credit_code == (actor.vendor_credit_code or ""))
-        entries = list((await session.exec(query.limit(limit))).all())
-        histories = await _history(session, [e.id for e in entries])
-        docs = await entry_documents_ok(session, entries, at)
-        return [EntryView(e, derived_status(interval_at(histories[e.id], at), at, docs[e.id]), at, histories[e.id])
-                for e in entries]
-
-
 # ------------------------------------------------------------ facts for others
-
-
-def overlapping_regions(region_code: str) -> list[str]:
-    """The regions whose revocation (ban) or suspension holds an application for
-    `region_code`: the region, every region containing it and every region inside it.
-    An entry of a containing region covers the held region's schools, and one inside it
-    covers some of them, so either way an application there would route around it."""
-    return sorted(set(regions().ancestors(region_code)) | set(regions().descendants(region_code)))
-
-
-async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime | None = None) -> date | None:
-    """The latest ban date of a revocation in force over `region_code` (the revoked
-    entry's region is that region, contains it, or lies inside it: `overlapping_regions`),
-    when it is still in the future. The one check of the ban (application creation,
-    submit, resubmit and approval all ask it)."""
-    now = now or utcnow()
-    value = (await session.exec(text(
-        "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
-        "ON s.entry_id = e.id AND s.valid_to IS NULL "
-        "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:regions) "
-        "AND s.ban_until > :today").bindparams(vendor=vendor_id, regions=overlapping_regions(region_code),
-                                               today=today_in_china(now)))).first()
-    return value[0] if value else None
-
-
-async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], region_code: str,
-                          now: datetime | None = None) -> list[UUID]:
-    """Those of `item_ids` with an entry suspended now in `region_code`, a region
-    containing it or one inside it (`overlapping_regions`): under investigation, so a
-    fresh application — here or in a containing region — must not route around it."""
-    if not item_ids:
-        return []
-    now = now or utcnow()
-    rows = (await session.exec(text(
-        "SELECT DISTINCT e.service_item_id FROM whitelist_entries e JOIN whitelist_entry_status s "
-        "ON s.entry_id = e.id AND s.valid_to IS NULL "
-        "WHERE e.service_item_id = ANY(:items) AND s.status = 'suspended' AND e.region_code = ANY(:chain) "
-        "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
-            items=list(item_ids), chain=overlapping_regions(region_code), now=now))).all()
-    return [row[0] for row in rows]
-
-
-@dataclass(frozen=True)
-class EntryEndingOn:
-    entry_id: UUID
-    vendor_id: UUID
-    region_code: str
-    last_day: date
-
-
-async def entries_ending_on(session: AsyncSession, days: Sequence[date]) -> list[EntryEndingOn]:
-    """Active entries whose validity's last China day is one of `days` (for the reminders)."""
-    if not days:
-        return []
-    rows = (await session.exec(text(
-        "SELECT id, vendor_id, region_code, ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date "
-        "FROM whitelist_entries WHERE status = 'active' "
-        "AND ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date = ANY(:days)").bindparams(
-            zone=vendor_state.CHINA_ZONE, days=list(days)))).all()
-    return [EntryEndingOn(*row) for row in rows]
 
 
 async def request_suspension(session: AsyncSession, actor: Actor, *, vendor_id: UUID, region_code: str,

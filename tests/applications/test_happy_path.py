@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from service.applications.services import conclude_due_notices
+from service.applications.notices import conclude_due_notices
 from service.timeutil import CHINA_TZ, utcnow
 from service.whitelist.models import WhitelistEntry
 

@@ -11,7 +11,7 @@ from sqlmodel import col, func, select
 from service.app import create_app
 from service.applications import jobs
 from service.applications.models import Application
-from service.applications.services import conclude_due_notices
+from service.applications.notices import conclude_due_notices
 from service.audit.models import AuditEvent
 from service.config import Settings
 from service.idempotency.models import IdempotencyRecord
@@ -91,7 +91,7 @@ async def test_an_application_that_cannot_be_concluded_fails_the_round_and_holds
     import asyncpg
     import pytest
 
-    from service.applications.services import NoticeConclusionFailed
+    from service.applications.notices import NoticeConclusionFailed
     from tests.conftest import plain_dsn
 
     county, city = await world.reviewer("360104"), await world.reviewer("360100")

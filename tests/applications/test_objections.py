@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from service.applications import services
+from service.applications import notices, services
 from service.applications.models import Objection
 from service.security.actor import Actor, Role
 
@@ -80,8 +80,8 @@ async def test_dismissed_resumes_the_notice_for_the_time_it_had_left(world, db):
     view = await services.get_application(db, reviewer, UUID(app["id"]), now=resumed_at)
     assert view.application.notice_ends_at == ends + timedelta(days=2)
     # Not yet over at the old end; over at the new one.
-    assert await services.conclude_due_notices(db, ends + timedelta(hours=1)) == 0
-    assert await services.conclude_due_notices(db, ends + timedelta(days=2)) == 1
+    assert await notices.conclude_due_notices(db, ends + timedelta(hours=1)) == 0
+    assert await notices.conclude_due_notices(db, ends + timedelta(days=2)) == 1
 
 
 async def _account_id(world, headers) -> UUID:

@@ -14,7 +14,7 @@ from service.applications.rules import (
     parse_version,
     role_tags,
 )
-from service.applications.services import EFFECTS
+from service.applications.effects import EFFECTS
 from service.errors import InvalidInput
 from service.security.actor import Actor, Role
 from workflows import GUARDS

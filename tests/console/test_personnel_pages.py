@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import text
 
-from service.personnel import imports
+from service.personnel import import_jobs
 from service.security.actor import Actor, Role
 from tests.factories import PDF
 from tests.lookup.people_world import RECENT, authorisation, engage
@@ -135,7 +135,7 @@ async def test_import_runs_as_a_job_with_progress_and_row_errors(client, account
 
     # While a job runs, its fragment polls itself; an HTMX request gets the fragment only.
     actor = Actor(role=Role.REVIEWER, account_id=await _account_id(db, browser.login), region_code="360104")
-    queued = (await imports.create_import_job(db, actor, filename="大文件.csv", sha256="0" * 64,
+    queued = (await import_jobs.create_import_job(db, actor, filename="大文件.csv", sha256="0" * 64,
                                               consent_document_id=__import__("uuid").UUID(consent))).value
     full = await browser.get(f"/reviewer/imports/{queued.id}")
     assert "排队中" in full.text and 'hx-trigger="every 1s"' in full.text and "<progress" in full.text

@@ -363,7 +363,7 @@ async def _job(db, state: str, created_ago: timedelta = timedelta(0)) -> str:
 async def test_a_job_whose_worker_died_is_reported_interrupted_and_a_live_one_is_not(client, reviewer, db):
     from uuid import UUID
 
-    from service.personnel.imports import working_on
+    from service.personnel.import_jobs import working_on
 
     dead = await _job(db, "running")  # what a worker killed mid-import leaves behind
     live = await _job(db, "running")
