@@ -108,6 +108,8 @@ async def test_the_bureau_dashboard_page_names_what_needs_attention(client, acco
     assert "李*" in clearances and "1 个" in clearances
     complaints = board.text.split('data-testid="complaints"')[1].split("</table>")[0]
     assert school.code in complaints and "捆绑收费、搭车收费" in complaints and "0 天" in complaints
+    case_link = complaints.split('<a href="')[1].split('"')[0]  # each open case opens its case page
+    assert case_link == f"/reviewer/complaints/{filed.json()['id']}" and (await reviewer.get(case_link)).status_code == 200
     api = (await client.get("/api/v1/regions/360104/dashboard", headers=county)).json()
     assert [c["masked_name"] for c in api["clearances_ending"]] == ["李*"]
     assert api["open_complaints_by_age"] == {"within_7_days": 1, "8_to_30_days": 0, "over_30_days": 0}
