@@ -24,14 +24,14 @@ from typing import Annotated
 import msgspec
 
 _NONCHARACTERS = r"\ufdd0-\ufdef\ufffe\uffff" + "".join(
-    rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(0x1, 0xF))
+    rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(0x1, 0xF)
+)
 _ALWAYS_REFUSED = (
     r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 (but tab, newline, CR), DEL, C1
     r"\u202a-\u202e\u2066-\u2069"  # bidi embeddings, overrides, isolates
     r"\ufeff"  # byte-order mark / zero-width no-break space
     r"\ud800-\udfff"  # lone surrogates
-    r"\ue000-\uf8ff\U000f0000-\U0010ffff"  # private use (planes 15 and 16 hold nothing else)
-    + _NONCHARACTERS
+    r"\ue000-\uf8ff\U000f0000-\U0010ffff" + _NONCHARACTERS  # private use (planes 15 and 16 hold nothing else)
 )
 MULTILINE_PATTERN = rf"^[^{_ALWAYS_REFUSED}]*\Z"
 LINE_PATTERN = rf"^[^{_ALWAYS_REFUSED}\t\n\r\u2028\u2029]*\Z"

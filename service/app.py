@@ -15,24 +15,23 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
-from service.accounts.controllers import me, revoke_current_token
 from service.accounts import SignInPolicy, Throttle
+from service.accounts.controllers import me, revoke_current_token
 from service.applications import run_notice_jobs
 from service.applications.controllers import (
     ApplicationController,
     ObjectionController,
     PublicNoticeController,
 )
-from service.audit import keep_log_sealed
+from service.audit import keep_log_sealed, load_signer
 from service.audit.controllers import AuditController
-from service.audit import load_signer
 from service.complaints.controllers import ComplaintController, PublicComplaintController
 from service.config import Settings
 from service.console.keys import console_secret, derived
 from service.console.routes import console_router, static_router, template_config
 from service.db import Database
-from service.documents.controllers import DocumentController
 from service.documents import LocalBlobStorage
+from service.documents.controllers import DocumentController
 from service.logging import configure_logging, flush_request_lines
 from service.lookup import configure_rate_limit, keep_cache_warm, run_lookup_housekeeping
 from service.lookup.controllers import (
@@ -41,20 +40,14 @@ from service.lookup.controllers import (
     ReceiptController,
     service_keys,
 )
+from service.orders import order_standings
 from service.orders.controllers import OrderController, PublicFeeController, SchoolOrderController, TermController
-from service.supervision.controllers import dashboard
-from service.timetables.controllers import (
-    PublicTimetableController,
-    RegionTimetablesController,
-    TimetableController,
-)
 from service.personnel.controllers import (
     CheckImportController,
     ConsentController,
     PeopleController,
     VendorPeopleController,
 )
-from service.ratings.controllers import OrderRatingController, PublicRatingController, ReReviewController
 from service.printing import configure as configure_printing
 from service.printing.controllers import (
     AuditReportController,
@@ -62,9 +55,18 @@ from service.printing.controllers import (
     PublicDocumentsController,
     RosterController,
 )
+from service.ratings.controllers import OrderRatingController, PublicRatingController, ReReviewController
 from service.region_settings.controllers import RegionSettingsController
+from service.reminders import run_reminder_jobs, sender_from
+from service.reminders.controllers import reminders
 from service.security import load_keyring
 from service.service_items.controllers import ServiceItemController
+from service.supervision.controllers import dashboard
+from service.timetables.controllers import (
+    PublicTimetableController,
+    RegionTimetablesController,
+    TimetableController,
+)
 from service.vendors.controllers import VendorController
 from service.web.access import PUBLIC, authorize, provide_actor
 from service.web.errors import EXCEPTION_HANDLERS
@@ -72,23 +74,52 @@ from service.web.health import healthz, readyz
 from service.web.input_errors import document_input_errors
 from service.web.jsonbody import JSONRequest
 from service.web.requestid import with_request_context
-from service.reminders import run_reminder_jobs
-from service.reminders.controllers import reminders
-from service.reminders import sender_from
 from service.webhooks import run_webhook_jobs
 from service.webhooks.controllers import WebhookController
 from service.whitelist.controllers import PublicWhitelistController, WhitelistController
-from service.orders import order_standings
 
 ROUTES: list[ControllerRouterHandler] = [
-    healthz, readyz, me, revoke_current_token, VendorController, DocumentController, ServiceItemController,
-    RegionSettingsController, ApplicationController, ObjectionController, PublicNoticeController, AuditController,
-    VendorPeopleController, PeopleController, ConsentController, CheckImportController,
-    WhitelistController, PublicWhitelistController, LookupController, PersonLookupsController, ReceiptController,
-    service_keys, TermController, SchoolOrderController, OrderController, PublicDocumentsController,
-    LetterController, RosterController, AuditReportController, TimetableController, PublicTimetableController,
-    RegionTimetablesController, dashboard, WebhookController, ComplaintController, PublicComplaintController,
-    PublicFeeController, OrderRatingController, PublicRatingController, ReReviewController, reminders,
+    healthz,
+    readyz,
+    me,
+    revoke_current_token,
+    VendorController,
+    DocumentController,
+    ServiceItemController,
+    RegionSettingsController,
+    ApplicationController,
+    ObjectionController,
+    PublicNoticeController,
+    AuditController,
+    VendorPeopleController,
+    PeopleController,
+    ConsentController,
+    CheckImportController,
+    WhitelistController,
+    PublicWhitelistController,
+    LookupController,
+    PersonLookupsController,
+    ReceiptController,
+    service_keys,
+    TermController,
+    SchoolOrderController,
+    OrderController,
+    PublicDocumentsController,
+    LetterController,
+    RosterController,
+    AuditReportController,
+    TimetableController,
+    PublicTimetableController,
+    RegionTimetablesController,
+    dashboard,
+    WebhookController,
+    ComplaintController,
+    PublicComplaintController,
+    PublicFeeController,
+    OrderRatingController,
+    PublicRatingController,
+    ReReviewController,
+    reminders,
 ]
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -99,8 +130,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
     configure_rate_limit(settings.lookup_rate_per_minute)
-    configure_printing(workers=settings.render_workers, timeout=settings.render_timeout_seconds,
-                       max_rows=settings.document_max_rows)
+    configure_printing(
+        workers=settings.render_workers, timeout=settings.render_timeout_seconds, max_rows=settings.document_max_rows
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -112,16 +144,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # Background duties run in every worker; each is safe with several workers.
         # The audit sequencer seals the log; the notice job ends public notices by itself.
         tasks = [
-            asyncio.create_task(keep_log_sealed(
-                app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds)),
+            asyncio.create_task(
+                keep_log_sealed(
+                    app.state.db, app.state.signer, checkpoint_interval=settings.checkpoint_interval_seconds
+                )
+            ),
             asyncio.create_task(run_notice_jobs(app.state.db, settings.notice_job_interval)),
             asyncio.create_task(run_lookup_housekeeping(app.state.db)),
             asyncio.create_task(keep_cache_warm(app.state.db)),
             # Webhooks: the outbox fanned out to schools, deliveries sent and retried.
             asyncio.create_task(run_webhook_jobs(app.state.db, keyring, settings, order_standings)),
             # Reminders of what ends in 30, 7 and 1 days, through the configured sender.
-            asyncio.create_task(run_reminder_jobs(app.state.db, reminder_sender,
-                                                                settings.reminder_interval)),
+            asyncio.create_task(run_reminder_jobs(app.state.db, reminder_sender, settings.reminder_interval)),
         ]
         try:
             yield
@@ -138,6 +172,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def from_state(name: str):
         async def provide(state: State):
             return getattr(state, name)
+
         return Provide(provide)
 
     settings.files_dir.mkdir(parents=True, exist_ok=True)
@@ -150,9 +185,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         route_handlers=[*ROUTES, console_router(secret, settings.secure_cookies), static_router()],
         template_config=template_config(),
         lifespan=[lifespan],
-        state=State({"db": db, "settings": settings, "storage": LocalBlobStorage(settings.files_dir),
-                     "signer": load_signer(settings.signing_key_file, settings.audit_origin),
-                     "keyring": keyring, "console_throttle": throttle}),
+        state=State(
+            {
+                "db": db,
+                "settings": settings,
+                "storage": LocalBlobStorage(settings.files_dir),
+                "signer": load_signer(settings.signing_key_file, settings.audit_origin),
+                "keyring": keyring,
+                "console_throttle": throttle,
+            }
+        ),
         dependencies={
             "db": from_state("db"),
             "settings": from_state("settings"),
@@ -170,9 +212,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             description="白名单与人员核验服务 API。Authenticate with `Authorization: Bearer <token>`.",
             render_plugins=[JsonRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"access": "public"}),
-            components=Components(security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer", description="API token (sg_...)"),
-            }),
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", description="API token (sg_...)"),
+                }
+            ),
         ),
         debug=False,
         logging_config=None,  # logging is ours (service/logging.py); Litestar would replace the root handler
@@ -195,8 +239,10 @@ def _refuse_unguarded_routes(app: Litestar) -> None:
         if isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
                 if handler.opt.get("access") != PUBLIC and authorize not in handler.resolve_guards():
-                    raise RuntimeError(f"{sorted(handler.http_methods)} {route.path} declares no access rule: "
-                                       "use access(...) or public()")
+                    raise RuntimeError(
+                        f"{sorted(handler.http_methods)} {route.path} declares no access rule: "
+                        "use access(...) or public()"
+                    )
 
 
 def _declare_preflight_public(app: Litestar) -> None:

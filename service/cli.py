@@ -32,8 +32,7 @@ def database(settings: Settings, revision: str = "head") -> Iterator[DatabaseUrl
     from service.db import as_role, embedded_postgres, upgrade
 
     if settings.database_url:
-        urls = DatabaseUrls(owner=settings.migration_database_url or settings.database_url,
-                            app=settings.database_url)
+        urls = DatabaseUrls(owner=settings.migration_database_url or settings.database_url, app=settings.database_url)
         upgrade(urls.owner, revision, settings.app_role)
         yield urls
         return
@@ -48,6 +47,7 @@ def sigterm_as_exit() -> Iterator[None]:
     """Turn SIGTERM into SystemExit so `finally` blocks (stopping PostgreSQL) run when it
     comes before the server is up (during migrations). Once serving, granian handles
     SIGTERM itself and returns after a graceful shutdown."""
+
     def handle(_signum, _frame):
         raise SystemExit(0)
 
@@ -120,9 +120,16 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
         db = Database(url)
         try:
             return await create_account(
-                db, Actor.system(), role=args.role, name=args.name, region_code=args.region,
-                school_code=args.school, school_name=args.school_name, vendor_credit_code=args.vendor,
-                login=args.login, password=password,
+                db,
+                Actor.system(),
+                role=args.role,
+                name=args.name,
+                region_code=args.region,
+                school_code=args.school,
+                school_name=args.school_name,
+                vendor_credit_code=args.vendor,
+                login=args.login,
+                password=password,
             )
         finally:
             await db.dispose()
@@ -135,8 +142,11 @@ def cmd_accounts_create(args: argparse.Namespace) -> int:
     account = created.account
     print(f"account {account.id} role={account.role} region={account.region_code or '-'}")
     if args.login:
-        print(f"login {account.login}" + ("" if args.password_stdin else f" initial password {password}")
-              + " (must be changed at the first sign-in)")
+        print(
+            f"login {account.login}"
+            + ("" if args.password_stdin else f" initial password {password}")
+            + " (must be changed at the first sign-in)"
+        )
     print("token (shown once, store it now):")
     print(created.token)
     return 0
@@ -259,8 +269,13 @@ class PrintVersions(argparse.Action):
     external server does not answer."""
 
     def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
-                         help="print the versions of schoolgate and of its PostgreSQL server, and exit")
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="print the versions of schoolgate and of its PostgreSQL server, and exit",
+        )
 
     def __call__(self, parser, namespace, values, option_string=None):
         from service.db import version_lines
@@ -271,12 +286,15 @@ class PrintVersions(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务")
+    parser = argparse.ArgumentParser(
+        prog="schoolgate", description="SchoolGate: 校外培训机构进校园白名单与人员核验服务"
+    )
     parser.add_argument("--version", action=PrintVersions)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP service (starts the embedded PostgreSQL "
-                                              "when SCHOOLGATE_DATABASE_URL is unset)")
+    serve = commands.add_parser(
+        "serve", help="run the HTTP service (starts the embedded PostgreSQL when SCHOOLGATE_DATABASE_URL is unset)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
@@ -291,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     rev.set_defaults(handler=cmd_db_revision)
 
     accounts = commands.add_parser("accounts", help="accounts and API tokens").add_subparsers(
-        dest="accounts_command", required=True)
+        dest="accounts_command", required=True
+    )
     create = accounts.add_parser("create", help="create an account and print its token once (last line)")
     create.add_argument("--role", required=True, choices=["vendor", "school", "reviewer", "auditor", "admin"])
     create.add_argument("--name", required=True)
@@ -299,15 +318,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--school", help="10-digit school code (school accounts; created if unknown)")
     create.add_argument("--school-name", help="the school's name when it is created (default: --name)")
     create.add_argument("--vendor", help="unified social credit code the vendor account is bound to")
-    create.add_argument("--login", help="console login name; an initial password is generated and printed, "
-                                        "and must be changed at the first sign-in")
-    create.add_argument("--password-stdin", action="store_true",
-                        help="read the initial password from standard input instead of generating one")
+    create.add_argument(
+        "--login",
+        help="console login name; an initial password is generated and printed, "
+        "and must be changed at the first sign-in",
+    )
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the initial password from standard input instead of generating one",
+    )
     create.set_defaults(handler=cmd_accounts_create)
     setpw = accounts.add_parser("set-password", help="set (reset) a console password, read from standard input")
     setpw.add_argument("login")
-    setpw.add_argument("--no-change-required", action="store_true",
-                       help="do not ask for a new password at the next sign-in")
+    setpw.add_argument(
+        "--no-change-required", action="store_true", help="do not ask for a new password at the next sign-in"
+    )
     setpw.set_defaults(handler=cmd_accounts_set_password)
     disable = accounts.add_parser("disable", help="disable an account: ends its sessions, revokes its tokens")
     disable.add_argument("login")
@@ -320,25 +346,39 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="verify an exported audit bundle offline (no service or database)")
     verify.add_argument("bundle", help="the bundle from GET /api/v1/audit/export (NDJSON, .gz, or - for stdin)")
-    verify.add_argument("--trusted-checkpoint", help="a checkpoint saved earlier (JSON of "
-                                                     "/api/v1/audit/checkpoints/latest, or its note): "
-                                                     "the log must extend it")
-    verify.add_argument("--public-key", help="file with the log's key (JSON of /api/v1/audit/keys or /api/v1/keys, "
-                                             "PEM, vkey or base64); default: the key in the bundle, with a warning")
+    verify.add_argument(
+        "--trusted-checkpoint",
+        help="a checkpoint saved earlier (JSON of "
+        "/api/v1/audit/checkpoints/latest, or its note): "
+        "the log must extend it",
+    )
+    verify.add_argument(
+        "--public-key",
+        help="file with the log's key (JSON of /api/v1/audit/keys or /api/v1/keys, "
+        "PEM, vkey or base64); default: the key in the bundle, with a warning",
+    )
     verify.set_defaults(handler=cmd_audit_verify)
-    record = audit.add_parser("verify-record", help="verify one imported record's proof offline "
-                                                    "(GET /api/v1/checks/{check_id}/proof)")
+    record = audit.add_parser(
+        "verify-record", help="verify one imported record's proof offline (GET /api/v1/checks/{check_id}/proof)"
+    )
     record.add_argument("proof", help="the proof JSON ('-' for stdin)")
-    record.add_argument("--public-key", required=True,
-                        help="file with the log's verifier key (the vkey, or the JSON of /api/v1/audit/keys)")
+    record.add_argument(
+        "--public-key",
+        required=True,
+        help="file with the log's verifier key (the vkey, or the JSON of /api/v1/audit/keys)",
+    )
     record.set_defaults(handler=cmd_audit_verify_record)
 
     receipts = commands.add_parser("receipts", help="lookup receipts").add_subparsers(
-        dest="receipts_command", required=True)
+        dest="receipts_command", required=True
+    )
     check = receipts.add_parser("verify", help="verify a lookup receipt offline (no service or database)")
     check.add_argument("file", help="the JSON of GET /api/v1/receipts/{id}, or its PDF (/{id}.pdf); '-' for stdin")
-    check.add_argument("--public-key", help="file with the service key (JSON of GET /api/v1/keys, PEM, vkey or "
-                                            "base64); default: the key inside the receipt, with a warning")
+    check.add_argument(
+        "--public-key",
+        help="file with the service key (JSON of GET /api/v1/keys, PEM, vkey or "
+        "base64); default: the key inside the receipt, with a warning",
+    )
     check.set_defaults(handler=cmd_receipts_verify)
 
     demo = commands.add_parser("demo", help="load a small Jiangxi demo data set and print tokens to try")

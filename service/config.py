@@ -96,8 +96,7 @@ class Settings:
             checkpoint_interval_seconds=float(env.get("SCHOOLGATE_CHECKPOINT_INTERVAL") or 60),
             notice_job_interval=float(env.get("SCHOOLGATE_NOTICE_JOB_SECONDS") or DEFAULT_NOTICE_JOB_SECONDS),
             personal_data_keys=env.get("SCHOOLGATE_PERSONAL_DATA_KEYS") or None,
-            lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE")
-                                       or DEFAULT_LOOKUP_RATE_PER_MINUTE),
+            lookup_rate_per_minute=int(env.get("SCHOOLGATE_LOOKUP_RATE_PER_MINUTE") or DEFAULT_LOOKUP_RATE_PER_MINUTE),
             secure_cookies=env.get("SCHOOLGATE_SECURE_COOKIES") or "auto",
             db_connect_timeout=_seconds(env, "SCHOOLGATE_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT),
             db_statement_timeout=_seconds(env, "SCHOOLGATE_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT),

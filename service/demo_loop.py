@@ -20,19 +20,21 @@ from service.accounts import Account
 from service.applications import ApplicationInput, conclude_due_notices, create_application, transition
 from service.complaints import ComplaintInput, file_complaint
 from service.db import Database
-from service.documents import list_documents
-from service.documents import BlobStorage
+from service.documents import BlobStorage, list_documents
 from service.identifiers import check_digit
-from service.orders import Term
-from service.orders import OrderInput, place_order, transition_order
-from service.orders import TermInput, create_term, one_month_after
-from service.personnel import CHECK_TYPES
-from service.personnel import CheckInput, PersonInput, Upload, add_person, record_check, upload_authorisation
+from service.orders import OrderInput, Term, TermInput, create_term, one_month_after, place_order, transition_order
+from service.personnel import (
+    CHECK_TYPES,
+    CheckInput,
+    PersonInput,
+    Upload,
+    add_person,
+    record_check,
+    upload_authorisation,
+)
 from service.region_settings import update_settings
-from service.security import Actor, Role
-from service.security import Keyring
+from service.security import Actor, Keyring, Role
 from service.service_items import list_service_items
-
 from service.timetables import act_on_timetable, save_timetable
 from service.timeutil import today_in_china
 from service.whitelist import ActionInput, entries_of_application, take_action
@@ -45,27 +47,45 @@ def _number(first17: str) -> str:
 
 
 # Synthetic numbers with valid check digits (GB 11643), never real people.
-STAFF = [(_number("36010219880312402"), "周敏"), (_number("36010219900520801"), "吴磊"),
-         (_number("36010219921105302"), "郑悦")]
-AUTHORISATION_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
-                     b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+STAFF = [
+    (_number("36010219880312402"), "周敏"),
+    (_number("36010219900520801"), "吴磊"),
+    (_number("36010219921105302"), "郑悦"),
+]
+AUTHORISATION_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
+    b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 async def _actor(db: Database, login: str) -> Actor:
     async with db.transaction() as session:
         account = (await session.exec(select(Account).where(Account.login == login))).first()
-    return Actor(account_id=account.id, role=Role(account.role), region_code=account.region_code,
-                 school_id=account.school_id, vendor_credit_code=account.vendor_credit_code)
+    return Actor(
+        account_id=account.id,
+        role=Role(account.role),
+        region_code=account.region_code,
+        school_id=account.school_id,
+        vendor_credit_code=account.vendor_credit_code,
+    )
 
 
 async def _admit(db: Database, vendor: Actor, county: Actor, city: Actor, vendor_id: UUID) -> dict[UUID, UUID]:
     """Apply, review, decide, admit: the whitelist entry of each item, by item."""
     items = await list_service_items(db, vendor, vendor_id)
     documents = await list_documents(db, vendor, vendor_id)
-    app = (await create_application(db, vendor, ApplicationInput(vendor_id, COUNTY, [i.id for i in items],
-                                                                 [d.id for d in documents]))).value.application
-    steps = [(vendor, "submit", None), (county, "accept", None), (county, "pass_preliminary", None),
-             (county, "pass_verification", None), (city, "approve", "材料齐全，人员核查通过，同意纳入白名单")]
+    app = (
+        await create_application(
+            db, vendor, ApplicationInput(vendor_id, COUNTY, [i.id for i in items], [d.id for d in documents])
+        )
+    ).value.application
+    steps = [
+        (vendor, "submit", None),
+        (county, "accept", None),
+        (county, "pass_preliminary", None),
+        (county, "pass_verification", None),
+        (city, "approve", "材料齐全，人员核查通过，同意纳入白名单"),
+    ]
     admin = Actor.system()
     await update_settings(db, admin, COUNTY, {"notice_days": 0})
     try:
@@ -78,20 +98,38 @@ async def _admit(db: Database, vendor: Actor, county: Actor, city: Actor, vendor
         return {e.service_item_id: e.id for e in await entries_of_application(session, app.id)}
 
 
-async def _staff(db: Database, keyring: Keyring, storage: BlobStorage, vendor: Actor, county: Actor,
-                 vendor_id: UUID, max_bytes: int) -> list[UUID]:
+async def _staff(
+    db: Database, keyring: Keyring, storage: BlobStorage, vendor: Actor, county: Actor, vendor_id: UUID, max_bytes: int
+) -> list[UUID]:
     """Three people, every check clear; the third was checked 350 days ago (ends soon)."""
-    consent = (await upload_authorisation(db, storage, county, Upload(AUTHORISATION_PDF, "批量查询授权函.pdf", max_bytes),
-                                          title="公安机关批量查询授权函", region_code=COUNTY,
-                                          signed_on=today_in_china() - timedelta(days=400))).value
+    consent = (
+        await upload_authorisation(
+            db,
+            storage,
+            county,
+            Upload(AUTHORISATION_PDF, "批量查询授权函.pdf", max_bytes),
+            title="公安机关批量查询授权函",
+            region_code=COUNTY,
+            signed_on=today_in_china() - timedelta(days=400),
+        )
+    ).value
     ids = []
     for n, (number, name) in enumerate(STAFF):
-        person = (await add_person(db, keyring, vendor, vendor_id,
-                                   PersonInput(number, name, "lead_instructor", date(2025, 9, 1)))).value.person
+        person = (
+            await add_person(
+                db, keyring, vendor, vendor_id, PersonInput(number, name, "lead_instructor", date(2025, 9, 1))
+            )
+        ).value.person
         checked = today_in_china() - timedelta(days=350 if n == 2 else 30)
         for check_type in CHECK_TYPES:
-            await record_check(db, county, person.id, CheckInput(check_type, "clear", checked, f"DEMO-{n}-{check_type}",
-                                                                 "南昌市公安局青云谱分局", None, consent.id))
+            await record_check(
+                db,
+                county,
+                person.id,
+                CheckInput(
+                    check_type, "clear", checked, f"DEMO-{n}-{check_type}", "南昌市公安局青云谱分局", None, consent.id
+                ),
+            )
         ids.append(person.id)
     return ids
 
@@ -106,31 +144,77 @@ async def load_loop(db: Database, keyring: Keyring, storage: BlobStorage, vendor
     people = await _staff(db, keyring, storage, vendor, county, vendor_id, max_bytes)
     today = today_in_china()
     starts = today - timedelta(days=20)
-    term = (await create_term(db, county, TermInput(COUNTY, "2026-2027 学年第一学期", starts,
-                                                    starts + timedelta(days=140), one_month_after(starts)))).value
+    term = (
+        await create_term(
+            db,
+            county,
+            TermInput(COUNTY, "2026-2027 学年第一学期", starts, starts + timedelta(days=140), one_month_after(starts)),
+        )
+    ).value
     robotics, experiments = await list_service_items(db, vendor, vendor_id)
     orders = []
     # In force, at risk (its teacher's clearance ends in 15 days), blocked (suspended below).
-    for item, weekdays, person in ((robotics, [1], people[0]), (robotics, [3], people[2]),
-                                   (experiments, [2, 4], people[1])):
+    for item, weekdays, person in (
+        (robotics, [1], people[0]),
+        (robotics, [3], people[2]),
+        (experiments, [2, 4], people[1]),
+    ):
         data = OrderInput(term.id, item.id, weekdays, "16:30", "17:30", "科学教室", 30, ["upper_primary"], [person])
         orders.append((await place_order(db, school, "2136010401", data)).value)
     for view in orders:
         await transition_order(db, vendor, view.order.id, action="accept", version=1)
     # One order blocked: its item suspended in the county while a complaint is looked into.
-    await take_action(db, county, ActionInput("suspend", "家长反映收费问题，暂停待查",
-                                              entry_ids=[entries[experiments.id]]))
-    sessions = [{"weekday": d, "start_time": "15:40", "end_time": "16:30", "category_code": 1, "content": "作业辅导",
-                 "venue": "各班教室", "teacher": "班主任", "class_size": 45} for d in range(1, 6)]
-    sessions += [{"weekday": d, "start_time": "17:30", "end_time": "18:20", "category_code": 4,
-                  "content": "校园足球", "venue": "学校操场", "teacher": "体育组 李老师", "class_size": 40} for d in (2, 4)]
-    sessions += [{"weekday": d, "start_time": "16:30", "end_time": "17:30", "category_code": 3,
-                  "content": "合唱", "venue": "音乐教室", "teacher": "音乐组 陈老师", "class_size": 40} for d in (5,)]
+    await take_action(
+        db, county, ActionInput("suspend", "家长反映收费问题，暂停待查", entry_ids=[entries[experiments.id]])
+    )
+    sessions = [
+        {
+            "weekday": d,
+            "start_time": "15:40",
+            "end_time": "16:30",
+            "category_code": 1,
+            "content": "作业辅导",
+            "venue": "各班教室",
+            "teacher": "班主任",
+            "class_size": 45,
+        }
+        for d in range(1, 6)
+    ]
+    sessions += [
+        {
+            "weekday": d,
+            "start_time": "17:30",
+            "end_time": "18:20",
+            "category_code": 4,
+            "content": "校园足球",
+            "venue": "学校操场",
+            "teacher": "体育组 李老师",
+            "class_size": 40,
+        }
+        for d in (2, 4)
+    ]
+    sessions += [
+        {
+            "weekday": d,
+            "start_time": "16:30",
+            "end_time": "17:30",
+            "category_code": 3,
+            "content": "合唱",
+            "venue": "音乐教室",
+            "teacher": "音乐组 陈老师",
+            "class_size": 40,
+        }
+        for d in (5,)
+    ]
     await save_timetable(db, school, "2136010401", term.id, sessions, version=0)
     await act_on_timetable(db, school, "2136010401", term.id, "file", version=1)
     await act_on_timetable(db, school, "2136010401", term.id, "publish", version=2)
     # The complaint behind the suspension, still open: the bureau's dashboard shows it.
-    await file_complaint(db, school, "2136010401", ComplaintInput(
-        "fee_overcharge", "有家长反映，科学实验课除公示收费外另收材料费每学期 120 元。",
-        order_id=orders[2].order.id))
-
+    await file_complaint(
+        db,
+        school,
+        "2136010401",
+        ComplaintInput(
+            "fee_overcharge", "有家长反映，科学实验课除公示收费外另收材料费每学期 120 元。", order_id=orders[2].order.id
+        ),
+    )

@@ -26,8 +26,11 @@ async def load_queue(db: Database, signer: Signer, credit_codes: dict[str, str])
     county, school = await _actor(db, "qingyunpu"), await _actor(db, "school")
     async with db.transaction() as session:
         vendors = {v.credit_code: v for v in (await session.exec(select(Vendor))).all()}
-        started = (await session.exec(select(Application.id).where(
-            Application.vendor_id == vendors[credit_codes["shuxiang"]].id))).first()
+        started = (
+            await session.exec(
+                select(Application.id).where(Application.vendor_id == vendors[credit_codes["shuxiang"]].id)
+            )
+        ).first()
     if started is not None:
         return  # loaded before
     for login, steps in STEPS.items():
@@ -35,13 +38,15 @@ async def load_queue(db: Database, signer: Signer, credit_codes: dict[str, str])
         vendor = vendors[credit_codes[login]]
         items = await list_service_items(db, actor, vendor.id)
         documents = await list_documents(db, actor, vendor.id)
-        view = (await create_application(db, actor, ApplicationInput(
-            vendor.id, COUNTY, [i.id for i in items], [d.id for d in documents]))).value
+        view = (
+            await create_application(
+                db, actor, ApplicationInput(vendor.id, COUNTY, [i.id for i in items], [d.id for d in documents])
+            )
+        ).value
         for step in steps:
             who = actor if step == "submit" else county
             assert view is not None  # no idempotency key: never a replay
-            view = (await transition(db, who, view.application.id, action=step,
-                                     version=view.application.version)).value
+            view = (await transition(db, who, view.application.id, action=step, version=view.application.version)).value
     # A school with past checks: the admitted vendor and one still in review.
     for code in list(credit_codes.values())[:2]:
         await lookup_vendor(db, signer, school, code)

@@ -55,8 +55,9 @@ def raise_problems(problems: list[dict], error: type[DomainError] = InvalidInput
     if not problems:
         return
     single = len(problems) == 1
-    raise error(problems[0]["message"] if single else None,
-                code=problems[0]["code"] if single else None, details=problems)
+    raise error(
+        problems[0]["message"] if single else None, code=problems[0]["code"] if single else None, details=problems
+    )
 
 
 class Unauthenticated(DomainError):

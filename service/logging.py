@@ -41,8 +41,9 @@ def _add_request_id(_logger, _name, event_dict):
 DATABASE_MODULES = ("sqlalchemy", "asyncpg")
 SCHEMA_FIELDS = ("sqlstate", "constraint_name", "table_name", "column_name")
 #: Parameter text in any other exception's message (one that quotes a database error).
-PARAMETER_TEXT = re.compile(r"\[parameters: .*?\](?=\s*(\(Background|$))|DETAIL: .*$|Key \(.*?\)=\(.*?\)",
-                            re.DOTALL | re.MULTILINE)
+PARAMETER_TEXT = re.compile(
+    r"\[parameters: .*?\](?=\s*(\(Background|$))|DETAIL: .*$|Key \(.*?\)=\(.*?\)", re.DOTALL | re.MULTILINE
+)
 
 
 def _exception_from(exc_info):
@@ -143,10 +144,12 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         cache_logger_on_first_use=False,
     )
     handler = _StderrHandler()
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, render_exception_safely, renderer],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, render_exception_safely, renderer],
+        )
+    )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric_level)
@@ -193,9 +196,10 @@ def flush_request_lines() -> None:
     _flush_on[0] = None
     if not _pending:
         return
-    lines = [_RequestLine(method, path, status, round(seconds * 1000, 2), "request", request_id, "info",
-                          _timestamp(wall))
-             for method, path, status, seconds, request_id, wall in _pending]
+    lines = [
+        _RequestLine(method, path, status, round(seconds * 1000, 2), "request", request_id, "info", _timestamp(wall))
+        for method, path, status, seconds, request_id, wall in _pending
+    ]
     _pending.clear()
     sys.stderr.write(_json.encode_lines(lines).decode())
 
@@ -214,8 +218,9 @@ def log_request(method: str, path: str, status: int, seconds: float) -> None:
     if not _request_lines["enabled"]:
         return
     if not _request_lines["json"]:
-        get_logger("schoolgate.http").info("request", method=method, path=path, status=status,
-                                           ms=round(seconds * 1000, 2))
+        get_logger("schoolgate.http").info(
+            "request", method=method, path=path, status=status, ms=round(seconds * 1000, 2)
+        )
         return
     _pending.append((method, path, status, seconds, request_id_var.get(), time.time()))
     try:
@@ -231,4 +236,3 @@ def log_request(method: str, path: str, status: int, seconds: float) -> None:
 
 def get_logger(name: str = "schoolgate"):
     return structlog.get_logger(name)
-

@@ -26,10 +26,17 @@ def delay(interval: float, failures: int, max_backoff: float = MAX_BACKOFF) -> f
     return min(interval * 2**failures, max(interval, max_backoff))
 
 
-async def run_periodic(name: str, step: Callable[[], Awaitable[Any]], interval: float, *,
-                       logger: str = "schoolgate.jobs", max_backoff: float = MAX_BACKOFF,
-                       sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                       wait_first: bool = False, until_done: bool = False) -> None:
+async def run_periodic(
+    name: str,
+    step: Callable[[], Awaitable[Any]],
+    interval: float,
+    *,
+    logger: str = "schoolgate.jobs",
+    max_backoff: float = MAX_BACKOFF,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    wait_first: bool = False,
+    until_done: bool = False,
+) -> None:
     """Run `step` every `interval` seconds until cancelled; a failure is logged as
     `<name>_failed` (an event name; ids only, never personal data). `wait_first`: the
     first round comes after one interval, not at once. `until_done`: a step that returns
@@ -46,6 +53,11 @@ async def run_periodic(name: str, step: Callable[[], Awaitable[Any]], interval: 
         except Exception as error:  # the database may be briefly away; keep going, slower
             failures += 1
             # A structlog event name, not a format string (hence the noqa).
-            log.error(f"{name}_failed", error_type=type(error).__name__, failures=failures,  # noqa: G004
-                      retry_in=delay(interval, failures, max_backoff), exc_info=error)
+            log.error(
+                f"{name}_failed",  # noqa: G004
+                error_type=type(error).__name__,
+                failures=failures,
+                retry_in=delay(interval, failures, max_backoff),
+                exc_info=error,
+            )
         await sleep(delay(interval, failures, max_backoff))

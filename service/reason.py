@@ -12,9 +12,15 @@ from service.errors import problem, raise_problems
 DEFAULT_LIMIT = 2000
 
 
-def clean_reason(reason: str | None, *, required: bool = False, limit: int = DEFAULT_LIMIT,
-                 required_message: str = "请填写理由", too_long_code: str = "reason_too_long",
-                 problems: list[dict] | None = None) -> str | None:
+def clean_reason(
+    reason: str | None,
+    *,
+    required: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    required_message: str = "请填写理由",
+    too_long_code: str = "reason_too_long",
+    problems: list[dict] | None = None,
+) -> str | None:
     """The reason as stored, or None. A missing required reason or one past `limit` is
     a problem of the field `reason`: appended to `problems` when given (a form reports
     all its problems at once), else raised at once (422)."""

@@ -37,8 +37,17 @@ def serve(target: str, *, host: str, port: int, workers: int) -> None:
 
     os.environ[TARGET_ENV] = target  # read by worker_app, in each worker
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
-    Granian("service.serving:worker_app", factory=True, address=host, port=port, workers=workers,
-            interface=Interfaces.ASGI, loop=Loops.uvloop, log_dictconfig=LOG_CONFIG, log_access=False).serve()
+    Granian(
+        "service.serving:worker_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        log_dictconfig=LOG_CONFIG,
+        log_access=False,
+    ).serve()
 
 
 def worker_app():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, UTC
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 # A document or check within this of its last valid day is shown as expiring.

@@ -7,8 +7,13 @@ both, and neither domain imports the other for it (that import was a cycle).
 
 from __future__ import annotations
 
-CHECK_TYPES = ("criminal_record", "sexual_offence_entry_query", "health_certificate", "conduct_reference",
-               "mental_health")
+CHECK_TYPES = (
+    "criminal_record",
+    "sexual_offence_entry_query",
+    "health_certificate",
+    "conduct_reference",
+    "mental_health",
+)
 # An adverse result of one of these bars the person everywhere until a lift is confirmed.
 BARRING_CHECK_TYPES = frozenset({"criminal_record", "sexual_offence_entry_query"})
 # The notice requires the criminal-record query; the 2020 rules the sexual-offence entry

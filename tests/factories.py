@@ -38,8 +38,13 @@ def vendor_payload(**overrides) -> dict:
 
 
 def document_form(**overrides) -> dict:
-    form = {"doc_type": "business_license", "number": "NC-2024-001", "issuer": "南昌市市场监督管理局",
-            "valid_from": "2024-01-01", "valid_until": "2030-12-31"}
+    form = {
+        "doc_type": "business_license",
+        "number": "NC-2024-001",
+        "issuer": "南昌市市场监督管理局",
+        "valid_from": "2024-01-01",
+        "valid_until": "2030-12-31",
+    }
     form.update(overrides)
     return form
 

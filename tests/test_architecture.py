@@ -66,15 +66,25 @@ def test_nothing_below_the_edge_reaches_litestar_even_indirectly():
 
 def test_only_the_edge_imports_controllers():
     g = graph("service", "schemas", "workflows")
-    wrong = [(m, n) for m in our_modules(g) if not EDGE.match(m)
-             for n in sorted(g.find_modules_directly_imported_by(m)) if CONTROLLERS.match(n)]
+    wrong = [
+        (m, n)
+        for m in our_modules(g)
+        if not EDGE.match(m)
+        for n in sorted(g.find_modules_directly_imported_by(m))
+        if CONTROLLERS.match(n)
+    ]
     assert wrong == []
 
 
 def test_tables_import_no_layer_above_them():
     g = graph("service", "schemas", "workflows")
-    wrong = [(m, n) for m in our_modules(g) if TABLES.match(m)
-             for n in sorted(g.find_modules_directly_imported_by(m)) if ABOVE_TABLES.match(n)]
+    wrong = [
+        (m, n)
+        for m in our_modules(g)
+        if TABLES.match(m)
+        for n in sorted(g.find_modules_directly_imported_by(m))
+        if ABOVE_TABLES.match(n)
+    ]
     assert wrong == []
 
 
@@ -142,8 +152,11 @@ def test_no_cycles_between_domains():
 
 def domains(g: grimp.ImportGraph) -> set[str]:
     """Every package directly under service/: a new one is a domain the day it is made."""
-    return {m for m in g.modules if m.count(".") == 1 and m.startswith("service.") and (
-        ROOT / m.replace(".", "/") / "__init__.py").is_file()}
+    return {
+        m
+        for m in g.modules
+        if m.count(".") == 1 and m.startswith("service.") and (ROOT / m.replace(".", "/") / "__init__.py").is_file()
+    }
 
 
 def through_a_side_door(g: grimp.ImportGraph) -> list[tuple[str, str]]:
@@ -166,8 +179,9 @@ def through_a_side_door(g: grimp.ImportGraph) -> list[tuple[str, str]]:
 
 def test_code_outside_a_domain_imports_only_its_front_door():
     g = graph("service", "schemas", "workflows")
-    assert through_a_side_door(g) == [], "import the domain's front door (service.<domain>); " \
-        "export the name from its __init__.py if it is missing"
+    assert through_a_side_door(g) == [], (
+        "import the domain's front door (service.<domain>); export the name from its __init__.py if it is missing"
+    )
 
 
 def test_the_front_door_rule_sees_a_side_door():

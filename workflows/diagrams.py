@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.complaint import COMPLAINT
+from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
 from workflows.four_eyes import BAR_LIFT, WHITELIST_REQUEST
 from workflows.school_order import SCHOOL_ORDER
@@ -97,7 +97,8 @@ def render_markdown(diagram: Diagram) -> str:
         f"<!-- Generated from {diagram.source} by `{REGENERATE}`. Do not edit by hand. -->",
         f"# {diagram.title}",
         f"`{wf.name}`: {diagram.summary} Initial state `{wf.initial}`; final states "
-        + ", ".join(f"`{s}`" for s in wf.states if wf.is_final(s)) + ".",
+        + ", ".join(f"`{s}`" for s in wf.states if wf.is_final(s))
+        + ".",
         f"```mermaid\n{to_mermaid(wf)}```",
         "## Transitions",
         _transition_table(wf),

@@ -131,14 +131,26 @@ DECISION_GUARDS = (documents_complete, personnel_cleared, different_reviewer)
 #: the file in (受理) or returns it at once; preliminary review checks the documents'
 #: completeness and authenticity.
 INTAKE = (
-    T("submit", DRAFT, SUBMITTED, VENDOR, guards=(documents_complete,),
-      effects=("snapshot_application", "notify_reviewers")),
+    T(
+        "submit",
+        DRAFT,
+        SUBMITTED,
+        VENDOR,
+        guards=(documents_complete,),
+        effects=("snapshot_application", "notify_reviewers"),
+    ),
     T("withdraw", DRAFT, WITHDRAWN, VENDOR),
     T("accept", SUBMITTED, PRELIMINARY_REVIEW, COUNTY_AND_UP, effects=("notify_vendor",)),
     T("return", SUBMITTED, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
     T("withdraw", SUBMITTED, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
-    T("pass_preliminary", PRELIMINARY_REVIEW, VERIFICATION, COUNTY_AND_UP, guards=(documents_complete,),
-      effects=("record_preliminary_reviewer",)),
+    T(
+        "pass_preliminary",
+        PRELIMINARY_REVIEW,
+        VERIFICATION,
+        COUNTY_AND_UP,
+        guards=(documents_complete,),
+        effects=("record_preliminary_reviewer",),
+    ),
     T("return", PRELIMINARY_REVIEW, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
     T("reject", PRELIMINARY_REVIEW, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
     T("withdraw", PRELIMINARY_REVIEW, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
@@ -147,8 +159,14 @@ INTAKE = (
 #: Verification by the county when the city decides: personnel checks and, if needed,
 #: an on-site visit, then on to the city's final review.
 VERIFICATION_BEFORE_FINAL_REVIEW = (
-    T("pass_verification", VERIFICATION, FINAL_REVIEW, COUNTY_AND_UP, guards=(personnel_cleared,),
-      effects=("notify_reviewers",)),
+    T(
+        "pass_verification",
+        VERIFICATION,
+        FINAL_REVIEW,
+        COUNTY_AND_UP,
+        guards=(personnel_cleared,),
+        effects=("notify_reviewers",),
+    ),
     T("return", VERIFICATION, RETURNED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
     T("reject", VERIFICATION, REJECTED, COUNTY_AND_UP, requires_reason=True, effects=("notify_vendor",)),
     T("withdraw", VERIFICATION, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
@@ -158,21 +176,47 @@ VERIFICATION_BEFORE_FINAL_REVIEW = (
 def deciding(stage: str, roles: frozenset[str]) -> tuple[Transition, ...]:
     """The decision at the deciding stage, then the public notice."""
     return (
-        T("approve", stage, PUBLIC_NOTICE, roles, guards=DECISION_GUARDS, requires_reason=True,
-          effects=("start_notice", "notify_vendor")),
+        T(
+            "approve",
+            stage,
+            PUBLIC_NOTICE,
+            roles,
+            guards=DECISION_GUARDS,
+            requires_reason=True,
+            effects=("start_notice", "notify_vendor"),
+        ),
         T("return", stage, RETURNED, roles, requires_reason=True, effects=("notify_vendor",)),
-        T("reject", stage, REJECTED, roles, guards=(different_reviewer,), requires_reason=True,
-          effects=("notify_vendor",)),
+        T(
+            "reject",
+            stage,
+            REJECTED,
+            roles,
+            guards=(different_reviewer,),
+            requires_reason=True,
+            effects=("notify_vendor",),
+        ),
         T("withdraw", stage, WITHDRAWN, VENDOR, effects=("notify_reviewers",)),
     )
 
 
 #: Public notice (公示): admitted when the period ends with no objection open.
 NOTICE = (
-    T("conclude_notice", PUBLIC_NOTICE, APPROVED, SYSTEM, guards=(notice_period_over, no_open_objection),
-      effects=("admit_to_whitelist", "notify_vendor")),
-    T("pause_for_objection", PUBLIC_NOTICE, OBJECTION_REVIEW, SYSTEM_OR_REVIEWER, guards=(has_open_objection,),
-      effects=("pause_notice", "notify_vendor", "notify_reviewers")),
+    T(
+        "conclude_notice",
+        PUBLIC_NOTICE,
+        APPROVED,
+        SYSTEM,
+        guards=(notice_period_over, no_open_objection),
+        effects=("admit_to_whitelist", "notify_vendor"),
+    ),
+    T(
+        "pause_for_objection",
+        PUBLIC_NOTICE,
+        OBJECTION_REVIEW,
+        SYSTEM_OR_REVIEWER,
+        guards=(has_open_objection,),
+        effects=("pause_notice", "notify_vendor", "notify_reviewers"),
+    ),
     T("withdraw", PUBLIC_NOTICE, WITHDRAWN, VENDOR, effects=("end_notice", "notify_reviewers")),
 )
 
@@ -181,21 +225,52 @@ def objection_review(roles: frozenset[str], deciding_stage: str) -> tuple[Transi
     """The deciding level settles every open objection; one upheld sends the
     application back to the deciding stage."""
     return (
-        T("dismiss_objection", OBJECTION_REVIEW, PUBLIC_NOTICE, roles, guards=(different_reviewer,),
-          requires_reason=True, effects=("resume_notice", "notify_vendor", "notify_objector")),
-        T("uphold_objection", OBJECTION_REVIEW, deciding_stage, roles, requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("reject", OBJECTION_REVIEW, REJECTED, roles, guards=(different_reviewer,), requires_reason=True,
-          effects=("end_notice", "notify_vendor", "notify_objector")),
-        T("withdraw", OBJECTION_REVIEW, WITHDRAWN, VENDOR,
-          effects=("end_notice", "notify_reviewers", "notify_objector")),
+        T(
+            "dismiss_objection",
+            OBJECTION_REVIEW,
+            PUBLIC_NOTICE,
+            roles,
+            guards=(different_reviewer,),
+            requires_reason=True,
+            effects=("resume_notice", "notify_vendor", "notify_objector"),
+        ),
+        T(
+            "uphold_objection",
+            OBJECTION_REVIEW,
+            deciding_stage,
+            roles,
+            requires_reason=True,
+            effects=("end_notice", "notify_vendor", "notify_objector"),
+        ),
+        T(
+            "reject",
+            OBJECTION_REVIEW,
+            REJECTED,
+            roles,
+            guards=(different_reviewer,),
+            requires_reason=True,
+            effects=("end_notice", "notify_vendor", "notify_objector"),
+        ),
+        T(
+            "withdraw",
+            OBJECTION_REVIEW,
+            WITHDRAWN,
+            VENDOR,
+            effects=("end_notice", "notify_reviewers", "notify_objector"),
+        ),
     )
 
 
 #: Returned to the vendor with the list of required changes (the reason).
 RETURNED_ROWS = (
-    T("resubmit", RETURNED, SUBMITTED, VENDOR, guards=(documents_complete,),
-      effects=("snapshot_application", "notify_reviewers")),
+    T(
+        "resubmit",
+        RETURNED,
+        SUBMITTED,
+        VENDOR,
+        guards=(documents_complete,),
+        effects=("snapshot_application", "notify_reviewers"),
+    ),
     T("withdraw", RETURNED, WITHDRAWN, VENDOR),
 )
 
@@ -209,8 +284,14 @@ ENTRY_REVIEW = Workflow(
     known_guards=GUARDS,
     state_labels=STATE_LABELS,
     action_labels=ACTION_LABELS,
-    transitions=(*INTAKE, *VERIFICATION_BEFORE_FINAL_REVIEW, *deciding(FINAL_REVIEW, CITY_AND_UP), *NOTICE,
-                 *objection_review(CITY_AND_UP, FINAL_REVIEW), *RETURNED_ROWS),
+    transitions=(
+        *INTAKE,
+        *VERIFICATION_BEFORE_FINAL_REVIEW,
+        *deciding(FINAL_REVIEW, CITY_AND_UP),
+        *NOTICE,
+        *objection_review(CITY_AND_UP, FINAL_REVIEW),
+        *RETURNED_ROWS,
+    ),
 )
 
 #: The same review where the county decides: verification is the deciding stage, and
@@ -224,8 +305,13 @@ ENTRY_REVIEW_COUNTY_ONLY = Workflow(
     known_guards=GUARDS,
     state_labels={s: label for s, label in STATE_LABELS.items() if s is not FINAL_REVIEW},
     action_labels={a: label for a, label in ACTION_LABELS.items() if a is not EntryAction.PASS_VERIFICATION},
-    transitions=(*INTAKE, *deciding(VERIFICATION, COUNTY_AND_UP), *NOTICE,
-                 *objection_review(COUNTY_AND_UP, VERIFICATION), *RETURNED_ROWS),
+    transitions=(
+        *INTAKE,
+        *deciding(VERIFICATION, COUNTY_AND_UP),
+        *NOTICE,
+        *objection_review(COUNTY_AND_UP, VERIFICATION),
+        *RETURNED_ROWS,
+    ),
 )
 
 

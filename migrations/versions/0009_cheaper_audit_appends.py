@@ -11,12 +11,13 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-29 00:00:00
 """
+
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0009'
-down_revision: str | None = '0008'
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

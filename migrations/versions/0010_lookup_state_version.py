@@ -18,19 +18,19 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 00:10:00
 """
+
 from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WATCHED = ("vendors", "documents", "service_items", "whitelist_entries", "whitelist_entry_status",
-           "region_settings")
+WATCHED = ("vendors", "documents", "service_items", "whitelist_entries", "whitelist_entry_status", "region_settings")
 
 STORE = """
 CREATE FUNCTION lookup_store_receipts(
@@ -97,11 +97,11 @@ END $$
 
 def upgrade() -> None:
     op.create_table(
-        'lookup_state_version',
-        sa.Column('id', sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column('version', sa.BigInteger(), nullable=False),
-        sa.CheckConstraint('id = 1', name='ck_lookup_state_version_one_row'),
-        sa.PrimaryKeyConstraint('id'),
+        "lookup_state_version",
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("id = 1", name="ck_lookup_state_version_one_row"),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.execute("INSERT INTO lookup_state_version (id, version) VALUES (1, 1)")
     # Once per transaction, at commit (deferred): the bump's row lock is held only while
@@ -117,19 +117,25 @@ BEGIN
     RETURN NULL;
 END $$""")
     for table in WATCHED:
-        op.execute(f"CREATE CONSTRAINT TRIGGER lookup_state_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                   "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lookup_state_changed()")
-        op.execute(f"CREATE TRIGGER lookup_state_truncated AFTER TRUNCATE ON {table} "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION lookup_state_changed()")
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER lookup_state_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lookup_state_changed()"
+        )
+        op.execute(
+            f"CREATE TRIGGER lookup_state_truncated AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION lookup_state_changed()"
+        )
     op.execute(STORE)
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION lookup_store_receipts(uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], "
-               "text[], timestamptz[], timestamptz[], bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], "
-               "text[], text[], text[], text[], bigint[], boolean[])")
+    op.execute(
+        "DROP FUNCTION lookup_store_receipts(uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], "
+        "text[], timestamptz[], timestamptz[], bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], "
+        "text[], text[], text[], text[], bigint[], boolean[])"
+    )
     for table in WATCHED:
         op.execute(f"DROP TRIGGER lookup_state_truncated ON {table}")
         op.execute(f"DROP TRIGGER lookup_state_changed ON {table}")
     op.execute("DROP FUNCTION lookup_state_changed()")
-    op.drop_table('lookup_state_version')
+    op.drop_table("lookup_state_version")

@@ -13,22 +13,27 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29 02:40:00
 """
+
 from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
-                 "bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], "
-                 "bigint[], boolean[]")
-NEW_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
-                 "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
-                 "boolean[], bytea[], integer[], integer[], bytea[]")
+OLD_SIGNATURE = (
+    "uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+    "bigint[], bytea[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], "
+    "bigint[], boolean[]"
+)
+NEW_SIGNATURE = (
+    "uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+    "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
+    "boolean[], bytea[], integer[], integer[], bytea[]"
+)
 
 STORE = """
 CREATE FUNCTION lookup_store_receipts(
@@ -96,12 +101,10 @@ END $$
 """
 
 
-
-
 def upgrade() -> None:
-    op.add_column('lookup_receipts', sa.Column('group_size', sa.Integer(), nullable=True))
-    op.add_column('lookup_receipts', sa.Column('group_index', sa.Integer(), nullable=True))
-    op.add_column('lookup_receipts', sa.Column('group_path', sa.LargeBinary(), nullable=True))
+    op.add_column("lookup_receipts", sa.Column("group_size", sa.Integer(), nullable=True))
+    op.add_column("lookup_receipts", sa.Column("group_index", sa.Integer(), nullable=True))
+    op.add_column("lookup_receipts", sa.Column("group_path", sa.LargeBinary(), nullable=True))
     op.execute(f"DROP FUNCTION lookup_store_receipts({OLD_SIGNATURE})")
     op.execute(STORE)
 
@@ -118,6 +121,6 @@ def downgrade() -> None:
     spec.loader.exec_module(r0010)
     op.execute(f"DROP FUNCTION lookup_store_receipts({NEW_SIGNATURE})")
     op.execute(r0010.STORE)
-    op.drop_column('lookup_receipts', 'group_path')
-    op.drop_column('lookup_receipts', 'group_index')
-    op.drop_column('lookup_receipts', 'group_size')
+    op.drop_column("lookup_receipts", "group_path")
+    op.drop_column("lookup_receipts", "group_index")
+    op.drop_column("lookup_receipts", "group_size")

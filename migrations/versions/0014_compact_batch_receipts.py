@@ -23,27 +23,34 @@ Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 07:20:00
 """
+
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_SIGNATURE = ("uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
-                 "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
-                 "boolean[], bytea[], integer[], integer[], bytea[]")
-NEW_SIGNATURE = ("uuid[], text[], text[], bytea[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
-                 "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
-                 "boolean[], bytea[], integer[], integer[], bytea[]")
+OLD_SIGNATURE = (
+    "uuid[], text[], text[], text[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+    "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
+    "boolean[], bytea[], integer[], integer[], bytea[]"
+)
+NEW_SIGNATURE = (
+    "uuid[], text[], text[], bytea[], uuid[], uuid[], text[], text[], text[], timestamptz[], timestamptz[], "
+    "bigint[], bytea[], bigint[], bigint[], timestamptz[], text[], text[], text[], text[], bigint[], "
+    "boolean[], bytea[], integer[], integer[], bytea[]"
+)
 
 #: The first 64 bits of a keyed hash given as 64 hex digits, as a signed bigint.
 HEX_PREFIX = "('x' || substr({0}, 1, 16))::bit(64)::bigint"
 #: The subject keys of a compact batch query: the first 8 bytes of each 82-byte entry.
-COMPACT_KEYS = ("ARRAY(SELECT DISTINCT ('x' || encode(substr(q, o * 82 + 1, 8), 'hex'))::bit(64)::bigint"
-                " FROM (SELECT {0} AS q) c, generate_series(0, length(c.q) / 82 - 1) AS o)")
+COMPACT_KEYS = (
+    "ARRAY(SELECT DISTINCT ('x' || encode(substr(q, o * 82 + 1, 8), 'hex'))::bit(64)::bigint"
+    " FROM (SELECT {0} AS q) c, generate_series(0, length(c.q) / 82 - 1) AS o)"
+)
 
 STORE = f"""
 CREATE FUNCTION lookup_store_receipts(
@@ -121,17 +128,22 @@ END $$
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE lookup_receipts ALTER COLUMN query DROP NOT NULL, ALTER COLUMN answer DROP NOT NULL, "
-               "ADD COLUMN query_compact bytea")
+    op.execute(
+        "ALTER TABLE lookup_receipts ALTER COLUMN query DROP NOT NULL, ALTER COLUMN answer DROP NOT NULL, "
+        "ADD COLUMN query_compact bytea"
+    )
     op.execute("ALTER TABLE lookup_receipts ALTER COLUMN query_compact SET STORAGE EXTERNAL")
-    op.drop_index('ix_lookup_receipts_subjects', table_name='lookup_receipts', postgresql_using='gin')
+    op.drop_index("ix_lookup_receipts_subjects", table_name="lookup_receipts", postgresql_using="gin")
     # A USING expression may not hold a subquery: a function does the unnesting.
-    op.execute("CREATE FUNCTION pg_temp.hex_prefixes(hashes varchar[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE STRICT AS "
-               f"$$ SELECT ARRAY(SELECT {HEX_PREFIX.format('s')} FROM unnest(hashes) AS s) $$")
+    op.execute(
+        "CREATE FUNCTION pg_temp.hex_prefixes(hashes varchar[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE STRICT AS "
+        f"$$ SELECT ARRAY(SELECT {HEX_PREFIX.format('s')} FROM unnest(hashes) AS s) $$"
+    )
     op.execute("ALTER TABLE lookup_receipts ALTER COLUMN subjects TYPE bigint[] USING pg_temp.hex_prefixes(subjects)")
     op.execute("DROP FUNCTION pg_temp.hex_prefixes(varchar[])")
-    op.create_index('ix_lookup_receipts_subjects', 'lookup_receipts', ['subjects'], unique=False,
-                    postgresql_using='gin')
+    op.create_index(
+        "ix_lookup_receipts_subjects", "lookup_receipts", ["subjects"], unique=False, postgresql_using="gin"
+    )
     op.execute(LZ4)
     op.execute(f"DROP FUNCTION lookup_store_receipts({OLD_SIGNATURE})")
     op.execute(STORE)
@@ -149,9 +161,10 @@ def downgrade() -> None:
     spec.loader.exec_module(r0011)
     op.execute(f"DROP FUNCTION lookup_store_receipts({NEW_SIGNATURE})")
     op.execute(r0011.STORE)
-    op.drop_index('ix_lookup_receipts_subjects', table_name='lookup_receipts', postgresql_using='gin')
+    op.drop_index("ix_lookup_receipts_subjects", table_name="lookup_receipts", postgresql_using="gin")
     op.execute("ALTER TABLE lookup_receipts ALTER COLUMN subjects TYPE varchar(128)[] USING NULL")
-    op.create_index('ix_lookup_receipts_subjects', 'lookup_receipts', ['subjects'], unique=False,
-                    postgresql_using='gin')
+    op.create_index(
+        "ix_lookup_receipts_subjects", "lookup_receipts", ["subjects"], unique=False, postgresql_using="gin"
+    )
     op.execute("ALTER TABLE lookup_receipts DROP COLUMN query_compact")
     op.execute("ALTER TABLE lookup_receipts ALTER COLUMN query SET NOT NULL, ALTER COLUMN answer SET NOT NULL")

@@ -12,32 +12,34 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07 07:50:00
 """
+
 from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
-revision: str = '0018'
-down_revision: str | None = '0017'
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('check_imports',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('file_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('records', sa.Integer(), nullable=False),
-    sa.Column('records_root', sa.LargeBinary(), nullable=False),
-    sa.Column('leaf_hashes', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "check_imports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("file_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("records_root", sa.LargeBinary(), nullable=False),
+        sa.Column("leaf_hashes", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.execute("ALTER TABLE check_imports ALTER COLUMN leaf_hashes SET STORAGE EXTERNAL")
-    op.add_column('background_checks', sa.Column('import_leaf', sa.Integer(), nullable=True))
+    op.add_column("background_checks", sa.Column("import_leaf", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column('background_checks', 'import_leaf')
-    op.drop_table('check_imports')
+    op.drop_column("background_checks", "import_leaf")
+    op.drop_table("check_imports")

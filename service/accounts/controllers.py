@@ -23,8 +23,13 @@ class Me(msgspec.Struct):
 @get("/api/v1/me", **access(*ANY_ROLE), tags=["accounts"])
 async def me(actor: CurrentActor) -> Me:
     """Who the token belongs to, and its scope."""
-    return Me(account_id=actor.account_id, role=actor.role.value, region_code=actor.region_code,
-              school_id=actor.school_id, vendor_credit_code=actor.vendor_credit_code)
+    return Me(
+        account_id=actor.account_id,
+        role=actor.role.value,
+        region_code=actor.region_code,
+        school_id=actor.school_id,
+        vendor_credit_code=actor.vendor_credit_code,
+    )
 
 
 @delete("/api/v1/tokens/current", **access(*ANY_ROLE), tags=["accounts"])

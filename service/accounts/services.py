@@ -17,9 +17,8 @@ from service.accounts.signin import hash_password, validate_login, validate_pass
 from service.audit import record_event
 from service.db import Database
 from service.errors import InvalidInput, NotFound
+from service.identifiers import InvalidIdentifier, validate_credit_code
 from service.regions import regions
-from service.identifiers import validate_credit_code
-from service.identifiers import InvalidIdentifier
 from service.schools import School
 from service.security import Actor, Role
 from service.timeutil import utcnow
@@ -46,7 +45,9 @@ def _require_role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidInput.field("role", "unknown_role", "角色必须是 vendor、school、reviewer、auditor 或 admin 之一") from None
+        raise InvalidInput.field(
+            "role", "unknown_role", "角色必须是 vendor、school、reviewer、auditor 或 admin 之一"
+        ) from None
 
 
 async def create_account(
@@ -86,17 +87,30 @@ async def create_account(
             school_id = await _ensure_school(session, actor, school_code, school_name or name, scope["region_code"])
         if login is not None and (await session.exec(select(Account.id).where(Account.login == login))).first():
             raise InvalidInput.field("login", "login_taken", "该登录名已被使用")
-        account = Account(name=name, role=role_value.value, school_id=school_id, login=login,
-                          password_hash=password_hash, must_change_password=password_hash is not None, **scope)
+        account = Account(
+            name=name,
+            role=role_value.value,
+            school_id=school_id,
+            login=login,
+            password_hash=password_hash,
+            must_change_password=password_hash is not None,
+            **scope,
+        )
         session.add(account)
         await session.flush()
         token = new_token()
         session.add(ApiToken(account_id=account.id, token_hash=hash_token(token)))
         await record_event(
-            session, actor, "accounts:account:create", "account", account.id,
+            session,
+            actor,
+            "accounts:account:create",
+            "account",
+            account.id,
             region_code=account.region_code,
-            changes={"role": {"before": None, "after": account.role},
-                     "region_code": {"before": None, "after": account.region_code}},
+            changes={
+                "role": {"before": None, "after": account.role},
+                "region_code": {"before": None, "after": account.region_code},
+            },
         )
     return NewAccount(account=account, token=token)
 
@@ -127,8 +141,15 @@ async def _ensure_school(session, actor: Actor, code: str | None, name: str, reg
     school = School(code=code, name=name, region_code=region_code)
     session.add(school)
     await session.flush()
-    await record_event(session, actor, "schools:school:create", "school", school.id, region_code=region_code,
-                       changes={"code": {"before": None, "after": code}})
+    await record_event(
+        session,
+        actor,
+        "schools:school:create",
+        "school",
+        school.id,
+        region_code=region_code,
+        changes={"code": {"before": None, "after": code}},
+    )
     return school.id
 
 
@@ -141,8 +162,14 @@ async def issue_token(db: Database, actor: Actor, account_id: UUID) -> str:
         stored = ApiToken(account_id=account_id, token_hash=hash_token(token))
         session.add(stored)
         await session.flush()
-        await record_event(session, actor, "accounts:token:issue", "api_token", stored.id,
-                           changes={"account_id": {"before": None, "after": account_id}})
+        await record_event(
+            session,
+            actor,
+            "accounts:token:issue",
+            "api_token",
+            stored.id,
+            changes={"account_id": {"before": None, "after": account_id}},
+        )
     return token
 
 
@@ -173,8 +200,7 @@ async def _authenticate_hash(db: Database, token_hash: str) -> Actor | None:
         row = await conn.fetchrow(AUTHENTICATE, token_hash)
     if row is None:
         return None
-    return Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3],
-                 vendor_credit_code=row[4])
+    return Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3], vendor_credit_code=row[4])
 
 
 class TokenCache:
@@ -265,8 +291,14 @@ async def revoke_token(db: Database, actor: Actor, token: str) -> None:
             raise NotFound("令牌不存在或已撤销", code="token_not_found")
         stored.revoked_at = utcnow()
         session.add(stored)
-        await record_event(session, actor, "accounts:token:revoke", "api_token", stored.id,
-                           changes={"revoked": {"before": False, "after": True}})
+        await record_event(
+            session,
+            actor,
+            "accounts:token:revoke",
+            "api_token",
+            stored.id,
+            changes={"revoked": {"before": False, "after": True}},
+        )
 
 
 async def account_names(session, account_ids) -> dict[UUID, str]:
@@ -291,7 +323,13 @@ async def accounts_to_notify(session, vendor_credit_code: str, region_code: str)
     """(account id, role) of the vendor's accounts and of the reviewers whose region
     covers `region_code` — who is told that something of the vendor ends (reminders)."""
     covering = list(regions().ancestors(region_code))
-    query = select(Account.id, Account.role).where(col(Account.disabled_at).is_(None), (
-        (col(Account.role) == "vendor") & (col(Account.vendor_credit_code) == vendor_credit_code)) | (
-        (col(Account.role) == "reviewer") & col(Account.region_code).in_(covering))).order_by(col(Account.id))
+    query = (
+        select(Account.id, Account.role)
+        .where(
+            col(Account.disabled_at).is_(None),
+            ((col(Account.role) == "vendor") & (col(Account.vendor_credit_code) == vendor_credit_code))
+            | ((col(Account.role) == "reviewer") & col(Account.region_code).in_(covering)),
+        )
+        .order_by(col(Account.id))
+    )
     return [(row[0], row[1]) for row in (await session.exec(query)).all()]

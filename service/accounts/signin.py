@@ -82,8 +82,9 @@ def hash_value(value: str) -> str:
 def validate_login(login: str | None) -> str:
     login = (login or "").strip()
     if not LOGIN_PATTERN.match(login):
-        raise InvalidInput.field("login", "invalid_login",
-                                 "登录名为 3–64 位字母、数字、点、下划线或连字符，以字母或数字开头")
+        raise InvalidInput.field(
+            "login", "invalid_login", "登录名为 3–64 位字母、数字、点、下划线或连字符，以字母或数字开头"
+        )
     return login
 
 
@@ -108,6 +109,7 @@ async def _verify(password_hash: str | None, password: str) -> bool:
             return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
+
     return await asyncio.to_thread(check)
 
 
@@ -135,9 +137,17 @@ async def set_password(db: Database, actor: Actor, login: str, password: str, *,
             raise NotFound("账号不存在", code="account_not_found")
         await _store_password(session, account, password_hash, must_change)
         ended = await _end_sessions(session, account.id)
-        await record_event(session, actor, "accounts:password:reset", "account", account.id,
-                           changes={"must_change_password": {"before": None, "after": must_change},
-                                    "sessions_ended": {"before": None, "after": ended}})
+        await record_event(
+            session,
+            actor,
+            "accounts:password:reset",
+            "account",
+            account.id,
+            changes={
+                "must_change_password": {"before": None, "after": must_change},
+                "sessions_ended": {"before": None, "after": ended},
+            },
+        )
     return account
 
 
@@ -153,8 +163,14 @@ async def change_own_password(db: Database, user: SessionUser, current: str, new
             raise InvalidInput.field("current_password", "wrong_password", "当前密码不正确")
         await _store_password(session, account, await hash_password(new), False)
         await _end_sessions(session, account.id, keep=user.session_id)
-        await record_event(session, user.actor, "accounts:password:change", "account", account.id,
-                           changes={"must_change_password": {"before": account.must_change_password, "after": False}})
+        await record_event(
+            session,
+            user.actor,
+            "accounts:password:change",
+            "account",
+            account.id,
+            changes={"must_change_password": {"before": account.must_change_password, "after": False}},
+        )
 
 
 async def _store_password(session, account: Account, password_hash: str, must_change: bool) -> None:
@@ -165,8 +181,11 @@ async def _store_password(session, account: Account, password_hash: str, must_ch
 
 
 async def _end_sessions(session, account_id: UUID, keep: UUID | None = None) -> int:
-    query = (update(ConsoleSession).where(ConsoleSession.account_id == account_id,
-                                          ConsoleSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    query = (
+        update(ConsoleSession)
+        .where(ConsoleSession.account_id == account_id, ConsoleSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     if keep is not None:
         query = query.where(ConsoleSession.id != keep)
     return (await session.exec(query)).rowcount
@@ -189,10 +208,20 @@ async def set_disabled(db: Database, actor: Actor, account_id: UUID, disabled: b
         changes = {"disabled": {"before": before, "after": disabled}}
         if disabled:
             changes["sessions_ended"] = {"before": None, "after": await _end_sessions(session, account.id)}
-            await session.exec(update(ApiToken).where(ApiToken.account_id == account.id,
-                                                      ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
-        await record_event(session, actor, "accounts:account:" + ("disable" if disabled else "enable"),
-                           "account", account.id, region_code=account.region_code, changes=changes)
+            await session.exec(
+                update(ApiToken)
+                .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+        await record_event(
+            session,
+            actor,
+            "accounts:account:" + ("disable" if disabled else "enable"),
+            "account",
+            account.id,
+            region_code=account.region_code,
+            changes=changes,
+        )
     return account
 
 
@@ -210,8 +239,14 @@ async def assign_login(db: Database, actor: Actor, account_id: UUID, login: str)
             raise InvalidInput.field("login", "login_taken", "该登录名已被使用")
         before, account.login = account.login, login
         session.add(account)
-        await record_event(session, actor, "accounts:login:set", "account", account.id,
-                           changes={"login": {"before": before, "after": login}})
+        await record_event(
+            session,
+            actor,
+            "accounts:login:set",
+            "account",
+            account.id,
+            changes={"login": {"before": before, "after": login}},
+        )
 
 
 async def account_id_by_login(db: Database, login: str) -> UUID:
@@ -240,17 +275,23 @@ class Throttle:
 
     def keys(self, login: str, address: str | None) -> dict[str, int]:
         """Throttle key → its failure limit."""
+
         def keyed(kind: str, value: str) -> str:
             return kind + ":" + hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()[:64]
+
         found = {keyed("login", login.strip().lower()): self.policy.account_limit}
         if address:
             found[keyed("addr", address)] = self.policy.address_limit
         return found
 
     async def locked_until(self, session, keys: dict[str, int], now: datetime) -> datetime | None:
-        rows = (await session.exec(text(
-            "SELECT max(locked_until) FROM sign_in_throttle WHERE key = ANY(:keys) AND locked_until > :now"
-        ).bindparams(keys=list(keys), now=now))).scalar()
+        rows = (
+            await session.exec(
+                text(
+                    "SELECT max(locked_until) FROM sign_in_throttle WHERE key = ANY(:keys) AND locked_until > :now"
+                ).bindparams(keys=list(keys), now=now)
+            )
+        ).scalar()
         return rows
 
     async def fail(self, session, keys: dict[str, int], now: datetime) -> tuple[int, datetime | None]:
@@ -259,22 +300,29 @@ class Throttle:
         worst, locked = 0, None
         window_start = now - self.policy.window
         for key, limit in keys.items():
-            row = (await session.exec(text("""
+            row = (
+                await session.exec(
+                    text("""
                 INSERT INTO sign_in_throttle AS t (key, failures, window_started_at)
                 VALUES (:key, 1, :now)
                 ON CONFLICT (key) DO UPDATE SET
                   failures = CASE WHEN t.window_started_at < :window_start THEN 1 ELSE t.failures + 1 END,
                   window_started_at = CASE WHEN t.window_started_at < :window_start THEN :now
                                            ELSE t.window_started_at END
-                RETURNING failures""").bindparams(key=key, now=now, window_start=window_start))).one()
+                RETURNING failures""").bindparams(key=key, now=now, window_start=window_start)
+                )
+            ).one()
             failures = row[0]
             if key.startswith("login:"):
                 worst = max(worst, failures)
             if failures >= limit:
                 locked = now + self.policy.lock_for
-                await session.exec(text(
-                    "UPDATE sign_in_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
-                    "WHERE key = :key").bindparams(until=locked, now=now, key=key))
+                await session.exec(
+                    text(
+                        "UPDATE sign_in_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
+                        "WHERE key = :key"
+                    ).bindparams(until=locked, now=now, key=key)
+                )
         return worst, locked
 
     async def succeed(self, session, login_key: str) -> None:
@@ -288,15 +336,22 @@ class Throttle:
 
 def _locked_error(until: datetime, now: datetime) -> AccountLocked:
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-    return AccountLocked(f"登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试",
-                         headers={"Retry-After": str(minutes * 60)})
+    return AccountLocked(
+        f"登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试", headers={"Retry-After": str(minutes * 60)}
+    )
 
 
 # ---------------------------------------------------------------- sessions
 
 
-async def sign_in(db: Database, throttle: Throttle, login: str | None, password: str | None,
-                  address: str | None, now: datetime | None = None) -> SignedIn:
+async def sign_in(
+    db: Database,
+    throttle: Throttle,
+    login: str | None,
+    password: str | None,
+    address: str | None,
+    now: datetime | None = None,
+) -> SignedIn:
     """Check a login name and password; open a session. Refusals never say whether
     the login name exists. A locked name or address is refused before the password is
     looked at."""
@@ -322,18 +377,33 @@ async def sign_in(db: Database, throttle: Throttle, login: str | None, password:
     token = secrets.token_urlsafe(32)
     async with db.transaction() as session:
         await throttle.succeed(session, next(iter(keys)))
-        stored = ConsoleSession(account_id=account.id, token_hash=hash_value(token),
-                                expires_at=now + throttle.policy.session_lifetime, created_at=now)
+        stored = ConsoleSession(
+            account_id=account.id,
+            token_hash=hash_value(token),
+            expires_at=now + throttle.policy.session_lifetime,
+            created_at=now,
+        )
         session.add(stored)
         await session.flush()
-        await record_event(session, _actor_of(account), "accounts:session:create", "console_session", stored.id,
-                           region_code=account.region_code)
+        await record_event(
+            session,
+            _actor_of(account),
+            "accounts:session:create",
+            "console_session",
+            stored.id,
+            region_code=account.region_code,
+        )
     return SignedIn(token=token, must_change_password=account.must_change_password)
 
 
 def _actor_of(account: Account) -> Actor:
-    return Actor(account_id=account.id, role=Role(account.role), region_code=account.region_code,
-                 school_id=account.school_id, vendor_credit_code=account.vendor_credit_code)
+    return Actor(
+        account_id=account.id,
+        role=Role(account.role),
+        region_code=account.region_code,
+        school_id=account.school_id,
+        vendor_credit_code=account.vendor_credit_code,
+    )
 
 
 SESSION_USER = """
@@ -355,23 +425,39 @@ async def session_user(db: Database, token: str | None) -> SessionUser | None:
         row = await conn.fetchrow(SESSION_USER, hash_value(token))
     if row is None:
         return None
-    actor = Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3],
-                  vendor_credit_code=row[4])
-    return SessionUser(actor=actor, name=row[5], login=row[6], must_change_password=row[7],
-                       school_name=row[8], session_id=row[9], school_code=row[10])
+    actor = Actor(account_id=row[0], role=Role(row[1]), region_code=row[2], school_id=row[3], vendor_credit_code=row[4])
+    return SessionUser(
+        actor=actor,
+        name=row[5],
+        login=row[6],
+        must_change_password=row[7],
+        school_name=row[8],
+        session_id=row[9],
+        school_code=row[10],
+    )
 
 
 async def sign_out(db: Database, token: str | None) -> None:
     if not token:
         return
     async with db.transaction() as session:
-        stored = (await session.exec(select(ConsoleSession).where(
-            ConsoleSession.token_hash == hash_value(token), ConsoleSession.revoked_at.is_(None)))).first()
+        stored = (
+            await session.exec(
+                select(ConsoleSession).where(
+                    ConsoleSession.token_hash == hash_value(token), ConsoleSession.revoked_at.is_(None)
+                )
+            )
+        ).first()
         if stored is None:
             return
         stored.revoked_at = utcnow()
         session.add(stored)
         account = await session.get(Account, stored.account_id)
-        await record_event(session, _actor_of(account), "accounts:session:end", "console_session", stored.id,
-                           region_code=account.region_code)
-
+        await record_event(
+            session,
+            _actor_of(account),
+            "accounts:session:end",
+            "console_session",
+            stored.id,
+            region_code=account.region_code,
+        )

@@ -16,7 +16,19 @@ from service.applications.services import (
 from service.applications.view import ApplicationView
 
 __all__ = [
-    "Application", "ApplicationInput", "ApplicationView", "conclude_due_notices", "create_application",
-    "get_application", "list_applications", "parse_version", "public_notices", "resolve_objection",
-    "REVIEW_STAGES", "run_notice_jobs", "STAGE_TARGET_DAYS", "transition", "WORKFLOWS",
+    "Application",
+    "ApplicationInput",
+    "ApplicationView",
+    "conclude_due_notices",
+    "create_application",
+    "get_application",
+    "list_applications",
+    "parse_version",
+    "public_notices",
+    "resolve_objection",
+    "REVIEW_STAGES",
+    "run_notice_jobs",
+    "STAGE_TARGET_DAYS",
+    "transition",
+    "WORKFLOWS",
 ]

@@ -55,43 +55,68 @@ class Context:
         return sorted({d.sha256 for d in self.documents})
 
 
-async def uncleared_personnel(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
-                              now: datetime) -> list[UUID]:
+async def uncleared_personnel(
+    session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID], now: datetime
+) -> list[UUID]:
     """The listed people who may not deliver the items: not cleared now (every
     mandatory check present, clear and unexpired), or no longer working for the vendor."""
     return await uncleared_among(session, vendor_id, person_ids, now)
 
 
 async def _lock(session: AsyncSession, application_id: UUID) -> Application | None:
-    query = (select(Application).where(Application.id == application_id).with_for_update()
-             .execution_options(populate_existing=True))
+    query = (
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.exec(query)).first()
 
 
 async def _context(session: AsyncSession, application: Application) -> Context:
     vendor = (await vendors_by_ids(session, [application.vendor_id]))[application.vendor_id]
-    item_rows = (await session.exec(
-        select(ApplicationItem).where(ApplicationItem.application_id == application.id)
-        .order_by(col(ApplicationItem.position)))).all()
+    item_rows = (
+        await session.exec(
+            select(ApplicationItem)
+            .where(ApplicationItem.application_id == application.id)
+            .order_by(col(ApplicationItem.position))
+        )
+    ).all()
     items_found = await items_by_ids(session, [row.service_item_id for row in item_rows])
-    document_ids = (await session.exec(
-        select(ApplicationDocument.document_id).where(ApplicationDocument.application_id == application.id))).all()
-    documents = sorted((await documents_by_ids(session, document_ids)).values(),
-                       key=lambda d: (d.doc_type, d.uploaded_at, str(d.id)))
-    objections = (await session.exec(
-        select(Objection).where(Objection.application_id == application.id, Objection.status == "open")
-        .order_by(col(Objection.filed_at), col(Objection.id)).execution_options(populate_existing=True))).all()
+    document_ids = (
+        await session.exec(
+            select(ApplicationDocument.document_id).where(ApplicationDocument.application_id == application.id)
+        )
+    ).all()
+    documents = sorted(
+        (await documents_by_ids(session, document_ids)).values(), key=lambda d: (d.doc_type, d.uploaded_at, str(d.id))
+    )
+    objections = (
+        await session.exec(
+            select(Objection)
+            .where(Objection.application_id == application.id, Objection.status == "open")
+            .order_by(col(Objection.filed_at), col(Objection.id))
+            .execution_options(populate_existing=True)
+        )
+    ).all()
     return Context(
-        application=application, vendor=vendor, items=[items_found[row.service_item_id] for row in item_rows],
-        documents=documents, settings=await effective_settings(session, application.region_code),
+        application=application,
+        vendor=vendor,
+        items=[items_found[row.service_item_id] for row in item_rows],
+        documents=documents,
+        settings=await effective_settings(session, application.region_code),
         open_objections=list(objections),
     )
 
 
 def _visible(actor: Actor, ctx: Context) -> bool:
     app = ctx.application
-    return can_see(actor, region_code=app.region_code, vendor_credit_code=ctx.vendor.credit_code,
-                   submitted=app.submitted_at is not None)
+    return can_see(
+        actor,
+        region_code=app.region_code,
+        vendor_credit_code=ctx.vendor.credit_code,
+        submitted=app.submitted_at is not None,
+    )
 
 
 def _not_found() -> NotFound:

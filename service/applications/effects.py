@@ -48,11 +48,23 @@ async def _snapshot_application(session: AsyncSession, ctx: Context, actor: Acto
     return {
         "workflow": app.workflow,
         "snapshot": {
-            "service_items": [{"id": i.id, "category_code": i.category_code, "activity": i.activity,
-                               "grade_bands": list(i.grade_bands), "fee": i.fee, "fee_unit": i.fee_unit,
-                               "max_class_size": i.max_class_size, "venue": i.venue} for i in ctx.items],
-            "documents": [{"id": d.id, "doc_type": d.doc_type, "sha256": d.sha256,
-                           "valid_until": d.valid_until} for d in ctx.documents],
+            "service_items": [
+                {
+                    "id": i.id,
+                    "category_code": i.category_code,
+                    "activity": i.activity,
+                    "grade_bands": list(i.grade_bands),
+                    "fee": i.fee,
+                    "fee_unit": i.fee_unit,
+                    "max_class_size": i.max_class_size,
+                    "venue": i.venue,
+                }
+                for i in ctx.items
+            ],
+            "documents": [
+                {"id": d.id, "doc_type": d.doc_type, "sha256": d.sha256, "valid_until": d.valid_until}
+                for d in ctx.documents
+            ],
         },
     }
 
@@ -104,13 +116,20 @@ async def _admit_to_whitelist(session: AsyncSession, ctx: Context, actor: Actor,
     published on the China date the notice started."""
     app = ctx.application
     admitted = await admit(
-        session, application_id=app.id, vendor_id=app.vendor_id, region_code=app.region_code,
+        session,
+        application_id=app.id,
+        vendor_id=app.vendor_id,
+        region_code=app.region_code,
         items=[Admission(item.id, item.fee, item.fee_unit) for item in ctx.items],
-        approved_at=at, valid_days=ctx.settings.whitelist_validity_days,
+        approved_at=at,
+        valid_days=ctx.settings.whitelist_validity_days,
         fee_published_on=today_in_china(app.notice_started_at or at),
     )
-    return {"whitelist_entries": [e.id for e in admitted.entries], "superseded_entries": admitted.superseded,
-            "valid_until": at + timedelta(days=ctx.settings.whitelist_validity_days)}
+    return {
+        "whitelist_entries": [e.id for e in admitted.entries],
+        "superseded_entries": admitted.superseded,
+        "valid_until": at + timedelta(days=ctx.settings.whitelist_validity_days),
+    }
 
 
 async def _notify(session: AsyncSession, ctx: Context, actor: Actor, at: datetime) -> None:
@@ -156,25 +175,54 @@ async def _apply(
     facts = await _facts(session, ctx, actor, now, reason)
     decision = decide(workflow, app.stage, action, tags, facts)
     if not decision.allowed:
-        raise refusal(decision, workflow, app.stage, action, actor, _allowed(workflow, app.stage, tags, facts),
-                      _guard_details(facts))
+        raise refusal(
+            decision,
+            workflow,
+            app.stage,
+            action,
+            actor,
+            _allowed(workflow, app.stage, tags, facts),
+            _guard_details(facts),
+        )
     at = effective_at or now
     role = _acting_role(workflow, app.stage, action, tags)
     from_stage, from_version = app.stage, app.version
     app.stage = decision.target
     app.stage_entered_at = at
     _bump(app, now)
-    audit_changes = {"stage": {"before": from_stage, "after": app.stage},
-                     "version": {"before": from_version, "after": app.version}} | (changes or {})
+    audit_changes = {
+        "stage": {"before": from_stage, "after": app.stage},
+        "version": {"before": from_version, "after": app.version},
+    } | (changes or {})
     for effect in decision.effects:
         audit_changes |= await EFFECTS[effect](session, ctx, actor, at) or {}
     session.add(app)
     evidence = ctx.evidence
-    session.add(StageChange(application_id=app.id, version=app.version, action=action, from_stage=from_stage,
-                            to_stage=app.stage, actor_account_id=actor.account_id, actor_role=role,
-                            reason=reason, evidence=evidence, occurred_at=at))
-    await record_event(session, actor, f"applications:application:{action}", "application", app.id,
-                       region_code=app.region_code, changes=audit_changes, reason=reason, evidence=evidence)
+    session.add(
+        StageChange(
+            application_id=app.id,
+            version=app.version,
+            action=action,
+            from_stage=from_stage,
+            to_stage=app.stage,
+            actor_account_id=actor.account_id,
+            actor_role=role,
+            reason=reason,
+            evidence=evidence,
+            occurred_at=at,
+        )
+    )
+    await record_event(
+        session,
+        actor,
+        f"applications:application:{action}",
+        "application",
+        app.id,
+        region_code=app.region_code,
+        changes=audit_changes,
+        reason=reason,
+        evidence=evidence,
+    )
     await session.flush()
 
 
@@ -183,6 +231,14 @@ async def _conclude_if_due(session: AsyncSession, ctx: Context, now: datetime) -
     app = ctx.application
     if app.stage != EntryState.PUBLIC_NOTICE or app.notice_ends_at is None or app.notice_ends_at > now:
         return False
-    await _apply(session, ctx, Actor.system(), SYSTEM_TAGS, EntryAction.CONCLUDE_NOTICE, None, now,
-                 effective_at=app.notice_ends_at)
+    await _apply(
+        session,
+        ctx,
+        Actor.system(),
+        SYSTEM_TAGS,
+        EntryAction.CONCLUDE_NOTICE,
+        None,
+        now,
+        effective_at=app.notice_ends_at,
+    )
     return True

@@ -37,8 +37,9 @@ def _document_checks(ctx: Context, now: datetime) -> tuple[list[str], list[str],
     yet."""
     statuses: dict[str, set[str]] = {}
     for document in ctx.documents:
-        statuses.setdefault(document.doc_type, set()).add(document_status(document.valid_from, document.valid_until,
-                                                                          now))
+        statuses.setdefault(document.doc_type, set()).add(
+            document_status(document.valid_from, document.valid_until, now)
+        )
     mandatory = ctx.settings.mandatory_document_types
     missing = [t for t in mandatory if t not in statuses]
     out_of_force = [t for t in mandatory if t in statuses and not statuses[t] & {"valid", "expiring"}]
@@ -46,7 +47,9 @@ def _document_checks(ctx: Context, now: datetime) -> tuple[list[str], list[str],
     return missing, [t for t in out_of_force if t not in not_yet], not_yet
 
 
-async def _facts(session: AsyncSession, ctx: Context, actor: Actor, now: datetime, reason: str | None) -> dict[str, Any]:
+async def _facts(
+    session: AsyncSession, ctx: Context, actor: Actor, now: datetime, reason: str | None
+) -> dict[str, Any]:
     missing, expired, not_yet_valid = _document_checks(ctx, now)
     people = list(dict.fromkeys(p for item in ctx.items for p in item.personnel_ids))
     return {
@@ -88,8 +91,13 @@ async def _check_not_banned(session: AsyncSession, vendor_id: UUID, region_code:
     banned = await ban_until(session, vendor_id, region_code, now)
     if banned is not None:
         message = f"该机构在本地区（或其上级、下辖地区）的白名单已被撤销，{banned.isoformat()} 前不得在本地区再次申请"
-        raise Conflict(message, code="vendor_banned", details=[{
-            "field": "region_code", "code": "vendor_banned", "message": message, "ban_until": banned.isoformat()}])
+        raise Conflict(
+            message,
+            code="vendor_banned",
+            details=[
+                {"field": "region_code", "code": "vendor_banned", "message": message, "ban_until": banned.isoformat()}
+            ],
+        )
 
 
 async def _check_not_suspended(session: AsyncSession, ctx: Context, now: datetime) -> None:
@@ -98,15 +106,23 @@ async def _check_not_suspended(session: AsyncSession, ctx: Context, now: datetim
     suspended = await suspended_items(session, [item.id for item in ctx.items], ctx.application.region_code, now)
     if suspended:
         message = "申请中的服务项目在本地区处于暂停状态（调查中），暂停解除前不得重新申请"
-        raise Conflict(message, code="item_suspended", details=[
-            {"field": "service_item_ids", "code": "item_suspended", "message": message, "item_id": str(item_id)}
-            for item_id in suspended])
+        raise Conflict(
+            message,
+            code="item_suspended",
+            details=[
+                {"field": "service_item_ids", "code": "item_suspended", "message": message, "item_id": str(item_id)}
+                for item_id in suspended
+            ],
+        )
 
 
 def _check_version(application: Application, version: int | None) -> None:
-    check_version(version, application.version,
-                  required="请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号",
-                  conflict="申请已被更新（当前版本 {current}），请刷新后重新操作")
+    check_version(
+        version,
+        application.version,
+        required="请在请求体的 version 字段或 If-Match 请求头中提供申请的当前版本号",
+        conflict="申请已被更新（当前版本 {current}），请刷新后重新操作",
+    )
 
 
 def _bump(application: Application, now: datetime) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service.applications.notices import conclude_due_notices, NoticeConclusionFailed
+from service.applications.notices import NoticeConclusionFailed, conclude_due_notices
 from service.db import Database
 from service.idempotency import purge_expired
 from service.logging import get_logger

@@ -33,8 +33,7 @@ class NoticeConclusionFailed(Exception):
         self.failed = list(failed)
 
 
-async def conclude_due_notices(db: Database, now: datetime | None = None, *,
-                               application_id: UUID | None = None) -> int:
+async def conclude_due_notices(db: Database, now: datetime | None = None, *, application_id: UUID | None = None) -> int:
     """Admit every application whose public notice is over with no objection open.
 
     One transaction per application. The periodic job takes rows with `FOR UPDATE SKIP
@@ -51,15 +50,19 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *,
         current = None
         try:
             async with db.transaction() as session:
-                query = select(Application).where(Application.stage == EntryState.PUBLIC_NOTICE,
-                                                  col(Application.notice_ends_at) <= now)
+                query = select(Application).where(
+                    Application.stage == EntryState.PUBLIC_NOTICE, col(Application.notice_ends_at) <= now
+                )
                 if application_id is not None:
                     query = query.where(Application.id == application_id).with_for_update()
                 else:
                     if failed:
                         query = query.where(col(Application.id).not_in(list(failed)))
-                    query = (query.order_by(col(Application.notice_ends_at), col(Application.id)).limit(1)
-                             .with_for_update(skip_locked=True))
+                    query = (
+                        query.order_by(col(Application.notice_ends_at), col(Application.id))
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    )
                 application = (await session.exec(query.execution_options(populate_existing=True))).first()
                 if application is None:
                     break
@@ -69,8 +72,9 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *,
         except Exception as error:
             if current is None or application_id is not None:
                 raise
-            log.error("notice_conclusion_failed", application_id=str(current), error_type=type(error).__name__,
-                      exc_info=error)
+            log.error(
+                "notice_conclusion_failed", application_id=str(current), error_type=type(error).__name__, exc_info=error
+            )
             failed[current] = error
         if application_id is not None:
             break

@@ -7,18 +7,17 @@ still shows the others (`_conclude_due`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from collections.abc import Sequence
-
 from sqlalchemy import exists, func
 from sqlmodel import col, select
 
-from service.applications.models import Application, ApplicationItem
 from service.applications.deadlines import is_overdue
-from service.applications.notices import conclude_due_notices, NoticeConclusionFailed
+from service.applications.models import Application, ApplicationItem
+from service.applications.notices import NoticeConclusionFailed, conclude_due_notices
 from service.db import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -66,8 +65,15 @@ def _stage(stage: str | None) -> str | None:
     return stage
 
 
-def _queue_filter(query, actor: Actor, vendor: Vendor | None, *, stages: Sequence[str] | None,
-                  region_code: str | None, category: int | None):
+def _queue_filter(
+    query,
+    actor: Actor,
+    vendor: Vendor | None,
+    *,
+    stages: Sequence[str] | None,
+    region_code: str | None,
+    category: int | None,
+):
     """The queue's WHERE: the caller's scope, then the filters. `vendor` is the vendor
     account's own vendor (None for the bureau roles)."""
     if actor.role is Role.VENDOR:
@@ -85,10 +91,15 @@ def _queue_filter(query, actor: Actor, vendor: Vendor | None, *, stages: Sequenc
     if category is not None:
         if category not in CATEGORIES:
             raise InvalidInput.field("category", "unknown_category", "活动类别须为 1–8")
-        query = query.where(exists(
-            select(ApplicationItem.application_id)
-            .join(ServiceItem, col(ServiceItem.id) == col(ApplicationItem.service_item_id))
-            .where(col(ApplicationItem.application_id) == col(Application.id), ServiceItem.category_code == category)))
+        query = query.where(
+            exists(
+                select(ApplicationItem.application_id)
+                .join(ServiceItem, col(ServiceItem.id) == col(ApplicationItem.service_item_id))
+                .where(
+                    col(ApplicationItem.application_id) == col(Application.id), ServiceItem.category_code == category
+                )
+            )
+        )
     return query
 
 
@@ -120,27 +131,55 @@ async def list_applications(
             vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
             if vendor is None:
                 return Page(items=[], next_cursor=None)
-        query = _queue_filter(select(Application), actor, vendor, stages=stages, region_code=region_code,
-                              category=category)
+        query = _queue_filter(
+            select(Application), actor, vendor, stages=stages, region_code=region_code, category=category
+        )
         total = None
         if with_total:
-            total = (await session.exec(_queue_filter(select(func.count()).select_from(Application), actor, vendor,
-                                                      stages=stages, region_code=region_code,
-                                                      category=category))).one()
+            total = (
+                await session.exec(
+                    _queue_filter(
+                        select(func.count()).select_from(Application),
+                        actor,
+                        vendor,
+                        stages=stages,
+                        region_code=region_code,
+                        category=category,
+                    )
+                )
+            ).one()
         if cursor:
             entered_at, last_id = decode_cursor(cursor)
-            query = query.where((col(Application.stage_entered_at) > entered_at)
-                                | ((col(Application.stage_entered_at) == entered_at) & (col(Application.id) > last_id)))
+            query = query.where(
+                (col(Application.stage_entered_at) > entered_at)
+                | ((col(Application.stage_entered_at) == entered_at) & (col(Application.id) > last_id))
+            )
         query = query.order_by(col(Application.stage_entered_at), col(Application.id)).limit(limit + 1)
         rows = list((await session.exec(query)).all())
         more, rows = len(rows) > limit, rows[:limit]
         vendors = await vendors_by_ids(session, [row.vendor_id for row in rows])
-        counts = dict((await session.exec(
-            select(ApplicationItem.application_id, func.count())
-            .where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
-            .group_by(col(ApplicationItem.application_id)))).all()) if rows else {}
-    items = [QueueRow(row, vendors[row.vendor_id], counts.get(row.id, 0),
-                      max(0, int((now - row.stage_entered_at).total_seconds()))) for row in rows]
+        counts = (
+            dict(
+                (
+                    await session.exec(
+                        select(ApplicationItem.application_id, func.count())
+                        .where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
+                        .group_by(col(ApplicationItem.application_id))
+                    )
+                ).all()
+            )
+            if rows
+            else {}
+        )
+    items = [
+        QueueRow(
+            row,
+            vendors[row.vendor_id],
+            counts.get(row.id, 0),
+            max(0, int((now - row.stage_entered_at).total_seconds())),
+        )
+        for row in rows
+    ]
     next_cursor = encode_cursor(rows[-1].stage_entered_at, rows[-1].id) if more else None
     return Page(items=items, next_cursor=next_cursor, total=total)
 
@@ -157,23 +196,34 @@ async def public_notices(
     Public: no authentication, and nothing personal is shown."""
     now = now or utcnow()
     await _conclude_due(db, now)
-    query = select(Application).where(col(Application.stage).in_([EntryState.PUBLIC_NOTICE,
-                                                                   EntryState.OBJECTION_REVIEW]))
+    query = select(Application).where(
+        col(Application.stage).in_([EntryState.PUBLIC_NOTICE, EntryState.OBJECTION_REVIEW])
+    )
     if region_code:
         regions().require(region_code, "region")
         query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
     if cursor:
         started_at, last_id = decode_cursor(cursor)
-        query = query.where((col(Application.notice_started_at) > started_at)
-                            | ((col(Application.notice_started_at) == started_at) & (col(Application.id) > last_id)))
+        query = query.where(
+            (col(Application.notice_started_at) > started_at)
+            | ((col(Application.notice_started_at) == started_at) & (col(Application.id) > last_id))
+        )
     query = query.order_by(col(Application.notice_started_at), col(Application.id)).limit(limit + 1)
     async with db.transaction() as session:
         rows = list((await session.exec(query)).all())
         more, rows = len(rows) > limit, rows[:limit]
         vendors = await vendors_by_ids(session, [row.vendor_id for row in rows])
-        links = (await session.exec(
-            select(ApplicationItem).where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
-            .order_by(col(ApplicationItem.position)))).all() if rows else []
+        links = (
+            (
+                await session.exec(
+                    select(ApplicationItem)
+                    .where(col(ApplicationItem.application_id).in_([row.id for row in rows]))
+                    .order_by(col(ApplicationItem.position))
+                )
+            ).all()
+            if rows
+            else []
+        )
         found = await items_by_ids(session, [link.service_item_id for link in links])
     by_application: dict[UUID, list[ServiceItem]] = {}
     for link in links:

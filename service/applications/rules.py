@@ -28,14 +28,18 @@ NOTICE_STAGES = frozenset({EntryState.PUBLIC_NOTICE, EntryState.OBJECTION_REVIEW
 APPLICATION_LEVELS = ("county", "city")
 
 #: Actions taken through their own endpoints rather than POST .../transitions.
-OBJECTION_ACTIONS = frozenset({EntryAction.PAUSE_FOR_OBJECTION, EntryAction.DISMISS_OBJECTION,
-                               EntryAction.UPHOLD_OBJECTION})
+OBJECTION_ACTIONS = frozenset(
+    {EntryAction.PAUSE_FOR_OBJECTION, EntryAction.DISMISS_OBJECTION, EntryAction.UPHOLD_OBJECTION}
+)
 SYSTEM_ACTIONS = frozenset({EntryAction.CONCLUDE_NOTICE})
 ALL_ACTIONS = frozenset(a for wf in WORKFLOWS.values() for a in wf.actions)
 DIRECT_ACTIONS = ALL_ACTIONS - OBJECTION_ACTIONS - SYSTEM_ACTIONS
 
-REVIEWER_TAGS = {"county": RoleTag.COUNTY_REVIEWER, "city": RoleTag.CITY_REVIEWER,
-                 "province": RoleTag.PROVINCE_REVIEWER}
+REVIEWER_TAGS = {
+    "county": RoleTag.COUNTY_REVIEWER,
+    "city": RoleTag.CITY_REVIEWER,
+    "province": RoleTag.PROVINCE_REVIEWER,
+}
 
 #: Engine guard failures → (HTTP error class, code).
 GUARD_ERRORS: dict[str, tuple[type[DomainError], str]] = {
@@ -103,16 +107,32 @@ def parse_version(body_version: int | None, if_match: str | None) -> int | None:
     return body_version if body_version is not None else header_version
 
 
-def refusal(decision: Decision, workflow: Workflow, stage: str, action: str, actor: Actor,
-            allowed: list[str], details: dict | None = None) -> DomainError:
+def refusal(
+    decision: Decision,
+    workflow: Workflow,
+    stage: str,
+    action: str,
+    actor: Actor,
+    allowed: list[str],
+    details: dict | None = None,
+) -> DomainError:
     """The API error for a refused decision."""
     if decision.code == TRANSITION_NOT_ALLOWED:
         if actor.role is Role.VENDOR and is_review_action(workflow, action):
             return Forbidden("机构账号不能参与审核", code="vendor_cannot_review")
-        return Conflict(decision.message, code="transition_not_allowed", details=[{
-            "field": "action", "code": "transition_not_allowed", "message": decision.message,
-            "stage": stage, "allowed_actions": allowed,
-        }])
+        return Conflict(
+            decision.message,
+            code="transition_not_allowed",
+            details=[
+                {
+                    "field": "action",
+                    "code": "transition_not_allowed",
+                    "message": decision.message,
+                    "stage": stage,
+                    "allowed_actions": allowed,
+                }
+            ],
+        )
     if decision.code == REASON_REQUIRED:
         return InvalidInput.field("reason", "reason_required", decision.message or "")
     if decision.code == GUARD_FAILED:

@@ -110,8 +110,15 @@ class ObjectionResult:
 # -------------------------------------------------------------------- transitions
 
 
-async def _transition(session: AsyncSession, actor: Actor, application_id: UUID, action: str,
-                      reason: str | None, version: int | None, now: datetime) -> ApplicationView:
+async def _transition(
+    session: AsyncSession,
+    actor: Actor,
+    application_id: UUID,
+    action: str,
+    reason: str | None,
+    version: int | None,
+    now: datetime,
+) -> ApplicationView:
     if action not in ALL_ACTIONS:
         raise InvalidInput.field("action", "unknown_action", "未知的操作：" + ", ".join(sorted(DIRECT_ACTIONS)))
     reason = clean_reason(reason, limit=REASON_LIMIT)
@@ -121,19 +128,33 @@ async def _transition(session: AsyncSession, actor: Actor, application_id: UUID,
     workflow, stage = ctx.workflow, ctx.application.stage
     if actor.role is Role.VENDOR and is_review_action(workflow, action):
         raise Forbidden("机构账号不能参与审核", code="vendor_cannot_review")
-    if (action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags) \
-            or action == EntryAction.APPROVE:
+    if (
+        action in (EntryAction.SUBMIT, EntryAction.RESUBMIT) and RoleTag.VENDOR in tags
+    ) or action == EntryAction.APPROVE:
         # Approval too: a ban or a suspension that came while the application was under
         # review holds it as it would have held the submission.
         await _check_not_banned(session, ctx.application.vendor_id, ctx.application.region_code, now)
         await _check_not_suspended(session, ctx, now)
     if action not in DIRECT_ACTIONS:
         facts = await _facts(session, ctx, actor, now, reason)
-        message = ("公示期满由系统自动纳入白名单，无需人工操作" if action == EntryAction.CONCLUDE_NOTICE
-                   else "异议通过 POST /api/v1/applications/{id}/objections 提出，通过 POST /api/v1/objections/{id}/resolution 处理")
-        raise Conflict(message, code="transition_not_allowed", details=[{
-            "field": "action", "code": "transition_not_allowed", "message": message, "stage": stage,
-            "allowed_actions": _allowed(workflow, stage, tags, facts)}])
+        message = (
+            "公示期满由系统自动纳入白名单，无需人工操作"
+            if action == EntryAction.CONCLUDE_NOTICE
+            else "异议通过 POST /api/v1/applications/{id}/objections 提出，通过 POST /api/v1/objections/{id}/resolution 处理"
+        )
+        raise Conflict(
+            message,
+            code="transition_not_allowed",
+            details=[
+                {
+                    "field": "action",
+                    "code": "transition_not_allowed",
+                    "message": message,
+                    "stage": stage,
+                    "allowed_actions": _allowed(workflow, stage, tags, facts),
+                }
+            ],
+        )
     await _apply(session, ctx, actor, tags, action, reason, now)
     await _conclude_if_due(session, ctx, now)
     return await build_view(session, ctx, actor, now)
@@ -153,8 +174,9 @@ async def transition(
     """Take a workflow action on an application, based on `version`."""
     now = now or utcnow()
     await conclude_due_notices(db, now, application_id=application_id)
-    return await run_once(db, idempotency,
-                          lambda session: _transition(session, actor, application_id, action, reason, version, now))
+    return await run_once(
+        db, idempotency, lambda session: _transition(session, actor, application_id, action, reason, version, now)
+    )
 
 
 # ------------------------------------------------------------ create and edit
@@ -163,32 +185,52 @@ async def transition(
 def _region_problems(region_code: str) -> list[dict]:
     region = regions().get(region_code)
     if region is None:
-        return [{"field": "region_code", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"}]
+        return [
+            {"field": "region_code", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"}
+        ]
     if region.level not in APPLICATION_LEVELS:
-        return [{"field": "region_code", "code": "invalid_application_region",
-                 "message": "入驻申请须向县（市、区）或设区市教育部门提出"}]
+        return [
+            {
+                "field": "region_code",
+                "code": "invalid_application_region",
+                "message": "入驻申请须向县（市、区）或设区市教育部门提出",
+            }
+        ]
     return []
 
 
-async def _listing_problems(session: AsyncSession, vendor: Vendor, item_ids: list[UUID] | None,
-                            document_ids: list[UUID] | None) -> list[dict]:
+async def _listing_problems(
+    session: AsyncSession, vendor: Vendor, item_ids: list[UUID] | None, document_ids: list[UUID] | None
+) -> list[dict]:
     problems: list[dict] = []
     if item_ids is not None:
         if not item_ids:
-            problems.append({"field": "service_item_ids", "code": "service_items_required",
-                             "message": "至少列出一个服务项目"})
-        problems += _owned_by_vendor(item_ids, await items_by_ids(session, item_ids), vendor, "service_item_ids",
-                                     ("duplicate_service_item", "服务项目重复"),
-                                     ("service_item_not_of_vendor", "该服务项目不存在或不属于本机构"))
+            problems.append(
+                {"field": "service_item_ids", "code": "service_items_required", "message": "至少列出一个服务项目"}
+            )
+        problems += _owned_by_vendor(
+            item_ids,
+            await items_by_ids(session, item_ids),
+            vendor,
+            "service_item_ids",
+            ("duplicate_service_item", "服务项目重复"),
+            ("service_item_not_of_vendor", "该服务项目不存在或不属于本机构"),
+        )
     if document_ids is not None:
-        problems += _owned_by_vendor(document_ids, await documents_by_ids(session, document_ids), vendor,
-                                     "document_ids", ("duplicate_document", "资质材料重复"),
-                                     ("document_not_of_vendor", "该资质材料不存在或不属于本机构"))
+        problems += _owned_by_vendor(
+            document_ids,
+            await documents_by_ids(session, document_ids),
+            vendor,
+            "document_ids",
+            ("duplicate_document", "资质材料重复"),
+            ("document_not_of_vendor", "该资质材料不存在或不属于本机构"),
+        )
     return problems
 
 
-def _owned_by_vendor(ids: list[UUID], found: dict, vendor: Vendor, field: str,
-                     duplicate: tuple[str, str], foreign: tuple[str, str]) -> list[dict]:
+def _owned_by_vendor(
+    ids: list[UUID], found: dict, vendor: Vendor, field: str, duplicate: tuple[str, str], foreign: tuple[str, str]
+) -> list[dict]:
     """A problem for each id listed twice, missing, or belonging to another vendor —
     the same answer for the last two, so no other vendor's ids can be probed."""
     problems, seen = [], set()
@@ -202,56 +244,101 @@ def _owned_by_vendor(ids: list[UUID], found: dict, vendor: Vendor, field: str,
     return problems
 
 
-async def _set_listing(session: AsyncSession, application_id: UUID, item_ids: list[UUID] | None,
-                       document_ids: list[UUID] | None) -> None:
+async def _set_listing(
+    session: AsyncSession, application_id: UUID, item_ids: list[UUID] | None, document_ids: list[UUID] | None
+) -> None:
     if item_ids is not None:
         await session.exec(delete(ApplicationItem).where(col(ApplicationItem.application_id) == application_id))
-        session.add_all([ApplicationItem(application_id=application_id, service_item_id=item_id, position=index)
-                         for index, item_id in enumerate(item_ids)])
+        session.add_all(
+            [
+                ApplicationItem(application_id=application_id, service_item_id=item_id, position=index)
+                for index, item_id in enumerate(item_ids)
+            ]
+        )
     if document_ids is not None:
-        await session.exec(delete(ApplicationDocument)
-                           .where(col(ApplicationDocument.application_id) == application_id))
-        session.add_all([ApplicationDocument(application_id=application_id, document_id=document_id)
-                         for document_id in document_ids])
+        await session.exec(delete(ApplicationDocument).where(col(ApplicationDocument.application_id) == application_id))
+        session.add_all(
+            [
+                ApplicationDocument(application_id=application_id, document_id=document_id)
+                for document_id in document_ids
+            ]
+        )
     await session.flush()
 
 
 def _listing_view(ctx: Context) -> dict[str, Any]:
-    return {"region_code": ctx.application.region_code, "service_item_ids": [i.id for i in ctx.items],
-            "document_ids": [d.id for d in ctx.documents]}
+    return {
+        "region_code": ctx.application.region_code,
+        "service_item_ids": [i.id for i in ctx.items],
+        "document_ids": [d.id for d in ctx.documents],
+    }
 
 
 async def _create(session: AsyncSession, actor: Actor, data: ApplicationInput, now: datetime) -> ApplicationView:
     vendor = await load_visible_vendor(session, actor, data.vendor_id)
     item_ids, document_ids = list(data.service_item_ids), list(data.document_ids)
-    raise_problems(_region_problems(data.region_code)
-                    + await _listing_problems(session, vendor, item_ids, document_ids))
+    raise_problems(
+        _region_problems(data.region_code) + await _listing_problems(session, vendor, item_ids, document_ids)
+    )
     await _check_not_banned(session, vendor.id, data.region_code, now)
     settings = await effective_settings(session, data.region_code)
-    application = Application(vendor_id=vendor.id, region_code=data.region_code, stage=EntryState.DRAFT,
-                              workflow=workflow_for(settings.city_review_required), version=1,
-                              stage_entered_at=now, created_at=now, updated_at=now, created_by=actor.account_id)
+    application = Application(
+        vendor_id=vendor.id,
+        region_code=data.region_code,
+        stage=EntryState.DRAFT,
+        workflow=workflow_for(settings.city_review_required),
+        version=1,
+        stage_entered_at=now,
+        created_at=now,
+        updated_at=now,
+        created_by=actor.account_id,
+    )
     session.add(application)
     await session.flush()
     await _set_listing(session, application.id, item_ids, document_ids)
     ctx = await _context(session, application)
-    await record_event(session, actor, "applications:application:create", "application", application.id,
-                       region_code=application.region_code,
-                       changes=diff(None, {**_listing_view(ctx), "vendor_id": vendor.id, "stage": application.stage,
-                                           "workflow": application.workflow}))
+    await record_event(
+        session,
+        actor,
+        "applications:application:create",
+        "application",
+        application.id,
+        region_code=application.region_code,
+        changes=diff(
+            None,
+            {
+                **_listing_view(ctx),
+                "vendor_id": vendor.id,
+                "stage": application.stage,
+                "workflow": application.workflow,
+            },
+        ),
+    )
     return await build_view(session, ctx, actor, now)
 
 
-async def create_application(db: Database, actor: Actor, data: ApplicationInput, *,
-                             idempotency: Idempotency | None = None,
-                             now: datetime | None = None) -> Reply[ApplicationView]:
+async def create_application(
+    db: Database,
+    actor: Actor,
+    data: ApplicationInput,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ApplicationView]:
     """A draft application of the actor's vendor to a county or city bureau."""
     now = now or utcnow()
     return await run_once(db, idempotency, lambda session: _create(session, actor, data, now))
 
 
-async def edit_application(db: Database, actor: Actor, application_id: UUID, changes: ApplicationChanges,
-                           version: int | None, *, now: datetime | None = None) -> ApplicationView:
+async def edit_application(
+    db: Database,
+    actor: Actor,
+    application_id: UUID,
+    changes: ApplicationChanges,
+    version: int | None,
+    *,
+    now: datetime | None = None,
+) -> ApplicationView:
     """Change the listing of a draft or returned application (the region: drafts only)."""
     now = now or utcnow()
     async with db.transaction() as session:
@@ -266,17 +353,24 @@ async def edit_application(db: Database, actor: Actor, application_id: UUID, cha
         region_changes = changes.region_code is not None and changes.region_code != app.region_code
         if region_changes:
             if app.stage != EntryState.DRAFT:
-                raise Conflict("申请提交后不能更改受理地区", code="region_locked",
-                               details=[{"field": "region_code", "code": "region_locked",
-                                         "message": "申请提交后不能更改受理地区"}])
+                raise Conflict(
+                    "申请提交后不能更改受理地区",
+                    code="region_locked",
+                    details=[
+                        {"field": "region_code", "code": "region_locked", "message": "申请提交后不能更改受理地区"}
+                    ],
+                )
             problems += _region_problems(changes.region_code)
         problems += await _listing_problems(session, ctx.vendor, changes.service_item_ids, changes.document_ids)
         raise_problems(problems)
         before = _listing_view(ctx)
-        wanted = {"region_code": changes.region_code or app.region_code,
-                  "service_item_ids": (before["service_item_ids"] if changes.service_item_ids is None
-                                       else list(changes.service_item_ids)),
-                  "document_ids": before["document_ids"] if changes.document_ids is None else changes.document_ids}
+        wanted = {
+            "region_code": changes.region_code or app.region_code,
+            "service_item_ids": (
+                before["service_item_ids"] if changes.service_item_ids is None else list(changes.service_item_ids)
+            ),
+            "document_ids": before["document_ids"] if changes.document_ids is None else changes.document_ids,
+        }
         if not diff(before, wanted):
             return await build_view(session, ctx, actor, now)  # nothing to change: no new version
         if region_changes:
@@ -287,10 +381,15 @@ async def edit_application(db: Database, actor: Actor, application_id: UUID, cha
         session.add(app)
         await session.flush()
         ctx = await _context(session, app)
-        await record_event(session, actor, "applications:application:edit", "application", app.id,
-                           region_code=app.region_code,
-                           changes=diff(before, _listing_view(ctx)) | {"version": {"before": app.version - 1,
-                                                                                  "after": app.version}})
+        await record_event(
+            session,
+            actor,
+            "applications:application:edit",
+            "application",
+            app.id,
+            region_code=app.region_code,
+            changes=diff(before, _listing_view(ctx)) | {"version": {"before": app.version - 1, "after": app.version}},
+        )
         return await build_view(session, ctx, actor, now)
 
 
@@ -301,8 +400,9 @@ def _require_reason(reason: str | None) -> str:
     return clean_reason(reason, required=True, limit=REASON_LIMIT) or ""
 
 
-async def _file_objection(session: AsyncSession, actor: Actor, application_id: UUID, reason: str | None,
-                          now: datetime) -> ObjectionResult:
+async def _file_objection(
+    session: AsyncSession, actor: Actor, application_id: UUID, reason: str | None, now: datetime
+) -> ObjectionResult:
     reason = _require_reason(reason)
     application = await _lock(session, application_id)
     if application is None:
@@ -316,15 +416,25 @@ async def _file_objection(session: AsyncSession, actor: Actor, application_id: U
         raise Forbidden("申请机构不能对本机构的申请提出异议", code="own_application")
     if application.stage == EntryState.PUBLIC_NOTICE and now >= application.notice_ends_at:
         raise Conflict("公示期已结束，不能再提出异议", code="notice_closed")
-    objection = Objection(application_id=application.id, filed_by=actor.account_id, reason=reason,
-                          status="open", filed_at=now)
+    objection = Objection(
+        application_id=application.id, filed_by=actor.account_id, reason=reason, status="open", filed_at=now
+    )
     session.add(objection)
     await session.flush()
     ctx.open_objections.append(objection)
-    await record_event(session, actor, "applications:objection:file", "objection", objection.id,
-                       region_code=application.region_code, reason=reason,
-                       changes={"application_id": {"before": None, "after": application.id},
-                                "status": {"before": None, "after": "open"}})
+    await record_event(
+        session,
+        actor,
+        "applications:objection:file",
+        "objection",
+        objection.id,
+        region_code=application.region_code,
+        reason=reason,
+        changes={
+            "application_id": {"before": None, "after": application.id},
+            "status": {"before": None, "after": "open"},
+        },
+    )
     if application.stage == EntryState.PUBLIC_NOTICE:
         await _apply(session, ctx, Actor.system(), SYSTEM_TAGS, EntryAction.PAUSE_FOR_OBJECTION, PAUSE_REASON, now)
     else:
@@ -334,20 +444,34 @@ async def _file_objection(session: AsyncSession, actor: Actor, application_id: U
     return ObjectionResult(objection, application.stage, application.version, _sees_objectors(actor))
 
 
-async def file_objection(db: Database, actor: Actor, application_id: UUID, reason: str | None, *,
-                         idempotency: Idempotency | None = None,
-                         now: datetime | None = None) -> Reply[ObjectionResult]:
+async def file_objection(
+    db: Database,
+    actor: Actor,
+    application_id: UUID,
+    reason: str | None,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ObjectionResult]:
     """Anyone signed in may object during the notice; the notice pauses until resolved."""
     now = now or utcnow()
     await conclude_due_notices(db, now, application_id=application_id)
-    return await run_once(db, idempotency,
-                          lambda session: _file_objection(session, actor, application_id, reason, now))
+    return await run_once(db, idempotency, lambda session: _file_objection(session, actor, application_id, reason, now))
 
 
-async def _resolve_objection(session: AsyncSession, actor: Actor, objection_id: UUID, outcome: str,
-                             reason: str | None, version: int | None, now: datetime) -> ObjectionResult:
+async def _resolve_objection(
+    session: AsyncSession,
+    actor: Actor,
+    objection_id: UUID,
+    outcome: str,
+    reason: str | None,
+    version: int | None,
+    now: datetime,
+) -> ObjectionResult:
     if outcome not in ("upheld", "dismissed"):
-        raise InvalidInput.field("outcome", "invalid_outcome", "处理结果须为 upheld（异议成立）或 dismissed（异议不成立）")
+        raise InvalidInput.field(
+            "outcome", "invalid_outcome", "处理结果须为 upheld（异议成立）或 dismissed（异议不成立）"
+        )
     reason = clean_reason(reason, limit=REASON_LIMIT)
     found = await session.get(Objection, objection_id)
     not_found = NotFound("未找到该异议", code="objection_not_found")
@@ -378,31 +502,48 @@ async def _resolve_objection(session: AsyncSession, actor: Actor, objection_id: 
             raise refusal(decision, workflow, stage, action, actor, _allowed(workflow, stage, tags, facts))
         _bump(application, now)
         session.add(application)
-        await record_event(session, actor, "applications:objection:dismiss", "objection", objection.id,
-                           region_code=application.region_code, reason=reason,
-                           changes=resolution | {"status": {"before": "open", "after": "dismissed"},
-                                                 "open_objections": len(still_open)})
+        await record_event(
+            session,
+            actor,
+            "applications:objection:dismiss",
+            "objection",
+            objection.id,
+            region_code=application.region_code,
+            reason=reason,
+            changes=resolution
+            | {"status": {"before": "open", "after": "dismissed"}, "open_objections": len(still_open)},
+        )
     else:
         await _apply(session, ctx, actor, tags, action, reason, now, changes=resolution)
     await session.flush()
     return ObjectionResult(objection, application.stage, application.version, _sees_objectors(actor))
 
 
-async def resolve_objection(db: Database, actor: Actor, objection_id: UUID, *, outcome: str,
-                            reason: str | None, version: int | None, idempotency: Idempotency | None = None,
-                            now: datetime | None = None) -> Reply[ObjectionResult]:
+async def resolve_objection(
+    db: Database,
+    actor: Actor,
+    objection_id: UUID,
+    *,
+    outcome: str,
+    reason: str | None,
+    version: int | None,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ObjectionResult]:
     """Upheld: back to the deciding review. Dismissed: the notice resumes once no
     objection is open, for the time it had left."""
     now = now or utcnow()
-    return await run_once(db, idempotency, lambda session: _resolve_objection(
-        session, actor, objection_id, outcome, reason, version, now))
+    return await run_once(
+        db, idempotency, lambda session: _resolve_objection(session, actor, objection_id, outcome, reason, version, now)
+    )
 
 
 # ------------------------------------------------------------------------ reads
 
 
-async def get_application(db: Database, actor: Actor, application_id: UUID, *,
-                          now: datetime | None = None) -> ApplicationView:
+async def get_application(
+    db: Database, actor: Actor, application_id: UUID, *, now: datetime | None = None
+) -> ApplicationView:
     """The detail view; a notice that has run out is concluded first, so the answer is
     never stale for want of the job."""
     now = now or utcnow()

@@ -56,18 +56,29 @@ class ApplicationView:
 
 async def build_view(session: AsyncSession, ctx: Context, actor: Actor, now: datetime) -> ApplicationView:
     app = ctx.application
-    changes = (await session.exec(select(StageChange).where(StageChange.application_id == app.id)
-                                  .order_by(col(StageChange.id)))).all()
+    changes = (
+        await session.exec(
+            select(StageChange).where(StageChange.application_id == app.id).order_by(col(StageChange.id))
+        )
+    ).all()
     names = await account_names(session, [c.actor_account_id for c in changes])
-    objections = (await session.exec(select(Objection).where(Objection.application_id == app.id)
-                                     .order_by(col(Objection.filed_at), col(Objection.id)))).all()
+    objections = (
+        await session.exec(
+            select(Objection)
+            .where(Objection.application_id == app.id)
+            .order_by(col(Objection.filed_at), col(Objection.id))
+        )
+    ).all()
     tags = _tags(actor, ctx)
     facts = await _facts(session, ctx, actor, now, None)
     return ApplicationView(
-        application=app, vendor=ctx.vendor, items=list(ctx.items),
+        application=app,
+        vendor=ctx.vendor,
+        items=list(ctx.items),
         documents=[DocumentRef(d, document_status(d.valid_from, d.valid_until, now)) for d in ctx.documents],
         history=[HistoryEntry(c, names.get(c.actor_account_id)) for c in changes],
-        objections=list(objections), show_objectors=_sees_objectors(actor),
+        objections=list(objections),
+        show_objectors=_sees_objectors(actor),
         allowed_actions=_allowed(ctx.workflow, app.stage, tags, facts),
         checks=_guard_details(facts),
         whitelist_entries=await entries_of_application(session, app.id),

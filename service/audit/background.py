@@ -16,5 +16,6 @@ from service.periodic import run_periodic
 
 async def keep_log_sealed(db: Database, signer: Signer, *, checkpoint_interval: float, poll: float = 2.0) -> None:
     interval = timedelta(seconds=checkpoint_interval)
-    await run_periodic("audit_sequencer", lambda: make_checkpoint(db, signer, min_interval=interval), poll,
-                       logger="schoolgate.audit")
+    await run_periodic(
+        "audit_sequencer", lambda: make_checkpoint(db, signer, min_interval=interval), poll, logger="schoolgate.audit"
+    )

@@ -56,8 +56,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def record_in_event(record_canonical: bytes, index: int, path: Sequence[bytes], event: dict[str, Any]
-                    ) -> list[Problem]:
+def record_in_event(record_canonical: bytes, index: int, path: Sequence[bytes], event: dict[str, Any]) -> list[Problem]:
     """Step 1: the record's bytes fold, at `index`, to the root the event commits to."""
     changes = event.get("changes") if isinstance(event, dict) else None
     if not isinstance(changes, dict):
@@ -68,8 +67,13 @@ def record_in_event(record_canonical: bytes, index: int, path: Sequence[bytes], 
         return [Problem("format", "the event commits to no records (records, records_root)")]
     folded = merkle.root_from_inclusion_proof(merkle.leaf_hash(record_canonical), index, size, path)
     if folded is None or folded.hex() != root_hex:
-        return [Problem("record_modified", f"record {index} is not the record the event committed to: "
-                                           "it was altered, or does not belong to this event")]
+        return [
+            Problem(
+                "record_modified",
+                f"record {index} is not the record the event committed to: "
+                "it was altered, or does not belong to this event",
+            )
+        ]
     return []
 
 
@@ -80,12 +84,26 @@ def verify_record_proof(proof: Any, key: VerifierSpec) -> list[Problem]:
         return [Problem("format", "the proof is not an object")]
     record, stated = proof.get("record"), proof.get("canonical")
     event_out, checkpoint = proof.get("event"), proof.get("checkpoint")
-    index, path, inclusion = _int(proof.get("index")), _hashes(proof.get("record_proof")), _hashes(
-        proof.get("inclusion_proof"))
-    if (not isinstance(record, dict) or not isinstance(stated, str) or not isinstance(event_out, dict)
-            or not isinstance(checkpoint, dict) or index is None or path is None or inclusion is None):
-        return [Problem("format", "a record proof needs record, canonical, index, record_proof, event, "
-                                  "checkpoint and inclusion_proof")]
+    index, path, inclusion = (
+        _int(proof.get("index")),
+        _hashes(proof.get("record_proof")),
+        _hashes(proof.get("inclusion_proof")),
+    )
+    if (
+        not isinstance(record, dict)
+        or not isinstance(stated, str)
+        or not isinstance(event_out, dict)
+        or not isinstance(checkpoint, dict)
+        or index is None
+        or path is None
+        or inclusion is None
+    ):
+        return [
+            Problem(
+                "format",
+                "a record proof needs record, canonical, index, record_proof, event, checkpoint and inclusion_proof",
+            )
+        ]
     problems: list[Problem] = []
     record_bytes = canonical_json(record)
     if stated.encode() != record_bytes:
@@ -104,6 +122,9 @@ def verify_record_proof(proof: Any, key: VerifierSpec) -> list[Problem]:
         return problems + [Problem("bad_checkpoint", f"the checkpoint does not verify: {error}")]
     folded = merkle.root_from_inclusion_proof(merkle.leaf_hash(event_text.encode()), seq, signed.size, inclusion)
     if folded is None or folded != signed.root_hash:
-        problems.append(Problem("event_modified", f"event {seq} is not in the signed checkpoint of size "
-                                                  f"{signed.size}: it was altered"))
+        problems.append(
+            Problem(
+                "event_modified", f"event {seq} is not in the signed checkpoint of size {signed.size}: it was altered"
+            )
+        )
     return problems

@@ -48,9 +48,11 @@ async def fetch_nodes(conn: AsyncConnection, refs) -> dict[merkle.NodeRef, bytes
     if not refs:
         return {}
     rows = await conn.execute(
-        text("SELECT n.level, n.idx, n.hash FROM audit_nodes n "
-             "JOIN unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS want(level, idx) "
-             "ON n.level = want.level AND n.idx = want.idx"),
+        text(
+            "SELECT n.level, n.idx, n.hash FROM audit_nodes n "
+            "JOIN unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS want(level, idx) "
+            "ON n.level = want.level AND n.idx = want.idx"
+        ),
         {"levels": [r[0] for r in refs], "idxs": [r[1] for r in refs]},
     )
     found = {(level, idx): bytes(h) for level, idx, h in rows}
@@ -69,9 +71,15 @@ async def integrate_pending(db: Database, batch: int = BATCH) -> int:
             await _lock_sequencer(conn)
             # Leaf hashes are computed by PostgreSQL (RFC 6962: SHA-256 of 0x00 || bytes), so
             # only 32 bytes per event travel and Python only combines nodes.
-            rows = (await conn.execute(
-                text("SELECT e.id, sha256('\\x00'::bytea || e.canonical) FROM audit_pending p "
-                     "JOIN audit_events e ON e.id = p.event_id ORDER BY e.id LIMIT :n"), {"n": batch})).all()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT e.id, sha256('\\x00'::bytea || e.canonical) FROM audit_pending p "
+                        "JOIN audit_events e ON e.id = p.event_id ORDER BY e.id LIMIT :n"
+                    ),
+                    {"n": batch},
+                )
+            ).all()
             if not rows:
                 return total
             size = await tree_size(conn)
@@ -79,33 +87,50 @@ async def integrate_pending(db: Database, batch: int = BATCH) -> int:
             appended = merkle.append_leaves(size, frontier, (bytes(h) for _, h in rows))
             ids = [event_id for event_id, _ in rows]
             await conn.execute(
-                text("INSERT INTO audit_leaves (seq, event_id) "
-                     "SELECT * FROM unnest(CAST(:seqs AS bigint[]), CAST(:ids AS bigint[]))"),
-                {"seqs": list(range(size, size + len(ids))), "ids": ids})
+                text(
+                    "INSERT INTO audit_leaves (seq, event_id) "
+                    "SELECT * FROM unnest(CAST(:seqs AS bigint[]), CAST(:ids AS bigint[]))"
+                ),
+                {"seqs": list(range(size, size + len(ids))), "ids": ids},
+            )
             await conn.execute(
-                text("INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM "
-                     "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))"),
-                {"levels": [r[0] for r in appended.rows], "idxs": [r[1] for r in appended.rows],
-                 "hashes": [r[2] for r in appended.rows]})
-            await conn.execute(text("DELETE FROM audit_pending WHERE event_id = ANY(CAST(:ids AS bigint[]))"),
-                               {"ids": ids})
+                text(
+                    "INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM "
+                    "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))"
+                ),
+                {
+                    "levels": [r[0] for r in appended.rows],
+                    "idxs": [r[1] for r in appended.rows],
+                    "hashes": [r[2] for r in appended.rows],
+                },
+            )
+            await conn.execute(
+                text("DELETE FROM audit_pending WHERE event_id = ANY(CAST(:ids AS bigint[]))"), {"ids": ids}
+            )
             total += len(ids)
 
 
 async def latest_checkpoint(conn: AsyncConnection) -> StoredCheckpoint | None:
-    row = (await conn.execute(text(
-        "SELECT size, root_hash, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1"))).first()
+    row = (
+        await conn.execute(
+            text("SELECT size, root_hash, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+        )
+    ).first()
     return StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3]) if row else None
 
 
 async def checkpoint_at(conn: AsyncConnection, size: int) -> StoredCheckpoint | None:
-    row = (await conn.execute(text(
-        "SELECT size, root_hash, note, created_at FROM audit_checkpoints WHERE size = :size"), {"size": size})).first()
+    row = (
+        await conn.execute(
+            text("SELECT size, root_hash, note, created_at FROM audit_checkpoints WHERE size = :size"), {"size": size}
+        )
+    ).first()
     return StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3]) if row else None
 
 
-async def make_checkpoint(db: Database, signer: Signer, *, min_interval: timedelta | None = None,
-                          now: datetime | None = None) -> StoredCheckpoint | None:
+async def make_checkpoint(
+    db: Database, signer: Signer, *, min_interval: timedelta | None = None, now: datetime | None = None
+) -> StoredCheckpoint | None:
     """Sign the current tree head, after integrating what is queued.
 
     Returns the latest checkpoint: a new one when the tree grew (and, with
@@ -118,16 +143,18 @@ async def make_checkpoint(db: Database, signer: Signer, *, min_interval: timedel
         size = await tree_size(conn)
         latest = await latest_checkpoint(conn)
         now = now or utcnow()
-        if latest is not None and (latest.size >= size or (
-                min_interval is not None and now - latest.created_at < min_interval)):
+        if latest is not None and (
+            latest.size >= size or (min_interval is not None and now - latest.created_at < min_interval)
+        ):
             return latest
         if size == 0:
             return latest
         root = merkle.assemble_root(merkle.root_nodes(size), await fetch_nodes(conn, merkle.root_nodes(size)))
         note = sign(Checkpoint(signer.name, size, root, now), signer.private_key, signer.name)
-        await conn.execute(text("INSERT INTO audit_checkpoints (size, root_hash, note, created_at) "
-                                "VALUES (:size, :root, :note, :at)"),
-                           {"size": size, "root": root, "note": note, "at": now})
+        await conn.execute(
+            text("INSERT INTO audit_checkpoints (size, root_hash, note, created_at) VALUES (:size, :root, :note, :at)"),
+            {"size": size, "root": root, "note": note, "at": now},
+        )
         return StoredCheckpoint(size, root, note, now)
 
 

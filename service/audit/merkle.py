@@ -319,7 +319,9 @@ class CompactTree:
 
     def __post_init__(self) -> None:
         if len(self.hashes) != self.size.bit_count():
-            raise ValueError(f"a tree of size {self.size} has {self.size.bit_count()} frontier nodes, got {len(self.hashes)}")
+            raise ValueError(
+                f"a tree of size {self.size} has {self.size.bit_count()} frontier nodes, got {len(self.hashes)}"
+            )
 
     @classmethod
     def from_stored(cls, size: int, fetched: Mapping[NodeRef, bytes]) -> CompactTree:
@@ -411,9 +413,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     return r is not None and r == root
 
 
-def root_from_consistency_proof(
-    m: int, n: int, proof: Sequence[bytes], root_m: bytes
-) -> tuple[bytes, bytes] | None:
+def root_from_consistency_proof(m: int, n: int, proof: Sequence[bytes], root_m: bytes) -> tuple[bytes, bytes] | None:
     """RFC 9162 §2.1.4.2 walk for 0 < m < n: returns (fr, sr), the first and second
     roots the proof implies, or None when the proof has the wrong shape. When m is not
     a power of two, fr does not depend on ``root_m``; a proof whose sr equals a trusted

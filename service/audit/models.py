@@ -32,8 +32,10 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_events_occurred_at_brin", "occurred_at", postgresql_using="brin"),
         Index("ix_audit_events_object", "object_type", "object_id"),
-        *(Index(f"ix_audit_events_{column}", column, postgresql_with={"deduplicate_items": "off"})
-          for column in ("actor_account_id", "action", "region_code")),
+        *(
+            Index(f"ix_audit_events_{column}", column, postgresql_with={"deduplicate_items": "off"})
+            for column in ("actor_account_id", "action", "region_code")
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))

@@ -83,26 +83,38 @@ def _filter_clause(f: EventFilter) -> tuple[str, dict]:
     return " AND ".join(parts) or "TRUE", params
 
 
-async def list_events(db: Database, actor: Actor, f: EventFilter, *, after_seq: int | None,
-                      limit: int) -> tuple[list[LoggedEvent], int | None]:
+async def list_events(
+    db: Database, actor: Actor, f: EventFilter, *, after_seq: int | None, limit: int
+) -> tuple[list[LoggedEvent], int | None]:
     await log.integrate_pending(db)
     scope, scope_params = _scope_clause(actor)
     where, params = _filter_clause(f)
     async with db.transaction() as session:
         conn = await session.connection()
-        rows = (await conn.execute(text(
-            f"SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id "
-            f"WHERE l.seq > :after AND {scope} AND {where} ORDER BY l.seq LIMIT :limit"),
-            {"after": -1 if after_seq is None else after_seq, "limit": limit + 1, **scope_params, **params})).all()
+        rows = (
+            await conn.execute(
+                text(
+                    f"SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id "
+                    f"WHERE l.seq > :after AND {scope} AND {where} ORDER BY l.seq LIMIT :limit"
+                ),
+                {"after": -1 if after_seq is None else after_seq, "limit": limit + 1, **scope_params, **params},
+            )
+        ).all()
     events = [LoggedEvent(seq, bytes(c), region) for seq, c, region in rows[:limit]]
     return events, (events[-1].seq if len(rows) > limit else None)
 
 
 async def _visible_event(conn, actor: Actor, seq: int) -> LoggedEvent:
     scope, params = _scope_clause(actor)
-    row = (await conn.execute(text(
-        f"SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id "
-        f"WHERE l.seq = :seq AND {scope}"), {"seq": seq, **params})).first()
+    row = (
+        await conn.execute(
+            text(
+                f"SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id "
+                f"WHERE l.seq = :seq AND {scope}"
+            ),
+            {"seq": seq, **params},
+        )
+    ).first()
     if row is None:
         raise NotFound("未找到该审计事件", code="audit_event_not_found")
     return LoggedEvent(row[0], bytes(row[1]), row[2])
@@ -129,9 +141,15 @@ async def first_seq_of(db: Database, object_type: str, object_id: str) -> int | 
     first), or None when it has none."""
     await log.integrate_pending(db)
     async with db.transaction() as session:
-        return (await (await session.connection()).execute(text(
-            "SELECT min(l.seq) FROM audit_events e JOIN audit_leaves l ON l.event_id = e.id "
-            "WHERE e.object_type = :type AND e.object_id = :id"), {"type": object_type, "id": object_id})).scalar()
+        return (
+            await (await session.connection()).execute(
+                text(
+                    "SELECT min(l.seq) FROM audit_events e JOIN audit_leaves l ON l.event_id = e.id "
+                    "WHERE e.object_type = :type AND e.object_id = :id"
+                ),
+                {"type": object_type, "id": object_id},
+            )
+        ).scalar()
 
 
 async def latest_checkpoint(db: Database, signer: Signer) -> log.StoredCheckpoint:
@@ -163,8 +181,9 @@ async def consistency(db: Database, first: int, second: int):
 
 async def object_history(db: Database, actor: Actor, object_type: str, object_id: str) -> list[dict]:
     """Each state of one object, rebuilt by applying its events' changes in log order."""
-    events, _ = await list_events(db, actor, EventFilter(object_type=object_type, object_id=object_id),
-                                  after_seq=None, limit=10_000)
+    events, _ = await list_events(
+        db, actor, EventFilter(object_type=object_type, object_id=object_id), after_seq=None, limit=10_000
+    )
     if not events:
         raise NotFound("未找到该对象的审计记录", code="audit_history_not_found")
     state: dict[str, Any] = {}
@@ -175,13 +194,23 @@ async def object_history(db: Database, actor: Actor, object_type: str, object_id
             # Most changes are {"before", "after"}; some events record a plain value
             # (a submission's "workflow" and "snapshot"): that value is the new state.
             state[field] = change.get("after") if isinstance(change, dict) and "after" in change else change
-        history.append({"seq": event.seq, "time": doc["time"], "action": doc["action"], "actor": doc["actor"],
-                        "reason": doc.get("reason"), "changes": doc["changes"], "state": dict(state)})
+        history.append(
+            {
+                "seq": event.seq,
+                "time": doc["time"],
+                "action": doc["action"],
+                "actor": doc["actor"],
+                "reason": doc.get("reason"),
+                "changes": doc["changes"],
+                "state": dict(state),
+            }
+        )
     return history
 
 
-async def prepare_export(db: Database, signer: Signer, actor: Actor, start: int, end: int | None,
-                         chunk: int = 5_000) -> AsyncIterator[bytes]:
+async def prepare_export(
+    db: Database, signer: Signer, actor: Actor, start: int, end: int | None, chunk: int = 5_000
+) -> AsyncIterator[bytes]:
     """Check the range and return the NDJSON lines of a bundle of events [start, end)
     with what verifies them offline (service/audit/bundle/).
 
@@ -198,23 +227,36 @@ async def prepare_export(db: Database, signer: Signer, actor: Actor, start: int,
         prefix_nodes = merkle.root_nodes(start)
         stored = await log.fetch_nodes(conn, prefix_nodes)
         proofs = [(end, head.size, await log.consistency_proof(conn, end, head.size))] if end < head.size else []
-    writer = BundleWriter(origin=signer.name, public_key=signer.vkey, start=start, end=end,
-                          checkpoints=[head.note], prefix=[stored[n] for n in prefix_nodes], consistency=proofs)
+    writer = BundleWriter(
+        origin=signer.name,
+        public_key=signer.vkey,
+        start=start,
+        end=end,
+        checkpoints=[head.note],
+        prefix=[stored[n] for n in prefix_nodes],
+        consistency=proofs,
+    )
     return _export_lines(db, writer, actor.scope_regions(), start, end, chunk)
 
 
-async def _export_lines(db: Database, writer: BundleWriter, regions: list[str] | None, start: int, end: int,
-                        chunk: int) -> AsyncIterator[bytes]:
+async def _export_lines(
+    db: Database, writer: BundleWriter, regions: list[str] | None, start: int, end: int, chunk: int
+) -> AsyncIterator[bytes]:
     for line in writer.preamble():
         yield line
     for low in range(start, end, chunk):
         high = min(end, low + chunk)
         async with db.transaction() as session:
             conn = await session.connection()
-            rows = (await conn.execute(text(
-                "SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l "
-                "JOIN audit_events e ON e.id = l.event_id WHERE l.seq >= :low AND l.seq < :high ORDER BY l.seq"),
-                {"low": low, "high": high})).all()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT l.seq, e.canonical, e.region_code FROM audit_leaves l "
+                        "JOIN audit_events e ON e.id = l.event_id WHERE l.seq >= :low AND l.seq < :high ORDER BY l.seq"
+                    ),
+                    {"low": low, "high": high},
+                )
+            ).all()
             nodes = await _nodes_completed_in(conn, low, high)
         for seq, canonical, region in rows:
             hidden = regions is not None and region is not None and region not in regions
@@ -226,11 +268,15 @@ async def _export_lines(db: Database, writer: BundleWriter, regions: list[str] |
 async def _nodes_completed_in(conn, low: int, high: int) -> dict[merkle.NodeRef, bytes]:
     """Every stored node completed by a leaf in [low, high): node (k, i) is completed by
     leaf (i + 1) * 2^k - 1. One index range scan per level."""
-    rows = await conn.execute(text(
-        "SELECT n.level, n.idx, n.hash FROM generate_series(0, 62) AS lv(level) "
-        "JOIN audit_nodes n ON n.level = lv.level "
-        "AND n.idx BETWEEN ((CAST(:low AS bigint) + (CAST(1 AS bigint) << lv.level)) >> lv.level) - 1 "
-        "AND (CAST(:high AS bigint) >> lv.level) - 1"), {"low": low, "high": high})
+    rows = await conn.execute(
+        text(
+            "SELECT n.level, n.idx, n.hash FROM generate_series(0, 62) AS lv(level) "
+            "JOIN audit_nodes n ON n.level = lv.level "
+            "AND n.idx BETWEEN ((CAST(:low AS bigint) + (CAST(1 AS bigint) << lv.level)) >> lv.level) - 1 "
+            "AND (CAST(:high AS bigint) >> lv.level) - 1"
+        ),
+        {"low": low, "high": high},
+    )
     return {(level, idx): bytes(h) for level, idx, h in rows}
 
 
@@ -255,15 +301,23 @@ async def events_of_objects(session, object_type: str, object_ids: list[str], ac
     domains that scope by their own rules (a decision letter is made from its event)."""
     if not object_ids:
         return []
-    rows = (await session.exec(text(
-        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events "
-        "WHERE object_type = :type AND object_id = ANY(:ids) AND action = ANY(:actions) ORDER BY id")
-        .bindparams(type=object_type, ids=list(object_ids), actions=list(actions)))).all()
+    rows = (
+        await session.exec(
+            text(
+                "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events "
+                "WHERE object_type = :type AND object_id = ANY(:ids) AND action = ANY(:actions) ORDER BY id"
+            ).bindparams(type=object_type, ids=list(object_ids), actions=list(actions))
+        )
+    ).all()
     return [StoredEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
 
 
 async def event_by_id(session, event_id: int) -> StoredEvent | None:
-    row = (await session.exec(text(
-        "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events WHERE id = :id")
-        .bindparams(id=event_id))).first()
+    row = (
+        await session.exec(
+            text(
+                "SELECT id, action, object_type, object_id, occurred_at, canonical FROM audit_events WHERE id = :id"
+            ).bindparams(id=event_id)
+        )
+    ).first()
     return StoredEvent(row[0], row[1], row[2], row[3], row[4], bytes(row[5])) if row else None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sys
 
-
 from service.audit.checkpoint import CheckpointError, parse_vkey
 from service.audit.commitment import verify_record_proof
 
@@ -49,8 +48,9 @@ def main(proof_path: str, key_path: str, out=sys.stdout) -> int:
         print(f"FAILED: {len(problems)} problem(s)", file=out)
         return 1
     record, event = proof["record"], proof["event"]
-    print(f"OK: record {proof['index']} of import {record.get('import_id')} (audit event {event['seq']}, "
-          f"checkpoint size {proof['checkpoint'].get('size')})", file=out)
+    print(
+        f"OK: record {proof['index']} of import {record.get('import_id')} (audit event {event['seq']}, "
+        f"checkpoint size {proof['checkpoint'].get('size')})",
+        file=out,
+    )
     return 0
-
-

@@ -45,7 +45,8 @@ def _plain(value: Any) -> Any:
         for k, v in value.items():
             leaf = type(v)
             out[k if type(k) is str else str(k)] = (
-                v if leaf is str or v is None or leaf is int or leaf is bool else _plain(v))
+                v if leaf is str or v is None or leaf is int or leaf is bool else _plain(v)
+            )
         return out
     if kind is list or kind is tuple:
         return [_plain(v) for v in value]
@@ -108,9 +109,20 @@ AUDIT_TABLE = AuditEvent.__tablename__
 AUDIT_COLUMNS: tuple[str, ...] = EventRow._fields
 
 
-def _document(actor: Actor, action: str, object_type: str, object_id: Any, *, region_code: str | None,
-              changes: Any, reason: str | None, evidence: list | None, occurred_at: datetime,
-              request_id: str | None, event_id: Any) -> dict[str, Any]:
+def _document(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    *,
+    region_code: str | None,
+    changes: Any,
+    reason: str | None,
+    evidence: list | None,
+    occurred_at: datetime,
+    request_id: str | None,
+    event_id: Any,
+) -> dict[str, Any]:
     """The event as a document: the one definition of what an event holds. The fixed
     fields are built plain; callers' `changes` and ids arrive already plain."""
     account_id = actor.account_id
@@ -119,8 +131,10 @@ def _document(actor: Actor, action: str, object_type: str, object_id: Any, *, re
         "v": EVENT_FORMAT_VERSION,
         "event_id": event_id,
         "time": occurred_at.isoformat(),
-        "actor": {"account_id": None if account_id is None else str(account_id),
-                  "role": role.value if isinstance(role, Enum) else role},
+        "actor": {
+            "account_id": None if account_id is None else str(account_id),
+            "role": role.value if isinstance(role, Enum) else role,
+        },
         "action": action,
         "object": {"type": object_type, "id": object_id},
         "region": region_code,
@@ -158,12 +172,30 @@ def build_event(
     if request_id is _UNSET:
         request_id = current_request_id()
     document = _document(
-        actor, action, object_type, object_id if type(object_id) is str else _plain(object_id),
-        region_code=region_code, changes=(changes or {}) if plain_changes else _plain(changes or {}),
-        reason=reason, evidence=evidence, occurred_at=occurred_at, request_id=request_id,
-        event_id=event_id if type(event_id) is str else str(event_id))
-    return EventRow(event_id, occurred_at, actor.account_id, str(actor.role), action, object_type, str(object_id),
-                    region_code, request_id, _ENCODER.encode(document))
+        actor,
+        action,
+        object_type,
+        object_id if type(object_id) is str else _plain(object_id),
+        region_code=region_code,
+        changes=(changes or {}) if plain_changes else _plain(changes or {}),
+        reason=reason,
+        evidence=evidence,
+        occurred_at=occurred_at,
+        request_id=request_id,
+        event_id=event_id if type(event_id) is str else str(event_id),
+    )
+    return EventRow(
+        event_id,
+        occurred_at,
+        actor.account_id,
+        str(actor.role),
+        action,
+        object_type,
+        str(object_id),
+        region_code,
+        request_id,
+        _ENCODER.encode(document),
+    )
 
 
 async def record_event(
@@ -179,8 +211,16 @@ async def record_event(
     evidence: list[str] | None = None,
 ) -> AuditEvent:
     """Append one event to the session's transaction; it commits or vanishes with it."""
-    row = build_event(actor, action, object_type, object_id, region_code=region_code, changes=changes,
-                      reason=reason, evidence=evidence)
+    row = build_event(
+        actor,
+        action,
+        object_type,
+        object_id,
+        region_code=region_code,
+        changes=changes,
+        reason=reason,
+        evidence=evidence,
+    )
     event = AuditEvent(**row._asdict())
     session.add(event)
     return event

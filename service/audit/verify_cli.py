@@ -46,13 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         "--trusted-checkpoint",
         metavar="FILE",
         help="a checkpoint saved earlier (JSON of /api/v1/audit/checkpoints/latest, or its note); "
-             "the bundle must extend it (catches truncation and rewrites)",
+        "the bundle must extend it (catches truncation and rewrites)",
     )
     parser.add_argument(
         "--public-key",
         metavar="FILE",
         help="the log's key: JSON of /api/v1/audit/keys or /api/v1/keys, PEM, vkey or base64; "
-             "default: the key in the bundle header",
+        "default: the key in the bundle header",
     )
     return parser
 
@@ -123,8 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 key = read_public_key(_read_text(args.public_key, "public key file"))
             except KeyFormatError as exc:
                 raise _UsageError(f"bad public key: {exc}") from None
-        trusted = (trusted_note(_read_text(args.trusted_checkpoint, "trusted checkpoint file"))
-                   if args.trusted_checkpoint else None)
+        trusted = (
+            trusted_note(_read_text(args.trusted_checkpoint, "trusted checkpoint file"))
+            if args.trusted_checkpoint
+            else None
+        )
         raw: IO[bytes]
         if args.bundle == "-":
             raw = sys.stdin.buffer

@@ -12,8 +12,8 @@ from service.complaints.services import (
     file_complaint,
     file_public_complaint,
     get_complaint,
-    list_complaints,
     lift_person_entry,
+    list_complaints,
     open_complaints_by_age,
     public_form_school,
     public_status,
@@ -21,6 +21,22 @@ from service.complaints.services import (
     transition_complaint,
 )
 
-__all__ = ["CATEGORIES", "DESCRIPTION_LIMIT", "ComplaintInput", "ComplaintView", "Decision", "OpenComplaint", "add_evidence",
-           "file_complaint", "file_public_complaint", "get_complaint", "list_complaints", "lift_person_entry", "open_complaints_by_age",
-           "public_form_school", "public_status", "suspend_person_entry", "transition_complaint"]
+__all__ = [
+    "CATEGORIES",
+    "DESCRIPTION_LIMIT",
+    "ComplaintInput",
+    "ComplaintView",
+    "Decision",
+    "OpenComplaint",
+    "add_evidence",
+    "file_complaint",
+    "file_public_complaint",
+    "get_complaint",
+    "list_complaints",
+    "lift_person_entry",
+    "open_complaints_by_age",
+    "public_form_school",
+    "public_status",
+    "suspend_person_entry",
+    "transition_complaint",
+]

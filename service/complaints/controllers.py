@@ -37,16 +37,45 @@ FILERS = (Role.SCHOOL, Role.VENDOR, Role.AUDITOR)
 def complaint_out(view: services.ComplaintView) -> ComplaintOut:
     c, request = view.complaint, view.suspension_request
     return ComplaintOut(
-        id=c.id, case_code=c.case_code, school_code=view.school_code, region_code=c.region_code, category=c.category,
-        category_label=CATEGORIES[c.category], description=c.description, source=c.source, order_id=c.order_id,
-        service_item_id=c.service_item_id, vendor_id=c.vendor_id, person_id=c.person_id,
-        person_suspended=view.person_suspended, state=c.state, state_label=view.state_label, version=c.version,
-        serious=c.serious, decision_reason=c.decision_reason, decided_at=c.decided_at,
-        evidence=[EvidenceOut(id=e.id, sha256=e.sha256, size=e.size, content_type=e.content_type,
-                              filename=e.filename, created_at=e.created_at) for e in view.evidence],
-        suspension_request=SuspensionRequestOut(id=request.id, action=request.action, status=request.status,
-                                                entry_ids=list(request.entry_ids)) if request else None,
-        allowed_actions=view.allowed_actions, created_at=c.created_at, updated_at=c.updated_at)
+        id=c.id,
+        case_code=c.case_code,
+        school_code=view.school_code,
+        region_code=c.region_code,
+        category=c.category,
+        category_label=CATEGORIES[c.category],
+        description=c.description,
+        source=c.source,
+        order_id=c.order_id,
+        service_item_id=c.service_item_id,
+        vendor_id=c.vendor_id,
+        person_id=c.person_id,
+        person_suspended=view.person_suspended,
+        state=c.state,
+        state_label=view.state_label,
+        version=c.version,
+        serious=c.serious,
+        decision_reason=c.decision_reason,
+        decided_at=c.decided_at,
+        evidence=[
+            EvidenceOut(
+                id=e.id,
+                sha256=e.sha256,
+                size=e.size,
+                content_type=e.content_type,
+                filename=e.filename,
+                created_at=e.created_at,
+            )
+            for e in view.evidence
+        ],
+        suspension_request=SuspensionRequestOut(
+            id=request.id, action=request.action, status=request.status, entry_ids=list(request.entry_ids)
+        )
+        if request
+        else None,
+        allowed_actions=view.allowed_actions,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
 
 
 @dataclass
@@ -62,12 +91,19 @@ class ComplaintController(Controller):
     async def file(self, db: DB, actor: CurrentActor, data: JSONBody[ComplaintCreate]) -> ComplaintOut:
         """File a complaint about a school: its own (a school), one it serves (a vendor's
         account, naming only its own orders), one in scope (an inspector)."""
-        return complaint_out(await services.file_complaint(db, actor, data.school_code, services.ComplaintInput(
-            data.category, data.description, data.order_id, data.person_id)))
+        return complaint_out(
+            await services.file_complaint(
+                db,
+                actor,
+                data.school_code,
+                services.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
+            )
+        )
 
     @get("/", **access(*STAFF, errors=(404, 422)))
-    async def list_complaints(self, db: DB, actor: CurrentActor, region: QueryText = None,
-                              status: QueryText = None) -> ComplaintList:
+    async def list_complaints(
+        self, db: DB, actor: CurrentActor, region: QueryText = None, status: QueryText = None
+    ) -> ComplaintList:
         """Complaints about the schools of `region` (default: the caller's), oldest first;
         `status`: one workflow state (received, investigating, upheld, dismissed)."""
         views = await services.list_complaints(db, actor, region_code=region, state=status)
@@ -78,33 +114,58 @@ class ComplaintController(Controller):
         return complaint_out(await services.get_complaint(db, actor, complaint_id))
 
     @post("/{complaint_id:uuid}/transitions", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def transition(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID],
-                         data: JSONBody[ComplaintTransition], if_match: IfMatchHeader = None) -> ComplaintOut:
+    async def transition(
+        self,
+        db: DB,
+        actor: CurrentActor,
+        complaint_id: FromPath[UUID],
+        data: JSONBody[ComplaintTransition],
+        if_match: IfMatchHeader = None,
+    ) -> ComplaintOut:
         """`investigate`, `uphold` (a reason; `serious: true` requests the suspension of
         the item or the vendor, which a second reviewer confirms), `dismiss` (a reason)."""
         decision = services.Decision(data.action, data.reason, data.serious, data.suspend)
-        return complaint_out(await services.transition_complaint(db, actor, complaint_id, decision,
-                                                                 version=data.version, if_match=if_match))
+        return complaint_out(
+            await services.transition_complaint(
+                db, actor, complaint_id, decision, version=data.version, if_match=if_match
+            )
+        )
 
-    @post("/{complaint_id:uuid}/evidence", status_code=201,
-          **access(Role.REVIEWER, errors=(404, 409, 413, 415, 422)))
-    async def evidence(self, db: DB, storage: Storage, settings: AppSettings, actor: CurrentActor,
-                       complaint_id: FromPath[UUID], data: MultipartBody[EvidenceForm]) -> ComplaintOut:
+    @post("/{complaint_id:uuid}/evidence", status_code=201, **access(Role.REVIEWER, errors=(404, 409, 413, 415, 422)))
+    async def evidence(
+        self,
+        db: DB,
+        storage: Storage,
+        settings: AppSettings,
+        actor: CurrentActor,
+        complaint_id: FromPath[UUID],
+        data: MultipartBody[EvidenceForm],
+    ) -> ComplaintOut:
         """Attach a PDF, JPEG or PNG (recognised by content) to an open case."""
         content = await data.file.read(settings.max_upload_bytes + 1)
-        return complaint_out(await services.add_evidence(db, storage, actor, complaint_id, content=content,
-                                                         filename=data.file.filename,
-                                                         max_bytes=settings.max_upload_bytes))
+        return complaint_out(
+            await services.add_evidence(
+                db,
+                storage,
+                actor,
+                complaint_id,
+                content=content,
+                filename=data.file.filename,
+                max_bytes=settings.max_upload_bytes,
+            )
+        )
 
     @post("/{complaint_id:uuid}/person-suspension", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def suspend_person(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID]) -> ComplaintOut:
         """Suspend, pending the investigation, the named person's entry everywhere."""
         return complaint_out(await services.suspend_person_entry(db, actor, complaint_id))
 
-    @post("/{complaint_id:uuid}/person-suspension/lift", status_code=200,
-          **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def lift_person(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID],
-                          data: JSONBody[ComplaintLift]) -> ComplaintOut:
+    @post(
+        "/{complaint_id:uuid}/person-suspension/lift", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422))
+    )
+    async def lift_person(
+        self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID], data: JSONBody[ComplaintLift]
+    ) -> ComplaintOut:
         """Lift the suspension this case opened (dismissing the case lifts it by itself)."""
         return complaint_out(await services.lift_person_entry(db, actor, complaint_id, data.reason))
 
@@ -114,16 +175,24 @@ class PublicComplaintController(Controller):
     tags = ["public"]
 
     @post("/schools/{school_code:str}/complaints", status_code=201, **public(errors=(404, 422, 429)))
-    async def file(self, request: Request, db: DB, keyring: Keys, school_code: PathText,
-                   data: JSONBody[PublicComplaintCreate]) -> PublicComplaintCreated:
+    async def file(
+        self, request: Request, db: DB, keyring: Keys, school_code: PathText, data: JSONBody[PublicComplaintCreate]
+    ) -> PublicComplaintCreated:
         """A parent's complaint, no sign-in; rate limited per address and per school. Keep
         the `case_code` to follow the case."""
         complaint = await services.file_public_complaint(
-            db, keyring, school_code, services.ComplaintInput(data.category, data.description, data.order_id),
-            client_address=request.client.host if request.client else None)
-        return PublicComplaintCreated(case_code=complaint.case_code, state=complaint.state,
-                                      state_label=COMPLAINT.state_label(complaint.state),
-                                      status_url=f"/api/v1/public/complaints/{complaint.case_code}")
+            db,
+            keyring,
+            school_code,
+            services.ComplaintInput(data.category, data.description, data.order_id),
+            client_address=request.client.host if request.client else None,
+        )
+        return PublicComplaintCreated(
+            case_code=complaint.case_code,
+            state=complaint.state,
+            state_label=COMPLAINT.state_label(complaint.state),
+            status_url=f"/api/v1/public/complaints/{complaint.case_code}",
+        )
 
     @get("/complaints/{case_code:str}", **public(errors=(404,)))
     async def status(self, db: DB, case_code: PathText) -> PublicComplaintStatus:

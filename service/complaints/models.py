@@ -35,8 +35,11 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("state IN ('received', 'investigating', 'upheld', 'dismissed')", name="ck_complaints_state"),
         CheckConstraint("source IN ('school', 'vendor', 'inspector', 'public')", name="ck_complaints_source"),
-        CheckConstraint("category IN ('safety', 'conduct', 'fee_overcharge', 'fee_bundling', "
-                        "'forced_participation', 'new_lessons')", name="ck_complaints_category"),
+        CheckConstraint(
+            "category IN ('safety', 'conduct', 'fee_overcharge', 'fee_bundling', "
+            "'forced_participation', 'new_lessons')",
+            name="ck_complaints_category",
+        ),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)

@@ -26,8 +26,10 @@ ADDRESS_DOMAIN = "schoolgate.complaints.address\x00"
 
 _configured = dict(DEFAULTS)
 
-_TAKE = text("INSERT INTO public_rate_windows AS w (key, window_start, n) VALUES (:key, :start, 1) "
-             "ON CONFLICT (key, window_start) DO UPDATE SET n = w.n + 1 WHERE w.n + 1 <= :limit RETURNING n")
+_TAKE = text(
+    "INSERT INTO public_rate_windows AS w (key, window_start, n) VALUES (:key, :start, 1) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET n = w.n + 1 WHERE w.n + 1 <= :limit RETURNING n"
+)
 _PURGE = text("DELETE FROM public_rate_windows WHERE window_start < :before")
 
 
@@ -56,20 +58,31 @@ def address_key(keyring: Keyring, address: str | None) -> str:
     return "addr:" + keyring.blind_index(ADDRESS_DOMAIN + (address or "unknown"))
 
 
-async def take(session: AsyncSession, keyring: Keyring, *, address: str | None, school_key: str,
-               now: datetime) -> None:
+async def take(session: AsyncSession, keyring: Keyring, *, address: str | None, school_key: str, now: datetime) -> None:
     """Count one submission from this address to this school, or refuse it (429)."""
     start, retry_after = _window(now)
     # sqlmodel types exec() for select/update/delete only; a text() statement runs the same
     # way (its execute() is deprecated), hence the call-overload ignores below.
     await session.exec(_PURGE.bindparams(before=start - KEEP))  # type: ignore[call-overload]
-    for key, name, message in ((address_key(keyring, address), "per_address", "同一网络地址提交投诉过于频繁"),
-                               ("school:" + school_key, "per_school", "该校投诉提交过于频繁")):
+    for key, name, message in (
+        (address_key(keyring, address), "per_address", "同一网络地址提交投诉过于频繁"),
+        ("school:" + school_key, "per_school", "该校投诉提交过于频繁"),
+    ):
         limit = _configured[name]
         taken = (await session.exec(_TAKE.bindparams(key=key, start=start, limit=limit))).first()  # type: ignore[call-overload]
         if taken is None:
-            raise TooManyRequests(f"{message}：每小时最多 {limit} 件，请 {retry_after} 秒后再试", code="rate_limited",
-                                  headers={"Retry-After": str(retry_after)},
-                                  details=[{"field": None, "code": "rate_limited", "message": message,
-                                            "limit": name, "limit_per_hour": limit,
-                                            "retry_after_seconds": retry_after}])
+            raise TooManyRequests(
+                f"{message}：每小时最多 {limit} 件，请 {retry_after} 秒后再试",
+                code="rate_limited",
+                headers={"Retry-After": str(retry_after)},
+                details=[
+                    {
+                        "field": None,
+                        "code": "rate_limited",
+                        "message": message,
+                        "limit": name,
+                        "limit_per_hour": limit,
+                        "retry_after_seconds": retry_after,
+                    }
+                ],
+            )

@@ -42,8 +42,8 @@ from service.personnel import lift_suspensions, suspend_person, suspended_among
 from service.reason import clean_reason
 from service.schools import School, school_by_code, visible_school
 from service.security import Actor, Keyring, Role
-from service.versioning import check_version
 from service.timeutil import utcnow
+from service.versioning import check_version
 from service.whitelist import WhitelistActionRequest, request_suspension
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.complaint import COMPLAINT, OPEN_STATES, RECEIVED
@@ -97,8 +97,13 @@ def normalise_case_code(code: str) -> str:
 def _validate(data: ComplaintInput, *, public: bool) -> ComplaintInput:
     problems: list[dict] = []
     if data.category not in CATEGORIES:
-        problems.append(problem("category", "unknown_category", "投诉类别须为：" + "、".join(
-            f"{code}（{label}）" for code, label in CATEGORIES.items())))
+        problems.append(
+            problem(
+                "category",
+                "unknown_category",
+                "投诉类别须为：" + "、".join(f"{code}（{label}）" for code, label in CATEGORIES.items()),
+            )
+        )
     description = (data.description or "").strip()
     if not description:
         problems.append(problem("description", "required", "请描述投诉的情况"))
@@ -117,14 +122,21 @@ async def _subject(session: AsyncSession, actor: Actor | None, school: School, d
     if data.order_id is None:
         return {}
     facts = await order_facts(session, data.order_id)
-    own_vendor = actor is None or actor.role is not Role.VENDOR or (
-        facts is not None and await _vendor_code(session, facts.vendor_id) == actor.vendor_credit_code)
+    own_vendor = (
+        actor is None
+        or actor.role is not Role.VENDOR
+        or (facts is not None and await _vendor_code(session, facts.vendor_id) == actor.vendor_credit_code)
+    )
     if facts is None or facts.school_id != school.id or not own_vendor:
         raise InvalidInput.field("order_id", "order_not_found", "该校没有这笔订单")
     if data.person_id is not None and data.person_id not in facts.people:
         raise InvalidInput.field("person_id", "person_not_on_order", "该人员不是这笔订单的授课人员")
-    return {"order_id": facts.order_id, "service_item_id": facts.service_item_id, "vendor_id": facts.vendor_id,
-            "person_id": data.person_id}
+    return {
+        "order_id": facts.order_id,
+        "service_item_id": facts.service_item_id,
+        "vendor_id": facts.vendor_id,
+        "person_id": data.person_id,
+    }
 
 
 async def _vendor_code(session: AsyncSession, vendor_id: UUID) -> str | None:
@@ -149,23 +161,49 @@ async def _school_for(session: AsyncSession, actor: Actor, school_code: str) -> 
     return await visible_school(session, actor, school_code)
 
 
-async def _store(session: AsyncSession, actor: Actor, school: School, data: ComplaintInput, subject: dict,
-                 source: str, now: datetime) -> Complaint:
-    complaint = Complaint(case_code=new_case_code(), school_id=school.id, region_code=school.region_code,
-                          category=data.category, description=data.description, source=source,
-                          filed_by=actor.account_id, state=RECEIVED, created_at=now, updated_at=now, **subject)
+async def _store(
+    session: AsyncSession, actor: Actor, school: School, data: ComplaintInput, subject: dict, source: str, now: datetime
+) -> Complaint:
+    complaint = Complaint(
+        case_code=new_case_code(),
+        school_id=school.id,
+        region_code=school.region_code,
+        category=data.category,
+        description=data.description,
+        source=source,
+        filed_by=actor.account_id,
+        state=RECEIVED,
+        created_at=now,
+        updated_at=now,
+        **subject,
+    )
     session.add(complaint)
     await session.flush()
     # The description stays out of the audit document: it may hold personal data.
-    await record_event(session, actor, "complaints:complaint:file", "complaint", complaint.id,
-                       region_code=school.region_code, changes={k: {"before": None, "after": v} for k, v in {
-                           "state": RECEIVED, "category": data.category, "source": source,
-                           "school_id": school.id, **{k: v for k, v in subject.items() if v is not None}}.items()})
+    await record_event(
+        session,
+        actor,
+        "complaints:complaint:file",
+        "complaint",
+        complaint.id,
+        region_code=school.region_code,
+        changes={
+            k: {"before": None, "after": v}
+            for k, v in {
+                "state": RECEIVED,
+                "category": data.category,
+                "source": source,
+                "school_id": school.id,
+                **{k: v for k, v in subject.items() if v is not None},
+            }.items()
+        },
+    )
     return complaint
 
 
-async def file_complaint(db: Database, actor: Actor, school_code: str, data: ComplaintInput, *,
-                         now: datetime | None = None) -> ComplaintView:
+async def file_complaint(
+    db: Database, actor: Actor, school_code: str, data: ComplaintInput, *, now: datetime | None = None
+) -> ComplaintView:
     """A signed-in school, vendor or inspector files a complaint about a school."""
     now = now or utcnow()
     data = _validate(data, public=False)
@@ -176,8 +214,15 @@ async def file_complaint(db: Database, actor: Actor, school_code: str, data: Com
         return await _view(session, actor, complaint, school.code)
 
 
-async def file_public_complaint(db: Database, keyring: Keyring, school_code: str, data: ComplaintInput, *,
-                                client_address: str | None, now: datetime | None = None) -> Complaint:
+async def file_public_complaint(
+    db: Database,
+    keyring: Keyring,
+    school_code: str,
+    data: ComplaintInput,
+    *,
+    client_address: str | None,
+    now: datetime | None = None,
+) -> Complaint:
     """A parent (no account) files a complaint through the school's public form."""
     now = now or utcnow()
     data = _validate(data, public=True)
@@ -207,10 +252,15 @@ async def public_status(db: Database, case_code: str) -> PublicComplaintStatus:
         complaint = (await session.exec(select(Complaint).where(Complaint.case_code == code))).first() if code else None
     if complaint is None:
         raise NotFound("未找到该投诉编号", code="case_not_found")
-    return PublicComplaintStatus(case_code=complaint.case_code, state=complaint.state,
-                                 state_label=COMPLAINT.state_label(complaint.state), category=complaint.category,
-                                 category_label=CATEGORIES[complaint.category], received_at=complaint.created_at,
-                                 updated_at=complaint.updated_at)
+    return PublicComplaintStatus(
+        case_code=complaint.case_code,
+        state=complaint.state,
+        state_label=COMPLAINT.state_label(complaint.state),
+        category=complaint.category,
+        category_label=CATEGORIES[complaint.category],
+        received_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+    )
 
 
 # -------------------------------------------------------------------- reading
@@ -235,19 +285,36 @@ async def _load(session: AsyncSession, actor: Actor, complaint_id: UUID, *, lock
     return complaint
 
 
-async def _view(session: AsyncSession, actor: Actor, complaint: Complaint, school_code: str | None = None
-                ) -> ComplaintView:
+async def _view(
+    session: AsyncSession, actor: Actor, complaint: Complaint, school_code: str | None = None
+) -> ComplaintView:
     if school_code is None:
         school_code = (await session.exec(select(School.code).where(School.id == complaint.school_id))).one()
-    evidence = (await session.exec(select(ComplaintEvidence).where(ComplaintEvidence.complaint_id == complaint.id)
-                                   .order_by(col(ComplaintEvidence.created_at)))).all()
-    request = (await session.exec(select(WhitelistActionRequest).where(
-        WhitelistActionRequest.complaint_id == complaint.id)
-        .order_by(col(WhitelistActionRequest.requested_at).desc()))).first()
+    evidence = (
+        await session.exec(
+            select(ComplaintEvidence)
+            .where(ComplaintEvidence.complaint_id == complaint.id)
+            .order_by(col(ComplaintEvidence.created_at))
+        )
+    ).all()
+    request = (
+        await session.exec(
+            select(WhitelistActionRequest)
+            .where(WhitelistActionRequest.complaint_id == complaint.id)
+            .order_by(col(WhitelistActionRequest.requested_at).desc())
+        )
+    ).first()
     suspended = complaint.person_id is not None and complaint.person_id in await suspended_among(
-        session, [complaint.person_id])
-    return ComplaintView(complaint, school_code, list(evidence), request, suspended,
-                         allowed_actions(COMPLAINT, complaint.state, _tags(actor, complaint)))
+        session, [complaint.person_id]
+    )
+    return ComplaintView(
+        complaint,
+        school_code,
+        list(evidence),
+        request,
+        suspended,
+        allowed_actions(COMPLAINT, complaint.state, _tags(actor, complaint)),
+    )
 
 
 async def get_complaint(db: Database, actor: Actor, complaint_id: UUID) -> ComplaintView:
@@ -255,8 +322,9 @@ async def get_complaint(db: Database, actor: Actor, complaint_id: UUID) -> Compl
         return await _view(session, actor, await _load(session, actor, complaint_id))
 
 
-async def list_complaints(db: Database, actor: Actor, *, region_code: str | None = None,
-                          state: str | None = None) -> list[ComplaintView]:
+async def list_complaints(
+    db: Database, actor: Actor, *, region_code: str | None = None, state: str | None = None
+) -> list[ComplaintView]:
     """The complaints about schools of a region in scope (default: the caller's), oldest first."""
     if actor.role not in STAFF:
         raise Forbidden("只有教育行政部门可以查看投诉列表", code="role_forbidden")
@@ -291,24 +359,35 @@ class OpenComplaint:
     age_days: int
 
 
-async def open_complaints_by_age(session: AsyncSession, region_codes: Sequence[str], now: datetime
-                                 ) -> list[OpenComplaint]:
+async def open_complaints_by_age(
+    session: AsyncSession, region_codes: Sequence[str], now: datetime
+) -> list[OpenComplaint]:
     """Every received or investigating complaint about the schools of these regions,
     oldest first, with its age in whole days at `now` (for the dashboard)."""
-    rows = (await session.exec(select(Complaint).where(col(Complaint.region_code).in_(list(region_codes)),
-                                                       col(Complaint.state).in_(list(OPEN_STATES)))
-                               .order_by(col(Complaint.created_at), col(Complaint.id)))).all()
-    return [OpenComplaint(c.id, c.case_code, c.school_id, c.category, c.state, c.created_at,
-                          (now - c.created_at).days) for c in rows]
+    rows = (
+        await session.exec(
+            select(Complaint)
+            .where(col(Complaint.region_code).in_(list(region_codes)), col(Complaint.state).in_(list(OPEN_STATES)))
+            .order_by(col(Complaint.created_at), col(Complaint.id))
+        )
+    ).all()
+    return [
+        OpenComplaint(c.id, c.case_code, c.school_id, c.category, c.state, c.created_at, (now - c.created_at).days)
+        for c in rows
+    ]
 
 
 # -------------------------------------------------------------------- handling
 
 
 def _check_version(complaint: Complaint, version: int | None) -> None:
-    check_version(version, complaint.version, state=complaint.state,
-                  required="请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号",
-                  conflict="投诉已被他人处理（当前版本 {current}），请刷新后重新操作")
+    check_version(
+        version,
+        complaint.version,
+        state=complaint.state,
+        required="请在请求体的 version 字段或 If-Match 请求头中提供投诉的当前版本号",
+        conflict="投诉已被他人处理（当前版本 {current}），请刷新后重新操作",
+    )
 
 
 @dataclass(frozen=True)
@@ -333,13 +412,17 @@ def _check_decision(complaint: Complaint, data: Decision) -> str | None:
         return None
     target = data.suspend or ("item" if complaint.service_item_id else "vendor")
     if complaint.vendor_id is None or (target == "item" and complaint.service_item_id is None):
-        raise InvalidInput.field("suspend", "nothing_to_suspend",
-                                 "该投诉未指明订单，无法申请暂停服务项目或机构；请认定属实后在白名单中另行处理")
+        raise InvalidInput.field(
+            "suspend",
+            "nothing_to_suspend",
+            "该投诉未指明订单，无法申请暂停服务项目或机构；请认定属实后在白名单中另行处理",
+        )
     return target
 
 
-async def _transition(session: AsyncSession, actor: Actor, complaint_id: UUID, data: Decision, version: int | None,
-                      now: datetime) -> ComplaintView:
+async def _transition(
+    session: AsyncSession, actor: Actor, complaint_id: UUID, data: Decision, version: int | None, now: datetime
+) -> ComplaintView:
     if data.action not in COMPLAINT.actions:
         raise InvalidInput.field("action", "unknown_action", "未知的操作：" + "、".join(COMPLAINT.actions))
     complaint = await _load(session, actor, complaint_id, lock=True)
@@ -349,9 +432,19 @@ async def _transition(session: AsyncSession, actor: Actor, complaint_id: UUID, d
     if not decision.allowed:
         if decision.code == REASON_REQUIRED:
             raise InvalidInput.field("reason", "reason_required", decision.message or "")
-        raise Conflict(decision.message, code="transition_not_allowed", details=[{
-            "field": "action", "code": "transition_not_allowed", "message": decision.message,
-            "state": complaint.state, "allowed_actions": allowed_actions(COMPLAINT, complaint.state, tags)}])
+        raise Conflict(
+            decision.message,
+            code="transition_not_allowed",
+            details=[
+                {
+                    "field": "action",
+                    "code": "transition_not_allowed",
+                    "message": decision.message,
+                    "state": complaint.state,
+                    "allowed_actions": allowed_actions(COMPLAINT, complaint.state, tags),
+                }
+            ],
+        )
     target = _check_decision(complaint, data)
     before = {"state": complaint.state, "version": complaint.version}
     assert decision.target is not None  # an allowed decision names its target state
@@ -360,41 +453,73 @@ async def _transition(session: AsyncSession, actor: Actor, complaint_id: UUID, d
         complaint.decision_reason, complaint.decided_by, complaint.decided_at = data.reason, actor.account_id, now
         complaint.serious = data.serious
     session.add(complaint)
-    changes = {"state": {"before": before["state"], "after": complaint.state},
-               "version": {"before": before["version"], "after": complaint.version}}
+    changes = {
+        "state": {"before": before["state"], "after": complaint.state},
+        "version": {"before": before["version"], "after": complaint.version},
+    }
     if decision.target in COMPLAINT.final_states:
         changes["serious"] = {"before": None, "after": data.serious}
-    await record_event(session, actor, f"complaints:complaint:{data.action}", "complaint", complaint.id,
-                       region_code=complaint.region_code, reason=data.reason, changes=changes)
+    await record_event(
+        session,
+        actor,
+        f"complaints:complaint:{data.action}",
+        "complaint",
+        complaint.id,
+        region_code=complaint.region_code,
+        reason=data.reason,
+        changes=changes,
+    )
     await session.flush()
     for effect in decision.effects:
         await EFFECTS[effect](session, actor, complaint, data, target, now)
     return await _view(session, actor, complaint)
 
 
-async def _request_suspension(session: AsyncSession, actor: Actor, complaint: Complaint, data: Decision,
-                              target: str | None, now: datetime) -> None:
+async def _request_suspension(
+    session: AsyncSession, actor: Actor, complaint: Complaint, data: Decision, target: str | None, now: datetime
+) -> None:
     if target is None or complaint.vendor_id is None:
         return
-    await request_suspension(session, actor, vendor_id=complaint.vendor_id, region_code=complaint.region_code,
-                             service_item_id=complaint.service_item_id if target == "item" else None,
-                             reason=f"投诉 {complaint.case_code} 经调查属实（情节严重）：{data.reason}",
-                             complaint_id=complaint.id, now=now)
+    await request_suspension(
+        session,
+        actor,
+        vendor_id=complaint.vendor_id,
+        region_code=complaint.region_code,
+        service_item_id=complaint.service_item_id if target == "item" else None,
+        reason=f"投诉 {complaint.case_code} 经调查属实（情节严重）：{data.reason}",
+        complaint_id=complaint.id,
+        now=now,
+    )
 
 
-async def _lift_person_suspension(session: AsyncSession, actor: Actor, complaint: Complaint, data: Decision,
-                                  target: str | None, now: datetime) -> None:
-    await lift_suspensions(session, actor, complaint_id=complaint.id, case_code=complaint.case_code,
-                           region_code=complaint.region_code, reason="投诉不成立，恢复入校", now=now)
+async def _lift_person_suspension(
+    session: AsyncSession, actor: Actor, complaint: Complaint, data: Decision, target: str | None, now: datetime
+) -> None:
+    await lift_suspensions(
+        session,
+        actor,
+        complaint_id=complaint.id,
+        case_code=complaint.case_code,
+        region_code=complaint.region_code,
+        reason="投诉不成立，恢复入校",
+        now=now,
+    )
 
 
 #: The service's handler of every effect the table names (a test holds them together).
 EFFECTS = {"request_suspension": _request_suspension, "lift_person_suspension": _lift_person_suspension}
 
 
-async def transition_complaint(db: Database, actor: Actor, complaint_id: UUID, data: Decision, *,
-                               version: int | None = None, if_match: str | None = None,
-                               now: datetime | None = None) -> ComplaintView:
+async def transition_complaint(
+    db: Database,
+    actor: Actor,
+    complaint_id: UUID,
+    data: Decision,
+    *,
+    version: int | None = None,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> ComplaintView:
     """`investigate`, `uphold` (with `serious` and `suspend`), `dismiss` — a reviewer in scope."""
     now = now or utcnow()
     version = parse_version(version, if_match)
@@ -408,8 +533,9 @@ def _reviewer_in_scope(actor: Actor, complaint: Complaint) -> None:
         raise Forbidden("只有辖区内的审核人员可以办理投诉", code="reviewer_only")
 
 
-async def suspend_person_entry(db: Database, actor: Actor, complaint_id: UUID, *,
-                               now: datetime | None = None) -> ComplaintView:
+async def suspend_person_entry(
+    db: Database, actor: Actor, complaint_id: UUID, *, now: datetime | None = None
+) -> ComplaintView:
     """Suspend, pending the investigation, the entry everywhere of the person the complaint names."""
     now = now or utcnow()
     async with db.transaction() as session:
@@ -419,28 +545,52 @@ async def suspend_person_entry(db: Database, actor: Actor, complaint_id: UUID, *
             raise InvalidInput.field("person_id", "no_person_named", "该投诉未指明具体人员")
         if complaint.state not in OPEN_STATES:
             raise Conflict("投诉已办结，不能再暂停人员入校", code="complaint_closed")
-        await suspend_person(session, actor, complaint.person_id, complaint_id=complaint.id,
-                             case_code=complaint.case_code, region_code=complaint.region_code, now=now)
+        await suspend_person(
+            session,
+            actor,
+            complaint.person_id,
+            complaint_id=complaint.id,
+            case_code=complaint.case_code,
+            region_code=complaint.region_code,
+            now=now,
+        )
         return await _view(session, actor, complaint)
 
 
-async def lift_person_entry(db: Database, actor: Actor, complaint_id: UUID, reason: str | None, *,
-                            now: datetime | None = None) -> ComplaintView:
+async def lift_person_entry(
+    db: Database, actor: Actor, complaint_id: UUID, reason: str | None, *, now: datetime | None = None
+) -> ComplaintView:
     """Lift the suspension this complaint opened (e.g. after an upheld complaint was dealt with)."""
     now = now or utcnow()
     cleaned = clean_reason(reason, required=True, limit=REASON_LIMIT) or ""
     async with db.transaction() as session:
         complaint = await _load(session, actor, complaint_id, lock=True)
         _reviewer_in_scope(actor, complaint)
-        lifted = await lift_suspensions(session, actor, complaint_id=complaint.id, case_code=complaint.case_code,
-                                        region_code=complaint.region_code, reason=cleaned, now=now)
+        lifted = await lift_suspensions(
+            session,
+            actor,
+            complaint_id=complaint.id,
+            case_code=complaint.case_code,
+            region_code=complaint.region_code,
+            reason=cleaned,
+            now=now,
+        )
         if not lifted:
             raise Conflict("该投诉没有正在生效的人员暂停", code="no_open_suspension")
         return await _view(session, actor, complaint)
 
 
-async def add_evidence(db: Database, storage: BlobStorage, actor: Actor, complaint_id: UUID, *, content: bytes,
-                       filename: str | None, max_bytes: int, now: datetime | None = None) -> ComplaintView:
+async def add_evidence(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    complaint_id: UUID,
+    *,
+    content: bytes,
+    filename: str | None,
+    max_bytes: int,
+    now: datetime | None = None,
+) -> ComplaintView:
     """Attach an evidence file (PDF, JPEG or PNG, the documents' checks) to an open case."""
     now = now or utcnow()
     content_type = check_file(content, max_bytes)
@@ -450,12 +600,25 @@ async def add_evidence(db: Database, storage: BlobStorage, actor: Actor, complai
         if complaint.state not in OPEN_STATES:
             raise Conflict("投诉已办结，不能再添加证据", code="complaint_closed")
         digest = storage.put(content)  # before the row commits: never a row without its file
-        evidence = ComplaintEvidence(complaint_id=complaint.id, sha256=digest, size=len(content),
-                                     content_type=content_type, filename=safe_filename(filename),
-                                     uploaded_by=actor.account_id, created_at=now)
+        evidence = ComplaintEvidence(
+            complaint_id=complaint.id,
+            sha256=digest,
+            size=len(content),
+            content_type=content_type,
+            filename=safe_filename(filename),
+            uploaded_by=actor.account_id,
+            created_at=now,
+        )
         session.add(evidence)
         await session.flush()
-        await record_event(session, actor, "complaints:evidence:add", "complaint", complaint.id,
-                           region_code=complaint.region_code, evidence=[digest],
-                           changes={"evidence": {"before": None, "after": {"id": evidence.id, "sha256": digest}}})
+        await record_event(
+            session,
+            actor,
+            "complaints:evidence:add",
+            "complaint",
+            complaint.id,
+            region_code=complaint.region_code,
+            evidence=[digest],
+            changes={"evidence": {"before": None, "after": {"id": evidence.id, "sha256": digest}}},
+        )
         return await _view(session, actor, complaint)

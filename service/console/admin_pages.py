@@ -22,11 +22,20 @@ from service.web.deps import DB
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-async def _page(request: Request, db, *, status_code: int = 200, message: str | None = None,
-                error: str | None = None) -> Response:
+async def _page(
+    request: Request, db, *, status_code: int = 200, message: str | None = None, error: str | None = None
+) -> Response:
     accounts = await list_accounts(db, current_user(request).actor)
-    return render(request, "admin/accounts.html", status_code=status_code, title="账号管理", accounts=accounts,
-                  message=message, error=error, crumbs=[{"text": "系统"}, {"text": "账号管理"}])
+    return render(
+        request,
+        "admin/accounts.html",
+        status_code=status_code,
+        title="账号管理",
+        accounts=accounts,
+        message=message,
+        error=error,
+        crumbs=[{"text": "系统"}, {"text": "账号管理"}],
+    )
 
 
 @get("/admin/accounts", **page(Role.ADMIN))
@@ -42,8 +51,12 @@ async def reset(request: Request, db: DB, account_id: FromPath[UUID], data: Form
         await set_password(db, current_user(request).actor, data.get("login", ""), temporary, must_change=True)
     except DomainError as error:
         return await _page(request, db, status_code=error.status_code, error=error.message)
-    return await _page(request, db, message=f"已重置 {data.get('login')} 的密码。一次性密码：{temporary}"
-                                            "（仅显示这一次，请当面或电话告知本人；首次登录须修改）")
+    return await _page(
+        request,
+        db,
+        message=f"已重置 {data.get('login')} 的密码。一次性密码：{temporary}"
+        "（仅显示这一次，请当面或电话告知本人；首次登录须修改）",
+    )
 
 
 @post("/admin/accounts/{account_id:uuid}/disable", status_code=200, **page(Role.ADMIN))

@@ -47,13 +47,30 @@ def _errors(error: InvalidInput) -> dict[str, str]:
 # ------------------------------------------------------------- the public form
 
 
-async def _form_page(request: Request, db, school_code: str, *, status_code: int = 200,
-                     form: dict | None = None, errors: dict | None = None, limited: str | None = None) -> Response:
+async def _form_page(
+    request: Request,
+    db,
+    school_code: str,
+    *,
+    status_code: int = 200,
+    form: dict | None = None,
+    errors: dict | None = None,
+    limited: str | None = None,
+) -> Response:
     school = await complaints.public_form_school(db, school_code)
-    return render(request, "public/complaint_form.html", status_code=status_code, title=f"{school.name} 课后服务投诉",
-                  school=school, form=form or {}, errors=errors or {}, limited=limited,
-                  categories=list(complaints.CATEGORIES.items()), limit=complaints.DESCRIPTION_LIMIT,
-                  contact_limit=CONTACT_LIMIT)
+    return render(
+        request,
+        "public/complaint_form.html",
+        status_code=status_code,
+        title=f"{school.name} 课后服务投诉",
+        school=school,
+        form=form or {},
+        errors=errors or {},
+        limited=limited,
+        categories=list(complaints.CATEGORIES.items()),
+        limit=complaints.DESCRIPTION_LIMIT,
+        contact_limit=CONTACT_LIMIT,
+    )
 
 
 @get("/public/schools/{school_code:str}/complaint", **public_page())
@@ -73,21 +90,37 @@ def _description(form: dict) -> str:
 async def complaint_submit(request: Request, db: DB, keyring: Keys, school_code: PathText, data: Form) -> Response:
     form = {k: data.get(k, "") for k in ("category", "description", "contact")}
     if len(form["contact"].strip()) > CONTACT_LIMIT:
-        return await _form_page(request, db, school_code, status_code=422, form=form,
-                                errors={"contact": f"联系方式不能超过 {CONTACT_LIMIT} 个字符"})
+        return await _form_page(
+            request,
+            db,
+            school_code,
+            status_code=422,
+            form=form,
+            errors={"contact": f"联系方式不能超过 {CONTACT_LIMIT} 个字符"},
+        )
     try:
         created = await complaints.file_public_complaint(
-            db, keyring, school_code, complaints.ComplaintInput(form["category"], _description(form)),
-            client_address=request.client.host if request.client else None)
+            db,
+            keyring,
+            school_code,
+            complaints.ComplaintInput(form["category"], _description(form)),
+            client_address=request.client.host if request.client else None,
+        )
     except InvalidInput as error:
         return await _form_page(request, db, school_code, status_code=422, form=form, errors=_errors(error))
     except TooManyRequests as error:
         response = await _form_page(request, db, school_code, status_code=429, form=form, limited=error.message)
         response.headers.update(error.headers or {})
         return response
-    return render(request, "public/complaint_done.html", status_code=201, title="投诉已受理",
-                  case_code=created.case_code, state_label=COMPLAINT.state_label(created.state),
-                  lookup_href=f"/public/complaints?code={created.case_code}")
+    return render(
+        request,
+        "public/complaint_done.html",
+        status_code=201,
+        title="投诉已受理",
+        case_code=created.case_code,
+        state_label=COMPLAINT.state_label(created.state),
+        lookup_href=f"/public/complaints?code={created.case_code}",
+    )
 
 
 @get("/public/complaints", **public_page())
@@ -99,8 +132,15 @@ async def complaint_lookup(request: Request, db: DB, code: QueryText = None) -> 
             found = await complaints.public_status(db, code)
         except NotFound:
             missing = True
-    return render(request, "public/complaint_lookup.html", status_code=404 if missing else 200, title="查询投诉进展",
-                  code=(code or "").strip(), found=found, missing=missing)
+    return render(
+        request,
+        "public/complaint_lookup.html",
+        status_code=404 if missing else 200,
+        title="查询投诉进展",
+        code=(code or "").strip(),
+        found=found,
+        missing=missing,
+    )
 
 
 # ------------------------------------------------------------- the bureau's pages
@@ -123,31 +163,68 @@ async def complaint_list(request: Request, db: DB, status: QueryText = None, reg
     except InvalidInput as error:
         errors, code = _errors(error), 422
     now = utcnow()
-    return render(request, "reviewer/complaints.html", status_code=code, title="投诉处理", chosen=chosen,
-                  errors=errors, rows=[(v, _age_days(v, now)) for v in views],
-                  states=[(s, COMPLAINT.state_label(s)) for s in COMPLAINT.states],
-                  region_choices=region_choices(actor), categories=complaints.CATEGORIES,
-                  crumbs=[{"text": "监管"}, {"text": "投诉处理"}])
+    return render(
+        request,
+        "reviewer/complaints.html",
+        status_code=code,
+        title="投诉处理",
+        chosen=chosen,
+        errors=errors,
+        rows=[(v, _age_days(v, now)) for v in views],
+        states=[(s, COMPLAINT.state_label(s)) for s in COMPLAINT.states],
+        region_choices=region_choices(actor),
+        categories=complaints.CATEGORIES,
+        crumbs=[{"text": "监管"}, {"text": "投诉处理"}],
+    )
 
 
 def _action_forms(view: complaints.ComplaintView) -> list[dict]:
     rows = {t.action: t for t in COMPLAINT.transitions if t.source == view.complaint.state}
-    return [{"action": action, "label": COMPLAINT.action_label(action),
-             "reason_required": rows[action].requires_reason if action in rows else False,
-             "danger": action == "dismiss", "uphold": action == "uphold"}
-            for action in view.allowed_actions]
+    return [
+        {
+            "action": action,
+            "label": COMPLAINT.action_label(action),
+            "reason_required": rows[action].requires_reason if action in rows else False,
+            "danger": action == "dismiss",
+            "uphold": action == "uphold",
+        }
+        for action in view.allowed_actions
+    ]
 
 
-async def _case_page(request: Request, db, complaint_id: UUID, *, status_code: int = 200, message: str | None = None,
-                     errors: dict | None = None, reason: str = "", tried: str | None = None) -> Response:
+async def _case_page(
+    request: Request,
+    db,
+    complaint_id: UUID,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict | None = None,
+    reason: str = "",
+    tried: str | None = None,
+) -> Response:
     view = await complaints.get_complaint(db, current_user(request).actor, complaint_id)
     c = view.complaint
-    return render(request, "reviewer/complaint.html", status_code=status_code, title=f"投诉 {c.case_code}", view=view,
-                  c=c, actions=_action_forms(view), category_label=complaints.CATEGORIES.get(c.category, c.category),
-                  source_label=SOURCE_LABELS.get(c.source, c.source), age_days=_age_days(view, utcnow()),
-                  suspend_labels=SUSPEND_LABELS, max_mb=request.app.state.settings.max_upload_bytes // (1024 * 1024),
-                  open_case=c.state in OPEN_STATES, message=message, errors=errors or {}, reason=reason, tried=tried,
-                  crumbs=[{"text": "监管"}, {"text": "投诉处理", "href": "/reviewer/complaints"}, {"text": c.case_code}])
+    return render(
+        request,
+        "reviewer/complaint.html",
+        status_code=status_code,
+        title=f"投诉 {c.case_code}",
+        view=view,
+        c=c,
+        actions=_action_forms(view),
+        category_label=complaints.CATEGORIES.get(c.category, c.category),
+        source_label=SOURCE_LABELS.get(c.source, c.source),
+        age_days=_age_days(view, utcnow()),
+        suspend_labels=SUSPEND_LABELS,
+        max_mb=request.app.state.settings.max_upload_bytes // (1024 * 1024),
+        open_case=c.state in OPEN_STATES,
+        message=message,
+        errors=errors or {},
+        reason=reason,
+        tried=tried,
+        crumbs=[{"text": "监管"}, {"text": "投诉处理", "href": "/reviewer/complaints"}, {"text": c.case_code}],
+    )
 
 
 @get("/reviewer/complaints/{complaint_id:uuid}", **page(*STAFF))
@@ -171,33 +248,52 @@ async def complaint_act(request: Request, db: DB, complaint_id: FromPath[UUID], 
     action, reason = data.get("action", ""), data.get("reason", "")
     serious = data.get("serious") == "on"
     try:
-        decision = complaints.Decision(action, reason or None, serious, (data.get("suspend") or None) if serious else None)
+        decision = complaints.Decision(
+            action, reason or None, serious, (data.get("suspend") or None) if serious else None
+        )
         await complaints.transition_complaint(db, actor, complaint_id, decision, version=_version(data.get("version")))
     except Conflict as error:
         text = CONFLICT_TEXT if error.code in ("version_conflict", "transition_not_allowed") else error.message
         return await _case_page(request, db, complaint_id, status_code=409, message=text, reason=reason, tried=action)
     except InvalidInput as error:
-        return await _case_page(request, db, complaint_id, status_code=422, message=error.message,
-                                errors=_errors(error), reason=reason, tried=action)
+        return await _case_page(
+            request,
+            db,
+            complaint_id,
+            status_code=422,
+            message=error.message,
+            errors=_errors(error),
+            reason=reason,
+            tried=action,
+        )
     except DomainError as error:
         if error.status_code == 404 or error.status_code >= 500:
             raise
-        return await _case_page(request, db, complaint_id, status_code=error.status_code, message=error.message,
-                                reason=reason, tried=action)
+        return await _case_page(
+            request, db, complaint_id, status_code=error.status_code, message=error.message, reason=reason, tried=action
+        )
     return Redirect(f"/reviewer/complaints/{complaint_id}?done={action}", status_code=303)
 
 
 @post("/reviewer/complaints/{complaint_id:uuid}/evidence", status_code=200, **page(Role.REVIEWER))
-async def complaint_evidence(request: Request, db: DB, storage: Storage, settings: AppSettings,
-                             complaint_id: FromPath[UUID], data: Multipart) -> Response:
+async def complaint_evidence(
+    request: Request, db: DB, storage: Storage, settings: AppSettings, complaint_id: FromPath[UUID], data: Multipart
+) -> Response:
     """Attach a PDF, JPEG or PNG to an open case; the file checks' refusals in words."""
     file = data.get("file")
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidInput.field("file", "required", "请选择要上传的文件")
         content = await file.read(settings.max_upload_bytes + 1)
-        await complaints.add_evidence(db, storage, current_user(request).actor, complaint_id, content=content,
-                                      filename=file.filename, max_bytes=settings.max_upload_bytes)
+        await complaints.add_evidence(
+            db,
+            storage,
+            current_user(request).actor,
+            complaint_id,
+            content=content,
+            filename=file.filename,
+            max_bytes=settings.max_upload_bytes,
+        )
     except DomainError as error:
         if error.status_code == 404 or error.status_code >= 500:
             raise
@@ -216,8 +312,16 @@ async def _person_step(request: Request, db, complaint_id: UUID, step, *, reason
         if error.status_code == 404 or error.status_code >= 500:
             raise
         errors = _errors(error) if isinstance(error, InvalidInput) else {}
-        return await _case_page(request, db, complaint_id, status_code=error.status_code, message=error.message,
-                                errors=errors, reason=reason, tried="person")
+        return await _case_page(
+            request,
+            db,
+            complaint_id,
+            status_code=error.status_code,
+            message=error.message,
+            errors=errors,
+            reason=reason,
+            tried="person",
+        )
     return Redirect(f"/reviewer/complaints/{complaint_id}?done=person", status_code=303)
 
 
@@ -225,17 +329,32 @@ async def _person_step(request: Request, db, complaint_id: UUID, step, *, reason
 async def person_suspend(request: Request, db: DB, complaint_id: FromPath[UUID]) -> Response:
     """Suspend, pending the investigation, the named person's entry everywhere."""
     actor = current_user(request).actor
-    return await _person_step(request, db, complaint_id,
-                              lambda: complaints.suspend_person_entry(db, actor, complaint_id))
+    return await _person_step(
+        request, db, complaint_id, lambda: complaints.suspend_person_entry(db, actor, complaint_id)
+    )
 
 
 @post("/reviewer/complaints/{complaint_id:uuid}/person-suspension/lift", status_code=200, **page(Role.REVIEWER))
 async def person_lift(request: Request, db: DB, complaint_id: FromPath[UUID], data: Form) -> Response:
     actor = current_user(request).actor
     reason = data.get("reason", "")
-    return await _person_step(request, db, complaint_id,
-                              lambda: complaints.lift_person_entry(db, actor, complaint_id, reason or None),
-                              reason=reason)
+    return await _person_step(
+        request,
+        db,
+        complaint_id,
+        lambda: complaints.lift_person_entry(db, actor, complaint_id, reason or None),
+        reason=reason,
+    )
 
 
-ROUTES = [person_suspend, person_lift, complaint_evidence, complaint_form, complaint_submit, complaint_lookup, complaint_list, complaint_detail, complaint_act]
+ROUTES = [
+    person_suspend,
+    person_lift,
+    complaint_evidence,
+    complaint_form,
+    complaint_submit,
+    complaint_lookup,
+    complaint_list,
+    complaint_detail,
+    complaint_act,
+]

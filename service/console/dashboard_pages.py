@@ -31,12 +31,23 @@ async def dashboard(request: Request, db: DB, region: QueryText = None, term: Qu
     board = await region_dashboard(db, actor, region_code, term_id=uuid_or_none(term, "term"))
     terms = await list_terms(db, actor, region_code)
     overdue = [p for p in board.timetables if p.overdue]
-    return render(request, "supervision/dashboard.html", title="监管看板", board=board, region_code=region_code,
-                  region_choices=region_choices(actor), terms=terms, standing_words=STANDING_WORDS,
-                  overdue=overdue, published=sum(1 for p in board.timetables if p.published_at is not None),
-                  by_age=board.complaints_by_age(), complaint_ages=COMPLAINT_AGE_LABELS,
-                  complaint_categories=COMPLAINT_CATEGORIES, complaint_states=COMPLAINT.state_labels,
-                  crumbs=[{"text": "监管"}, {"text": "监管看板"}])
+    return render(
+        request,
+        "supervision/dashboard.html",
+        title="监管看板",
+        board=board,
+        region_code=region_code,
+        region_choices=region_choices(actor),
+        terms=terms,
+        standing_words=STANDING_WORDS,
+        overdue=overdue,
+        published=sum(1 for p in board.timetables if p.published_at is not None),
+        by_age=board.complaints_by_age(),
+        complaint_ages=COMPLAINT_AGE_LABELS,
+        complaint_categories=COMPLAINT_CATEGORIES,
+        complaint_states=COMPLAINT.state_labels,
+        crumbs=[{"text": "监管"}, {"text": "监管看板"}],
+    )
 
 
 ROUTES = [dashboard]

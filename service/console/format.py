@@ -14,43 +14,81 @@ from service.service_items import CATEGORIES, GRADE_BANDS
 from service.timeutil import CHINA_TZ
 
 FEE_UNITS = {"per_session": "每课时", "per_term": "每学期", "free": "免费"}
-DOC_TYPES = {"business_license": "营业执照", "school_permit": "办学许可证",
-             "non_enterprise_registration": "民办非企业单位登记证书", "other": "其他材料"}
-CHECK_TYPES = {"criminal_record": "违法犯罪记录查询", "sexual_offence_entry_query": "性侵违法犯罪信息入职查询",
-               "health_certificate": "健康证明", "conduct_reference": "师德/品德考察",
-               "mental_health": "心理健康评估"}
+DOC_TYPES = {
+    "business_license": "营业执照",
+    "school_permit": "办学许可证",
+    "non_enterprise_registration": "民办非企业单位登记证书",
+    "other": "其他材料",
+}
+CHECK_TYPES = {
+    "criminal_record": "违法犯罪记录查询",
+    "sexual_offence_entry_query": "性侵违法犯罪信息入职查询",
+    "health_certificate": "健康证明",
+    "conduct_reference": "师德/品德考察",
+    "mental_health": "心理健康评估",
+}
 LEVEL_LABELS = {"county": "县级审核员", "city": "市级审核员", "province": "省级审核员"}
 ROLE_LABELS = {"school": "学校", "vendor": "机构", "auditor": "审计", "admin": "管理员", "reviewer": "审核员"}
 
 # One palette (CONSOLE.md): meaning -> css class. The chip always carries its text too.
 CHIP_CLASS = {
-    "green": "chip-green", "amber": "chip-amber", "orange": "chip-orange", "red": "chip-red", "grey": "chip-grey",
+    "green": "chip-green",
+    "amber": "chip-amber",
+    "orange": "chip-orange",
+    "red": "chip-red",
+    "grey": "chip-grey",
 }
 STATUS_CHIPS = {
     # whitelist statuses
-    "active": ("在白名单", "green"), "suspended": ("暂停", "orange"), "revoked": ("已撤销", "red"),
-    "expired": ("已过期", "grey"), "not_listed": ("未列入", "grey"), "lapsed": ("已过期", "grey"),
+    "active": ("在白名单", "green"),
+    "suspended": ("暂停", "orange"),
+    "revoked": ("已撤销", "red"),
+    "expired": ("已过期", "grey"),
+    "not_listed": ("未列入", "grey"),
+    "lapsed": ("已过期", "grey"),
     "superseded": ("已替换", "grey"),
     # people
-    "cleared": ("可以入校", "green"), "not_cleared": ("未通过核验", "red"), "pending": ("待核查", "amber"),
+    "cleared": ("可以入校", "green"),
+    "not_cleared": ("未通过核验", "red"),
+    "pending": ("待核查", "amber"),
     # documents
-    "valid": ("正常", "green"), "expiring": ("即将到期", "amber"), "not_yet_valid": ("未生效", "amber"),
+    "valid": ("正常", "green"),
+    "expiring": ("即将到期", "amber"),
+    "not_yet_valid": ("未生效", "amber"),
     # application stages
-    "draft": ("草稿", "grey"), "submitted": ("审核中", "amber"), "preliminary_review": ("审核中", "amber"),
-    "verification": ("审核中", "amber"), "final_review": ("审核中", "amber"), "public_notice": ("公示中", "amber"),
-    "objection_review": ("异议处理中", "orange"), "returned": ("退回修改", "orange"),
-    "approved": ("已通过", "green"), "rejected": ("未通过", "red"), "withdrawn": ("已撤回", "grey"),
+    "draft": ("草稿", "grey"),
+    "submitted": ("审核中", "amber"),
+    "preliminary_review": ("审核中", "amber"),
+    "verification": ("审核中", "amber"),
+    "final_review": ("审核中", "amber"),
+    "public_notice": ("公示中", "amber"),
+    "objection_review": ("异议处理中", "orange"),
+    "returned": ("退回修改", "orange"),
+    "approved": ("已通过", "green"),
+    "rejected": ("未通过", "red"),
+    "withdrawn": ("已撤回", "grey"),
     # requests
-    "confirmed": ("已确认", "green"), "declined": ("已拒绝", "red"), "open": ("待处理", "amber"),
-    "upheld": ("异议成立", "red"), "dismissed": ("异议不成立", "grey"), "closed": ("已关闭", "grey"),
-    "clear": ("无异常", "green"), "adverse": ("有不良记录", "red"),
+    "confirmed": ("已确认", "green"),
+    "declined": ("已拒绝", "red"),
+    "open": ("待处理", "amber"),
+    "upheld": ("异议成立", "red"),
+    "dismissed": ("异议不成立", "grey"),
+    "closed": ("已关闭", "grey"),
+    "clear": ("无异常", "green"),
+    "adverse": ("有不良记录", "red"),
     # orders: their state, and their standing now
-    "placed": ("待机构确认", "amber"), "accepted": ("机构已接单", "green"), "cancelled": ("已取消", "grey"),
-    "in_force": ("正常", "green"), "at_risk": ("存在风险", "amber"), "blocked": ("受阻", "orange"),
+    "placed": ("待机构确认", "amber"),
+    "accepted": ("机构已接单", "green"),
+    "cancelled": ("已取消", "grey"),
+    "in_force": ("正常", "green"),
+    "at_risk": ("存在风险", "amber"),
+    "blocked": ("受阻", "orange"),
     # complaints (upheld / dismissed carry the workflow's own words)
-    "received": ("已受理", "amber"), "investigating": ("调查中", "amber"),
+    "received": ("已受理", "amber"),
+    "investigating": ("调查中", "amber"),
     # timetables
-    "filed": ("已备案", "amber"), "published": ("已公布", "green"),
+    "filed": ("已备案", "amber"),
+    "published": ("已公布", "green"),
 }
 
 
@@ -146,9 +184,15 @@ def percent(share: float | None) -> str:
 
 FILTERS = {
     "percent": percent,
-    "cn_date": cn_date, "cn_datetime": cn_datetime, "duration": duration, "money": money,
-    "region_name": region_name, "category": category, "grades": grades,
-    "doc_type": lambda v: label(v, DOC_TYPES), "check_type": lambda v: label(v, CHECK_TYPES),
+    "cn_date": cn_date,
+    "cn_datetime": cn_datetime,
+    "duration": duration,
+    "money": money,
+    "region_name": region_name,
+    "category": category,
+    "grades": grades,
+    "doc_type": lambda v: label(v, DOC_TYPES),
+    "check_type": lambda v: label(v, CHECK_TYPES),
 }
 
 

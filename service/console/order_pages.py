@@ -19,13 +19,20 @@ from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.orders import (
-    OrderInput, OrderView, Term, list_school_orders, list_terms, list_vendor_orders, place_order,
-    staff_for_order, transition_order,
+    OrderInput,
+    OrderView,
+    Term,
+    list_school_orders,
+    list_terms,
+    list_vendor_orders,
+    place_order,
+    staff_for_order,
+    transition_order,
 )
 from service.security import Actor, Role
 from service.service_items import GRADE_BANDS
-from service.timeutil import today_in_china
 from service.timetables import WEEKDAY_NAMES
+from service.timeutil import today_in_china
 from service.web.deps import DB
 from service.web.params import QueryText
 from service.whitelist import filters, public_whitelist
@@ -88,8 +95,16 @@ def schedule(view: OrderView) -> str:
 
 def action_forms(view: OrderView) -> list[dict]:
     rows = {t.action: t for t in SCHOOL_ORDER.transitions if t.source == view.order.state}
-    return [{"action": a, "label": SCHOOL_ORDER.action_label(a), "reason_required": rows[a].requires_reason,
-             "danger": a in ("decline", "cancel")} for a in view.allowed_actions if a in rows]
+    return [
+        {
+            "action": a,
+            "label": SCHOOL_ORDER.action_label(a),
+            "reason_required": rows[a].requires_reason,
+            "danger": a in ("decline", "cancel"),
+        }
+        for a in view.allowed_actions
+        if a in rows
+    ]
 
 
 def done_text(action: str | None) -> str | None:
@@ -104,19 +119,39 @@ def school_code_of(request: Request) -> str:
     return code
 
 
-async def _orders_page(request: Request, db, term: str | None, *, status_code: int = 200,
-                       message: str | None = None, warnings: list[dict] | None = None,
-                       errors: dict | None = None, tried: tuple[str, str] | None = None,
-                       reason: str = "") -> Response:
+async def _orders_page(
+    request: Request,
+    db,
+    term: str | None,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    warnings: list[dict] | None = None,
+    errors: dict | None = None,
+    tried: tuple[str, str] | None = None,
+    reason: str = "",
+) -> Response:
     actor = current_user(request).actor
     terms = await list_terms(db, actor, None)
     chosen = term_of(terms, uuid_or_none(term, "term"))
     views = await list_school_orders(db, actor, school_code_of(request), term_id=chosen.id) if chosen else []
-    return render(request, "school/orders.html", status_code=status_code, title="点单", terms=terms, term=chosen,
-                  rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
-                  standing_words=STANDING_WORDS, message=message, message_kind="error" if status_code >= 400 else "ok",
-                  warnings=warnings or [], errors=errors or {},
-                  tried=tried, reason=reason, crumbs=[{"text": "点单与安排"}, {"text": "点单"}])
+    return render(
+        request,
+        "school/orders.html",
+        status_code=status_code,
+        title="点单",
+        terms=terms,
+        term=chosen,
+        rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
+        standing_words=STANDING_WORDS,
+        message=message,
+        message_kind="error" if status_code >= 400 else "ok",
+        warnings=warnings or [],
+        errors=errors or {},
+        tried=tried,
+        reason=reason,
+        crumbs=[{"text": "点单与安排"}, {"text": "点单"}],
+    )
 
 
 @get("/school/orders", **page(Role.SCHOOL))
@@ -127,23 +162,34 @@ async def school_orders(request: Request, db: DB, term: QueryText = None, done: 
 
 async def _offer(db, actor: Actor) -> list:
     """The items on the school's region's whitelist that may be ordered (public rows)."""
-    rows, _ = await public_whitelist(db, filters(actor.region_code, None, None), cursor=None,
-                                               limit=200)
+    rows, _ = await public_whitelist(db, filters(actor.region_code, None, None), cursor=None, limit=200)
     return rows
 
 
-async def _form_page(request: Request, db, form: dict, *, status_code: int = 200,
-                     errors: dict | None = None) -> Response:
+async def _form_page(
+    request: Request, db, form: dict, *, status_code: int = 200, errors: dict | None = None
+) -> Response:
     actor = current_user(request).actor
     terms = [t for t in await list_terms(db, actor, None) if t.ends_on >= today_in_china()]
     offer = await _offer(db, actor)
     item_id = form.get("service_item_id") or ""
     item = next((row for row in offer if str(row.item_id) == item_id), None)
     staff = await staff_for_order(db, actor, school_code_of(request), item.item_id) if item else []
-    return render(request, "school/order_form.html", status_code=status_code, title="点单", terms=terms, offer=offer,
-                  item=item, staff=staff, form=form, errors=errors or {}, weekdays=WEEKDAY_NAMES,
-                  grade_bands=GRADE_BANDS,
-                  crumbs=[{"text": "点单与安排"}, {"text": "点单", "href": "/school/orders"}, {"text": "新建点单"}])
+    return render(
+        request,
+        "school/order_form.html",
+        status_code=status_code,
+        title="点单",
+        terms=terms,
+        offer=offer,
+        item=item,
+        staff=staff,
+        form=form,
+        errors=errors or {},
+        weekdays=WEEKDAY_NAMES,
+        grade_bands=GRADE_BANDS,
+        crumbs=[{"text": "点单与安排"}, {"text": "点单", "href": "/school/orders"}, {"text": "新建点单"}],
+    )
 
 
 @get("/school/orders/new", **page(Role.SCHOOL))
@@ -167,10 +213,17 @@ def _order_input(data: dict) -> OrderInput:
         raise InvalidInput("提交的内容有误", code="invalid_input", details=problems)
     weekdays = [int(d) for d in values(data, "weekdays") if d.isdigit()]
     people = [p for p in (uuid_or_none(v, "people") for v in values(data, "people")) if p]
-    return OrderInput(term_id=term_id, service_item_id=item_id, weekdays=weekdays,
-                             start_time=one(data, "start_time"), end_time=one(data, "end_time"),
-                             venue=one(data, "venue"), class_size=int(size), grade_bands=values(data, "grade_bands"),
-                             people=people)
+    return OrderInput(
+        term_id=term_id,
+        service_item_id=item_id,
+        weekdays=weekdays,
+        start_time=one(data, "start_time"),
+        end_time=one(data, "end_time"),
+        venue=one(data, "venue"),
+        class_size=int(size),
+        grade_bands=values(data, "grade_bands"),
+        people=people,
+    )
 
 
 @post("/school/orders", status_code=200, **page(Role.SCHOOL))
@@ -185,9 +238,14 @@ async def place(request: Request, db: DB, data: Form) -> Response:
             raise
         return await _form_page(request, db, form, status_code=error.status_code, errors=errors_of(error))
     view = reply.value
-    return await _orders_page(request, db, str(view.order.term_id), status_code=201,
-                              message=f"已向{view.vendor_name}点单“{view.activity}”，等待机构确认",
-                              warnings=view.warnings)
+    return await _orders_page(
+        request,
+        db,
+        str(view.order.term_id),
+        status_code=201,
+        message=f"已向{view.vendor_name}点单“{view.activity}”，等待机构确认",
+        warnings=view.warnings,
+    )
 
 
 async def _act(request: Request, db, order_id: UUID, data: dict):
@@ -196,8 +254,14 @@ async def _act(request: Request, db, order_id: UUID, data: dict):
     action, reason = one(data, "action"), one(data, "reason")
     try:
         version = one(data, "version")
-        await transition_order(db, current_user(request).actor, order_id, action=action,
-                                      version=int(version) if version.isdigit() else None, reason=reason or None)
+        await transition_order(
+            db,
+            current_user(request).actor,
+            order_id,
+            action=action,
+            version=int(version) if version.isdigit() else None,
+            reason=reason or None,
+        )
     except Conflict as error:
         return 409, CONFLICT_TEXT if error.code in ("version_conflict", "transition_not_allowed") else error.message, {}
     except InvalidInput as error:
@@ -216,17 +280,43 @@ async def school_act(request: Request, db: DB, order_id: FromPath[UUID], data: F
     if failed is None:
         return Redirect(f"/school/orders?term={term}&done={one(data, 'action')}", status_code=303)
     status, message, errors = failed
-    return await _orders_page(request, db, term, status_code=status, message=message, errors=errors,
-                              tried=(str(order_id), one(data, "action")), reason=one(data, "reason"))
+    return await _orders_page(
+        request,
+        db,
+        term,
+        status_code=status,
+        message=message,
+        errors=errors,
+        tried=(str(order_id), one(data, "action")),
+        reason=one(data, "reason"),
+    )
 
 
-async def _vendor_page(request: Request, db, *, status_code: int = 200, message: str | None = None,
-                       errors: dict | None = None, tried: tuple[str, str] | None = None, reason: str = "") -> Response:
+async def _vendor_page(
+    request: Request,
+    db,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict | None = None,
+    tried: tuple[str, str] | None = None,
+    reason: str = "",
+) -> Response:
     views = await list_vendor_orders(db, current_user(request).actor)
-    return render(request, "vendor/orders.html", status_code=status_code, title="收到的订单",
-                  message_kind="error" if status_code >= 400 else "ok", rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
-                  standing_words=STANDING_WORDS, message=message, errors=errors or {}, tried=tried, reason=reason,
-                  crumbs=[{"text": "机构", "href": "/vendor"}, {"text": "收到的订单"}])
+    return render(
+        request,
+        "vendor/orders.html",
+        status_code=status_code,
+        title="收到的订单",
+        message_kind="error" if status_code >= 400 else "ok",
+        rows=[{"view": v, "schedule": schedule(v), "actions": action_forms(v)} for v in views],
+        standing_words=STANDING_WORDS,
+        message=message,
+        errors=errors or {},
+        tried=tried,
+        reason=reason,
+        crumbs=[{"text": "机构", "href": "/vendor"}, {"text": "收到的订单"}],
+    )
 
 
 @get("/vendor/orders", **page(Role.VENDOR))
@@ -241,8 +331,15 @@ async def vendor_act(request: Request, db: DB, order_id: FromPath[UUID], data: F
     if failed is None:
         return Redirect(f"/vendor/orders?done={one(data, 'action')}", status_code=303)
     status, message, errors = failed
-    return await _vendor_page(request, db, status_code=status, message=message, errors=errors,
-                              tried=(str(order_id), one(data, "action")), reason=one(data, "reason"))
+    return await _vendor_page(
+        request,
+        db,
+        status_code=status,
+        message=message,
+        errors=errors,
+        tried=(str(order_id), one(data, "action")),
+        reason=one(data, "reason"),
+    )
 
 
 ROUTES = [school_orders, order_form, place, school_act, vendor_orders, vendor_act]

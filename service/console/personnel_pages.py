@@ -20,15 +20,21 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+import service.personnel as personnel
 from schemas.text import MultilineText, Text
 from service.console.reviewer_pages import queue_count
 from service.console.web import current_user, is_htmx, page, render
 from service.errors import DomainError, InvalidInput, NotFound
 from service.personnel import (
-    CHECK_TYPES, HEADERS, IMPORT_MAX_BYTES, RESULTS, create_import_job, get_import_job, list_import_jobs,
+    CHECK_TYPES,
+    HEADERS,
+    IMPORT_MAX_BYTES,
+    RESULTS,
+    create_import_job,
+    get_import_job,
+    list_import_jobs,
     run_import_job,
 )
-import service.personnel as personnel
 from service.security import Role
 from service.vendors import get_vendor, list_vendors
 from service.web.deps import DB, AppSettings, Keys, Storage
@@ -75,21 +81,44 @@ async def people(request: Request, db: DB, q: QueryText = None, vendor: QueryTex
         found = await list_vendors(db, actor, q=(q or "").strip() or None, limit=50)
     except InvalidInput as error:
         found, errors = None, _errors(error)
-    return render(request, "reviewer/people.html", title="人员核查", q=q or "", vendors=found.items if found else [],
-                  chosen=chosen, roster=roster, errors=errors, counts=await _counts(db, actor),
-                  crumbs=[{"text": "人员核查"}])
+    return render(
+        request,
+        "reviewer/people.html",
+        title="人员核查",
+        q=q or "",
+        vendors=found.items if found else [],
+        chosen=chosen,
+        roster=roster,
+        errors=errors,
+        counts=await _counts(db, actor),
+        crumbs=[{"text": "人员核查"}],
+    )
 
 
-async def _person_page(request: Request, db, person_id: UUID, *, status_code: int = 200, errors=None,
-                       form=None, done: bool = False) -> Response:
+async def _person_page(
+    request: Request, db, person_id: UUID, *, status_code: int = 200, errors=None, form=None, done: bool = False
+) -> Response:
     actor = current_user(request).actor
     view = await personnel.get_person(db, actor, person_id)
     consents = await personnel.list_consents(db, actor, person_id)
     authorisations = await personnel.list_authorisations(db, actor)
-    return render(request, "reviewer/person.html", status_code=status_code, title=view.person.name, view=view,
-                  consents=consents, authorisations=authorisations, check_types=CHECK_TYPES, results=RESULTS,
-                  result_labels=RESULT_LABELS, errors=errors or {}, form=form or {}, done=done,
-                  counts=await _counts(db, actor), crumbs=_crumbs((view.person.name, None)))
+    return render(
+        request,
+        "reviewer/person.html",
+        status_code=status_code,
+        title=view.person.name,
+        view=view,
+        consents=consents,
+        authorisations=authorisations,
+        check_types=CHECK_TYPES,
+        results=RESULTS,
+        result_labels=RESULT_LABELS,
+        errors=errors or {},
+        form=form or {},
+        done=done,
+        counts=await _counts(db, actor),
+        crumbs=_crumbs((view.person.name, None)),
+    )
 
 
 @get("/reviewer/people/{person_id:uuid}", **page(*REVIEWER))
@@ -114,31 +143,52 @@ async def record_check(request: Request, db: DB, person_id: FromPath[UUID], data
     actor = current_user(request).actor
     try:
         query_date = form_date(data.get("query_date"), "query_date")
-        await personnel.record_check(db, actor, person_id, personnel.CheckInput(
-            check_type=data.get("check_type", ""), result=data.get("result", ""), query_date=query_date,
-            reference=data.get("reference", ""), issuing_authority=data.get("issuing_authority", ""),
-            valid_until=form_date(data.get("valid_until"), "valid_until", required=False),
-            consent_document_id=_consent_id(data.get("consent_document_id"))))
+        await personnel.record_check(
+            db,
+            actor,
+            person_id,
+            personnel.CheckInput(
+                check_type=data.get("check_type", ""),
+                result=data.get("result", ""),
+                query_date=query_date,
+                reference=data.get("reference", ""),
+                issuing_authority=data.get("issuing_authority", ""),
+                valid_until=form_date(data.get("valid_until"), "valid_until", required=False),
+                consent_document_id=_consent_id(data.get("consent_document_id")),
+            ),
+        )
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return await _person_page(request, db, person_id, status_code=error.status_code, errors=_errors(error),
-                                  form=data)
+        return await _person_page(
+            request, db, person_id, status_code=error.status_code, errors=_errors(error), form=data
+        )
     return Redirect(f"/reviewer/people/{person_id}?done=1", status_code=303)
 
 
 # ------------------------------------------------------------------ the results import
 
 
-async def _imports_page(request: Request, db, *, status_code: int = 200, errors=None, form=None,
-                        auth_errors=None, auth_form=None) -> Response:
+async def _imports_page(
+    request: Request, db, *, status_code: int = 200, errors=None, form=None, auth_errors=None, auth_form=None
+) -> Response:
     actor = current_user(request).actor
-    return render(request, "reviewer/imports.html", status_code=status_code, title="导入核查结果",
-                  jobs=await list_import_jobs(db, actor),
-                  authorisations=await personnel.list_authorisations(db, actor), job_labels=JOB_LABELS,
-                  errors=errors or {}, form=form or {}, auth_errors=auth_errors or {}, auth_form=auth_form or {},
-                  max_mb=IMPORT_MAX_BYTES // (1024 * 1024), counts=await _counts(db, actor),
-                  crumbs=[{"text": "人员核查", "href": "/reviewer/people"}, {"text": "导入核查结果"}])
+    return render(
+        request,
+        "reviewer/imports.html",
+        status_code=status_code,
+        title="导入核查结果",
+        jobs=await list_import_jobs(db, actor),
+        authorisations=await personnel.list_authorisations(db, actor),
+        job_labels=JOB_LABELS,
+        errors=errors or {},
+        form=form or {},
+        auth_errors=auth_errors or {},
+        auth_form=auth_form or {},
+        max_mb=IMPORT_MAX_BYTES // (1024 * 1024),
+        counts=await _counts(db, actor),
+        crumbs=[{"text": "人员核查", "href": "/reviewer/people"}, {"text": "导入核查结果"}],
+    )
 
 
 @get("/reviewer/imports", **page(*REVIEWER))
@@ -165,20 +215,34 @@ async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart)
             raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {IMPORT_MAX_BYTES // (1024 * 1024)} MB")
         authority = str(data.get("issuing_authority") or "").strip() or None
         reply = await create_import_job(
-            db, actor, filename=file.filename[:200], sha256=hashlib.sha256(content).hexdigest(),
-            consent_document_id=_consent_id(str(data.get("consent_document_id") or "")))
+            db,
+            actor,
+            filename=file.filename[:200],
+            sha256=hashlib.sha256(content).hexdigest(),
+            consent_document_id=_consent_id(str(data.get("consent_document_id") or "")),
+        )
     except DomainError as error:
-        return await _imports_page(request, db, status_code=error.status_code, errors=_errors(error),
-                                   form=_text_fields(data))
+        return await _imports_page(
+            request, db, status_code=error.status_code, errors=_errors(error), form=_text_fields(data)
+        )
     job = reply.value
-    task = BackgroundTask(run_import_job, db, keyring, actor, job.id, content=content,
-                          consent_document_id=job.consent_document_id, issuing_authority=authority)
+    task = BackgroundTask(
+        run_import_job,
+        db,
+        keyring,
+        actor,
+        job.id,
+        content=content,
+        consent_document_id=job.consent_document_id,
+        issuing_authority=authority,
+    )
     return Redirect(f"/reviewer/imports/{job.id}", status_code=303, background=task)
 
 
 @post("/reviewer/authorisations", status_code=200, **page(*REVIEWER))
-async def upload_authorisation(request: Request, db: DB, storage: Storage, settings: AppSettings,
-                               data: Multipart) -> Response:
+async def upload_authorisation(
+    request: Request, db: DB, storage: Storage, settings: AppSettings, data: Multipart
+) -> Response:
     """The bureau's authorisation for batch queries, which an import is made under."""
     actor = current_user(request).actor
     file = data.get("file")
@@ -187,13 +251,18 @@ async def upload_authorisation(request: Request, db: DB, storage: Storage, setti
             raise InvalidInput.field("file", "required", "请选择授权文件（PDF、JPEG 或 PNG）")
         content = await file.read(settings.max_upload_bytes + 1)
         await personnel.upload_authorisation(
-            db, storage, actor, personnel.Upload(content=content, filename=file.filename,
-                                                 max_bytes=settings.max_upload_bytes),
-            title=str(data.get("title") or ""), region_code=str(data.get("region_code") or "") or None,
-            signed_on=form_date(str(data.get("signed_on") or ""), "signed_on", required=False))
+            db,
+            storage,
+            actor,
+            personnel.Upload(content=content, filename=file.filename, max_bytes=settings.max_upload_bytes),
+            title=str(data.get("title") or ""),
+            region_code=str(data.get("region_code") or "") or None,
+            signed_on=form_date(str(data.get("signed_on") or ""), "signed_on", required=False),
+        )
     except DomainError as error:
-        return await _imports_page(request, db, status_code=error.status_code, auth_errors=_errors(error),
-                                   auth_form=_text_fields(data))
+        return await _imports_page(
+            request, db, status_code=error.status_code, auth_errors=_errors(error), auth_form=_text_fields(data)
+        )
     return Redirect("/reviewer/imports", status_code=303)
 
 
@@ -212,13 +281,27 @@ async def import_job(request: Request, db: DB, job_id: FromPath[UUID]) -> Respon
     An HTMX request gets only the progress fragment (it polls while the job runs)."""
     actor = current_user(request).actor
     job = await get_import_job(db, actor, job_id)
-    context = {"job": job, "percent": _percent(job), "job_labels": JOB_LABELS,
-               "running": job.state in ("queued", "running"), "column_labels": COLUMN_LABELS}
+    context = {
+        "job": job,
+        "percent": _percent(job),
+        "job_labels": JOB_LABELS,
+        "running": job.state in ("queued", "running"),
+        "column_labels": COLUMN_LABELS,
+    }
     if is_htmx(request):
         return render(request, "reviewer/import_progress.html", **context)
-    return render(request, "reviewer/import_job.html", title="导入任务", counts=await _counts(db, actor),
-                  crumbs=[{"text": "人员核查", "href": "/reviewer/people"},
-                          {"text": "导入核查结果", "href": "/reviewer/imports"}, {"text": job.filename}], **context)
+    return render(
+        request,
+        "reviewer/import_job.html",
+        title="导入任务",
+        counts=await _counts(db, actor),
+        crumbs=[
+            {"text": "人员核查", "href": "/reviewer/people"},
+            {"text": "导入核查结果", "href": "/reviewer/imports"},
+            {"text": job.filename},
+        ],
+        **context,
+    )
 
 
 ROUTES = [people, person, record_check, imports_page, start_import, upload_authorisation, import_job]

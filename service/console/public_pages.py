@@ -15,8 +15,8 @@ from service.errors import InvalidInput
 from service.regions import regions
 from service.service_items import CATEGORIES
 from service.web.deps import DB
-from service.whitelist import PublicRow, filters, public_whitelist
 from service.web.params import QueryText
+from service.whitelist import PublicRow, filters, public_whitelist
 
 PAGE_SIZE = 60
 
@@ -24,8 +24,10 @@ PAGE_SIZE = 60
 def _region_choices() -> list[tuple[str, str]]:
     province = "360000"
     return [(province, regions().require(province).name)] + [
-        (code, info.name) for code in regions().descendants(province)
-        if code != province and (info := regions().require(code)).level == "city"]
+        (code, info.name)
+        for code in regions().descendants(province)
+        if code != province and (info := regions().require(code)).level == "city"
+    ]
 
 
 def _category(value: str | None) -> int | None:
@@ -41,8 +43,16 @@ def _cards(rows) -> list[dict]:
     """Rows (one per entry) grouped into one card per vendor, in the list's order."""
     cards: dict[str, dict] = {}
     for row in rows:
-        card = cards.setdefault(row.credit_code, {"name": row.vendor_name, "credit_code": row.credit_code,
-                                                  "items": [], "valid_until": row.valid_until, "regions": set()})
+        card = cards.setdefault(
+            row.credit_code,
+            {
+                "name": row.vendor_name,
+                "credit_code": row.credit_code,
+                "items": [],
+                "valid_until": row.valid_until,
+                "regions": set(),
+            },
+        )
         card["items"].append(row)
         card["valid_until"] = max(card["valid_until"], row.valid_until)
         card["regions"].add(row.region_name)
@@ -50,9 +60,14 @@ def _cards(rows) -> list[dict]:
 
 
 @get("/public/whitelist", **public_page())
-async def whitelist_page(request: Request, db: DB, q: QueryText = None,
-                         region: QueryText = None, category: QueryText = None,
-                         cursor: QueryText = None) -> Response:
+async def whitelist_page(
+    request: Request,
+    db: DB,
+    q: QueryText = None,
+    region: QueryText = None,
+    category: QueryText = None,
+    cursor: QueryText = None,
+) -> Response:
     """白名单公示: search, region and category filters, PDF and CSV downloads."""
     chosen = {"q": (q or "").strip(), "region": region or "", "category": category or ""}
     errors: dict[str, str] = {}
@@ -64,13 +79,22 @@ async def whitelist_page(request: Request, db: DB, q: QueryText = None,
     except InvalidInput as error:
         errors, status = {d["field"]: d["message"] for d in error.details}, 422
     query = {k: v for k, v in (("region", chosen["region"]), ("category", chosen["category"])) if v}
-    return render(request, "public/whitelist.html", status_code=status, title="校外机构进校园白名单",
-                  cards=_cards(rows), chosen=chosen, errors=errors, next_cursor=next_cursor,
-                  region_choices=_region_choices(), categories=sorted(CATEGORIES.items()),
-                  pdf_href="/api/v1/public/whitelist.pdf" + ("?" + urlencode(query) if query else ""),
-                  csv_href="/api/v1/public/whitelist?" + urlencode({**query, "format": "csv", **(
-                      {"q": chosen["q"]} if chosen["q"] else {})}),
-                  next_href=("/public/whitelist?" + urlencode({**chosen, "cursor": next_cursor})) if next_cursor else None)
+    return render(
+        request,
+        "public/whitelist.html",
+        status_code=status,
+        title="校外机构进校园白名单",
+        cards=_cards(rows),
+        chosen=chosen,
+        errors=errors,
+        next_cursor=next_cursor,
+        region_choices=_region_choices(),
+        categories=sorted(CATEGORIES.items()),
+        pdf_href="/api/v1/public/whitelist.pdf" + ("?" + urlencode(query) if query else ""),
+        csv_href="/api/v1/public/whitelist?"
+        + urlencode({**query, "format": "csv", **({"q": chosen["q"]} if chosen["q"] else {})}),
+        next_href=("/public/whitelist?" + urlencode({**chosen, "cursor": next_cursor})) if next_cursor else None,
+    )
 
 
 @get("/public/notices", **public_page())
@@ -82,9 +106,17 @@ async def notices_page(request: Request, db: DB, region: QueryText = None) -> Re
         notices = found.items
     except InvalidInput as error:
         errors, status = {d["field"]: d["message"] for d in error.details}, 422
-    return render(request, "public/notices.html", status_code=status, title="入校公示", notices=notices,
-                  errors=errors, chosen={"region": region or ""}, region_choices=_region_choices(),
-                  pdf_href="/api/v1/public/notices.pdf" + ("?" + urlencode({"region": region}) if region else ""))
+    return render(
+        request,
+        "public/notices.html",
+        status_code=status,
+        title="入校公示",
+        notices=notices,
+        errors=errors,
+        chosen={"region": region or ""},
+        region_choices=_region_choices(),
+        pdf_href="/api/v1/public/notices.pdf" + ("?" + urlencode({"region": region}) if region else ""),
+    )
 
 
 ROUTES = [whitelist_page, notices_page]

@@ -18,12 +18,12 @@ from schemas.text import MultilineText, Text
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, TooManyRequests
 from service.lookup import MAX_BATCH, PersonQuery, lookup_person, lookup_roster, lookup_vendor, own_lookups
-from service.web.files import pdf_response
 from service.printing import receipt_pdf
 from service.security import Role
 from service.web.deps import DB
-from service.whitelist import filters, public_whitelist
+from service.web.files import pdf_response
 from service.web.params import QueryText
+from service.whitelist import filters, public_whitelist
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,8 +41,7 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
     if not (name or "").strip():
         return [], {}
     try:
-        rows, _ = await public_whitelist(db, filters(actor.region_code, None, name), cursor=None,
-                                                   limit=50)
+        rows, _ = await public_whitelist(db, filters(actor.region_code, None, name), cursor=None, limit=50)
     except InvalidInput as error:
         return [], _errors(error)
     vendors: dict[str, dict] = {}
@@ -55,9 +54,18 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
 async def vendor_form(request: Request, db: DB, q: QueryText = None) -> Response:
     """机构核验: by credit code (a check, with a receipt), or find the code by name."""
     matches, errors = await _name_matches(db, current_user(request).actor, q)
-    return render(request, "school/vendor.html", title="机构核验", q=q or "", matches=matches, errors=errors,
-                  code="", answer=None, searched=bool((q or "").strip()),
-                  crumbs=[{"text": "核验"}, {"text": "机构核验"}])
+    return render(
+        request,
+        "school/vendor.html",
+        title="机构核验",
+        q=q or "",
+        matches=matches,
+        errors=errors,
+        code="",
+        answer=None,
+        searched=bool((q or "").strip()),
+        crumbs=[{"text": "核验"}, {"text": "机构核验"}],
+    )
 
 
 @post("/school/check", status_code=200, **page(*CHECKERS))
@@ -69,17 +77,36 @@ async def vendor_check(request: Request, db: DB, data: Form) -> Response:
         result = await lookup_vendor(db, request.app.state.signer, actor, code)
         answer = msgspec.json.decode(result.body)
     except (InvalidInput, TooManyRequests) as error:
-        errors, status = ({"credit_code": error.message} if isinstance(error, InvalidInput) else
-                          {"summary": error.message}), error.status_code
-    return render(request, "school/vendor.html", status_code=status, title="机构核验", q="", matches=[],
-                  errors=errors, code=code, answer=answer, searched=False,
-                  crumbs=[{"text": "核验"}, {"text": "机构核验"}])
+        errors, status = (
+            ({"credit_code": error.message} if isinstance(error, InvalidInput) else {"summary": error.message}),
+            error.status_code,
+        )
+    return render(
+        request,
+        "school/vendor.html",
+        status_code=status,
+        title="机构核验",
+        q="",
+        matches=[],
+        errors=errors,
+        code=code,
+        answer=answer,
+        searched=False,
+        crumbs=[{"text": "核验"}, {"text": "机构核验"}],
+    )
 
 
 @get("/school/person", **page(*CHECKERS))
 async def person_form(request: Request) -> Response:
-    return render(request, "school/person.html", title="人员核验", errors={}, answer=None, name="",
-                  crumbs=[{"text": "核验"}, {"text": "人员核验"}])
+    return render(
+        request,
+        "school/person.html",
+        title="人员核验",
+        errors={},
+        answer=None,
+        name="",
+        crumbs=[{"text": "核验"}, {"text": "人员核验"}],
+    )
 
 
 @post("/school/person", status_code=200, **page(*CHECKERS))
@@ -90,24 +117,37 @@ async def person_check(request: Request, db: DB, data: Form) -> Response:
     answer, errors, status = None, {}, 200
     try:
         result = await lookup_person(
-            state.db, state.signer, state.keyring, actor,
-            PersonQuery(id_number=data.get("id_number"), name=name))
+            state.db, state.signer, state.keyring, actor, PersonQuery(id_number=data.get("id_number"), name=name)
+        )
         answer = msgspec.json.decode(result.body)
     except InvalidInput as error:
         errors, status = _errors(error), 422
     except TooManyRequests as error:
         errors, status = {"summary": error.message}, 429
     # The ID number is never echoed back into the page: the form is empty again.
-    return render(request, "school/person.html", status_code=status, title="人员核验", errors=errors, answer=answer,
-                  name=name, crumbs=[{"text": "核验"}, {"text": "人员核验"}])
+    return render(
+        request,
+        "school/person.html",
+        status_code=status,
+        title="人员核验",
+        errors=errors,
+        answer=answer,
+        name=name,
+        crumbs=[{"text": "核验"}, {"text": "人员核验"}],
+    )
 
 
 @get("/school/history", **page(*CHECKERS))
 async def history(request: Request, db: DB) -> Response:
     """我的核验记录: this account's checks, newest first, each with its receipt."""
     rows = await own_lookups(db, current_user(request).actor, limit=100)
-    return render(request, "school/history.html", title="我的核验记录", rows=rows,
-                  crumbs=[{"text": "核验"}, {"text": "我的核验记录"}])
+    return render(
+        request,
+        "school/history.html",
+        title="我的核验记录",
+        rows=rows,
+        crumbs=[{"text": "核验"}, {"text": "我的核验记录"}],
+    )
 
 
 @get("/school/receipts/{receipt_id:uuid}/receipt.pdf", **page(*CHECKERS))
@@ -118,9 +158,17 @@ async def receipt(request: Request, db: DB, receipt_id: FromPath[UUID]) -> Respo
 
 
 def _roster_page(request: Request, *, status_code: int = 200, errors=None, check=None, filename: str = "") -> Response:
-    return render(request, "school/roster.html", status_code=status_code, title="花名册核验", errors=errors or {},
-                  check=check, filename=filename, max_rows=MAX_BATCH,
-                  crumbs=[{"text": "核验"}, {"text": "花名册核验"}])
+    return render(
+        request,
+        "school/roster.html",
+        status_code=status_code,
+        title="花名册核验",
+        errors=errors or {},
+        check=check,
+        filename=filename,
+        max_rows=MAX_BATCH,
+        crumbs=[{"text": "核验"}, {"text": "花名册核验"}],
+    )
 
 
 @get("/school/roster", **page(*CHECKERS))
@@ -142,8 +190,9 @@ async def roster_check(request: Request, data: Multipart) -> Response:
             raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {ROSTER_MAX_BYTES // (1024 * 1024)} MB")
         check = await lookup_roster(state.db, state.signer, state.keyring, actor, content)
     except InvalidInput as error:
-        return _roster_page(request, status_code=422, errors={"file": "；".join(d["message"] for d in error.details)
-                                                              or error.message})
+        return _roster_page(
+            request, status_code=422, errors={"file": "；".join(d["message"] for d in error.details) or error.message}
+        )
     except TooManyRequests as error:
         return _roster_page(request, status_code=429, errors={"summary": error.message})
     return _roster_page(request, check=check, filename=file.filename)

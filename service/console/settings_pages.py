@@ -11,7 +11,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from schemas.text import Text
-
 from service.console.reviewer_pages import queue_count, region_choices
 from service.console.web import current_user, page, render
 from service.errors import DomainError, InvalidInput
@@ -24,14 +23,25 @@ Form = Annotated[dict[Text, Text], Body(media_type=RequestEncodingType.URL_ENCOD
 INTEGER_FIELDS = {"notice_days": "公示天数", "whitelist_validity_days": "白名单有效天数"}
 
 
-async def _page(request: Request, db, region: str | None, *, status_code: int = 200, errors=None,
-                message: str | None = None) -> Response:
+async def _page(
+    request: Request, db, region: str | None, *, status_code: int = 200, errors=None, message: str | None = None
+) -> Response:
     actor = current_user(request).actor
     region = region or actor.region_code
     effective = await read_settings(db, actor, region)
-    return render(request, "reviewer/settings.html", status_code=status_code, title="区域设置", region=region,
-                  effective=effective, choices=region_choices(actor), errors=errors or {}, message=message,
-                  counts={"/reviewer": await queue_count(db, actor)}, crumbs=[{"text": "审核"}, {"text": "区域设置"}])
+    return render(
+        request,
+        "reviewer/settings.html",
+        status_code=status_code,
+        title="区域设置",
+        region=region,
+        effective=effective,
+        choices=region_choices(actor),
+        errors=errors or {},
+        message=message,
+        counts={"/reviewer": await queue_count(db, actor)},
+        crumbs=[{"text": "审核"}, {"text": "区域设置"}],
+    )
 
 
 @get("/reviewer/settings", **page(Role.REVIEWER))

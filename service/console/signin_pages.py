@@ -25,8 +25,13 @@ from service.web.deps import DB
 
 # Form values may be multi-line (a reason typed in a textarea); every one follows the text rule.
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
-HOMES = {Role.REVIEWER: "/reviewer", Role.SCHOOL: "/school/check", Role.VENDOR: "/vendor",
-         Role.AUDITOR: "/audit", Role.ADMIN: "/admin/accounts"}
+HOMES = {
+    Role.REVIEWER: "/reviewer",
+    Role.SCHOOL: "/school/check",
+    Role.VENDOR: "/vendor",
+    Role.AUDITOR: "/audit",
+    Role.ADMIN: "/admin/accounts",
+}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -53,14 +58,26 @@ async def login(request: Request, db: DB, data: Form) -> Response:
     target = _safe_next(data.get("next"))
     client = request.client.host if request.client else None
     try:
-        signed = await sign_in(db, request.app.state.console_throttle, data.get("login"), data.get("password"),
-                               client)
+        signed = await sign_in(db, request.app.state.console_throttle, data.get("login"), data.get("password"), client)
     except DomainError as error:
-        return render(request, "login.html", status_code=error.status_code, next=target, login=data.get("login", ""),
-                      errors={"summary": error.message})
+        return render(
+            request,
+            "login.html",
+            status_code=error.status_code,
+            next=target,
+            login=data.get("login", ""),
+            errors={"summary": error.message},
+        )
     response = Redirect("/account/password" if signed.must_change_password else (target or "/"), status_code=303)
-    response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax", secure=secure_cookies(request),
-                        path="/", max_age=int(request.app.state.console_throttle.policy.session_lifetime.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+        max_age=int(request.app.state.console_throttle.policy.session_lifetime.total_seconds()),
+    )
     return response
 
 

@@ -54,8 +54,11 @@ async def authenticate_session(connection: ASGIConnection) -> Actor:
 
 def page(*roles, password_page: bool = False) -> dict[str, Any]:
     """Route arguments of a signed-in page open to `roles`."""
-    return {"opt": {"access": frozenset(roles), "authenticator": authenticate_session, "password_page": password_page},
-            "guards": [authorize], "include_in_schema": False}
+    return {
+        "opt": {"access": frozenset(roles), "authenticator": authenticate_session, "password_page": password_page},
+        "guards": [authorize],
+        "include_in_schema": False,
+    }
 
 
 def public_page() -> dict[str, Any]:
@@ -74,8 +77,12 @@ def header_of(user: SessionUser | None) -> dict[str, str] | None:
     where = user.school_name or (fmt.region_name(actor.region_code) if actor.region_code else "")
     if actor.vendor_credit_code and not where:
         where = actor.vendor_credit_code
-    return {"name": user.name, "role": fmt.role_label(actor.role.value, actor.region_code), "where": where,
-            "login": user.login}
+    return {
+        "name": user.name,
+        "role": fmt.role_label(actor.role.value, actor.region_code),
+        "where": where,
+        "login": user.login,
+    }
 
 
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
@@ -116,7 +123,9 @@ def console_error(request: Request, error: Exception) -> Response:
         return _error_page(request, error.status_code, "无法完成操作", error.message)
     if isinstance(error, HTTPException) and error.status_code < 500:
         if error.status_code == 403:
-            return _error_page(request, 403, "请求已过期", "页面已过期或来源无法确认（CSRF 校验失败），请刷新页面后重试。")
+            return _error_page(
+                request, 403, "请求已过期", "页面已过期或来源无法确认（CSRF 校验失败），请刷新页面后重试。"
+            )
         return _error_page(request, error.status_code, "请求有误", "请求无法处理，请返回上一页重试。")
     if is_unavailable(error):  # an outage, not a bug: no traceback, logged once by the outage watch
         note_outage(request, error)
@@ -129,5 +138,9 @@ def console_error(request: Request, error: Exception) -> Response:
 
 # The same keys as the API's table (service/web/errors.py): Litestar merges the layers'
 # tables and picks by exception class, so a key left out would answer pages in JSON.
-CONSOLE_ERRORS: ExceptionHandlersMap = {DomainError: console_error, ValidationException: console_error, HTTPException: console_error,
-                  Exception: console_error}
+CONSOLE_ERRORS: ExceptionHandlersMap = {
+    DomainError: console_error,
+    ValidationException: console_error,
+    HTTPException: console_error,
+    Exception: console_error,
+}

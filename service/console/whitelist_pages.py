@@ -53,25 +53,41 @@ async def _names(db, actor, entries) -> tuple[dict, dict]:
             vendors[entry.vendor_id] = await _or_none(get_vendor(db, actor, entry.vendor_id))
         if entry.service_item_id not in items:
             items[entry.service_item_id] = await _or_none(
-                get_service_item(db, actor, entry.vendor_id, entry.service_item_id))
+                get_service_item(db, actor, entry.vendor_id, entry.service_item_id)
+            )
     return vendors, items
 
 
-async def _page(request: Request, db, *, status_code: int = 200, message: str | None = None,
-                error: str | None = None) -> Response:
+async def _page(
+    request: Request, db, *, status_code: int = 200, message: str | None = None, error: str | None = None
+) -> Response:
     actor = current_user(request).actor
-    entries = [v for v in await list_entries(db, actor, vendor_id=None, region_code=None)
-               if v.status not in ("superseded",)]
+    entries = [
+        v for v in await list_entries(db, actor, vendor_id=None, region_code=None) if v.status not in ("superseded",)
+    ]
     vendors, items = await _names(db, actor, entries)
     pending = await list_requests(db, actor, "pending")
-    request_vendors = {r.vendor_id: vendors.get(r.vendor_id) or await _or_none(get_vendor(db, actor, r.vendor_id))
-                       for r in pending}
-    return render(request, "reviewer/whitelist.html", status_code=status_code, title="白名单管理", entries=entries,
-                  vendors=vendors, items=items, pending=pending, request_vendors=request_vendors,
-                  eligible={a: ELIGIBLE[a] for a in ACTIONS}, action_labels=ACTION_LABELS,
-                  my_id=actor.account_id, message=message, error=error,
-                  counts={"/reviewer": await queue_count(db, actor)},
-                  crumbs=[{"text": "审核"}, {"text": "白名单管理"}])
+    request_vendors = {
+        r.vendor_id: vendors.get(r.vendor_id) or await _or_none(get_vendor(db, actor, r.vendor_id)) for r in pending
+    }
+    return render(
+        request,
+        "reviewer/whitelist.html",
+        status_code=status_code,
+        title="白名单管理",
+        entries=entries,
+        vendors=vendors,
+        items=items,
+        pending=pending,
+        request_vendors=request_vendors,
+        eligible={a: ELIGIBLE[a] for a in ACTIONS},
+        action_labels=ACTION_LABELS,
+        my_id=actor.account_id,
+        message=message,
+        error=error,
+        counts={"/reviewer": await queue_count(db, actor)},
+        crumbs=[{"text": "审核"}, {"text": "白名单管理"}],
+    )
 
 
 @get("/reviewer/whitelist", **page(Role.REVIEWER))
@@ -83,11 +99,18 @@ async def whitelist(request: Request, db: DB) -> Response:
 async def act(request: Request, db: DB, data: Form) -> Response:
     """Suspend or renew at once; revoke or reinstate becomes a request for a second reviewer."""
     try:
-        reply = await take_action(db, current_user(request).actor, ActionInput(
-            action=data.get("action", ""), reason=data.get("reason") or None,
-            entry_ids=[UUID(data.get("entry_id", ""))],
-            ban_until=form_date(data.get("ban_until"), "ban_until", required=False)
-            if data.get("action") == "revoke" else None))
+        reply = await take_action(
+            db,
+            current_user(request).actor,
+            ActionInput(
+                action=data.get("action", ""),
+                reason=data.get("reason") or None,
+                entry_ids=[UUID(data.get("entry_id", ""))],
+                ban_until=form_date(data.get("ban_until"), "ban_until", required=False)
+                if data.get("action") == "revoke"
+                else None,
+            ),
+        )
     except ValueError:
         return await _page(request, db, status_code=422, error="请从列表中选择")
     except DomainError as error:

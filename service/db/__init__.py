@@ -8,6 +8,13 @@ from service.db.serverinfo import version_lines
 from service.db.unavailable import is_unavailable
 
 __all__ = [
-    "alembic_config", "as_role", "Database", "embedded_postgres", "head_revision", "is_unavailable",
-    "schema_and_server", "upgrade", "version_lines",
+    "alembic_config",
+    "as_role",
+    "Database",
+    "embedded_postgres",
+    "head_revision",
+    "is_unavailable",
+    "schema_and_server",
+    "upgrade",
+    "version_lines",
 ]

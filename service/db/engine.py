@@ -21,7 +21,7 @@ def asyncpg_url(url: str) -> str:
     """Accept plain `postgresql://` URLs (as pgserver and operators write them)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("SchoolGate needs a PostgreSQL URL (postgresql://...)")
 
 
@@ -87,16 +87,28 @@ class Database:
     (STACK_NOTES: 10–16 % on a hot read path).
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, raw_pool_size: int = 10,
-                 connect_timeout: float | None = None, statement_timeout: float | None = None,
-                 outage_log_interval: float = DEFAULT_LOG_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        raw_pool_size: int = 10,
+        connect_timeout: float | None = None,
+        statement_timeout: float | None = None,
+        outage_log_interval: float = DEFAULT_LOG_EVERY_SECONDS,
+    ) -> None:
         self.url = asyncpg_url(url)
         self._connect_args = connect_arguments(connect_timeout, statement_timeout)
         # hide_parameters: SQLAlchemy would otherwise write every bound value (names, ID
         # numbers, phones) into the text of any database error, and so into the log.
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True,
-            connect_args=self._connect_args, pool_timeout=connect_timeout or 30.0)
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            hide_parameters=True,
+            connect_args=self._connect_args,
+            pool_timeout=connect_timeout or 30.0,
+        )
         event.listen(self.engine.sync_engine, "handle_error", _drop_timed_out_connections)
         self._release_timeout = connect_timeout
         self._probe_timeout = connect_timeout or PROBE_TIMEOUT_SECONDS
@@ -113,8 +125,12 @@ class Database:
     @classmethod
     def configured(cls, url: str, settings: Settings) -> Database:
         """The service's database on `url`, with the configured outage bounds."""
-        return cls(url, connect_timeout=settings.db_connect_timeout, statement_timeout=settings.db_statement_timeout,
-                   outage_log_interval=settings.db_outage_log_interval)
+        return cls(
+            url,
+            connect_timeout=settings.db_connect_timeout,
+            statement_timeout=settings.db_statement_timeout,
+            outage_log_interval=settings.db_outage_log_interval,
+        )
 
     @property
     def dsn(self) -> str:
@@ -127,10 +143,18 @@ class Database:
             async with self._raw_lock:
                 if self._raw_pool is None:
                     self._raw_pool = await BoundedPool(
-                        self.dsn, min_size=1, max_size=self._raw_pool_size, max_queries=50_000,
-                        max_inactive_connection_lifetime=300.0, reset=_no_reset, loop=None,
-                        connection_class=asyncpg.Connection, record_class=asyncpg.Record,
-                        release_timeout=self._release_timeout, **self._connect_args)
+                        self.dsn,
+                        min_size=1,
+                        max_size=self._raw_pool_size,
+                        max_queries=50_000,
+                        max_inactive_connection_lifetime=300.0,
+                        reset=_no_reset,
+                        loop=None,
+                        connection_class=asyncpg.Connection,
+                        record_class=asyncpg.Record,
+                        release_timeout=self._release_timeout,
+                        **self._connect_args,
+                    )
         return self._raw_pool
 
     @asynccontextmanager

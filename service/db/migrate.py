@@ -42,7 +42,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 async def schema_and_server(engine: AsyncEngine) -> tuple[str | None, str]:
     """The schema's revision and the server's version (e.g. "16.14"), in one round trip."""
     async with engine.connect() as connection:
-        result = await connection.execute(text(
-            "SELECT (SELECT version_num FROM alembic_version), current_setting('server_version')"))
+        result = await connection.execute(
+            text("SELECT (SELECT version_num FROM alembic_version), current_setting('server_version')")
+        )
         revision, server_version = result.one()
         return revision, server_version

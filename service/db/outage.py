@@ -28,8 +28,13 @@ DEFAULT_LOG_EVERY_SECONDS = 30.0
 class OutageWatch:
     """One line per change of the database's state, whatever the number of requests."""
 
-    def __init__(self, probe: Callable[[], Awaitable[None]], *, probe_every: float = DEFAULT_PROBE_SECONDS,
-                 log_every: float = DEFAULT_LOG_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        probe: Callable[[], Awaitable[None]],
+        *,
+        probe_every: float = DEFAULT_PROBE_SECONDS,
+        log_every: float = DEFAULT_LOG_EVERY_SECONDS,
+    ) -> None:
         self._probe = probe
         self._probe_every = probe_every
         self._log_every = log_every
@@ -66,16 +71,20 @@ class OutageWatch:
                 now = time.monotonic()
                 if now - last_line >= self._log_every:
                     last_line = now
-                    log.warning("database_still_unavailable", error_type=type(error).__name__,
-                                down_seconds=round(now - since, 1))
+                    log.warning(
+                        "database_still_unavailable",
+                        error_type=type(error).__name__,
+                        down_seconds=round(now - since, 1),
+                    )
                 return False
             log.info("database_available", down_seconds=round(time.monotonic() - since, 1))
             self.down_since = None
             self._task = None
             return True
 
-        await run_periodic("database_probe", probe, self._probe_every, logger="schoolgate.db",
-                           wait_first=True, until_done=True)
+        await run_periodic(
+            "database_probe", probe, self._probe_every, logger="schoolgate.db", wait_first=True, until_done=True
+        )
 
     async def close(self) -> None:
         task, self._task = self._task, None

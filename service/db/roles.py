@@ -26,13 +26,17 @@ def grant_app_privileges(connection: Connection, role: str) -> None:
     """
     if not ROLE_NAME.match(role):
         raise ValueError(f"bad role name {role!r}")
-    owner = connection.execute(text(
-        "SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'alembic_version'")).scalar()
+    owner = connection.execute(
+        text("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'alembic_version'")
+    ).scalar()
     if not owner:
         return
-    connection.execute(text(
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
-        f"THEN CREATE ROLE {role} LOGIN; END IF; END $$"))
+    connection.execute(
+        text(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+            f"THEN CREATE ROLE {role} LOGIN; END IF; END $$"
+        )
+    )
     connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
     connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))

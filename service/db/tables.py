@@ -27,15 +27,15 @@ from service.personnel.models import (
     Person,
     PersonSuspension,
 )
-from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.printing.models import DecisionLetter, DocumentNumberCounter
+from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
+from service.reminders.models import Reminder
 from service.schools.models import School
 from service.service_items.models import ServiceItem
-from service.vendors.models import Vendor
 from service.timetables.models import Timetable
-from service.reminders.models import Reminder
+from service.vendors.models import Vendor
 from service.webhooks.models import StandingChange, Webhook, WebhookDelivery, WebhookOrderStanding
 from service.whitelist.models import (
     WhitelistActionRequest,
@@ -46,11 +46,54 @@ from service.whitelist.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Account", "ApiToken", "ConsoleSession", "SignInThrottle", "Application", "ApplicationDocument", "ApplicationItem",
-    "AuditEvent", "ItemReReview", "OrderRating", "RatingCode", "Complaint", "ComplaintEvidence", "PublicRateWindow", "PersonSuspension", "BackgroundCheck", "BarLift", "Certificate", "CheckImport", "CheckImportJob", "ConsentDocument", "DecisionLetter",
-    "Document", "DocumentNumberCounter", "Engagement", "IdempotencyRecord",
-    "LookupRateWindow", "LookupReceipt", "LookupStateVersion", "Objection", "Person", "Region", "RegionSettings", "School", "SchoolOrder",
-    "SchoolOrderPerson", "ServiceItem",
-    "StageChange", "Vendor", "WhitelistActionRequest", "WhitelistEntry", "Term", "Timetable", "WhitelistEntryStatus", "Reminder", "StandingChange", "Webhook", "WebhookDelivery",
-    "WebhookOrderStanding", "metadata",
+    "Account",
+    "ApiToken",
+    "ConsoleSession",
+    "SignInThrottle",
+    "Application",
+    "ApplicationDocument",
+    "ApplicationItem",
+    "AuditEvent",
+    "ItemReReview",
+    "OrderRating",
+    "RatingCode",
+    "Complaint",
+    "ComplaintEvidence",
+    "PublicRateWindow",
+    "PersonSuspension",
+    "BackgroundCheck",
+    "BarLift",
+    "Certificate",
+    "CheckImport",
+    "CheckImportJob",
+    "ConsentDocument",
+    "DecisionLetter",
+    "Document",
+    "DocumentNumberCounter",
+    "Engagement",
+    "IdempotencyRecord",
+    "LookupRateWindow",
+    "LookupReceipt",
+    "LookupStateVersion",
+    "Objection",
+    "Person",
+    "Region",
+    "RegionSettings",
+    "School",
+    "SchoolOrder",
+    "SchoolOrderPerson",
+    "ServiceItem",
+    "StageChange",
+    "Vendor",
+    "WhitelistActionRequest",
+    "WhitelistEntry",
+    "Term",
+    "Timetable",
+    "WhitelistEntryStatus",
+    "Reminder",
+    "StandingChange",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookOrderStanding",
+    "metadata",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57014", "53300"})
 DRIVER_MODULES = ("asyncpg", "sqlalchemy")
 
+
 def _chain(error: BaseException) -> Iterator[BaseException]:
     """The error, what caused it, and SQLAlchemy's wrapped driver error, each once."""
     seen: set[int] = set()

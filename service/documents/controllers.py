@@ -36,13 +36,20 @@ class DocumentForm:
 
 def document_out(document: Document) -> DocumentOut:
     return DocumentOut(
-        id=document.id, vendor_id=document.vendor_id, doc_type=document.doc_type, number=document.number,
-        issuer=document.issuer, valid_from=document.valid_from, valid_until=document.valid_until,
-        sha256=document.sha256, size=document.size, content_type=document.content_type,
-        filename=document.filename, uploaded_at=document.uploaded_at,
+        id=document.id,
+        vendor_id=document.vendor_id,
+        doc_type=document.doc_type,
+        number=document.number,
+        issuer=document.issuer,
+        valid_from=document.valid_from,
+        valid_until=document.valid_until,
+        sha256=document.sha256,
+        size=document.size,
+        content_type=document.content_type,
+        filename=document.filename,
+        uploaded_at=document.uploaded_at,
         status=services.document_status(document.valid_from, document.valid_until),
     )
-
 
 
 class DocumentController(Controller):
@@ -66,10 +73,17 @@ class DocumentController(Controller):
         content = await data.file.read(settings.max_upload_bytes + 1)
         key = idempotency_key(request, actor, idempotency, form_payload(data, content))
         reply = await services.upload_document(
-            db, storage, actor, vendor_id, content=content, filename=data.file.filename,
+            db,
+            storage,
+            actor,
+            vendor_id,
+            content=content,
+            filename=data.file.filename,
             max_bytes=settings.max_upload_bytes,
             data=services.DocumentInput(
-                doc_type=data.doc_type, number=data.number, issuer=data.issuer,
+                doc_type=data.doc_type,
+                number=data.number,
+                issuer=data.issuer,
                 valid_from=form_date(data.valid_from, "valid_from"),
                 valid_until=form_date(data.valid_until, "valid_until"),
             ),
@@ -82,7 +96,9 @@ class DocumentController(Controller):
         return DocumentList(items=[document_out(d) for d in await services.list_documents(db, actor, vendor_id)])
 
     @get("/{document_id:uuid}", **access(*READERS, errors=(404,)))
-    async def get_document(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]) -> DocumentOut:
+    async def get_document(
+        self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]
+    ) -> DocumentOut:
         return document_out(await services.get_document(db, actor, vendor_id, document_id))
 
     @get("/{document_id:uuid}/file", **access(*READERS, errors=(404,)), media_type="application/octet-stream")
@@ -90,5 +106,6 @@ class DocumentController(Controller):
         self, db: DB, storage: Storage, actor: CurrentActor, vendor_id: FromPath[UUID], document_id: FromPath[UUID]
     ) -> Response[bytes]:
         document, content = await services.read_document_file(db, storage, actor, vendor_id, document_id)
-        return file_response(content, filename=document.filename, content_type=document.content_type,
-                             sha256=document.sha256)
+        return file_response(
+            content, filename=document.filename, content_type=document.content_type, sha256=document.sha256
+        )

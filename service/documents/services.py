@@ -65,8 +65,9 @@ def _validate(data: DocumentInput) -> DocumentInput:
         if not (getattr(data, field) or "").strip():
             problems.append({"field": field, "code": "required", "message": "此项不能为空"})
     if data.valid_until < data.valid_from:
-        problems.append({"field": "valid_until", "code": "invalid_validity",
-                         "message": "有效期截止日期不能早于起始日期"})
+        problems.append(
+            {"field": "valid_until", "code": "invalid_validity", "message": "有效期截止日期不能早于起始日期"}
+        )
     raise_problems(problems)
     return DocumentInput(data.doc_type, data.number.strip(), data.issuer.strip(), data.valid_from, data.valid_until)
 
@@ -107,18 +108,39 @@ async def upload_document(
         # unreferenced blob, never a row pointing at a missing file.
         digest = storage.put(content)
         document = Document(
-            vendor_id=vendor.id, doc_type=data.doc_type, number=data.number, issuer=data.issuer,
-            valid_from=data.valid_from, valid_until=data.valid_until, sha256=digest, size=len(content),
-            content_type=content_type, filename=safe_filename(filename), uploaded_by=actor.account_id,
+            vendor_id=vendor.id,
+            doc_type=data.doc_type,
+            number=data.number,
+            issuer=data.issuer,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            sha256=digest,
+            size=len(content),
+            content_type=content_type,
+            filename=safe_filename(filename),
+            uploaded_by=actor.account_id,
         )
         session.add(document)
         await session.flush()
         await record_event(
-            session, actor, "documents:document:upload", "document", document.id,
-            region_code=vendor.region_code, evidence=[digest],
-            changes={k: {"before": None, "after": v} for k, v in {
-                "vendor_id": vendor.id, "doc_type": data.doc_type, "number": data.number,
-                "valid_from": data.valid_from, "valid_until": data.valid_until, "sha256": digest}.items()},
+            session,
+            actor,
+            "documents:document:upload",
+            "document",
+            document.id,
+            region_code=vendor.region_code,
+            evidence=[digest],
+            changes={
+                k: {"before": None, "after": v}
+                for k, v in {
+                    "vendor_id": vendor.id,
+                    "doc_type": data.doc_type,
+                    "number": data.number,
+                    "valid_from": data.valid_from,
+                    "valid_until": data.valid_until,
+                    "sha256": digest,
+                }.items()
+            },
         )
         return document
 
@@ -141,8 +163,9 @@ async def list_documents(db: Database, actor: Actor, vendor_id: UUID) -> list[Do
 
 async def get_document(db: Database, actor: Actor, vendor_id: UUID, document_id: UUID) -> Document:
     async with db.transaction() as session:
-        return await load_vendor_record(session, actor, vendor_id, Document, document_id,
-                                        NotFound("未找到该材料", code="document_not_found"))
+        return await load_vendor_record(
+            session, actor, vendor_id, Document, document_id, NotFound("未找到该材料", code="document_not_found")
+        )
 
 
 async def read_document_file(
@@ -173,12 +196,17 @@ async def documents_ending(session, vendor_ids: list[UUID], today: date) -> list
     of `today` (a newer document of the type replaces an ending one), soonest first."""
     if not vendor_ids:
         return []
-    latest = (select(Document.vendor_id, Document.doc_type, func.max(Document.valid_until).label("last_day"))
-              .where(col(Document.vendor_id).in_(vendor_ids))
-              .group_by(col(Document.vendor_id), col(Document.doc_type)).subquery())
-    query = (select(latest.c.vendor_id, latest.c.doc_type, latest.c.last_day)
-             .where(latest.c.last_day >= today, latest.c.last_day <= today + EXPIRING_WITHIN)
-             .order_by(latest.c.last_day, latest.c.vendor_id))
+    latest = (
+        select(Document.vendor_id, Document.doc_type, func.max(Document.valid_until).label("last_day"))
+        .where(col(Document.vendor_id).in_(vendor_ids))
+        .group_by(col(Document.vendor_id), col(Document.doc_type))
+        .subquery()
+    )
+    query = (
+        select(latest.c.vendor_id, latest.c.doc_type, latest.c.last_day)
+        .where(latest.c.last_day >= today, latest.c.last_day <= today + EXPIRING_WITHIN)
+        .order_by(latest.c.last_day, latest.c.vendor_id)
+    )
     return [EndingDocument(*row) for row in (await session.exec(query)).all()]
 
 
@@ -195,10 +223,18 @@ async def documents_ending_on(session, days: list[date]) -> list[DocumentEndingO
     (a newer document of the type replaces an ending one; for the reminders)."""
     if not days:
         return []
-    latest = (select(col(Document.id), col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until))
-              .ext(distinct_on(col(Document.vendor_id), col(Document.doc_type)))
-              .order_by(col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until).desc(),
-                        col(Document.uploaded_at).desc()).subquery())
+    latest = (
+        select(col(Document.id), col(Document.vendor_id), col(Document.doc_type), col(Document.valid_until))
+        .ext(distinct_on(col(Document.vendor_id), col(Document.doc_type)))
+        .order_by(
+            col(Document.vendor_id),
+            col(Document.doc_type),
+            col(Document.valid_until).desc(),
+            col(Document.uploaded_at).desc(),
+        )
+        .subquery()
+    )
     query = select(latest.c.id, latest.c.vendor_id, latest.c.doc_type, latest.c.valid_until).where(
-        latest.c.valid_until.in_(days))
+        latest.c.valid_until.in_(days)
+    )
     return [DocumentEndingOn(*row) for row in (await session.exec(query)).all()]

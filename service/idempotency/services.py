@@ -71,8 +71,9 @@ class Reply(Generic[T]):
 
 def check_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
-        raise InvalidInput.field("Idempotency-Key", "invalid_idempotency_key",
-                                 "Idempotency-Key 须为 1 至 200 个可见 ASCII 字符")
+        raise InvalidInput.field(
+            "Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key 须为 1 至 200 个可见 ASCII 字符"
+        )
     return key
 
 
@@ -94,15 +95,25 @@ async def _claim(session: AsyncSession, key: IdempotencyKey) -> Reply[Any] | Non
     )
     if inserted.first() is not None:
         return None
-    stored = (await session.exec(
-        select(IdempotencyRecord).where(IdempotencyRecord.account_id == key.account_id,
-                                        IdempotencyRecord.key == key.key)
-    )).one()
+    stored = (
+        await session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.account_id == key.account_id, IdempotencyRecord.key == key.key
+            )
+        )
+    ).one()
     if stored.fingerprint != key.fingerprint:
-        raise InvalidInput("该 Idempotency-Key 已用于另一个不同的请求，请为新请求使用新的键",
-                           code="idempotency_key_reused",
-                           details=[{"field": "Idempotency-Key", "code": "idempotency_key_reused",
-                                     "message": "同一个键只能用于完全相同的请求"}])
+        raise InvalidInput(
+            "该 Idempotency-Key 已用于另一个不同的请求，请为新请求使用新的键",
+            code="idempotency_key_reused",
+            details=[
+                {
+                    "field": "Idempotency-Key",
+                    "code": "idempotency_key_reused",
+                    "message": "同一个键只能用于完全相同的请求",
+                }
+            ],
+        )
     return Reply(value=None, status_code=stored.status_code, body=stored.response_body, replayed=True)
 
 

@@ -77,8 +77,7 @@ class LookupCache:
             return None
         return version, state
 
-    def put_vendor(self, credit_code: str, version: int, state: VendorState,
-                   horizon: datetime | None) -> None:
+    def put_vendor(self, credit_code: str, version: int, state: VendorState, horizon: datetime | None) -> None:
         self.observe(version)
         if version != self.version:
             return  # read before a change another lookup has already seen
@@ -105,8 +104,9 @@ class LookupCache:
             return None
         return version, raw
 
-    def put_answer(self, credit_code: str, region_code: str, version: int, raw: msgspec.Raw,
-                   until: datetime | None) -> None:
+    def put_answer(
+        self, credit_code: str, region_code: str, version: int, raw: msgspec.Raw, until: datetime | None
+    ) -> None:
         """`until`: the next instant the answer's time-dependent parts can change (an
         entry's validity end, a suspension's end, a document's expiry); bounded here by
         the cached state's horizon."""
@@ -134,8 +134,9 @@ class LookupCache:
         """As `personnel.settings.settings_for_regions`, from the cached rows."""
         found = self._personnel.get(region_codes)
         if found is None:
-            found = strictest([from_effective(resolve_settings(code, self._settings_rows))
-                               for code in sorted(region_codes)])
+            found = strictest(
+                [from_effective(resolve_settings(code, self._settings_rows)) for code in sorted(region_codes)]
+            )
             self._personnel[region_codes] = found
         return found
 

@@ -64,14 +64,27 @@ from service.lookup.services import (
     store_receipt,
 )
 from service.personnel import (
-    FactTuple, ImportRejected, bar_lift_in_force_sql, clean_name, cleared_until, engagement_in_force_sql,
-    load_visible_person, read_people, suspended_sql,
+    FactTuple,
+    ImportRejected,
+    bar_lift_in_force_sql,
+    clean_name,
+    cleared_until,
+    engagement_in_force_sql,
+    load_visible_person,
+    read_people,
+    suspended_sql,
 )
 from service.schools import School
 from service.security import Actor, Keyring
 from service.timeutil import today_in_china, utcnow
 from service.whitelist import (
-    ACTIVE, EntryRow, VendorState, entries_from_rows, evaluate, for_region, region_chain,
+    ACTIVE,
+    EntryRow,
+    VendorState,
+    entries_from_rows,
+    evaluate,
+    for_region,
+    region_chain,
     vendor_state_exprs,
 )
 
@@ -95,8 +108,11 @@ class _Entry:
     vendor_credit_code: str | None
 
     def query(self) -> dict[str, Any]:
-        return {"id_number_hmac": self.index, "name_hmac": self.name_hmac,
-                "vendor_credit_code": self.vendor_credit_code}
+        return {
+            "id_number_hmac": self.index,
+            "name_hmac": self.name_hmac,
+            "vendor_credit_code": self.vendor_credit_code,
+        }
 
 
 def name_hmac(keyring: Keyring, name: str) -> str:
@@ -127,8 +143,7 @@ def _validate(keyring: Keyring, queries: Sequence[PersonQuery], prefix: str) -> 
             try:
                 code = validate_credit_code(q.vendor_credit_code).code
             except InvalidIdentifier as error:
-                problems.append({"field": f"{where}vendor_credit_code", "code": error.code,
-                                 "message": error.message})
+                problems.append({"field": f"{where}vendor_credit_code", "code": error.code, "message": error.message})
         if number is not None and name and not problems:
             entries.append(_Entry(keyring.blind_index(number), name, name_hmac(keyring, name), code))
     raise_problems(problems)
@@ -285,8 +300,7 @@ class _PeopleReader(Coalescer[list[str], _Snapshot]):
             at = utcnow()
             pool = await self._db.raw_pool()
             async with pool.acquire() as conn:
-                rows = await conn.fetch(READ_PEOPLE, indexes, at, cache.settings_version, complete,
-                                        today_in_china(at))
+                rows = await conn.fetch(READ_PEOPLE, indexes, at, cache.settings_version, complete, today_in_china(at))
             head = rows[0] if rows[0][0] == 0 else next(r for r in rows if r[0] == 0)
             checkpoint, version = head[1], head[2]
             cache.observe(version, checkpoint)
@@ -294,9 +308,10 @@ class _PeopleReader(Coalescer[list[str], _Snapshot]):
                 cache.load_settings(version, msgspec.json.decode(head[4]))
             people = {r[_ASKED]: r for r in rows if r[0] == 1}
             if head[3] is not None or complete != version:
-                vendors = {v[1]: VendorState(v[0], v[2], entries_from_rows(v[3]), v[4],
-                                             {k: tuple(t) for k, t in v[5].items()})
-                           for v in (_VENDORS.decode(head[3]) if head[3] is not None else ())}
+                vendors = {
+                    v[1]: VendorState(v[0], v[2], entries_from_rows(v[3]), v[4], {k: tuple(t) for k, t in v[5].items()})
+                    for v in (_VENDORS.decode(head[3]) if head[3] is not None else ())
+                }
             else:
                 vendors = _cached_vendors(cache, people.values(), version, at)
                 if vendors is None:
@@ -346,8 +361,9 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
         status = statuses.get(entry.index)
         if status is None:
             regions = frozenset(person[_REGIONS] or ()) or frozenset({person[_ORIGIN] or region_code})
-            status = statuses[entry.index] = cleared_until(_facts(person), cache.personnel_settings(regions), snap.at,
-                                                           today)
+            status = statuses[entry.index] = cleared_until(
+                _facts(person), cache.personnel_settings(regions), snap.at, today
+            )
         cleared, until = status
         qualifying: dict[str, str] = {}
         for code in engaged:
@@ -356,13 +372,28 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
         if clean_name(person[_NAME]) != entry.name or not cleared or not qualifying or decoy or person[_SUSPENDED]:
             answers.append(dict(NOT_CLEARED, vendors=[]))
             continue
-        answers.append({"result": "cleared", "valid_until": until.isoformat() if until else None,
-                        "vendors": [{"credit_code": c, "name": n} for c, n in sorted(qualifying.items())]})
+        answers.append(
+            {
+                "result": "cleared",
+                "valid_until": until.isoformat() if until else None,
+                "vendors": [{"credit_code": c, "name": n} for c, n in sorted(qualifying.items())],
+            }
+        )
     return answers, snap
 
 
-async def _run(db: Database, signer: Signer, keyring: Keyring, actor: Actor, queries: Sequence[PersonQuery], *,
-               batch: bool, region: str | None, limit: int | None, token_hash: str | None) -> LookupResult:
+async def _run(
+    db: Database,
+    signer: Signer,
+    keyring: Keyring,
+    actor: Actor,
+    queries: Sequence[PersonQuery],
+    *,
+    batch: bool,
+    region: str | None,
+    limit: int | None,
+    token_hash: str | None,
+) -> LookupResult:
     if batch:
         _check_batch_size(queries)
     entries = _validate(keyring, queries, "entries" if batch else "")
@@ -373,33 +404,74 @@ async def _run(db: Database, signer: Signer, keyring: Keyring, actor: Actor, que
         # Encoded once, canonically: embedded as is in the signed receipt and the response.
         results = msgspec.Raw(msgspec.json.encode({"results": answers}, order="sorted"))
         receipt_id = await store_receipt(
-            db, signer, kind="person_batch", subject="batch",
+            db,
+            signer,
+            kind="person_batch",
+            subject="batch",
             query=msgspec.Raw(msgspec.json.encode({"entries": [e.query() for e in entries]}, order="sorted")),
             query_compact=compact_batch_query([(e.index, e.name_hmac, e.vendor_credit_code) for e in entries]),
-            answer=results, as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint,
-            count=len(entries), limit=limit, token_hash=token_hash)
+            answer=results,
+            as_of=now,
+            time=now,
+            actor=actor,
+            region_code=region_code,
+            checkpoint_size=checkpoint,
+            count=len(entries),
+            limit=limit,
+            token_hash=token_hash,
+        )
     else:
         receipt_id = await store_receipt(
-            db, signer, kind="person", subject=entries[0].index, query=entries[0].query(), answer=answers[0],
-            as_of=now, time=now, actor=actor, region_code=region_code, checkpoint_size=checkpoint, count=1,
-            limit=limit, token_hash=token_hash)
+            db,
+            signer,
+            kind="person",
+            subject=entries[0].index,
+            query=entries[0].query(),
+            answer=answers[0],
+            as_of=now,
+            time=now,
+            actor=actor,
+            region_code=region_code,
+            checkpoint_size=checkpoint,
+            count=1,
+            limit=limit,
+            token_hash=token_hash,
+        )
     stamp = msgspec.json.encode({"checked_at": now.isoformat(), "receipt_id": str(receipt_id)})
     head = bytes(results) if batch else msgspec.json.encode(answers[0])
     return LookupResult(head[:-1] + b"," + stamp[1:], receipt_id)
 
 
-async def lookup_person(db: Database, signer: Signer, keyring: Keyring, actor: Actor, query: PersonQuery, *,
-                        region: str | None = None, limit: int | None = None,
-                        token_hash: str | None = None) -> LookupResult:
-    return await _run(db, signer, keyring, actor, [query], batch=False, region=region, limit=limit,
-                      token_hash=token_hash)
+async def lookup_person(
+    db: Database,
+    signer: Signer,
+    keyring: Keyring,
+    actor: Actor,
+    query: PersonQuery,
+    *,
+    region: str | None = None,
+    limit: int | None = None,
+    token_hash: str | None = None,
+) -> LookupResult:
+    return await _run(
+        db, signer, keyring, actor, [query], batch=False, region=region, limit=limit, token_hash=token_hash
+    )
 
 
-async def lookup_people(db: Database, signer: Signer, keyring: Keyring, actor: Actor,
-                        queries: Sequence[PersonQuery], *, region: str | None = None,
-                        limit: int | None = None, token_hash: str | None = None) -> LookupResult:
-    return await _run(db, signer, keyring, actor, queries, batch=True, region=region, limit=limit,
-                      token_hash=token_hash)
+async def lookup_people(
+    db: Database,
+    signer: Signer,
+    keyring: Keyring,
+    actor: Actor,
+    queries: Sequence[PersonQuery],
+    *,
+    region: str | None = None,
+    limit: int | None = None,
+    token_hash: str | None = None,
+) -> LookupResult:
+    return await _run(
+        db, signer, keyring, actor, queries, batch=True, region=region, limit=limit, token_hash=token_hash
+    )
 
 
 # ------------------------------------------------------------------ a roster file
@@ -429,28 +501,39 @@ def _roster_line_problems(keyring: Keyring, line) -> tuple[str | None, tuple[dic
     return mask_id_number(normalize_id_number(line.id_number, today=today_in_china())), ()
 
 
-async def lookup_roster(db: Database, signer: Signer, keyring: Keyring, actor: Actor, content: bytes, *,
-                        region: str | None = None) -> RosterCheck:
+async def lookup_roster(
+    db: Database, signer: Signer, keyring: Keyring, actor: Actor, content: bytes, *, region: str | None = None
+) -> RosterCheck:
     """A roster file (CSV or XLSX with the import's columns): one answer per row, the
     valid rows in one batch lookup with one signed receipt, the others with their errors.
     A file that cannot be read → 422 with the file's problems."""
     try:
         lines = read_people(content, limit=MAX_BATCH)
     except ImportRejected as rejected:
-        raise InvalidInput(rejected.message, code="roster_rejected", details=[
-            {"field": "file", "code": p.code, "message": p.message} for p in rejected.problems]) from None
+        raise InvalidInput(
+            rejected.message,
+            code="roster_rejected",
+            details=[{"field": "file", "code": p.code, "message": p.message} for p in rejected.problems],
+        ) from None
     checked = [(line, *_roster_line_problems(keyring, line)) for line in lines]
     valid = [(line, masked) for line, masked, problems in checked if not problems]
     answers: list[dict[str, Any]] = []
     receipt_id, checked_at = None, None
     if valid:
-        result = await lookup_people(db, signer, keyring, actor,
-                                     [PersonQuery(line.id_number, line.name) for line, _ in valid], region=region)
+        result = await lookup_people(
+            db, signer, keyring, actor, [PersonQuery(line.id_number, line.name) for line, _ in valid], region=region
+        )
         body = msgspec.json.decode(result.body)
         answers, receipt_id, checked_at = body["results"], result.receipt_id, body["checked_at"]
     by_row = {line.row: answer for (line, _), answer in zip(valid, answers)}
-    return RosterCheck([RosterLine(line.row, masked, clean_name(line.name)[:100], by_row.get(line.row), problems)
-                        for line, masked, problems in checked], receipt_id, checked_at)
+    return RosterCheck(
+        [
+            RosterLine(line.row, masked, clean_name(line.name)[:100], by_row.get(line.row), problems)
+            for line, masked, problems in checked
+        ],
+        receipt_id,
+        checked_at,
+    )
 
 
 # ------------------------------------------------------------------ the person's side
@@ -491,14 +574,22 @@ async def person_lookups(db: Database, actor: Actor, person_id: UUID) -> list[Pe
             schools = {s.id: s for s in (await session.exec(select(School).where(col(School.id).in_(school_ids))))}
         account_ids = list({r.account_id for r in records})
         if account_ids:
-            rows = await session.exec(text("SELECT id, role FROM accounts WHERE id = ANY(:ids)").bindparams(
-                ids=account_ids))
+            rows = await session.exec(
+                text("SELECT id, role FROM accounts WHERE id = ANY(:ids)").bindparams(ids=account_ids)
+            )
             accounts = {row[0]: row[1] for row in rows}
     out = []
     for record in records:
         school = schools.get(record.school_id) if record.school_id else None
-        out.append(PersonLookup(at=record.at, kind=record.kind, caller_role=accounts.get(record.account_id),
-                                school_code=school.code if school else None,
-                                school_name=school.name if school else None,
-                                region_code=record.region_code, result=_result_for(record, index)))
+        out.append(
+            PersonLookup(
+                at=record.at,
+                kind=record.kind,
+                caller_role=accounts.get(record.account_id),
+                school_code=school.code if school else None,
+                school_name=school.name if school else None,
+                region_code=record.region_code,
+                result=_result_for(record, index),
+            )
+        )
     return out

@@ -23,7 +23,6 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-
 from service.db import Database
 from service.errors import TooManyRequests
 
@@ -53,10 +52,20 @@ def window(now: float | None = None) -> tuple[datetime, int]:
 
 
 def refusal(retry_after: int, limit: int) -> TooManyRequests:
-    return TooManyRequests(f"查询过于频繁：每分钟最多 {limit} 次（批量查询按条计），请 {retry_after} 秒后再试",
-                           code="rate_limited", headers={"Retry-After": str(retry_after)},
-                           details=[{"field": None, "code": "rate_limited", "message": "超过每分钟查询次数上限",
-                                     "limit_per_minute": limit, "retry_after_seconds": retry_after}])
+    return TooManyRequests(
+        f"查询过于频繁：每分钟最多 {limit} 次（批量查询按条计），请 {retry_after} 秒后再试",
+        code="rate_limited",
+        headers={"Retry-After": str(retry_after)},
+        details=[
+            {
+                "field": None,
+                "code": "rate_limited",
+                "message": "超过每分钟查询次数上限",
+                "limit_per_minute": limit,
+                "retry_after_seconds": retry_after,
+            }
+        ],
+    )
 
 
 async def purge_windows(db: Database, now: float | None = None) -> int:

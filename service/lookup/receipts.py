@@ -44,7 +44,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from service.audit import (  # noqa: F401  (one key parser)
-    KeyFormatError, canonical_json, inclusion_proofs, key_id, leaf_hash, parse_public_key,
+    KeyFormatError,
+    canonical_json,
+    inclusion_proofs,
+    key_id,
+    leaf_hash,
+    parse_public_key,
     root_from_inclusion_proof,
 )
 
@@ -100,17 +105,23 @@ def compact_batch_query(entries: Sequence[tuple[str, str, str | None]]) -> bytes
     64 lowercase hex digits — in the stored compact form: 82 bytes per entry instead of
     ~175 of JSON text."""
     fromhex = bytes.fromhex
-    return b"".join(fromhex(index) + fromhex(name) + (code.encode("ascii") if code else _NO_CODE)
-                    for index, name, code in entries)
+    return b"".join(
+        fromhex(index) + fromhex(name) + (code.encode("ascii") if code else _NO_CODE) for index, name, code in entries
+    )
 
 
 def batch_entries(compact: bytes) -> list[dict[str, Any]]:
     """The query's `entries` of a batch receipt, back from the compact form."""
     out = []
     for at in range(0, len(compact), COMPACT_ENTRY):
-        code = compact[at + 64:at + COMPACT_ENTRY]
-        out.append({"id_number_hmac": compact[at:at + 32].hex(), "name_hmac": compact[at + 32:at + 64].hex(),
-                    "vendor_credit_code": None if code == _NO_CODE else code.decode("ascii")})
+        code = compact[at + 64 : at + COMPACT_ENTRY]
+        out.append(
+            {
+                "id_number_hmac": compact[at : at + 32].hex(),
+                "name_hmac": compact[at + 32 : at + 64].hex(),
+                "vendor_credit_code": None if code == _NO_CODE else code.decode("ascii"),
+            }
+        )
     return out
 
 
@@ -138,8 +149,14 @@ def receipt_key_id(origin: str, public_raw: bytes) -> str:
     return key_id(origin, public_raw).hex()
 
 
-def served(document: dict[str, Any], canonical_bytes: bytes, signature: bytes, origin: str,
-           public_raw: bytes, group: GroupSignature | None) -> dict[str, Any]:
+def served(
+    document: dict[str, Any],
+    canonical_bytes: bytes,
+    signature: bytes,
+    origin: str,
+    public_raw: bytes,
+    group: GroupSignature | None,
+) -> dict[str, Any]:
     """`group` None: a receipt signed on its own (before groups)."""
     out = {
         "receipt": document,
@@ -151,8 +168,11 @@ def served(document: dict[str, Any], canonical_bytes: bytes, signature: bytes, o
     }
     if group is not None:
         path = group.path
-        out["signed_group"] = {"size": group.size, "index": group.index,
-                               "path": [base64.b64encode(path[i:i + 32]).decode() for i in range(0, len(path), 32)]}
+        out["signed_group"] = {
+            "size": group.size,
+            "index": group.index,
+            "path": [base64.b64encode(path[i : i + 32]).decode() for i in range(0, len(path), 32)],
+        }
     return out
 
 
@@ -197,8 +217,11 @@ def verify(served_receipt: Any, public_raw: bytes) -> list[Problem]:
     try:
         Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
     except InvalidSignature:
-        problems.append(Problem("bad_signature", "the signature does not match the receipt: it was altered, "
-                                                 "or signed by another key"))
+        problems.append(
+            Problem(
+                "bad_signature", "the signature does not match the receipt: it was altered, or signed by another key"
+            )
+        )
     except ValueError as error:
         problems.append(Problem("format", f"bad public key or signature: {error}"))
     return problems
@@ -209,8 +232,14 @@ def _group_message_of(group: Any, canonical_bytes: bytes) -> bytes | Problem:
     if not isinstance(group, dict):
         return Problem("format", "'signed_group' must be an object")
     size, index, path = group.get("size"), group.get("index"), group.get("path")
-    if (not isinstance(size, int) or isinstance(size, bool) or not isinstance(index, int)
-            or isinstance(index, bool) or not isinstance(path, list) or not all(isinstance(h, str) for h in path)):
+    if (
+        not isinstance(size, int)
+        or isinstance(size, bool)
+        or not isinstance(index, int)
+        or isinstance(index, bool)
+        or not isinstance(path, list)
+        or not all(isinstance(h, str) for h in path)
+    ):
         return Problem("format", "'signed_group' needs integers 'size', 'index' and a list of base64 'path' hashes")
     try:
         hashes = [base64.b64decode(h, validate=True) for h in path]

@@ -37,8 +37,8 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from service.audit import Signer
 from service.accounts import forget_token
+from service.audit import Signer
 from service.db import Database
 from service.errors import InvalidInput, NotFound, Unauthenticated
 from service.identifiers import InvalidIdentifier, validate_credit_code
@@ -50,8 +50,16 @@ from service.regions import regions
 from service.security import Actor, Role
 from service.timeutil import utcnow
 from service.whitelist import (
-    ACTIVE, VendorState, document_starts, evaluate, for_region, next_change, parse_row, region_chain,
-    vendor_state_exprs, vendor_status,
+    ACTIVE,
+    VendorState,
+    document_starts,
+    evaluate,
+    for_region,
+    next_change,
+    parse_row,
+    region_chain,
+    vendor_state_exprs,
+    vendor_status,
 )
 
 #: A vendor `v`'s state at instant $2 in every region (narrowed per lookup with
@@ -79,8 +87,10 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
 #: $1 after this vendor id, $2 instant, $3 page size: the cache warmer's pages.
 WARM_PAGE = f"SELECT {_VENDOR_STATE}, v.credit_code\n  FROM vendors v WHERE v.id > $1 ORDER BY v.id LIMIT $3"
-GET_RECEIPT = ("SELECT canonical, signature, school_id, region_code, account_id, group_size, group_index, group_path, "
-               "query_compact FROM lookup_receipts WHERE id = $1")
+GET_RECEIPT = (
+    "SELECT canonical, signature, school_id, region_code, account_id, group_size, group_index, group_path, "
+    "query_compact FROM lookup_receipts WHERE id = $1"
+)
 
 
 def _iso(value: datetime) -> str:
@@ -140,18 +150,28 @@ def vendor_answer(credit_code: str, st: VendorState, at: datetime) -> dict[str, 
         service = services.get(entry.service_item_id)
         if service is None:
             services[entry.service_item_id] = service = {
-                "item_id": str(entry.service_item_id), "category_code": entry.category_code,
-                "activity": entry.activity, "grade_bands": list(entry.grade_bands), "fee": entry.fee,
-                "fee_unit": entry.fee_unit, "fee_published_on": entry.fee_published_on.isoformat(),
-                "valid_until": entry.interval.entry_valid_until, "region_codes": []}
+                "item_id": str(entry.service_item_id),
+                "category_code": entry.category_code,
+                "activity": entry.activity,
+                "grade_bands": list(entry.grade_bands),
+                "fee": entry.fee,
+                "fee_unit": entry.fee_unit,
+                "fee_published_on": entry.fee_published_on.isoformat(),
+                "valid_until": entry.interval.entry_valid_until,
+                "region_codes": [],
+            }
         service["region_codes"].append(entry.region_code)
         service["valid_until"] = max(service["valid_until"], entry.interval.entry_valid_until)
     listed = sorted(services.values(), key=lambda s: (s["category_code"], s["activity"], s["item_id"]))
     for service in listed:
         service["valid_until"] = _iso(service["valid_until"])
         service["region_codes"] = sorted(set(service["region_codes"]))
-    return {"credit_code": credit_code, "name": st.name,
-            "status": vendor_status(status for _, status in evaluated), "services": listed}
+    return {
+        "credit_code": credit_code,
+        "name": st.name,
+        "status": vendor_status(status for _, status in evaluated),
+        "services": listed,
+    }
 
 
 @dataclass(frozen=True)
@@ -162,8 +182,12 @@ class LookupResult:
 
 @lru_cache(maxsize=8)
 def _signer_id(signer: Signer) -> msgspec.Raw:
-    return msgspec.Raw(msgspec.json.encode(
-        {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)}, order="sorted"))
+    return msgspec.Raw(
+        msgspec.json.encode(
+            {"origin": signer.name, "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw)},
+            order="sorted",
+        )
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -171,19 +195,39 @@ def _caller_parts(actor: Actor) -> tuple[msgspec.Raw, msgspec.Raw]:
     """The receipt's `school` and `caller` members of an actor, encoded once."""
     school = {"id": str(actor.school_id), "region_code": actor.region_code} if actor.school_id else None
     caller = {"account_id": str(actor.account_id), "role": str(actor.role)}
-    return (msgspec.Raw(msgspec.json.encode(school, order="sorted")),
-            msgspec.Raw(msgspec.json.encode(caller, order="sorted")))
+    return (
+        msgspec.Raw(msgspec.json.encode(school, order="sorted")),
+        msgspec.Raw(msgspec.json.encode(caller, order="sorted")),
+    )
 
 
-def receipt_document(*, receipt_id: UUID, kind: str, query: dict[str, Any], answer: dict[str, Any] | msgspec.Raw,
-                     as_of: datetime, time: datetime, actor: Actor, region_code: str, checkpoint_size: int,
-                     signer: Signer) -> dict[str, Any]:
+def receipt_document(
+    *,
+    receipt_id: UUID,
+    kind: str,
+    query: dict[str, Any],
+    answer: dict[str, Any] | msgspec.Raw,
+    as_of: datetime,
+    time: datetime,
+    actor: Actor,
+    region_code: str,
+    checkpoint_size: int,
+    signer: Signer,
+) -> dict[str, Any]:
     school, caller = _caller_parts(actor)
     return {
-        "v": RECEIPT_VERSION, "type": RECEIPT_TYPE, "receipt_id": str(receipt_id), "kind": kind,
-        "query": query, "answer": answer, "as_of": _iso(as_of), "time": _iso(time),
-        "school": school, "caller": caller,
-        "region_code": region_code, "audit_checkpoint_size": checkpoint_size,
+        "v": RECEIPT_VERSION,
+        "type": RECEIPT_TYPE,
+        "receipt_id": str(receipt_id),
+        "kind": kind,
+        "query": query,
+        "answer": answer,
+        "as_of": _iso(as_of),
+        "time": _iso(time),
+        "school": school,
+        "caller": caller,
+        "region_code": region_code,
+        "audit_checkpoint_size": checkpoint_size,
         "signer": _signer_id(signer),
     }
 
@@ -197,12 +241,26 @@ class Stale:
     checkpoint_size: int
 
 
-async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str,
-                        query: dict[str, Any] | msgspec.Raw, answer: dict[str, Any] | msgspec.Raw, as_of: datetime,
-                        time: datetime, actor: Actor, region_code: str, checkpoint_size: int, count: int = 1,
-                        limit: int | None = None, query_compact: bytes | None = None,
-                        token_hash: str | None = None, expect_version: int | None = None,
-                        cached_checkpoint: bool = False) -> UUID | Stale:
+async def store_receipt(
+    db: Database,
+    signer: Signer,
+    *,
+    kind: str,
+    subject: str,
+    query: dict[str, Any] | msgspec.Raw,
+    answer: dict[str, Any] | msgspec.Raw,
+    as_of: datetime,
+    time: datetime,
+    actor: Actor,
+    region_code: str,
+    checkpoint_size: int,
+    count: int = 1,
+    limit: int | None = None,
+    query_compact: bytes | None = None,
+    token_hash: str | None = None,
+    expect_version: int | None = None,
+    cached_checkpoint: bool = False,
+) -> UUID | Stale:
     """Count `count` lookups against the caller's rate limit and store one signed
     receipt — durably (committed) when this returns, grouped with the other receipts
     of this worker ready at the same moment (`lookup.writer`). Raises 429
@@ -227,23 +285,50 @@ async def store_receipt(db: Database, signer: Signer, *, kind: str, subject: str
     if count > limit:
         raise ratelimit.refusal(retry_after, limit)
     receipt_id = uuid4()
-    document = receipt_document(receipt_id=receipt_id, kind=kind, query=query, answer=answer, as_of=as_of,
-                                time=time, actor=actor, region_code=region_code, checkpoint_size=checkpoint_size,
-                                signer=signer)
+    document = receipt_document(
+        receipt_id=receipt_id,
+        kind=kind,
+        query=query,
+        answer=answer,
+        as_of=as_of,
+        time=time,
+        actor=actor,
+        region_code=region_code,
+        checkpoint_size=checkpoint_size,
+        signer=signer,
+    )
     canonical = receipts.canonical(document)
     if query_compact is not None:  # a batch: no JSONB copies, the entries stored compact
         stored, query_json, answer_json = receipts.stored_batch_canonical(document), None, None
     else:
         stored, query_json, answer_json = canonical, _json_text(query), _json_text(answer)
-    outcome = await writer(db, signer).store(PendingReceipt(
-        receipt_id=receipt_id, kind=kind, subject=subject, query_compact=query_compact,
-        account_id=actor.account_id, school_id=actor.school_id, region_code=region_code,
-        query=query_json, answer=answer_json, as_of=as_of,
-        created_at=time, checkpoint_size=checkpoint_size, stored=stored, count=count, limit=limit,
-        window_start=start,
-        token_hash=token_hash, role=str(actor.role), actor_region=actor.region_code,
-        vendor_code=actor.vendor_credit_code, expect_version=expect_version, expect_checkpoint=cached_checkpoint,
-        canonical=canonical))
+    outcome = await writer(db, signer).store(
+        PendingReceipt(
+            receipt_id=receipt_id,
+            kind=kind,
+            subject=subject,
+            query_compact=query_compact,
+            account_id=actor.account_id,
+            school_id=actor.school_id,
+            region_code=region_code,
+            query=query_json,
+            answer=answer_json,
+            as_of=as_of,
+            created_at=time,
+            checkpoint_size=checkpoint_size,
+            stored=stored,
+            count=count,
+            limit=limit,
+            window_start=start,
+            token_hash=token_hash,
+            role=str(actor.role),
+            actor_region=actor.region_code,
+            vendor_code=actor.vendor_credit_code,
+            expect_version=expect_version,
+            expect_checkpoint=cached_checkpoint,
+            canonical=canonical,
+        )
+    )
     lookup_cache(db).observe(outcome.version, outcome.checkpoint_size)
     if outcome.outcome == "stored":
         return receipt_id
@@ -293,9 +378,17 @@ async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
 MAX_ATTEMPTS = 5
 
 
-async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: str, *, as_of: datetime | None = None,
-                        region: str | None = None, limit: int | None = None,
-                        token_hash: str | None = None) -> LookupResult:
+async def lookup_vendor(
+    db: Database,
+    signer: Signer,
+    actor: Actor,
+    raw_code: str,
+    *,
+    as_of: datetime | None = None,
+    region: str | None = None,
+    limit: int | None = None,
+    token_hash: str | None = None,
+) -> LookupResult:
     credit_code = check_credit_code(raw_code)
     region_code = lookup_region(actor, region)
     now = utcnow()
@@ -325,10 +418,23 @@ async def lookup_vendor(db: Database, signer: Signer, actor: Actor, raw_code: st
             answer = msgspec.Raw(msgspec.json.encode(vendor_answer(credit_code, narrowed, at), order="sorted"))
             if use_cache:
                 cache.put_answer(credit_code, region_code, version, answer, next_change(narrowed, at))
-        receipt_id = await store_receipt(db, signer, kind="vendor", subject=credit_code, query=query,
-                                         answer=answer, as_of=at, time=now, actor=actor, region_code=region_code,
-                                         checkpoint_size=checkpoint, limit=limit, token_hash=token_hash,
-                                         expect_version=expect_version, cached_checkpoint=cached_checkpoint)
+        receipt_id = await store_receipt(
+            db,
+            signer,
+            kind="vendor",
+            subject=credit_code,
+            query=query,
+            answer=answer,
+            as_of=at,
+            time=now,
+            actor=actor,
+            region_code=region_code,
+            checkpoint_size=checkpoint,
+            limit=limit,
+            token_hash=token_hash,
+            expect_version=expect_version,
+            cached_checkpoint=cached_checkpoint,
+        )
         if not isinstance(receipt_id, Stale):
             break
         use_cache = False  # the state changed under the cache: read it afresh
@@ -415,10 +521,14 @@ async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[Lo
 
 
 def public_keys(signer: Signer) -> dict[str, str]:
-    return {"origin": signer.name, "algorithm": receipts.ALGORITHM,
-            "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw),
-            "public_key": base64.b64encode(signer.public_key_raw).decode(),
-            "public_key_pem": signer.public_key_pem, "vkey": signer.vkey}
+    return {
+        "origin": signer.name,
+        "algorithm": receipts.ALGORITHM,
+        "key_id": receipts.receipt_key_id(signer.name, signer.public_key_raw),
+        "public_key": base64.b64encode(signer.public_key_raw).decode(),
+        "public_key_pem": signer.public_key_pem,
+        "vkey": signer.vkey,
+    }
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import binascii
 import hashlib
 import json
 import sys
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 from service.audit import KeyFormatError, parse_public_key
 from service.lookup.receipts import Problem, verify
@@ -29,13 +29,17 @@ from service.printing import NotOurPdf
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="schoolgate receipts verify",
-                                     description="Verify a SchoolGate lookup receipt offline (Ed25519 signature "
-                                                 "over the canonical JSON).")
+    parser = argparse.ArgumentParser(
+        prog="schoolgate receipts verify",
+        description="Verify a SchoolGate lookup receipt offline (Ed25519 signature over the canonical JSON).",
+    )
     parser.add_argument("file", help="the receipt JSON from GET /api/v1/receipts/{id} ('-' for stdin)")
-    parser.add_argument("--public-key", metavar="FILE",
-                        help="the service key: JSON of GET /api/v1/keys, a PEM public key, the vkey, or base64; "
-                             "default: the key inside the receipt file (integrity only)")
+    parser.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="the service key: JSON of GET /api/v1/keys, a PEM public key, the vkey, or base64; "
+        "default: the key inside the receipt file (integrity only)",
+    )
     return parser
 
 
@@ -88,9 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("error: the receipt file holds no public_key; pass --public-key FILE", file=sys.stderr)
                 return 2
             public_raw = base64.b64decode(embedded, validate=True)
-            print("warning: no --public-key given: using the key embedded in the receipt file; this proves the "
-                  "receipt is unaltered since signed by that key, not that the key is the service's",
-                  file=sys.stderr)
+            print(
+                "warning: no --public-key given: using the key embedded in the receipt file; this proves the "
+                "receipt is unaltered since signed by that key, not that the key is the service's",
+                file=sys.stderr,
+            )
     except OSError as error:
         print(f"error: cannot read {args.public_key}: {error}", file=sys.stderr)
         return 2

@@ -39,11 +39,13 @@ from service.lookup.receipts import sign_group
 MAX_GROUP = 128
 IN_FLIGHT = 1
 
-STORE = ("SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
-         "$1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
-         " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bigint[],"
-         " $15::bigint[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[],"
-         " $22::boolean[], $23::bytea[], $24::integer[], $25::integer[], $26::bytea[])")
+STORE = (
+    "SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
+    "$1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
+    " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bigint[],"
+    " $15::bigint[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[],"
+    " $22::boolean[], $23::bytea[], $24::integer[], $25::integer[], $26::bytea[])"
+)
 
 
 @dataclass(slots=True)
@@ -110,8 +112,12 @@ class ReceiptWriter(Coalescer[PendingReceipt, Outcome]):
     async def _serve(self, receipts: list[PendingReceipt]) -> list[Outcome]:
         columns = [[getattr(r, name) for r in receipts] for name in COLUMNS]
         signed = sign_group(self._signer.private_key, [r.canonical for r in receipts])
-        columns += [[g.signature for g in signed], [g.size for g in signed], [g.index for g in signed],
-                    [g.path for g in signed]]
+        columns += [
+            [g.signature for g in signed],
+            [g.size for g in signed],
+            [g.index for g in signed],
+            [g.path for g in signed],
+        ]
         pool = await self._db.raw_pool()
         async with pool.acquire() as conn:
             rows = await conn.fetch(STORE, *columns)

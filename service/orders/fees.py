@@ -63,16 +63,37 @@ async def public_fee_list(db: Database, school_code: str, term_id: UUID, *, on: 
         if school is None:
             raise NotFound("未找到该学校", code="school_not_found")
         term = await term_for_school(session, term_id, school.region_code)
-        orders = list((await session.exec(select(SchoolOrder).where(
-            SchoolOrder.school_id == school.id, SchoolOrder.term_id == term.id, SchoolOrder.state == ACCEPTED,
-            col(SchoolOrder.accepted_at).is_not(None)).order_by(col(SchoolOrder.accepted_at), col(SchoolOrder.id)))
-        ).all())
+        orders = list(
+            (
+                await session.exec(
+                    select(SchoolOrder)
+                    .where(
+                        SchoolOrder.school_id == school.id,
+                        SchoolOrder.term_id == term.id,
+                        SchoolOrder.state == ACCEPTED,
+                        col(SchoolOrder.accepted_at).is_not(None),
+                    )
+                    .order_by(col(SchoolOrder.accepted_at), col(SchoolOrder.id))
+                )
+            ).all()
+        )
         items = await items_by_ids(session, [o.service_item_id for o in orders])
         vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
     rows = []
     for order in orders:
         item, published_on = items[order.service_item_id], today_in_china(order.accepted_at)
-        rows.append(FeeRow(order.id, item.id, vendors[order.vendor_id].name, item.activity, item.category_code,
-                           order.fee, order.fee_unit, published_on, chargeable(published_on, on),
-                           published_on < term.starts_on))
+        rows.append(
+            FeeRow(
+                order.id,
+                item.id,
+                vendors[order.vendor_id].name,
+                item.activity,
+                item.category_code,
+                order.fee,
+                order.fee_unit,
+                published_on,
+                chargeable(published_on, on),
+                published_on < term.starts_on,
+            )
+        )
     return FeeList(school, term, on, rows)

@@ -35,9 +35,9 @@ from service.reason import clean_reason
 from service.schools import schools_by_ids, visible_school
 from service.security import Actor, Role
 from service.service_items import GRADE_BANDS, ServiceItem, items_by_ids
-from service.versioning import check_version
 from service.timeutil import CHINA_TZ, parse_clock, today_in_china, utcnow
 from service.vendors import vendor_by_credit_code, vendors_by_ids
+from service.versioning import check_version
 from service.whitelist import ItemOnWhitelist, items_on_whitelist
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.roles import RoleTag
@@ -121,16 +121,26 @@ def _validate_shape(data: OrderInput) -> OrderInput:
     if not bands:
         problems.append(problem("grade_bands", "grade_bands_required", "请至少选择一个学段"))
     elif any(b not in GRADE_BANDS for b in bands):
-        problems.append(problem("grade_bands", "invalid_grade_band",
-                                "学段须为 lower_primary、upper_primary 或 junior_secondary"))
+        problems.append(
+            problem("grade_bands", "invalid_grade_band", "学段须为 lower_primary、upper_primary 或 junior_secondary")
+        )
     people = list(dict.fromkeys(data.people))
     if not people:
         problems.append(problem("people", "people_required", "请至少指定一名授课人员"))
     elif len(people) > MAX_PEOPLE:
         problems.append(problem("people", "too_many_people", f"授课人员不能超过 {MAX_PEOPLE} 人"))
     raise_problems(problems)
-    return OrderInput(data.term_id, data.service_item_id, weekdays, start, end, venue,
-                      data.class_size, sorted(bands, key=list(GRADE_BANDS).index), people)
+    return OrderInput(
+        data.term_id,
+        data.service_item_id,
+        weekdays,
+        start,
+        end,
+        venue,
+        data.class_size,
+        sorted(bands, key=list(GRADE_BANDS).index),
+        people,
+    )
 
 
 def _term_start(term: Term) -> datetime:
@@ -149,21 +159,26 @@ ITEM_NOT_ACTIVE = {
 }
 
 
-def _check_item(item: ServiceItem, now_state: ItemOnWhitelist, start_state: ItemOnWhitelist,
-                data: OrderInput, today: date) -> None:
+def _check_item(
+    item: ServiceItem, now_state: ItemOnWhitelist, start_state: ItemOnWhitelist, data: OrderInput, today: date
+) -> None:
     for when, state in (("now", now_state), ("term_start", start_state)):
         if state.status != "active":
             message = ITEM_NOT_ACTIVE[state.status]
             if when == "term_start":
                 message = "至学期开始时，" + message
-            raise InvalidInput("该服务项目不能点单", code="item_not_active", details=[
-                problem("service_item_id", "item_not_active", message) | {"status": state.status, "at": when}])
+            raise InvalidInput(
+                "该服务项目不能点单",
+                code="item_not_active",
+                details=[problem("service_item_id", "item_not_active", message) | {"status": state.status, "at": when}],
+            )
     if now_state.fee_published_on is None or now_state.fee_published_on > today:
         raise InvalidInput.field("service_item_id", "fee_not_published", "该服务项目的收费标准尚未公示，不能点单")
     problems = []
     if data.class_size > item.max_class_size:
-        problems.append(problem("class_size", "class_size_too_large",
-                                f"班额不能超过该服务项目的上限 {item.max_class_size} 人"))
+        problems.append(
+            problem("class_size", "class_size_too_large", f"班额不能超过该服务项目的上限 {item.max_class_size} 人")
+        )
     outside = [b for b in data.grade_bands if b not in item.grade_bands]
     if outside:
         names = "、".join(GRADE_BANDS[b] for b in outside)
@@ -177,9 +192,12 @@ def _check_people(data: OrderInput, people: dict[UUID, EntryClearance]) -> None:
         person = people[person_id]
         if not person.cleared:
             who = f"授课人员 {person.masked_name}" if person.masked_name else "该授课人员"
-            problems.append(problem(f"people[{index}]", "person_not_cleared",
-                                    f"{who} 目前不符合入校条件（未在该机构在岗或未通过核验）")
-                            | {"person_id": str(person_id)})
+            problems.append(
+                problem(
+                    f"people[{index}]", "person_not_cleared", f"{who} 目前不符合入校条件（未在该机构在岗或未通过核验）"
+                )
+                | {"person_id": str(person_id)}
+            )
     raise_problems(problems)
 
 
@@ -189,22 +207,39 @@ def _warnings(term: Term, item: ItemOnWhitelist, people: list[EntryClearance]) -
     for person in people:
         if person.cleared_until is not None and person.cleared_until < term.ends_on:
             day = person.cleared_until.isoformat()
-            found.append({"code": "clearance_ends_before_term_end", "person_id": str(person.person_id), "until": day,
-                          "message": f"授课人员 {person.masked_name} 的入校核验有效期至 {day}，早于学期结束，届时须重新核验"})
+            found.append(
+                {
+                    "code": "clearance_ends_before_term_end",
+                    "person_id": str(person.person_id),
+                    "until": day,
+                    "message": f"授课人员 {person.masked_name} 的入校核验有效期至 {day}，早于学期结束，届时须重新核验",
+                }
+            )
     if item.entry_valid_until is not None and _last_day(item.entry_valid_until) < term.ends_on:
         day = _last_day(item.entry_valid_until).isoformat()
-        found.append({"code": "entry_ends_before_term_end", "until": day,
-                      "message": f"该服务项目的白名单有效期至 {day}，早于学期结束"})
+        found.append(
+            {
+                "code": "entry_ends_before_term_end",
+                "until": day,
+                "message": f"该服务项目的白名单有效期至 {day}，早于学期结束",
+            }
+        )
     if item.documents_until is not None and item.documents_until < term.ends_on:
         day = item.documents_until.isoformat()
-        found.append({"code": "documents_end_before_term_end", "until": day,
-                      "message": f"机构资质材料有效期至 {day}，早于学期结束"})
+        found.append(
+            {
+                "code": "documents_end_before_term_end",
+                "until": day,
+                "message": f"机构资质材料有效期至 {day}，早于学期结束",
+            }
+        )
     return found
 
 
 def _audit_view(order: SchoolOrder, people: list[UUID]) -> dict:
     return order.model_dump(mode="json", exclude={"id", "created_at", "created_by", "updated_at"}) | {
-        "people": [str(p) for p in people]}
+        "people": [str(p) for p in people]
+    }
 
 
 async def _place(session: AsyncSession, actor: Actor, school_code: str, data: OrderInput, now: datetime) -> OrderView:
@@ -225,32 +260,69 @@ async def _place(session: AsyncSession, actor: Actor, school_code: str, data: Or
     _check_item(item, now_state, start_state, data, today)
     people = await entry_clearances(session, item.vendor_id, data.people, now)
     _check_people(data, people)
-    order = SchoolOrder(school_id=school.id, term_id=term.id, service_item_id=item.id, vendor_id=item.vendor_id,
-                        region_code=school.region_code, weekdays=data.weekdays, start_time=data.start_time,
-                        end_time=data.end_time, venue=data.venue, class_size=data.class_size,
-                        grade_bands=data.grade_bands, fee=now_state.fee, fee_unit=now_state.fee_unit, state=PLACED,
-                        created_by=actor.account_id, created_at=now, updated_at=now)
+    order = SchoolOrder(
+        school_id=school.id,
+        term_id=term.id,
+        service_item_id=item.id,
+        vendor_id=item.vendor_id,
+        region_code=school.region_code,
+        weekdays=data.weekdays,
+        start_time=data.start_time,
+        end_time=data.end_time,
+        venue=data.venue,
+        class_size=data.class_size,
+        grade_bands=data.grade_bands,
+        fee=now_state.fee,
+        fee_unit=now_state.fee_unit,
+        state=PLACED,
+        created_by=actor.account_id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(order)
     await session.flush()
     session.add_all([SchoolOrderPerson(order_id=order.id, person_id=p, position=i) for i, p in enumerate(data.people)])
-    await record_event(session, actor, "orders:order:place", "school_order", order.id, region_code=school.region_code,
-                       changes=diff(None, _audit_view(order, data.people)))
+    await record_event(
+        session,
+        actor,
+        "orders:order:place",
+        "school_order",
+        order.id,
+        region_code=school.region_code,
+        changes=diff(None, _audit_view(order, data.people)),
+    )
     await session.flush()
     named = [people[p] for p in data.people]
-    return (await _views(session, actor, [order], now, people_of={order.id: named},
-                         warnings={order.id: _warnings(term, now_state, named)}))[0]
+    return (
+        await _views(
+            session,
+            actor,
+            [order],
+            now,
+            people_of={order.id: named},
+            warnings={order.id: _warnings(term, now_state, named)},
+        )
+    )[0]
 
 
-async def place_order(db: Database, actor: Actor, school_code: str, data: OrderInput, *,
-                      idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[OrderView]:
+async def place_order(
+    db: Database,
+    actor: Actor,
+    school_code: str,
+    data: OrderInput,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[OrderView]:
     """A school orders a whitelisted item for a term (at most once per idempotency key)."""
     data = _validate_shape(data)
     now = now or utcnow()
     return await run_once(db, idempotency, lambda session: _place(session, actor, school_code, data, now))
 
 
-async def staff_for_order(db: Database, actor: Actor, school_code: str, service_item_id: UUID, *,
-                          now: datetime | None = None) -> list[EntryClearance]:
+async def staff_for_order(
+    db: Database, actor: Actor, school_code: str, service_item_id: UUID, *, now: datetime | None = None
+) -> list[EntryClearance]:
     """Whom the school may name to teach an item: its vendor's people cleared now, by
     masked name. Empty when the item is not active on the school's region's whitelist."""
     now = now or utcnow()
@@ -268,12 +340,17 @@ async def staff_for_order(db: Database, actor: Actor, school_code: str, service_
 # -------------------------------------------------------------------- reading
 
 
-async def _people_of(session: AsyncSession, orders: list[SchoolOrder], now: datetime
-                     ) -> dict[UUID, list[EntryClearance]]:
+async def _people_of(
+    session: AsyncSession, orders: list[SchoolOrder], now: datetime
+) -> dict[UUID, list[EntryClearance]]:
     ids = [o.id for o in orders]
-    rows = (await session.exec(select(SchoolOrderPerson.order_id, SchoolOrderPerson.person_id)
-                               .where(col(SchoolOrderPerson.order_id).in_(ids))
-                               .order_by(col(SchoolOrderPerson.order_id), col(SchoolOrderPerson.position)))).all()
+    rows = (
+        await session.exec(
+            select(SchoolOrderPerson.order_id, SchoolOrderPerson.person_id)
+            .where(col(SchoolOrderPerson.order_id).in_(ids))
+            .order_by(col(SchoolOrderPerson.order_id), col(SchoolOrderPerson.position))
+        )
+    ).all()
     named: dict[UUID, list[UUID]] = {o.id: [] for o in orders}
     for order_id, person_id in rows:
         named[order_id].append(person_id)
@@ -284,9 +361,15 @@ async def _people_of(session: AsyncSession, orders: list[SchoolOrder], now: date
     return {o.id: [cleared[o.vendor_id][p] for p in named[o.id]] for o in orders}
 
 
-async def _views(session: AsyncSession, actor: Actor, orders: list[SchoolOrder], now: datetime, *,
-                 people_of: dict[UUID, list[EntryClearance]] | None = None,
-                 warnings: dict[UUID, list[dict]] | None = None) -> list[OrderView]:
+async def _views(
+    session: AsyncSession,
+    actor: Actor,
+    orders: list[SchoolOrder],
+    now: datetime,
+    *,
+    people_of: dict[UUID, list[EntryClearance]] | None = None,
+    warnings: dict[UUID, list[dict]] | None = None,
+) -> list[OrderView]:
     if not orders:
         return []
     people_of = people_of or await _people_of(session, orders, now)
@@ -307,18 +390,27 @@ async def _views(session: AsyncSession, actor: Actor, orders: list[SchoolOrder],
         case = (order.state, frozenset(_tags(actor, order, vendor.credit_code)))
         if case not in actions:
             actions[case] = allowed_actions(SCHOOL_ORDER, case[0], case[1])
-        views.append(OrderView(
-            order=order, school_code=schools[order.school_id].code, vendor_name=vendor.name, activity=item.activity,
-            category_code=item.category_code, people=people,
-            standing=order_standing.standing(order.state in OPEN_STATES,
-                                             on_list[(order.region_code, order.service_item_id)], people, now),
-            allowed_actions=list(actions[case]),
-            warnings=(warnings or {}).get(order.id, [])))
+        views.append(
+            OrderView(
+                order=order,
+                school_code=schools[order.school_id].code,
+                vendor_name=vendor.name,
+                activity=item.activity,
+                category_code=item.category_code,
+                people=people,
+                standing=order_standing.standing(
+                    order.state in OPEN_STATES, on_list[(order.region_code, order.service_item_id)], people, now
+                ),
+                allowed_actions=list(actions[case]),
+                warnings=(warnings or {}).get(order.id, []),
+            )
+        )
     return views
 
 
-async def list_school_orders(db: Database, actor: Actor, school_code: str, *, term_id: UUID | None = None,
-                             now: datetime | None = None) -> list[OrderView]:
+async def list_school_orders(
+    db: Database, actor: Actor, school_code: str, *, term_id: UUID | None = None, now: datetime | None = None
+) -> list[OrderView]:
     """A school's orders, newest first, each with its standing now."""
     now = now or utcnow()
     async with db.transaction() as session:
@@ -326,8 +418,9 @@ async def list_school_orders(db: Database, actor: Actor, school_code: str, *, te
         query = select(SchoolOrder).where(SchoolOrder.school_id == school.id)
         if term_id is not None:
             query = query.where(SchoolOrder.term_id == term_id)
-        orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at).desc(),
-                                                         col(SchoolOrder.id)))).all())
+        orders = list(
+            (await session.exec(query.order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id)))).all()
+        )
         return await _views(session, actor, orders, now)
 
 
@@ -349,8 +442,9 @@ SELECT o.id, o.vendor_id, o.service_item_id, o.region_code,
 """
 
 
-async def open_orders_in_regions(session: AsyncSession, actor: Actor, region_codes: list[str], now: datetime, *,
-                                 term_id: UUID | None = None) -> OpenOrders:
+async def open_orders_in_regions(
+    session: AsyncSession, actor: Actor, region_codes: list[str], now: datetime, *, term_id: UUID | None = None
+) -> OpenOrders:
     """Every placed or accepted order of the schools of these regions, with its standing
     now: counted for all, full views for those needing attention. A region holds
     thousands of orders, so they are read as plain rows and only those views are built."""
@@ -376,9 +470,19 @@ async def open_orders_in_regions(session: AsyncSession, actor: Actor, region_cod
         named += [(vendor_id, p) for p in persons]
         if found in (order_standing.BLOCKED, order_standing.AT_RISK):
             needing[order_id] = persons
-    orders = list((await session.exec(select(SchoolOrder).where(col(SchoolOrder.id).in_(list(needing)))
-                                      .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all()) \
-        if needing else []
+    orders = (
+        list(
+            (
+                await session.exec(
+                    select(SchoolOrder)
+                    .where(col(SchoolOrder.id).in_(list(needing)))
+                    .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id))
+                )
+            ).all()
+        )
+        if needing
+        else []
+    )
     return OpenOrders(counts, await _views(session, actor, orders, now, people_of=needing), named)
 
 
@@ -395,34 +499,54 @@ class OrderStandingNow:
     reasons: list[dict]
 
 
-async def order_standings(session: AsyncSession, *, school_ids: Sequence[UUID],
-                          item_ids: Sequence[UUID] | None = None, person_ids: Sequence[UUID] | None = None,
-                          now: datetime | None = None) -> list[OrderStandingNow]:
+async def order_standings(
+    session: AsyncSession,
+    *,
+    school_ids: Sequence[UUID],
+    item_ids: Sequence[UUID] | None = None,
+    person_ids: Sequence[UUID] | None = None,
+    now: datetime | None = None,
+) -> list[OrderStandingNow]:
     """The open (placed or accepted) orders of these schools, each with its standing now;
     with `item_ids` or `person_ids`, only the orders of those items or naming those people."""
     now = now or utcnow()
     if not school_ids:
         return []
-    query = select(SchoolOrder).where(col(SchoolOrder.school_id).in_(list(school_ids)),
-                                      col(SchoolOrder.state).in_(list(OPEN_STATES)))
+    query = select(SchoolOrder).where(
+        col(SchoolOrder.school_id).in_(list(school_ids)), col(SchoolOrder.state).in_(list(OPEN_STATES))
+    )
     if item_ids is not None or person_ids is not None:
         touched = []
         if item_ids:
             touched.append(col(SchoolOrder.service_item_id).in_(list(item_ids)))
         if person_ids:
-            touched.append(col(SchoolOrder.id).in_(select(SchoolOrderPerson.order_id).where(
-                col(SchoolOrderPerson.person_id).in_(list(person_ids)))))
+            touched.append(
+                col(SchoolOrder.id).in_(
+                    select(SchoolOrderPerson.order_id).where(col(SchoolOrderPerson.person_id).in_(list(person_ids)))
+                )
+            )
         if not touched:
             return []
         query = query.where(or_(*touched))
     orders = list((await session.exec(query.order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))).all())
     views = await _views(session, Actor.system(), orders, now)
-    return [OrderStandingNow(v.order.id, v.order.school_id, v.school_code, v.order.term_id, v.order.service_item_id,
-                             v.standing.standing, v.standing.reasons) for v in views]
+    return [
+        OrderStandingNow(
+            v.order.id,
+            v.order.school_id,
+            v.school_code,
+            v.order.term_id,
+            v.order.service_item_id,
+            v.standing.standing,
+            v.standing.reasons,
+        )
+        for v in views
+    ]
 
 
-async def list_vendor_orders(db: Database, actor: Actor, vendor_credit_code: str | None = None, *,
-                             now: datetime | None = None) -> list[OrderView]:
+async def list_vendor_orders(
+    db: Database, actor: Actor, vendor_credit_code: str | None = None, *, now: datetime | None = None
+) -> list[OrderView]:
     """The orders schools placed with the acting vendor, newest first."""
     now = now or utcnow()
     if actor.role is not Role.VENDOR:
@@ -431,19 +555,24 @@ async def list_vendor_orders(db: Database, actor: Actor, vendor_credit_code: str
         vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
         if vendor is None:
             return []
-        query = (select(SchoolOrder).where(SchoolOrder.vendor_id == vendor.id)
-                 .order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id)))
+        query = (
+            select(SchoolOrder)
+            .where(SchoolOrder.vendor_id == vendor.id)
+            .order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id))
+        )
         return await _views(session, actor, list((await session.exec(query)).all()), now)
 
 
-async def _visible_order(session: AsyncSession, actor: Actor, order_id: UUID, *, lock: bool = False
-                         ) -> tuple[SchoolOrder, str]:
+async def _visible_order(
+    session: AsyncSession, actor: Actor, order_id: UUID, *, lock: bool = False
+) -> tuple[SchoolOrder, str]:
     query = select(SchoolOrder).where(SchoolOrder.id == order_id)
     order = (await session.exec(query.with_for_update() if lock else query)).first()
     vendor = (await vendors_by_ids(session, [order.vendor_id]))[order.vendor_id] if order else None
     visible = order is not None and (
         _tags(actor, order, vendor.credit_code)
-        or (actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(order.region_code)))
+        or (actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(order.region_code))
+    )
     if not visible:
         raise NotFound("未找到该订单", code="order_not_found")
     return order, vendor.credit_code
@@ -476,31 +605,58 @@ class OrderedSlot:
 
 async def accepted_orders(session: AsyncSession, school_id: UUID, term_id: UUID) -> list[OrderedSlot]:
     """The school's accepted orders of the term, oldest first."""
-    query = (select(SchoolOrder).where(SchoolOrder.school_id == school_id, SchoolOrder.term_id == term_id,
-                                       SchoolOrder.state == ACCEPTED)
-             .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id)))
+    query = (
+        select(SchoolOrder)
+        .where(SchoolOrder.school_id == school_id, SchoolOrder.term_id == term_id, SchoolOrder.state == ACCEPTED)
+        .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id))
+    )
     orders = list((await session.exec(query)).all())
     if not orders:
         return []
     people = await _people_of(session, orders, utcnow())
     items = await items_by_ids(session, [o.service_item_id for o in orders])
     vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
-    return [OrderedSlot(o.id, list(o.weekdays), o.start_time, o.end_time, items[o.service_item_id].category_code,
-                        items[o.service_item_id].activity, o.venue, o.class_size, vendors[o.vendor_id].name,
-                        [p.masked_name for p in people[o.id]], o.fee, o.fee_unit) for o in orders]
+    return [
+        OrderedSlot(
+            o.id,
+            list(o.weekdays),
+            o.start_time,
+            o.end_time,
+            items[o.service_item_id].category_code,
+            items[o.service_item_id].activity,
+            o.venue,
+            o.class_size,
+            vendors[o.vendor_id].name,
+            [p.masked_name for p in people[o.id]],
+            o.fee,
+            o.fee_unit,
+        )
+        for o in orders
+    ]
 
 
 # -------------------------------------------------------------------- transitions
 
 
 def _check_version(order: SchoolOrder, version: int | None) -> None:
-    check_version(version, order.version, state=order.state,
-                  required="请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号",
-                  conflict="订单已被他人更新（当前版本 {current}），请刷新后重新操作")
+    check_version(
+        version,
+        order.version,
+        state=order.state,
+        required="请在请求体的 version 字段或 If-Match 请求头中提供订单的当前版本号",
+        conflict="订单已被他人更新（当前版本 {current}），请刷新后重新操作",
+    )
 
 
-async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, action: str, reason: str | None,
-                      version: int | None, now: datetime) -> OrderView:
+async def _transition(
+    session: AsyncSession,
+    actor: Actor,
+    order_id: UUID,
+    action: str,
+    reason: str | None,
+    version: int | None,
+    now: datetime,
+) -> OrderView:
     if action not in SCHOOL_ORDER.actions:
         raise InvalidInput.field("action", "unknown_action", "未知的操作：" + "、".join(SCHOOL_ORDER.actions))
     order, credit_code = await _visible_order(session, actor, order_id, lock=True)
@@ -510,30 +666,57 @@ async def _transition(session: AsyncSession, actor: Actor, order_id: UUID, actio
     if not decision.allowed:
         if decision.code == REASON_REQUIRED:
             raise InvalidInput.field("reason", "reason_required", decision.message)
-        raise Conflict(decision.message, code="transition_not_allowed", details=[{
-            "field": "action", "code": "transition_not_allowed", "message": decision.message, "state": order.state,
-            "allowed_actions": allowed_actions(SCHOOL_ORDER, order.state, tags)}])
+        raise Conflict(
+            decision.message,
+            code="transition_not_allowed",
+            details=[
+                {
+                    "field": "action",
+                    "code": "transition_not_allowed",
+                    "message": decision.message,
+                    "state": order.state,
+                    "allowed_actions": allowed_actions(SCHOOL_ORDER, order.state, tags),
+                }
+            ],
+        )
     before = {"state": order.state, "version": order.version}
     order.state, order.version, order.updated_at = decision.target, order.version + 1, now
     if decision.target == ACCEPTED:
         order.accepted_at = now  # on the school's public fee list from now (service/orders/fees.py)
     session.add(order)
-    await record_event(session, actor, f"orders:order:{action}", "school_order", order.id,
-                       region_code=order.region_code, reason=reason,
-                       changes=diff(before, {"state": order.state, "version": order.version}))
+    await record_event(
+        session,
+        actor,
+        f"orders:order:{action}",
+        "school_order",
+        order.id,
+        region_code=order.region_code,
+        reason=reason,
+        changes=diff(before, {"state": order.state, "version": order.version}),
+    )
     await session.flush()
     return (await _views(session, actor, [order], now))[0]
 
 
-async def transition_order(db: Database, actor: Actor, order_id: UUID, *, action: str, version: int | None = None,
-                           if_match: str | None = None, reason: str | None = None,
-                           idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[OrderView]:
+async def transition_order(
+    db: Database,
+    actor: Actor,
+    order_id: UUID,
+    *,
+    action: str,
+    version: int | None = None,
+    if_match: str | None = None,
+    reason: str | None = None,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[OrderView]:
     """Accept or decline (the vendor), or cancel (the school), based on `version`."""
     now = now or utcnow()
     version = parse_version(version, if_match)
     reason = clean_reason(reason, limit=REASON_LIMIT)
-    return await run_once(db, idempotency,
-                          lambda session: _transition(session, actor, order_id, action, reason, version, now))
+    return await run_once(
+        db, idempotency, lambda session: _transition(session, actor, order_id, action, reason, version, now)
+    )
 
 
 @dataclass(frozen=True)
@@ -559,8 +742,24 @@ async def order_facts(session: AsyncSession, order_id: UUID, *, lock: bool = Fal
     order = (await session.exec(query.with_for_update() if lock else query)).first()
     if order is None:
         return None
-    people = (await session.exec(select(SchoolOrderPerson.person_id).where(SchoolOrderPerson.order_id == order_id)
-                                 .order_by(col(SchoolOrderPerson.position)))).all()
+    people = (
+        await session.exec(
+            select(SchoolOrderPerson.person_id)
+            .where(SchoolOrderPerson.order_id == order_id)
+            .order_by(col(SchoolOrderPerson.position))
+        )
+    ).all()
     term = await session.get(Term, order.term_id)
-    return OrderFacts(order.id, order.school_id, order.service_item_id, order.vendor_id, order.region_code,
-                      list(people), order.state, order.class_size, order.term_id, term.starts_on, term.ends_on)
+    return OrderFacts(
+        order.id,
+        order.school_id,
+        order.service_item_id,
+        order.vendor_id,
+        order.region_code,
+        list(people),
+        order.state,
+        order.class_size,
+        order.term_id,
+        term.starts_on,
+        term.ends_on,
+    )

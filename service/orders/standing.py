@@ -56,8 +56,13 @@ def standing(open_order: bool, item: ItemOnWhitelist, people: Iterable[EntryClea
         blocks.append(_reason(f"item_{item.status}", ITEM_BLOCKS[item.status]))
     for person in people:
         if not person.cleared:
-            blocks.append(_reason("person_not_cleared", f"授课人员 {person.masked_name} 目前不符合入校条件",
-                                  person_id=str(person.person_id)))
+            blocks.append(
+                _reason(
+                    "person_not_cleared",
+                    f"授课人员 {person.masked_name} 目前不符合入校条件",
+                    person_id=str(person.person_id),
+                )
+            )
     if blocks:
         return Standing(BLOCKED, blocks)
     horizon = today_in_china(now) + EXPIRING_WITHIN
@@ -71,6 +76,12 @@ def standing(open_order: bool, item: ItemOnWhitelist, people: Iterable[EntryClea
     for person in people:
         if person.cleared_until is not None and person.cleared_until <= horizon:
             last = person.cleared_until.isoformat()
-            risks.append(_reason("clearance_ending", f"授课人员 {person.masked_name} 的入校核验有效期至 {last}",
-                                 person_id=str(person.person_id), until=last))
+            risks.append(
+                _reason(
+                    "clearance_ending",
+                    f"授课人员 {person.masked_name} 的入校核验有效期至 {last}",
+                    person_id=str(person.person_id),
+                    until=last,
+                )
+            )
     return Standing(AT_RISK, risks) if risks else Standing(IN_FORCE)

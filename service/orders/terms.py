@@ -65,20 +65,34 @@ def _require_term_setter(actor: Actor, region_code: str) -> None:
         raise Forbidden("只有本地区教育行政部门可以设置学期", code="term_region_forbidden")
 
 
-async def create_term(db: Database, actor: Actor, data: TermInput, *,
-                      idempotency: Idempotency | None = None) -> Reply[Term]:
+async def create_term(
+    db: Database, actor: Actor, data: TermInput, *, idempotency: Idempotency | None = None
+) -> Reply[Term]:
     data = validate_term(data)
     _require_term_setter(actor, data.region_code)
     due = data.timetable_due_on
     assert due is not None  # validate_term fills in the default due day
 
     async def work(session: AsyncSession) -> Term:
-        term = Term(region_code=data.region_code, name=data.name, starts_on=data.starts_on, ends_on=data.ends_on,
-                    timetable_due_on=due, created_by=actor.account_id)
+        term = Term(
+            region_code=data.region_code,
+            name=data.name,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            timetable_due_on=due,
+            created_by=actor.account_id,
+        )
         session.add(term)
         await session.flush()
-        await record_event(session, actor, "orders:term:create", "term", term.id, region_code=term.region_code,
-                           changes=diff(None, term.model_dump(mode="json", exclude={"id", "created_at", "created_by"})))
+        await record_event(
+            session,
+            actor,
+            "orders:term:create",
+            "term",
+            term.id,
+            region_code=term.region_code,
+            changes=diff(None, term.model_dump(mode="json", exclude={"id", "created_at", "created_by"})),
+        )
         return term
 
     return await run_once(db, idempotency, work)
@@ -86,8 +100,11 @@ async def create_term(db: Database, actor: Actor, data: TermInput, *,
 
 async def terms_for_region(session: AsyncSession, region_code: str) -> list[Term]:
     """The terms that apply in a region: its own and those its city or province set."""
-    query = (select(Term).where(col(Term.region_code).in_(region_chain(region_code)))
-             .order_by(col(Term.starts_on).desc(), col(Term.id)))
+    query = (
+        select(Term)
+        .where(col(Term.region_code).in_(region_chain(region_code)))
+        .order_by(col(Term.starts_on).desc(), col(Term.id))
+    )
     return list((await session.exec(query)).all())
 
 

@@ -43,8 +43,9 @@ def _require_province_reviewer(actor: Actor) -> None:
 _LIFT_REASON = {"limit": 1000, "too_long_code": "too_long"}
 
 
-async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str, *,
-                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
+async def request_bar_lift(
+    db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str, *, idempotency: Idempotency | None = None
+) -> Reply[BarLift]:
     _require_province_reviewer(actor)
     reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON)
 
@@ -54,7 +55,9 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
         if check is None or check.person_id != person.id:
             raise NotFound("未找到该查询记录", code="check_not_found")
         if check.result != "adverse" or check.check_type not in BARRING_CHECK_TYPES:
-            raise InvalidInput.field("check_id", "not_barring", "该记录不构成禁入（仅违法犯罪记录或性侵查询的不良结果）")
+            raise InvalidInput.field(
+                "check_id", "not_barring", "该记录不构成禁入（仅违法犯罪记录或性侵查询的不良结果）"
+            )
         # A declined or withdrawn request is a record only; an open or confirmed one stands.
         standing = select(BarLift).where(BarLift.check_id == check.id, col(BarLift.closed_at).is_(None))
         if (await session.exec(standing)).first() is not None:
@@ -62,9 +65,16 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
         lift = BarLift(person_id=person.id, check_id=check.id, reason=reason, requested_by=actor.account_id)
         session.add(lift)
         await session.flush()
-        await record_event(session, actor, "personnel:bar:lift_request", "bar_lift", lift.id,
-                           region_code=actor.region_code, reason=reason,
-                           changes=diff(None, {"person_id": person.id, "check_id": check.id}))
+        await record_event(
+            session,
+            actor,
+            "personnel:bar:lift_request",
+            "bar_lift",
+            lift.id,
+            region_code=actor.region_code,
+            reason=reason,
+            changes=diff(None, {"person_id": person.id, "check_id": check.id}),
+        )
         return lift
 
     return await run_once(db, idempotency, work)
@@ -73,28 +83,36 @@ async def request_bar_lift(db: Database, actor: Actor, person_id: UUID, check_id
 LIFT_STATUS_ZH = {"pending": "待确认", "confirmed": "确认", "declined": "驳回", "withdrawn": "撤回"}
 
 
-async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str,
-                        reason: str | None) -> BarLift:
+async def _pending_lift(
+    session: AsyncSession, actor: Actor, person_id: UUID, lift_id: UUID, verb: str, reason: str | None
+) -> BarLift:
     """The lift request `verb` (confirm | decline | withdraw) acts on, locked with its
     person, once the `workflows.four_eyes.BAR_LIFT` table allows it: 404 outside the
     actor's scope; 409 unless still pending; a confirmation or decline only by a
     province-level reviewer other than the requester (four eyes), a withdrawal only by
     the requester."""
     person, _ = await load_visible_person(session, actor, person_id, for_update=True)
-    lift = (await session.exec(select(BarLift).where(BarLift.id == lift_id).with_for_update()
-                               .execution_options(populate_existing=True))).first()
+    lift = (
+        await session.exec(
+            select(BarLift).where(BarLift.id == lift_id).with_for_update().execution_options(populate_existing=True)
+        )
+    ).first()
     if lift is None or lift.person_id != person.id:
         raise NotFound("未找到该解除申请", code="lift_not_found")
     status = lift_status(lift)
-    decision = decide(BAR_LIFT, status, verb, request_tags(actor, lift.requested_by),
-                      request_facts(actor, lift.requested_by, reason))
+    decision = decide(
+        BAR_LIFT, status, verb, request_tags(actor, lift.requested_by), request_facts(actor, lift.requested_by, reason)
+    )
     if decision.allowed:
         return lift
     if status == "confirmed" and verb == "confirm":
         raise Conflict("该解除申请已确认", code="lift_already_confirmed")
     if status != "pending":
-        raise Conflict(f"该解除申请已{LIFT_STATUS_ZH[status]}，不能再处理", code="lift_not_pending",
-                       details=[{"field": "status", "code": status, "message": LIFT_STATUS_ZH[status]}])
+        raise Conflict(
+            f"该解除申请已{LIFT_STATUS_ZH[status]}，不能再处理",
+            code="lift_not_pending",
+            details=[{"field": "status", "code": status, "message": LIFT_STATUS_ZH[status]}],
+        )
     if verb == "withdraw":
         raise Forbidden("只有提出申请的审核人员可以撤回", code="lift_requester_required")
     if decision.failed_guard == different_reviewer.name:
@@ -102,8 +120,15 @@ async def _pending_lift(session: AsyncSession, actor: Actor, person_id: UUID, li
     raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
-async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
-                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
+async def confirm_bar_lift(
+    db: Database,
+    actor: Actor,
+    person_id: UUID,
+    lift_id: UUID,
+    reason: str | None,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[BarLift]:
     """The second reviewer's confirmation; only then does the bar stop counting."""
     _require_province_reviewer(actor)
     reason = clean_reason(reason, **_LIFT_REASON)
@@ -112,44 +137,84 @@ async def confirm_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id:
         lift = await _pending_lift(session, actor, person_id, lift_id, "confirm", reason)
         lift.confirmed_by, lift.confirmed_at, lift.confirm_reason = actor.account_id, timeutil.utcnow(), reason
         session.add(lift)
-        await record_event(session, actor, "personnel:bar:lift_confirm", "bar_lift", lift.id,
-                           region_code=actor.region_code, reason=reason,
-                           changes=diff({"confirmed": False}, {"confirmed": True}))
+        await record_event(
+            session,
+            actor,
+            "personnel:bar:lift_confirm",
+            "bar_lift",
+            lift.id,
+            region_code=actor.region_code,
+            reason=reason,
+            changes=diff({"confirmed": False}, {"confirmed": True}),
+        )
         await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:bar:lift_confirm")
         return lift
 
     return await run_once(db, idempotency, work)
 
 
-async def _close_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None,
-                          verb: str, closed_as: str, *,
-                          idempotency: Idempotency | None = None) -> Reply[BarLift]:
+async def _close_bar_lift(
+    db: Database,
+    actor: Actor,
+    person_id: UUID,
+    lift_id: UUID,
+    reason: str | None,
+    verb: str,
+    closed_as: str,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[BarLift]:
     async def work(session: AsyncSession) -> BarLift:
         lift = await _pending_lift(session, actor, person_id, lift_id, verb, reason)
         lift.closed_as, lift.closed_by, lift.closed_at, lift.close_reason = (
-            closed_as, actor.account_id, timeutil.utcnow(), reason)
+            closed_as,
+            actor.account_id,
+            timeutil.utcnow(),
+            reason,
+        )
         session.add(lift)
-        await record_event(session, actor, f"personnel:bar:lift_{verb}", "bar_lift", lift.id,
-                           region_code=actor.region_code, reason=reason,
-                           changes=diff({"status": "pending"}, {"status": closed_as}))
+        await record_event(
+            session,
+            actor,
+            f"personnel:bar:lift_{verb}",
+            "bar_lift",
+            lift.id,
+            region_code=actor.region_code,
+            reason=reason,
+            changes=diff({"status": "pending"}, {"status": closed_as}),
+        )
         return lift
 
     return await run_once(db, idempotency, work)
 
 
-async def decline_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
-                           idempotency: Idempotency | None = None) -> Reply[BarLift]:
+async def decline_bar_lift(
+    db: Database,
+    actor: Actor,
+    person_id: UUID,
+    lift_id: UUID,
+    reason: str | None,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[BarLift]:
     """A second province-level reviewer refuses the request, with a reason. The bar
     stays; the request stays as a record; a new request for the check may follow."""
     _require_province_reviewer(actor)
     reason = clean_reason(reason, required=True, required_message="驳回解除申请须说明理由", **_LIFT_REASON)
-    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined",
-                                 idempotency=idempotency)
+    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "decline", "declined", idempotency=idempotency)
 
 
-async def withdraw_bar_lift(db: Database, actor: Actor, person_id: UUID, lift_id: UUID, reason: str | None, *,
-                            idempotency: Idempotency | None = None) -> Reply[BarLift]:
+async def withdraw_bar_lift(
+    db: Database,
+    actor: Actor,
+    person_id: UUID,
+    lift_id: UUID,
+    reason: str | None,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[BarLift]:
     """The requester takes back their own pending request (a reason is optional)."""
     reason = clean_reason(reason, **_LIFT_REASON)
-    return await _close_bar_lift(db, actor, person_id, lift_id, reason, "withdraw", "withdrawn",
-                                 idempotency=idempotency)
+    return await _close_bar_lift(
+        db, actor, person_id, lift_id, reason, "withdraw", "withdrawn", idempotency=idempotency
+    )

@@ -43,8 +43,11 @@ class CertificateInput:
 def _validate_certificate(data: CertificateInput) -> tuple[CertificateInput, list[int]]:
     problems = []
     if data.cert_type not in CERTIFICATE_TYPES:
-        problems.append(problem("cert_type", "invalid_cert_type",
-                                 "证书类型必须是 teacher_qualification、coaching 或 professional 之一"))
+        problems.append(
+            problem(
+                "cert_type", "invalid_cert_type", "证书类型必须是 teacher_qualification、coaching 或 professional 之一"
+            )
+        )
     for field in ("number", "issuer"):
         value = (getattr(data, field) or "").strip()
         if not value:
@@ -63,16 +66,28 @@ def _validate_certificate(data: CertificateInput) -> tuple[CertificateInput, lis
     if data.valid_until is not None and data.valid_until < data.valid_from:
         problems.append(problem("valid_until", "invalid_validity", "有效期截止日期不能早于起始日期"))
     raise_problems(problems)
-    return (CertificateInput(data.cert_type, data.number.strip(), data.issuer.strip(), "", data.valid_from,
-                             data.valid_until), sorted(set(codes)))
+    return (
+        CertificateInput(
+            data.cert_type, data.number.strip(), data.issuer.strip(), "", data.valid_from, data.valid_until
+        ),
+        sorted(set(codes)),
+    )
 
 
 def certificate_status(certificate: Certificate, now: datetime | None = None) -> str:
     return document_status(certificate.valid_from, certificate.valid_until, now)
 
 
-async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                             data: CertificateInput, *, idempotency: Idempotency | None = None) -> Reply[Certificate]:
+async def upload_certificate(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    person_id: UUID,
+    upload: Upload,
+    data: CertificateInput,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[Certificate]:
     """A qualification certificate with its scan (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     data, codes = _validate_certificate(data)
@@ -81,19 +96,44 @@ async def upload_certificate(db: Database, storage: BlobStorage, actor: Actor, p
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
-        certificate = Certificate(person_id=person.id, cert_type=data.cert_type, number=data.number,
-                                  issuer=data.issuer, category_codes=codes, valid_from=data.valid_from,
-                                  valid_until=data.valid_until, sha256=digest, size=len(upload.content),
-                                  content_type=content_type, filename=safe_filename(upload.filename),
-                                  uploaded_by=actor.account_id)
+        certificate = Certificate(
+            person_id=person.id,
+            cert_type=data.cert_type,
+            number=data.number,
+            issuer=data.issuer,
+            category_codes=codes,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            sha256=digest,
+            size=len(upload.content),
+            content_type=content_type,
+            filename=safe_filename(upload.filename),
+            uploaded_by=actor.account_id,
+        )
         session.add(certificate)
         await session.flush()
-        await record_event(session, actor, "personnel:certificate:upload", "certificate", certificate.id,
-                           region_code=_region_of(actor, engaged), evidence=[digest],
-                           changes=diff(None, {"person_id": person.id, "cert_type": data.cert_type,
-                                               "number": data.number, "issuer": data.issuer,
-                                               "category_codes": codes, "valid_from": data.valid_from,
-                                               "valid_until": data.valid_until, "sha256": digest}))
+        await record_event(
+            session,
+            actor,
+            "personnel:certificate:upload",
+            "certificate",
+            certificate.id,
+            region_code=_region_of(actor, engaged),
+            evidence=[digest],
+            changes=diff(
+                None,
+                {
+                    "person_id": person.id,
+                    "cert_type": data.cert_type,
+                    "number": data.number,
+                    "issuer": data.issuer,
+                    "category_codes": codes,
+                    "valid_from": data.valid_from,
+                    "valid_until": data.valid_until,
+                    "sha256": digest,
+                },
+            ),
+        )
         return certificate
 
     return await run_once(db, idempotency, store)

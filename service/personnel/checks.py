@@ -42,8 +42,15 @@ class CheckInput:
     consent_document_id: UUID | None
 
 
-def validate_check_fields(check_type: str, result: str, query_date: date | None, reference: str,
-                          issuing_authority: str, valid_until: date | None, today: date) -> list[dict]:
+def validate_check_fields(
+    check_type: str,
+    result: str,
+    query_date: date | None,
+    reference: str,
+    issuing_authority: str,
+    valid_until: date | None,
+    today: date,
+) -> list[dict]:
     """The rules every check record meets, recorded one by one or imported."""
     problems = []
     if check_type not in CHECK_TYPES:
@@ -65,51 +72,82 @@ def validate_check_fields(check_type: str, result: str, query_date: date | None,
     return problems
 
 
-async def require_consent(session: AsyncSession, actor: Actor, consent_id: UUID | None,
-                          person_id: UUID | None) -> ConsentDocument:
+async def require_consent(
+    session: AsyncSession, actor: Actor, consent_id: UUID | None, person_id: UUID | None
+) -> ConsentDocument:
     """The consent a check is made under: the person's own signed consent, or an
     authorisation the bureau holds for a region the reviewer covers."""
     if consent_id is None:
-        raise InvalidInput.field("consent_document_id", "consent_required",
-                                 "须提供本人签署的授权书或机关授权文件后方可记录查询结果")
+        raise InvalidInput.field(
+            "consent_document_id", "consent_required", "须提供本人签署的授权书或机关授权文件后方可记录查询结果"
+        )
     consent = await session.get(ConsentDocument, consent_id)
     usable = consent is not None and (
         (consent.kind == "person_consent" and person_id is not None and consent.person_id == person_id)
-        or (consent.kind == "bureau_authorisation" and actor.covers_region(consent.region_code)))
+        or (consent.kind == "bureau_authorisation" and actor.covers_region(consent.region_code))
+    )
     if not usable:
-        raise InvalidInput.field("consent_document_id", "invalid_consent_document",
-                                 "授权文件不存在，或不适用于该人员/本辖区")
+        raise InvalidInput.field(
+            "consent_document_id", "invalid_consent_document", "授权文件不存在，或不适用于该人员/本辖区"
+        )
     return consent
 
 
 def check_audit_changes(check: BackgroundCheck) -> dict:
-    return diff(None, {"person_id": check.person_id, "check_type": check.check_type, "result": check.result,
-                       "query_date": check.query_date, "reference": check.reference,
-                       "issuing_authority": check.issuing_authority, "valid_until": check.valid_until,
-                       "consent_document_id": check.consent_document_id})
+    return diff(
+        None,
+        {
+            "person_id": check.person_id,
+            "check_type": check.check_type,
+            "result": check.result,
+            "query_date": check.query_date,
+            "reference": check.reference,
+            "issuing_authority": check.issuing_authority,
+            "valid_until": check.valid_until,
+            "consent_document_id": check.consent_document_id,
+        },
+    )
 
 
-async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckInput, *,
-                       idempotency: Idempotency | None = None) -> Reply[BackgroundCheck]:
+async def record_check(
+    db: Database, actor: Actor, person_id: UUID, data: CheckInput, *, idempotency: Idempotency | None = None
+) -> Reply[BackgroundCheck]:
     """Record a check result under a consent (at most once per idempotency key)."""
     reference = (data.reference or "").strip()
     authority = (data.issuing_authority or "").strip()
     today = timeutil.today_in_china(timeutil.utcnow())
-    raise_problems(validate_check_fields(data.check_type, data.result, data.query_date, reference, authority,
-                                          data.valid_until, today))
+    raise_problems(
+        validate_check_fields(
+            data.check_type, data.result, data.query_date, reference, authority, data.valid_until, today
+        )
+    )
 
     async def record(session: AsyncSession) -> BackgroundCheck:
         person, _ = await load_visible_person(session, actor, person_id)
         consent = await require_consent(session, actor, data.consent_document_id, person.id)
-        check = BackgroundCheck(person_id=person.id, check_type=data.check_type, result=data.result,
-                                query_date=data.query_date, reference=reference, issuing_authority=authority,
-                                valid_until=data.valid_until, consent_document_id=consent.id,
-                                recorded_by=actor.account_id)
+        check = BackgroundCheck(
+            person_id=person.id,
+            check_type=data.check_type,
+            result=data.result,
+            query_date=data.query_date,
+            reference=reference,
+            issuing_authority=authority,
+            valid_until=data.valid_until,
+            consent_document_id=consent.id,
+            recorded_by=actor.account_id,
+        )
         session.add(check)
         await session.flush()
-        await record_event(session, actor, "personnel:check:record", "background_check", check.id,
-                           region_code=actor.region_code, changes=check_audit_changes(check),
-                           evidence=[consent.sha256])
+        await record_event(
+            session,
+            actor,
+            "personnel:check:record",
+            "background_check",
+            check.id,
+            region_code=actor.region_code,
+            changes=check_audit_changes(check),
+            evidence=[consent.sha256],
+        )
         await enqueue_standing_change(session, person_ids=[person.id], cause="personnel:check:record")
         return check
 
@@ -117,8 +155,11 @@ async def record_check(db: Database, actor: Actor, person_id: UUID, data: CheckI
         return await run_once(db, idempotency, record)
     except IntegrityError as error:
         if "uq_background_checks_type_reference" in str(error.orig):
-            raise Conflict("该查询编号已登记", code="duplicate_reference", details=[
-                problem("reference", "duplicate_reference", "该查询类型下此查询编号已登记")]) from None
+            raise Conflict(
+                "该查询编号已登记",
+                code="duplicate_reference",
+                details=[problem("reference", "duplicate_reference", "该查询类型下此查询编号已登记")],
+            ) from None
         raise
 
 
@@ -126,10 +167,24 @@ async def read_checks(db: Database, actor: Actor, person_id: UUID) -> list[Backg
     """Check records with their content. Each record read is an audit event."""
     async with db.transaction() as session:
         person, _ = await load_visible_person(session, actor, person_id)
-        query = (select(BackgroundCheck).where(BackgroundCheck.person_id == person.id)
-                 .order_by(col(BackgroundCheck.query_date).desc(), col(BackgroundCheck.recorded_at).desc()))
+        query = (
+            select(BackgroundCheck)
+            .where(BackgroundCheck.person_id == person.id)
+            .order_by(col(BackgroundCheck.query_date).desc(), col(BackgroundCheck.recorded_at).desc())
+        )
         checks = list((await session.exec(query)).all())
-        await record_events(session, [build_event(actor, "personnel:check:read", "background_check", check.id,
-                                                  region_code=actor.region_code,
-                                                  changes={}) for check in checks])
+        await record_events(
+            session,
+            [
+                build_event(
+                    actor,
+                    "personnel:check:read",
+                    "background_check",
+                    check.id,
+                    region_code=actor.region_code,
+                    changes={},
+                )
+                for check in checks
+            ],
+        )
         return checks

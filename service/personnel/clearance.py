@@ -108,8 +108,9 @@ def check_state(check_type: str, facts: list[CheckFact], settings: PersonnelSett
     until = last_valid_day(latest, settings)
     if now >= expiry_instant(until):
         lapsed = "pending" if newer_pending else "expired"
-        return CheckState(check_type, "adverse" if latest.result == "adverse" else lapsed, mandatory, until, False,
-                          lapsed)
+        return CheckState(
+            check_type, "adverse" if latest.result == "adverse" else lapsed, mandatory, until, False, lapsed
+        )
     expiring = until - today_in_china(now) <= EXPIRING_WITHIN  # as for documents
     return CheckState(check_type, latest.result, mandatory, until, expiring, "present")
 
@@ -141,8 +142,9 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
 FactTuple = tuple[str, str, date, "date | None", object, bool]
 
 
-def cleared_until(facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime,
-                  today: date | None = None) -> tuple[bool, date | None]:
+def cleared_until(
+    facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime, today: date | None = None
+) -> tuple[bool, date | None]:
     """`(clearance(...).status == "cleared", clearance(...).cleared_until)` — the only
     part of the clearance a lookup answers with — without building the per-check
     states: ~10× cheaper, for the person lookups. Same rules (a test compares it with

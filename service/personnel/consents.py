@@ -37,9 +37,17 @@ class Upload:
     max_bytes: int
 
 
-async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, upload: Upload,
-                                *, title: str | None, signed_on: date | None,
-                                idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+async def upload_person_consent(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    person_id: UUID,
+    upload: Upload,
+    *,
+    title: str | None,
+    signed_on: date | None,
+    idempotency: Idempotency | None = None,
+) -> Reply[ConsentDocument]:
     """The person's signed consent (at most once per idempotency key)."""
     content_type = check_file(upload.content, upload.max_bytes)
     title = (title or "").strip() or "个人信息查询授权书"
@@ -50,23 +58,54 @@ async def upload_person_consent(db: Database, storage: BlobStorage, actor: Actor
         person, engaged = await load_visible_person(session, actor, person_id)
         _require_writer(actor)
         digest = storage.put(upload.content)
-        consent = ConsentDocument(kind="person_consent", person_id=person.id, title=title, signed_on=signed_on,
-                                  sha256=digest, size=len(upload.content), content_type=content_type,
-                                  filename=safe_filename(upload.filename), uploaded_by=actor.account_id)
+        consent = ConsentDocument(
+            kind="person_consent",
+            person_id=person.id,
+            title=title,
+            signed_on=signed_on,
+            sha256=digest,
+            size=len(upload.content),
+            content_type=content_type,
+            filename=safe_filename(upload.filename),
+            uploaded_by=actor.account_id,
+        )
         session.add(consent)
         await session.flush()
-        await record_event(session, actor, "personnel:consent:upload", "consent_document", consent.id,
-                           region_code=_region_of(actor, engaged), evidence=[digest],
-                           changes=diff(None, {"kind": consent.kind, "person_id": person.id, "title": title,
-                                               "signed_on": signed_on, "sha256": digest}))
+        await record_event(
+            session,
+            actor,
+            "personnel:consent:upload",
+            "consent_document",
+            consent.id,
+            region_code=_region_of(actor, engaged),
+            evidence=[digest],
+            changes=diff(
+                None,
+                {
+                    "kind": consent.kind,
+                    "person_id": person.id,
+                    "title": title,
+                    "signed_on": signed_on,
+                    "sha256": digest,
+                },
+            ),
+        )
         return consent
 
     return await run_once(db, idempotency, store)
 
 
-async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor, upload: Upload, *, title: str | None,
-                               region_code: str | None, signed_on: date | None,
-                               idempotency: Idempotency | None = None) -> Reply[ConsentDocument]:
+async def upload_authorisation(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    upload: Upload,
+    *,
+    title: str | None,
+    region_code: str | None,
+    signed_on: date | None,
+    idempotency: Idempotency | None = None,
+) -> Reply[ConsentDocument]:
     """An authorisation the bureau holds for a batch query (the import's consent), at
     most once per idempotency key."""
     content_type = check_file(upload.content, upload.max_bytes)
@@ -85,16 +124,29 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
 
     async def store(session: AsyncSession) -> ConsentDocument:
         digest = storage.put(upload.content)
-        consent = ConsentDocument(kind="bureau_authorisation", region_code=region_code, title=title,
-                                  signed_on=signed_on, sha256=digest, size=len(upload.content),
-                                  content_type=content_type, filename=safe_filename(upload.filename),
-                                  uploaded_by=actor.account_id)
+        consent = ConsentDocument(
+            kind="bureau_authorisation",
+            region_code=region_code,
+            title=title,
+            signed_on=signed_on,
+            sha256=digest,
+            size=len(upload.content),
+            content_type=content_type,
+            filename=safe_filename(upload.filename),
+            uploaded_by=actor.account_id,
+        )
         session.add(consent)
         await session.flush()
-        await record_event(session, actor, "personnel:consent:upload", "consent_document", consent.id,
-                           region_code=region_code, evidence=[digest],
-                           changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on,
-                                               "sha256": digest}))
+        await record_event(
+            session,
+            actor,
+            "personnel:consent:upload",
+            "consent_document",
+            consent.id,
+            region_code=region_code,
+            evidence=[digest],
+            changes=diff(None, {"kind": consent.kind, "title": title, "signed_on": signed_on, "sha256": digest}),
+        )
         return consent
 
     return await run_once(db, idempotency, store)
@@ -103,8 +155,11 @@ async def upload_authorisation(db: Database, storage: BlobStorage, actor: Actor,
 async def list_consents(db: Database, actor: Actor, person_id: UUID) -> list[ConsentDocument]:
     async with db.transaction() as session:
         await load_visible_person(session, actor, person_id)
-        query = (select(ConsentDocument).where(ConsentDocument.person_id == person_id)
-                 .order_by(col(ConsentDocument.uploaded_at)))
+        query = (
+            select(ConsentDocument)
+            .where(ConsentDocument.person_id == person_id)
+            .order_by(col(ConsentDocument.uploaded_at))
+        )
         return list((await session.exec(query)).all())
 
 
@@ -120,24 +175,52 @@ async def list_authorisations(db: Database, actor: Actor, *, limit: int = 50) ->
         return list((await session.exec(query)).all())
 
 
-async def read_consent_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, consent_id: UUID
-                            ) -> tuple[ConsentDocument, bytes]:
+async def read_consent_file(
+    db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, consent_id: UUID
+) -> tuple[ConsentDocument, bytes]:
     """A person's signed consent (it shows their identity and signature)."""
-    return await _read_person_file(db, storage, actor, person_id, ConsentDocument, consent_id,
-                                   action="personnel:consent:read", object_type="consent_document",
-                                   missing=NotFound("未找到该授权书", code="consent_not_found"))
+    return await _read_person_file(
+        db,
+        storage,
+        actor,
+        person_id,
+        ConsentDocument,
+        consent_id,
+        action="personnel:consent:read",
+        object_type="consent_document",
+        missing=NotFound("未找到该授权书", code="consent_not_found"),
+    )
 
 
-async def read_certificate_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID,
-                                certificate_id: UUID) -> tuple[Certificate, bytes]:
+async def read_certificate_file(
+    db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, certificate_id: UUID
+) -> tuple[Certificate, bytes]:
     """A certificate's scan (it shows the holder's identity)."""
-    return await _read_person_file(db, storage, actor, person_id, Certificate, certificate_id,
-                                   action="personnel:certificate:read", object_type="certificate",
-                                   missing=NotFound("未找到该证书", code="certificate_not_found"))
+    return await _read_person_file(
+        db,
+        storage,
+        actor,
+        person_id,
+        Certificate,
+        certificate_id,
+        action="personnel:certificate:read",
+        object_type="certificate",
+        missing=NotFound("未找到该证书", code="certificate_not_found"),
+    )
 
 
-async def _read_person_file(db: Database, storage: BlobStorage, actor: Actor, person_id: UUID, model, record_id: UUID,
-                            *, action: str, object_type: str, missing: NotFound):
+async def _read_person_file(
+    db: Database,
+    storage: BlobStorage,
+    actor: Actor,
+    person_id: UUID,
+    model,
+    record_id: UUID,
+    *,
+    action: str,
+    object_type: str,
+    missing: NotFound,
+):
     """A file held for a person, for whoever may see the person; each read is an audit event."""
     async with db.transaction() as session:
         person, engaged = await load_visible_person(session, actor, person_id)
@@ -148,20 +231,32 @@ async def _read_person_file(db: Database, storage: BlobStorage, actor: Actor, pe
     return record, storage.get(record.sha256)
 
 
-async def read_authorisation_file(db: Database, storage: BlobStorage, actor: Actor, consent_id: UUID
-                                  ) -> tuple[ConsentDocument, bytes]:
+async def read_authorisation_file(
+    db: Database, storage: BlobStorage, actor: Actor, consent_id: UUID
+) -> tuple[ConsentDocument, bytes]:
     """A bureau authorisation, for the reviewers and auditors of its region; each read audited."""
     async with db.transaction() as session:
         consent = await session.get(ConsentDocument, consent_id)
-        if (consent is None or consent.kind != "bureau_authorisation"
-                or not (actor.is_admin or actor.covers_region(consent.region_code))):
+        if (
+            consent is None
+            or consent.kind != "bureau_authorisation"
+            or not (actor.is_admin or actor.covers_region(consent.region_code))
+        ):
             raise NotFound("未找到该授权文件", code="consent_not_found")
-        await _record_file_read(session, actor, "personnel:consent:read", "consent_document", consent,
-                                consent.region_code)
+        await _record_file_read(
+            session, actor, "personnel:consent:read", "consent_document", consent, consent.region_code
+        )
     return consent, storage.get(consent.sha256)
 
 
-async def _record_file_read(session: AsyncSession, actor: Actor, action: str, object_type: str,
-                            record: ConsentDocument | Certificate, region_code: str | None) -> None:
-    await record_event(session, actor, action, object_type, record.id, region_code=region_code,
-                       evidence=[record.sha256])
+async def _record_file_read(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    record: ConsentDocument | Certificate,
+    region_code: str | None,
+) -> None:
+    await record_event(
+        session, actor, action, object_type, record.id, region_code=region_code, evidence=[record.sha256]
+    )

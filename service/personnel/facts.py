@@ -32,9 +32,11 @@ from service.privacy import mask_name
 def _lifted_exists():
     # Only a confirmed lift lifts; a check may have several lift rows (closed ones
     # stay as records), so ask EXISTS rather than join (one fact per check).
-    return (select(BarLift.id)
-            .where(col(BarLift.check_id) == col(BackgroundCheck.id), text(bar_lift_in_force_sql("bar_lifts")))
-            .exists())
+    return (
+        select(BarLift.id)
+        .where(col(BarLift.check_id) == col(BackgroundCheck.id), text(bar_lift_in_force_sql("bar_lifts")))
+        .exists()
+    )
 
 
 _FACT_TUPLES = f"""
@@ -77,13 +79,28 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    query = (select(BackgroundCheck.id, BackgroundCheck.person_id, BackgroundCheck.check_type,
-                    BackgroundCheck.result, BackgroundCheck.query_date, BackgroundCheck.valid_until,
-                    BackgroundCheck.recorded_at, _lifted_exists())
-             .where(col(BackgroundCheck.person_id).in_(ids)))
+    query = select(
+        BackgroundCheck.id,
+        BackgroundCheck.person_id,
+        BackgroundCheck.check_type,
+        BackgroundCheck.result,
+        BackgroundCheck.query_date,
+        BackgroundCheck.valid_until,
+        BackgroundCheck.recorded_at,
+        _lifted_exists(),
+    ).where(col(BackgroundCheck.person_id).in_(ids))
     for row in (await session.exec(query)).all():
-        found[row[1]].append(CheckFact(id=row[0], check_type=row[2], result=row[3], query_date=row[4],
-                                       valid_until=row[5], recorded_at=row[6], lifted=bool(row[7])))
+        found[row[1]].append(
+            CheckFact(
+                id=row[0],
+                check_type=row[2],
+                result=row[3],
+                query_date=row[4],
+                valid_until=row[5],
+                recorded_at=row[6],
+                lifted=bool(row[7]),
+            )
+        )
     return found
 
 
@@ -97,8 +114,9 @@ def settings_regions(person: Person, engaged: Iterable[Engaged], today: date) ->
     return codes
 
 
-async def _settings_of(session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person, today: date
-                       ) -> PersonnelSettings:
+async def _settings_of(
+    session: AsyncSession, current: dict[UUID, list[Engaged]], person: Person, today: date
+) -> PersonnelSettings:
     """The strictest settings of `settings_regions`."""
     return await settings_for_regions(session, settings_regions(person, current.get(person.id, []), today))
 
@@ -113,16 +131,18 @@ class EntryClearance:
     cleared_until: date | None  # the last day of the clearance, when cleared
 
 
-async def entry_clearances(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
-                           now: datetime | None = None) -> dict[UUID, EntryClearance]:
+async def entry_clearances(
+    session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID], now: datetime | None = None
+) -> dict[UUID, EntryClearance]:
     """For each of `person_ids` (unknown ones included), whether they may enter a school
     for this vendor now: engaged in force today (started, not departed), `cleared`, and
     not suspended pending a complaint's investigation (service/personnel/suspensions.py)."""
     return (await entry_clearances_many(session, {vendor_id: person_ids}, now))[vendor_id]
 
 
-async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Sequence[UUID]],
-                                now: datetime | None = None) -> dict[UUID, dict[UUID, EntryClearance]]:
+async def entry_clearances_many(
+    session: AsyncSession, wanted: Mapping[UUID, Sequence[UUID]], now: datetime | None = None
+) -> dict[UUID, dict[UUID, EntryClearance]]:
     """`entry_clearances` for several vendors at once ({vendor id: person ids}): one
     statement per kind of fact for everyone, the settings read once per set of regions
     (a school's order list names the people of dozens of vendors)."""
@@ -134,8 +154,9 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
     # Plain rows, not ORM objects: a dashboard reads thousands of people at once.
     people: dict[UUID, tuple[str, str | None]] = {}
     engaged: dict[UUID, list[tuple[UUID, str]]] = {pid: [] for pid in ids}  # in force today: (vendor, region)
-    for person_id, name, origin, vendor_id, region_code, ended_at, start_date in await (
-            await _driver(session)).fetch(_PEOPLE_ENGAGED, ids):
+    for person_id, name, origin, vendor_id, region_code, ended_at, start_date in await (await _driver(session)).fetch(
+        _PEOPLE_ENGAGED, ids
+    ):
         people[person_id] = (name, origin)
         if vendor_id is not None and engagement_in_force(ended_at, start_date, today):
             engaged[person_id].append((vendor_id, region_code))
@@ -145,7 +166,8 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
     states: dict[UUID, tuple[bool, date | None]] = {}
     for person_id, (_, origin) in people.items():
         codes = frozenset(region for _, region in engaged[person_id]) or (
-            frozenset({origin}) if origin else frozenset())  # as settings_regions says
+            frozenset({origin}) if origin else frozenset()
+        )  # as settings_regions says
         if codes not in settings:
             settings[codes] = await settings_for_regions(session, codes)
         states[person_id] = cleared_until(facts[person_id], settings[codes], now, today)
@@ -159,24 +181,30 @@ async def entry_clearances_many(session: AsyncSession, wanted: Mapping[UUID, Seq
                 continue
             engaged_here = any(v == vendor_id for v, _ in engaged[person_id])
             cleared = engaged_here and states[person_id][0] and person_id not in suspended
-            answers[person_id] = EntryClearance(person_id, mask_name(person[0]), cleared,
-                                                states[person_id][1] if cleared else None)
+            answers[person_id] = EntryClearance(
+                person_id, mask_name(person[0]), cleared, states[person_id][1] if cleared else None
+            )
     return found
 
 
 async def cleared_staff(session: AsyncSession, vendor_id: UUID, now: datetime | None = None) -> list[EntryClearance]:
     """The vendor's people who may enter schools for it now, by masked name, oldest
     engagement first (for a school naming who will teach an order)."""
-    rows = (await session.exec(select(Engagement.person_id).where(Engagement.vendor_id == vendor_id,
-                                                                 col(Engagement.ended_at).is_(None))
-                               .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+    rows = (
+        await session.exec(
+            select(Engagement.person_id)
+            .where(Engagement.vendor_id == vendor_id, col(Engagement.ended_at).is_(None))
+            .order_by(col(Engagement.start_date), col(Engagement.created_at))
+        )
+    ).all()
     ids = list(dict.fromkeys(rows))
     found = await entry_clearances(session, vendor_id, ids, now)
     return [found[person_id] for person_id in ids if found[person_id].cleared]
 
 
-async def uncleared_among(session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID],
-                          now: datetime | None = None) -> list[UUID]:
+async def uncleared_among(
+    session: AsyncSession, vendor_id: UUID, person_ids: Sequence[UUID], now: datetime | None = None
+) -> list[UUID]:
     """Those of `person_ids` who may not enter a school for this vendor now: unknown,
     not engaged by the vendor in force today (not started yet, or departed), or not
     `cleared` (for other domains' guards)."""
@@ -199,21 +227,26 @@ class ClearanceEndingOn:
     last_day: date
 
 
-async def clearances_ending_on(session: AsyncSession, days: Sequence[date], now: datetime | None = None
-                               ) -> list[ClearanceEndingOn]:
+async def clearances_ending_on(
+    session: AsyncSession, days: Sequence[date], now: datetime | None = None
+) -> list[ClearanceEndingOn]:
     """People cleared now for a vendor that engages them, whose clearance's last valid
     day is one of `days` (for the reminders; per vendor, as `entry_clearances`)."""
     if not days:
         return []
     wanted = set(days)
-    rows = (await session.exec(select(Engagement.vendor_id, Engagement.person_id)
-                               .where(col(Engagement.ended_at).is_(None)))).all()
+    rows = (
+        await session.exec(select(Engagement.vendor_id, Engagement.person_id).where(col(Engagement.ended_at).is_(None)))
+    ).all()
     by_vendor: dict[UUID, list[UUID]] = {}
     for vendor_id, person_id in rows:
         by_vendor.setdefault(vendor_id, []).append(person_id)
     # One set of statements for everyone engaged, not one per vendor: the scan reads every
     # engaged person and runs in each worker.
     clearances = await entry_clearances_many(session, by_vendor, now)
-    return [ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until)
-            for vendor_id in sorted(clearances) for person_id, entry in clearances[vendor_id].items()
-            if entry.cleared and entry.cleared_until in wanted]
+    return [
+        ClearanceEndingOn(person_id, vendor_id, entry.masked_name, entry.cleared_until)
+        for vendor_id in sorted(clearances)
+        for person_id, entry in clearances[vendor_id].items()
+        if entry.cleared and entry.cleared_until in wanted
+    ]

@@ -15,22 +15,28 @@ from service.audit import diff, record_event
 from service.db import Database
 from service.errors import DomainError, Forbidden, NotFound
 from service.idempotency import Idempotency, Reply, run_once
+from service.logging import get_logger
 from service.personnel.checks import require_consent
 from service.personnel.importfile import (
     ImportRejected,
 )
 from service.personnel.imports import ImportProgress, import_results
 from service.personnel.models import CheckImportJob
-from service.logging import get_logger
 from service.security import Actor, Keyring, Role
 
 # The imports' logger: a job's lines read as the import's own.
 log = get_logger("schoolgate.personnel.imports")
 
 
-async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256: str,
-                            consent_document_id: UUID | None,
-                            idempotency: Idempotency | None = None) -> Reply[CheckImportJob]:
+async def create_import_job(
+    db: Database,
+    actor: Actor,
+    *,
+    filename: str,
+    sha256: str,
+    consent_document_id: UUID | None,
+    idempotency: Idempotency | None = None,
+) -> Reply[CheckImportJob]:
     """Accept a file for a background import. The consent is checked now (422 at once);
     rows are checked by the job, whose errors are then read from the job. At most once
     per idempotency key: a replay answers the first job (and starts no other)."""
@@ -39,13 +45,26 @@ async def create_import_job(db: Database, actor: Actor, *, filename: str, sha256
 
     async def queue(session: AsyncSession) -> CheckImportJob:
         consent = await require_consent(session, actor, consent_document_id, None)
-        job = CheckImportJob(state="queued", filename=filename, sha256=sha256, consent_document_id=consent.id,
-                             region_code=actor.region_code, created_by=actor.account_id)
+        job = CheckImportJob(
+            state="queued",
+            filename=filename,
+            sha256=sha256,
+            consent_document_id=consent.id,
+            region_code=actor.region_code,
+            created_by=actor.account_id,
+        )
         session.add(job)
         await session.flush()
-        await record_event(session, actor, "personnel:import:queue", "check_import_job", job.id,
-                           region_code=actor.region_code, evidence=[sha256, consent.sha256],
-                           changes=diff(None, {"filename": filename, "consent_document_id": consent.id}))
+        await record_event(
+            session,
+            actor,
+            "personnel:import:queue",
+            "check_import_job",
+            job.id,
+            region_code=actor.region_code,
+            evidence=[sha256, consent.sha256],
+            changes=diff(None, {"filename": filename, "consent_document_id": consent.id}),
+        )
         return job
 
     return await run_once(db, idempotency, queue)
@@ -56,26 +75,63 @@ async def _update_job(db: Database, job_id: UUID, **values) -> None:
         await session.exec(update(CheckImportJob).where(col(CheckImportJob.id) == job_id).values(**values))
 
 
-async def run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: UUID, *, content: bytes,
-                         consent_document_id: UUID, issuing_authority: str | None) -> None:
+async def run_import_job(
+    db: Database,
+    keyring: Keyring,
+    actor: Actor,
+    job_id: UUID,
+    *,
+    content: bytes,
+    consent_document_id: UUID,
+    issuing_authority: str | None,
+) -> None:
     """The background task: progress in small transactions of its own, the data in one,
     all while holding the job's liveness lock."""
     async with working_on(db, job_id):
         await _update_job(db, job_id, state="running")
-        await _run_import_job(db, keyring, actor, job_id, content=content, consent_document_id=consent_document_id,
-                              issuing_authority=issuing_authority)
+        await _run_import_job(
+            db,
+            keyring,
+            actor,
+            job_id,
+            content=content,
+            consent_document_id=consent_document_id,
+            issuing_authority=issuing_authority,
+        )
 
 
-async def _run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: UUID, *, content: bytes,
-                          consent_document_id: UUID, issuing_authority: str | None) -> None:
+async def _run_import_job(
+    db: Database,
+    keyring: Keyring,
+    actor: Actor,
+    job_id: UUID,
+    *,
+    content: bytes,
+    consent_document_id: UUID,
+    issuing_authority: str | None,
+) -> None:
     async def progress(update_: ImportProgress) -> None:
-        await _update_job(db, job_id, rows_total=update_.rows_total, rows_validated=update_.rows_validated,
-                          rows_stored=update_.rows_stored)
+        await _update_job(
+            db,
+            job_id,
+            rows_total=update_.rows_total,
+            rows_validated=update_.rows_validated,
+            rows_stored=update_.rows_stored,
+        )
 
     try:
-        result = (await import_results(db, keyring, actor, content=content, consent_document_id=consent_document_id,
-                                       issuing_authority=issuing_authority, import_id=job_id,
-                                       progress=progress)).value
+        result = (
+            await import_results(
+                db,
+                keyring,
+                actor,
+                content=content,
+                consent_document_id=consent_document_id,
+                issuing_authority=issuing_authority,
+                import_id=job_id,
+                progress=progress,
+            )
+        ).value
     except ImportRejected as rejected:
         await _fail_job(db, job_id, [_job_problem(p.as_dict()) for p in rejected.problems], rejected.total)
     except DomainError as error:
@@ -84,14 +140,29 @@ async def _run_import_job(db: Database, keyring: Keyring, actor: Actor, job_id: 
         log.error("import_job_failed", job_id=str(job_id), error_type=type(error).__name__, exc_info=error)
         await _fail_job(db, job_id, [_file_problem("internal_error", "导入时发生内部错误，未导入任何记录")])
     else:
-        await _update_job(db, job_id, state="succeeded", rows_total=result.rows, rows_validated=result.rows,
-                          rows_stored=result.rows, imported=result.imported, skipped=result.skipped,
-                          finished_at=timeutil.utcnow())
+        await _update_job(
+            db,
+            job_id,
+            state="succeeded",
+            rows_total=result.rows,
+            rows_validated=result.rows,
+            rows_stored=result.rows,
+            imported=result.imported,
+            skipped=result.skipped,
+            finished_at=timeutil.utcnow(),
+        )
 
 
 async def _fail_job(db: Database, job_id: UUID, problems: list[dict], total: int | None = None) -> None:
-    await _update_job(db, job_id, state="failed", rows_stored=0, errors_total=len(problems) if total is None else total,
-                      errors=problems, finished_at=timeutil.utcnow())
+    await _update_job(
+        db,
+        job_id,
+        state="failed",
+        rows_stored=0,
+        errors_total=len(problems) if total is None else total,
+        errors=problems,
+        finished_at=timeutil.utcnow(),
+    )
 
 
 def _file_problem(code: str, message: str) -> dict:
@@ -106,7 +177,9 @@ def _file_problem(code: str, message: str) -> dict:
 QUEUED_GRACE = timedelta(minutes=2)
 
 
-INTERRUPTED = _file_problem("import_interrupted", "导入进程意外中止，未导入任何记录；请重新导入（已导入的记录不会重复）")
+INTERRUPTED = _file_problem(
+    "import_interrupted", "导入进程意外中止，未导入任何记录；请重新导入（已导入的记录不会重复）"
+)
 
 
 def _job_lock(job_id: UUID) -> int:
@@ -130,17 +203,22 @@ async def get_import_job(db: Database, actor: Actor, job_id: UUID) -> CheckImpor
     more (see `working_on`) is failed as interrupted on this read."""
     async with db.transaction() as session:
         job = await session.get(CheckImportJob, job_id)
-        if job is None or not (actor.is_admin or actor.account_id == job.created_by
-                               or (actor.role is Role.REVIEWER and actor.covers_region(job.region_code))):
+        if job is None or not (
+            actor.is_admin
+            or actor.account_id == job.created_by
+            or (actor.role is Role.REVIEWER and actor.covers_region(job.region_code))
+        ):
             raise NotFound("未找到该导入任务", code="import_job_not_found")
         if job.state in ("queued", "running") and await _abandoned(session, job):
             # Conditional: a worker that finished meanwhile wrote its outcome before
             # releasing the lock, and that outcome stands.
-            await session.exec(update(CheckImportJob)
-                               .where(col(CheckImportJob.id) == job.id,
-                                      col(CheckImportJob.state).in_(("queued", "running")))
-                               .values(state="failed", rows_stored=0, errors_total=1, errors=[INTERRUPTED],
-                                       finished_at=timeutil.utcnow()))
+            await session.exec(
+                update(CheckImportJob)
+                .where(col(CheckImportJob.id) == job.id, col(CheckImportJob.state).in_(("queued", "running")))
+                .values(
+                    state="failed", rows_stored=0, errors_total=1, errors=[INTERRUPTED], finished_at=timeutil.utcnow()
+                )
+            )
             await session.refresh(job)
         return job
 

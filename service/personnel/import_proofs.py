@@ -49,12 +49,21 @@ async def prove_imported_check(db: Database, signer: Signer, actor: Actor, check
     if row is None:
         raise _not_found()
     document = record_document(
-        import_id=str(row.import_id), index=row.import_leaf, check_id=str(row.id), person_id=str(row.person_id),
-        id_number_masked=row.id_number_masked, check_type=row.check_type, result=row.result,
-        query_date=row.query_date, reference=row.reference, issuing_authority=row.issuing_authority,
-        valid_until=row.valid_until, consent_document_id=str(row.consent_document_id))
+        import_id=str(row.import_id),
+        index=row.import_leaf,
+        check_id=str(row.id),
+        person_id=str(row.person_id),
+        id_number_masked=row.id_number_masked,
+        check_type=row.check_type,
+        result=row.result,
+        query_date=row.query_date,
+        reference=row.reference,
+        issuing_authority=row.issuing_authority,
+        valid_until=row.valid_until,
+        consent_document_id=str(row.consent_document_id),
+    )
     hashes = bytes(row.leaf_hashes)
-    leaves = [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
+    leaves = [hashes[i : i + 32] for i in range(0, len(hashes), 32)]
     path = record_proof(leaves, row.import_leaf) if 0 <= row.import_leaf < len(leaves) else []
     seq = await first_seq_of(db, "check_import", str(row.import_id))
     if seq is None:
@@ -64,15 +73,32 @@ async def prove_imported_check(db: Database, signer: Signer, actor: Actor, check
     except NotFound:
         raise _not_found() from None
     async with db.transaction() as session:
-        await record_event(session, actor, "personnel:check:read", "background_check", row.id,
-                           region_code=event.region_code, changes={})
+        await record_event(
+            session,
+            actor,
+            "personnel:check:read",
+            "background_check",
+            row.id,
+            region_code=event.region_code,
+            changes={},
+        )
     proof = {
-        "record": document, "canonical": record_canonical(document).decode(), "index": row.import_leaf,
+        "record": document,
+        "canonical": record_canonical(document).decode(),
+        "index": row.import_leaf,
         "record_proof": [h.hex() for h in path],
-        "event": {"seq": event.seq, "leaf_hash": event.leaf_hash.hex(), "canonical": event.canonical.decode(),
-                  "event": event.document},
-        "checkpoint": {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex(), "note": checkpoint.note,
-                       "created_at": checkpoint.created_at.isoformat()},
+        "event": {
+            "seq": event.seq,
+            "leaf_hash": event.leaf_hash.hex(),
+            "canonical": event.canonical.decode(),
+            "event": event.document,
+        },
+        "checkpoint": {
+            "size": checkpoint.size,
+            "root_hash": checkpoint.root_hash.hex(),
+            "note": checkpoint.note,
+            "created_at": checkpoint.created_at.isoformat(),
+        },
         "inclusion_proof": [h.hex() for h in inclusion],
     }
     problems = verify_record_proof(proof, signer.vkey)

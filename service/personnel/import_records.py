@@ -25,15 +25,37 @@ RECORD_VERSION = 1
 _ENCODER = msgspec.json.Encoder(order="sorted")  # = audit.recorder.canonical_json for plain values
 
 
-def record_document(*, import_id: str, index: int, check_id: str, person_id: str, id_number_masked: str,
-                    check_type: str, result: str, query_date: date, reference: str, issuing_authority: str,
-                    valid_until: date | None, consent_document_id: str) -> dict[str, Any]:
-    return {"v": RECORD_VERSION, "type": RECORD_TYPE, "import_id": import_id, "index": index,
-            "check_id": check_id, "person_id": person_id, "id_number": id_number_masked,
-            "check_type": check_type, "result": result, "query_date": query_date.isoformat(),
-            "reference": reference, "issuing_authority": issuing_authority,
-            "valid_until": None if valid_until is None else valid_until.isoformat(),
-            "consent_document_id": consent_document_id}
+def record_document(
+    *,
+    import_id: str,
+    index: int,
+    check_id: str,
+    person_id: str,
+    id_number_masked: str,
+    check_type: str,
+    result: str,
+    query_date: date,
+    reference: str,
+    issuing_authority: str,
+    valid_until: date | None,
+    consent_document_id: str,
+) -> dict[str, Any]:
+    return {
+        "v": RECORD_VERSION,
+        "type": RECORD_TYPE,
+        "import_id": import_id,
+        "index": index,
+        "check_id": check_id,
+        "person_id": person_id,
+        "id_number": id_number_masked,
+        "check_type": check_type,
+        "result": result,
+        "query_date": query_date.isoformat(),
+        "reference": reference,
+        "issuing_authority": issuing_authority,
+        "valid_until": None if valid_until is None else valid_until.isoformat(),
+        "consent_document_id": consent_document_id,
+    }
 
 
 def record_canonical(document: dict[str, Any]) -> bytes:

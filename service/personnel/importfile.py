@@ -54,8 +54,12 @@ REQUIRED_COLUMNS = ("id_number", "name", "check_type", "result", "query_date", "
 
 CHECK_TYPE_NAMES = {
     "criminal_record": ("criminal_record", "违法犯罪记录查询", "违法犯罪记录", "犯罪记录查询", "无犯罪记录证明"),
-    "sexual_offence_entry_query": ("sexual_offence_entry_query", "性侵违法犯罪信息入职查询", "性侵违法犯罪信息查询",
-                                   "入职查询"),
+    "sexual_offence_entry_query": (
+        "sexual_offence_entry_query",
+        "性侵违法犯罪信息入职查询",
+        "性侵违法犯罪信息查询",
+        "入职查询",
+    ),
     "health_certificate": ("health_certificate", "健康证明", "健康证"),
     "conduct_reference": ("conduct_reference", "师德/品德考察", "师德考察", "品德考察"),
     "mental_health": ("mental_health", "心理健康评估", "心理健康"),
@@ -87,8 +91,13 @@ class Problem:
     message: str
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "field": self.column, "code": self.code,
-                "message": self.message}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.column,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 class ImportRejected(InvalidInput):
@@ -98,11 +107,18 @@ class ImportRejected(InvalidInput):
         self.problems = problems[:MAX_REPORTED_PROBLEMS]
         self.total = len(problems) if total is None else total
         first = problems[0] if problems else None
-        message = (f"导入文件有 {self.total} 处错误，未导入任何记录" if self.total != 1 or first is None
-                   else f"第 {first.row} 行 {first.column}：{first.message}；未导入任何记录")
+        message = (
+            f"导入文件有 {self.total} 处错误，未导入任何记录"
+            if self.total != 1 or first is None
+            else f"第 {first.row} 行 {first.column}：{first.message}；未导入任何记录"
+        )
         errors = [{"row": p.row, "column": p.column, "code": p.code, "message": p.message} for p in self.problems]
-        super().__init__(message, code="import_rejected", details=[p.as_dict() for p in self.problems],
-                         extra={"imported": 0, "errors": errors, "errors_total": self.total})
+        super().__init__(
+            message,
+            code="import_rejected",
+            details=[p.as_dict() for p in self.problems],
+            extra={"imported": 0, "errors": errors, "errors_total": self.total},
+        )
 
 
 class ParsedRow(NamedTuple):  # a tuple: made 100,000 times per large file
@@ -146,8 +162,16 @@ class ResultsFile:
             try:
                 text = content.decode("gb18030")
             except UnicodeDecodeError:
-                raise ImportRejected([Problem(1, "file", "unreadable_encoding",
-                                              "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX")]) from None
+                raise ImportRejected(
+                    [
+                        Problem(
+                            1,
+                            "file",
+                            "unreadable_encoding",
+                            "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX",
+                        )
+                    ]
+                ) from None
         del content
         rows_total = max(text.count("\n") + (0 if text.endswith("\n") else 1) - 1, 0)
         return enumerate(csv.reader(io.StringIO(text)), start=1), rows_total
@@ -175,8 +199,12 @@ class ResultsFile:
                 columns[column] = position
         missing = [c for c in required if c not in columns]
         if missing:
-            raise ImportRejected([Problem(1, column, "missing_column", f"缺少必需的列（可用列名：{'、'.join(HEADERS[column][:2])}）")
-                                  for column in missing])
+            raise ImportRejected(
+                [
+                    Problem(1, column, "missing_column", f"缺少必需的列（可用列名：{'、'.join(HEADERS[column][:2])}）")
+                    for column in missing
+                ]
+            )
         return columns
 
     def chunks(self, size: int) -> Iterator[list[tuple[int, list | tuple]]]:
@@ -275,8 +303,14 @@ class RowValidator:
             bad = len(problems)
             raw_id = values[i_id]
             if isinstance(raw_id, (float, int)) and not isinstance(raw_id, bool):
-                problems.append(Problem(row_no, "id_number", "invalid_id_number",
-                                        "身份证号码被存成了数字，精度已丢失：请将该列设为文本后重新导出"))
+                problems.append(
+                    Problem(
+                        row_no,
+                        "id_number",
+                        "invalid_id_number",
+                        "身份证号码被存成了数字，精度已丢失：请将该列设为文本后重新导出",
+                    )
+                )
                 number = ""
             else:
                 number = numbers.get(raw_id) if type(raw_id) is str else None
@@ -294,19 +328,32 @@ class RowValidator:
             else:
                 cleaned = names.get(name)
                 if cleaned is None:  # "" marks a name the text rule refuses
-                    cleaned = names[name] = ("" if bad_character(name) is not None
-                                             else " ".join(unicodedata.normalize("NFKC", name).split()))
+                    cleaned = names[name] = (
+                        "" if bad_character(name) is not None else " ".join(unicodedata.normalize("NFKC", name).split())
+                    )
                 if not cleaned:
                     problems.append(Problem(row_no, "name", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
                 name = cleaned
             check_type = lookup(types, CHECK_TYPE_LOOKUP, values[i_type])
             if check_type is None:
-                problems.append(Problem(row_no, "check_type", "invalid_check_type",
-                                        "查询类型无法识别（如：违法犯罪记录查询、性侵违法犯罪信息入职查询、健康证明）"))
+                problems.append(
+                    Problem(
+                        row_no,
+                        "check_type",
+                        "invalid_check_type",
+                        "查询类型无法识别（如：违法犯罪记录查询、性侵违法犯罪信息入职查询、健康证明）",
+                    )
+                )
             result = lookup(results, RESULT_LOOKUP, values[i_result])
             if result is None:
-                problems.append(Problem(row_no, "result", "invalid_result",
-                                        "查询结果无法识别（如：无犯罪记录/clear、有犯罪记录/adverse、待查/pending）"))
+                problems.append(
+                    Problem(
+                        row_no,
+                        "result",
+                        "invalid_result",
+                        "查询结果无法识别（如：无犯罪记录/clear、有犯罪记录/adverse、待查/pending）",
+                    )
+                )
             query_date = parse_date(values[i_date])
             if query_date is None:
                 problems.append(Problem(row_no, "query_date", "invalid_date", "查询日期无效，格式如 2025-03-01"))
@@ -330,8 +377,14 @@ class RowValidator:
             authority = _text(values[i_auth]) if i_auth is not None else ""
             authority = authority or default_authority or ""
             if not authority:
-                problems.append(Problem(row_no, "issuing_authority", "required",
-                                        "出具机关不能为空（可在文件中提供该列，或在导入时填写 issuing_authority）"))
+                problems.append(
+                    Problem(
+                        row_no,
+                        "issuing_authority",
+                        "required",
+                        "出具机关不能为空（可在文件中提供该列，或在导入时填写 issuing_authority）",
+                    )
+                )
             elif len(authority) > 200:
                 problems.append(Problem(row_no, "issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
             elif bad_character(authority) is not None:
@@ -340,8 +393,9 @@ class RowValidator:
                 del problems[bad:]  # only spaces: a blank line after all
                 blank += 1
             elif len(problems) == bad:
-                rows.append(ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until,
-                                      authority))
+                rows.append(
+                    ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until, authority)
+                )
         return rows, problems, len(chunk) - blank
 
 
@@ -365,8 +419,13 @@ def read_people(content: bytes, *, limit: int) -> list[PersonLine]:
             texts = [_text(cell) for cell in cells]
             if not any(texts):  # (the header was read when the file was opened)
                 continue
-            lines.append(PersonLine(row, texts[number_at] if number_at < len(texts) else "",
-                                    texts[name_at] if name_at < len(texts) else ""))
+            lines.append(
+                PersonLine(
+                    row,
+                    texts[number_at] if number_at < len(texts) else "",
+                    texts[name_at] if name_at < len(texts) else "",
+                )
+            )
             if len(lines) > limit:
                 raise ImportRejected([Problem(row, "file", "too_many_rows", f"一次最多核验 {limit} 人，请分批上传")])
     if not lines:

@@ -43,8 +43,10 @@ from service.audit import AUDIT_COLUMNS, AUDIT_TABLE, CompactTree, build_event, 
 from service.context import current_request_id
 from service.db import Database
 from service.errors import Conflict, Forbidden
-from service.identifiers import describe_normalized, mask_id_number
 from service.idempotency import Idempotency, Reply, run_once
+from service.identifiers import describe_normalized, mask_id_number
+from service.personnel.checks import require_consent
+from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record_document, record_leaf
 from service.personnel.importfile import (
     MAX_REPORTED_PROBLEMS,
     ImportRejected,
@@ -53,8 +55,6 @@ from service.personnel.importfile import (
     ResultsFile,
     RowValidator,
 )
-from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION, record_document, record_leaf
-from service.personnel.checks import require_consent
 from service.personnel.people import ID_NUMBER_PURPOSE
 from service.security import Actor, Keyring, Role
 from service.webhooks import enqueue_standing_change_on
@@ -67,12 +67,37 @@ CHECK_ACTION = "personnel:check:import"
 # Rows are COPYed straight into their tables: a row recorded meanwhile by a concurrent
 # import (after this one looked it up) breaks a unique constraint, and the whole import
 # then answers 409 `concurrent_change` — re-running it adds only what is still missing.
-PEOPLE_COLUMNS = ("id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender", "birth_date",
-                  "origin_region_code", "created_at", "created_by")
-CHECK_COLUMNS = ("id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
-                 "valid_until", "consent_document_id", "import_id", "recorded_at", "recorded_by", "import_leaf")
-RECORD_IMPORT = ("INSERT INTO check_imports (id, file_sha256, records, records_root, leaf_hashes, created_at) "
-                 "VALUES ($1, $2, $3, $4, $5, $6)")
+PEOPLE_COLUMNS = (
+    "id",
+    "id_number_index",
+    "id_number_ciphertext",
+    "id_number_masked",
+    "name",
+    "gender",
+    "birth_date",
+    "origin_region_code",
+    "created_at",
+    "created_by",
+)
+CHECK_COLUMNS = (
+    "id",
+    "person_id",
+    "check_type",
+    "result",
+    "query_date",
+    "reference",
+    "issuing_authority",
+    "valid_until",
+    "consent_document_id",
+    "import_id",
+    "recorded_at",
+    "recorded_by",
+    "import_leaf",
+)
+RECORD_IMPORT = (
+    "INSERT INTO check_imports (id, file_sha256, records, records_root, leaf_hashes, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6)"
+)
 FIND_PEOPLE = "SELECT id_number_index, id, name FROM people WHERE id_number_index = ANY($1::text[])"
 FIND_CHECKS = """
 SELECT c.check_type, c.reference, p.id_number_index, c.result, c.query_date, c.valid_until, c.issuing_authority
@@ -170,15 +195,25 @@ async def import_results(
     file_sha256 = hashlib.sha256(content).hexdigest()
     results = await asyncio.to_thread(ResultsFile, content)
     del content
-    validator = RowValidator(results.columns, today=timeutil.today_in_china(now),
-                             default_authority=(issuing_authority or "").strip() or DEFAULT_AUTHORITY)
+    validator = RowValidator(
+        results.columns,
+        today=timeutil.today_in_china(now),
+        default_authority=(issuing_authority or "").strip() or DEFAULT_AUTHORITY,
+    )
     chunks = results.chunks(chunk_rows)
 
     async def run_import(session: AsyncSession) -> ImportResult:
         consent = await require_consent(session, actor, consent_document_id, None)
-        run = _Run(actor=actor, keyring=keyring, consent_id=consent.id, consent_sha256=consent.sha256,
-                   import_id=import_id or uuid4(), now=now, request_id=current_request_id(),
-                   file_sha256=file_sha256)
+        run = _Run(
+            actor=actor,
+            keyring=keyring,
+            consent_id=consent.id,
+            consent_sha256=consent.sha256,
+            import_id=import_id or uuid4(),
+            now=now,
+            request_id=current_request_id(),
+            file_sha256=file_sha256,
+        )
         raw = await session.connection()
         conn = (await raw.get_raw_connection()).driver_connection
         # Lookups go through a second connection, so that the next chunk can be looked up
@@ -213,8 +248,16 @@ def _fewer_collections():
         gc.set_threshold(*before)
 
 
-async def _pipeline(conn, lookup, run: _Run, chunks, validator: RowValidator, keyring: Keyring,
-                    progress: ProgressCallback | None, rows_total: int) -> None:
+async def _pipeline(
+    conn,
+    lookup,
+    run: _Run,
+    chunks,
+    validator: RowValidator,
+    keyring: Keyring,
+    progress: ProgressCallback | None,
+    rows_total: int,
+) -> None:
     """Validate, look up and prepare chunk k+1 (worker thread, second connection) while
     chunk k is being stored (this transaction's connection)."""
     storing: asyncio.Task | None = None
@@ -255,8 +298,9 @@ async def _report(progress: ProgressCallback | None, run: _Run, rows_total: int)
         await progress(ImportProgress(max(rows_total, run.rows), run.rows, run.stored_rows))
 
 
-def _validate_next(chunks, validator: RowValidator, keyring: Keyring, indexes: dict[str, str]
-                   ) -> tuple[list[tuple[ParsedRow, str]], list[Problem], int] | None:
+def _validate_next(
+    chunks, validator: RowValidator, keyring: Keyring, indexes: dict[str, str]
+) -> tuple[list[tuple[ParsedRow, str]], list[Problem], int] | None:
     """Worker thread: the next chunk's rows, validated, each with its blind index."""
     chunk = next(chunks, None)
     if chunk is None:
@@ -293,8 +337,10 @@ def new_ids(count: int) -> list[str]:
     raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
     raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
     text = raw.hex()
-    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}" for h in
-            (text[i:i + 32] for i in range(0, len(text), 32))]
+    return [
+        f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        for h in (text[i : i + 32] for i in range(0, len(text), 32))
+    ]
 
 
 def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, known_checks: dict) -> _Staged:
@@ -316,14 +362,16 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
                 if run.problems_total == 0:
                     _stage_person(staged, run, row, index, person[1])
         if person[0] != row.name:
-            run.problem(Problem(row.row, "name", "name_mismatch",
-                                "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致"))
+            run.problem(
+                Problem(row.row, "name", "name_mismatch", "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致")
+            )
             ok = False
         key = (row.check_type, row.reference)
         first = references.get(key)
         if first is not None:
-            run.problem(Problem(row.row, "reference", "duplicate_reference",
-                                f"查询编号与第 {first} 行重复（同一查询类型）"))
+            run.problem(
+                Problem(row.row, "reference", "duplicate_reference", f"查询编号与第 {first} 行重复（同一查询类型）")
+            )
             continue
         references[key] = row.row
         existing = known_checks.get(key)
@@ -331,8 +379,14 @@ def _resolve(run: _Run, rows: list[tuple[ParsedRow, str]], known_people: dict, k
             if existing == (index, row.result, row.query_date, row.valid_until, row.issuing_authority):
                 run.skipped += 1  # imported before: nothing to add
             else:
-                run.problem(Problem(row.row, "reference", "reference_conflict",
-                                    "该查询编号已登记，但人员、结果、查询日期、有效期或出具机关与本行不同"))
+                run.problem(
+                    Problem(
+                        row.row,
+                        "reference",
+                        "reference_conflict",
+                        "该查询编号已登记，但人员、结果、查询日期、有效期或出具机关与本行不同",
+                    )
+                )
             continue
         if ok and run.problems_total == 0:
             _stage_check(staged, run, row, person[1], consent_id, import_id, ids)
@@ -343,24 +397,59 @@ def _stage_person(staged: _Staged, run: _Run, row: ParsedRow, index: str, person
     number = row.number
     born, sex = describe_normalized(number)
     masked = run.masked[person_id] = mask_id_number(number)
-    staged.people.append((person_id, index, run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
-                          masked, row.name, sex, born, *run.person_tail))
+    staged.people.append(
+        (
+            person_id,
+            index,
+            run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+            masked,
+            row.name,
+            sex,
+            born,
+            *run.person_tail,
+        )
+    )
 
 
-def _stage_check(staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str,
-                 ids) -> None:
+def _stage_check(
+    staged: _Staged, run: _Run, row: ParsedRow, person_id: str, consent_id: str, import_id: str, ids
+) -> None:
     """The record's row, and its leaf in the import's commitment (next in order)."""
     check_id = next(ids)
     leaf = len(run.leaves)
-    staged.checks.append((check_id, person_id, row.check_type, row.result, row.query_date, row.reference,
-                          row.issuing_authority, row.valid_until, *run.check_tail, leaf))
+    staged.checks.append(
+        (
+            check_id,
+            person_id,
+            row.check_type,
+            row.result,
+            row.query_date,
+            row.reference,
+            row.issuing_authority,
+            row.valid_until,
+            *run.check_tail,
+            leaf,
+        )
+    )
     masked = run.masked.get(person_id)
     if masked is None:
         masked = run.masked[person_id] = mask_id_number(row.number)
-    hashed = record_leaf(record_document(
-        import_id=import_id, index=leaf, check_id=check_id, person_id=person_id, id_number_masked=masked, check_type=row.check_type, result=row.result,
-        query_date=row.query_date, reference=row.reference, issuing_authority=row.issuing_authority,
-        valid_until=row.valid_until, consent_document_id=consent_id))
+    hashed = record_leaf(
+        record_document(
+            import_id=import_id,
+            index=leaf,
+            check_id=check_id,
+            person_id=person_id,
+            id_number_masked=masked,
+            check_type=row.check_type,
+            result=row.result,
+            query_date=row.query_date,
+            reference=row.reference,
+            issuing_authority=row.issuing_authority,
+            valid_until=row.valid_until,
+            consent_document_id=consent_id,
+        )
+    )
     run.leaves.append(hashed)
     run.tree.append(hashed)  # the root is ready when the last chunk is staged
 
@@ -370,16 +459,33 @@ async def _commit_to_records(conn, run: _Run) -> None:
     hashes that let one record be proved (in the import's transaction)."""
     root = run.tree.root()
     actor = run.actor
-    event = build_event(actor, CHECK_ACTION, "check_import", str(run.import_id), region_code=actor.region_code,
-                        evidence=[run.consent_sha256, run.file_sha256], occurred_at=run.now,
-                        request_id=run.request_id, changes=diff(None, {
-                            "file_sha256": run.file_sha256, "records": len(run.leaves), "records_root": root.hex(),
-                            "record_format": f"{RECORD_TYPE} v{RECORD_VERSION}", "rows": run.rows,
-                            "skipped": run.skipped, "people_created": run.people_created,
-                            "consent_document_id": str(run.consent_id)}))
+    event = build_event(
+        actor,
+        CHECK_ACTION,
+        "check_import",
+        str(run.import_id),
+        region_code=actor.region_code,
+        evidence=[run.consent_sha256, run.file_sha256],
+        occurred_at=run.now,
+        request_id=run.request_id,
+        changes=diff(
+            None,
+            {
+                "file_sha256": run.file_sha256,
+                "records": len(run.leaves),
+                "records_root": root.hex(),
+                "record_format": f"{RECORD_TYPE} v{RECORD_VERSION}",
+                "rows": run.rows,
+                "skipped": run.skipped,
+                "people_created": run.people_created,
+                "consent_document_id": str(run.consent_id),
+            },
+        ),
+    )
     await conn.copy_records_to_table(AUDIT_TABLE, records=[event], columns=AUDIT_COLUMNS)
-    await conn.execute(RECORD_IMPORT, run.import_id, run.file_sha256, len(run.leaves), root, b"".join(run.leaves),
-                       run.now)
+    await conn.execute(
+        RECORD_IMPORT, run.import_id, run.file_sha256, len(run.leaves), root, b"".join(run.leaves), run.now
+    )
     # The people with new results may change standing on schools' orders (webhooks).
     await enqueue_standing_change_on(conn, person_ids=run.masked, cause=CHECK_ACTION)
 
@@ -396,6 +502,7 @@ async def _store(conn, run: _Run, staged: _Staged) -> None:
     except asyncpg.UniqueViolationError:
         # Someone recorded one of these people or references between our lookup and
         # now. Nothing is stored; re-running the import adds only what is still missing.
-        raise Conflict("导入期间有人员或查询记录被同时登记，请重新导入（已导入部分不会重复）",
-                       code="concurrent_change") from None
+        raise Conflict(
+            "导入期间有人员或查询记录被同时登记，请重新导入（已导入部分不会重复）", code="concurrent_change"
+        ) from None
     run.stored_rows += staged.rows

@@ -26,10 +26,19 @@ from sqlmodel import Field, SQLModel
 
 from service.personnel.rules import engagement_in_force
 from service.timeutil import utcnow
+
 # The checks' vocabulary lives below the domains (service/vetting.py); re-exported here.
 from service.vetting import (
-    ALWAYS_MANDATORY as ALWAYS_MANDATORY, BARRING_CHECK_TYPES as BARRING_CHECK_TYPES,
-    CHECK_TYPES as CHECK_TYPES, DEFAULT_VALIDITY_DAYS as DEFAULT_VALIDITY_DAYS,
+    ALWAYS_MANDATORY as ALWAYS_MANDATORY,
+)
+from service.vetting import (
+    BARRING_CHECK_TYPES as BARRING_CHECK_TYPES,
+)
+from service.vetting import (
+    CHECK_TYPES as CHECK_TYPES,
+)
+from service.vetting import (
+    DEFAULT_VALIDITY_DAYS as DEFAULT_VALIDITY_DAYS,
 )
 
 RESULTS = ("clear", "adverse", "pending")
@@ -74,8 +83,9 @@ class Engagement(SQLModel, table=True):
 
     __tablename__ = "engagements"
     __table_args__ = (
-        Index("uq_engagements_current", "person_id", "vendor_id", unique=True,
-              postgresql_where=text("ended_at IS NULL")),
+        Index(
+            "uq_engagements_current", "person_id", "vendor_id", unique=True, postgresql_where=text("ended_at IS NULL")
+        ),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -175,8 +185,10 @@ class BarLift(SQLModel, table=True):
         # (Readers asking "is this check lifted?" add `closed_at IS NULL` to use this index.)
         Index("uq_bar_lifts_check_open", "check_id", unique=True, postgresql_where=text("closed_at IS NULL")),
         CheckConstraint("closed_as IN ('declined', 'withdrawn')", name="ck_bar_lifts_closed_as"),
-        CheckConstraint("(closed_as IS NULL) = (closed_at IS NULL) AND (closed_at IS NULL OR confirmed_at IS NULL)",
-                        name="ck_bar_lifts_closed"),
+        CheckConstraint(
+            "(closed_as IS NULL) = (closed_at IS NULL) AND (closed_at IS NULL OR confirmed_at IS NULL)",
+            name="ck_bar_lifts_closed",
+        ),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)

@@ -45,8 +45,13 @@ class Identity:
 
 def identity(keyring: Keyring, number: str) -> Identity:
     """`number` must already be normalised (18 characters, upper-case)."""
-    return Identity(index=keyring.blind_index(number), ciphertext=keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
-                    masked=mask_id_number(number), gender=gender(number), birth_date=birth_date(number))
+    return Identity(
+        index=keyring.blind_index(number),
+        ciphertext=keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+        masked=mask_id_number(number),
+        gender=gender(number),
+        birth_date=birth_date(number),
+    )
 
 
 def clean_name(name: str | None) -> str:
@@ -57,14 +62,19 @@ def clean_name(name: str | None) -> str:
 Engaged = tuple[Engagement, Vendor]
 
 
-async def engagements_of(session: AsyncSession, person_ids: Iterable[UUID], *, current_only: bool = False
-                       ) -> dict[UUID, list[Engaged]]:
+async def engagements_of(
+    session: AsyncSession, person_ids: Iterable[UUID], *, current_only: bool = False
+) -> dict[UUID, list[Engaged]]:
     ids = list(set(person_ids))
     found: dict[UUID, list[Engaged]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    query = (select(Engagement, Vendor).join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
-             .where(col(Engagement.person_id).in_(ids)).order_by(col(Engagement.created_at)))
+    query = (
+        select(Engagement, Vendor)
+        .join(Vendor, col(Vendor.id) == col(Engagement.vendor_id))
+        .where(col(Engagement.person_id).in_(ids))
+        .order_by(col(Engagement.created_at))
+    )
     if current_only:
         query = query.where(col(Engagement.ended_at).is_(None))
     for engagement, vendor in (await session.exec(query)).all():
@@ -79,12 +89,14 @@ def can_see_person(actor: Actor, person: Person, engaged: list[Engaged]) -> bool
         return any(e.ended_at is None and v.credit_code == actor.vendor_credit_code for e, v in engaged)
     if actor.role in (Role.REVIEWER, Role.AUDITOR):
         return actor.covers_region(person.origin_region_code) or any(
-            actor.covers_region(v.region_code) for _, v in engaged)
+            actor.covers_region(v.region_code) for _, v in engaged
+        )
     return False
 
 
-async def load_visible_person(session: AsyncSession, actor: Actor, person_id: UUID, *, for_update: bool = False
-                              ) -> tuple[Person, list[Engaged]]:
+async def load_visible_person(
+    session: AsyncSession, actor: Actor, person_id: UUID, *, for_update: bool = False
+) -> tuple[Person, list[Engaged]]:
     query = select(Person).where(Person.id == person_id)
     if for_update:
         query = query.with_for_update()

@@ -94,10 +94,14 @@ async def vendor_roster(db: Database, actor: Actor, vendor_id: UUID) -> list[Ros
     """The vendor's current people with their clearance, oldest engagement first."""
     async with db.transaction() as session:
         vendor = await load_visible_vendor(session, actor, vendor_id)
-        rows = (await session.exec(
-            select(Engagement, Person).join(Person, col(Person.id) == col(Engagement.person_id))
-            .where(Engagement.vendor_id == vendor.id, col(Engagement.ended_at).is_(None))
-            .order_by(col(Engagement.start_date), col(Engagement.created_at)))).all()
+        rows = (
+            await session.exec(
+                select(Engagement, Person)
+                .join(Person, col(Person.id) == col(Engagement.person_id))
+                .where(Engagement.vendor_id == vendor.id, col(Engagement.ended_at).is_(None))
+                .order_by(col(Engagement.start_date), col(Engagement.created_at))
+            )
+        ).all()
         ids = [person.id for _, person in rows]
         facts = await check_facts_of(session, ids)
         current = await engagements_of(session, ids, current_only=True)
@@ -119,8 +123,13 @@ async def masked_by_index(session: AsyncSession, indexes: Iterable[str]) -> dict
     wanted = list(dict.fromkeys(indexes))
     if not wanted:
         return {}
-    rows = (await session.exec(select(Person.id_number_index, Person.id_number_masked, Person.name)
-                               .where(col(Person.id_number_index).in_(wanted)))).all()
+    rows = (
+        await session.exec(
+            select(Person.id_number_index, Person.id_number_masked, Person.name).where(
+                col(Person.id_number_index).in_(wanted)
+            )
+        )
+    ).all()
     return {index: (masked, mask_name(name) or "") for index, masked, name in rows}
 
 
@@ -186,8 +195,9 @@ def person_audit_view(person: Person) -> dict:
     return {"id_number": person.id_number_masked, "name": mask_name(person.name), "gender": person.gender}
 
 
-async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: Keyring, number: str, name: str,
-                                 origin_region: str | None) -> tuple[Person, bool]:
+async def _find_or_create_person(
+    session: AsyncSession, actor: Actor, keyring: Keyring, number: str, name: str, origin_region: str | None
+) -> tuple[Person, bool]:
     """The person with this number (their name must match), or a new one. Race-safe:
     the insert does nothing if another transaction created the person first."""
     index = keyring.blind_index(number)
@@ -195,13 +205,22 @@ async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: K
     created = False
     if person is None:
         ident = identity(keyring, number)
-        candidate = Person(id_number_index=ident.index, id_number_ciphertext=ident.ciphertext,
-                           id_number_masked=ident.masked, name=name, gender=ident.gender,
-                           birth_date=ident.birth_date, origin_region_code=origin_region,
-                           created_by=actor.account_id)
+        candidate = Person(
+            id_number_index=ident.index,
+            id_number_ciphertext=ident.ciphertext,
+            id_number_masked=ident.masked,
+            name=name,
+            gender=ident.gender,
+            birth_date=ident.birth_date,
+            origin_region_code=origin_region,
+            created_by=actor.account_id,
+        )
         inserted = await session.exec(
-            pg_insert(Person).values(**candidate.model_dump())
-            .on_conflict_do_nothing(index_elements=["id_number_index"]).returning(Person.id))
+            pg_insert(Person)
+            .values(**candidate.model_dump())
+            .on_conflict_do_nothing(index_elements=["id_number_index"])
+            .returning(Person.id)
+        )
         created = inserted.first() is not None
         person = (await session.exec(select(Person).where(Person.id_number_index == index).with_for_update())).one()
     if clean_name(person.name) != name:
@@ -209,32 +228,71 @@ async def _find_or_create_person(session: AsyncSession, actor: Actor, keyring: K
     return person, created
 
 
-async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UUID, data: PersonInput, *,
-                     idempotency: Idempotency | None = None) -> Reply[PersonView]:
+async def add_person(
+    db: Database,
+    keyring: Keyring,
+    actor: Actor,
+    vendor_id: UUID,
+    data: PersonInput,
+    *,
+    idempotency: Idempotency | None = None,
+) -> Reply[PersonView]:
     """Engage a person at a vendor; the person is created on first sight of the number
     (at most once per idempotency key)."""
     number, data = _validate_person(data)
 
     async def engage(session: AsyncSession) -> PersonView:
         vendor = await load_visible_vendor(session, actor, vendor_id)
-        person, created = await _find_or_create_person(session, actor, keyring, number, data.name,
-                                                       vendor.region_code)
-        current = (await session.exec(select(Engagement).where(
-            Engagement.person_id == person.id, Engagement.vendor_id == vendor.id,
-            col(Engagement.ended_at).is_(None)))).first()
+        person, created = await _find_or_create_person(session, actor, keyring, number, data.name, vendor.region_code)
+        current = (
+            await session.exec(
+                select(Engagement).where(
+                    Engagement.person_id == person.id,
+                    Engagement.vendor_id == vendor.id,
+                    col(Engagement.ended_at).is_(None),
+                )
+            )
+        ).first()
         if current is not None:
             raise Conflict("该人员已在本机构任职", code="already_engaged")
-        engagement = Engagement(person_id=person.id, vendor_id=vendor.id, role=data.role, phone=data.phone,
-                                start_date=data.start_date, created_by=actor.account_id)
+        engagement = Engagement(
+            person_id=person.id,
+            vendor_id=vendor.id,
+            role=data.role,
+            phone=data.phone,
+            start_date=data.start_date,
+            created_by=actor.account_id,
+        )
         session.add(engagement)
         await session.flush()
         if created:
-            await record_event(session, actor, "personnel:person:create", "person", person.id,
-                               region_code=vendor.region_code, changes=diff(None, person_audit_view(person)))
-        await record_event(session, actor, "personnel:engagement:create", "engagement", engagement.id,
-                           region_code=vendor.region_code, changes=diff(None, {
-                               "person_id": person.id, "vendor_id": vendor.id, "role": data.role,
-                               "start_date": data.start_date, "phone": mask_phone(data.phone)}))
+            await record_event(
+                session,
+                actor,
+                "personnel:person:create",
+                "person",
+                person.id,
+                region_code=vendor.region_code,
+                changes=diff(None, person_audit_view(person)),
+            )
+        await record_event(
+            session,
+            actor,
+            "personnel:engagement:create",
+            "engagement",
+            engagement.id,
+            region_code=vendor.region_code,
+            changes=diff(
+                None,
+                {
+                    "person_id": person.id,
+                    "vendor_id": vendor.id,
+                    "role": data.role,
+                    "start_date": data.start_date,
+                    "phone": mask_phone(data.phone),
+                },
+            ),
+        )
         engaged = (await engagements_of(session, [person.id]))[person.id]
         return await _view(session, actor, person, engaged)
 
@@ -246,9 +304,16 @@ async def add_person(db: Database, keyring: Keyring, actor: Actor, vendor_id: UU
         raise
 
 
-async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_id: UUID, *,
-                           end_date: date | None, reason: str | None,
-                           idempotency: Idempotency | None = None) -> Reply[Engaged]:
+async def record_departure(
+    db: Database,
+    actor: Actor,
+    vendor_id: UUID,
+    person_id: UUID,
+    *,
+    end_date: date | None,
+    reason: str | None,
+    idempotency: Idempotency | None = None,
+) -> Reply[Engaged]:
     """End the person's current engagement at the vendor, effective immediately."""
     reason = (reason or "").strip() or None
     if reason and len(reason) > 300:
@@ -260,9 +325,17 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
 
     async def work(session: AsyncSession) -> Engaged:
         vendor = await load_visible_vendor(session, actor, vendor_id)
-        engagement = (await session.exec(select(Engagement).where(
-            Engagement.person_id == person_id, Engagement.vendor_id == vendor.id,
-            col(Engagement.ended_at).is_(None)).with_for_update())).first()
+        engagement = (
+            await session.exec(
+                select(Engagement)
+                .where(
+                    Engagement.person_id == person_id,
+                    Engagement.vendor_id == vendor.id,
+                    col(Engagement.ended_at).is_(None),
+                )
+                .with_for_update()
+            )
+        ).first()
         if engagement is None:
             raise NotFound("该人员当前未在本机构任职", code="engagement_not_found")
         if end_date < engagement.start_date:
@@ -270,9 +343,16 @@ async def record_departure(db: Database, actor: Actor, vendor_id: UUID, person_i
         engagement.end_date, engagement.departure_reason = end_date, reason
         engagement.ended_at, engagement.ended_by = timeutil.utcnow(), actor.account_id
         session.add(engagement)
-        await record_event(session, actor, "personnel:engagement:end", "engagement", engagement.id,
-                           region_code=vendor.region_code, reason=reason,
-                           changes=diff({"end_date": None}, {"end_date": end_date}))
+        await record_event(
+            session,
+            actor,
+            "personnel:engagement:end",
+            "engagement",
+            engagement.id,
+            region_code=vendor.region_code,
+            reason=reason,
+            changes=diff({"end_date": None}, {"end_date": end_date}),
+        )
         await enqueue_standing_change(session, person_ids=[person_id], cause="personnel:engagement:end")
         return engagement, vendor
 
@@ -284,6 +364,7 @@ async def read_id_number(db: Database, keyring: Keyring, actor: Actor, person_id
     async with db.transaction() as session:
         person, _ = await load_visible_person(session, actor, person_id)
         number = keyring.decrypt(person.id_number_ciphertext, ID_NUMBER_PURPOSE).decode()
-        await record_event(session, actor, "personnel:id_number:read", "person", person.id,
-                           region_code=actor.region_code)
+        await record_event(
+            session, actor, "personnel:id_number:read", "person", person.id, region_code=actor.region_code
+        )
         return person, number

@@ -19,7 +19,8 @@ from types import MappingProxyType
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.personnel.models import CHECK_TYPES, DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS
+from service.personnel.models import CHECK_TYPES
+from service.personnel.models import DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS
 from service.region_settings import EffectiveSettings, effective_settings
 
 DEFAULT_VALIDITY_DAYS = MappingProxyType(dict(MODEL_DEFAULT_VALIDITY_DAYS))
@@ -42,8 +43,9 @@ async def personnel_settings(session: AsyncSession, region_code: str | None) -> 
 
 
 def from_effective(effective: EffectiveSettings) -> PersonnelSettings:
-    return PersonnelSettings(mandatory_checks=effective.mandatory_checks,
-                             validity_days=MappingProxyType(dict(effective.check_validity_days)))
+    return PersonnelSettings(
+        mandatory_checks=effective.mandatory_checks, validity_days=MappingProxyType(dict(effective.check_validity_days))
+    )
 
 
 def strictest(settings: Iterable[PersonnelSettings]) -> PersonnelSettings:

@@ -18,6 +18,17 @@ from service.printing.rendering import check_size, configure, render
 from service.printing.timetable import timetable_job
 
 __all__ = [
-    "application_letter", "Attachment", "attachment", "check_size", "configure", "is_pdf", "Job",
-    "NotOurPdf", "printed_text", "receipt_pdf", "render", "RenderUnavailable", "timetable_job",
+    "application_letter",
+    "Attachment",
+    "attachment",
+    "check_size",
+    "configure",
+    "is_pdf",
+    "Job",
+    "NotOurPdf",
+    "printed_text",
+    "receipt_pdf",
+    "render",
+    "RenderUnavailable",
+    "timetable_job",
 ]

@@ -14,8 +14,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from schemas.text import LINE_PATTERN
 from service.printing import letters, lists
-from service.printing.rendering import render
 from service.printing.audit_report import report_pdf
+from service.printing.rendering import render
 from service.printing.roster import roster_pdf
 from service.security import Role
 from service.timeutil import utcnow
@@ -27,17 +27,21 @@ from service.web.params import PathText, QueryText
 LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
 
-
 class PublicDocumentsController(Controller):
     """The bureau's published lists, for anyone (no login)."""
 
     path = "/api/v1/public"
     tags = ["documents"]
 
-    @get("/whitelist.pdf", **public(errors=(422, 503)), media_type=PDF,
-         response_description="课后服务第三方机构白名单 (PDF/A-3b)")
-    async def whitelist_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None,
-                            category: FromQuery[int | None] = None) -> Response[bytes]:
+    @get(
+        "/whitelist.pdf",
+        **public(errors=(422, 503)),
+        media_type=PDF,
+        response_description="课后服务第三方机构白名单 (PDF/A-3b)",
+    )
+    async def whitelist_pdf(
+        self, db: DB, signer: AuditSigner, region: QueryText = None, category: FromQuery[int | None] = None
+    ) -> Response[bytes]:
         """The whitelist publication: entries usable now, grouped by the notice's eight
         categories, with the signed JSON embedded (associated file `whitelist.json`) and
         its SHA-256 printed. Unknown region or category → 422; too many rows → 422
@@ -46,15 +50,15 @@ class PublicDocumentsController(Controller):
         return pdf_response(await render(published.job), "whitelist.pdf")
 
     @get("/whitelist.json", **public(errors=(422,)), response_description="The signed whitelist publication")
-    async def whitelist_json(self, db: DB, signer: AuditSigner, region: QueryText = None,
-                             category: FromQuery[int | None] = None) -> Response[dict]:
+    async def whitelist_json(
+        self, db: DB, signer: AuditSigner, region: QueryText = None, category: FromQuery[int | None] = None
+    ) -> Response[dict]:
         """The list the PDF prints, signed (Ed25519 over `schoolgate signed list v1\\n` +
         `canonical`); `sha256` is the hash the PDF prints."""
         published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
         return Response(published.served, media_type=MediaType.JSON)
 
-    @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF,
-         response_description="公示期名单 (PDF/A-3b)")
+    @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF, response_description="公示期名单 (PDF/A-3b)")
     async def notices_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[bytes]:
         """Applications in public notice: vendor, items, the end of the notice period (or
         paused for an objection), and how to object."""
@@ -79,8 +83,12 @@ class LetterController(Controller):
 
     tags = ["documents"]
 
-    @get("/api/v1/applications/{application_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
-         media_type=PDF, response_description="The letter of the application's latest decision (PDF/A-3b)")
+    @get(
+        "/api/v1/applications/{application_id:uuid}/letter.pdf",
+        **access(*LETTER_READERS, errors=(404, 503)),
+        media_type=PDF,
+        response_description="The letter of the application's latest decision (PDF/A-3b)",
+    )
     async def application_letter(self, db: DB, actor: CurrentActor, application_id: FromPath[UUID]) -> Response[bytes]:
         """Admission (the notice concluded), rejection or return for revision: the latest
         of them. Issued once with its document number and verification code; the same
@@ -88,8 +96,12 @@ class LetterController(Controller):
         job = await letters.application_letter(db, actor, application_id)
         return pdf_response(await render(job), "letter.pdf")
 
-    @get("/api/v1/whitelist/entries/{entry_id:uuid}/letter.pdf", **access(*LETTER_READERS, errors=(404, 503)),
-         media_type=PDF, response_description="The letter of the entry's latest whitelist action (PDF/A-3b)")
+    @get(
+        "/api/v1/whitelist/entries/{entry_id:uuid}/letter.pdf",
+        **access(*LETTER_READERS, errors=(404, 503)),
+        media_type=PDF,
+        response_description="The letter of the entry's latest whitelist action (PDF/A-3b)",
+    )
     async def entry_letter(self, db: DB, actor: CurrentActor, entry_id: FromPath[UUID]) -> Response[bytes]:
         """Suspension, revocation or reinstatement of a whitelist entry: the latest."""
         job = await letters.entry_letter(db, actor, entry_id)
@@ -99,11 +111,15 @@ class LetterController(Controller):
 class RosterController(Controller):
     tags = ["documents"]
 
-    @get("/api/v1/vendors/{vendor_id:uuid}/people.pdf",
-         **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
-         media_type=PDF, response_description="进校人员核验名单 (PDF/A-3b) with its own receipt")
-    async def people_pdf(self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID],
-                         school: QueryText = None) -> Response[bytes]:
+    @get(
+        "/api/v1/vendors/{vendor_id:uuid}/people.pdf",
+        **access(Role.SCHOOL, Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404, 422, 429, 503)),
+        media_type=PDF,
+        response_description="进校人员核验名单 (PDF/A-3b) with its own receipt",
+    )
+    async def people_pdf(
+        self, db: DB, signer: AuditSigner, actor: CurrentActor, vendor_id: FromPath[UUID], school: QueryText = None
+    ) -> Response[bytes]:
         """The vendor's current people for the gate of `school` (its 10-digit code):
         masked ID number, name, role, clearance and until when. A school in another
         region than the caller's → 404. Each sheet is a signed receipt (kind `roster`,
@@ -114,15 +130,27 @@ class RosterController(Controller):
 class AuditReportController(Controller):
     tags = ["documents"]
 
-    @get("/api/v1/audit/report.pdf", **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)), media_type=PDF,
-         response_description="审计报告 (PDF/A-3b) with the export bundle attached")
-    async def report(self, db: DB, signer: AuditSigner, actor: CurrentActor, object: QueryText = None,
-                     region: QueryText = None,
-                     start: Annotated[str | None, QueryParameter(name="from", pattern=LINE_PATTERN)] = None,
-                     end: Annotated[str | None, QueryParameter(name="to", pattern=LINE_PATTERN)] = None) -> Response[bytes]:
+    @get(
+        "/api/v1/audit/report.pdf",
+        **access(Role.AUDITOR, Role.ADMIN, errors=(404, 422, 503)),
+        media_type=PDF,
+        response_description="审计报告 (PDF/A-3b) with the export bundle attached",
+    )
+    async def report(
+        self,
+        db: DB,
+        signer: AuditSigner,
+        actor: CurrentActor,
+        object: QueryText = None,
+        region: QueryText = None,
+        start: Annotated[str | None, QueryParameter(name="from", pattern=LINE_PATTERN)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", pattern=LINE_PATTERN)] = None,
+    ) -> Response[bytes]:
         """`?object=type:id` or `?region=&from=&to=` (China dates, or instants): the
         events in log order with actor role, action and changes in Chinese, the
         checkpoint that includes them and its root hash, and the export bundle of their
         range attached — `schoolgate audit verify report.pdf` checks it offline."""
-        return pdf_response(await report_pdf(db, signer, actor, object_ref=object, region=region, start=start,
-                                             end=end), "audit-report.pdf")
+        return pdf_response(
+            await report_pdf(db, signer, actor, object_ref=object, region=region, start=start, end=end),
+            "audit-report.pdf",
+        )

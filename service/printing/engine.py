@@ -88,8 +88,13 @@ def _fetcher():
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(words.FILTERS)
     return env
 
@@ -109,8 +114,11 @@ def _stylesheet():
 
 
 def html_of(job: Job) -> str:
-    return _environment().get_template(job.template).render(
-        **job.context, doc_title=job.title, doc_author=job.author, doc_created=job.created.isoformat())
+    return (
+        _environment()
+        .get_template(job.template)
+        .render(**job.context, doc_title=job.title, doc_author=job.author, doc_created=job.created.isoformat())
+    )
 
 
 def render(job: Job) -> bytes:
@@ -120,13 +128,27 @@ def render(job: Job) -> bytes:
 
     html = html_of(job)
     naive = job.created.replace(tzinfo=None)
-    attachments = [PdfAttachment(string=a.data, name=a.name, description=a.description, created=naive,
-                                 modified=naive, relationship=a.relationship) for a in job.attachments]
+    attachments = [
+        PdfAttachment(
+            string=a.data,
+            name=a.name,
+            description=a.description,
+            created=naive,
+            modified=naive,
+            relationship=a.relationship,
+        )
+        for a in job.attachments
+    ]
     identifier = hashlib.sha256(html.encode() + b"".join(a.data for a in job.attachments)).hexdigest()[:32]
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_fetcher())
-    return document.write_pdf(stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant=PDF_VARIANT,
-                              attachments=attachments, pdf_identifier=identifier.encode(),
-                              uncompressed_pdf=False)
+    return document.write_pdf(
+        stylesheets=[_stylesheet()],
+        font_config=_fonts(),
+        pdf_variant=PDF_VARIANT,
+        attachments=attachments,
+        pdf_identifier=identifier.encode(),
+        uncompressed_pdf=False,
+    )
 
 
 def warm() -> None:

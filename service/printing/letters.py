@@ -74,7 +74,7 @@ def _not_found() -> NotFound:
 
 
 def format_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def normalise_code(raw: str) -> str:
@@ -92,8 +92,16 @@ async def _authority(session, event: StoredEvent, approve: StoredEvent | None) -
     return region, words.actor_role(doc["actor"].get("role"), region)
 
 
-async def _issue(session, actor: Actor, event: StoredEvent, kind: str, subject_type: str, subject_id: UUID,
-                 vendor_id: UUID, region_code: str) -> DecisionLetter:
+async def _issue(
+    session,
+    actor: Actor,
+    event: StoredEvent,
+    kind: str,
+    subject_type: str,
+    subject_id: UUID,
+    vendor_id: UUID,
+    region_code: str,
+) -> DecisionLetter:
     """The letter of `event`, issued now if it never was (numbers are taken under a
     lock on the event, so two first requests never use two numbers)."""
     await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=event.id))
@@ -101,20 +109,41 @@ async def _issue(session, actor: Actor, event: StoredEvent, kind: str, subject_t
     if found is not None:
         return found
     year = event.occurred_at.astimezone(CHINA_TZ).year
-    seq = (await session.exec(text(
-        "INSERT INTO document_number_counters (region_code, year, last) VALUES (:region, :year, 1) "
-        "ON CONFLICT (region_code, year) DO UPDATE SET last = document_number_counters.last + 1 RETURNING last")
-        .bindparams(region=region_code, year=year))).one()[0]
-    letter = DecisionLetter(audit_event_id=event.id, kind=kind, subject_type=subject_type, subject_id=subject_id,
-                            vendor_id=vendor_id, region_code=region_code, year=year, seq=seq,
-                            number=words.document_number(region_code, year, seq),
-                            verification_code=secrets.token_hex(8).upper())
+    seq = (
+        await session.exec(
+            text(
+                "INSERT INTO document_number_counters (region_code, year, last) VALUES (:region, :year, 1) "
+                "ON CONFLICT (region_code, year) DO UPDATE SET last = document_number_counters.last + 1 RETURNING last"
+            ).bindparams(region=region_code, year=year)
+        )
+    ).one()[0]
+    letter = DecisionLetter(
+        audit_event_id=event.id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        vendor_id=vendor_id,
+        region_code=region_code,
+        year=year,
+        seq=seq,
+        number=words.document_number(region_code, year, seq),
+        verification_code=secrets.token_hex(8).upper(),
+    )
     session.add(letter)
     await session.flush()
-    await record_event(session, actor, "documents:letter:issue", "decision_letter", letter.id, region_code=region_code,
-                       changes={"number": {"before": None, "after": letter.number},
-                                "audit_event": {"before": None, "after": event.id},
-                                "subject": {"before": None, "after": f"{subject_type}:{subject_id}"}})
+    await record_event(
+        session,
+        actor,
+        "documents:letter:issue",
+        "decision_letter",
+        letter.id,
+        region_code=region_code,
+        changes={
+            "number": {"before": None, "after": letter.number},
+            "audit_event": {"before": None, "after": event.id},
+            "subject": {"before": None, "after": f"{subject_type}:{subject_id}"},
+        },
+    )
     return letter
 
 
@@ -129,21 +158,35 @@ async def standing(session, letter: DecisionLetter) -> Standing:
     """Does the letter's decision still stand? Any later decision on its subject (for an
     admission: on the entries it created too) changes it."""
     if letter.subject_type == "application":
-        later = [e for e in await events_of_objects(session, "application", [str(letter.subject_id)],
-                                                            list(APPLICATION_DECISIONS)) if e.id > letter.audit_event_id]
+        later = [
+            e
+            for e in await events_of_objects(
+                session, "application", [str(letter.subject_id)], list(APPLICATION_DECISIONS)
+            )
+            if e.id > letter.audit_event_id
+        ]
         if letter.kind == "admission":
             event = await event_by_id(session, letter.audit_event_id)
             created = [str(i) for i in _value(event.document["changes"], "whitelist_entries") or []] if event else []
-            later += [e for e in await events_of_objects(session, "whitelist_entry", created,
-                                                                 list(ENTRY_DECISIONS)) if e.id > letter.audit_event_id]
+            later += [
+                e
+                for e in await events_of_objects(session, "whitelist_entry", created, list(ENTRY_DECISIONS))
+                if e.id > letter.audit_event_id
+            ]
     else:
-        later = [e for e in await events_of_objects(session, "whitelist_entry", [str(letter.subject_id)],
-                                                            list(ENTRY_DECISIONS)) if e.id > letter.audit_event_id]
+        later = [
+            e
+            for e in await events_of_objects(
+                session, "whitelist_entry", [str(letter.subject_id)], list(ENTRY_DECISIONS)
+            )
+            if e.id > letter.audit_event_id
+        ]
     if not later:
         return Standing("in_force")
     first = min(later, key=lambda e: e.id)
     revoked = any(e.action == "whitelist:entry:revoke" for e in later) or any(
-        e.action == "applications:application:reject" for e in later)
+        e.action == "applications:application:reject" for e in later
+    )
     return Standing("revoked" if revoked else "changed", first.action, first.occurred_at)
 
 
@@ -151,10 +194,13 @@ async def standing(session, letter: DecisionLetter) -> Standing:
 
 
 def _item_row(item, region_code: str, fee: int | None = None, fee_unit: str | None = None) -> dict[str, Any]:
-    return {"category": words.category(item.category_code), "activity": item.activity,
-            "grades": words.grade_bands(item.grade_bands),
-            "fee": words.fee(item.fee if fee is None else fee, fee_unit or item.fee_unit),
-            "region": words.region_name(region_code)}
+    return {
+        "category": words.category(item.category_code),
+        "activity": item.activity,
+        "grades": words.grade_bands(item.grade_bands),
+        "fee": words.fee(item.fee if fee is None else fee, fee_unit or item.fee_unit),
+        "region": words.region_name(region_code),
+    }
 
 
 def _value(changes: dict[str, Any], field: str) -> Any:
@@ -184,26 +230,51 @@ def _decision_text(kind: str, region: str, changes: dict[str, Any]) -> str:
     return f"决定恢复你单位下列服务项目在{region}的白名单资格。"
 
 
-def _job(letter: DecisionLetter, event: StoredEvent, vendor, items: list[dict], role: str,
-         subject_region: str, approve: StoredEvent | None = None) -> Job:
+def _job(
+    letter: DecisionLetter,
+    event: StoredEvent,
+    vendor,
+    items: list[dict],
+    role: str,
+    subject_region: str,
+    approve: StoredEvent | None = None,
+) -> Job:
     doc = event.document
     # An admission takes effect when the notice ends; its reasons are the approval's.
     reason = doc.get("reason") or (approve.document.get("reason") if approve is not None else None)
     bureau = words.bureau(letter.region_code)
     code = format_code(letter.verification_code)
     context = {
-        "bureau": bureau, "number": letter.number, "title": TITLES[letter.kind], "kind": letter.kind,
-        "vendor_name": vendor.name, "credit_code": vendor.credit_code, "items": items,
+        "bureau": bureau,
+        "number": letter.number,
+        "title": TITLES[letter.kind],
+        "kind": letter.kind,
+        "vendor_name": vendor.name,
+        "credit_code": vendor.credit_code,
+        "items": items,
         "decision": _decision_text(letter.kind, words.region_path(subject_region), doc.get("changes") or {}),
-        "reason": reason, "clause": POLICY + CLAUSES[letter.kind], "role": role,
-        "decided_at": doc["time"], "code": code,
-        "verify": {"qr": qr.qr_data_url(VERIFY_PATH + letter.verification_code),
-                   "sha256": leaf_hash(event.canonical).hex(),
-                   "lines": [f"核验码：{code}。扫码或访问 GET {VERIFY_PATH}{letter.verification_code} 可查验本决定书是否存在、是否仍然有效。",
-                             "本决定书据审计日志中的决定事件生成（附件 decision-event.json），下列为该事件在审计日志中的叶哈希。"]},
+        "reason": reason,
+        "clause": POLICY + CLAUSES[letter.kind],
+        "role": role,
+        "decided_at": doc["time"],
+        "code": code,
+        "verify": {
+            "qr": qr.qr_data_url(VERIFY_PATH + letter.verification_code),
+            "sha256": leaf_hash(event.canonical).hex(),
+            "lines": [
+                f"核验码：{code}。扫码或访问 GET {VERIFY_PATH}{letter.verification_code} 可查验本决定书是否存在、是否仍然有效。",
+                "本决定书据审计日志中的决定事件生成（附件 decision-event.json），下列为该事件在审计日志中的叶哈希。",
+            ],
+        },
     }
-    return Job("letter.html", context, title=TITLES[letter.kind], author=bureau, created=event.occurred_at,
-               attachments=(Attachment("decision-event.json", event.canonical, "决定事件（审计日志原文）"),))
+    return Job(
+        "letter.html",
+        context,
+        title=TITLES[letter.kind],
+        author=bureau,
+        created=event.occurred_at,
+        attachments=(Attachment("decision-event.json", event.canonical, "决定事件（审计日志原文）"),),
+    )
 
 
 async def application_letter(db: Database, actor: Actor, application_id: UUID) -> Job:
@@ -211,8 +282,9 @@ async def application_letter(db: Database, actor: Actor, application_id: UUID) -
     or when the application is not the caller's to see)."""
     view = await get_application(db, actor, application_id)
     async with db.transaction() as session:
-        events = await events_of_objects(session, "application", [str(application_id)],
-                                               [*APPLICATION_DECISIONS, APPROVE])
+        events = await events_of_objects(
+            session, "application", [str(application_id)], [*APPLICATION_DECISIONS, APPROVE]
+        )
         decisions = [e for e in events if e.action in APPLICATION_DECISIONS]
         if not decisions:
             raise _not_found()
@@ -220,8 +292,16 @@ async def application_letter(db: Database, actor: Actor, application_id: UUID) -
         approvals = [e for e in events if e.action == APPROVE and e.id < event.id]
         approve = approvals[-1] if approvals and event.action.endswith(":conclude_notice") else None
         region, role = await _authority(session, event, approve)
-        letter = await _issue(session, actor, event, APPLICATION_DECISIONS[event.action], "application",
-                              application_id, view.vendor.id, region)
+        letter = await _issue(
+            session,
+            actor,
+            event,
+            APPLICATION_DECISIONS[event.action],
+            "application",
+            application_id,
+            view.vendor.id,
+            region,
+        )
     app = view.application
     items = [_item_row(item, app.region_code) for item in view.items]
     return _job(letter, event, view.vendor, items, role, app.region_code, approve)
@@ -237,12 +317,14 @@ async def entry_letter(db: Database, actor: Actor, entry_id: UUID) -> Job:
             raise _not_found()
         event = events[-1]
         region, role = await _authority(session, event, None)
-        letter = await _issue(session, actor, event, ENTRY_DECISIONS[event.action], "whitelist_entry", entry_id,
-                              entry.vendor_id, region)
+        letter = await _issue(
+            session, actor, event, ENTRY_DECISIONS[event.action], "whitelist_entry", entry_id, entry.vendor_id, region
+        )
         vendor = (await vendors_by_ids(session, [entry.vendor_id]))[entry.vendor_id]
         item = (await items_by_ids(session, [entry.service_item_id]))[entry.service_item_id]
-    return _job(letter, event, vendor, [_item_row(item, entry.region_code, entry.fee, entry.fee_unit)], role,
-                entry.region_code)
+    return _job(
+        letter, event, vendor, [_item_row(item, entry.region_code, entry.fee, entry.fee_unit)], role, entry.region_code
+    )
 
 
 async def verify_code(db: Database, raw_code: str) -> dict[str, Any]:
@@ -250,19 +332,33 @@ async def verify_code(db: Database, raw_code: str) -> dict[str, Any]:
     kind, vendor, dates, and whether it still stands. Nothing personal."""
     code = normalise_code(raw_code)
     async with db.transaction() as session:
-        letter = (await session.exec(select(DecisionLetter).where(DecisionLetter.verification_code == code))).first() \
-            if 0 < len(code) <= 32 else None
+        letter = (
+            (await session.exec(select(DecisionLetter).where(DecisionLetter.verification_code == code))).first()
+            if 0 < len(code) <= 32
+            else None
+        )
         if letter is None:
             raise NotFound("核验码不存在，该决定书无法核验", code="letter_not_found")
         vendor = (await vendors_by_ids(session, [letter.vendor_id]))[letter.vendor_id]
         event = await event_by_id(session, letter.audit_event_id)
         stands = await standing(session, letter)
     return {
-        "exists": True, "number": letter.number, "kind": letter.kind, "title": TITLES[letter.kind],
-        "vendor_name": vendor.name, "vendor_credit_code": vendor.credit_code,
-        "issuing_bureau": words.bureau(letter.region_code), "decided_at": event.document["time"] if event else None,
-        "issued_at": letter.issued_at.isoformat(), "status": stands.status, "status_text": STATUS_WORDS[stands.status],
-        "later_decision": {"action": stands.later_action, "at": stands.later_at.isoformat() if stands.later_at else None}
-        if stands.later_action else None,
+        "exists": True,
+        "number": letter.number,
+        "kind": letter.kind,
+        "title": TITLES[letter.kind],
+        "vendor_name": vendor.name,
+        "vendor_credit_code": vendor.credit_code,
+        "issuing_bureau": words.bureau(letter.region_code),
+        "decided_at": event.document["time"] if event else None,
+        "issued_at": letter.issued_at.isoformat(),
+        "status": stands.status,
+        "status_text": STATUS_WORDS[stands.status],
+        "later_decision": {
+            "action": stands.later_action,
+            "at": stands.later_at.isoformat() if stands.later_at else None,
+        }
+        if stands.later_action
+        else None,
         "decision_event_leaf_hash": leaf_hash(event.canonical).hex() if event else None,
     }

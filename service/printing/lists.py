@@ -19,8 +19,8 @@ from service.applications import public_notices
 from service.audit import Signer
 from service.db import Database
 from service.printing import qr, signed, words
-from service.printing.rendering import check_size, max_rows
 from service.printing.engine import Attachment, Job
+from service.printing.rendering import check_size, max_rows
 from service.service_items import CATEGORIES
 from service.timeutil import CHINA_TZ
 from service.whitelist import filters, public_whitelist_all
@@ -65,36 +65,64 @@ def _whitelist_groups(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (e["credit_code"], e["item_id"], e["valid_until"])
         row = groups.setdefault(e["category_code"], {}).setdefault(key, dict(e, regions=[]))
         row["regions"].append(e["region_name"])
-    return [{"numeral": NUMERALS[i], "code": code, "name": CATEGORIES[code],
-             "rows": sorted(groups[code].values(), key=lambda r: (r["vendor_name"], r["credit_code"], r["activity"]))}
-            for i, code in enumerate(c for c in sorted(CATEGORIES) if c in groups)]
+    return [
+        {
+            "numeral": NUMERALS[i],
+            "code": code,
+            "name": CATEGORIES[code],
+            "rows": sorted(groups[code].values(), key=lambda r: (r["vendor_name"], r["credit_code"], r["activity"])),
+        }
+        for i, code in enumerate(c for c in sorted(CATEGORIES) if c in groups)
+    ]
 
 
-async def whitelist(db: Database, signer: Signer, *, region: str | None, category: int | None,
-                    now: datetime) -> Published:
+async def whitelist(
+    db: Database, signer: Signer, *, region: str | None, category: int | None, now: datetime
+) -> Published:
     f = filters(region, category, None)  # 422 on an unknown region or category
     rows = await _bounded(public_whitelist_all(db, f, now), "region")
     entries = [msgspec.to_builtins(row.__dict__) for row in rows]
     region_code = region or PROVINCE
-    document = {"type": "schoolgate.whitelist_publication", "v": 1, "region_code": region_code,
-                "category_code": category, "as_of": now.isoformat(), "entries": entries}
+    document = {
+        "type": "schoolgate.whitelist_publication",
+        "v": 1,
+        "region_code": region_code,
+        "category_code": category,
+        "as_of": now.isoformat(),
+        "entries": entries,
+    }
     served, _ = signed.sign(signer, document)
     number = _number(region_code, now, served["sha256"], "白公")
     bureau = words.bureau(region_code)
     query = "&".join(p for p in (f"region={region}" if region else "", f"category={category}" if category else "") if p)
     api = "/api/v1/public/whitelist.json" + (f"?{query}" if query else "")
     context = {
-        "bureau": bureau, "number": number, "as_of": now, "region_path": words.region_path(region_code),
-        "category_name": CATEGORIES.get(category) if category else None, "policy": POLICY,
-        "groups": _whitelist_groups(entries), "total": len(entries),
-        "verify": {"qr": qr.qr_data_url(f"schoolgate:whitelist?{query}&sha256={served['sha256']}".replace("?&", "?")),
-                   "sha256": served["sha256"],
-                   "lines": [f"本名单以签名 JSON 同时发布：GET {api}（签名算法 Ed25519，密钥编号 {served['key_id']}，"
-                             "公钥见 GET /api/v1/keys）。",
-                             "本文件内嵌该 JSON（附件 whitelist.json）；其规范化文本的 SHA-256 应与下列值一致。"]},
+        "bureau": bureau,
+        "number": number,
+        "as_of": now,
+        "region_path": words.region_path(region_code),
+        "category_name": CATEGORIES.get(category) if category else None,
+        "policy": POLICY,
+        "groups": _whitelist_groups(entries),
+        "total": len(entries),
+        "verify": {
+            "qr": qr.qr_data_url(f"schoolgate:whitelist?{query}&sha256={served['sha256']}".replace("?&", "?")),
+            "sha256": served["sha256"],
+            "lines": [
+                f"本名单以签名 JSON 同时发布：GET {api}（签名算法 Ed25519，密钥编号 {served['key_id']}，"
+                "公钥见 GET /api/v1/keys）。",
+                "本文件内嵌该 JSON（附件 whitelist.json）；其规范化文本的 SHA-256 应与下列值一致。",
+            ],
+        },
     }
-    job = Job("whitelist.html", context, title="课后服务第三方机构白名单", author=bureau, created=now,
-              attachments=(Attachment("whitelist.json", _served_bytes(served), "签名的白名单 JSON"),))
+    job = Job(
+        "whitelist.html",
+        context,
+        title="课后服务第三方机构白名单",
+        author=bureau,
+        created=now,
+        attachments=(Attachment("whitelist.json", _served_bytes(served), "签名的白名单 JSON"),),
+    )
     return Published(job, served)
 
 
@@ -116,32 +144,62 @@ def _notice_entry(n) -> dict[str, Any]:
     app = n.application
     in_notice = app.stage == "public_notice"
     return {
-        "application_id": str(app.id), "vendor_name": n.vendor.name, "credit_code": n.vendor.credit_code,
-        "region_code": app.region_code, "region_name": words.region_name(app.region_code),
+        "application_id": str(app.id),
+        "vendor_name": n.vendor.name,
+        "credit_code": n.vendor.credit_code,
+        "region_code": app.region_code,
+        "region_name": words.region_name(app.region_code),
         "status": "in_notice" if in_notice else "paused",
         "notice_started_at": app.notice_started_at.isoformat() if app.notice_started_at else None,
         "notice_ends_at": app.notice_ends_at.isoformat() if in_notice and app.notice_ends_at else None,
-        "items": [{"category_code": i.category_code, "activity": i.activity, "grade_bands": list(i.grade_bands),
-                   "fee": i.fee, "fee_unit": i.fee_unit} for i in n.items],
+        "items": [
+            {
+                "category_code": i.category_code,
+                "activity": i.activity,
+                "grade_bands": list(i.grade_bands),
+                "fee": i.fee,
+                "fee_unit": i.fee_unit,
+            }
+            for i in n.items
+        ],
     }
 
 
 async def notices(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Published:
     entries = [_notice_entry(n) for n in await _bounded(_all_notices(db, region, now), "region")]
     region_code = region or PROVINCE
-    document = {"type": "schoolgate.notice_publication", "v": 1, "region_code": region_code,
-                "as_of": now.isoformat(), "entries": entries}
+    document = {
+        "type": "schoolgate.notice_publication",
+        "v": 1,
+        "region_code": region_code,
+        "as_of": now.isoformat(),
+        "entries": entries,
+    }
     served, _ = signed.sign(signer, document)
     bureau = words.bureau(region_code)
     api = "/api/v1/public/notices.json" + (f"?region={region}" if region else "")
     context = {
-        "bureau": bureau, "number": _number(region_code, now, served["sha256"], "白示"), "as_of": now,
-        "region_path": words.region_path(region_code), "policy": POLICY, "entries": entries,
-        "verify": {"qr": qr.qr_data_url(f"schoolgate:notices?region={region or ''}&sha256={served['sha256']}"),
-                   "sha256": served["sha256"],
-                   "lines": [f"本名单以签名 JSON 同时发布：GET {api}（Ed25519，密钥编号 {served['key_id']}，"
-                             "公钥见 GET /api/v1/keys）；本文件内嵌该 JSON（附件 notices.json）。"]},
+        "bureau": bureau,
+        "number": _number(region_code, now, served["sha256"], "白示"),
+        "as_of": now,
+        "region_path": words.region_path(region_code),
+        "policy": POLICY,
+        "entries": entries,
+        "verify": {
+            "qr": qr.qr_data_url(f"schoolgate:notices?region={region or ''}&sha256={served['sha256']}"),
+            "sha256": served["sha256"],
+            "lines": [
+                f"本名单以签名 JSON 同时发布：GET {api}（Ed25519，密钥编号 {served['key_id']}，"
+                "公钥见 GET /api/v1/keys）；本文件内嵌该 JSON（附件 notices.json）。"
+            ],
+        },
     }
-    job = Job("notices.html", context, title="课后服务第三方机构进校园公示名单", author=bureau, created=now,
-              attachments=(Attachment("notices.json", _served_bytes(served), "签名的公示名单 JSON"),))
+    job = Job(
+        "notices.html",
+        context,
+        title="课后服务第三方机构进校园公示名单",
+        author=bureau,
+        created=now,
+        attachments=(Attachment("notices.json", _served_bytes(served), "签名的公示名单 JSON"),),
+    )
     return Published(job, served)

@@ -34,8 +34,9 @@ class DecisionLetter(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("region_code", "year", "seq", name="uq_decision_letters_number"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    audit_event_id: int = Field(sa_column=Column(BigInteger, ForeignKey("audit_events.id"), nullable=False,
-                                                 unique=True))
+    audit_event_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("audit_events.id"), nullable=False, unique=True)
+    )
     kind: str = Field(max_length=16)
     subject_type: str = Field(max_length=32)  # application | whitelist_entry
     subject_id: UUID = Field(index=True)

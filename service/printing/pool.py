@@ -27,8 +27,8 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import util as multiprocessing_util
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import util as multiprocessing_util
 
 from service.errors import DomainError
 from service.logging import get_logger
@@ -65,8 +65,8 @@ class RenderPool:
         with self._lock:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker)
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+                )
                 if self._finalizer_pid != os.getpid():
                     self._register_finalizer()
             return self._executor

@@ -26,9 +26,13 @@ def max_rows() -> int:
 def check_size(rows: int, field: str) -> None:
     """Refuse a document over the size bound before it is rendered (422, never a stuck worker)."""
     if rows > _max_rows:
-        raise InvalidInput(f"文档过大（{rows} 行，上限 {_max_rows} 行），请缩小查询范围", code="document_too_large",
-                           details=[{"field": field, "code": "document_too_large",
-                                     "message": f"文档最多 {_max_rows} 行，请缩小查询范围"}])
+        raise InvalidInput(
+            f"文档过大（{rows} 行，上限 {_max_rows} 行），请缩小查询范围",
+            code="document_too_large",
+            details=[
+                {"field": field, "code": "document_too_large", "message": f"文档最多 {_max_rows} 行，请缩小查询范围"}
+            ],
+        )
 
 
 async def render(job: Job, *, timeout: float | None = None) -> bytes:

@@ -49,8 +49,7 @@ def verify(served: dict[str, Any], public_raw: bytes) -> bool:
             return False
         if served.get("sha256") not in (None, hashlib.sha256(canonical).hexdigest()):
             return False
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(base64.b64decode(served["signature"]),
-                                                              PREFIX + canonical)
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(base64.b64decode(served["signature"]), PREFIX + canonical)
     except (KeyError, TypeError, ValueError, InvalidSignature):
         return False
     return True

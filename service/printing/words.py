@@ -120,7 +120,15 @@ def actor_role(role: str | None, region_code: str | None = None) -> str:
 
 
 FILTERS = {
-    "cn_date": cn_date, "cn_datetime": cn_datetime, "last_valid_day": last_valid_day, "fee": fee,
-    "yuan": yuan, "category": category, "grade_bands": grade_bands, "region_name": region_name,
-    "region_path": region_path, "bureau": bureau, "actor_role": actor_role,
+    "cn_date": cn_date,
+    "cn_datetime": cn_datetime,
+    "last_valid_day": last_valid_day,
+    "fee": fee,
+    "yuan": yuan,
+    "category": category,
+    "grade_bands": grade_bands,
+    "region_name": region_name,
+    "region_path": region_path,
+    "bureau": bureau,
+    "actor_role": actor_role,
 }

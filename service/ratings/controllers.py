@@ -30,15 +30,31 @@ STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
 
 def _satisfaction(found: services.Satisfaction) -> SatisfactionOut:
-    return SatisfactionOut(satisfied=found.satisfied, ratings=found.ratings, share=found.share,
-                           threshold_percent=found.threshold_percent, re_review_id=found.re_review_id)
+    return SatisfactionOut(
+        satisfied=found.satisfied,
+        ratings=found.ratings,
+        share=found.share,
+        threshold_percent=found.threshold_percent,
+        re_review_id=found.re_review_id,
+    )
 
 
 def re_review_out(r: ItemReReview) -> ReReviewOut:
-    return ReReviewOut(id=r.id, service_item_id=r.service_item_id, vendor_id=r.vendor_id, region_code=r.region_code,
-                       term_id=r.term_id, satisfied=r.satisfied, ratings=r.ratings, share=r.satisfied / r.ratings,
-                       threshold_percent=r.threshold_percent, state=r.state, opened_at=r.opened_at,
-                       closed_at=r.closed_at, close_reason=r.close_reason)
+    return ReReviewOut(
+        id=r.id,
+        service_item_id=r.service_item_id,
+        vendor_id=r.vendor_id,
+        region_code=r.region_code,
+        term_id=r.term_id,
+        satisfied=r.satisfied,
+        ratings=r.ratings,
+        share=r.satisfied / r.ratings,
+        threshold_percent=r.threshold_percent,
+        state=r.state,
+        opened_at=r.opened_at,
+        closed_at=r.closed_at,
+        close_reason=r.close_reason,
+    )
 
 
 class OrderRatingController(Controller):
@@ -46,17 +62,23 @@ class OrderRatingController(Controller):
     tags = ["ratings"]
 
     @post("/rating", status_code=201, **access(Role.SCHOOL, errors=(404, 409, 422)))
-    async def rate(self, db: DB, actor: CurrentActor, order_id: FromPath[UUID], data: JSONBody[SchoolRating]
-                   ) -> RatingOut:
+    async def rate(
+        self, db: DB, actor: CurrentActor, order_id: FromPath[UUID], data: JSONBody[SchoolRating]
+    ) -> RatingOut:
         """The school rates its accepted order, once, from two weeks before the term's
         last day; the answer carries the item's satisfaction in the region this term."""
         found = await services.rate_as_school(db, actor, order_id, data.satisfied)
-        return RatingOut(order_id=found.order_id, rater=found.rater, satisfied=found.satisfied,
-                         satisfaction=_satisfaction(found.satisfaction))
+        return RatingOut(
+            order_id=found.order_id,
+            rater=found.rater,
+            satisfied=found.satisfied,
+            satisfaction=_satisfaction(found.satisfaction),
+        )
 
     @post("/rating-codes", status_code=201, **access(Role.SCHOOL, errors=(404, 409, 422)))
-    async def codes(self, db: DB, keyring: Keys, actor: CurrentActor, order_id: FromPath[UUID],
-                    data: JSONBody[CodeRequest]) -> CodesOut:
+    async def codes(
+        self, db: DB, keyring: Keys, actor: CurrentActor, order_id: FromPath[UUID], data: JSONBody[CodeRequest]
+    ) -> CodesOut:
         """One-time rating codes for pupils and parents, shown once (stored only hashed)."""
         return CodesOut(order_id=order_id, codes=await services.issue_codes(db, keyring, actor, order_id, data.count))
 
@@ -77,15 +99,18 @@ class ReReviewController(Controller):
     tags = ["ratings"]
 
     @get("/regions/{region_code:str}/re-reviews", **access(*STAFF, errors=(404, 422)))
-    async def list_re_reviews(self, db: DB, actor: CurrentActor, region_code: PathText,
-                              status: QueryText = "open") -> ReReviewList:
+    async def list_re_reviews(
+        self, db: DB, actor: CurrentActor, region_code: PathText, status: QueryText = "open"
+    ) -> ReReviewList:
         """Items whose term satisfaction fell below the region's threshold (default: open ones)."""
         state = None if status == "all" else status
-        return ReReviewList(items=[re_review_out(r) for r in
-                                   await services.list_re_reviews(db, actor, region_code, state=state)])
+        return ReReviewList(
+            items=[re_review_out(r) for r in await services.list_re_reviews(db, actor, region_code, state=state)]
+        )
 
     @post("/re-reviews/{review_id:uuid}/close", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
-    async def close(self, db: DB, actor: CurrentActor, review_id: FromPath[UUID],
-                    data: JSONBody[ReReviewClose]) -> ReReviewOut:
+    async def close(
+        self, db: DB, actor: CurrentActor, review_id: FromPath[UUID], data: JSONBody[ReReviewClose]
+    ) -> ReReviewOut:
         """Close a re-review with a reason, after acting on the whitelist as needed."""
         return re_review_out(await services.close_re_review(db, actor, review_id, data.reason))

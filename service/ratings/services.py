@@ -110,43 +110,92 @@ def new_code() -> str:
 
 async def _satisfaction(session: AsyncSession, facts: OrderFacts, actor: Actor, now: datetime) -> Satisfaction:
     """Count the item's ratings in the region and term; open the re-review when below."""
-    satisfied, ratings = (await session.exec(select(
-        func.count().filter(col(OrderRating.satisfied)), func.count()).where(
-        OrderRating.service_item_id == facts.service_item_id, OrderRating.region_code == facts.region_code,
-        OrderRating.term_id == facts.term_id))).one()
+    satisfied, ratings = (
+        await session.exec(
+            select(func.count().filter(col(OrderRating.satisfied)), func.count()).where(
+                OrderRating.service_item_id == facts.service_item_id,
+                OrderRating.region_code == facts.region_code,
+                OrderRating.term_id == facts.term_id,
+            )
+        )
+    ).one()
     threshold = (await effective_settings(session, facts.region_code)).satisfaction_threshold_percent
     if below_threshold(satisfied, ratings, threshold):
         # sqlmodel types exec() without INSERT … RETURNING; it runs as in SQLAlchemy (ignore below).
-        opened = (await session.exec(insert(ItemReReview).values(
-            id=uuid4(), service_item_id=facts.service_item_id, vendor_id=facts.vendor_id,
-            region_code=facts.region_code, term_id=facts.term_id, satisfied=satisfied, ratings=ratings,
-            threshold_percent=threshold, state="open", opened_at=now)
-            .on_conflict_do_nothing(constraint="uq_item_re_reviews_item_region_term")
-            .returning(ItemReReview.id))).first()  # type: ignore[call-overload]
+        opened = (
+            await session.exec(
+                insert(ItemReReview)  # type: ignore[call-overload]
+                .values(
+                    id=uuid4(),
+                    service_item_id=facts.service_item_id,
+                    vendor_id=facts.vendor_id,
+                    region_code=facts.region_code,
+                    term_id=facts.term_id,
+                    satisfied=satisfied,
+                    ratings=ratings,
+                    threshold_percent=threshold,
+                    state="open",
+                    opened_at=now,
+                )
+                .on_conflict_do_nothing(constraint="uq_item_re_reviews_item_region_term")
+                .returning(ItemReReview.id)
+            )
+        ).first()
         if opened is not None:
-            await record_event(session, Actor.system(), "ratings:re_review:open", "item_re_review", opened[0],
-                               region_code=facts.region_code,
-                               changes={"state": {"before": None, "after": "open"},
-                                        "service_item_id": {"before": None, "after": facts.service_item_id},
-                                        "satisfied": {"before": None, "after": satisfied},
-                                        "ratings": {"before": None, "after": ratings},
-                                        "threshold_percent": {"before": None, "after": threshold}})
-    review = (await session.exec(select(ItemReReview.id).where(
-        ItemReReview.service_item_id == facts.service_item_id, ItemReReview.region_code == facts.region_code,
-        ItemReReview.term_id == facts.term_id, ItemReReview.state == "open"))).first()
+            await record_event(
+                session,
+                Actor.system(),
+                "ratings:re_review:open",
+                "item_re_review",
+                opened[0],
+                region_code=facts.region_code,
+                changes={
+                    "state": {"before": None, "after": "open"},
+                    "service_item_id": {"before": None, "after": facts.service_item_id},
+                    "satisfied": {"before": None, "after": satisfied},
+                    "ratings": {"before": None, "after": ratings},
+                    "threshold_percent": {"before": None, "after": threshold},
+                },
+            )
+    review = (
+        await session.exec(
+            select(ItemReReview.id).where(
+                ItemReReview.service_item_id == facts.service_item_id,
+                ItemReReview.region_code == facts.region_code,
+                ItemReReview.term_id == facts.term_id,
+                ItemReReview.state == "open",
+            )
+        )
+    ).first()
     return Satisfaction(satisfied, ratings, threshold, review)
 
 
-async def _store(session: AsyncSession, actor: Actor, facts: OrderFacts, rater: str, satisfied: bool,
-                 now: datetime) -> RatingResult:
-    rating = OrderRating(order_id=facts.order_id, service_item_id=facts.service_item_id, term_id=facts.term_id,
-                         region_code=facts.region_code, rater=rater, satisfied=satisfied, created_at=now)
+async def _store(
+    session: AsyncSession, actor: Actor, facts: OrderFacts, rater: str, satisfied: bool, now: datetime
+) -> RatingResult:
+    rating = OrderRating(
+        order_id=facts.order_id,
+        service_item_id=facts.service_item_id,
+        term_id=facts.term_id,
+        region_code=facts.region_code,
+        rater=rater,
+        satisfied=satisfied,
+        created_at=now,
+    )
     session.add(rating)
     await session.flush()
-    await record_event(session, actor, f"ratings:rating:{rater}", "order_rating", rating.id,
-                       region_code=facts.region_code,
-                       changes={"order_id": {"before": None, "after": facts.order_id},
-                                "satisfied": {"before": None, "after": satisfied}})
+    await record_event(
+        session,
+        actor,
+        f"ratings:rating:{rater}",
+        "order_rating",
+        rating.id,
+        region_code=facts.region_code,
+        changes={
+            "order_id": {"before": None, "after": facts.order_id},
+            "satisfied": {"before": None, "after": satisfied},
+        },
+    )
     return RatingResult(facts.order_id, rater, satisfied, await _satisfaction(session, facts, actor, now))
 
 
@@ -156,21 +205,26 @@ def _own_order(actor: Actor, facts: OrderFacts | None) -> OrderFacts | None:
     return facts
 
 
-async def rate_as_school(db: Database, actor: Actor, order_id: UUID, satisfied: bool, *,
-                         now: datetime | None = None) -> RatingResult:
+async def rate_as_school(
+    db: Database, actor: Actor, order_id: UUID, satisfied: bool, *, now: datetime | None = None
+) -> RatingResult:
     """The school rates one of its accepted orders, once, in the rating window."""
     now = now or utcnow()
     async with db.transaction() as session:
         facts = _rateable(_own_order(actor, await order_facts(session, order_id, lock=True)), now)
-        exists = (await session.exec(select(OrderRating.id).where(OrderRating.order_id == order_id,
-                                                                  OrderRating.rater == "school"))).first()
+        exists = (
+            await session.exec(
+                select(OrderRating.id).where(OrderRating.order_id == order_id, OrderRating.rater == "school")
+            )
+        ).first()
         if exists is not None:
             raise Conflict("本校已评价过该订单", code="already_rated")
         return await _store(session, actor, facts, "school", satisfied, now)
 
 
-async def issue_codes(db: Database, keyring: Keyring, actor: Actor, order_id: UUID, count: int, *,
-                      now: datetime | None = None) -> list[str]:
+async def issue_codes(
+    db: Database, keyring: Keyring, actor: Actor, order_id: UUID, count: int, *, now: datetime | None = None
+) -> list[str]:
     """One-time codes for pupils and parents (shown once; at most the class size in all)."""
     now = now or utcnow()
     async with db.transaction() as session:
@@ -179,27 +233,43 @@ async def issue_codes(db: Database, keyring: Keyring, actor: Actor, order_id: UU
             raise NotFound("未找到该订单", code="order_not_found")
         if facts.state != ACCEPTED:
             raise Conflict("只有机构已接单的订单可以发放评价码", code="order_not_rateable")
-        issued = (await session.exec(select(func.count()).select_from(RatingCode)
-                                     .where(RatingCode.order_id == order_id))).one()
+        issued = (
+            await session.exec(select(func.count()).select_from(RatingCode).where(RatingCode.order_id == order_id))
+        ).one()
         if count < 1 or count > MAX_CODES_PER_CALL or issued + count > facts.class_size:
-            raise InvalidInput.field("count", "invalid_count",
-                                     f"评价码数量须为 1 至 {min(MAX_CODES_PER_CALL, facts.class_size - issued)} 之间"
-                                     f"（每单合计不超过班额 {facts.class_size}，已发放 {issued}）")
+            raise InvalidInput.field(
+                "count",
+                "invalid_count",
+                f"评价码数量须为 1 至 {min(MAX_CODES_PER_CALL, facts.class_size - issued)} 之间"
+                f"（每单合计不超过班额 {facts.class_size}，已发放 {issued}）",
+            )
         codes = [new_code() for _ in range(count)]
-        session.add_all([RatingCode(code_hash=_code_hash(keyring, c), order_id=order_id, created_at=now)
-                         for c in codes])
-        await record_event(session, actor, "ratings:codes:issue", "school_order", order_id,
-                           region_code=facts.region_code, changes={"codes": {"before": issued, "after": issued + count}})
+        session.add_all(
+            [RatingCode(code_hash=_code_hash(keyring, c), order_id=order_id, created_at=now) for c in codes]
+        )
+        await record_event(
+            session,
+            actor,
+            "ratings:codes:issue",
+            "school_order",
+            order_id,
+            region_code=facts.region_code,
+            changes={"codes": {"before": issued, "after": issued + count}},
+        )
         return codes
 
 
-async def rate_with_code(db: Database, keyring: Keyring, code: str, satisfied: bool, *,
-                         now: datetime | None = None) -> RatingResult:
+async def rate_with_code(
+    db: Database, keyring: Keyring, code: str, satisfied: bool, *, now: datetime | None = None
+) -> RatingResult:
     """A pupil or parent rates an order with a one-time code (no account; anonymous)."""
     now = now or utcnow()
     async with db.transaction() as session:
-        row = (await session.exec(select(RatingCode).where(RatingCode.code_hash == _code_hash(keyring, code))
-                                  .with_for_update())).first()
+        row = (
+            await session.exec(
+                select(RatingCode).where(RatingCode.code_hash == _code_hash(keyring, code)).with_for_update()
+            )
+        ).first()
         if row is None:
             raise NotFound("评价码无效", code="rating_code_not_found")
         if row.used_at is not None:
@@ -218,8 +288,9 @@ def _staff_in(actor: Actor, region_code: str) -> None:
         raise NotFound("行政区划不在权限范围内", code="region_not_found")
 
 
-async def list_re_reviews(db: Database, actor: Actor, region_code: str, *, state: str | None = "open"
-                          ) -> list[ItemReReview]:
+async def list_re_reviews(
+    db: Database, actor: Actor, region_code: str, *, state: str | None = "open"
+) -> list[ItemReReview]:
     """The re-reviews of the region and the regions inside it, oldest first."""
     if regions().get(region_code) is None:
         raise NotFound("行政区划代码不存在", code="region_not_found")
@@ -235,19 +306,27 @@ async def list_re_reviews(db: Database, actor: Actor, region_code: str, *, state
 
 async def items_below_threshold(session: AsyncSession, region_codes: list[str]) -> list[ItemReReview]:
     """Open re-reviews of these regions (for the dashboard: items below the threshold)."""
-    return list((await session.exec(select(ItemReReview).where(col(ItemReReview.region_code).in_(region_codes),
-                                                               ItemReReview.state == "open")
-                                    .order_by(col(ItemReReview.opened_at)))).all())
+    return list(
+        (
+            await session.exec(
+                select(ItemReReview)
+                .where(col(ItemReReview.region_code).in_(region_codes), ItemReReview.state == "open")
+                .order_by(col(ItemReReview.opened_at))
+            )
+        ).all()
+    )
 
 
-async def close_re_review(db: Database, actor: Actor, review_id: UUID, reason: str | None, *,
-                          now: datetime | None = None) -> ItemReReview:
+async def close_re_review(
+    db: Database, actor: Actor, review_id: UUID, reason: str | None, *, now: datetime | None = None
+) -> ItemReReview:
     """A reviewer in scope closes a re-review with a reason (what was done, or why nothing)."""
     now = now or utcnow()
     cleaned = clean_reason(reason, required=True, limit=2000)
     async with db.transaction() as session:
-        review = (await session.exec(select(ItemReReview).where(ItemReReview.id == review_id)
-                                     .with_for_update())).first()
+        review = (
+            await session.exec(select(ItemReReview).where(ItemReReview.id == review_id).with_for_update())
+        ).first()
         if review is None or not actor.covers_region(review.region_code):
             raise NotFound("未找到该复核", code="re_review_not_found")
         if actor.role is not Role.REVIEWER:
@@ -256,7 +335,14 @@ async def close_re_review(db: Database, actor: Actor, review_id: UUID, reason: s
             raise Conflict("该复核已办结", code="re_review_closed")
         review.state, review.closed_at, review.closed_by, review.close_reason = "closed", now, actor.account_id, cleaned
         session.add(review)
-        await record_event(session, actor, "ratings:re_review:close", "item_re_review", review.id,
-                           region_code=review.region_code, reason=cleaned,
-                           changes={"state": {"before": "open", "after": "closed"}})
+        await record_event(
+            session,
+            actor,
+            "ratings:re_review:close",
+            "item_re_review",
+            review.id,
+            region_code=review.region_code,
+            reason=cleaned,
+            changes={"state": {"before": "open", "after": "closed"}},
+        )
         return review

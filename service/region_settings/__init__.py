@@ -1,10 +1,19 @@
 """Per-region settings with inheritance from the parent region (county → city → province → defaults)."""
 
 from service.region_settings.services import (
-    FIELDS, EffectiveSettings, effective_settings, read_settings, resolve_settings, update_settings,
+    FIELDS,
+    EffectiveSettings,
+    effective_settings,
+    read_settings,
+    resolve_settings,
+    update_settings,
 )
 
 __all__ = [
-    "effective_settings", "EffectiveSettings", "FIELDS", "read_settings", "resolve_settings",
+    "effective_settings",
+    "EffectiveSettings",
+    "FIELDS",
+    "read_settings",
+    "resolve_settings",
     "update_settings",
 ]

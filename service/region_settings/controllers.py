@@ -11,12 +11,12 @@ from schemas.region_settings import (
     RegionSettingsUpdate,
     RegionSettingsValues,
 )
-from service.web.params import PathText
 from service.region_settings import services
 from service.regions import regions
 from service.security import Role
 from service.web.access import ANY_ROLE, access
 from service.web.deps import DB, CurrentActor
+from service.web.params import PathText
 
 
 def _list(value):
@@ -27,15 +27,19 @@ def settings_out(effective: services.EffectiveSettings) -> RegionSettingsOut:
     region = regions().require(effective.region_code)
     own = effective.own
     return RegionSettingsOut(
-        region_code=region.code, region_name=region.name, level=region.level,
-        notice_days=effective.notice_days, city_review_required=effective.city_review_required,
+        region_code=region.code,
+        region_name=region.name,
+        level=region.level,
+        notice_days=effective.notice_days,
+        city_review_required=effective.city_review_required,
         mandatory_document_types=list(effective.mandatory_document_types),
         whitelist_validity_days=effective.whitelist_validity_days,
         mandatory_checks=sorted(effective.mandatory_checks),
         check_validity_days=dict(effective.check_validity_days),
         satisfaction_threshold_percent=effective.satisfaction_threshold_percent,
         own=RegionSettingsValues(
-            notice_days=own["notice_days"], city_review_required=own["city_review_required"],
+            notice_days=own["notice_days"],
+            city_review_required=own["city_review_required"],
             mandatory_document_types=_list(own["mandatory_document_types"]),
             whitelist_validity_days=own["whitelist_validity_days"],
             mandatory_checks=_list(own["mandatory_checks"]),
@@ -56,8 +60,9 @@ class RegionSettingsController(Controller):
         return settings_out(await services.read_settings(db, actor, region_code))
 
     @put("/", **access(Role.REVIEWER, Role.ADMIN, errors=(404, 422)))
-    async def update(self, db: DB, actor: CurrentActor, region_code: PathText,
-                     data: JSONBody[RegionSettingsUpdate]) -> RegionSettingsOut:
+    async def update(
+        self, db: DB, actor: CurrentActor, region_code: PathText, data: JSONBody[RegionSettingsUpdate]
+    ) -> RegionSettingsOut:
         """Admins, or reviewers of this region or one above it. Omitted fields stay as
         they are; `null` makes a field inherit from the parent region again."""
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}

@@ -35,6 +35,7 @@ def _int_range(low: int, high: int) -> Callable[[Any], str | None]:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             return f"须为 {low} 至 {high} 之间的整数"
         return None
+
     return check
 
 
@@ -89,8 +90,7 @@ FIELDS: dict[str, SettingField] = {
         SettingField("mandatory_checks", CHECK_TYPES, _mandatory_checks, "invalid_mandatory_checks"),
         # Days a check result stays valid when the result carries no expiry, per type. The
         # region's object replaces its parent's whole; types it omits keep the default.
-        SettingField("check_validity_days", DEFAULT_VALIDITY_DAYS, _check_validity_days,
-                     "invalid_check_validity_days"),
+        SettingField("check_validity_days", DEFAULT_VALIDITY_DAYS, _check_validity_days, "invalid_check_validity_days"),
         # Ratings: an item's term satisfaction below this percentage opens a re-review
         # (Guangdong: below 80 % the contract ends).
         SettingField("satisfaction_threshold_percent", 80, _int_range(1, 100), "invalid_satisfaction_threshold"),
@@ -205,17 +205,25 @@ def _authorise(actor: Actor, region_code: str) -> None:
     raise Forbidden("只有系统管理员或本级及上级教育部门审核人员可以修改本地区设置", code="out_of_scope")
 
 
-async def update_settings(db: Database, actor: Actor, region_code: str, changes: Mapping[str, Any]) -> EffectiveSettings:
+async def update_settings(
+    db: Database, actor: Actor, region_code: str, changes: Mapping[str, Any]
+) -> EffectiveSettings:
     """Set the fields named in `changes` (a value sets it, None clears it so the region
     inherits again); fields not named are left as they are."""
     _require_region(region_code)
     _authorise(actor, region_code)
     changes = validate_changes(changes)
     async with db.transaction() as session:
-        await session.exec(insert(RegionSettings).values(region_code=region_code, updated_at=utcnow())
-                           .on_conflict_do_nothing(index_elements=["region_code"]))
-        row = (await session.exec(select(RegionSettings).where(RegionSettings.region_code == region_code)
-                                  .with_for_update())).one()
+        await session.exec(
+            insert(RegionSettings)
+            .values(region_code=region_code, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["region_code"])
+        )
+        row = (
+            await session.exec(
+                select(RegionSettings).where(RegionSettings.region_code == region_code).with_for_update()
+            )
+        ).one()
         before = {name: _value(row, name) for name in FIELDS}
         for name, value in changes.items():
             setattr(row, name, value)
@@ -225,7 +233,13 @@ async def update_settings(db: Database, actor: Actor, region_code: str, changes:
         after = {name: _value(row, name) for name in FIELDS}
         changed = diff(before, after)
         if changed:
-            await record_event(session, actor, "region_settings:settings:update", "region_settings", region_code,
-                               region_code=region_code, changes=changed)
+            await record_event(
+                session,
+                actor,
+                "region_settings:settings:update",
+                "region_settings",
+                region_code,
+                region_code=region_code,
+                changes=changed,
+            )
         return await effective_settings(session, region_code)
-

@@ -3,5 +3,6 @@
 from service.regions.directory import RegionInfo, regions
 
 __all__ = [
-    "RegionInfo", "regions",
+    "RegionInfo",
+    "regions",
 ]

@@ -6,5 +6,7 @@ from service.reminders.senders import sender_from
 from service.reminders.services import my_reminders
 
 __all__ = [
-    "my_reminders", "run_reminder_jobs", "sender_from",
+    "my_reminders",
+    "run_reminder_jobs",
+    "sender_from",
 ]

@@ -12,9 +12,17 @@ from service.web.deps import DB, CurrentActor
 
 
 def reminder_out(r: Reminder) -> ReminderOut:
-    return ReminderOut(id=r.id, subject_type=r.subject_type, subject_id=r.subject_id, vendor_id=r.vendor_id,
-                       ends_on=r.ends_on, days_before=r.days_before, message=r.message, created_at=r.created_at,
-                       sent_at=r.sent_at)
+    return ReminderOut(
+        id=r.id,
+        subject_type=r.subject_type,
+        subject_id=r.subject_id,
+        vendor_id=r.vendor_id,
+        ends_on=r.ends_on,
+        days_before=r.days_before,
+        message=r.message,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+    )
 
 
 @get("/api/v1/reminders", tags=["reminders"], **access(*sorted(ANY_ROLE)))

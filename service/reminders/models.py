@@ -23,8 +23,9 @@ DAYS_BEFORE = (30, 7, 1)
 class Reminder(SQLModel, table=True):
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("subject_type", "subject_id", "ends_on", "days_before", "recipient_account_id",
-                         name="uq_reminders_once"),
+        UniqueConstraint(
+            "subject_type", "subject_id", "ends_on", "days_before", "recipient_account_id", name="uq_reminders_once"
+        ),
         CheckConstraint("subject_type IN ('document', 'entry', 'clearance')", name="ck_reminders_subject_type"),
         Index("ix_reminders_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
         Index("ix_reminders_recipient", "recipient_account_id", "ends_on"),

@@ -46,9 +46,14 @@ class LogSender:
         self._log = get_logger("schoolgate.reminders")
 
     async def send(self, message: Message) -> None:
-        self._log.info("reminder_sent", reminder_id=str(message.reminder_id),
-                       recipient_account_id=str(message.recipient_account_id), subject_type=message.subject_type,
-                       days_before=message.days_before, ends_on=message.ends_on.isoformat())
+        self._log.info(
+            "reminder_sent",
+            reminder_id=str(message.reminder_id),
+            recipient_account_id=str(message.recipient_account_id),
+            subject_type=message.subject_type,
+            days_before=message.days_before,
+            ends_on=message.ends_on.isoformat(),
+        )
 
 
 SENDERS: dict[str, Callable[[Any], Sender]] = {"log": LogSender}
@@ -64,6 +69,7 @@ def sender_from(name: str, settings: Any = None) -> Sender:
         return SENDERS[name](settings)
     module, _, attribute = name.partition(":")
     if not attribute:
-        raise ValueError(f"SCHOOLGATE_REMINDER_SENDER {name!r} is neither registered ({sorted(SENDERS)}) "
-                         "nor a 'module:factory' path")
+        raise ValueError(
+            f"SCHOOLGATE_REMINDER_SENDER {name!r} is neither registered ({sorted(SENDERS)}) nor a 'module:factory' path"
+        )
     return getattr(importlib.import_module(module), attribute)(settings)

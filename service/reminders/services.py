@@ -30,8 +30,12 @@ from service.timeutil import today_in_china, utcnow
 from service.vendors import vendors_by_ids
 from service.whitelist import entries_ending_on
 
-DOC_NAMES = {"business_license": "营业执照", "school_permit": "办学许可证",
-             "non_enterprise_registration": "民办非企业单位登记证书", "other": "其他资质材料"}
+DOC_NAMES = {
+    "business_license": "营业执照",
+    "school_permit": "办学许可证",
+    "non_enterprise_registration": "民办非企业单位登记证书",
+    "other": "其他资质材料",
+}
 SEND_BATCH = 200
 
 
@@ -50,13 +54,25 @@ def _text(due: Due, vendor_name: str, days: int) -> str:
 
 
 async def _due(session: AsyncSession, days: list[date], now: datetime) -> list[Due]:
-    found = [Due("document", d.document_id, d.vendor_id, None, d.last_day,
-                 f"资质材料（{DOC_NAMES.get(d.doc_type, d.doc_type)}）")
-             for d in await documents_ending_on(session, days)]
-    found += [Due("entry", e.entry_id, e.vendor_id, e.region_code, e.last_day, "服务项目的白名单有效期")
-              for e in await entries_ending_on(session, days)]
-    found += [Due("clearance", c.person_id, c.vendor_id, None, c.last_day, f"授课人员 {c.masked_name} 的入校核验")
-              for c in await clearances_ending_on(session, days, now)]
+    found = [
+        Due(
+            "document",
+            d.document_id,
+            d.vendor_id,
+            None,
+            d.last_day,
+            f"资质材料（{DOC_NAMES.get(d.doc_type, d.doc_type)}）",
+        )
+        for d in await documents_ending_on(session, days)
+    ]
+    found += [
+        Due("entry", e.entry_id, e.vendor_id, e.region_code, e.last_day, "服务项目的白名单有效期")
+        for e in await entries_ending_on(session, days)
+    ]
+    found += [
+        Due("clearance", c.person_id, c.vendor_id, None, c.last_day, f"授课人员 {c.masked_name} 的入校核验")
+        for c in await clearances_ending_on(session, days, now)
+    ]
     return found
 
 
@@ -75,15 +91,29 @@ async def scan(db: Database, now: datetime | None = None) -> int:
             region = due.region_code or vendor.region_code
             message = _text(due, vendor.name, offsets[due.ends_on])
             for account_id, _ in await accounts_to_notify(session, vendor.credit_code, region):
-                rows.append({"subject_type": due.subject_type, "subject_id": due.subject_id, "ends_on": due.ends_on,
-                             "days": offsets[due.ends_on], "account": account_id, "vendor": due.vendor_id,
-                             "region": region, "message": message, "at": now})
+                rows.append(
+                    {
+                        "subject_type": due.subject_type,
+                        "subject_id": due.subject_id,
+                        "ends_on": due.ends_on,
+                        "days": offsets[due.ends_on],
+                        "account": account_id,
+                        "vendor": due.vendor_id,
+                        "region": region,
+                        "message": message,
+                        "at": now,
+                    }
+                )
         for row in rows:
-            result = await (await session.connection()).execute(text(
-                "INSERT INTO reminders (id, subject_type, subject_id, ends_on, days_before, recipient_account_id, "
-                "vendor_id, region_code, message, created_at) VALUES (gen_random_uuid(), :subject_type, :subject_id, "
-                ":ends_on, :days, :account, :vendor, :region, :message, :at) "
-                "ON CONFLICT ON CONSTRAINT uq_reminders_once DO NOTHING"), row)
+            result = await (await session.connection()).execute(
+                text(
+                    "INSERT INTO reminders (id, subject_type, subject_id, ends_on, days_before, recipient_account_id, "
+                    "vendor_id, region_code, message, created_at) VALUES (gen_random_uuid(), :subject_type, :subject_id, "
+                    ":ends_on, :days, :account, :vendor, :region, :message, :at) "
+                    "ON CONFLICT ON CONSTRAINT uq_reminders_once DO NOTHING"
+                ),
+                row,
+            )
             added += result.rowcount
     return added
 
@@ -91,25 +121,36 @@ async def scan(db: Database, now: datetime | None = None) -> int:
 async def send_due(db: Database, sender: Sender, *, limit: int = SEND_BATCH) -> int:
     """Hand unsent reminders to the sender, oldest first; the number sent."""
     async with db.transaction() as session:
-        rows = list((await session.exec(select(Reminder).where(col(Reminder.sent_at).is_(None))
-                                        .order_by(col(Reminder.created_at), col(Reminder.id)).limit(limit)
-                                        .with_for_update(skip_locked=True))).all())
+        rows = list(
+            (
+                await session.exec(
+                    select(Reminder)
+                    .where(col(Reminder.sent_at).is_(None))
+                    .order_by(col(Reminder.created_at), col(Reminder.id))
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
         for row in rows:
-            await sender.send(Message(row.id, row.recipient_account_id, row.subject_type, row.days_before,
-                                      row.ends_on, row.message))
+            await sender.send(
+                Message(row.id, row.recipient_account_id, row.subject_type, row.days_before, row.ends_on, row.message)
+            )
             row.sent_at, row.sent_by = utcnow(), sender.name
             session.add(row)
         return len(rows)
 
 
-async def my_reminders(db: Database, actor: Actor, *, now: datetime | None = None, limit: int = 50
-                       ) -> list[Reminder]:
+async def my_reminders(db: Database, actor: Actor, *, now: datetime | None = None, limit: int = 50) -> list[Reminder]:
     """The acting account's reminders whose end has not passed, soonest end first."""
     if actor.account_id is None:
         return []
     today = today_in_china(now or utcnow())
     async with db.transaction() as session:
-        query = (select(Reminder).where(Reminder.recipient_account_id == actor.account_id,
-                                        col(Reminder.ends_on) >= today)
-                 .order_by(col(Reminder.ends_on), col(Reminder.days_before), col(Reminder.created_at)).limit(limit))
+        query = (
+            select(Reminder)
+            .where(Reminder.recipient_account_id == actor.account_id, col(Reminder.ends_on) >= today)
+            .order_by(col(Reminder.ends_on), col(Reminder.days_before), col(Reminder.created_at))
+            .limit(limit)
+        )
         return list((await session.exec(query)).all())

@@ -4,5 +4,9 @@ from service.schools.models import School
 from service.schools.services import school_by_code, schools_by_ids, schools_in_regions, visible_school
 
 __all__ = [
-    "School", "school_by_code", "schools_by_ids", "schools_in_regions", "visible_school",
+    "School",
+    "school_by_code",
+    "schools_by_ids",
+    "schools_in_regions",
+    "visible_school",
 ]

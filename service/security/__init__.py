@@ -4,5 +4,8 @@ from service.security.actor import Actor, Role
 from service.security.keyring import Keyring, load_keyring
 
 __all__ = [
-    "Actor", "Keyring", "load_keyring", "Role",
+    "Actor",
+    "Keyring",
+    "load_keyring",
+    "Role",
 ]

@@ -90,14 +90,14 @@ class Keyring:
         if cipher is None:
             raise KeyringError(f"ciphertext uses key {key_id!r}, which is not in the keyring")
         try:
-            return cipher.decrypt(token[end:end + NONCE_BYTES], token[end + NONCE_BYTES:], purpose)
+            return cipher.decrypt(token[end : end + NONCE_BYTES], token[end + NONCE_BYTES :], purpose)
         except InvalidTag:
             raise KeyringError("ciphertext does not authenticate (wrong key, purpose or altered bytes)") from None
 
     @staticmethod
     def key_id_of(token: bytes) -> str:
         token = bytes(token)
-        return token[2:2 + token[1]].decode("ascii", "replace")
+        return token[2 : 2 + token[1]].decode("ascii", "replace")
 
     def blind_index(self, value: str) -> str:
         """HMAC-SHA256 of the (already normalised) value, hex: equal values, equal index."""

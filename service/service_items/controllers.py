@@ -26,10 +26,18 @@ READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
 def service_item_out(item: ServiceItem) -> ServiceItemOut:
     return ServiceItemOut(
-        id=item.id, vendor_id=item.vendor_id, category_code=item.category_code,
-        category_name=CATEGORIES.get(item.category_code, ""), activity=item.activity,
-        description=item.description, grade_bands=list(item.grade_bands), fee=item.fee, fee_unit=item.fee_unit,
-        max_class_size=item.max_class_size, venue=item.venue, personnel_ids=list(item.personnel_ids),
+        id=item.id,
+        vendor_id=item.vendor_id,
+        category_code=item.category_code,
+        category_name=CATEGORIES.get(item.category_code, ""),
+        activity=item.activity,
+        description=item.description,
+        grade_bands=list(item.grade_bands),
+        fee=item.fee,
+        fee_unit=item.fee_unit,
+        max_class_size=item.max_class_size,
+        venue=item.venue,
+        personnel_ids=list(item.personnel_ids),
         created_at=item.created_at,
     )
 
@@ -40,20 +48,35 @@ class ServiceItemController(Controller):
 
     @post("/", **access(Role.VENDOR, Role.ADMIN, errors=(404, 422)))
     async def create(
-        self, request: Request, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID],
-        data: JSONBody[ServiceItemCreate], idempotency: IdempotencyHeader = None,
+        self,
+        request: Request,
+        db: DB,
+        actor: CurrentActor,
+        vendor_id: FromPath[UUID],
+        data: JSONBody[ServiceItemCreate],
+        idempotency: IdempotencyHeader = None,
     ) -> Response[ServiceItemOut]:
         """Add a service item to the vendor's catalogue. Fee in fen per `fee_unit`;
         send `Idempotency-Key` to make a retry safe."""
         item_input = services.ServiceItemInput(
-            category_code=data.category_code, activity=data.activity, description=data.description,
-            grade_bands=list(data.grade_bands), fee=data.fee, fee_unit=data.fee_unit,
-            max_class_size=data.max_class_size, venue=data.venue, personnel_ids=list(data.personnel_ids),
+            category_code=data.category_code,
+            activity=data.activity,
+            description=data.description,
+            grade_bands=list(data.grade_bands),
+            fee=data.fee,
+            fee_unit=data.fee_unit,
+            max_class_size=data.max_class_size,
+            venue=data.venue,
+            personnel_ids=list(data.personnel_ids),
         )
         key = idempotency_key(request, actor, idempotency, data)
         reply = await services.create_service_item(
-            db, actor, vendor_id, item_input,
-            idempotency=Idempotency(key, lambda item: encode_json(service_item_out(item)), 201))
+            db,
+            actor,
+            vendor_id,
+            item_input,
+            idempotency=Idempotency(key, lambda item: encode_json(service_item_out(item)), 201),
+        )
         return reply_response(reply)
 
     @get("/", **access(*READERS, errors=(404,)))
@@ -63,6 +86,7 @@ class ServiceItemController(Controller):
         return ServiceItemList(items=[service_item_out(item) for item in items])
 
     @get("/{item_id:uuid}", **access(*READERS, errors=(404,)))
-    async def get_item(self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID],
-                       item_id: FromPath[UUID]) -> ServiceItemOut:
+    async def get_item(
+        self, db: DB, actor: CurrentActor, vendor_id: FromPath[UUID], item_id: FromPath[UUID]
+    ) -> ServiceItemOut:
         return service_item_out(await services.get_service_item(db, actor, vendor_id, item_id))

@@ -37,7 +37,6 @@ class ServiceItemInput:
     personnel_ids: list[UUID] = field(default_factory=list)
 
 
-
 def validate_item(data: ServiceItemInput) -> ServiceItemInput:
     """Every problem at once, each naming its field; the cleaned input otherwise."""
     problems: list[dict] = []
@@ -54,8 +53,9 @@ def validate_item(data: ServiceItemInput) -> ServiceItemInput:
         problems.append(problem("grade_bands", "grade_bands_required", "至少选择一个学段"))
     unknown = [b for b in bands if b not in GRADE_BANDS]
     if unknown:
-        problems.append(problem("grade_bands", "invalid_grade_band",
-                                 "学段须为 lower_primary、upper_primary 或 junior_secondary"))
+        problems.append(
+            problem("grade_bands", "invalid_grade_band", "学段须为 lower_primary、upper_primary 或 junior_secondary")
+        )
     if data.fee_unit not in FEE_UNITS:
         problems.append(problem("fee_unit", "invalid_fee_unit", "收费单位须为 per_session、per_term 或 free"))
     if data.fee < 0:
@@ -67,9 +67,14 @@ def validate_item(data: ServiceItemInput) -> ServiceItemInput:
     elif data.fee_unit in ("per_session", "per_term") and data.fee == 0:
         problems.append(problem("fee", "fee_unit_mismatch", "收费为 0 的项目请将收费单位设为 free"))
     elif data.fee_unit != "free" and free_service_named(texts["activity"]):
-        problems.append(problem("fee", "free_service_fee",
-                                f"{free_service_named(texts['activity'])}属于学校日常教育教学管理的服务，"
-                                "不得向家长收取任何费用（收费单位须为 free，收费标准为 0）"))
+        problems.append(
+            problem(
+                "fee",
+                "free_service_fee",
+                f"{free_service_named(texts['activity'])}属于学校日常教育教学管理的服务，"
+                "不得向家长收取任何费用（收费单位须为 free，收费标准为 0）",
+            )
+        )
     if data.max_class_size < 1:
         problems.append(problem("max_class_size", "invalid_class_size", "班额上限须至少为 1 人"))
     elif data.max_class_size > MAX_CLASS_SIZE:
@@ -77,9 +82,14 @@ def validate_item(data: ServiceItemInput) -> ServiceItemInput:
     raise_problems(problems)
     order = list(GRADE_BANDS)
     return ServiceItemInput(
-        category_code=data.category_code, activity=texts["activity"], description=texts["description"],
-        grade_bands=sorted(bands, key=order.index), fee=data.fee, fee_unit=data.fee_unit,
-        max_class_size=data.max_class_size, venue=texts["venue"],
+        category_code=data.category_code,
+        activity=texts["activity"],
+        description=texts["description"],
+        grade_bands=sorted(bands, key=order.index),
+        fee=data.fee,
+        fee_unit=data.fee_unit,
+        max_class_size=data.max_class_size,
+        venue=texts["venue"],
         personnel_ids=list(dict.fromkeys(data.personnel_ids)),
     )
 
@@ -88,27 +98,46 @@ def audit_view(item: ServiceItem) -> dict:
     return item.model_dump(exclude={"id", "created_at", "created_by"})
 
 
-async def create_service_item_in(session: AsyncSession, actor: Actor, vendor_id: UUID,
-                                 data: ServiceItemInput) -> ServiceItem:
+async def create_service_item_in(
+    session: AsyncSession, actor: Actor, vendor_id: UUID, data: ServiceItemInput
+) -> ServiceItem:
     data = validate_item(data)
     vendor = await load_visible_vendor(session, actor, vendor_id)
     strangers = await not_engaged_by(session, vendor.id, data.personnel_ids)
     if strangers:
-        raise InvalidInput.field("personnel_ids", "unknown_personnel",
-                                 f"有 {len(strangers)} 名人员不是本机构在职人员，请先登记人员")
-    item = ServiceItem(vendor_id=vendor.id, category_code=data.category_code, activity=data.activity,
-                       description=data.description, grade_bands=data.grade_bands, fee=data.fee,
-                       fee_unit=data.fee_unit, max_class_size=data.max_class_size, venue=data.venue,
-                       personnel_ids=data.personnel_ids, created_by=actor.account_id)
+        raise InvalidInput.field(
+            "personnel_ids", "unknown_personnel", f"有 {len(strangers)} 名人员不是本机构在职人员，请先登记人员"
+        )
+    item = ServiceItem(
+        vendor_id=vendor.id,
+        category_code=data.category_code,
+        activity=data.activity,
+        description=data.description,
+        grade_bands=data.grade_bands,
+        fee=data.fee,
+        fee_unit=data.fee_unit,
+        max_class_size=data.max_class_size,
+        venue=data.venue,
+        personnel_ids=data.personnel_ids,
+        created_by=actor.account_id,
+    )
     session.add(item)
     await session.flush()
-    await record_event(session, actor, "service_items:item:create", "service_item", item.id,
-                       region_code=vendor.region_code, changes=diff(None, audit_view(item)))
+    await record_event(
+        session,
+        actor,
+        "service_items:item:create",
+        "service_item",
+        item.id,
+        region_code=vendor.region_code,
+        changes=diff(None, audit_view(item)),
+    )
     return item
 
 
-async def create_service_item(db: Database, actor: Actor, vendor_id: UUID, data: ServiceItemInput, *,
-                              idempotency: Idempotency | None = None) -> Reply[ServiceItem]:
+async def create_service_item(
+    db: Database, actor: Actor, vendor_id: UUID, data: ServiceItemInput, *, idempotency: Idempotency | None = None
+) -> Reply[ServiceItem]:
     """Add an item to the vendor's catalogue (at most once per idempotency key)."""
     return await run_once(db, idempotency, lambda session: create_service_item_in(session, actor, vendor_id, data))
 
@@ -116,15 +145,19 @@ async def create_service_item(db: Database, actor: Actor, vendor_id: UUID, data:
 async def list_service_items(db: Database, actor: Actor, vendor_id: UUID) -> list[ServiceItem]:
     async with db.transaction() as session:
         await load_visible_vendor(session, actor, vendor_id)
-        query = (select(ServiceItem).where(ServiceItem.vendor_id == vendor_id)
-                 .order_by(col(ServiceItem.created_at), col(ServiceItem.id)))
+        query = (
+            select(ServiceItem)
+            .where(ServiceItem.vendor_id == vendor_id)
+            .order_by(col(ServiceItem.created_at), col(ServiceItem.id))
+        )
         return list((await session.exec(query)).all())
 
 
 async def get_service_item(db: Database, actor: Actor, vendor_id: UUID, item_id: UUID) -> ServiceItem:
     async with db.transaction() as session:
-        return await load_vendor_record(session, actor, vendor_id, ServiceItem, item_id,
-                                        NotFound("未找到该服务项目", code="service_item_not_found"))
+        return await load_vendor_record(
+            session, actor, vendor_id, ServiceItem, item_id, NotFound("未找到该服务项目", code="service_item_not_found")
+        )
 
 
 async def items_by_ids(session: AsyncSession, item_ids: Iterable[UUID]) -> dict[UUID, ServiceItem]:

@@ -18,11 +18,11 @@ from service.orders import AT_RISK, BLOCKED, IN_FORCE, OrderView, Term, open_ord
 from service.personnel import EntryClearance
 from service.ratings import items_below_threshold
 from service.regions import regions
-from service.security import Actor, Role
 from service.schools import schools_by_ids
+from service.security import Actor, Role
 from service.service_items import items_by_ids
-from service.timeutil import EXPIRING_WITHIN, today_in_china, utcnow
 from service.timetables import SchoolProgress, region_progress
+from service.timeutil import EXPIRING_WITHIN, today_in_china, utcnow
 from service.vendors import vendor_ids_in_regions, vendors_by_ids
 
 
@@ -73,8 +73,9 @@ class ClearanceEnding:
     orders: int  # how many open orders of the region name them
 
 
-def clearances_ending(named: list[tuple[UUID, EntryClearance]], vendor_names: dict[UUID, str],
-                      today: date) -> list[ClearanceEnding]:
+def clearances_ending(
+    named: list[tuple[UUID, EntryClearance]], vendor_names: dict[UUID, str], today: date
+) -> list[ClearanceEnding]:
     """Of the people named on open orders ((vendor, person) once per order), those whose
     clearance ends within 30 days, with how many open orders name them."""
     horizon = today + EXPIRING_WITHIN
@@ -83,9 +84,13 @@ def clearances_ending(named: list[tuple[UUID, EntryClearance]], vendor_names: di
         if person.cleared and person.cleared_until is not None and person.cleared_until <= horizon:
             entry = found.setdefault((person.person_id, vendor_id), [person, 0])
             entry[1] += 1
-    return sorted((ClearanceEnding(p.person_id, p.masked_name, vendor_names[vendor_id], p.cleared_until, n)
-                   for (_, vendor_id), (p, n) in found.items()),
-                  key=lambda c: (c.last_day, c.vendor_name, c.masked_name))
+    return sorted(
+        (
+            ClearanceEnding(p.person_id, p.masked_name, vendor_names[vendor_id], p.cleared_until, n)
+            for (_, vendor_id), (p, n) in found.items()
+        ),
+        key=lambda c: (c.last_day, c.vendor_name, c.masked_name),
+    )
 
 
 def _current(terms: list[Term], today) -> Term | None:
@@ -93,8 +98,9 @@ def _current(terms: list[Term], today) -> Term | None:
     return running[0] if running else None
 
 
-async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term_id: UUID | None = None,
-                           now: datetime | None = None) -> Dashboard:
+async def region_dashboard(
+    db: Database, actor: Actor, region_code: str, *, term_id: UUID | None = None, now: datetime | None = None
+) -> Dashboard:
     now = now or utcnow()
     if regions().get(region_code) is None:
         raise NotFound("行政区划代码不存在", code="region_not_found")
@@ -112,18 +118,35 @@ async def region_dashboard(db: Database, actor: Actor, region_code: str, *, term
         complaints = await open_complaints_by_age(session, codes, now)
         reviews = await items_below_threshold(session, codes)
         items = await items_by_ids(session, [r.service_item_id for r in reviews])
-        school_codes = {s.id: s.code for s in (await schools_by_ids(session, [c.school_id for c in complaints])).values()}
+        school_codes = {
+            s.id: s.code for s in (await schools_by_ids(session, [c.school_id for c in complaints])).values()
+        }
         horizon = today_in_china(now) + EXPIRING_WITHIN
         ending_people = {v for v, p in orders.named if p.cleared_until is not None and p.cleared_until <= horizon}
         named = [d.vendor_id for d in ending] + [r.vendor_id for r in reviews] + list(ending_people)
         names = {v.id: v.name for v in (await vendors_by_ids(session, named)).values()}
-    attention = sorted(orders.attention,
-                       key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
+    attention = sorted(orders.attention, key=lambda v: (v.standing.standing != BLOCKED, v.school_code, str(v.order.id)))
     timetables = (await region_progress(db, actor, region_code, term.id, now=now))[1] if term else []
-    return Dashboard(region_code, term, {s: orders.counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)},
-                     attention, timetables, [(names[d.vendor_id], d) for d in ending],
-                     clearances_ending(orders.named, names, today_in_china(now)),
-                     [(school_codes[c.school_id], c) for c in complaints],
-                     [BelowThreshold(r.service_item_id, names[r.vendor_id], items[r.service_item_id].activity,
-                                     r.region_code, r.satisfied, r.ratings, r.threshold_percent, r.opened_at)
-                      for r in reviews])
+    return Dashboard(
+        region_code,
+        term,
+        {s: orders.counts.get(s, 0) for s in (IN_FORCE, AT_RISK, BLOCKED)},
+        attention,
+        timetables,
+        [(names[d.vendor_id], d) for d in ending],
+        clearances_ending(orders.named, names, today_in_china(now)),
+        [(school_codes[c.school_id], c) for c in complaints],
+        [
+            BelowThreshold(
+                r.service_item_id,
+                names[r.vendor_id],
+                items[r.service_item_id].activity,
+                r.region_code,
+                r.satisfied,
+                r.ratings,
+                r.threshold_percent,
+                r.opened_at,
+            )
+            for r in reviews
+        ],
+    )

@@ -3,10 +3,20 @@ items included, checked against §1(1), filed with the bureau and published."""
 
 from service.timetables.rules import WEEKDAY_NAMES
 from service.timetables.services import (
-    SchoolProgress, act_on_timetable, get_timetable, public_timetable, region_progress, save_timetable,
+    SchoolProgress,
+    act_on_timetable,
+    get_timetable,
+    public_timetable,
+    region_progress,
+    save_timetable,
 )
 
 __all__ = [
-    "act_on_timetable", "get_timetable", "public_timetable", "region_progress", "save_timetable",
-    "SchoolProgress", "WEEKDAY_NAMES",
+    "act_on_timetable",
+    "get_timetable",
+    "public_timetable",
+    "region_progress",
+    "save_timetable",
+    "SchoolProgress",
+    "WEEKDAY_NAMES",
 ]

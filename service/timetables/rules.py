@@ -55,11 +55,17 @@ class WeekNumbers:
         for day in self.days:
             name = WEEKDAY_NAMES[day.weekday]
             if day.interest_share < MIN_INTEREST_SHARE:
-                found.append({"code": "interest_share_below_half", "weekday": day.weekday,
-                              "message": f"{name}兴趣类活动时间占 {day.interest_share:.0%}，须不少于 50%"})
+                found.append(
+                    {
+                        "code": "interest_share_below_half",
+                        "weekday": day.weekday,
+                        "message": f"{name}兴趣类活动时间占 {day.interest_share:.0%}，须不少于 50%",
+                    }
+                )
             if day.interest_activities == 0:
-                found.append({"code": "no_interest_activity", "weekday": day.weekday,
-                              "message": f"{name}没有兴趣类活动"})
+                found.append(
+                    {"code": "no_interest_activity", "weekday": day.weekday, "message": f"{name}没有兴趣类活动"}
+                )
         if self.days and self.science_sessions == 0:
             found.append({"code": "no_science", "message": "未开设科学类（科技活动）项目"})
         if not self.days:

@@ -24,8 +24,8 @@ from service.security import Actor, Role
 from service.service_items import CATEGORIES
 from service.timetables.models import Timetable
 from service.timetables.rules import Slot, week_numbers
-from service.versioning import check_version
 from service.timeutil import parse_clock, today_in_china, utcnow
+from service.versioning import check_version
 from workflows import REASON_FACT, REASON_REQUIRED, allowed_actions, decide
 from workflows.roles import RoleTag
 from workflows.timetable import DRAFT, PUBLISHED, TIMETABLE
@@ -80,8 +80,14 @@ def _clean_session(index: int, raw: dict[str, Any], problems: list[dict]) -> dic
         problems.append(problem(f"{at}.class_size", "invalid_class_size", f"人数须为 1 至 {MAX_CLASS_SIZE}"))
     if len(problems) > before:
         return None
-    return {"weekday": weekday, "start_time": start.isoformat("minutes"), "end_time": end.isoformat("minutes"),
-            "category_code": category, **texts, "class_size": size}
+    return {
+        "weekday": weekday,
+        "start_time": start.isoformat("minutes"),
+        "end_time": end.isoformat("minutes"),
+        "category_code": category,
+        **texts,
+        "class_size": size,
+    }
 
 
 def clean_sessions(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -95,21 +101,47 @@ def clean_sessions(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ordered_sessions(slots: list[OrderedSlot]) -> list[dict[str, Any]]:
-    return [{"weekday": day, "start_time": s.start_time.isoformat("minutes"),
-             "end_time": s.end_time.isoformat("minutes"), "category_code": s.category_code, "content": s.activity,
-             "venue": s.venue, "teacher": "、".join(s.teachers), "class_size": s.class_size,
-             "provider": s.vendor_name, "order_id": str(s.order_id), "fee": s.fee, "fee_unit": s.fee_unit}
-            for s in slots for day in s.weekdays]
+    return [
+        {
+            "weekday": day,
+            "start_time": s.start_time.isoformat("minutes"),
+            "end_time": s.end_time.isoformat("minutes"),
+            "category_code": s.category_code,
+            "content": s.activity,
+            "venue": s.venue,
+            "teacher": "、".join(s.teachers),
+            "class_size": s.class_size,
+            "provider": s.vendor_name,
+            "order_id": str(s.order_id),
+            "fee": s.fee,
+            "fee_unit": s.fee_unit,
+        }
+        for s in slots
+        for day in s.weekdays
+    ]
 
 
 def _numbers(sessions: list[dict[str, Any]]) -> dict[str, Any]:
-    week = week_numbers(Slot(s["weekday"], time.fromisoformat(s["start_time"]), time.fromisoformat(s["end_time"]),
-                             s["category_code"]) for s in sessions)
+    week = week_numbers(
+        Slot(s["weekday"], time.fromisoformat(s["start_time"]), time.fromisoformat(s["end_time"]), s["category_code"])
+        for s in sessions
+    )
     problems = week.problems()
-    return {"days": [{"weekday": d.weekday, "total_minutes": d.total_minutes, "interest_minutes": d.interest_minutes,
-                      "interest_share": d.interest_share, "interest_activities": d.interest_activities}
-                     for d in week.days],
-            "science_sessions": week.science_sessions, "conforms": not problems, "problems": problems}
+    return {
+        "days": [
+            {
+                "weekday": d.weekday,
+                "total_minutes": d.total_minutes,
+                "interest_minutes": d.interest_minutes,
+                "interest_share": d.interest_share,
+                "interest_activities": d.interest_activities,
+            }
+            for d in week.days
+        ],
+        "science_sessions": week.science_sessions,
+        "conforms": not problems,
+        "problems": problems,
+    }
 
 
 # -------------------------------------------------------------------- access
@@ -124,20 +156,33 @@ async def _load(session: AsyncSession, school: School, term_id: UUID, *, lock: b
     return (await session.exec(query.with_for_update() if lock else query)).first()
 
 
-async def _view(session: AsyncSession, actor: Actor, school: School, term_id: UUID,
-                timetable: Timetable | None) -> TimetableView:
+async def _view(
+    session: AsyncSession, actor: Actor, school: School, term_id: UUID, timetable: Timetable | None
+) -> TimetableView:
     own = list(timetable.sessions) if timetable else []
-    sessions = sorted(own + _ordered_sessions(await accepted_orders(session, school.id, term_id)),
-                      key=lambda s: (s["weekday"], s["start_time"]))
+    sessions = sorted(
+        own + _ordered_sessions(await accepted_orders(session, school.id, term_id)),
+        key=lambda s: (s["weekday"], s["start_time"]),
+    )
     state = timetable.state if timetable else DRAFT
-    return TimetableView(school, term_id, timetable, sessions, _numbers(sessions),
-                         allowed_actions(TIMETABLE, state, _tags(actor, school)) if timetable else [])
+    return TimetableView(
+        school,
+        term_id,
+        timetable,
+        sessions,
+        _numbers(sessions),
+        allowed_actions(TIMETABLE, state, _tags(actor, school)) if timetable else [],
+    )
 
 
 def _check_version(timetable: Timetable | None, version: int | None) -> None:
-    check_version(version, timetable.version if timetable else 0, state=timetable.state if timetable else None,
-                  required="请提供安排表的当前版本号（新建时为 0）",
-                  conflict="安排表已被他人更新（当前版本 {current}），请刷新后重新操作")
+    check_version(
+        version,
+        timetable.version if timetable else 0,
+        state=timetable.state if timetable else None,
+        required="请提供安排表的当前版本号（新建时为 0）",
+        conflict="安排表已被他人更新（当前版本 {current}），请刷新后重新操作",
+    )
 
 
 # -------------------------------------------------------------------- use cases
@@ -150,9 +195,17 @@ async def get_timetable(db: Database, actor: Actor, school_code: str, term_id: U
         return await _view(session, actor, school, term_id, await _load(session, school, term_id))
 
 
-async def save_timetable(db: Database, actor: Actor, school_code: str, term_id: UUID,
-                         sessions: list[dict[str, Any]], *, version: int | None, if_match: str | None = None,
-                         now: datetime | None = None) -> TimetableView:
+async def save_timetable(
+    db: Database,
+    actor: Actor,
+    school_code: str,
+    term_id: UUID,
+    sessions: list[dict[str, Any]],
+    *,
+    version: int | None,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> TimetableView:
     """Write the school's own sessions (a draft only), based on `version` (0: new)."""
     now = now or utcnow()
     version = parse_version(version, if_match)
@@ -165,26 +218,57 @@ async def save_timetable(db: Database, actor: Actor, school_code: str, term_id: 
         timetable = await _load(session, school, term_id, lock=True)
         _check_version(timetable, version)
         if timetable is not None and timetable.state != DRAFT:
-            raise Conflict("已备案或已公布的安排表须先撤回修改，才能编辑", code="timetable_not_draft", details=[{
-                "field": "state", "code": "timetable_not_draft", "message": "请先执行“撤回修改”",
-                "state": timetable.state}])
+            raise Conflict(
+                "已备案或已公布的安排表须先撤回修改，才能编辑",
+                code="timetable_not_draft",
+                details=[
+                    {
+                        "field": "state",
+                        "code": "timetable_not_draft",
+                        "message": "请先执行“撤回修改”",
+                        "state": timetable.state,
+                    }
+                ],
+            )
         before = {"sessions": timetable.sessions} if timetable else None
         if timetable is None:
-            timetable = Timetable(school_id=school.id, term_id=term_id, region_code=school.region_code, state=DRAFT,
-                                  sessions=cleaned, created_at=now)
+            timetable = Timetable(
+                school_id=school.id,
+                term_id=term_id,
+                region_code=school.region_code,
+                state=DRAFT,
+                sessions=cleaned,
+                created_at=now,
+            )
         else:
             timetable.sessions, timetable.version = cleaned, timetable.version + 1
         timetable.updated_at, timetable.updated_by = now, actor.account_id
         session.add(timetable)
         await session.flush()
-        await record_event(session, actor, "timetables:timetable:save", "timetable", timetable.id,
-                           region_code=school.region_code, changes=diff(before, {"sessions": cleaned}))
+        await record_event(
+            session,
+            actor,
+            "timetables:timetable:save",
+            "timetable",
+            timetable.id,
+            region_code=school.region_code,
+            changes=diff(before, {"sessions": cleaned}),
+        )
         return await _view(session, actor, school, term_id, timetable)
 
 
-async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id: UUID, action: str, *,
-                           version: int | None, if_match: str | None = None, reason: str | None = None,
-                           now: datetime | None = None) -> TimetableView:
+async def act_on_timetable(
+    db: Database,
+    actor: Actor,
+    school_code: str,
+    term_id: UUID,
+    action: str,
+    *,
+    version: int | None,
+    if_match: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> TimetableView:
     """`file` (only when the numbers conform), `publish`, `revise` — from the table."""
     now = now or utcnow()
     version = parse_version(version, if_match)
@@ -204,11 +288,24 @@ async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id
             if decision.code == REASON_REQUIRED:
                 raise InvalidInput.field("reason", "reason_required", decision.message or "")
             if decision.failed_guard == "timetable_conforms":
-                raise InvalidInput(decision.message, code="timetable_not_conforming", details=[
-                    {"field": "sessions"} | p for p in view.numbers["problems"]])
-            raise Conflict(decision.message, code="transition_not_allowed", details=[{
-                "field": "action", "code": "transition_not_allowed", "message": decision.message,
-                "state": timetable.state, "allowed_actions": allowed_actions(TIMETABLE, timetable.state, tags)}])
+                raise InvalidInput(
+                    decision.message,
+                    code="timetable_not_conforming",
+                    details=[{"field": "sessions"} | p for p in view.numbers["problems"]],
+                )
+            raise Conflict(
+                decision.message,
+                code="transition_not_allowed",
+                details=[
+                    {
+                        "field": "action",
+                        "code": "transition_not_allowed",
+                        "message": decision.message,
+                        "state": timetable.state,
+                        "allowed_actions": allowed_actions(TIMETABLE, timetable.state, tags),
+                    }
+                ],
+            )
         before = {"state": timetable.state, "version": timetable.version}
         assert decision.target is not None  # an allowed decision names its target state
         timetable.state, timetable.version, timetable.updated_at = decision.target, timetable.version + 1, now
@@ -217,12 +314,18 @@ async def act_on_timetable(db: Database, actor: Actor, school_code: str, term_id
             timetable.filed_at = now
         if decision.target == PUBLISHED:
             timetable.published_at = now
-            timetable.published = {"sessions": view.sessions, "numbers": view.numbers,
-                                   "published_at": now.isoformat()}
+            timetable.published = {"sessions": view.sessions, "numbers": view.numbers, "published_at": now.isoformat()}
         session.add(timetable)
-        await record_event(session, actor, f"timetables:timetable:{action}", "timetable", timetable.id,
-                           region_code=school.region_code, reason=reason,
-                           changes=diff(before, {"state": timetable.state, "version": timetable.version}))
+        await record_event(
+            session,
+            actor,
+            f"timetables:timetable:{action}",
+            "timetable",
+            timetable.id,
+            region_code=school.region_code,
+            reason=reason,
+            changes=diff(before, {"state": timetable.state, "version": timetable.version}),
+        )
         await session.flush()
         return await _view(session, actor, school, term_id, timetable)
 
@@ -254,8 +357,9 @@ class SchoolProgress:
     overdue: bool  # not published and the deadline has passed
 
 
-async def region_progress(db: Database, actor: Actor, region_code: str, term_id: UUID, *,
-                          now: datetime | None = None) -> tuple[date, list[SchoolProgress]]:
+async def region_progress(
+    db: Database, actor: Actor, region_code: str, term_id: UUID, *, now: datetime | None = None
+) -> tuple[date, list[SchoolProgress]]:
     """The term's deadline, and every school of the region with its timetable's state
     for the term; schools that have not published by the deadline are `overdue` (§1(3))."""
     now = now or utcnow()
@@ -266,14 +370,21 @@ async def region_progress(db: Database, actor: Actor, region_code: str, term_id:
     async with db.transaction() as session:
         term = await term_for_school(session, term_id, region_code)
         schools = await schools_in_regions(session, regions().descendants(region_code))
-        rows = (await session.exec(select(Timetable).where(Timetable.term_id == term.id,
-                                                           col(Timetable.school_id).in_([s.id for s in schools]))))
+        rows = await session.exec(
+            select(Timetable).where(Timetable.term_id == term.id, col(Timetable.school_id).in_([s.id for s in schools]))
+        )
         by_school = {t.school_id: t for t in rows.all()}
     late = today_in_china(now) > term.timetable_due_on
     out = []
     for school in schools:
         timetable = by_school.get(school.id)
         published = timetable is not None and timetable.published_at is not None
-        out.append(SchoolProgress(school, timetable.state if timetable else None,
-                                  timetable.published_at if timetable else None, late and not published))
+        out.append(
+            SchoolProgress(
+                school,
+                timetable.state if timetable else None,
+                timetable.published_at if timetable else None,
+                late and not published,
+            )
+        )
     return term.timetable_due_on, sorted(out, key=lambda p: (not p.overdue, p.school.code))

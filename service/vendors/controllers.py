@@ -23,10 +23,17 @@ READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
 def vendor_out(vendor: Vendor, warnings: tuple[str, ...] = ()) -> VendorOut:
     return VendorOut(
-        id=vendor.id, credit_code=vendor.credit_code, name=vendor.name, org_type=vendor.org_type,
-        region_code=vendor.region_code, address=vendor.address, contact_name=vendor.contact_name,
-        contact_phone=vendor.contact_phone, legal_representative=vendor.legal_representative,
-        public_welfare_pledge=vendor.public_welfare_pledge, created_at=vendor.created_at,
+        id=vendor.id,
+        credit_code=vendor.credit_code,
+        name=vendor.name,
+        org_type=vendor.org_type,
+        region_code=vendor.region_code,
+        address=vendor.address,
+        contact_name=vendor.contact_name,
+        contact_phone=vendor.contact_phone,
+        legal_representative=vendor.legal_representative,
+        public_welfare_pledge=vendor.public_welfare_pledge,
+        created_at=vendor.created_at,
         warnings=list(warnings),
     )
 
@@ -36,18 +43,34 @@ class VendorController(Controller):
     tags = ["vendors"]
 
     @post("/", **access(Role.VENDOR, Role.REVIEWER, Role.ADMIN, errors=(409, 422)))
-    async def register(self, request: Request, db: DB, actor: CurrentActor, data: JSONBody[VendorCreate],
-                       idempotency: IdempotencyHeader = None) -> Response[VendorOut]:
+    async def register(
+        self,
+        request: Request,
+        db: DB,
+        actor: CurrentActor,
+        data: JSONBody[VendorCreate],
+        idempotency: IdempotencyHeader = None,
+    ) -> Response[VendorOut]:
         """Register a vendor. A vendor account registers its own credit code; a reviewer
         one in its region. `warnings` lists non-fatal findings (organisation-code check).
         Send `Idempotency-Key` to make a retry safe."""
         key = idempotency_key(request, actor, idempotency, data)
-        reply = await services.register_vendor(db, actor, services.VendorInput(
-            credit_code=data.credit_code, name=data.name, org_type=data.org_type,
-            region_code=data.region_code, address=data.address, contact_name=data.contact_name,
-            contact_phone=data.contact_phone, legal_representative=data.legal_representative,
-            public_welfare_pledge=data.public_welfare_pledge,
-        ), idempotency=Idempotency(key, lambda done: encode_json(vendor_out(done.vendor, done.warnings)), 201))
+        reply = await services.register_vendor(
+            db,
+            actor,
+            services.VendorInput(
+                credit_code=data.credit_code,
+                name=data.name,
+                org_type=data.org_type,
+                region_code=data.region_code,
+                address=data.address,
+                contact_name=data.contact_name,
+                contact_phone=data.contact_phone,
+                legal_representative=data.legal_representative,
+                public_welfare_pledge=data.public_welfare_pledge,
+            ),
+            idempotency=Idempotency(key, lambda done: encode_json(vendor_out(done.vendor, done.warnings)), 201),
+        )
         return reply_response(reply)
 
     @get("/", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(422,)))
@@ -62,8 +85,9 @@ class VendorController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> VendorPage:
         """Vendors in the caller's region (and below), oldest first."""
-        page = await services.list_vendors(db, actor, region_code=region, org_type=org_type, q=q,
-                                           limit=limit, cursor=cursor)
+        page = await services.list_vendors(
+            db, actor, region_code=region, org_type=org_type, q=q, limit=limit, cursor=cursor
+        )
         return VendorPage(items=[vendor_out(v) for v in page.items], next_cursor=page.next_cursor)
 
     @get("/{vendor_id:uuid}", **access(*READERS, errors=(404,)))

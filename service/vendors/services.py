@@ -22,6 +22,7 @@ from service.regions import regions
 from service.security import Actor, Role
 from service.vendors.models import ORG_TYPES, Vendor
 
+
 class _VendorOwned(Protocol):
     vendor_id: UUID
 
@@ -68,12 +69,15 @@ def _validate(data: VendorInput) -> tuple[VendorInput, tuple[str, ...]]:
     if cleaned["org_type"] not in ORG_TYPES:
         problems.append({"field": "org_type", "code": "invalid_org_type", "message": "机构类型无效"})
     if cleaned["region_code"] not in regions():
-        problems.append({"field": "region_code", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"})
+        problems.append(
+            {"field": "region_code", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"}
+        )
     if not is_phone(cleaned["contact_phone"] or ""):
         problems.append({"field": "contact_phone", "code": "invalid_phone", "message": "联系电话格式不正确"})
     if cleaned["public_welfare_pledge"] is not True:
-        problems.append({"field": "public_welfare_pledge", "code": "pledge_required",
-                         "message": "须承诺坚持公益性原则方可登记"})
+        problems.append(
+            {"field": "public_welfare_pledge", "code": "pledge_required", "message": "须承诺坚持公益性原则方可登记"}
+        )
     raise_problems(problems)
     return VendorInput(**cleaned), warnings
 
@@ -94,8 +98,9 @@ def _authorise_registration(actor: Actor, data: VendorInput) -> None:
         raise Forbidden("只能登记本辖区内的机构", code="out_of_scope")
 
 
-async def register_vendor(db: Database, actor: Actor, data: VendorInput, *,
-                          idempotency: Idempotency | None = None) -> Reply[Registered]:
+async def register_vendor(
+    db: Database, actor: Actor, data: VendorInput, *, idempotency: Idempotency | None = None
+) -> Reply[Registered]:
     """Register a vendor (at most once per idempotency key)."""
     data, warnings = _validate(data)
     _authorise_registration(actor, data)
@@ -104,17 +109,28 @@ async def register_vendor(db: Database, actor: Actor, data: VendorInput, *,
         vendor = Vendor(**asdict(data), created_by=actor.account_id)
         session.add(vendor)
         await session.flush()
-        await record_event(session, actor, "vendors:vendor:register", "vendor", vendor.id,
-                           region_code=vendor.region_code, changes=diff(None, audit_view(vendor)))
+        await record_event(
+            session,
+            actor,
+            "vendors:vendor:register",
+            "vendor",
+            vendor.id,
+            region_code=vendor.region_code,
+            changes=diff(None, audit_view(vendor)),
+        )
         return Registered(vendor=vendor, warnings=warnings)
 
     try:
         return await run_once(db, idempotency, register)
     except IntegrityError as error:
         if "credit_code" in str(error.orig):
-            raise Conflict("该统一社会信用代码已登记", code="duplicate_credit_code",
-                           details=[{"field": "credit_code", "code": "duplicate_credit_code",
-                                     "message": "该统一社会信用代码已登记"}]) from None
+            raise Conflict(
+                "该统一社会信用代码已登记",
+                code="duplicate_credit_code",
+                details=[
+                    {"field": "credit_code", "code": "duplicate_credit_code", "message": "该统一社会信用代码已登记"}
+                ],
+            ) from None
         raise
 
 
@@ -126,7 +142,9 @@ def can_see_vendor(actor: Actor, vendor: Vendor) -> bool:
     return False
 
 
-async def load_visible_vendor(session: AsyncSession, actor: Actor, vendor_id: UUID, *, for_update: bool = False) -> Vendor:
+async def load_visible_vendor(
+    session: AsyncSession, actor: Actor, vendor_id: UUID, *, for_update: bool = False
+) -> Vendor:
     """The vendor if the actor may see it; otherwise 404, exactly as for a missing one."""
     query = select(Vendor).where(Vendor.id == vendor_id)
     if for_update:
@@ -137,8 +155,9 @@ async def load_visible_vendor(session: AsyncSession, actor: Actor, vendor_id: UU
     return vendor
 
 
-async def load_vendor_record(session: AsyncSession, actor: Actor, vendor_id: UUID, model: type[Owned], record_id: UUID,
-                             missing: NotFound) -> Owned:
+async def load_vendor_record(
+    session: AsyncSession, actor: Actor, vendor_id: UUID, model: type[Owned], record_id: UUID, missing: NotFound
+) -> Owned:
     """A record the vendor owns (`model.vendor_id`), seen through the vendor: `missing`
     for one that does not exist or belongs to another vendor, 404 outside the scope."""
     await load_visible_vendor(session, actor, vendor_id)

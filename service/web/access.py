@@ -25,8 +25,15 @@ from service.security import Actor, Role
 PUBLIC = "public"
 ANY_ROLE = frozenset(Role)
 ERROR_TEXT = {
-    400: "请求格式错误", 401: "未登录或令牌无效", 403: "角色无权访问", 404: "对象不存在或不在权限范围内",
-    409: "冲突", 413: "文件过大", 415: "文件类型不受支持", 422: "数据校验失败", 429: "请求过于频繁",
+    400: "请求格式错误",
+    401: "未登录或令牌无效",
+    403: "角色无权访问",
+    404: "对象不存在或不在权限范围内",
+    409: "冲突",
+    413: "文件过大",
+    415: "文件类型不受支持",
+    422: "数据校验失败",
+    429: "请求过于频繁",
     503: "暂不可用，请稍后重试",
 }
 
@@ -88,8 +95,12 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     db = connection.app.state.db
     if token and handler.opt.get("revalidates_token"):
         auth = await authenticate_cached(db, token)
-        if auth is not None and auth.from_cache and auth.actor.role not in rule \
-                and not await still_authenticated(db, auth.token_hash, auth.actor):
+        if (
+            auth is not None
+            and auth.from_cache
+            and auth.actor.role not in rule
+            and not await still_authenticated(db, auth.token_hash, auth.actor)
+        ):
             auth = None
         connection.state.auth = auth
         actor = auth.actor if auth is not None else None

@@ -1,6 +1,6 @@
 """Every error, ours or the framework's, leaves as the same body:
 
-    {"error": {"code", "message", "details"}, "request_id"}
+{"error": {"code", "message", "details"}, "request_id"}
 """
 
 from __future__ import annotations
@@ -33,16 +33,21 @@ HTTP_DEFAULTS = {
 }
 
 
-def error_response(request: Request, status: int, code: str, message: str, details=None, headers=None,
-                   extra=None) -> Response:
-    body = {**(extra or {}), "error": {"code": code, "message": message, "details": details or []},
-            "request_id": request_id_for(request.scope)}
+def error_response(
+    request: Request, status: int, code: str, message: str, details=None, headers=None, extra=None
+) -> Response:
+    body = {
+        **(extra or {}),
+        "error": {"code": code, "message": message, "details": details or []},
+        "request_id": request_id_for(request.scope),
+    }
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers or {})
 
 
 def domain_error_handler(request: Request, error: DomainError) -> Response:
-    return error_response(request, error.status_code, error.code, error.message, error.details, error.headers,
-                          error.extra)
+    return error_response(
+        request, error.status_code, error.code, error.message, error.details, error.headers, error.extra
+    )
 
 
 MSGSPEC_PATH = re.compile(r"at `\$\.([^`]+)`")
@@ -51,7 +56,12 @@ MSGSPEC_BOUND = re.compile(r"Expected `int` [<>]=? ")
 TEXT_RULE_FAILURES = tuple(f"matching regex {pattern!r}" for pattern in TEXT_PATTERNS)
 INSTANT_FAILURE = f"matching regex {RFC3339_PATTERN!r}"
 INSTANT_MESSAGE = "时刻须为带时区的 RFC 3339 格式，例如 2026-09-01T08:00:00+08:00"
-SINGLE_CODES = {INVALID_CHARACTERS, DATE_OUT_OF_RANGE, "invalid_as_of", "invalid_datetime"}  # lead the body when every detail has it
+SINGLE_CODES = {
+    INVALID_CHARACTERS,
+    DATE_OUT_OF_RANGE,
+    "invalid_as_of",
+    "invalid_datetime",
+}  # lead the body when every detail has it
 DATE_RANGE_FAILURE = re.compile(rf"^{DATE_OUT_OF_RANGE}: (\w+)(?: - at `\$\.([^`]+)`)?")
 
 
@@ -73,8 +83,9 @@ def _field_of(item: dict) -> str | None:
 
 def validation_error_handler(request: Request, error: ValidationException) -> Response:
     """Framework validation (wrong JSON, wrong types, missing fields) → 422 with fields."""
-    details = [_detail(item) for item in (error.extra if isinstance(error.extra, list) else [])
-               if isinstance(item, dict)]
+    details = [
+        _detail(item) for item in (error.extra if isinstance(error.extra, list) else []) if isinstance(item, dict)
+    ]
     if not details:
         return error_response(request, 400, "malformed_request", "请求格式错误，无法解析")
     if len({d["code"] for d in details}) == 1 and details[0]["code"] in SINGLE_CODES:
@@ -131,8 +142,13 @@ def database_unavailable(request: Request, error: BaseException) -> Response:
     """An outage is not a bug: 503 with `Retry-After`, and no traceback. The process's
     outage watch logs the outage once, however many requests meet it."""
     note_outage(request, error)
-    return error_response(request, 503, "database_unavailable", "数据库暂时不可用，请稍后重试",
-                          headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
+    return error_response(
+        request,
+        503,
+        "database_unavailable",
+        "数据库暂时不可用，请稍后重试",
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

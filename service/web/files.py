@@ -7,15 +7,22 @@ from urllib.parse import quote
 from litestar import Response
 
 
-def file_response(content: bytes, *, filename: str, content_type: str, sha256: str,
-                  inline: bool = False) -> Response[bytes]:
+def file_response(
+    content: bytes, *, filename: str, content_type: str, sha256: str, inline: bool = False
+) -> Response[bytes]:
     """The file as an attachment (or `inline`, to open in the browser: the console),
     with the type sniffed at upload (never a guess from the name), its hash for the
     caller to check, and no sniffing by the browser."""
     disposition = "inline" if inline else "attachment"
-    return Response(content, media_type=content_type,
-                    headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
-                             "X-Content-SHA256": sha256, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        content,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+            "X-Content-SHA256": sha256,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 PDF = "application/pdf"
@@ -23,5 +30,8 @@ PDF = "application/pdf"
 
 def pdf_response(content: bytes, filename: str) -> Response[bytes]:
     """A rendered document, shown in the browser and never cached (it may be personal)."""
-    return Response(content, media_type=PDF, headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+    return Response(
+        content,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
+    )

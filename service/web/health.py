@@ -39,15 +39,20 @@ async def readyz(db: DB) -> Response[Health]:
             return _unavailable(db, error)
         return Response(Health(status="unavailable", database=type(error).__name__), status_code=503)
     if revision != head_revision():
-        return Response(Health(status="schema_outdated", database="ok", schema_revision=revision,
-                               server_version=server_version), status_code=503)
+        return Response(
+            Health(status="schema_outdated", database="ok", schema_revision=revision, server_version=server_version),
+            status_code=503,
+        )
     return Response(Health(status="ok", database="ok", schema_revision=revision, server_version=server_version))
 
 
 def _unavailable(db, error: BaseException) -> Response[Health]:
     db.outage.failed(error)
-    return Response(Health(status="unavailable", database=type(error).__name__), status_code=503,
-                    headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
+    return Response(
+        Health(status="unavailable", database=type(error).__name__),
+        status_code=503,
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def _forget(task: asyncio.Future) -> None:

@@ -29,8 +29,11 @@ from service.security import Actor
 
 IdempotencyHeader = Annotated[
     str | None,
-    HeaderParameter(name="Idempotency-Key", required=False,
-                    description="重试安全：同一账号以同一个键重发相同请求，返回首次的结果且不重复执行"),
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description="重试安全：同一账号以同一个键重发相同请求，返回首次的结果且不重复执行",
+    ),
 ]
 IfMatchHeader = Annotated[
     str | None,
@@ -39,8 +42,9 @@ IfMatchHeader = Annotated[
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def idempotency_key(request: Request, actor: Actor, header: str | None, payload: Any,
-                    preconditions: dict[str, str | None] | None = None) -> IdempotencyKey | None:
+def idempotency_key(
+    request: Request, actor: Actor, header: str | None, payload: Any, preconditions: dict[str, str | None] | None = None
+) -> IdempotencyKey | None:
     if header is None or actor.account_id is None:
         return None
     return IdempotencyKey(
@@ -58,8 +62,11 @@ def form_payload(form: Any, content: bytes, **extra: Any) -> dict[str, Any]:
     for field in dataclasses.fields(form):
         value = getattr(form, field.name)
         if isinstance(value, UploadFile):
-            value = {"sha256": hashlib.sha256(content).hexdigest(), "filename": value.filename,
-                     "content_type": value.content_type}
+            value = {
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "filename": value.filename,
+                "content_type": value.content_type,
+            }
         payload[field.name] = value
     return payload
 
@@ -72,5 +79,10 @@ def reply_response(reply: Reply[Any], background: BackgroundTask | None = None) 
     """The stored or fresh answer; `background` runs only after a fresh one (a replay
     changes nothing, so starts nothing)."""
     headers = {REPLAYED_HEADER: "true"} if reply.replayed else {}
-    return Response(reply.body, status_code=reply.status_code, media_type=MediaType.JSON, headers=headers,
-                    background=None if reply.replayed else background)
+    return Response(
+        reply.body,
+        status_code=reply.status_code,
+        media_type=MediaType.JSON,
+        headers=headers,
+        background=None if reply.replayed else background,
+    )

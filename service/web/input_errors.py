@@ -28,8 +28,7 @@ def document_input_errors(app: Litestar) -> None:
             continue
         for handler in route.route_handlers:
             skip = dependencies | set(handler.resolve_dependencies()) | NOT_INPUT
-            inputs = {name: field for name, field in handler.parsed_fn_signature.parameters.items()
-                      if name not in skip}
+            inputs = {name: field for name, field in handler.parsed_fn_signature.parameters.items() if name not in skip}
             if not inputs:
                 continue
             errors = dict(INPUT_ERRORS)

@@ -42,8 +42,9 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
 
 
 def is_json_media_type(content_type: str) -> bool:
-    return content_type == "application/json" or (content_type.startswith("application/")
-                                                  and content_type.endswith("+json"))
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
 
 
 class JSONRequest(Request):
@@ -51,8 +52,9 @@ class JSONRequest(Request):
         body = await self.body()
         if body:
             if not is_json_media_type(self.content_type[0].lower()):
-                raise UnsupportedMediaType("请求体须为 JSON（Content-Type: application/json）",
-                                           code="unsupported_media_type")
+                raise UnsupportedMediaType(
+                    "请求体须为 JSON（Content-Type: application/json）", code="unsupported_media_type"
+                )
             if too_deep(body):
                 raise InvalidJSON()
         return await super().json()

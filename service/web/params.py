@@ -11,10 +11,9 @@ from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
 
-from service.errors import InvalidInput
-
 from schemas.inputs import BIGINT_MAX, DATE_OUT_OF_RANGE, DATE_OUT_OF_RANGE_MESSAGE, date_in_range
 from schemas.text import LINE_PATTERN
+from service.errors import InvalidInput
 
 QueryText = Annotated[str | None, QueryParameter(pattern=LINE_PATTERN)]
 """An optional single-line query parameter."""
@@ -38,8 +37,10 @@ def bounded_query(*, ge: int = 0, le: int = BIGINT_MAX, name: str | None = None)
 
 
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z"
-QueryInstant = Annotated[str | None, QueryParameter(
-    pattern=RFC3339_PATTERN, description="RFC 3339 时刻，须带时区，例如 2026-09-01T08:00:00+08:00")]
+QueryInstant = Annotated[
+    str | None,
+    QueryParameter(pattern=RFC3339_PATTERN, description="RFC 3339 时刻，须带时区，例如 2026-09-01T08:00:00+08:00"),
+]
 """An instant as a query parameter: RFC 3339 with a zone, nothing else (not a Unix time)."""
 
 

@@ -54,7 +54,7 @@ class _RandomIds:
         if at >= len(self._drawn):
             self._drawn, at = os.urandom(16 * self.BATCH), 0
         self._at = at + 16
-        return self._drawn[at:at + 16].hex()
+        return self._drawn[at : at + 16].hex()
 
 
 new_request_id = _RandomIds().next
@@ -101,8 +101,9 @@ def with_request_context(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            log_request(scope["method"], scope.get("path_template") or scope["path"], status,
-                        time.perf_counter() - started)
+            log_request(
+                scope["method"], scope.get("path_template") or scope["path"], status, time.perf_counter() - started
+            )
             request_id_var.reset(token)
 
     return handle

@@ -6,5 +6,7 @@ from service.webhooks.jobs import run_forever as run_webhook_jobs
 from service.webhooks.outbox import enqueue_standing_change, enqueue_standing_change_on
 
 __all__ = [
-    "enqueue_standing_change", "enqueue_standing_change_on", "run_webhook_jobs",
+    "enqueue_standing_change",
+    "enqueue_standing_change_on",
+    "run_webhook_jobs",
 ]

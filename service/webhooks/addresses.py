@@ -66,8 +66,10 @@ class AddressPolicy:
 
     @classmethod
     def from_settings(cls, hosts: Sequence[str], networks: Sequence[str]) -> AddressPolicy:
-        return cls(tuple(h.strip().lower().rstrip(".") for h in hosts if h.strip()),
-                   tuple(ipaddress.ip_network(n.strip(), strict=False) for n in networks if n.strip()))
+        return cls(
+            tuple(h.strip().lower().rstrip(".") for h in hosts if h.strip()),
+            tuple(ipaddress.ip_network(n.strip(), strict=False) for n in networks if n.strip()),
+        )
 
     def host_allowed(self, host: str) -> bool:
         host = host.lower().rstrip(".")

@@ -69,19 +69,31 @@ def backoff(attempts: int, base: float) -> float:
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
-async def post(client: httpx.AsyncClient, policy: DeliveryPolicy, url: str, secret: str, delivery_id: str,
-               body: bytes, resolve: addresses.Resolver = addresses.system_resolver) -> Outcome:
+async def post(
+    client: httpx.AsyncClient,
+    policy: DeliveryPolicy,
+    url: str,
+    secret: str,
+    delivery_id: str,
+    body: bytes,
+    resolve: addresses.Resolver = addresses.system_resolver,
+) -> Outcome:
     """One attempt: check the address now, connect to the checked address, sign, POST."""
     try:
         target = await addresses.check(url, policy.addresses, resolve)
     except addresses.AddressRefused as refused:
         return Outcome(False, error=refused.code)
-    headers = {"Host": target.host_header, "Content-Type": "application/json", "User-Agent": USER_AGENT,
-               **signing.signed_headers(secret, delivery_id, int(time.time()), body)}
+    headers = {
+        "Host": target.host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **signing.signed_headers(secret, delivery_id, int(time.time()), body),
+    }
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
-        response = await client.post(target.pinned_url, content=body, headers=headers, extensions=extensions,
-                                     timeout=policy.timeout)
+        response = await client.post(
+            target.pinned_url, content=body, headers=headers, extensions=extensions, timeout=policy.timeout
+        )
     except httpx.TimeoutException:
         return Outcome(False, error="timeout")
     except httpx.HTTPError as error:
@@ -98,14 +110,24 @@ class SendResult:
 
 
 def new_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
-    return httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=policy.timeout,
-                             limits=httpx.Limits(max_connections=policy.concurrency,
-                                                 max_keepalive_connections=policy.concurrency))
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        trust_env=False,
+        timeout=policy.timeout,
+        limits=httpx.Limits(max_connections=policy.concurrency, max_keepalive_connections=policy.concurrency),
+    )
 
 
-async def deliver_round(db: Database, keyring: Keyring, client: httpx.AsyncClient, policy: DeliveryPolicy, *,
-                        now: datetime | None = None, limit: int = 200,
-                        resolve: addresses.Resolver = addresses.system_resolver) -> SendResult:
+async def deliver_round(
+    db: Database,
+    keyring: Keyring,
+    client: httpx.AsyncClient,
+    policy: DeliveryPolicy,
+    *,
+    now: datetime | None = None,
+    limit: int = 200,
+    resolve: addresses.Resolver = addresses.system_resolver,
+) -> SendResult:
     """Send the due head of up to `limit` webhooks' queues; record every outcome."""
     result = SendResult()
     gate = asyncio.Semaphore(policy.concurrency)
@@ -117,8 +139,9 @@ async def deliver_round(db: Database, keyring: Keyring, client: httpx.AsyncClien
 
         async def attempt(delivery_id: UUID, body: str, url: str, ciphertext: bytes) -> Outcome:
             async with gate:
-                return await post(client, policy, url, decrypt_secret(keyring, ciphertext), str(delivery_id),
-                                  body.encode(), resolve)
+                return await post(
+                    client, policy, url, decrypt_secret(keyring, ciphertext), str(delivery_id), body.encode(), resolve
+                )
 
         outcomes = await asyncio.gather(*(attempt(h[0], h[1], h[3], h[4]) for h in heads))
         done = utcnow()
@@ -126,9 +149,17 @@ async def deliver_round(db: Database, keyring: Keyring, client: httpx.AsyncClien
         for (delivery_id, _, attempts, _, _), outcome in zip(heads, outcomes):
             tried = attempts + 1
             status = "delivered" if outcome.delivered else ("failed" if tried >= policy.max_attempts else "pending")
-            rows.append({"id": delivery_id, "status": status, "at": done, "code": outcome.status_code,
-                         "error": outcome.error, "delivered": done if outcome.delivered else None,
-                         "next": done + timedelta(seconds=0 if outcome.delivered else backoff(tried, policy.retry_base))})
+            rows.append(
+                {
+                    "id": delivery_id,
+                    "status": status,
+                    "at": done,
+                    "code": outcome.status_code,
+                    "error": outcome.error,
+                    "delivered": done if outcome.delivered else None,
+                    "next": done + timedelta(seconds=0 if outcome.delivered else backoff(tried, policy.retry_base)),
+                }
+            )
             result.delivered += outcome.delivered
         await (await session.connection()).execute(_RECORD, rows)
         result.attempted = len(heads)

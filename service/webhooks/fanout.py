@@ -49,9 +49,15 @@ class OrderStanding(Protocol):
 
 
 class StandingSource(Protocol):
-    async def __call__(self, session: AsyncSession, *, school_ids: Sequence[UUID],
-                       item_ids: Sequence[UUID] | None = None, person_ids: Sequence[UUID] | None = None,
-                       now: datetime | None = None) -> Sequence[Any]: ...
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        school_ids: Sequence[UUID],
+        item_ids: Sequence[UUID] | None = None,
+        person_ids: Sequence[UUID] | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[Any]: ...
 
 
 def fingerprint(order: OrderStanding) -> str:
@@ -59,14 +65,29 @@ def fingerprint(order: OrderStanding) -> str:
 
 
 def _order_json(order: OrderStanding) -> dict:
-    return {"id": str(order.order_id), "term_id": str(order.term_id), "service_item_id": str(order.service_item_id),
-            "standing": order.standing, "standing_reasons": order.reasons}
+    return {
+        "id": str(order.order_id),
+        "term_id": str(order.term_id),
+        "service_item_id": str(order.service_item_id),
+        "standing": order.standing,
+        "standing_reasons": order.reasons,
+    }
 
 
 def body_of(delivery_id: UUID, school_code: str, cause: str, at: datetime, orders: list[OrderStanding]) -> str:
-    return json.dumps({"id": str(delivery_id), "type": EVENT_TYPE, "school_code": school_code, "cause": cause,
-                       "created_at": at.isoformat(), "orders": [_order_json(o) for o in orders]},
-                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(
+        {
+            "id": str(delivery_id),
+            "type": EVENT_TYPE,
+            "school_code": school_code,
+            "cause": cause,
+            "created_at": at.isoformat(),
+            "orders": [_order_json(o) for o in orders],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
 
 
 @dataclass
@@ -76,7 +97,11 @@ class RoundResult:
 
 
 async def _subscribed(session: AsyncSession) -> dict[UUID, list[UUID]]:
-    rows = (await (await session.connection()).execute(text("SELECT school_id, id FROM webhooks WHERE active ORDER BY created_at, id"))).all()
+    rows = (
+        await (await session.connection()).execute(
+            text("SELECT school_id, id FROM webhooks WHERE active ORDER BY created_at, id")
+        )
+    ).all()
     found: dict[UUID, list[UUID]] = {}
     for school_id, webhook_id in rows:
         found.setdefault(school_id, []).append(webhook_id)
@@ -86,22 +111,29 @@ async def _subscribed(session: AsyncSession) -> dict[UUID, list[UUID]]:
 async def _told(session: AsyncSession, order_ids: list[UUID]) -> dict[UUID, str]:
     if not order_ids:
         return {}
-    rows = await (await session.connection()).execute(text("SELECT order_id, fingerprint FROM webhook_order_standings "
-                                      "WHERE order_id = ANY(CAST(:ids AS uuid[]))"), {"ids": [str(i) for i in order_ids]})
+    rows = await (await session.connection()).execute(
+        text("SELECT order_id, fingerprint FROM webhook_order_standings WHERE order_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": [str(i) for i in order_ids]},
+    )
     return {row[0]: row[1] for row in rows}
 
 
 async def _remember(session: AsyncSession, orders: Iterable[OrderStanding], now: datetime) -> None:
     rows = [{"order_id": o.order_id, "school_id": o.school_id, "fp": fingerprint(o), "at": now} for o in orders]
     if rows:
-        await (await session.connection()).execute(text(
-            "INSERT INTO webhook_order_standings (order_id, school_id, fingerprint, updated_at) "
-            "VALUES (:order_id, :school_id, :fp, :at) ON CONFLICT (order_id) DO UPDATE "
-            "SET fingerprint = EXCLUDED.fingerprint, updated_at = EXCLUDED.updated_at"), rows)
+        await (await session.connection()).execute(
+            text(
+                "INSERT INTO webhook_order_standings (order_id, school_id, fingerprint, updated_at) "
+                "VALUES (:order_id, :school_id, :fp, :at) ON CONFLICT (order_id) DO UPDATE "
+                "SET fingerprint = EXCLUDED.fingerprint, updated_at = EXCLUDED.updated_at"
+            ),
+            rows,
+        )
 
 
-async def _queue(session: AsyncSession, webhooks: dict[UUID, list[UUID]], changed: list[OrderStanding],
-                 cause: str, now: datetime) -> int:
+async def _queue(
+    session: AsyncSession, webhooks: dict[UUID, list[UUID]], changed: list[OrderStanding], cause: str, now: datetime
+) -> int:
     by_school: dict[UUID, list[OrderStanding]] = {}
     for order in changed:
         by_school.setdefault(order.school_id, []).append(order)
@@ -110,18 +142,36 @@ async def _queue(session: AsyncSession, webhooks: dict[UUID, list[UUID]], change
         orders = sorted(by_school[school_id], key=lambda o: str(o.order_id))
         for webhook_id in webhooks.get(school_id, []):
             delivery_id = uuid4()
-            rows.append({"id": delivery_id, "webhook_id": webhook_id, "event_type": EVENT_TYPE, "cause": cause,
-                         "body": body_of(delivery_id, orders[0].school_code, cause, now, orders), "at": now})
+            rows.append(
+                {
+                    "id": delivery_id,
+                    "webhook_id": webhook_id,
+                    "event_type": EVENT_TYPE,
+                    "cause": cause,
+                    "body": body_of(delivery_id, orders[0].school_code, cause, now, orders),
+                    "at": now,
+                }
+            )
     if rows:
-        await (await session.connection()).execute(text(
-            "INSERT INTO webhook_deliveries (id, webhook_id, event_type, cause, body, status, attempts, "
-            "next_attempt_at, created_at) VALUES (:id, :webhook_id, :event_type, :cause, :body, 'pending', 0, :at, :at)"),
-            rows)
+        await (await session.connection()).execute(
+            text(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event_type, cause, body, status, attempts, "
+                "next_attempt_at, created_at) VALUES (:id, :webhook_id, :event_type, :cause, :body, 'pending', 0, :at, :at)"
+            ),
+            rows,
+        )
     return len(rows)
 
 
-async def _tell(session: AsyncSession, webhooks: dict[UUID, list[UUID]], orders: Sequence[OrderStanding],
-                cause: str, now: datetime, *, new_is_change: bool) -> int:
+async def _tell(
+    session: AsyncSession,
+    webhooks: dict[UUID, list[UUID]],
+    orders: Sequence[OrderStanding],
+    cause: str,
+    now: datetime,
+    *,
+    new_is_change: bool,
+) -> int:
     told = await _told(session, [o.order_id for o in orders])
     changed = [o for o in orders if (o.order_id in told or new_is_change) and told.get(o.order_id) != fingerprint(o)]
     await _remember(session, [o for o in orders if told.get(o.order_id) != fingerprint(o)], now)
@@ -129,18 +179,26 @@ async def _tell(session: AsyncSession, webhooks: dict[UUID, list[UUID]], orders:
 
 
 async def _locked(session: AsyncSession) -> bool:
-    return bool((await (await session.connection()).execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FANOUT_LOCK})).scalar())
+    return bool(
+        (
+            await (await session.connection()).execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FANOUT_LOCK})
+        ).scalar()
+    )
 
 
-async def fanout_round(db: Database, source: StandingSource, *, now: datetime | None = None,
-                       limit: int = CHANGES_PER_ROUND) -> RoundResult:
+async def fanout_round(
+    db: Database, source: StandingSource, *, now: datetime | None = None, limit: int = CHANGES_PER_ROUND
+) -> RoundResult:
     """Turn up to `limit` outbox rows into deliveries (nothing if another worker is at it)."""
     result = RoundResult()
     async with db.transaction() as session:
         if not await _locked(session):
             return result
-        changes = (await (await session.connection()).execute(text(
-            "SELECT id, item_ids, person_ids, cause FROM standing_changes ORDER BY id LIMIT :n"), {"n": limit})).all()
+        changes = (
+            await (await session.connection()).execute(
+                text("SELECT id, item_ids, person_ids, cause FROM standing_changes ORDER BY id LIMIT :n"), {"n": limit}
+            )
+        ).all()
         if not changes:
             return result
         now = now or utcnow()
@@ -148,17 +206,21 @@ async def fanout_round(db: Database, source: StandingSource, *, now: datetime | 
         schools = sorted(webhooks)
         for _, item_ids, person_ids, cause in changes:
             if schools:
-                orders = await source(session, school_ids=schools, item_ids=list(item_ids), person_ids=list(person_ids),
-                                      now=now)
+                orders = await source(
+                    session, school_ids=schools, item_ids=list(item_ids), person_ids=list(person_ids), now=now
+                )
                 result.deliveries += await _tell(session, webhooks, orders, cause, now, new_is_change=True)
             result.changes += 1
-        await (await session.connection()).execute(text("DELETE FROM standing_changes WHERE id = ANY(CAST(:ids AS bigint[]))"),
-                              {"ids": [c[0] for c in changes]})
+        await (await session.connection()).execute(
+            text("DELETE FROM standing_changes WHERE id = ANY(CAST(:ids AS bigint[]))"),
+            {"ids": [c[0] for c in changes]},
+        )
     return result
 
 
-async def scan_round(db: Database, source: StandingSource, *, now: datetime | None = None,
-                     batch: int = SCAN_BATCH) -> RoundResult:
+async def scan_round(
+    db: Database, source: StandingSource, *, now: datetime | None = None, batch: int = SCAN_BATCH
+) -> RoundResult:
     """Compare every open order of the subscribed schools with what they were told."""
     result = RoundResult()
     async with db.transaction() as session:
@@ -168,6 +230,6 @@ async def scan_round(db: Database, source: StandingSource, *, now: datetime | No
         webhooks = await _subscribed(session)
         schools = sorted(webhooks)
         for start in range(0, len(schools), batch):
-            orders = await source(session, school_ids=schools[start:start + batch], now=now)
+            orders = await source(session, school_ids=schools[start : start + batch], now=now)
             result.deliveries += await _tell(session, webhooks, orders, SCAN_CAUSE, now, new_is_change=False)
     return result

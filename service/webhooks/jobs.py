@@ -18,10 +18,12 @@ ROUNDS_PER_STEP = 50  # keep going while there is work, then yield to the interv
 
 
 def policy_from(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(AddressPolicy.from_settings(settings.webhook_allowed_hosts,
-                                                      settings.webhook_allowed_networks),
-                          timeout=settings.webhook_timeout, retry_base=settings.webhook_retry_base,
-                          max_attempts=settings.webhook_max_attempts)
+    return DeliveryPolicy(
+        AddressPolicy.from_settings(settings.webhook_allowed_hosts, settings.webhook_allowed_networks),
+        timeout=settings.webhook_timeout,
+        retry_base=settings.webhook_retry_base,
+        max_attempts=settings.webhook_max_attempts,
+    )
 
 
 async def dispatch(db: Database, keyring: Keyring, source: StandingSource, client, policy: DeliveryPolicy) -> int:
@@ -40,7 +42,8 @@ async def run_forever(db: Database, keyring: Keyring, settings: Settings, source
     policy = policy_from(settings)
     async with new_client(policy) as client:
         await asyncio.gather(
-            run_periodic("webhook_dispatch", lambda: dispatch(db, keyring, source, client, policy),
-                         settings.webhook_interval),
+            run_periodic(
+                "webhook_dispatch", lambda: dispatch(db, keyring, source, client, policy), settings.webhook_interval
+            ),
             run_periodic("webhook_scan", lambda: scan_round(db, source), settings.webhook_scan_interval),
         )

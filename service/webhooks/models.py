@@ -63,8 +63,9 @@ class WebhookDelivery(SQLModel, table=True):
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)  # the delivery id the receiver sees
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False,
-                                                         unique=True))
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True)
+    )
     webhook_id: UUID = Field(foreign_key="webhooks.id")
     event_type: str = Field(max_length=64)
     cause: str = Field(max_length=64)

@@ -17,26 +17,37 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 CAUSE_LIMIT = 64
 
-_INSERT = text("INSERT INTO standing_changes (item_ids, person_ids, cause, created_at) "
-               "VALUES (CAST(:items AS uuid[]), CAST(:people AS uuid[]), :cause, now())")
+_INSERT = text(
+    "INSERT INTO standing_changes (item_ids, person_ids, cause, created_at) "
+    "VALUES (CAST(:items AS uuid[]), CAST(:people AS uuid[]), :cause, now())"
+)
 
 
-async def enqueue_standing_change_on(connection, *, item_ids: Iterable[UUID] = (), person_ids: Iterable[UUID] = (),
-                                     cause: str = "unspecified") -> None:
+async def enqueue_standing_change_on(
+    connection, *, item_ids: Iterable[UUID] = (), person_ids: Iterable[UUID] = (), cause: str = "unspecified"
+) -> None:
     """The same, on a raw asyncpg connection inside its transaction (bulk paths)."""
     items = sorted({str(i) for i in item_ids})
     people = sorted({str(p) for p in person_ids})
     if items or people:
-        await connection.execute("INSERT INTO standing_changes (item_ids, person_ids, cause, created_at) "
-                                 "VALUES ($1::uuid[], $2::uuid[], $3, now())", items, people, cause[:CAUSE_LIMIT])
+        await connection.execute(
+            "INSERT INTO standing_changes (item_ids, person_ids, cause, created_at) "
+            "VALUES ($1::uuid[], $2::uuid[], $3, now())",
+            items,
+            people,
+            cause[:CAUSE_LIMIT],
+        )
 
 
-async def enqueue_standing_change(session: AsyncSession, *, item_ids: Iterable[UUID] = (),
-                                  person_ids: Iterable[UUID] = (), cause: str = "unspecified") -> None:
+async def enqueue_standing_change(
+    session: AsyncSession, *, item_ids: Iterable[UUID] = (), person_ids: Iterable[UUID] = (), cause: str = "unspecified"
+) -> None:
     """Record, in the caller's transaction, that these service items or people changed
     standing (`cause`: the event name, e.g. `whitelist:entry:revoke`)."""
     items = sorted({str(i) for i in item_ids})
     people = sorted({str(p) for p in person_ids})
     if not items and not people:
         return
-    await (await session.connection()).execute(_INSERT, {"items": items, "people": people, "cause": cause[:CAUSE_LIMIT]})
+    await (await session.connection()).execute(
+        _INSERT, {"items": items, "people": people, "cause": cause[:CAUSE_LIMIT]}
+    )

@@ -34,12 +34,22 @@ def signature(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str
 
 
 def signed_headers(secret: str, delivery_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    return {DELIVERY_HEADER: delivery_id, TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: signature(secret, delivery_id, timestamp, body)}
+    return {
+        DELIVERY_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature(secret, delivery_id, timestamp, body),
+    }
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float,
-           seen: Container[str] = (), tolerance: int = TOLERANCE_SECONDS) -> str:
+def verify(
+    secret: str,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    now: float,
+    seen: Container[str] = (),
+    tolerance: int = TOLERANCE_SECONDS,
+) -> str:
     """What a receiver decides: `ok`, `bad_signature`, `stale` (timestamp outside the
     tolerance) or `replay` (a delivery id already processed)."""
     lower = {k.lower(): v for k, v in headers.items()}

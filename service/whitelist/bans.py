@@ -22,33 +22,44 @@ def overlapping_regions(region_code: str) -> list[str]:
     return sorted(set(regions().ancestors(region_code)) | set(regions().descendants(region_code)))
 
 
-async def ban_until(session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime | None = None) -> date | None:
+async def ban_until(
+    session: AsyncSession, vendor_id: UUID, region_code: str, now: datetime | None = None
+) -> date | None:
     """The latest ban date of a revocation in force over `region_code` (the revoked
     entry's region is that region, contains it, or lies inside it: `overlapping_regions`),
     when it is still in the future. The one check of the ban (application creation,
     submit, resubmit and approval all ask it)."""
     now = now or utcnow()
-    value = (await session.exec(text(
-        "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
-        "ON s.entry_id = e.id AND s.valid_to IS NULL "
-        "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:regions) "
-        "AND s.ban_until > :today").bindparams(vendor=vendor_id, regions=overlapping_regions(region_code),
-                                               today=today_in_china(now)))).first()
+    value = (
+        await session.exec(
+            text(
+                "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
+                "ON s.entry_id = e.id AND s.valid_to IS NULL "
+                "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:regions) "
+                "AND s.ban_until > :today"
+            ).bindparams(vendor=vendor_id, regions=overlapping_regions(region_code), today=today_in_china(now))
+        )
+    ).first()
     return value[0] if value else None
 
 
-async def suspended_items(session: AsyncSession, item_ids: Sequence[UUID], region_code: str,
-                          now: datetime | None = None) -> list[UUID]:
+async def suspended_items(
+    session: AsyncSession, item_ids: Sequence[UUID], region_code: str, now: datetime | None = None
+) -> list[UUID]:
     """Those of `item_ids` with an entry suspended now in `region_code`, a region
     containing it or one inside it (`overlapping_regions`): under investigation, so a
     fresh application — here or in a containing region — must not route around it."""
     if not item_ids:
         return []
     now = now or utcnow()
-    rows = (await session.exec(text(
-        "SELECT DISTINCT e.service_item_id FROM whitelist_entries e JOIN whitelist_entry_status s "
-        "ON s.entry_id = e.id AND s.valid_to IS NULL "
-        "WHERE e.service_item_id = ANY(:items) AND s.status = 'suspended' AND e.region_code = ANY(:chain) "
-        "AND (s.suspended_until IS NULL OR s.suspended_until > :now)").bindparams(
-            items=list(item_ids), chain=overlapping_regions(region_code), now=now))).all()
+    rows = (
+        await session.exec(
+            text(
+                "SELECT DISTINCT e.service_item_id FROM whitelist_entries e JOIN whitelist_entry_status s "
+                "ON s.entry_id = e.id AND s.valid_to IS NULL "
+                "WHERE e.service_item_id = ANY(:items) AND s.status = 'suspended' AND e.region_code = ANY(:chain) "
+                "AND (s.suspended_until IS NULL OR s.suspended_until > :now)"
+            ).bindparams(items=list(item_ids), chain=overlapping_regions(region_code), now=now)
+        )
+    ).all()
     return [row[0] for row in rows]

@@ -35,23 +35,32 @@ from service.whitelist.status import (
 def derived_status(interval: WhitelistEntryStatus | None, at: datetime, documents_valid: bool) -> str:
     if interval is None:
         return "not_listed"
-    return entry_status(Interval(interval.status, interval.entry_valid_until, interval.suspended_until), at,
-                        documents_valid)
+    return entry_status(
+        Interval(interval.status, interval.entry_valid_until, interval.suspended_until), at, documents_valid
+    )
 
 
-async def entry_documents_ok(session: AsyncSession, entries: Sequence[WhitelistEntry], at: datetime) -> dict[UUID, bool]:
+async def entry_documents_ok(
+    session: AsyncSession, entries: Sequence[WhitelistEntry], at: datetime
+) -> dict[UUID, bool]:
     """Per entry: are the vendor's mandatory documents (of the entry's region) valid at `at`?"""
     conn = await vendor_state.driver_connection(session)
     latest: dict[UUID, dict[str, date]] = {}
     for vendor_id in sorted({e.vendor_id for e in entries}):
-        rows = await conn.fetch("SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
-                                f"AND {vendor_state.document_counts('$2')} GROUP BY doc_type", vendor_id, at)
+        rows = await conn.fetch(
+            "SELECT doc_type, max(valid_until) FROM documents WHERE vendor_id = $1 "
+            f"AND {vendor_state.document_counts('$2')} GROUP BY doc_type",
+            vendor_id,
+            at,
+        )
         latest[vendor_id] = {r[0]: r[1] for r in rows}
     mandatory: dict[str, tuple[str, ...]] = {}
     result = {}
     for entry in entries:
         if entry.region_code not in mandatory:
-            mandatory[entry.region_code] = (await effective_settings(session, entry.region_code)).mandatory_document_types
+            mandatory[entry.region_code] = (
+                await effective_settings(session, entry.region_code)
+            ).mandatory_document_types
         result[entry.id] = documents_ok(mandatory[entry.region_code], latest[entry.vendor_id], at)
     return result
 
@@ -73,8 +82,13 @@ def _entry_visible(actor: Actor, entry: WhitelistEntry, vendor_credit_code: str 
 
 
 async def _history(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, list[WhitelistEntryStatus]]:
-    rows = (await session.exec(select(WhitelistEntryStatus).where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)))
-                               .order_by(col(WhitelistEntryStatus.valid_from), col(WhitelistEntryStatus.id)))).all()
+    rows = (
+        await session.exec(
+            select(WhitelistEntryStatus)
+            .where(col(WhitelistEntryStatus.entry_id).in_(list(entry_ids)))
+            .order_by(col(WhitelistEntryStatus.valid_from), col(WhitelistEntryStatus.id))
+        )
+    ).all()
     out: dict[UUID, list[WhitelistEntryStatus]] = {i: [] for i in entry_ids}
     for row in rows:
         out[row.entry_id].append(row)
@@ -106,8 +120,15 @@ async def get_entry(db: Database, actor: Actor, entry_id: UUID, at: datetime | N
         return EntryView(entry, derived_status(interval_at(history, at), at, docs[entry.id]), at, history)
 
 
-async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, region_code: str | None,
-                       at: datetime | None = None, limit: int = 200) -> list[EntryView]:
+async def list_entries(
+    db: Database,
+    actor: Actor,
+    *,
+    vendor_id: UUID | None,
+    region_code: str | None,
+    at: datetime | None = None,
+    limit: int = 200,
+) -> list[EntryView]:
     """Entries in the caller's scope (a vendor: its own), with their status at `at`."""
     at = at or utcnow()
     if region_code is not None:
@@ -125,12 +146,15 @@ async def list_entries(db: Database, actor: Actor, *, vendor_id: UUID | None, re
             from service.vendors import Vendor
 
             query = query.join(Vendor, col(Vendor.id) == col(WhitelistEntry.vendor_id)).where(
-                Vendor.credit_code == (actor.vendor_credit_code or ""))
+                Vendor.credit_code == (actor.vendor_credit_code or "")
+            )
         entries = list((await session.exec(query.limit(limit))).all())
         histories = await _history(session, [e.id for e in entries])
         docs = await entry_documents_ok(session, entries, at)
-        return [EntryView(e, derived_status(interval_at(histories[e.id], at), at, docs[e.id]), at, histories[e.id])
-                for e in entries]
+        return [
+            EntryView(e, derived_status(interval_at(histories[e.id], at), at, docs[e.id]), at, histories[e.id])
+            for e in entries
+        ]
 
 
 @dataclass(frozen=True)
@@ -145,9 +169,13 @@ async def entries_ending_on(session: AsyncSession, days: Sequence[date]) -> list
     """Active entries whose validity's last China day is one of `days` (for the reminders)."""
     if not days:
         return []
-    rows = (await session.exec(text(
-        "SELECT id, vendor_id, region_code, ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date "
-        "FROM whitelist_entries WHERE status = 'active' "
-        "AND ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date = ANY(:days)").bindparams(
-            zone=vendor_state.CHINA_ZONE, days=list(days)))).all()
+    rows = (
+        await session.exec(
+            text(
+                "SELECT id, vendor_id, region_code, ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date "
+                "FROM whitelist_entries WHERE status = 'active' "
+                "AND ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date = ANY(:days)"
+            ).bindparams(zone=vendor_state.CHINA_ZONE, days=list(days))
+        )
+    ).all()
     return [EntryEndingOn(*row) for row in rows]

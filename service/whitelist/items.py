@@ -31,13 +31,17 @@ NOT_ON_WHITELIST = ItemOnWhitelist(NOT_LISTED, None, None, None, None, None)
 
 #: $1 vendor ids, $2 region codes (a region and its ancestors), $3 instant: one row per vendor.
 _BY_VENDOR_IDS = "SELECT v.id, v.name, {}, {}, {} FROM vendors v WHERE v.id = ANY($1::uuid[])".format(
-    *vendor_state.vendor_state_exprs())
+    *vendor_state.vendor_state_exprs()
+)
 
 
 def item_on_whitelist(state: vendor_state.VendorState, item_id: UUID, at: datetime) -> ItemOnWhitelist:
     """One item of a vendor's state (read for the school's region) at `at`."""
-    judged = [(entry, status) for entry, status in vendor_state.evaluate(state, at)
-              if str(entry.service_item_id) == str(item_id)]
+    judged = [
+        (entry, status)
+        for entry, status in vendor_state.evaluate(state, at)
+        if str(entry.service_item_id) == str(item_id)
+    ]
     status = vendor_status(status for _, status in judged)
     active = [entry for entry, status in judged if status == ACTIVE]
     if not active:
@@ -46,17 +50,26 @@ def item_on_whitelist(state: vendor_state.VendorState, item_id: UUID, at: dateti
     entry = max(active, key=lambda e: len(vendor_state.region_chain(e.region_code)))
     mandatory = vendor_state.mandatory_types(entry.region_code, state.mandatory_by_region)
     last_days = [state.latest_documents[t] for t in mandatory if t in state.latest_documents]
-    return ItemOnWhitelist(status, entry.fee, entry.fee_unit, entry.fee_published_on,
-                           entry.interval.entry_valid_until, min(last_days, default=None))
+    return ItemOnWhitelist(
+        status,
+        entry.fee,
+        entry.fee_unit,
+        entry.fee_published_on,
+        entry.interval.entry_valid_until,
+        min(last_days, default=None),
+    )
 
 
-async def items_on_whitelist(session, items: Sequence[tuple[UUID, UUID]], region_code: str,
-                             at: datetime) -> dict[UUID, ItemOnWhitelist]:
+async def items_on_whitelist(
+    session, items: Sequence[tuple[UUID, UUID]], region_code: str, at: datetime
+) -> dict[UUID, ItemOnWhitelist]:
     """`items`: (vendor id, item id) pairs; one statement for all their vendors."""
     if not items:
         return {}
     conn = await vendor_state.driver_connection(session)
     rows = await conn.fetch(_BY_VENDOR_IDS, list({v for v, _ in items}), vendor_state.region_chain(region_code), at)
     states = {row[0]: vendor_state.parse_row(row) for row in rows}
-    return {item_id: item_on_whitelist(states[vendor_id], item_id, at) if vendor_id in states else NOT_ON_WHITELIST
-            for vendor_id, item_id in items}
+    return {
+        item_id: item_on_whitelist(states[vendor_id], item_id, at) if vendor_id in states else NOT_ON_WHITELIST
+        for vendor_id, item_id in items
+    }

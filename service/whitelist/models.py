@@ -50,8 +50,13 @@ class WhitelistEntry(SQLModel, table=True):
     __tablename__ = "whitelist_entries"
     __table_args__ = (
         # At most one active entry per item and region: a renewal supersedes the old one.
-        Index("uq_whitelist_entries_active_item_region", "service_item_id", "region_code", unique=True,
-              postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_whitelist_entries_active_item_region",
+            "service_item_id",
+            "region_code",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -104,8 +109,9 @@ class WhitelistEntryStatus(SQLModel, table=True):
         Index("uq_whitelist_entry_status_current", "entry_id", unique=True, postgresql_where=text("valid_to IS NULL")),
         Index("ix_whitelist_entry_status_entry_from", "entry_id", "valid_from"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="ck_whitelist_entry_status_interval"),
-        CheckConstraint("status IN ('active', 'suspended', 'revoked', 'superseded')",
-                        name="ck_whitelist_entry_status_status"),
+        CheckConstraint(
+            "status IN ('active', 'suspended', 'revoked', 'superseded')", name="ck_whitelist_entry_status_status"
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))

@@ -44,7 +44,9 @@ DOCUMENTS = f"""
 SELECT vendor_id, doc_type, max(valid_until) FROM documents
  WHERE vendor_id = ANY($1::uuid[]) AND {document_counts("$2")} GROUP BY vendor_id, doc_type
 """
-SETTINGS = "SELECT region_code, mandatory_document_types FROM region_settings WHERE mandatory_document_types IS NOT NULL"
+SETTINGS = (
+    "SELECT region_code, mandatory_document_types FROM region_settings WHERE mandatory_document_types IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,9 @@ def filters(region: str | None, category: int | None, q: str | None) -> Filters:
     codes = None
     if region is not None:
         if region not in regions():
-            problems.append({"field": "region", "code": "unknown_region",
-                             "message": "行政区划代码不存在或不在本系统服务范围内"})
+            problems.append(
+                {"field": "region", "code": "unknown_region", "message": "行政区划代码不存在或不在本系统服务范围内"}
+            )
         else:
             codes = sorted(set(regions().ancestors(region)) | set(regions().descendants(region)))
     if category is not None and category not in CATEGORIES:
@@ -108,15 +111,25 @@ def _decode_cursor(cursor: str) -> tuple[str, UUID]:
         raise InvalidInput.field("cursor", "invalid_cursor", "分页游标无效") from None
 
 
-async def _batches(db: Database, f: Filters, after: tuple[str, UUID] | None, now: datetime,
-                   batch: int) -> AsyncGenerator[list[tuple[tuple[str, UUID], PublicRow | None]]]:
+async def _batches(
+    db: Database, f: Filters, after: tuple[str, UUID] | None, now: datetime, batch: int
+) -> AsyncGenerator[list[tuple[tuple[str, UUID], PublicRow | None]]]:
     """Candidate rows in order, each with its key and the public row (None = not usable)."""
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
         settings = {r[0]: tuple(r[1]) for r in await conn.fetch(SETTINGS)}
         while True:
-            rows = await conn.fetch(CANDIDATES, now, f.regions, f.category, f.pattern, f.text,
-                                    after[0] if after else None, after[1] if after else None, batch)
+            rows = await conn.fetch(
+                CANDIDATES,
+                now,
+                f.regions,
+                f.category,
+                f.pattern,
+                f.text,
+                after[0] if after else None,
+                after[1] if after else None,
+                batch,
+            )
             if not rows:
                 return
             latest: dict[UUID, dict[str, date]] = {}
@@ -127,19 +140,37 @@ async def _batches(db: Database, f: Filters, after: tuple[str, UUID] | None, now
                 ok = documents_ok(mandatory_types(r[10], settings), latest.get(r[14], {}), now)
                 usable = entry_status(Interval(r[12], r[11], r[13]), now, ok) == ACTIVE
                 region = regions().get(r[10])
-                out.append(((r[1], r[0]), PublicRow(
-                    credit_code=r[1], vendor_name=r[2], item_id=r[3], category_code=r[4],
-                    category_name=CATEGORIES.get(r[4], ""), activity=r[5], grade_bands=list(r[6]), fee=r[7],
-                    fee_unit=r[8], fee_published_on=r[9], region_code=r[10],
-                    region_name=region.name if region else r[10], valid_until=r[11]) if usable else None))
+                out.append(
+                    (
+                        (r[1], r[0]),
+                        PublicRow(
+                            credit_code=r[1],
+                            vendor_name=r[2],
+                            item_id=r[3],
+                            category_code=r[4],
+                            category_name=CATEGORIES.get(r[4], ""),
+                            activity=r[5],
+                            grade_bands=list(r[6]),
+                            fee=r[7],
+                            fee_unit=r[8],
+                            fee_published_on=r[9],
+                            region_code=r[10],
+                            region_name=region.name if region else r[10],
+                            valid_until=r[11],
+                        )
+                        if usable
+                        else None,
+                    )
+                )
             yield out
             if len(rows) < batch:
                 return
             after = out[-1][0]
 
 
-async def public_whitelist(db: Database, f: Filters, *, cursor: str | None, limit: int,
-                           now: datetime | None = None) -> tuple[list[PublicRow], str | None]:
+async def public_whitelist(
+    db: Database, f: Filters, *, cursor: str | None, limit: int, now: datetime | None = None
+) -> tuple[list[PublicRow], str | None]:
     now = now or utcnow()
     after = _decode_cursor(cursor) if cursor else None
     found: list[tuple[tuple[str, UUID], PublicRow]] = []

@@ -105,7 +105,6 @@ class ActionResult:
     changes: list[EntryChange] = field(default_factory=list)
 
 
-
 def _validate(data: ActionInput, now: datetime) -> ActionInput:
     problems: list[dict] = []
     if data.action not in ACTIONS:
@@ -142,14 +141,28 @@ def _validate(data: ActionInput, now: datetime) -> ActionInput:
         elif data.valid_until.tzinfo is None or data.valid_until <= now:
             problems.append(problem("valid_until", "invalid_valid_until", "新的有效期截止时间须为带时区的将来时刻"))
     raise_problems(problems)
-    return ActionInput(data.action, reason, data.entry_ids, data.vendor_id, data.region_code, data.until,
-                       data.ban_until, data.valid_until)
+    return ActionInput(
+        data.action,
+        reason,
+        data.entry_ids,
+        data.vendor_id,
+        data.region_code,
+        data.until,
+        data.ban_until,
+        data.valid_until,
+    )
 
 
 async def _lock_entries(session: AsyncSession, ids: Sequence[UUID]) -> list[WhitelistEntry]:
-    rows = (await session.exec(select(WhitelistEntry).where(col(WhitelistEntry.id).in_(list(ids)))
-                               .order_by(col(WhitelistEntry.id)).with_for_update()
-                               .execution_options(populate_existing=True))).all()
+    rows = (
+        await session.exec(
+            select(WhitelistEntry)
+            .where(col(WhitelistEntry.id).in_(list(ids)))
+            .order_by(col(WhitelistEntry.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
     return list(rows)
 
 
@@ -157,19 +170,26 @@ async def _select_entries(session: AsyncSession, actor: Actor, data: ActionInput
     """The entries the action names, locked; `explicit` when named one by one."""
     if data.entry_ids is not None:
         found = {e.id: e for e in await _lock_entries(session, data.entry_ids)}
-        problems = [problem(f"entry_ids[{i}]", "entry_not_found", "白名单条目不存在或不在权限范围内")
-                    for i, entry_id in enumerate(data.entry_ids)
-                    if entry_id not in found or not actor.covers_region(found[entry_id].region_code)]
+        problems = [
+            problem(f"entry_ids[{i}]", "entry_not_found", "白名单条目不存在或不在权限范围内")
+            for i, entry_id in enumerate(data.entry_ids)
+            if entry_id not in found or not actor.covers_region(found[entry_id].region_code)
+        ]
         if problems:
             raise NotFound(problems[0]["message"], code="entry_not_found", details=problems)
         return [found[i] for i in data.entry_ids], True
     scope = data.region_code or actor.region_code
     if data.region_code is not None and not actor.covers_region(data.region_code):
         raise NotFound("白名单条目不存在或不在权限范围内", code="entry_not_found")
-    ids = (await session.exec(select(WhitelistEntry.id).where(
-        WhitelistEntry.vendor_id == data.vendor_id,
-        col(WhitelistEntry.region_code).in_(regions().descendants(scope) if scope else []),
-        WhitelistEntry.status != "superseded"))).all()
+    ids = (
+        await session.exec(
+            select(WhitelistEntry.id).where(
+                WhitelistEntry.vendor_id == data.vendor_id,
+                col(WhitelistEntry.region_code).in_(regions().descendants(scope) if scope else []),
+                WhitelistEntry.status != "superseded",
+            )
+        )
+    ).all()
     entries = await _lock_entries(session, ids)
     if not entries:
         raise NotFound("该机构在权限范围内没有白名单条目", code="entry_not_found")
@@ -189,18 +209,39 @@ async def _statuses_now(session: AsyncSession, entries: Sequence[WhitelistEntry]
     return Now(intervals, docs, {e.id: derived_status(intervals.get(e.id), now, docs[e.id]) for e in entries})
 
 
-def _eligible(data: ActionInput, entries: list[WhitelistEntry], statuses: dict[UUID, str],
-              explicit: bool) -> list[WhitelistEntry]:
+def _eligible(
+    data: ActionInput, entries: list[WhitelistEntry], statuses: dict[UUID, str], explicit: bool
+) -> list[WhitelistEntry]:
     eligible = [e for e in entries if statuses[e.id] in ELIGIBLE[data.action]]
     if explicit and len(eligible) != len(entries):
-        raise_problems([{**problem(f"entry_ids[{i}]", "invalid_entry_status",
-                            f"该条目当前状态为 {statuses[e.id]}，不能执行 {data.action}"), "status": statuses[e.id]}
-                for i, e in enumerate(entries) if statuses[e.id] not in ELIGIBLE[data.action]], Conflict)
+        raise_problems(
+            [
+                {
+                    **problem(
+                        f"entry_ids[{i}]",
+                        "invalid_entry_status",
+                        f"该条目当前状态为 {statuses[e.id]}，不能执行 {data.action}",
+                    ),
+                    "status": statuses[e.id],
+                }
+                for i, e in enumerate(entries)
+                if statuses[e.id] not in ELIGIBLE[data.action]
+            ],
+            Conflict,
+        )
     if not eligible:
-        raise Conflict("该机构在权限范围内没有可执行此操作的白名单条目", code="no_eligible_entries",
-                       details=[{"field": "vendor_id", "code": "no_eligible_entries",
-                                 "message": "没有可执行此操作的条目",
-                                 "statuses": {str(e.id): statuses[e.id] for e in entries}}])
+        raise Conflict(
+            "该机构在权限范围内没有可执行此操作的白名单条目",
+            code="no_eligible_entries",
+            details=[
+                {
+                    "field": "vendor_id",
+                    "code": "no_eligible_entries",
+                    "message": "没有可执行此操作的条目",
+                    "statuses": {str(e.id): statuses[e.id] for e in entries},
+                }
+            ],
+        )
     return eligible
 
 
@@ -211,29 +252,53 @@ def common_region(codes: Sequence[str]) -> str:
     return next(c for c in chains[0] if c in shared)
 
 
-async def _apply(session: AsyncSession, actor: Actor, action: str, reason: str, entries: list[WhitelistEntry],
-                 current: Now, now: datetime, *,
-                 until: datetime | None = None, ban_until: date | None = None, valid_until: datetime | None = None,
-                 request: WhitelistActionRequest | None = None) -> list[EntryChange]:
+async def _apply(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    reason: str,
+    entries: list[WhitelistEntry],
+    current: Now,
+    now: datetime,
+    *,
+    until: datetime | None = None,
+    ban_until: date | None = None,
+    valid_until: datetime | None = None,
+    request: WhitelistActionRequest | None = None,
+) -> list[EntryChange]:
     changes, before = [], current.statuses
     for entry in entries:
         previous = current.intervals.get(entry.id)
         if action == "renew":
             new_until = valid_until or now + timedelta(
-                days=(await effective_settings(session, entry.region_code)).whitelist_validity_days)
+                days=(await effective_settings(session, entry.region_code)).whitelist_validity_days
+            )
             stored = previous.status if previous is not None else entry.status
-            values = {"status": stored, "entry_valid_until": new_until,
-                      "suspended_until": previous.suspended_until if previous is not None and stored == SUSPENDED
-                      else None}
+            values = {
+                "status": stored,
+                "entry_valid_until": new_until,
+                "suspended_until": previous.suspended_until if previous is not None and stored == SUSPENDED else None,
+            }
         else:
-            values = {"status": TARGET_STATUS[action], "entry_valid_until": entry.valid_until,
-                      "suspended_until": until if action == "suspend" else None,
-                      "ban_until": ban_until if action == "revoke" else None}
+            values = {
+                "status": TARGET_STATUS[action],
+                "entry_valid_until": entry.valid_until,
+                "suspended_until": until if action == "suspend" else None,
+                "ban_until": ban_until if action == "revoke" else None,
+            }
         old_until = entry.valid_until
-        row = _open_interval(session, entry, previous, now, action=action, reason=reason,
-                             actor_account_id=request.requested_by if request else actor.account_id,
-                             confirmed_by=actor.account_id if request else None,
-                             request_id=request.id if request else None, **values)
+        row = _open_interval(
+            session,
+            entry,
+            previous,
+            now,
+            action=action,
+            reason=reason,
+            actor_account_id=request.requested_by if request else actor.account_id,
+            confirmed_by=actor.account_id if request else None,
+            request_id=request.id if request else None,
+            **values,
+        )
         after = derived_status(row, now, current.documents[entry.id])
         audit = {"status": {"before": before[entry.id], "after": row.status}}
         if row.entry_valid_until != old_until:
@@ -243,14 +308,26 @@ async def _apply(session: AsyncSession, actor: Actor, action: str, reason: str, 
         if row.ban_until is not None:
             audit["ban_until"] = {"before": None, "after": row.ban_until}
         if request is not None:
-            audit["request"] = {"id": request.id, "requested_by": request.requested_by,
-                                "confirmed_by": actor.account_id}
-        await record_event(session, actor, f"whitelist:entry:{action}", "whitelist_entry", entry.id,
-                           region_code=entry.region_code, changes=audit, reason=reason)
+            audit["request"] = {
+                "id": request.id,
+                "requested_by": request.requested_by,
+                "confirmed_by": actor.account_id,
+            }
+        await record_event(
+            session,
+            actor,
+            f"whitelist:entry:{action}",
+            "whitelist_entry",
+            entry.id,
+            region_code=entry.region_code,
+            changes=audit,
+            reason=reason,
+        )
         changes.append(EntryChange(entry, before[entry.id], after))
     # The schools that ordered these items hear of it (webhooks), from this transaction.
-    await enqueue_standing_change(session, item_ids=[e.service_item_id for e in entries],
-                                  cause=f"whitelist:entry:{action}")
+    await enqueue_standing_change(
+        session, item_ids=[e.service_item_id for e in entries], cause=f"whitelist:entry:{action}"
+    )
     await session.flush()
     return changes
 
@@ -261,34 +338,79 @@ async def _take_action(session: AsyncSession, actor: Actor, data: ActionInput, n
     statuses = current.statuses
     eligible = _eligible(data, entries, statuses, explicit)
     if data.action not in CONFIRMED:
-        changes = await _apply(session, actor, data.action, data.reason, eligible, current, now,
-                               until=data.until, valid_until=data.valid_until)
+        changes = await _apply(
+            session,
+            actor,
+            data.action,
+            data.reason,
+            eligible,
+            current,
+            now,
+            until=data.until,
+            valid_until=data.valid_until,
+        )
         return ActionResult(data.action, "applied", None, changes)
     ids = [e.id for e in eligible]
-    clash = (await session.exec(select(WhitelistActionRequest.id).where(
-        WhitelistActionRequest.status == "pending",
-        col(WhitelistActionRequest.entry_ids).op("&&")(ids)))).first()
+    clash = (
+        await session.exec(
+            select(WhitelistActionRequest.id).where(
+                WhitelistActionRequest.status == "pending", col(WhitelistActionRequest.entry_ids).op("&&")(ids)
+            )
+        )
+    ).first()
     if clash is not None:
-        raise Conflict("这些条目已有待确认的撤销或恢复申请", code="request_pending",
-                       details=[{"field": "entry_ids", "code": "request_pending", "message": "已有待确认的申请",
-                                 "request_id": str(clash)}])
+        raise Conflict(
+            "这些条目已有待确认的撤销或恢复申请",
+            code="request_pending",
+            details=[
+                {
+                    "field": "entry_ids",
+                    "code": "request_pending",
+                    "message": "已有待确认的申请",
+                    "request_id": str(clash),
+                }
+            ],
+        )
     request = WhitelistActionRequest(
-        action=data.action, status="pending", vendor_id=eligible[0].vendor_id, entry_ids=ids,
-        region_code=common_region([e.region_code for e in eligible]), reason=data.reason,
-        ban_until=data.ban_until, requested_by=actor.account_id, requested_at=now)
+        action=data.action,
+        status="pending",
+        vendor_id=eligible[0].vendor_id,
+        entry_ids=ids,
+        region_code=common_region([e.region_code for e in eligible]),
+        reason=data.reason,
+        ban_until=data.ban_until,
+        requested_by=actor.account_id,
+        requested_at=now,
+    )
     session.add(request)
     await session.flush()
-    await record_event(session, actor, f"whitelist:request:{data.action}", "whitelist_action_request", request.id,
-                       region_code=request.region_code, reason=data.reason,
-                       changes={"status": {"before": None, "after": "pending"},
-                                "entry_ids": {"before": None, "after": ids},
-                                **({"ban_until": {"before": None, "after": data.ban_until}} if data.ban_until else {})})
-    return ActionResult(data.action, "pending", request,
-                        [EntryChange(e, statuses[e.id], statuses[e.id]) for e in eligible])
+    await record_event(
+        session,
+        actor,
+        f"whitelist:request:{data.action}",
+        "whitelist_action_request",
+        request.id,
+        region_code=request.region_code,
+        reason=data.reason,
+        changes={
+            "status": {"before": None, "after": "pending"},
+            "entry_ids": {"before": None, "after": ids},
+            **({"ban_until": {"before": None, "after": data.ban_until}} if data.ban_until else {}),
+        },
+    )
+    return ActionResult(
+        data.action, "pending", request, [EntryChange(e, statuses[e.id], statuses[e.id]) for e in eligible]
+    )
 
 
-async def take_action(db: Database, actor: Actor, data: ActionInput, *, idempotency: Idempotency | None = None,
-                      now: datetime | None = None) -> Reply[ActionResult]:
+async def take_action(
+    db: Database,
+    actor: Actor,
+    data: ActionInput,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ActionResult]:
     """Suspend or renew at once; request a revoke or reinstate (a second reviewer confirms)."""
     now = now or utcnow()
     data = _validate(data, now)
@@ -309,11 +431,17 @@ async def _load_request(session: AsyncSession, actor: Actor, request_id: UUID, *
     return request
 
 
-async def _decide(session: AsyncSession, actor: Actor, request_id: UUID, confirm: bool, reason: str | None,
-                  now: datetime) -> ActionResult:
+async def _decide(
+    session: AsyncSession, actor: Actor, request_id: UUID, confirm: bool, reason: str | None, now: datetime
+) -> ActionResult:
     request = await _load_request(session, actor, request_id, lock=True)
-    decision = decide(WHITELIST_REQUEST, request.status, "confirm" if confirm else "decline",
-                      request_tags(actor, request.requested_by), request_facts(actor, request.requested_by, reason))
+    decision = decide(
+        WHITELIST_REQUEST,
+        request.status,
+        "confirm" if confirm else "decline",
+        request_tags(actor, request.requested_by),
+        request_facts(actor, request.requested_by, reason),
+    )
     if not decision.allowed:
         if request.status != "pending":
             raise Conflict("该申请已处理", code="request_not_pending")
@@ -323,11 +451,22 @@ async def _decide(session: AsyncSession, actor: Actor, request_id: UUID, confirm
     entries = await _lock_entries(session, request.entry_ids)
     if not confirm:
         request.status, request.decided_by, request.decided_at, request.decision_reason = (
-            "declined", actor.account_id, now, reason)
+            "declined",
+            actor.account_id,
+            now,
+            reason,
+        )
         session.add(request)
-        await record_event(session, actor, "whitelist:request:decline", "whitelist_action_request", request.id,
-                           region_code=request.region_code, reason=reason,
-                           changes={"status": {"before": "pending", "after": "declined"}})
+        await record_event(
+            session,
+            actor,
+            "whitelist:request:decline",
+            "whitelist_action_request",
+            request.id,
+            region_code=request.region_code,
+            reason=reason,
+            changes={"status": {"before": "pending", "after": "declined"}},
+        )
         return ActionResult(request.action, "declined", request, [])
     if any(not actor.covers_region(e.region_code) for e in entries):
         raise NotFound("未找到该申请", code="request_not_found")
@@ -335,32 +474,79 @@ async def _decide(session: AsyncSession, actor: Actor, request_id: UUID, confirm
     statuses = current.statuses
     changed = [e for e in entries if statuses[e.id] not in ELIGIBLE[request.action]]
     if changed:
-        raise Conflict("条目状态已变化，请重新发起申请", code="entry_status_changed", details=[
-            {"field": "entry_ids", "code": "entry_status_changed", "message": "条目状态已变化",
-             "entry_id": str(e.id), "status": statuses[e.id]} for e in changed])
-    changes = await _apply(session, actor, request.action, request.reason, entries, current, now,
-                           ban_until=request.ban_until, request=request)
+        raise Conflict(
+            "条目状态已变化，请重新发起申请",
+            code="entry_status_changed",
+            details=[
+                {
+                    "field": "entry_ids",
+                    "code": "entry_status_changed",
+                    "message": "条目状态已变化",
+                    "entry_id": str(e.id),
+                    "status": statuses[e.id],
+                }
+                for e in changed
+            ],
+        )
+    changes = await _apply(
+        session,
+        actor,
+        request.action,
+        request.reason,
+        entries,
+        current,
+        now,
+        ban_until=request.ban_until,
+        request=request,
+    )
     request.status, request.decided_by, request.decided_at, request.decision_reason = (
-        "confirmed", actor.account_id, now, reason)
+        "confirmed",
+        actor.account_id,
+        now,
+        reason,
+    )
     session.add(request)
-    await record_event(session, actor, "whitelist:request:confirm", "whitelist_action_request", request.id,
-                       region_code=request.region_code, reason=reason,
-                       changes={"status": {"before": "pending", "after": "confirmed"},
-                                "requested_by": {"before": None, "after": request.requested_by}})
+    await record_event(
+        session,
+        actor,
+        "whitelist:request:confirm",
+        "whitelist_action_request",
+        request.id,
+        region_code=request.region_code,
+        reason=reason,
+        changes={
+            "status": {"before": "pending", "after": "confirmed"},
+            "requested_by": {"before": None, "after": request.requested_by},
+        },
+    )
     await session.flush()
     return ActionResult(request.action, "applied", request, changes)
 
 
-async def confirm_request(db: Database, actor: Actor, request_id: UUID, reason: str | None = None, *,
-                          idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
+async def confirm_request(
+    db: Database,
+    actor: Actor,
+    request_id: UUID,
+    reason: str | None = None,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ActionResult]:
     """A second reviewer in scope confirms a revoke or reinstate; it takes effect now."""
     now = now or utcnow()
     cleaned = clean_reason(reason, limit=REASON_LIMIT)
     return await run_once(db, idempotency, lambda session: _decide(session, actor, request_id, True, cleaned, now))
 
 
-async def decline_request(db: Database, actor: Actor, request_id: UUID, reason: str | None, *,
-                          idempotency: Idempotency | None = None, now: datetime | None = None) -> Reply[ActionResult]:
+async def decline_request(
+    db: Database,
+    actor: Actor,
+    request_id: UUID,
+    reason: str | None,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ActionResult]:
     """Drop a pending request (the requester withdrawing it, or another reviewer refusing)."""
     now = now or utcnow()
     cleaned = clean_reason(reason, required=True, limit=REASON_LIMIT)
@@ -372,8 +558,9 @@ async def list_requests(db: Database, actor: Actor, status: str | None = "pendin
         raise InvalidInput.field("status", "invalid_status", "状态须为 pending、confirmed 或 declined")
     scope = actor.scope_regions()
     async with db.transaction() as session:
-        query = select(WhitelistActionRequest).order_by(col(WhitelistActionRequest.requested_at),
-                                                        col(WhitelistActionRequest.id))
+        query = select(WhitelistActionRequest).order_by(
+            col(WhitelistActionRequest.requested_at), col(WhitelistActionRequest.id)
+        )
         if status is not None:
             query = query.where(WhitelistActionRequest.status == status)
         if scope is not None:
@@ -389,18 +576,28 @@ async def get_request(db: Database, actor: Actor, request_id: UUID) -> Whitelist
 # ------------------------------------------------------------ facts for others
 
 
-async def request_suspension(session: AsyncSession, actor: Actor, *, vendor_id: UUID, region_code: str,
-                             reason: str, complaint_id: UUID, service_item_id: UUID | None = None,
-                             now: datetime | None = None) -> WhitelistActionRequest | None:
+async def request_suspension(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    vendor_id: UUID,
+    region_code: str,
+    reason: str,
+    complaint_id: UUID,
+    service_item_id: UUID | None = None,
+    now: datetime | None = None,
+) -> WhitelistActionRequest | None:
     """Open, in the caller's transaction, a pending request to suspend the entries that
     cover `region_code` (it or a region containing it) of one item, or of the whole
     vendor: an upheld serious complaint's (service/complaints). It takes effect only when
     a second reviewer in scope confirms it (`confirm_request`, four eyes). None when no
     entry can be suspended now or a request on them is already pending."""
     now = now or utcnow()
-    query = select(WhitelistEntry.id).where(WhitelistEntry.vendor_id == vendor_id,
-                                            col(WhitelistEntry.region_code).in_(vendor_state.region_chain(region_code)),
-                                            WhitelistEntry.status != "superseded")
+    query = select(WhitelistEntry.id).where(
+        WhitelistEntry.vendor_id == vendor_id,
+        col(WhitelistEntry.region_code).in_(vendor_state.region_chain(region_code)),
+        WhitelistEntry.status != "superseded",
+    )
     if service_item_id is not None:
         query = query.where(WhitelistEntry.service_item_id == service_item_id)
     entries = await _lock_entries(session, (await session.exec(query)).all())
@@ -408,18 +605,42 @@ async def request_suspension(session: AsyncSession, actor: Actor, *, vendor_id: 
         return None
     statuses = (await _statuses_now(session, entries, now)).statuses
     ids = [e.id for e in entries if statuses[e.id] in ELIGIBLE["suspend"]]
-    if not ids or (await session.exec(select(WhitelistActionRequest.id).where(
-            WhitelistActionRequest.status == "pending", col(WhitelistActionRequest.entry_ids).op("&&")(ids)))).first():
+    if (
+        not ids
+        or (
+            await session.exec(
+                select(WhitelistActionRequest.id).where(
+                    WhitelistActionRequest.status == "pending", col(WhitelistActionRequest.entry_ids).op("&&")(ids)
+                )
+            )
+        ).first()
+    ):
         return None
     request = WhitelistActionRequest(
-        action="suspend", status="pending", vendor_id=vendor_id, entry_ids=ids,
-        region_code=common_region([e.region_code for e in entries if e.id in ids]), reason=reason,
-        requested_by=actor.account_id, requested_at=now, complaint_id=complaint_id)
+        action="suspend",
+        status="pending",
+        vendor_id=vendor_id,
+        entry_ids=ids,
+        region_code=common_region([e.region_code for e in entries if e.id in ids]),
+        reason=reason,
+        requested_by=actor.account_id,
+        requested_at=now,
+        complaint_id=complaint_id,
+    )
     session.add(request)
     await session.flush()
-    await record_event(session, actor, "whitelist:request:suspend", "whitelist_action_request", request.id,
-                       region_code=request.region_code, reason=reason,
-                       changes={"status": {"before": None, "after": "pending"},
-                                "entry_ids": {"before": None, "after": ids},
-                                "complaint_id": {"before": None, "after": complaint_id}})
+    await record_event(
+        session,
+        actor,
+        "whitelist:request:suspend",
+        "whitelist_action_request",
+        request.id,
+        region_code=request.region_code,
+        reason=reason,
+        changes={
+            "status": {"before": None, "after": "pending"},
+            "entry_ids": {"before": None, "after": ids},
+            "complaint_id": {"before": None, "after": complaint_id},
+        },
+    )
     return request

@@ -40,8 +40,7 @@ def document_counts(at: str, d: str = "documents") -> str:
     (`valid_from` <= that date). Among those, `max(valid_until)` per type is the last
     day a document of that type is valid (`status.documents_ok`). The one definition
     for every reader: the lookups' state, entry views and actions, the public list."""
-    return (f"{d}.uploaded_at <= {at} "
-            f"AND {d}.valid_from <= (({at})::timestamptz AT TIME ZONE '{CHINA_ZONE}')::date")
+    return f"{d}.uploaded_at <= {at} AND {d}.valid_from <= (({at})::timestamptz AT TIME ZONE '{CHINA_ZONE}')::date"
 
 
 def document_starts(d: str = "documents") -> str:
@@ -112,8 +111,7 @@ _SETTINGS = msgspec.json.Decoder(dict[str, list[str]])
 
 
 def entries_from_rows(rows: Sequence[EntryRow]) -> list[EntryAt]:
-    return [EntryAt(e[0], e[1], e[2], Interval(e[3], e[4], e[5]), e[6], e[7], e[8], e[9], e[10], e[11])
-            for e in rows]
+    return [EntryAt(e[0], e[1], e[2], Interval(e[3], e[4], e[5]), e[6], e[7], e[8], e[9], e[10], e[11]) for e in rows]
 
 
 def _entries(value: Any) -> list[EntryAt]:
@@ -121,10 +119,16 @@ def _entries(value: Any) -> list[EntryAt]:
         return entries_from_rows(_ENTRIES.decode(value))
     return [
         EntryAt(
-            entry_id=UUID(e[0]), service_item_id=UUID(e[1]), region_code=e[2],
+            entry_id=UUID(e[0]),
+            service_item_id=UUID(e[1]),
+            region_code=e[2],
             interval=Interval(status=e[3], entry_valid_until=datetime.fromisoformat(e[4]), suspended_until=_ts(e[5])),
-            fee=e[6], fee_unit=e[7], fee_published_on=date.fromisoformat(e[8]), category_code=e[9],
-            activity=e[10], grade_bands=list(e[11]),
+            fee=e[6],
+            fee_unit=e[7],
+            fee_published_on=date.fromisoformat(e[8]),
+            category_code=e[9],
+            activity=e[10],
+            grade_bands=list(e[11]),
         )
         for e in value
     ]
@@ -156,8 +160,13 @@ def for_region(state: VendorState, chain: Sequence[str]) -> VendorState:
     if state.vendor_id is None:
         return state
     covering = set(chain)
-    return VendorState(state.vendor_id, state.name, [e for e in state.entries if e.region_code in covering],
-                       state.latest_documents, state.mandatory_by_region)
+    return VendorState(
+        state.vendor_id,
+        state.name,
+        [e for e in state.entries if e.region_code in covering],
+        state.latest_documents,
+        state.mandatory_by_region,
+    )
 
 
 def next_change(state: VendorState, at: datetime) -> datetime | None:
@@ -201,7 +210,8 @@ def evaluate(state: VendorState, at: datetime) -> list[tuple[EntryAt, str]]:
         ok = docs_cache.get(entry.region_code)
         if ok is None:
             ok = docs_cache[entry.region_code] = documents_ok(
-                mandatory_types(entry.region_code, state.mandatory_by_region), state.latest_documents, at)
+                mandatory_types(entry.region_code, state.mandatory_by_region), state.latest_documents, at
+            )
         out.append((entry, entry_status(entry.interval, at, ok)))
     return out
 

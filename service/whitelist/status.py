@@ -28,7 +28,13 @@ from datetime import date, datetime
 from service.timeutil import today_in_china
 
 ACTIVE, SUSPENDED, REVOKED, EXPIRED, SUPERSEDED, NOT_LISTED = (
-    "active", "suspended", "revoked", "expired", "superseded", "not_listed")
+    "active",
+    "suspended",
+    "revoked",
+    "expired",
+    "superseded",
+    "not_listed",
+)
 LOOKUP_STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED, NOT_LISTED)
 _STRENGTH = {REVOKED: 3, SUSPENDED: 2, EXPIRED: 1}
 

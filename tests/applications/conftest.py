@@ -39,21 +39,24 @@ class World:
         vendor = VendorHandle(created.json()["id"], payload["credit_code"], payload["name"], headers)
         vendor.documents.append(await self.document(vendor))
         for index in range(items):
-            vendor.items.append(await self.item(vendor, activity=f"少儿机器人编程 {index + 1}",
-                                                fee=3000 + 500 * index))
+            vendor.items.append(await self.item(vendor, activity=f"少儿机器人编程 {index + 1}", fee=3000 + 500 * index))
         return vendor
 
     async def document(self, vendor: VendorHandle, **form) -> dict:
         form.setdefault("number", f"NC-{next(_docs):06d}")
         response = await self.client.post(
-            f"/api/v1/vendors/{vendor.id}/documents", headers=vendor.headers, data=document_form(**form),
-            files={"file": ("licence.pdf", PDF + form["number"].encode(), "application/pdf")})
+            f"/api/v1/vendors/{vendor.id}/documents",
+            headers=vendor.headers,
+            data=document_form(**form),
+            files={"file": ("licence.pdf", PDF + form["number"].encode(), "application/pdf")},
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     async def item(self, vendor: VendorHandle, **overrides) -> dict:
-        response = await self.client.post(f"/api/v1/vendors/{vendor.id}/service-items",
-                                          json=service_item_payload(**overrides), headers=vendor.headers)
+        response = await self.client.post(
+            f"/api/v1/vendors/{vendor.id}/service-items", json=service_item_payload(**overrides), headers=vendor.headers
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -62,9 +65,12 @@ class World:
         return await self.accounts.headers("reviewer", region_code=region_code)
 
     async def application(self, vendor: VendorHandle, region_code: str = "360104", **overrides) -> dict:
-        payload = {"vendor_id": vendor.id, "region_code": region_code,
-                   "service_item_ids": [i["id"] for i in vendor.items],
-                   "document_ids": [d["id"] for d in vendor.documents]} | overrides
+        payload = {
+            "vendor_id": vendor.id,
+            "region_code": region_code,
+            "service_item_ids": [i["id"] for i in vendor.items],
+            "document_ids": [d["id"] for d in vendor.documents],
+        } | overrides
         response = await self.client.post("/api/v1/applications", json=payload, headers=vendor.headers)
         assert response.status_code == 201, response.text
         return response.json()
@@ -74,8 +80,16 @@ class World:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def act(self, application: dict | str, headers: dict[str, str], action: str, *, version: int | None = None,
-            reason: str | None = None, **extra):
+    def act(
+        self,
+        application: dict | str,
+        headers: dict[str, str],
+        action: str,
+        *,
+        version: int | None = None,
+        reason: str | None = None,
+        **extra,
+    ):
         """POST a transition; `version` defaults to the version of the dict passed."""
         application_id = application if isinstance(application, str) else application["id"]
         if version is None and isinstance(application, dict):
@@ -83,8 +97,11 @@ class World:
         body: dict[str, Any] = {"action": action, "version": version}
         if reason is not None:
             body["reason"] = reason
-        return self.client.post(f"/api/v1/applications/{application_id}/transitions", json=body,
-                                headers=headers | extra.get("extra_headers", {}))
+        return self.client.post(
+            f"/api/v1/applications/{application_id}/transitions",
+            json=body,
+            headers=headers | extra.get("extra_headers", {}),
+        )
 
     async def step(self, application: dict, headers: dict[str, str], action: str, reason: str | None = None) -> dict:
         response = await self.act(application, headers, action, reason=reason)
@@ -119,8 +136,10 @@ class World:
 
     async def end_notice_now(self, application_id: str) -> None:
         """Time travel: move the notice's end into the past, as if the days had gone by."""
-        await self.sql("UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)",
-                       id=application_id)
+        await self.sql(
+            "UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)",
+            id=application_id,
+        )
 
 
 @pytest.fixture

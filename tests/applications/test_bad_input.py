@@ -31,18 +31,31 @@ async def test_bad_applications_are_422_with_field_details_and_nothing_stored(wo
         "the province": {"region_code": "360000"},
     }
     for name, change in cases.items():
-        payload = {"vendor_id": vendor.id, "region_code": "360104", "service_item_ids": own_items,
-                   "document_ids": [vendor.documents[0]["id"]]} | change
+        payload = {
+            "vendor_id": vendor.id,
+            "region_code": "360104",
+            "service_item_ids": own_items,
+            "document_ids": [vendor.documents[0]["id"]],
+        } | change
         response = await world.client.post("/api/v1/applications", json=payload, headers=vendor.headers)
         assert response.status_code == 422, (name, response.text)
         field, code = BAD[name]
         details = response.json()["error"]["details"]
-        assert any(d["field"].startswith(field) and d["code"] == code and d["message"] for d in details), (name, details)
-    items_of_other = await world.client.post("/api/v1/applications", headers=vendor.headers, json={
-        "vendor_id": vendor.id, "region_code": "360104", "service_item_ids": [other.items[0]["id"]]})
+        assert any(d["field"].startswith(field) and d["code"] == code and d["message"] for d in details), (
+            name,
+            details,
+        )
+    items_of_other = await world.client.post(
+        "/api/v1/applications",
+        headers=vendor.headers,
+        json={"vendor_id": vendor.id, "region_code": "360104", "service_item_ids": [other.items[0]["id"]]},
+    )
     assert items_of_other.json()["error"]["details"][0]["field"] == "service_item_ids[0]"
-    another_vendors_application = await world.client.post("/api/v1/applications", headers=vendor.headers, json={
-        "vendor_id": other.id, "region_code": "360104", "service_item_ids": [other.items[0]["id"]]})
+    another_vendors_application = await world.client.post(
+        "/api/v1/applications",
+        headers=vendor.headers,
+        json={"vendor_id": other.id, "region_code": "360104", "service_item_ids": [other.items[0]["id"]]},
+    )
     assert another_vendors_application.status_code == 404
     assert await world.count(Application) == 0
 
@@ -50,13 +63,22 @@ async def test_bad_applications_are_422_with_field_details_and_nothing_stored(wo
 async def test_an_edit_that_changes_nothing_keeps_the_version(world):
     vendor = await world.vendor()
     app = await world.application(vendor)
-    same = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers, json={
-        "service_item_ids": [i["id"] for i in vendor.items], "version": app["version"]})
+    same = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"service_item_ids": [i["id"] for i in vendor.items], "version": app["version"]},
+    )
     assert same.status_code == 200 and same.json()["version"] == app["version"]
-    bad = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers, json={
-        "service_item_ids": [str(uuid.uuid4())], "version": app["version"]})
+    bad = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"service_item_ids": [str(uuid.uuid4())], "version": app["version"]},
+    )
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "service_item_ids[0]"
     assert (await world.get(app["id"], vendor.headers))["service_items"] == app["service_items"]
-    stale = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers, json={
-        "document_ids": [], "version": app["version"] - 1})
+    stale = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"document_ids": [], "version": app["version"] - 1},
+    )
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"

@@ -22,7 +22,10 @@ async def test_the_preliminary_reviewer_may_not_decide_finally(world):
         refused = await world.act(app, city_a, action, reason="同意")
         assert refused.status_code == 403
         error = refused.json()["error"]
-        assert error["code"] == "four_eyes_violation" and error["message"] == "初审人员不得作出终审决定，请由其他审核人员办理"
+        assert (
+            error["code"] == "four_eyes_violation"
+            and error["message"] == "初审人员不得作出终审决定，请由其他审核人员办理"
+        )
     assert await world.audit_actions(app["id"]) == events
     assert (await world.get(app["id"], city_a))["version"] == app["version"]
     assert (await world.step(app, city_b, "approve", "同意公示"))["stage"] == "public_notice"
@@ -42,8 +45,11 @@ async def test_the_vendor_can_never_review(world, action):
 async def test_other_roles_cannot_take_decisions(world):
     vendor = await world.vendor()
     app = await world.step(await world.application(vendor), vendor.headers, "submit")
-    for role, scope in (("auditor", {"region_code": "360104"}), ("admin", {}),
-                        ("school", {"region_code": "360104", "school_code": "2136010401"})):
+    for role, scope in (
+        ("auditor", {"region_code": "360104"}),
+        ("admin", {}),
+        ("school", {"region_code": "360104", "school_code": "2136010401"}),
+    ):
         headers = await world.accounts.headers(role, **scope)
         refused = await world.act(app, headers, "accept")
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "role_not_allowed"

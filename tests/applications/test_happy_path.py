@@ -43,9 +43,13 @@ async def test_full_happy_path_to_the_whitelist(world):
     assert [n["application_id"] for n in notices] == [app["id"]]
     notice = notices[0]
     assert (notice["vendor_name"], notice["vendor_credit_code"], notice["status"]) == (
-        vendor.name, vendor.credit_code, "in_notice")
+        vendor.name,
+        vendor.credit_code,
+        "in_notice",
+    )
     assert [(i["activity"], i["fee"], i["fee_unit"], i["grade_bands"]) for i in notice["service_items"]] == [
-        (i["activity"], i["fee"], i["fee_unit"], i["grade_bands"]) for i in vendor.items]
+        (i["activity"], i["fee"], i["fee_unit"], i["grade_bands"]) for i in vendor.items
+    ]
     assert notice["notice_ends_on"] is not None
 
     # Nobody acts: the job function, run at a time after the window, admits the items.
@@ -58,7 +62,11 @@ async def test_full_happy_path_to_the_whitelist(world):
     for entry, item in zip(entries, vendor.items):
         assert entry["service_item_id"] == item["id"]
         assert (entry["region_code"], entry["status"], entry["fee"], entry["fee_unit"]) == (
-            "360104", "active", item["fee"], item["fee_unit"])
+            "360104",
+            "active",
+            item["fee"],
+            item["fee_unit"],
+        )
         assert entry["fee_published_on"] == notice_start_day
         # In force from the end of the notice, for the default year.
         assert _at(entry["valid_from"]) == _at(app["notice_ends_at"])
@@ -68,12 +76,21 @@ async def test_full_happy_path_to_the_whitelist(world):
     # The history: who, when, why, on which documents.
     history = app["history"]
     assert [(h["action"], h["from_stage"], h["to_stage"]) for h in history] == [
-        ("submit", "draft", "submitted"), ("accept", "submitted", "preliminary_review"),
+        ("submit", "draft", "submitted"),
+        ("accept", "submitted", "preliminary_review"),
         ("pass_preliminary", "preliminary_review", "verification"),
-        ("pass_verification", "verification", "final_review"), ("approve", "final_review", "public_notice"),
-        ("conclude_notice", "public_notice", "approved")]
+        ("pass_verification", "verification", "final_review"),
+        ("approve", "final_review", "public_notice"),
+        ("conclude_notice", "public_notice", "approved"),
+    ]
     assert [h["actor"]["role"] for h in history] == [
-        "vendor", "county_reviewer", "county_reviewer", "county_reviewer", "city_reviewer", "system"]
+        "vendor",
+        "county_reviewer",
+        "county_reviewer",
+        "county_reviewer",
+        "city_reviewer",
+        "system",
+    ]
     assert history[4]["reason"] == "材料真实齐全，人员核查无异常，同意公示"
     assert history[4]["actor"]["name"].startswith("测试reviewer")
     assert history[5]["actor"]["account_id"] is None
@@ -82,8 +99,7 @@ async def test_full_happy_path_to_the_whitelist(world):
 
     # One audit event per transition, in the same order.
     actions = await world.audit_actions(app["id"])
-    assert actions == ["applications:application:create"] + [
-        f"applications:application:{h['action']}" for h in history]
+    assert actions == ["applications:application:create"] + [f"applications:application:{h['action']}" for h in history]
 
 
 def _at(iso: str) -> datetime:

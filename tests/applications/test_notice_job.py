@@ -21,14 +21,18 @@ from service.whitelist.models import WhitelistEntry
 
 async def stage_of(db, application_id: str) -> str:
     async with db.transaction() as session:
-        return (await session.exec(select(Application.stage).where(
-            col(Application.id) == application_id))).one()
+        return (await session.exec(select(Application.stage).where(col(Application.id) == application_id))).one()
 
 
 async def conclusions(db) -> int:
     async with db.transaction() as session:
-        return (await session.exec(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "applications:application:conclude_notice"))).one()
+        return (
+            await session.exec(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "applications:application:conclude_notice")
+            )
+        ).one()
 
 
 async def test_nothing_concludes_before_the_end_and_everything_after(world, db):
@@ -71,10 +75,20 @@ async def test_the_job_forgets_old_idempotency_keys(world, db):
     vendor = await world.vendor(items=0)
     await world.item(vendor)  # no key
     headers = vendor.headers | {"Idempotency-Key": "old-key"}
-    response = await world.client.post(f"/api/v1/vendors/{vendor.id}/service-items", headers=headers,
-                                       json={"category_code": 4, "activity": "篮球", "description": "基础运球与投篮",
-                                             "grade_bands": ["upper_primary"], "fee": 0, "fee_unit": "free",
-                                             "max_class_size": 40, "venue": "学校操场"})
+    response = await world.client.post(
+        f"/api/v1/vendors/{vendor.id}/service-items",
+        headers=headers,
+        json={
+            "category_code": 4,
+            "activity": "篮球",
+            "description": "基础运球与投篮",
+            "grade_bands": ["upper_primary"],
+            "fee": 0,
+            "fee_unit": "free",
+            "max_class_size": 40,
+            "venue": "学校操场",
+        },
+    )
     assert response.status_code == 201
     assert await world.count(IdempotencyRecord) == 1
     await jobs.run_once(db, utcnow() + timedelta(days=6))

@@ -15,19 +15,27 @@ APPROVE = "材料真实齐全，同意公示"
 
 async def noticed(world):
     vendor = await world.vendor()
-    county, city, city_b = await world.reviewer("360104"), await world.reviewer("360100"), await world.reviewer("360100")
+    county, city, city_b = (
+        await world.reviewer("360104"),
+        await world.reviewer("360100"),
+        await world.reviewer("360100"),
+    )
     app = await world.to_public_notice(vendor, county, city)
     return vendor, county, city, city_b, app
 
 
 def object_to(world, app, headers, reason="该机构曾被家长投诉存在超额收费情况", **extra):
-    return world.client.post(f"/api/v1/applications/{app['id']}/objections", json={"reason": reason},
-                             headers=headers | extra)
+    return world.client.post(
+        f"/api/v1/applications/{app['id']}/objections", json={"reason": reason}, headers=headers | extra
+    )
 
 
 def resolve(world, objection_id, headers, outcome, version, reason="经核实，异议成立"):
-    return world.client.post(f"/api/v1/objections/{objection_id}/resolution", headers=headers,
-                             json={"outcome": outcome, "reason": reason, "version": version})
+    return world.client.post(
+        f"/api/v1/objections/{objection_id}/resolution",
+        headers=headers,
+        json={"outcome": outcome, "reason": reason, "version": version},
+    )
 
 
 async def test_an_objection_pauses_the_notice_and_upheld_goes_back_to_final_review(world):
@@ -58,8 +66,11 @@ async def test_an_objection_pauses_the_notice_and_upheld_goes_back_to_final_revi
     app = await world.step(app, city_b, "approve", "整改到位，重新公示")
     assert app["stage"] == "public_notice"
     actions = await world.audit_actions(app["id"])
-    assert actions[-3:] == ["applications:application:pause_for_objection",
-                            "applications:application:uphold_objection", "applications:application:approve"]
+    assert actions[-3:] == [
+        "applications:application:pause_for_objection",
+        "applications:application:uphold_objection",
+        "applications:application:approve",
+    ]
     assert "applications:objection:file" in await world.audit_actions(objection["id"])
 
 
@@ -73,9 +84,17 @@ async def test_dismissed_resumes_the_notice_for_the_time_it_had_left(world, db):
     paused_at = ends - timedelta(days=3)
     filed = await services.file_objection(db, objector, UUID(app["id"]), "收费标准与公示不符", now=paused_at)
     resumed_at = paused_at + timedelta(days=2)
-    result = (await services.resolve_objection(db, reviewer, filed.value.objection.id, outcome="dismissed",
-                                               reason="经核实，收费标准与公示一致", version=app["version"] + 1,
-                                               now=resumed_at)).value
+    result = (
+        await services.resolve_objection(
+            db,
+            reviewer,
+            filed.value.objection.id,
+            outcome="dismissed",
+            reason="经核实，收费标准与公示一致",
+            version=app["version"] + 1,
+            now=resumed_at,
+        )
+    ).value
     assert (result.objection.status, result.application_stage) == ("dismissed", "public_notice")
     view = await services.get_application(db, reviewer, UUID(app["id"]), now=resumed_at)
     assert view.application.notice_ends_at == ends + timedelta(days=2)
@@ -103,8 +122,9 @@ async def test_every_objection_must_be_settled_before_the_notice_resumes(world):
     again = await resolve(world, first["id"], city_b, "dismissed", dismissed.json()["application_version"])
     assert again.status_code == 409 and again.json()["error"]["code"] == "objection_not_open"
 
-    done = await resolve(world, second.json()["id"], city_b, "dismissed", dismissed.json()["application_version"],
-                         reason="场地已整改")
+    done = await resolve(
+        world, second.json()["id"], city_b, "dismissed", dismissed.json()["application_version"], reason="场地已整改"
+    )
     assert done.json()["application_stage"] == "public_notice"
 
 

@@ -21,9 +21,11 @@ async def test_return_edit_and_resubmit(world):
     assert missing_reason.json()["error"]["details"][0]["field"] == "reason"
     assert (await world.get(app["id"], county))["version"] == app["version"]
 
-    not_editable = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
-                                            json={"service_item_ids": [vendor.items[0]["id"]],
-                                                  "version": app["version"]})
+    not_editable = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"service_item_ids": [vendor.items[0]["id"]], "version": app["version"]},
+    )
     assert not_editable.status_code == 409 and not_editable.json()["error"]["code"] == "not_editable"
 
     app = await world.step(app, county, "return", REASON)
@@ -32,15 +34,20 @@ async def test_return_edit_and_resubmit(world):
     assert vendor_view["history"][-1]["reason"] == REASON  # the list of required changes
     assert vendor_view["allowed_actions"] == ["resubmit", "withdraw"]
 
-    region_locked = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
-                                             json={"region_code": "360102", "version": app["version"]})
+    region_locked = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"region_code": "360102", "version": app["version"]},
+    )
     assert region_locked.status_code == 409 and region_locked.json()["error"]["code"] == "region_locked"
 
     new_item = await world.item(vendor, activity="创意美术", category_code=3)
     new_doc = await world.document(vendor, doc_type="business_license")
     edited = await world.client.patch(
-        f"/api/v1/applications/{app['id']}", headers=vendor.headers | {"If-Match": f'"{app["version"]}"'},
-        json={"service_item_ids": [vendor.items[0]["id"], new_item["id"]], "document_ids": [new_doc["id"]]})
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers | {"If-Match": f'"{app["version"]}"'},
+        json={"service_item_ids": [vendor.items[0]["id"], new_item["id"]], "document_ids": [new_doc["id"]]},
+    )
     assert edited.status_code == 200, edited.text
     app = edited.json()
     assert app["version"] == vendor_view["version"] + 1
@@ -101,8 +108,11 @@ async def test_missing_or_expired_mandatory_documents_block_submission(world):
 
     expired = await world.document(vendor, valid_from="2019-01-01", valid_until="2020-12-31")
     app = await world.get(app["id"], vendor.headers)
-    patched = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
-                                       json={"document_ids": [expired["id"]], "version": app["version"]})
+    patched = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"document_ids": [expired["id"]], "version": app["version"]},
+    )
     app = patched.json()
     assert app["checks"]["expired_documents"] == ["business_license"]
     blocked = await world.act(app, vendor.headers, "submit")
@@ -116,8 +126,11 @@ async def test_missing_or_expired_mandatory_documents_block_submission(world):
     future = await world.document(vendor, valid_from=later, valid_until="2070-12-31")
     assert future["status"] == "not_yet_valid"
     app = await world.get(app["id"], vendor.headers)
-    patched = await world.client.patch(f"/api/v1/applications/{app['id']}", headers=vendor.headers,
-                                       json={"document_ids": [expired["id"], future["id"]], "version": app["version"]})
+    patched = await world.client.patch(
+        f"/api/v1/applications/{app['id']}",
+        headers=vendor.headers,
+        json={"document_ids": [expired["id"], future["id"]], "version": app["version"]},
+    )
     app = patched.json()
     assert app["checks"]["not_yet_valid_documents"] == ["business_license"] and app["checks"]["expired_documents"] == []
     blocked = await world.act(app, vendor.headers, "submit")
@@ -126,8 +139,9 @@ async def test_missing_or_expired_mandatory_documents_block_submission(world):
 
 async def test_county_only_region_decides_at_verification(world):
     admin = await world.accounts.headers("admin")
-    settings = await world.client.put("/api/v1/regions/360104/settings", headers=admin,
-                                      json={"city_review_required": False})
+    settings = await world.client.put(
+        "/api/v1/regions/360104/settings", headers=admin, json={"city_review_required": False}
+    )
     assert settings.status_code == 200
     vendor = await world.vendor()
     first, second = await world.reviewer("360104"), await world.reviewer("360104")
@@ -155,8 +169,9 @@ async def test_a_later_settings_change_does_not_strand_an_application(world):
 
 async def test_no_notice_period_admits_at_once(world):
     admin = await world.accounts.headers("admin")
-    await world.client.put("/api/v1/regions/360100/settings", headers=admin,
-                           json={"notice_days": 0, "whitelist_validity_days": 30})
+    await world.client.put(
+        "/api/v1/regions/360100/settings", headers=admin, json={"notice_days": 0, "whitelist_validity_days": 30}
+    )
     vendor = await world.vendor()
     app = await world.to_public_notice(vendor, await world.reviewer("360104"), await world.reviewer("360100"))
     assert app["stage"] == "approved"

@@ -8,8 +8,7 @@ from tests.personnel.conftest import authorisation, person_payload, record_all_c
 
 async def test_verification_waits_for_cleared_personnel(world, client):
     vendor = await world.vendor(items=0)
-    person = await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(),
-                               headers=vendor.headers)
+    person = await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(), headers=vendor.headers)
     assert person.status_code == 201, person.text
     person_id = person.json()["person_id"]
     vendor.items.append(await world.item(vendor, personnel_ids=[person_id]))
@@ -26,8 +25,7 @@ async def test_verification_waits_for_cleared_personnel(world, client):
     assert blocked.json()["error"]["code"] == "personnel_not_cleared"
     assert (await world.get(app["id"], county))["stage"] == "verification"
 
-    await record_all_clear(client, person_id, county, await authorisation(client, county),
-                           query_date=_recent())
+    await record_all_clear(client, person_id, county, await authorisation(client, county), query_date=_recent())
     app = await world.get(app["id"], county)
     assert "pass_verification" in app["allowed_actions"]
     assert (await world.step(app, county, "pass_verification"))["stage"] == "final_review"
@@ -37,8 +35,9 @@ async def _at_verification_with_a_cleared_person(world, client, **person):
     """A vendor whose one item is delivered by a person with every check clear, and its
     application waiting for verification: (vendor, person id, county reviewer, application)."""
     vendor = await world.vendor(items=0)
-    person_id = (await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(**person),
-                                   headers=vendor.headers)).json()["person_id"]
+    person_id = (
+        await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(**person), headers=vendor.headers)
+    ).json()["person_id"]
     county = await world.reviewer("360104")
     await record_all_clear(client, person_id, county, await authorisation(client, county), query_date=_recent())
     vendor.items.append(await world.item(vendor, personnel_ids=[person_id]))
@@ -50,8 +49,11 @@ async def _at_verification_with_a_cleared_person(world, client, **person):
 
 async def test_a_departed_person_no_longer_counts_as_cleared(world, client):
     vendor, person_id, county, app = await _at_verification_with_a_cleared_person(world, client)
-    left = await client.post(f"/api/v1/vendors/{vendor.id}/people/{person_id}/departure",
-                             json={"end_date": _recent(), "reason": "离职"}, headers=vendor.headers)
+    left = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people/{person_id}/departure",
+        json={"end_date": _recent(), "reason": "离职"},
+        headers=vendor.headers,
+    )
     assert left.status_code in (200, 201), left.text
     blocked = await world.act(app, county, "pass_verification")
     assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "personnel_not_cleared"

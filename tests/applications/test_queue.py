@@ -13,8 +13,10 @@ async def test_queue_scope_order_filters_and_time_in_stage(world):
     elsewhere = await world.step(await world.application(vendor, region_code="360402"), vendor.headers, "submit")
     draft = await world.application(vendor)
     # The first has waited longest in its stage.
-    await world.sql("UPDATE applications SET stage_entered_at = now() - interval '3 days' WHERE id = CAST(:id AS uuid)",
-                    id=first["id"])
+    await world.sql(
+        "UPDATE applications SET stage_entered_at = now() - interval '3 days' WHERE id = CAST(:id AS uuid)",
+        id=first["id"],
+    )
 
     city = await world.reviewer("360100")
     queue = (await world.client.get("/api/v1/applications", headers=city)).json()
@@ -22,13 +24,18 @@ async def test_queue_scope_order_filters_and_time_in_stage(world):
     row = queue["items"][0]
     assert row["time_in_stage_seconds"] >= 3 * 86400
     assert (row["stage"], row["stage_label"], row["vendor_name"], row["item_count"]) == (
-        "submitted", "已提交待受理", vendor.name, 2)
+        "submitted",
+        "已提交待受理",
+        vendor.name,
+        2,
+    )
 
     await world.step(second, county, "accept")
     by_stage = (await world.client.get("/api/v1/applications?stage=preliminary_review", headers=city)).json()
     assert [row["id"] for row in by_stage["items"]] == [second["id"]]
-    by_region = (await world.client.get("/api/v1/applications?region=360402",
-                                        headers=await world.reviewer("360000"))).json()
+    by_region = (
+        await world.client.get("/api/v1/applications?region=360402", headers=await world.reviewer("360000"))
+    ).json()
     assert [row["id"] for row in by_region["items"]] == [elsewhere["id"]]
 
     mine = (await world.client.get("/api/v1/applications", headers=vendor.headers)).json()

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from service.applications.effects import EFFECTS
 from service.applications.rules import (
     DIRECT_ACTIONS,
     GUARD_ERRORS,
@@ -14,7 +15,6 @@ from service.applications.rules import (
     parse_version,
     role_tags,
 )
-from service.applications.effects import EFFECTS
 from service.errors import InvalidInput
 from service.security.actor import Actor, Role
 from workflows import GUARDS
@@ -60,14 +60,18 @@ def test_visibility() -> None:
     assert not can_see(school, region_code="360104", vendor_credit_code=CODE, submitted=True)
 
 
-@pytest.mark.parametrize(("body", "header", "expected"), [
-    (3, None, 3), (None, "3", 3), (None, '"3"', 3), (None, 'W/"3"', 3), (3, '"3"', 3), (None, None, None)])
+@pytest.mark.parametrize(
+    ("body", "header", "expected"),
+    [(3, None, 3), (None, "3", 3), (None, '"3"', 3), (None, 'W/"3"', 3), (3, '"3"', 3), (None, None, None)],
+)
 def test_parse_version(body, header, expected) -> None:
     assert parse_version(body, header) == expected
 
 
-@pytest.mark.parametrize(("body", "header", "code"), [(3, "4", "version_mismatch"), (None, "*", "invalid_if_match"),
-                                                      (None, "abc", "invalid_if_match")])
+@pytest.mark.parametrize(
+    ("body", "header", "code"),
+    [(3, "4", "version_mismatch"), (None, "*", "invalid_if_match"), (None, "abc", "invalid_if_match")],
+)
 def test_parse_version_refuses(body, header, code) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         parse_version(body, header)
@@ -83,5 +87,14 @@ def test_the_service_handles_every_effect_and_guard_the_tables_name() -> None:
 
 
 def test_the_transition_endpoint_takes_the_issue_vocabulary() -> None:
-    assert {"submit", "accept", "pass_preliminary", "pass_verification", "approve", "return", "resubmit",
-            "reject", "withdraw"} == set(DIRECT_ACTIONS)
+    assert {
+        "submit",
+        "accept",
+        "pass_preliminary",
+        "pass_verification",
+        "approve",
+        "return",
+        "resubmit",
+        "reject",
+        "withdraw",
+    } == set(DIRECT_ACTIONS)

@@ -33,8 +33,11 @@ async def test_version_from_if_match_or_body(world):
     path = f"/api/v1/applications/{app['id']}/transitions"
     missing = await world.client.post(path, json={"action": "accept"}, headers=county)
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "version_required"
-    mismatch = await world.client.post(path, json={"action": "accept", "version": app["version"]},
-                                       headers=county | {"If-Match": str(app["version"] + 1)})
+    mismatch = await world.client.post(
+        path,
+        json={"action": "accept", "version": app["version"]},
+        headers=county | {"If-Match": str(app["version"] + 1)},
+    )
     assert mismatch.status_code == 422 and mismatch.json()["error"]["code"] == "version_mismatch"
     garbage = await world.client.post(path, json={"action": "accept"}, headers=county | {"If-Match": "*"})
     assert garbage.status_code == 422 and garbage.json()["error"]["code"] == "invalid_if_match"
@@ -81,21 +84,26 @@ async def test_replayed_transition_returns_the_first_answer_and_changes_nothing(
 
 async def test_replayed_create_stores_one_application(world):
     vendor = await world.vendor()
-    payload = {"vendor_id": vendor.id, "region_code": "360104", "service_item_ids": [vendor.items[0]["id"]],
-               "document_ids": [vendor.documents[0]["id"]]}
+    payload = {
+        "vendor_id": vendor.id,
+        "region_code": "360104",
+        "service_item_ids": [vendor.items[0]["id"]],
+        "document_ids": [vendor.documents[0]["id"]],
+    }
     headers = vendor.headers | {"Idempotency-Key": "create-2025-03-01-0001"}
     first = await world.client.post("/api/v1/applications", json=payload, headers=headers)
     # Same request, keys in another order: the same request.
-    again = await world.client.post("/api/v1/applications", json=dict(reversed(list(payload.items()))),
-                                    headers=headers)
+    again = await world.client.post("/api/v1/applications", json=dict(reversed(list(payload.items()))), headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert await world.count(Application) == 1
-    different = await world.client.post("/api/v1/applications", json=payload | {"service_item_ids": []},
-                                        headers=headers)
+    different = await world.client.post(
+        "/api/v1/applications", json=payload | {"service_item_ids": []}, headers=headers
+    )
     assert different.status_code == 422 and different.json()["error"]["code"] == "idempotency_key_reused"
-    bad_key = await world.client.post("/api/v1/applications", json=payload,
-                                      headers=vendor.headers | {"Idempotency-Key": "with space"})
+    bad_key = await world.client.post(
+        "/api/v1/applications", json=payload, headers=vendor.headers | {"Idempotency-Key": "with space"}
+    )
     assert bad_key.status_code == 422 and bad_key.json()["error"]["code"] == "invalid_idempotency_key"
     assert await world.count(Application) == 1
 
@@ -121,7 +129,11 @@ async def test_the_same_key_sent_twice_at_once_runs_once(world):
 
 async def test_objection_and_resolution_are_idempotent(world):
     vendor = await world.vendor()
-    county, city, city_b = await world.reviewer("360104"), await world.reviewer("360100"), await world.reviewer("360100")
+    county, city, city_b = (
+        await world.reviewer("360104"),
+        await world.reviewer("360100"),
+        await world.reviewer("360100"),
+    )
     app = await world.to_public_notice(vendor, county, city)
     school = await world.accounts.headers("school", region_code="360104", school_code="2136010401")
     path = f"/api/v1/applications/{app['id']}/objections"

@@ -15,12 +15,14 @@ from tests.factories import vendor_payload
 async def trail(client, accounts):
     """A few real events: accounts, two vendors in different cities, a document."""
     admin = await accounts.headers("admin")
-    nanchang = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360104"),
-                                  headers=admin)).json()
-    jiujiang = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360402"),
-                                  headers=admin)).json()
-    return {"admin": admin, "nanchang": nanchang, "jiujiang": jiujiang,
-            "auditor": await accounts.headers("auditor", region_code="360100")}
+    nanchang = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360104"), headers=admin)).json()
+    jiujiang = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360402"), headers=admin)).json()
+    return {
+        "admin": admin,
+        "nanchang": nanchang,
+        "jiujiang": jiujiang,
+        "auditor": await accounts.headers("auditor", region_code="360100"),
+    }
 
 
 async def test_keys_are_public(client):
@@ -49,12 +51,19 @@ async def test_consistency_between_two_checkpoints_verifies(client, trail, accou
     assert second["size"] > first["size"]
     again = (await client.get(f"/api/v1/audit/checkpoints/{first['size']}", headers=trail["admin"])).json()
     assert again == first  # stored, never rewritten
-    answer = (await client.get(f"/api/v1/audit/consistency?first={first['size']}&second={second['size']}",
-                               headers=trail["admin"])).json()
-    assert merkle.verify_consistency(first["size"], second["size"], [bytes.fromhex(p) for p in answer["proof"]],
-                                     bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"]))
-    missing = await client.get(f"/api/v1/audit/consistency?first=1&second={second['size'] + 5}",
-                               headers=trail["admin"])
+    answer = (
+        await client.get(
+            f"/api/v1/audit/consistency?first={first['size']}&second={second['size']}", headers=trail["admin"]
+        )
+    ).json()
+    assert merkle.verify_consistency(
+        first["size"],
+        second["size"],
+        [bytes.fromhex(p) for p in answer["proof"]],
+        bytes.fromhex(first["root_hash"]),
+        bytes.fromhex(second["root_hash"]),
+    )
+    missing = await client.get(f"/api/v1/audit/consistency?first=1&second={second['size'] + 5}", headers=trail["admin"])
     assert missing.status_code == 404
 
 
@@ -63,8 +72,11 @@ async def test_filters_and_cursor_pagination(client, trail):
     assert len(page["items"]) == 2 and page["next_cursor"] == page["items"][-1]["seq"]
     rest = (await client.get(f"/api/v1/audit/events?cursor={page['next_cursor']}", headers=trail["admin"])).json()
     assert rest["items"][0]["seq"] == page["next_cursor"] + 1
-    by_object = (await client.get(f"/api/v1/audit/events?object_type=vendor&object_id={trail['jiujiang']['id']}",
-                                  headers=trail["admin"])).json()["items"]
+    by_object = (
+        await client.get(
+            f"/api/v1/audit/events?object_type=vendor&object_id={trail['jiujiang']['id']}", headers=trail["admin"]
+        )
+    ).json()["items"]
     assert [e["event"]["action"] for e in by_object] == ["vendors:vendor:register"]
     future = (await client.get("/api/v1/audit/events?since=2070-01-01T00:00:00Z", headers=trail["admin"])).json()
     assert future["items"] == []
@@ -76,8 +88,9 @@ async def test_auditors_see_their_region_only(client, trail):
     everything = (await client.get("/api/v1/audit/events?object_type=vendor", headers=trail["admin"])).json()
     hidden_seq = next(e["seq"] for e in everything["items"] if e["event"]["region"] == "360402")
     assert (await client.get(f"/api/v1/audit/events/{hidden_seq}", headers=trail["auditor"])).status_code == 404
-    assert (await client.get(f"/api/v1/audit/objects/vendor/{trail['jiujiang']['id']}/history",
-                             headers=trail["auditor"])).status_code == 404
+    assert (
+        await client.get(f"/api/v1/audit/objects/vendor/{trail['jiujiang']['id']}/history", headers=trail["auditor"])
+    ).status_code == 404
 
 
 async def test_other_roles_cannot_read_the_trail(client, accounts):
@@ -91,11 +104,17 @@ async def test_object_history_rebuilds_states(client, db, trail):
 
     vendor_id = trail["nanchang"]["id"]
     async with db.transaction() as session:  # a later change to the same object
-        await record_event(session, Actor.system(), "vendors:vendor:update", "vendor", vendor_id,
-                           region_code="360104", reason="地址变更",
-                           changes={"address": {"before": trail["nanchang"]["address"], "after": "新地址 1 号"}})
-    history = (await client.get(f"/api/v1/audit/objects/vendor/{vendor_id}/history",
-                                headers=trail["auditor"])).json()
+        await record_event(
+            session,
+            Actor.system(),
+            "vendors:vendor:update",
+            "vendor",
+            vendor_id,
+            region_code="360104",
+            reason="地址变更",
+            changes={"address": {"before": trail["nanchang"]["address"], "after": "新地址 1 号"}},
+        )
+    history = (await client.get(f"/api/v1/audit/objects/vendor/{vendor_id}/history", headers=trail["auditor"])).json()
     states = history["states"]
     assert [s["action"] for s in states] == ["vendors:vendor:register", "vendors:vendor:update"]
     assert states[0]["state"]["address"] == trail["nanchang"]["address"]

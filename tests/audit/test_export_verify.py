@@ -11,9 +11,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from service.audit import merkle
 from service.audit.bundle import BundleEvent, write_bundle
 from service.audit.checkpoint import Checkpoint, sign
-from service.audit import merkle
 from tests.conftest import plain_dsn
 from tests.factories import vendor_payload
 
@@ -21,8 +21,9 @@ SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
 
 
 def verify(bundle: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SCHOOLGATE, "audit", "verify", str(bundle), *extra], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [SCHOOLGATE, "audit", "verify", str(bundle), *extra], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -30,8 +31,9 @@ async def exported(client, accounts, tmp_path):
     """Twelve-odd real events, the admin headers, and a function that exports a bundle."""
     admin = await accounts.headers("admin")
     for region in ("360104", "360402", "360104", "360702"):
-        assert (await client.post("/api/v1/vendors", json=vendor_payload(region_code=region),
-                                  headers=admin)).status_code == 201
+        assert (
+            await client.post("/api/v1/vendors", json=vendor_payload(region_code=region), headers=admin)
+        ).status_code == 201
     await accounts.headers("auditor", region_code="360100")
     keys = (await client.get("/api/v1/audit/keys")).json()
     key_file = tmp_path / "key.txt"
@@ -91,10 +93,13 @@ async def test_an_event_edited_in_the_database_is_located(exported, owner_url, c
         await conn.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete")
         seq = await conn.fetchval(
             "SELECT l.seq FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id "
-            "WHERE e.action = 'vendors:vendor:register' ORDER BY l.seq LIMIT 1")
+            "WHERE e.action = 'vendors:vendor:register' ORDER BY l.seq LIMIT 1"
+        )
         await conn.execute(
             "UPDATE audit_events SET canonical = convert_to(replace(convert_from(canonical, 'UTF8'), "
-            "'360104', '360105'), 'UTF8') WHERE id = (SELECT event_id FROM audit_leaves WHERE seq = $1)", seq)
+            "'360104', '360105'), 'UTF8') WHERE id = (SELECT event_id FROM audit_leaves WHERE seq = $1)",
+            seq,
+        )
     finally:
         await conn.close()
     bundle = await exported["export"]()
@@ -170,14 +175,22 @@ async def test_a_rewritten_suffix_resigned_by_an_insider_is_caught(exported, cli
     trusted.write_text(saved["note"])
     original = [line for line in lines_of(bundle) if line["type"] == "event"]
     # The insider holds the signing key: rewrites the last two events and re-signs.
-    texts = [e["canonical"] for e in original[:-2]] + [e["canonical"].replace("vendor", "school")
-                                                      for e in original[-2:]]
+    texts = [e["canonical"] for e in original[:-2]] + [
+        e["canonical"].replace("vendor", "school") for e in original[-2:]
+    ]
     root = merkle.root_from_leaves([merkle.leaf_hash(t.encode()) for t in texts])
     note = sign(Checkpoint(app_signer.name, len(texts), root), app_signer.private_key, app_signer.name)
     forged = exported["tmp"] / "forged.ndjson"
     with forged.open("wb") as out:
-        write_bundle(out, origin=app_signer.name, public_key=app_signer.vkey, start=0, end=len(texts),
-                     checkpoints=[note], events=[BundleEvent(i, t) for i, t in enumerate(texts)])
+        write_bundle(
+            out,
+            origin=app_signer.name,
+            public_key=app_signer.vkey,
+            start=0,
+            end=len(texts),
+            checkpoints=[note],
+            events=[BundleEvent(i, t) for i, t in enumerate(texts)],
+        )
     assert verify(forged, "--public-key", str(exported["key"])).returncode == 0  # self-consistent...
     result = verify(forged, "--public-key", str(exported["key"]), "--trusted-checkpoint", str(trusted))
     assert result.returncode == 1 and "trusted_checkpoint_mismatch" in result.stdout  # ...but not what was saved
@@ -190,7 +203,7 @@ async def test_the_verifier_takes_the_key_and_the_checkpoint_as_the_api_gives_th
     bundle, as the log's key (no warning that the bundle's own key was used)."""
     tmp = exported["tmp"]
     earlier = await exported["export"]("earlier.ndjson")
-    saved = (await client.get("/api/v1/audit/checkpoints/latest", headers=exported["admin"]))
+    saved = await client.get("/api/v1/audit/checkpoints/latest", headers=exported["admin"])
     audit_keys = (await client.get("/api/v1/audit/keys")).json()
     service_keys = (await client.get("/api/v1/keys")).json()
     keys = {
@@ -202,8 +215,12 @@ async def test_the_verifier_takes_the_key_and_the_checkpoint_as_the_api_gives_th
     }
     note = saved.json()["note"]
     assert note.endswith("\n")
-    checkpoints = {"latest.json": saved.text, "note.txt": note, "note-no-newline.txt": note[:-1],
-                   "note-crlf.txt": note.replace("\n", "\r\n")}
+    checkpoints = {
+        "latest.json": saved.text,
+        "note.txt": note,
+        "note-no-newline.txt": note[:-1],
+        "note-crlf.txt": note.replace("\n", "\r\n"),
+    }
     for name, text in (keys | checkpoints).items():
         (tmp / name).write_text(text)
     await exported["export"]()  # more events since the saved checkpoint
@@ -229,8 +246,9 @@ async def test_another_key_in_any_form_does_not_verify_and_a_bad_key_file_is_a_u
 
     tmp, bundle = exported["tmp"], await exported["export"]()
     other = Ed25519PrivateKey.generate().public_key()
-    (tmp / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp / "other.pem").write_bytes(
+        other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     result = verify(bundle, "--public-key", str(tmp / "other.pem"))
     assert result.returncode == 1 and "no_valid_checkpoint" in result.stdout, result.stdout
     for name, text in (("garbage.txt", "not a key"), ("short.b64", "AAAA"), ("empty.json", "{}")):
@@ -238,6 +256,7 @@ async def test_another_key_in_any_form_does_not_verify_and_a_bad_key_file_is_a_u
         result = verify(bundle, "--public-key", str(tmp / name))
         assert result.returncode == 2 and "bad public key" in result.stderr, (name, result.stderr)
     (tmp / "not-a-checkpoint.json").write_text('{"size": 3}')
-    result = verify(bundle, "--public-key", str(exported["key"]), "--trusted-checkpoint",
-                    str(tmp / "not-a-checkpoint.json"))
+    result = verify(
+        bundle, "--public-key", str(exported["key"]), "--trusted-checkpoint", str(tmp / "not-a-checkpoint.json")
+    )
     assert result.returncode == 2 and "note" in result.stderr, result.stderr

@@ -33,8 +33,11 @@ async def append(db, n: int, label: str = "x") -> None:
 async def leaves(db) -> list[tuple[int, bytes]]:
     async with db.transaction() as session:
         conn = await session.connection()
-        rows = await conn.execute(text(
-            "SELECT l.seq, e.canonical FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id ORDER BY l.seq"))
+        rows = await conn.execute(
+            text(
+                "SELECT l.seq, e.canonical FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id ORDER BY l.seq"
+            )
+        )
         return [(seq, bytes(c)) for seq, c in rows]
 
 
@@ -99,13 +102,18 @@ async def test_proofs_from_stored_nodes_verify(db, signer):
 
 
 BYPASSES = {
-    "audit_events": ["UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_events",
-                     "TRUNCATE audit_events CASCADE"],
-    "audit_leaves": ["UPDATE audit_leaves SET seq = seq + 1000", "DELETE FROM audit_leaves",
-                     "TRUNCATE audit_leaves"],
+    "audit_events": [
+        "UPDATE audit_events SET action = 'forged'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events CASCADE",
+    ],
+    "audit_leaves": ["UPDATE audit_leaves SET seq = seq + 1000", "DELETE FROM audit_leaves", "TRUNCATE audit_leaves"],
     "audit_nodes": ["UPDATE audit_nodes SET hash = '\\x00'", "DELETE FROM audit_nodes", "TRUNCATE audit_nodes"],
-    "audit_checkpoints": ["UPDATE audit_checkpoints SET note = 'forged'", "DELETE FROM audit_checkpoints",
-                          "TRUNCATE audit_checkpoints"],
+    "audit_checkpoints": [
+        "UPDATE audit_checkpoints SET note = 'forged'",
+        "DELETE FROM audit_checkpoints",
+        "TRUNCATE audit_checkpoints",
+    ],
 }
 
 

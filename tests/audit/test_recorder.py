@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone, UTC
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
 from hypothesis import given, settings
@@ -16,6 +16,7 @@ from service.security.actor import Actor, Role
 
 def reference_json(document) -> bytes:
     """The format as first specified: stdlib json over the plain values."""
+
     def plain(value):
         if isinstance(value, datetime):
             return value.isoformat()
@@ -29,6 +30,7 @@ def reference_json(document) -> bytes:
         if hasattr(value, "value") and isinstance(value.value, (str, int)):
             return value.value
         return value
+
     return json.dumps(plain(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -37,13 +39,21 @@ class Colour(StrEnum):
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.text(),
-    st.floats(allow_nan=False, allow_infinity=False), st.dates(), st.uuids(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.uuids(),
     st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])),
     st.just(Colour.RED),
 )
-documents = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=20)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -60,13 +70,25 @@ def test_sets_are_sorted_and_utc_keeps_its_offset():
 
 def test_build_event_row_matches_its_canonical_document():
     actor = Actor(account_id=uuid.uuid4(), role=Role.REVIEWER, region_code="360000")
-    row = build_event(actor, "personnel:check:record", "background_check", "x1", region_code="360104",
-                      changes={"result": {"before": None, "after": "clear"}}, request_id="req-1")
+    row = build_event(
+        actor,
+        "personnel:check:record",
+        "background_check",
+        "x1",
+        region_code="360104",
+        changes={"result": {"before": None, "after": "clear"}},
+        request_id="req-1",
+    )
     document = json.loads(row.canonical)
     assert document["event_id"] == str(row.event_id) and document["time"] == row.occurred_at.isoformat()
     assert document["actor"] == {"account_id": str(actor.account_id), "role": "reviewer"}
     assert (row.action, row.object_type, row.object_id, row.region_code, row.request_id) == (
-        "personnel:check:record", "background_check", "x1", "360104", "req-1")
+        "personnel:check:record",
+        "background_check",
+        "x1",
+        "360104",
+        "req-1",
+    )
     assert list(row._fields) == list(AUDIT_COLUMNS)
 
 

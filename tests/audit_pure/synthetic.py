@@ -87,7 +87,11 @@ class SyntheticLog:
         end = len(self.canonicals) if end is None else end
         sizes = sorted(set(checkpoint_sizes or (end,)))
         head = sizes[-1]
-        proofs = [(m, head, self.consistency(m, head)) for m in sorted({*consistency_from, *(s for s in sizes if s < start)}) if m < head]
+        proofs = [
+            (m, head, self.consistency(m, head))
+            for m in sorted({*consistency_from, *(s for s in sizes if s < start)})
+            if m < head
+        ]
         if end < head:
             proofs.append((end, head, self.consistency(end, head)))
         out = io.BytesIO()

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.audit import bundle as bundle_module
-from service.audit.bundle import lines as bundle_lines_module
-from service.audit.bundle import verify as bundle_verify_module
 from service.audit import merkle
 from service.audit.bundle import BundleEvent, BundleWriter, VerifyReport, bundle_lines, verify_bundle, write_bundle
+from service.audit.bundle import lines as bundle_lines_module
+from service.audit.bundle import verify as bundle_verify_module
 from service.audit.checkpoint import Checkpoint, CheckpointError, make_vkey, sign
 from service.audit.verify_cli import main as cli_main
 from tests.audit_pure.synthetic import ORIGIN, SyntheticLog, dump, edit_event, event_index, make_event, parse
@@ -65,7 +65,9 @@ def test_bundle_as_bytes_and_with_a_trailing_blank_line(log: SyntheticLog) -> No
 
 
 @pytest.mark.parametrize("chunk", [64, 1000, 1 << 20])
-def test_files_are_read_in_blocks_with_the_same_verdicts(monkeypatch: pytest.MonkeyPatch, log: SyntheticLog, chunk: int) -> None:
+def test_files_are_read_in_blocks_with_the_same_verdicts(
+    monkeypatch: pytest.MonkeyPatch, log: SyntheticLog, chunk: int
+) -> None:
     monkeypatch.setattr(bundle_lines_module, "_CHUNK", chunk)
     lines = edit_event(log.bundle(), 30, reason("x"))
     lines[20:20] = ["", "{garbage", ""]
@@ -83,19 +85,36 @@ def test_files_are_read_in_blocks_with_the_same_verdicts(monkeypatch: pytest.Mon
 def test_line_format(log: SyntheticLog) -> None:
     lines = log.bundle(10, 20, checkpoint_sizes=(5, N), consistency_from=(3,))
     kinds = [parse(line)["type"] for line in lines]
-    assert kinds == ["header", "checkpoint", "checkpoint", "consistency", "consistency", "consistency", "prefix"] + ["event"] * 10
+    assert (
+        kinds
+        == ["header", "checkpoint", "checkpoint", "consistency", "consistency", "consistency", "prefix"]
+        + ["event"] * 10
+    )
     header = parse(lines[0])
-    assert header == {"type": "header", "format": "schoolgate-audit-bundle/1", "origin": ORIGIN, "from": 10, "to": 20, "public_key": log.vkey}
+    assert header == {
+        "type": "header",
+        "format": "schoolgate-audit-bundle/1",
+        "origin": ORIGIN,
+        "from": 10,
+        "to": 20,
+        "public_key": log.vkey,
+    }
     event = parse(lines[-1])
     assert event["seq"] == 19 and event["canonical"].encode() == log.canonicals[19]
     assert event["nodes"] == [h.hex() for h in log.nodes_for(19)]
-    assert parse(lines[6]) == {"type": "prefix", "size": 10, "nodes": [log.store[r].hex() for r in merkle.root_nodes(10)]}
+    assert parse(lines[6]) == {
+        "type": "prefix",
+        "size": 10,
+        "nodes": [log.store[r].hex() for r in merkle.root_nodes(10)],
+    }
 
 
 def test_writer_computes_nodes_when_not_given(log: SyntheticLog) -> None:
     common = dict(origin=ORIGIN, public_key=log.vkey, start=8, end=20, checkpoints=[log.checkpoint(20)],
                   prefix=[log.store[r] for r in merkle.root_nodes(8)])  # fmt: skip
-    given_nodes = list(bundle_lines(**common, events=[BundleEvent(s, log.canonicals[s], log.nodes_for(s)) for s in range(8, 20)]))
+    given_nodes = list(
+        bundle_lines(**common, events=[BundleEvent(s, log.canonicals[s], log.nodes_for(s)) for s in range(8, 20)])
+    )
     computed = list(bundle_lines(**common, events=[(s, log.canonicals[s]) for s in range(8, 20)]))
     assert given_nodes == computed
     with pytest.raises(ValueError):
@@ -105,7 +124,10 @@ def test_writer_computes_nodes_when_not_given(log: SyntheticLog) -> None:
     assert text.getvalue().encode() == b"".join(computed)
 
 
-@pytest.mark.parametrize(("start", "end", "sizes"), [(0, 0, (0,)), (0, 1, (1,)), (17, 33, (33,)), (17, 33, (10, 45)), (32, 45, (45,)), (45, 45, (45,))])
+@pytest.mark.parametrize(
+    ("start", "end", "sizes"),
+    [(0, 0, (0,)), (0, 1, (1,)), (17, 33, (33,)), (17, 33, (10, 45)), (32, 45, (45,)), (45, 45, (45,))],
+)
 def test_partial_bundles_verify(log: SyntheticLog, start: int, end: int, sizes: tuple[int, ...]) -> None:
     lines = log.bundle(start, end, checkpoint_sizes=sizes, consistency_from=(12,))
     assert check(log, lines).ok, check(log, lines).problems
@@ -119,7 +141,7 @@ def test_partial_bundles_verify(log: SyntheticLog, start: int, end: int, sizes: 
 def test_exact_bytes_are_hashed_whatever_characters_the_text_holds() -> None:
     texts = [
         canonical_of({"seq": 0, "note": "line\u2028separator\u2029and\x85next"}),
-        canonical_of({"seq": 1, "note": "引号\"与\\反斜杠\n换行\t😀"}),
+        canonical_of({"seq": 1, "note": '引号"与\\反斜杠\n换行\t😀'}),
         b'{"seq":2,  "spaced" : true}',  # not canonical, but the bytes are what is hashed
     ]
     log = SyntheticLog(texts)
@@ -233,7 +255,9 @@ def test_edited_event_with_rewritten_hashes_is_narrowed_to_a_subtree(log: Synthe
 
 
 def test_edited_event_with_all_hashes_rewritten_is_still_detected(log: SyntheticLog) -> None:
-    forged = SyntheticLog([*log.canonicals[:13], make_event(13).replace(b"approved", b"rejected"), *log.canonicals[14:]], log.key)
+    forged = SyntheticLog(
+        [*log.canonicals[:13], make_event(13).replace(b"approved", b"rejected"), *log.canonicals[14:]], log.key
+    )
     lines = log.bundle()
     lines[event_index(lines, 13) :] = forged.bundle()[event_index(lines, 13) :]  # events and hashes, not checkpoint
     report = check(log, lines)
@@ -355,7 +379,9 @@ def test_truncated_file_is_caught_without_trusted_checkpoint(log: SyntheticLog) 
 
 def test_rewritten_suffix_is_caught_by_the_trusted_checkpoint(log: SyntheticLog) -> None:
     # an insider with the key rewrites events from seq 25 on and re-signs everything
-    rewritten = SyntheticLog([*log.canonicals[:25], *(e.replace(b"approved", b"rejected") for e in log.canonicals[25:])], log.key)
+    rewritten = SyntheticLog(
+        [*log.canonicals[:25], *(e.replace(b"approved", b"rejected") for e in log.canonicals[25:])], log.key
+    )
     lines = rewritten.bundle(checkpoint_sizes=(10, N))
     assert check(log, lines).ok  # self-consistent
     assert check(log, lines, log.checkpoint(20)).ok  # the history before 25 is intact

@@ -197,7 +197,9 @@ def test_plans_read_logarithmically_many_nodes(n: int) -> None:
 
 def test_planned_nodes_are_perfect_subtrees_inside_the_tree() -> None:
     n = 1000
-    for plan in [inclusion_proof_nodes(i, n) for i in range(0, n, 37)] + [consistency_proof_nodes(m, n) for m in range(1, n, 41)]:
+    for plan in [inclusion_proof_nodes(i, n) for i in range(0, n, 37)] + [
+        consistency_proof_nodes(m, n) for m in range(1, n, 41)
+    ]:
         for level, index in nodes_needed(plan):
             assert (index + 1) << level <= n
 

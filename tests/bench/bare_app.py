@@ -33,9 +33,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--stack", choices=["shipped", "uvicorn-plain", "uvicorn-uvloop"], default="shipped",
-                        help="shipped: service/serving.py (the reference); the others only to compare stacks "
-                             "(they need `pip install uvicorn httptools`)")
+    parser.add_argument(
+        "--stack",
+        choices=["shipped", "uvicorn-plain", "uvicorn-uvloop"],
+        default="shipped",
+        help="shipped: service/serving.py (the reference); the others only to compare stacks "
+        "(they need `pip install uvicorn httptools`)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     target = "tests.bench.bare_app:create_app"
@@ -47,9 +51,17 @@ def main() -> None:
         import uvicorn
 
         plain = args.stack == "uvicorn-plain"
-        uvicorn.run(target, factory=True, host=args.host, port=args.port, workers=args.workers,
-                    loop="asyncio" if plain else "uvloop", http="h11" if plain else "httptools",
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            target,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="asyncio" if plain else "uvloop",
+            http="h11" if plain else "httptools",
+            log_config=None,
+            access_log=False,
+        )
 
 
 if __name__ == "__main__":

@@ -48,17 +48,33 @@ from service.db.migrate import upgrade  # noqa: E402
 from service.db.roles import as_role  # noqa: E402
 from service.security.actor import Actor, Role  # noqa: E402
 
-COLUMNS = ("event_id", "occurred_at", "actor_account_id", "actor_role", "action", "object_type", "object_id",
-           "region_code", "request_id", "canonical")
+COLUMNS = (
+    "event_id",
+    "occurred_at",
+    "actor_account_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "region_code",
+    "request_id",
+    "canonical",
+)
 INSERT = f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES ({', '.join(f'${i + 1}' for i in range(10))})"
 
 
 def event_row(i: int) -> tuple:
     actor = Actor(account_id=uuid.uuid4(), role=Role.REVIEWER, region_code="360100")
-    event = build_event(actor, "applications:application:approve", "application", uuid.uuid4(),
-                        region_code="360104", reason="材料齐全，同意准入",
-                        changes={"stage": {"before": "final_review", "after": "public_notice"}},
-                        evidence=[os.urandom(32).hex()])
+    event = build_event(
+        actor,
+        "applications:application:approve",
+        "application",
+        uuid.uuid4(),
+        region_code="360104",
+        reason="材料齐全，同意准入",
+        changes={"stage": {"before": "final_review", "after": "public_notice"}},
+        evidence=[os.urandom(32).hex()],
+    )
     return tuple(getattr(event, c) for c in COLUMNS)
 
 
@@ -81,8 +97,9 @@ async def rate(dsn: str, writers: int, seconds: float, statement: str, make_args
     return count / (time.perf_counter() - started)
 
 
-async def appends(owner_dsn: str, app_dsn: str, db: Database, signer_key: Path, writers: int, seconds: float,
-                  rounds: int = 5) -> None:
+async def appends(
+    owner_dsn: str, app_dsn: str, db: Database, signer_key: Path, writers: int, seconds: float, rounds: int = 5
+) -> None:
     """Plain and audit rounds alternate, and medians are compared, so that load from
     elsewhere on a shared machine hits both sides alike."""
     admin = await asyncpg.connect(owner_dsn)
@@ -92,12 +109,14 @@ async def appends(owner_dsn: str, app_dsn: str, db: Database, signer_key: Path, 
     make = lambda: (uuid.uuid4(), *random.choice(rows)[1:])  # noqa: E731
     plain, audit = [], []
     for _ in range(rounds):
-        plain.append(await rate(owner_dsn, writers, seconds / rounds, INSERT.replace("audit_events", "bench_plain"),
-                                make))
+        plain.append(
+            await rate(owner_dsn, writers, seconds / rounds, INSERT.replace("audit_events", "bench_plain"), make)
+        )
         # The service's own sealing loop runs meanwhile, at its production cadence, in
         # its own process as it would in a worker (not in this load generator's loop).
-        sealer = await asyncio.create_subprocess_exec(sys.executable, __file__, "--seal", app_dsn, str(signer_key),
-                                                      stdout=asyncio.subprocess.PIPE)
+        sealer = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--seal", app_dsn, str(signer_key), stdout=asyncio.subprocess.PIPE
+        )
         await sealer.stdout.readline()  # started and connected: its start-up is not measured
         audit.append(await rate(app_dsn, writers, seconds / rounds, INSERT, make))
         sealer.terminate()

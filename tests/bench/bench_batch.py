@@ -38,8 +38,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import postgres_cpu_seconds  # noqa: E402
 from bench_lookup import SCHOOLGATE, bench_database, free_port, plain, wait_ready  # noqa: E402
-from reference import settle  # noqa: E402
 from bench_people import batches, load_people, sanity, setup, write_pool  # noqa: E402
+from reference import settle  # noqa: E402
 
 from service.security.keyring import Keyring, new_key_document  # noqa: E402
 
@@ -75,8 +75,11 @@ async def _receipts(owner_url: str) -> tuple[int, int, int]:
     try:
         backend = await conn.fetchval("SELECT pg_backend_pid()")
         postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        return (await conn.fetchval("SELECT pg_total_relation_size('lookup_receipts')"),
-                await conn.fetchval("SELECT count(*) FROM lookup_receipts WHERE kind = 'person_batch'"), postmaster)
+        return (
+            await conn.fetchval("SELECT pg_total_relation_size('lookup_receipts')"),
+            await conn.fetchval("SELECT count(*) FROM lookup_receipts WHERE kind = 'person_batch'"),
+            postmaster,
+        )
     finally:
         await conn.close()
 
@@ -95,26 +98,35 @@ def main() -> int:
         asyncio.run(load_people(owner_url, keyring, 0, args.people, by_county, consent_id))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
-                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9), SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
-                   PYTHONPATH=str(ROOT))
-        server = subprocess.Popen(["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env.update(
+            SCHOOLGATE_DATABASE_URL=app_url,
+            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+            SCHOOLGATE_DATA_DIR=str(work / "var"),
+            SCHOOLGATE_LOG_FORMAT="json",
+            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
+            SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
+            PYTHONPATH=str(ROOT),
+        )
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(port, server, timeout=180)
             pool = write_pool(work / "pool.txt", args.people, by_county, tokens, seed=2)
             asyncio.run(sanity(base, pool))
             waited = settle(server.pid)
-            print(f"# the server's start-up duties took {waited:.0f} s (waited for before measuring)",
-                  file=sys.stderr)
+            print(f"# the server's start-up duties took {waited:.0f} s (waited for before measuring)", file=sys.stderr)
             workers = [server.pid, *_children(server.pid)]
             size_before, stored_before, postmaster = asyncio.run(_receipts(owner_url))
             os.sched_setaffinity(0, {1})  # the batch clients run on the client core
             cpu_before = sum(_cpu(p) for p in workers), postgres_cpu_seconds(postmaster)
             per_second, n_batches, n_entries, n_cleared = asyncio.run(
-                batches(base, pool, args.duration, args.batch_clients))
+                batches(base, pool, args.duration, args.batch_clients)
+            )
             cpu_after = sum(_cpu(p) for p in workers), postgres_cpu_seconds(postmaster)
             size_after, stored_after, _ = asyncio.run(_receipts(owner_url))
             peak = max(_peak_rss_mb(p) for p in workers)
@@ -125,8 +137,7 @@ def main() -> int:
     # are divided by every batch receipt stored meanwhile.
     server_cpu, postgres_cpu = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
     stored = max(stored_after - stored_before, 1)
-    print(f"# {args.people} people, {args.batch_clients} clients, {args.duration} s, code of {ROOT}",
-          file=sys.stderr)
+    print(f"# {args.people} people, {args.batch_clients} clients, {args.duration} s, code of {ROOT}", file=sys.stderr)
     print(f"batch_people_per_s {per_second:.0f}")
     print(f"batch_batches {n_batches} entries {n_entries} cleared {n_cleared}")
     print(f"batch_goal_people_per_s 50000 {'met' if per_second >= 50_000 else 'NOT met'}")

@@ -56,28 +56,74 @@ AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
 
 def whitelist_job(n: int) -> engine.Job:
-    entries = [{"credit_code": f"91360104MA{i:08d}", "vendor_name": f"南昌{RARE[i % 4]}{i:05d}教育科技有限公司",
-                "item_id": str(uuid4()), "category_code": 1 + i % 8, "category_name": words.category(1 + i % 8),
-                "activity": f"少儿活动项目{i % 97}", "grade_bands": ["lower_primary", "upper_primary"][: 1 + i % 2],
-                "fee": 1500 + i % 20 * 100, "fee_unit": "per_session", "fee_published_on": "2026-09-01",
-                "region_code": "360104", "region_name": "青云谱区",
-                "valid_until": (AT + timedelta(days=365)).isoformat()} for i in range(n)]
-    context = {"bureau": "江西省教育厅", "number": "赣教白公〔2026〕1207-000000号", "as_of": AT,
-               "region_path": "江西省", "category_name": None, "policy": "赣教基字〔2023〕38号",
-               "groups": _whitelist_groups(entries), "total": n,
-               "verify": {"qr": qr.qr_data_url("schoolgate:whitelist?sha256=" + "0" * 64), "sha256": "0" * 64,
-                          "lines": ["基准测试"]}}
-    return engine.Job("whitelist.html", context, title="课后服务第三方机构白名单", author="江西省教育厅", created=AT,
-                      attachments=(engine.Attachment("whitelist.json", b"{}" * n * 100, "bench"),))
+    entries = [
+        {
+            "credit_code": f"91360104MA{i:08d}",
+            "vendor_name": f"南昌{RARE[i % 4]}{i:05d}教育科技有限公司",
+            "item_id": str(uuid4()),
+            "category_code": 1 + i % 8,
+            "category_name": words.category(1 + i % 8),
+            "activity": f"少儿活动项目{i % 97}",
+            "grade_bands": ["lower_primary", "upper_primary"][: 1 + i % 2],
+            "fee": 1500 + i % 20 * 100,
+            "fee_unit": "per_session",
+            "fee_published_on": "2026-09-01",
+            "region_code": "360104",
+            "region_name": "青云谱区",
+            "valid_until": (AT + timedelta(days=365)).isoformat(),
+        }
+        for i in range(n)
+    ]
+    context = {
+        "bureau": "江西省教育厅",
+        "number": "赣教白公〔2026〕1207-000000号",
+        "as_of": AT,
+        "region_path": "江西省",
+        "category_name": None,
+        "policy": "赣教基字〔2023〕38号",
+        "groups": _whitelist_groups(entries),
+        "total": n,
+        "verify": {
+            "qr": qr.qr_data_url("schoolgate:whitelist?sha256=" + "0" * 64),
+            "sha256": "0" * 64,
+            "lines": ["基准测试"],
+        },
+    }
+    return engine.Job(
+        "whitelist.html",
+        context,
+        title="课后服务第三方机构白名单",
+        author="江西省教育厅",
+        created=AT,
+        attachments=(engine.Attachment("whitelist.json", b"{}" * n * 100, "bench"),),
+    )
 
 
 def roster_job(n: int) -> engine.Job:
-    rows = [{"id_number": "360102********123X", "name": f"张{RARE[i % 4]}{i % 10}", "role": "主讲教师",
-             "status": "可以入校", "colour": "green", "until": AT.date()} for i in range(n)]
-    context = {"bureau": "青云谱区教育局", "school": "基准测试学校（3601040001）", "region": "江西省南昌市青云谱区",
-               "vendor_name": "南昌启明星科技教育服务有限公司", "credit_code": "91360104MA00000001", "listed": True,
-               "activities": ["少儿机器人编程"], "rows": rows, "at": AT, "receipt_id": str(uuid4()),
-               "verify": {"qr": qr.qr_data_url("schoolgate:receipt"), "sha256": "0" * 64, "lines": ["基准测试"]}}
+    rows = [
+        {
+            "id_number": "360102********123X",
+            "name": f"张{RARE[i % 4]}{i % 10}",
+            "role": "主讲教师",
+            "status": "可以入校",
+            "colour": "green",
+            "until": AT.date(),
+        }
+        for i in range(n)
+    ]
+    context = {
+        "bureau": "青云谱区教育局",
+        "school": "基准测试学校（3601040001）",
+        "region": "江西省南昌市青云谱区",
+        "vendor_name": "南昌启明星科技教育服务有限公司",
+        "credit_code": "91360104MA00000001",
+        "listed": True,
+        "activities": ["少儿机器人编程"],
+        "rows": rows,
+        "at": AT,
+        "receipt_id": str(uuid4()),
+        "verify": {"qr": qr.qr_data_url("schoolgate:receipt"), "sha256": "0" * 64, "lines": ["基准测试"]},
+    }
     return engine.Job("roster.html", context, title="进校人员核验名单", author="青云谱区教育局", created=AT)
 
 
@@ -123,15 +169,33 @@ def floor(job: engine.Job, rounds: int, entries: int) -> None:
 
     from weasyprint import CSS, HTML
 
-    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
-        r["vendor_name"], r["credit_code"], r["activity"], words.grade_bands(r["grade_bands"]),
-        words.fee(r["fee"], r["fee_unit"]), "、".join(r["regions"]), r["valid_until"][:10])) + "</tr>"
-        for group in job.context["groups"] for r in group["rows"])
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(v))}</td>"
+            for v in (
+                r["vendor_name"],
+                r["credit_code"],
+                r["activity"],
+                words.grade_bands(r["grade_bands"]),
+                words.fee(r["fee"], r["fee_unit"]),
+                "、".join(r["regions"]),
+                r["valid_until"][:10],
+            )
+        )
+        + "</tr>"
+        for group in job.context["groups"]
+        for r in group["rows"]
+    )
     html = f'<html lang="zh-CN"><body><table>{rows}</table></body></html>'
     base = engine.TEMPLATES.as_uri() + "/"
     css = CSS(string=FLOOR_CSS, base_url=base, url_fetcher=engine._fetcher(), font_config=engine._fonts())
-    walls, cpus, pdf = timed(lambda: HTML(string=html, base_url=base, url_fetcher=engine._fetcher()).write_pdf(
-        stylesheets=[css], font_config=engine._fonts()), rounds)
+    walls, cpus, pdf = timed(
+        lambda: HTML(string=html, base_url=base, url_fetcher=engine._fetcher()).write_pdf(
+            stylesheets=[css], font_config=engine._fonts()
+        ),
+        rounds,
+    )
     print(f"floor_bare_table_cpu_s_best {min(cpus):.2f}")
     print(f"floor_bare_table_cpu_ms_per_entry {min(cpus) / entries * 1000:.2f}")
     print(f"floor_bare_table_pages {len(PdfReader(io.BytesIO(pdf)).pages)}")
@@ -155,9 +219,8 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 def lookups_while_rendering(args) -> None:
-    from bench_lookup import LUA, SCHOOLGATE, bench_database, free_port, load, school_tokens, wait_ready, wrk
-
     import httpx
+    from bench_lookup import LUA, SCHOOLGATE, bench_database, free_port, load, school_tokens, wait_ready, wrk
 
     with bench_database("schoolgate-bench-docs-") as (work, owner_url, app_url):
         codes = asyncio.run(load(owner_url, args.vendors, 5))
@@ -168,11 +231,20 @@ def lookups_while_rendering(args) -> None:
         script.write_text(LUA % {"codes": codes_file, "tokens": tokens_file, "seed": 7})
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
-                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9), SCHOOLGATE_DOCUMENT_MAX_ROWS="100000")
-        server = subprocess.Popen([SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env.update(
+            SCHOOLGATE_DATABASE_URL=app_url,
+            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+            SCHOOLGATE_DATA_DIR=str(work / "var"),
+            SCHOOLGATE_LOG_FORMAT="json",
+            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
+            SCHOOLGATE_DOCUMENT_MAX_ROWS="100000",
+        )
+        server = subprocess.Popen(
+            [SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_ready(port, server)
             time.sleep(args.settle)

@@ -57,8 +57,17 @@ def make_rows(total: int, per_person: int) -> list[list[str]]:
     for i in range(total):
         person = i // per_person
         query = today - timedelta(days=1 + i % 200)
-        rows.append([id_number(person), SURNAMES[person % 20] + "某" + "甲乙丙丁戊"[person % 5], TYPES[i % per_person],
-                     "无犯罪记录", query.isoformat(), f"JX{today:%Y}{i:08d}", ""])
+        rows.append(
+            [
+                id_number(person),
+                SURNAMES[person % 20] + "某" + "甲乙丙丁戊"[person % 5],
+                TYPES[i % per_person],
+                "无犯罪记录",
+                query.isoformat(),
+                f"JX{today:%Y}{i:08d}",
+                "",
+            ]
+        )
     return rows
 
 
@@ -87,7 +96,7 @@ def _stat(pid: int | str) -> list[str] | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat[stat.rindex(")") + 2:].split()  # fields from the state on
+    return stat[stat.rindex(")") + 2 :].split()  # fields from the state on
 
 
 def postgres_cpu_seconds(postmaster: int | None) -> float | None:
@@ -132,19 +141,26 @@ async def run(args, url: str) -> None:
     db = Database(bench_url)
     try:
         app = create_app(Settings(data_dir=data_dir, log_format="json", log_level="warning"), db=db)
-        created = await create_account(db, Actor.system(), role="reviewer", name="bench reviewer",
-                                       region_code="360100")
+        created = await create_account(db, Actor.system(), role="reviewer", name="bench reviewer", region_code="360100")
         headers = {"Authorization": f"Bearer {created.token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
-                                     timeout=600) as client:
-            consent = await client.post("/api/v1/consents", headers=headers, data={"title": "批量查询授权函"},
-                                        files={"file": ("a.pdf", b"%PDF-1.4\n%bench\n", "application/pdf")})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=600
+        ) as client:
+            consent = await client.post(
+                "/api/v1/consents",
+                headers=headers,
+                data={"title": "批量查询授权函"},
+                files={"file": ("a.pdf", b"%PDF-1.4\n%bench\n", "application/pdf")},
+            )
             consent.raise_for_status()
             cpu_before = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
             started = time.perf_counter()
-            response = await client.post("/api/v1/checks/import", headers=headers,
-                                         data={"consent_document_id": consent.json()["id"]},
-                                         files={"file": (filename, content, "application/octet-stream")})
+            response = await client.post(
+                "/api/v1/checks/import",
+                headers=headers,
+                data={"consent_document_id": consent.json()["id"]},
+                files={"file": (filename, content, "application/octet-stream")},
+            )
             elapsed = time.perf_counter() - started
             app_after, postgres_after = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
         if response.status_code != 201 or response.json()["imported"] != args.rows:
@@ -153,8 +169,10 @@ async def run(args, url: str) -> None:
 
         conn = await asyncpg.connect(plain_dsn(bench_url))
         try:
-            await conn.execute("CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (id_number text, name text, "
-                               "check_type text, result text, query_date text, reference text, valid_until text)")
+            await conn.execute(
+                "CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (id_number text, name text, "
+                "check_type text, result text, query_date text, reference text, valid_until text)"
+            )
             copy_started = time.perf_counter()
             await conn.copy_records_to_table("copy_baseline", records=[tuple(r) for r in rows])
             copy_elapsed = time.perf_counter() - copy_started
@@ -164,8 +182,10 @@ async def run(args, url: str) -> None:
         finally:
             await conn.close()
         if audited != 1 or committed != args.rows or leaves != args.rows:
-            raise SystemExit(f"expected one audit event committing to {args.rows} records, found {audited} "
-                             f"event(s), {committed} committed, {leaves} with a leaf")
+            raise SystemExit(
+                f"expected one audit event committing to {args.rows} records, found {audited} "
+                f"event(s), {committed} committed, {leaves} with a leaf"
+            )
     finally:
         await db.dispose()
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -175,8 +195,11 @@ async def run(args, url: str) -> None:
     app_cpu = (app_after.ru_utime + app_after.ru_stime) - (cpu_before[0].ru_utime + cpu_before[0].ru_stime)
     rows_per_second = args.rows / elapsed
     copy_rows_per_second = args.rows / copy_elapsed
-    print(f"# {args.rows} rows, {args.checks_per_person} checks per person, {args.format}, "
-          f"{len(content) / 1e6:.1f} MB, import {elapsed:.2f} s", file=sys.stderr)
+    print(
+        f"# {args.rows} rows, {args.checks_per_person} checks per person, {args.format}, "
+        f"{len(content) / 1e6:.1f} MB, import {elapsed:.2f} s",
+        file=sys.stderr,
+    )
     print(f"rows_per_second {rows_per_second:.0f}")
     print(f"peak_rss_mb {peak_rss_mb:.0f}")
     print(f"copy_rows_per_second {copy_rows_per_second:.0f}")

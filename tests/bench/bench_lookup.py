@@ -45,9 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -111,39 +111,166 @@ async def load(owner_url: str, n_vendors: int, per_vendor: int) -> list[str]:
             code = make_credit_code_with_org("52" + county.code, org_body(n + 1))
             vendor_id, app_id = uuid.uuid4(), uuid.uuid4()
             codes.append(code)
-            vendors.append((vendor_id, code, f"基准测试机构{n:05d}", "private_non_enterprise", county.code,
-                            "地址", "联系人", "0791-88000000", "法人", True, now))
-            documents.append((uuid.uuid4(), vendor_id, "business_license", f"BL-{n}", "市场监督管理局",
-                              date(2024, 1, 1), date(2030, 12, 31), "0" * 64, 1000, "application/pdf",
-                              "licence.pdf", now - timedelta(days=30)))
+            vendors.append(
+                (
+                    vendor_id,
+                    code,
+                    f"基准测试机构{n:05d}",
+                    "private_non_enterprise",
+                    county.code,
+                    "地址",
+                    "联系人",
+                    "0791-88000000",
+                    "法人",
+                    True,
+                    now,
+                )
+            )
+            documents.append(
+                (
+                    uuid.uuid4(),
+                    vendor_id,
+                    "business_license",
+                    f"BL-{n}",
+                    "市场监督管理局",
+                    date(2024, 1, 1),
+                    date(2030, 12, 31),
+                    "0" * 64,
+                    1000,
+                    "application/pdf",
+                    "licence.pdf",
+                    now - timedelta(days=30),
+                )
+            )
             applications.append((app_id, vendor_id, county.code, "entry_review", "approved", 9, now, now, now))
             for k in range(per_vendor):
                 item_id, entry_id = uuid.uuid4(), uuid.uuid4()
                 region = county.code if k % 2 == 0 else county.parent_code
-                items.append((item_id, vendor_id, 1 + (n + k) % 8, f"活动{k}", "说明",
-                              ["upper_primary", "junior_secondary"], 3000 + 100 * k, "per_session", 30, "教室", [],
-                              now))
+                items.append(
+                    (
+                        item_id,
+                        vendor_id,
+                        1 + (n + k) % 8,
+                        f"活动{k}",
+                        "说明",
+                        ["upper_primary", "junior_secondary"],
+                        3000 + 100 * k,
+                        "per_session",
+                        30,
+                        "教室",
+                        [],
+                        now,
+                    )
+                )
                 valid_from, valid_until = now - timedelta(days=10), now + timedelta(days=355)
-                entries.append((entry_id, vendor_id, item_id, region, "active", valid_from, valid_until, app_id,
-                                3000 + 100 * k, "per_session", date.today(), now))
+                entries.append(
+                    (
+                        entry_id,
+                        vendor_id,
+                        item_id,
+                        region,
+                        "active",
+                        valid_from,
+                        valid_until,
+                        app_id,
+                        3000 + 100 * k,
+                        "per_session",
+                        date.today(),
+                        now,
+                    )
+                )
                 statuses.append((entry_id, "active", "admit", valid_from, valid_until, now))
-        await conn.copy_records_to_table("vendors", records=vendors, columns=[
-            "id", "credit_code", "name", "org_type", "region_code", "address", "contact_name", "contact_phone",
-            "legal_representative", "public_welfare_pledge", "created_at"])
-        await conn.copy_records_to_table("documents", records=documents, columns=[
-            "id", "vendor_id", "doc_type", "number", "issuer", "valid_from", "valid_until", "sha256", "size",
-            "content_type", "filename", "uploaded_at"])
-        await conn.copy_records_to_table("applications", records=applications, columns=[
-            "id", "vendor_id", "region_code", "workflow", "stage", "version", "stage_entered_at", "created_at",
-            "updated_at"])
-        await conn.copy_records_to_table("service_items", records=items, columns=[
-            "id", "vendor_id", "category_code", "activity", "description", "grade_bands", "fee", "fee_unit",
-            "max_class_size", "venue", "personnel_ids", "created_at"])
-        await conn.copy_records_to_table("whitelist_entries", records=entries, columns=[
-            "id", "vendor_id", "service_item_id", "region_code", "status", "valid_from", "valid_until",
-            "application_id", "fee", "fee_unit", "fee_published_on", "created_at"])
-        await conn.copy_records_to_table("whitelist_entry_status", records=statuses, columns=[
-            "entry_id", "status", "action", "valid_from", "entry_valid_until", "created_at"])
+        await conn.copy_records_to_table(
+            "vendors",
+            records=vendors,
+            columns=[
+                "id",
+                "credit_code",
+                "name",
+                "org_type",
+                "region_code",
+                "address",
+                "contact_name",
+                "contact_phone",
+                "legal_representative",
+                "public_welfare_pledge",
+                "created_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "documents",
+            records=documents,
+            columns=[
+                "id",
+                "vendor_id",
+                "doc_type",
+                "number",
+                "issuer",
+                "valid_from",
+                "valid_until",
+                "sha256",
+                "size",
+                "content_type",
+                "filename",
+                "uploaded_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "applications",
+            records=applications,
+            columns=[
+                "id",
+                "vendor_id",
+                "region_code",
+                "workflow",
+                "stage",
+                "version",
+                "stage_entered_at",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "service_items",
+            records=items,
+            columns=[
+                "id",
+                "vendor_id",
+                "category_code",
+                "activity",
+                "description",
+                "grade_bands",
+                "fee",
+                "fee_unit",
+                "max_class_size",
+                "venue",
+                "personnel_ids",
+                "created_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "whitelist_entries",
+            records=entries,
+            columns=[
+                "id",
+                "vendor_id",
+                "service_item_id",
+                "region_code",
+                "status",
+                "valid_from",
+                "valid_until",
+                "application_id",
+                "fee",
+                "fee_unit",
+                "fee_published_on",
+                "created_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "whitelist_entry_status",
+            records=statuses,
+            columns=["entry_id", "status", "action", "valid_from", "entry_valid_until", "created_at"],
+        )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -158,16 +285,23 @@ async def school_tokens(app_url: str, n: int) -> list[str]:
         tokens = []
         for i in range(n):
             region = counties[i % len(counties)]
-            created = await create_account(db, Actor.system(), role="school", name=f"基准测试学校{i}",
-                                           region_code=region, school_code=f"{region}{i:04d}")
+            created = await create_account(
+                db,
+                Actor.system(),
+                role="school",
+                name=f"基准测试学校{i}",
+                region_code=region,
+                school_code=f"{region}{i:04d}",
+            )
             tokens.append(created.token)
         return tokens
     finally:
         await db.dispose()
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None,
-        headers: dict[str, str] | None = None) -> dict[str, float]:
+def wrk(
+    url: str, seconds: int, connections: int, script: Path | None = None, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -228,10 +362,14 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--settle", type=float, default=8.0,
-                        help="seconds to wait after the server is ready: its worker reads every vendor into its "
-                             "lookup cache after start (docs/lookup.md), which would otherwise share the core with "
-                             "the reference run")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=8.0,
+        help="seconds to wait after the server is ready: its worker reads every vendor into its "
+        "lookup cache after start (docs/lookup.md), which would otherwise share the core with "
+        "the reference run",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -241,8 +379,11 @@ def main() -> int:
         started = time.monotonic()
         codes = asyncio.run(load(owner_url, args.vendors, args.entries_per_vendor))
         tokens = asyncio.run(school_tokens(app_url, SCHOOLS))
-        print(f"# loaded {len(codes)} vendors, {len(codes) * args.entries_per_vendor} whitelist entries "
-              f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        print(
+            f"# loaded {len(codes)} vendors, {len(codes) * args.entries_per_vendor} whitelist entries "
+            f"in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
         codes_file, tokens_file, script = work / "codes.txt", work / "tokens.txt", work / "lookup.lua"
         codes_file.write_text("\n".join(codes) + "\n")
         tokens_file.write_text("\n".join(tokens) + "\n")
@@ -250,11 +391,19 @@ def main() -> int:
 
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
-                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9))
-        server = subprocess.Popen(["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env.update(
+            SCHOOLGATE_DATABASE_URL=app_url,
+            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+            SCHOOLGATE_DATA_DIR=str(work / "var"),
+            SCHOOLGATE_LOG_FORMAT="json",
+            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
+        )
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         from reference import alternate, reference_server, report, with_cpu
 
         try:
@@ -263,12 +412,18 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
             auth = {"Authorization": f"Bearer {tokens[0]}"}
             with reference_server(free_port()) as (bare_url, bare_pid):
+
                 def run(url, **kwargs):
-                    return with_cpu(lambda seconds=args.duration: wrk(url, seconds, args.connections, **kwargs),
-                                    server.pid)
+                    return with_cpu(
+                        lambda seconds=args.duration: wrk(url, seconds, args.connections, **kwargs), server.pid
+                    )
+
                 reference = with_cpu(lambda seconds=args.duration: wrk(bare_url, seconds, args.connections), bare_pid)
-                measures = {"healthz": run(f"{base}/healthz"), "me": run(f"{base}/api/v1/me", headers=auth),
-                            "lookup": run(base, script=script)}
+                measures = {
+                    "healthz": run(f"{base}/healthz"),
+                    "me": run(f"{base}/api/v1/me", headers=auth),
+                    "lookup": run(base, script=script),
+                }
                 for measure in (reference, *measures.values()):
                     measure(args.warmup)
                 before = asyncio.run(_count_receipts(owner_url))
@@ -282,8 +437,10 @@ def main() -> int:
         report("authenticated_me", summary["me"])
         lookup = summary["lookup"]
         report("vendor_lookup", lookup)
-        print(f"vendor_lookup_goal_ratio 0.4 {'met' if lookup['ratio'] >= 0.4 else 'NOT met'} "
-              f"(by CPU per request: {'met' if lookup['cpu_ratio'] >= 0.4 else 'NOT met'})")
+        print(
+            f"vendor_lookup_goal_ratio 0.4 {'met' if lookup['ratio'] >= 0.4 else 'NOT met'} "
+            f"(by CPU per request: {'met' if lookup['cpu_ratio'] >= 0.4 else 'NOT met'})"
+        )
         print(f"vendor_lookup_non2xx {lookup['non2xx']:.0f}")
         print(f"vendor_lookup_receipts_stored {stored} of {lookup['requests']:.0f} answered")
     return 0

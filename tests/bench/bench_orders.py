@@ -42,7 +42,8 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 import asyncpg
@@ -104,7 +105,10 @@ async def load_world(owner_url: str, args, keyring: Keyring) -> dict:
         await conn.execute(
             "INSERT INTO consent_documents (id, kind, region_code, title, sha256, size, content_type, filename, "
             "uploaded_at) VALUES ($1, 'bureau_authorisation', '360000', '基准测试授权函', $2, 1000, "
-            "'application/pdf', 'consent.pdf', now())", consent_id, "0" * 64)
+            "'application/pdf', 'consent.pdf', now())",
+            consent_id,
+            "0" * 64,
+        )
 
         # People: ten per vendor; the tenth of each vendor checked 350 days ago (ends soon).
         staff: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -114,24 +118,60 @@ async def load_world(owner_url: str, args, keyring: Keyring) -> dict:
                 number, person_id = id_number(n), uuid.uuid4()
                 vendor_id = vendors[n % len(vendors)]["id"]
                 born, sex = describe_normalized(number)
-                people.append((person_id, keyring.blind_index(number),
-                               keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), mask_id_number(number),
-                               person_name(n), sex, born, now))
+                people.append(
+                    (
+                        person_id,
+                        keyring.blind_index(number),
+                        keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+                        mask_id_number(number),
+                        person_name(n),
+                        sex,
+                        born,
+                        now,
+                    )
+                )
                 queried = today - timedelta(days=350 if (n // len(vendors)) % PER_VENDOR == 9 else 10)
                 for check_type in CHECK_TYPES:
-                    checks.append((uuid.uuid4(), person_id, check_type, "clear", queried, f"B-{n}", "公安机关",
-                                   consent_id, now))
+                    checks.append(
+                        (uuid.uuid4(), person_id, check_type, "clear", queried, f"B-{n}", "公安机关", consent_id, now)
+                    )
                 engagements.append((uuid.uuid4(), person_id, vendor_id, "lead_instructor", date(2025, 9, 1), now))
                 staff[vendor_id].append(person_id)
             async with conn.transaction():
-                await conn.copy_records_to_table("people", records=people, columns=[
-                    "id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender",
-                    "birth_date", "created_at"])
-                await conn.copy_records_to_table("background_checks", records=checks, columns=[
-                    "id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
-                    "consent_document_id", "recorded_at"])
-                await conn.copy_records_to_table("engagements", records=engagements, columns=[
-                    "id", "person_id", "vendor_id", "role", "start_date", "created_at"])
+                await conn.copy_records_to_table(
+                    "people",
+                    records=people,
+                    columns=[
+                        "id",
+                        "id_number_index",
+                        "id_number_ciphertext",
+                        "id_number_masked",
+                        "name",
+                        "gender",
+                        "birth_date",
+                        "created_at",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "background_checks",
+                    records=checks,
+                    columns=[
+                        "id",
+                        "person_id",
+                        "check_type",
+                        "result",
+                        "query_date",
+                        "reference",
+                        "issuing_authority",
+                        "consent_document_id",
+                        "recorded_at",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "engagements",
+                    records=engagements,
+                    columns=["id", "person_id", "vendor_id", "role", "start_date", "created_at"],
+                )
 
         # Schools over the counties with vendors, and one provincial term in progress.
         counties = sorted(by_county)
@@ -139,13 +179,18 @@ async def load_world(owner_url: str, args, keyring: Keyring) -> dict:
         for i in range(args.schools):
             county = counties[i % len(counties)]
             schools.append((uuid.uuid4(), f"{county}{i // len(counties):04d}", f"基准测试学校{i:04d}", county, now))
-        await conn.copy_records_to_table("schools", records=schools,
-                                         columns=["id", "code", "name", "region_code", "created_at"])
+        await conn.copy_records_to_table(
+            "schools", records=schools, columns=["id", "code", "name", "region_code", "created_at"]
+        )
         term_id = uuid.uuid4()
-        await conn.execute("INSERT INTO terms (id, region_code, name, starts_on, ends_on, timetable_due_on, "
-                           "created_at) VALUES ($1, '360000', '2026-2027 学年第一学期', $2, $3, $4, now())",
-                           term_id, today - timedelta(days=20), today + timedelta(days=120),
-                           today + timedelta(days=10))
+        await conn.execute(
+            "INSERT INTO terms (id, region_code, name, starts_on, ends_on, timetable_due_on, "
+            "created_at) VALUES ($1, '360000', '2026-2027 学年第一学期', $2, $3, $4, now())",
+            term_id,
+            today - timedelta(days=20),
+            today + timedelta(days=120),
+            today + timedelta(days=10),
+        )
 
         # Orders: each of a school for an item of a vendor of its county, naming its people.
         orders, named = [], []
@@ -156,17 +201,57 @@ async def load_world(owner_url: str, args, keyring: Keyring) -> dict:
                 item = items[vendor_id][j % 2]
                 order_id = uuid.uuid4()
                 start = clock(15 + j % 3, 40)
-                orders.append((order_id, school_id, term_id, item["id"], vendor_id, county, [1 + j % 5], start,
-                               clock(start.hour + 1, 30), "教室", 30, ["upper_primary"], item["fee"],
-                               item["fee_unit"], "accepted", 2, now, now))
+                orders.append(
+                    (
+                        order_id,
+                        school_id,
+                        term_id,
+                        item["id"],
+                        vendor_id,
+                        county,
+                        [1 + j % 5],
+                        start,
+                        clock(start.hour + 1, 30),
+                        "教室",
+                        30,
+                        ["upper_primary"],
+                        item["fee"],
+                        item["fee_unit"],
+                        "accepted",
+                        2,
+                        now,
+                        now,
+                    )
+                )
                 for position, person_id in enumerate(rng.sample(staff[vendor_id], 1 + j % 2)):
                     named.append((order_id, person_id, position))
-        await conn.copy_records_to_table("school_orders", records=orders, columns=[
-            "id", "school_id", "term_id", "service_item_id", "vendor_id", "region_code", "weekdays", "start_time",
-            "end_time", "venue", "class_size", "grade_bands", "fee", "fee_unit", "state", "version", "created_at",
-            "updated_at"])
-        await conn.copy_records_to_table("school_order_people", records=named,
-                                         columns=["order_id", "person_id", "position"])
+        await conn.copy_records_to_table(
+            "school_orders",
+            records=orders,
+            columns=[
+                "id",
+                "school_id",
+                "term_id",
+                "service_item_id",
+                "vendor_id",
+                "region_code",
+                "weekdays",
+                "start_time",
+                "end_time",
+                "venue",
+                "class_size",
+                "grade_bands",
+                "fee",
+                "fee_unit",
+                "state",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "school_order_people", records=named, columns=["order_id", "person_id", "position"]
+        )
         # As a settled database would be: hint bits set and the visibility map written now,
         # not by the first reads (nor by an autovacuum during the measurement).
         await conn.execute("VACUUM (FREEZE, ANALYZE)")
@@ -194,8 +279,9 @@ async def order_lists(http: httpx.AsyncClient, db: Database, schools: list, term
     times, sizes, standings = [], [], Counter()
     for s in chosen:
         t0 = time.perf_counter()
-        response = await http.get(f"/api/v1/schools/{s[1]}/orders", params={"term": str(term_id)},
-                                  headers=headers[s[1]])
+        response = await http.get(
+            f"/api/v1/schools/{s[1]}/orders", params={"term": str(term_id)}, headers=headers[s[1]]
+        )
         times.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.text
         items = response.json()["items"]
@@ -213,8 +299,9 @@ async def order_lists(http: httpx.AsyncClient, db: Database, schools: list, term
 async def dashboards(http: httpx.AsyncClient, db: Database, owner_url: str, repeats: int) -> str:
     conn = await asyncpg.connect(plain(owner_url))
     try:
-        county = (await conn.fetchrow("SELECT region_code, count(*) FROM school_orders GROUP BY 1 "
-                                      "ORDER BY 2 DESC LIMIT 1"))["region_code"]
+        county = (
+            await conn.fetchrow("SELECT region_code, count(*) FROM school_orders GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+        )["region_code"]
     finally:
         await conn.close()
     city = regions().get(county).parent_code
@@ -228,8 +315,10 @@ async def dashboards(http: httpx.AsyncClient, db: Database, owner_url: str, repe
             times.append(time.perf_counter() - t0)
             assert response.status_code == 200, response.text
             body = response.json()
-        print(f"dashboard_{level} {code} orders {sum(body['orders_by_standing'].values())} "
-              f"{body['orders_by_standing']} schools {body['schools']}")
+        print(
+            f"dashboard_{level} {code} orders {sum(body['orders_by_standing'].values())} "
+            f"{body['orders_by_standing']} schools {body['schools']}"
+        )
         print(f"dashboard_{level}_median_ms {ms(statistics.median(times))}")
         print(f"dashboard_{level}_max_ms {ms(max(times))}")
         if level == "county":
@@ -243,26 +332,41 @@ async def revocation(http: httpx.AsyncClient, db: Database, owner_url: str, city
         row = await conn.fetchrow(
             "SELECT o.service_item_id, e.id AS entry_id, count(*) FROM school_orders o "
             "JOIN whitelist_entries e ON e.service_item_id = o.service_item_id AND e.region_code = $1 "
-            "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1", city)
-        affected = await conn.fetch("SELECT DISTINCT s.code, s.region_code FROM school_orders o "
-                                    "JOIN schools s ON s.id = o.school_id WHERE o.service_item_id = $1",
-                                    row["service_item_id"])
+            "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1",
+            city,
+        )
+        affected = await conn.fetch(
+            "SELECT DISTINCT s.code, s.region_code FROM school_orders o "
+            "JOIN schools s ON s.id = o.school_id WHERE o.service_item_id = $1",
+            row["service_item_id"],
+        )
     finally:
         await conn.close()
-    schools = {r["code"]: await token(db, "school", region_code=r["region_code"], school_code=r["code"])
-               for r in affected}
+    schools = {
+        r["code"]: await token(db, "school", region_code=r["region_code"], school_code=r["code"]) for r in affected
+    }
     before = {}
     for code, headers in schools.items():
         items = (await http.get(f"/api/v1/schools/{code}/orders", headers=headers)).json()["items"]
         before |= {o["id"]: o["standing"] for o in items}
     asker, confirmer = await token(db, "reviewer", region_code=city), await token(db, "reviewer", region_code="360000")
-    asked = await http.post("/api/v1/whitelist/actions", headers=asker, json={
-        "action": "revoke", "reason": "基准测试：撤销该服务项目", "entry_ids": [str(row["entry_id"])],
-        "ban_until": (today_in_china() + timedelta(days=365)).isoformat()})
+    asked = await http.post(
+        "/api/v1/whitelist/actions",
+        headers=asker,
+        json={
+            "action": "revoke",
+            "reason": "基准测试：撤销该服务项目",
+            "entry_ids": [str(row["entry_id"])],
+            "ban_until": (today_in_china() + timedelta(days=365)).isoformat(),
+        },
+    )
     assert asked.status_code == 200, asked.text
     t0 = time.perf_counter()
-    confirmed = await http.post(f"/api/v1/whitelist/requests/{asked.json()['request']['id']}/confirm",
-                                headers=confirmer, json={"reason": "核实无误"})
+    confirmed = await http.post(
+        f"/api/v1/whitelist/requests/{asked.json()['request']['id']}/confirm",
+        headers=confirmer,
+        json={"reason": "核实无误"},
+    )
     assert confirmed.status_code == 200, confirmed.text
     revoked_at = time.perf_counter()
     blocked, wrong, unchanged_others, changed_others = 0, 0, 0, 0
@@ -279,8 +383,7 @@ async def revocation(http: httpx.AsyncClient, db: Database, owner_url: str, city
     print(f"revocation_affected_orders {row['count']} schools {len(schools)}")
     print(f"revocation_blocked_on_next_read {blocked} not_blocked {wrong}")
     print(f"revocation_other_orders_unchanged {unchanged_others} changed {changed_others}")
-    goal("revocation_next_read", "all affected blocked", wrong == 0 and blocked == row["count"] and
-         changed_others == 0)
+    goal("revocation_next_read", "all affected blocked", wrong == 0 and blocked == row["count"] and changed_others == 0)
 
 
 async def run(args, work: Path, owner_url: str, app_url: str) -> None:
@@ -289,8 +392,9 @@ async def run(args, work: Path, owner_url: str, app_url: str) -> None:
     db = Database(app_url, pool_size=5)
     app = create_app(Settings(database_url=app_url, data_dir=work / "data", log_format="json"), db=db)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
-                                     timeout=60) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=60
+        ) as http:
             profile = cProfile.Profile() if args.profile else None
             if profile:
                 profile.enable()

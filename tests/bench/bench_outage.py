@@ -61,8 +61,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-outage-"))
     log = work / "serve.log"
     env = {**os.environ, "SCHOOLGATE_DATA_DIR": str(work / "data"), "SCHOOLGATE_LOG_FORMAT": "json"}
-    server = subprocess.Popen([SCHOOLGATE, "serve", "--port", str(args.port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    server = subprocess.Popen(
+        [SCHOOLGATE, "serve", "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
+    )
     pg_dir = work / "data" / "pg"
     pg = None
     try:
@@ -84,10 +85,14 @@ def main() -> int:
         statuses = sorted({status for status, _, _ in answers})
         lines = log_lines(log, mark)
         noise = [line for line in lines if '"event": "request"' not in line]
-        print(f"stopped: {args.requests} requests -> statuses {statuses}, Retry-After "
-              f"{answers[-1][2].get('retry-after')}, slowest {max(s for _, s, _ in answers) * 1000:.1f} ms")
-        print(f"stopped: log lines besides request lines {len(noise)} "
-              f"({sum(len(line) + 1 for line in noise)} bytes), tracebacks {sum('Traceback' in line for line in lines)}")
+        print(
+            f"stopped: {args.requests} requests -> statuses {statuses}, Retry-After "
+            f"{answers[-1][2].get('retry-after')}, slowest {max(s for _, s, _ in answers) * 1000:.1f} ms"
+        )
+        print(
+            f"stopped: log lines besides request lines {len(noise)} "
+            f"({sum(len(line) + 1 for line in noise)} bytes), tracebacks {sum('Traceback' in line for line in lines)}"
+        )
 
         pg.start()
         back = time.monotonic()
@@ -95,16 +100,21 @@ def main() -> int:
         while not tries or tries[-1][0] != 200:
             tries.append(get(args.port, path)[:2])
             time.sleep(0.005)
-        print(f"restarted: first 2xx {1000 * (time.monotonic() - back):.1f} ms after pg_ctl start returned "
-              f"(request {len(tries)}; earlier ones {sorted({status for status, _ in tries[:-1]})})")
+        print(
+            f"restarted: first 2xx {1000 * (time.monotonic() - back):.1f} ms after pg_ctl start returned "
+            f"(request {len(tries)}; earlier ones {sorted({status for status, _ in tries[:-1]})})"
+        )
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(
-                '"database_available"' in line for line in log_lines(log, mark)):
+        while time.monotonic() < deadline and not any('"database_available"' in line for line in log_lines(log, mark)):
             time.sleep(0.05)
         events = [json.loads(line).get("event") for line in log_lines(log, mark) if line.startswith("{")]
-        print("outage lines: " + ", ".join(f"{name} x{events.count(name)}" for name in
-                                            ("database_unavailable", "database_still_unavailable",
-                                             "database_available")))
+        print(
+            "outage lines: "
+            + ", ".join(
+                f"{name} x{events.count(name)}"
+                for name in ("database_unavailable", "database_still_unavailable", "database_available")
+            )
+        )
 
         with pg.frozen():
             for label, probe in (("read", path), ("readyz", "/readyz"), ("read again", path)):

@@ -69,7 +69,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference import alternate, reference_server, report, settle, with_cpu  # noqa: E402
 from bench_lookup import (  # noqa: E402
     SCHOOLGATE,
     _count_receipts,
@@ -80,6 +79,7 @@ from bench_lookup import (  # noqa: E402
     wait_ready,
     wrk,
 )
+from reference import alternate, reference_server, report, settle, with_cpu  # noqa: E402
 
 from service.accounts.services import create_account  # noqa: E402
 from service.db.engine import Database  # noqa: E402
@@ -123,8 +123,9 @@ def person_name(n: int) -> str:
     return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 20) % len(GIVEN)] + GIVEN[(n // 500) % len(GIVEN)]
 
 
-async def setup(owner_url: str, app_url: str, n_vendors: int) -> tuple[dict[str, list[uuid.UUID]], dict[str, str],
-                                                                        uuid.UUID]:
+async def setup(
+    owner_url: str, app_url: str, n_vendors: int
+) -> tuple[dict[str, list[uuid.UUID]], dict[str, str], uuid.UUID]:
     """Vendors (via bench_lookup.load), one school per county with vendors (up to 20),
     one consent document. Returns vendors by county, school token by county, consent id."""
     await load(owner_url, n_vendors, 2)
@@ -139,23 +140,39 @@ async def setup(owner_url: str, app_url: str, n_vendors: int) -> tuple[dict[str,
         await conn.execute(
             "INSERT INTO consent_documents (id, kind, region_code, title, sha256, size, content_type, filename, "
             "uploaded_at) VALUES ($1, 'bureau_authorisation', $2, '基准测试授权函', $3, 1000, 'application/pdf', "
-            "'consent.pdf', now())", consent_id, counties[0], "0" * 64)
+            "'consent.pdf', now())",
+            consent_id,
+            counties[0],
+            "0" * 64,
+        )
     finally:
         await conn.close()
     db = Database(app_url)
     try:
         tokens = {}
         for i, county in enumerate(counties):
-            created = await create_account(db, Actor.system(), role="school", name=f"基准测试学校{i}",
-                                           region_code=county, school_code=f"{county}{i:04d}")
+            created = await create_account(
+                db,
+                Actor.system(),
+                role="school",
+                name=f"基准测试学校{i}",
+                region_code=county,
+                school_code=f"{county}{i:04d}",
+            )
             tokens[county] = created.token
     finally:
         await db.dispose()
     return by_county, tokens, consent_id
 
 
-async def load_people(owner_url: str, keyring: Keyring, start: int, stop: int, by_county: dict[str, list[uuid.UUID]],
-                      consent_id: uuid.UUID) -> None:
+async def load_people(
+    owner_url: str,
+    keyring: Keyring,
+    start: int,
+    stop: int,
+    by_county: dict[str, list[uuid.UUID]],
+    consent_id: uuid.UUID,
+) -> None:
     """People start..stop-1, five clear checks each (queried ten days ago), one current
     engagement with a vendor of county `counties[n % len]`, with COPY in chunks."""
     counties = sorted(by_county)
@@ -169,24 +186,71 @@ async def load_people(owner_url: str, keyring: Keyring, start: int, stop: int, b
                 number = id_number(n)
                 person_id = uuid.uuid4()
                 born, sex = describe_normalized(number)
-                people.append((person_id, keyring.blind_index(number),
-                               keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE), mask_id_number(number),
-                               person_name(n), sex, born, now))
+                people.append(
+                    (
+                        person_id,
+                        keyring.blind_index(number),
+                        keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
+                        mask_id_number(number),
+                        person_name(n),
+                        sex,
+                        born,
+                        now,
+                    )
+                )
                 for check_type in CHECK_TYPES:
-                    checks.append((uuid.uuid4(), person_id, check_type, "clear", query_date, f"B-{n}",
-                                   "公安机关", consent_id, now))
+                    checks.append(
+                        (
+                            uuid.uuid4(),
+                            person_id,
+                            check_type,
+                            "clear",
+                            query_date,
+                            f"B-{n}",
+                            "公安机关",
+                            consent_id,
+                            now,
+                        )
+                    )
                 vendors = by_county[counties[n % len(counties)]]
-                engagements.append((uuid.uuid4(), person_id, vendors[n % len(vendors)], "lead_instructor",
-                                    date(2025, 9, 1), now))
+                engagements.append(
+                    (uuid.uuid4(), person_id, vendors[n % len(vendors)], "lead_instructor", date(2025, 9, 1), now)
+                )
             async with conn.transaction():
-                await conn.copy_records_to_table("people", records=people, columns=[
-                    "id", "id_number_index", "id_number_ciphertext", "id_number_masked", "name", "gender",
-                    "birth_date", "created_at"])
-                await conn.copy_records_to_table("background_checks", records=checks, columns=[
-                    "id", "person_id", "check_type", "result", "query_date", "reference", "issuing_authority",
-                    "consent_document_id", "recorded_at"])
-                await conn.copy_records_to_table("engagements", records=engagements, columns=[
-                    "id", "person_id", "vendor_id", "role", "start_date", "created_at"])
+                await conn.copy_records_to_table(
+                    "people",
+                    records=people,
+                    columns=[
+                        "id",
+                        "id_number_index",
+                        "id_number_ciphertext",
+                        "id_number_masked",
+                        "name",
+                        "gender",
+                        "birth_date",
+                        "created_at",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "background_checks",
+                    records=checks,
+                    columns=[
+                        "id",
+                        "person_id",
+                        "check_type",
+                        "result",
+                        "query_date",
+                        "reference",
+                        "issuing_authority",
+                        "consent_document_id",
+                        "recorded_at",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "engagements",
+                    records=engagements,
+                    columns=["id", "person_id", "vendor_id", "role", "start_date", "created_at"],
+                )
         await conn.execute("ANALYZE people; ANALYZE background_checks; ANALYZE engagements")
     finally:
         await conn.close()
@@ -207,8 +271,9 @@ def write_not_cleared_pools(unknown: Path, wrong_name: Path, known: list[tuple],
     """The same schools asking about people who are not cleared, two ways: numbers that
     are valid but were never loaded, and known numbers with a wrong name."""
     rng = random.Random(seed)
-    unknown.write_text("".join(f"{id_number(n_people + rng.randrange(10**6))}\t{name}\t{token}\n"
-                               for _, name, token in known))
+    unknown.write_text(
+        "".join(f"{id_number(n_people + rng.randrange(10**6))}\t{name}\t{token}\n" for _, name, token in known)
+    )
     wrong_name.write_text("".join(f"{number}\t{name}某\t{token}\n" for number, name, token in known))
 
 
@@ -217,13 +282,19 @@ async def sanity(base: str, pool: list[tuple]) -> None:
 
     number, name, token = pool[0]
     async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.post("/api/v1/lookup/people", headers={"Authorization": f"Bearer {token}"},
-                                     json={"id_number": number, "name": name})
+        response = await client.post(
+            "/api/v1/lookup/people",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"id_number": number, "name": name},
+        )
         body = response.json()
         if response.status_code != 200 or body.get("result") != "cleared":
             raise SystemExit(f"a loaded person is not cleared: {response.status_code} {body}")
-        response = await client.post("/api/v1/lookup/people", headers={"Authorization": f"Bearer {token}"},
-                                     json={"id_number": number, "name": name + "某"})
+        response = await client.post(
+            "/api/v1/lookup/people",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"id_number": number, "name": name + "某"},
+        )
         if response.json().get("result") != "not_cleared":
             raise SystemExit("a wrong name is cleared")
 
@@ -253,8 +324,11 @@ async def batches(base: str, pool: list[tuple], seconds: float, clients: int) ->
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             while time.monotonic() < deadline:
                 token, body = bodies[rng.randrange(len(bodies))]
-                response = await client.post("/api/v1/lookup/people/batch", content=body, headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                response = await client.post(
+                    "/api/v1/lookup/people/batch",
+                    content=body,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                )
                 if response.status_code != 200:
                     totals["errors"] += 1
                     continue
@@ -313,8 +387,11 @@ def timing_oracle(base: str, unknown: Path, wrong_name: Path, seconds: float, cl
                 cause = order[i % 2]
                 body, token = pools[cause][rng.randrange(len(pools[cause]))]
                 started = time.perf_counter()
-                response = await client.post("/api/v1/lookup/people", content=body, headers={
-                    "Authorization": token, "Content-Type": "application/json"})
+                response = await client.post(
+                    "/api/v1/lookup/people",
+                    content=body,
+                    headers={"Authorization": token, "Content-Type": "application/json"},
+                )
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status_code != 200 or b'"not_cleared"' not in response.content:
                     raise SystemExit(f"unexpected answer for {cause}: {response.status_code} {response.text}")
@@ -331,8 +408,9 @@ def timing_oracle(base: str, unknown: Path, wrong_name: Path, seconds: float, cl
     return latencies
 
 
-async def statement_oracle(owner_url: str, keyring: Keyring, known: list[tuple], n_people: int,
-                           rounds: int = 2000) -> tuple[float, float]:
+async def statement_oracle(
+    owner_url: str, keyring: Keyring, known: list[tuple], n_people: int, rounds: int = 2000
+) -> tuple[float, float]:
     """The person read alone in PostgreSQL (no HTTP, no Python work around it): the
     statement `READ_PEOPLE` for one unknown number and for one known number, alternated
     call by call, with the worker's caches as warm as a serving worker's (the state
@@ -363,8 +441,10 @@ async def statement_oracle(owner_url: str, keyring: Keyring, known: list[tuple],
 def report_statement_oracle(unknown_ms: float, known_ms: float) -> None:
     print(f"read_people_unknown_number_ms {unknown_ms:.3f}")
     print(f"read_people_known_number_ms {known_ms:.3f}")
-    print(f"read_people_unknown_to_known_ratio {unknown_ms / known_ms:.3f} (the statement alone, alternated call by "
-          f"call; 1.0: the database does the same work)")
+    print(
+        f"read_people_unknown_to_known_ratio {unknown_ms / known_ms:.3f} (the statement alone, alternated call by "
+        f"call; 1.0: the database does the same work)"
+    )
 
 
 def report_oracle(latencies: dict[str, list[float]], clients: int) -> None:
@@ -372,11 +452,14 @@ def report_oracle(latencies: dict[str, list[float]], clients: int) -> None:
     p50_u, p50_w = statistics.median(unknown), statistics.median(wrong)
     mean_u, mean_w = statistics.fmean(unknown), statistics.fmean(wrong)
     p50_ratio = p50_u / p50_w
-    print(f"not_cleared_unknown_number_p50_ms {p50_u:.3f} (mean {mean_u:.3f}, {len(unknown)} lookups, "
-          f"{clients} clients)")
+    print(
+        f"not_cleared_unknown_number_p50_ms {p50_u:.3f} (mean {mean_u:.3f}, {len(unknown)} lookups, {clients} clients)"
+    )
     print(f"not_cleared_wrong_name_p50_ms {p50_w:.3f} (mean {mean_w:.3f}, {len(wrong)} lookups, {clients} clients)")
-    print(f"not_cleared_unknown_to_wrong_name_p50_ratio {p50_ratio:.3f} "
-          f"(interleaved request by request; 1.0: an unknown number takes as long as a known one)")
+    print(
+        f"not_cleared_unknown_to_wrong_name_p50_ratio {p50_ratio:.3f} "
+        f"(interleaved request by request; 1.0: an unknown number takes as long as a known one)"
+    )
     print(f"not_cleared_unknown_to_wrong_name_mean_ratio {mean_u / mean_w:.3f}")
     goal("not_cleared_goal_p50_ratio", "0.95-1.05", 0.95 <= p50_ratio <= 1.05)
 
@@ -394,8 +477,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--oracle-duration", type=int, default=20)
     parser.add_argument("--oracle-clients", type=int, default=1)
-    parser.add_argument("--oracle-only", action="store_true",
-                        help="only the timing oracle (unknown number vs wrong name), with --small people")
+    parser.add_argument(
+        "--oracle-only",
+        action="store_true",
+        help="only the timing oracle (unknown number vs wrong name), with --small people",
+    )
     args = parser.parse_args()
     if args.oracle_only:
         args.people = args.small
@@ -411,19 +497,31 @@ def main() -> int:
         started = time.monotonic()
         by_county, tokens, consent_id = asyncio.run(setup(owner_url, app_url, args.vendors))
         asyncio.run(load_people(owner_url, keyring, 0, args.small, by_county, consent_id))
-        print(f"# set up {args.vendors} vendors, {len(tokens)} schools, {args.small} people "
-              f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        print(
+            f"# set up {args.vendors} vendors, {len(tokens)} schools, {args.small} people "
+            f"in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
         pool_file, script = work / "pool.txt", work / "people.lua"
         script.write_text(LUA % {"pool": pool_file, "seed": 7})
         unknown_file, wrong_name_file = work / "unknown.txt", work / "wrong_name.txt"
 
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-        env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-                   SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json",
-                   SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9), SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json)
-        server = subprocess.Popen(["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env.update(
+            SCHOOLGATE_DATABASE_URL=app_url,
+            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+            SCHOOLGATE_DATA_DIR=str(work / "var"),
+            SCHOOLGATE_LOG_FORMAT="json",
+            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
+            SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
+        )
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(port, server)
@@ -433,8 +531,10 @@ def main() -> int:
             if args.oracle_only:
                 write_not_cleared_pools(unknown_file, wrong_name_file, pool, args.people, seed=3)
                 os.sched_setaffinity(0, {1})  # the client runs on the client core, as wrk does
-                report_oracle(timing_oracle(base, unknown_file, wrong_name_file, args.oracle_duration,
-                                            args.oracle_clients), args.oracle_clients)
+                report_oracle(
+                    timing_oracle(base, unknown_file, wrong_name_file, args.oracle_duration, args.oracle_clients),
+                    args.oracle_clients,
+                )
                 report_statement_oracle(*asyncio.run(statement_oracle(owner_url, keyring, pool, args.people)))
                 return 0
             wrk(base, args.warmup, args.low_connections, script)
@@ -442,14 +542,19 @@ def main() -> int:
 
             started = time.monotonic()
             asyncio.run(load_people(owner_url, keyring, args.small, args.people, by_county, consent_id))
-            print(f"# loaded {args.people - args.small} more people in {time.monotonic() - started:.1f} s",
-                  file=sys.stderr)
+            print(
+                f"# loaded {args.people - args.small} more people in {time.monotonic() - started:.1f} s",
+                file=sys.stderr,
+            )
             pool = write_pool(pool_file, args.people, by_county, tokens, seed=2)
             asyncio.run(sanity(base, pool))
             with reference_server(free_port()) as (bare_url, bare_pid):
+
                 def run(url, **kwargs):
-                    return with_cpu(lambda seconds=args.duration: wrk(url, seconds, args.connections, **kwargs),
-                                    server.pid)
+                    return with_cpu(
+                        lambda seconds=args.duration: wrk(url, seconds, args.connections, **kwargs), server.pid
+                    )
+
                 reference = with_cpu(lambda seconds=args.duration: wrk(bare_url, seconds, args.connections), bare_pid)
                 measures = {"healthz": run(f"{base}/healthz"), "lookup": run(base, script=script)}
                 for measure in (reference, *measures.values()):
@@ -465,7 +570,8 @@ def main() -> int:
             oracle = timing_oracle(base, unknown_file, wrong_name_file, args.oracle_duration, args.oracle_clients)
             statement = asyncio.run(statement_oracle(owner_url, keyring, pool, args.people))
             per_second, n_batches, n_entries, n_cleared = asyncio.run(
-                batches(base, pool, args.duration, args.batch_clients))
+                batches(base, pool, args.duration, args.batch_clients)
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

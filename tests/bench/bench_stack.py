@@ -49,10 +49,18 @@ OURS = ("service/web/", "service/logging.py", "service/security/", "service/acco
 
 def start_service(work: Path, owner_url: str, app_url: str, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-    env.update(SCHOOLGATE_DATABASE_URL=app_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-               SCHOOLGATE_DATA_DIR=str(work / "var"), SCHOOLGATE_LOG_FORMAT="json")
-    return subprocess.Popen(["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.update(
+        SCHOOLGATE_DATABASE_URL=app_url,
+        SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+        SCHOOLGATE_DATA_DIR=str(work / "var"),
+        SCHOOLGATE_LOG_FORMAT="json",
+    )
+    return subprocess.Popen(
+        ["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def worker_pid(server: subprocess.Popen) -> int:
@@ -64,9 +72,28 @@ def worker_pid(server: subprocess.Popen) -> int:
 
 def profile(pid: int, seconds: int, run, out: Path) -> collections.Counter:
     """py-spy's raw stacks of `pid` while `run()` loads it; inclusive sample counts per frame."""
-    spy = subprocess.Popen(["taskset", "-c", "1", "py-spy", "record", "--pid", str(pid), "--duration",
-                            str(seconds), "--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     run()
     spy.wait(timeout=seconds + 30)
@@ -112,10 +139,13 @@ def main() -> int:
                 base = f"http://127.0.0.1:{port}"
                 auth = {"Authorization": f"Bearer {token}"}
                 measures = {
-                    "healthz": with_cpu(lambda seconds=args.duration: wrk(f"{base}/healthz", seconds,
-                                                                          args.connections), server.pid),
-                    "me": with_cpu(lambda seconds=args.duration: wrk(f"{base}/api/v1/me", seconds, args.connections,
-                                                                     headers=auth), server.pid),
+                    "healthz": with_cpu(
+                        lambda seconds=args.duration: wrk(f"{base}/healthz", seconds, args.connections), server.pid
+                    ),
+                    "me": with_cpu(
+                        lambda seconds=args.duration: wrk(f"{base}/api/v1/me", seconds, args.connections, headers=auth),
+                        server.pid,
+                    ),
                 }
                 reference = with_cpu(lambda seconds=args.duration: wrk(bare_url, seconds, args.connections), bare_pid)
                 for measure in (reference, *measures.values()):
@@ -124,15 +154,19 @@ def main() -> int:
                 if args.profile:
                     args.profile.mkdir(parents=True, exist_ok=True)
                     pid = worker_pid(server)
-                    profiles = {name: profile(pid, args.duration, measure, args.profile / f"{name}.txt")
-                                for name, measure in measures.items()}
+                    profiles = {
+                        name: profile(pid, args.duration, measure, args.profile / f"{name}.txt")
+                        for name, measure in measures.items()
+                    }
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
     report("bare", summary["reference"])
     report("healthz", summary["healthz"])
-    print(f"healthz_goal_ratio 0.85 {'met' if summary['healthz']['ratio'] >= 0.85 else 'NOT met'} "
-          f"(by CPU per request: {'met' if summary['healthz']['cpu_ratio'] >= 0.85 else 'NOT met'})")
+    print(
+        f"healthz_goal_ratio 0.85 {'met' if summary['healthz']['ratio'] >= 0.85 else 'NOT met'} "
+        f"(by CPU per request: {'met' if summary['healthz']['cpu_ratio'] >= 0.85 else 'NOT met'})"
+    )
     report("authenticated_me", summary["me"])
     if args.profile:
         for name, frames in profiles.items():

@@ -108,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             cpu_rates.append(args.n / cpu)
     print(f"verify_events_per_second {int(max(rates))}")
     print(
-        "# wall-clock runs (events/s): " + ", ".join(f"{int(r)}" for r in rates)
-        + "; per CPU second: " + ", ".join(f"{int(r)}" for r in cpu_rates),
+        "# wall-clock runs (events/s): "
+        + ", ".join(f"{int(r)}" for r in rates)
+        + "; per CPU second: "
+        + ", ".join(f"{int(r)}" for r in cpu_rates),
         file=sys.stderr,
     )
     return 0

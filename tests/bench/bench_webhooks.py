@@ -70,8 +70,9 @@ async def build(world: OrdersWorld, schools: int, url: str) -> list:
         placed = (await world.place(school, world.order_payload(term, entries[0], [person]))).json()
         accepted = await world.order_act(placed, vendor.headers, "accept")
         assert accepted.status_code == 200, accepted.text
-        hook = await world.client.post(f"/api/v1/schools/{school.code}/webhooks", json={"url": url},
-                                       headers=school.headers)
+        hook = await world.client.post(
+            f"/api/v1/schools/{school.code}/webhooks", json={"url": url}, headers=school.headers
+        )
         assert hook.status_code == 201, hook.text
         made.append(school)
     return entries
@@ -80,8 +81,9 @@ async def build(world: OrdersWorld, schools: int, url: str) -> list:
 async def revoke(world: OrdersWorld, entry: dict) -> None:
     first, second = await world.reviewer("360104"), await world.reviewer("360104")
     ban = (today_in_china() + timedelta(days=365)).isoformat()
-    requested = await world.adjust(first, action="revoke", reason="多次投诉查实，撤销", entry_ids=[entry["id"]],
-                                   ban_until=ban)
+    requested = await world.adjust(
+        first, action="revoke", reason="多次投诉查实，撤销", entry_ids=[entry["id"]], ban_until=ban
+    )
     confirmed = await world.confirm(second, requested.json()["request"]["id"], reason="复核属实")
     assert confirmed.status_code == 200, confirmed.text
 
@@ -113,13 +115,22 @@ async def run(args, url: str) -> None:
     app_url = as_role(url, "schoolgate_app")
     db = Database(app_url, pool_size=5)
     data = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
-    settings = Settings(database_url=None, data_dir=data, log_format="json", log_level="warning",
-                        webhook_allowed_hosts=("127.0.0.1",), webhook_allowed_networks=("127.0.0.0/8",),
-                        webhook_retry_base=args.retry_base)
+    settings = Settings(
+        database_url=None,
+        data_dir=data,
+        log_format="json",
+        log_level="warning",
+        webhook_allowed_hosts=("127.0.0.1",),
+        webhook_allowed_networks=("127.0.0.0/8",),
+        webhook_retry_base=args.retry_base,
+    )
     app = create_app(settings, db=db)
     threshold = int(args.fail_share * 256)
-    receiver = (Receiver(fail_first=lambda d: hashlib.sha256(d.encode()).digest()[0] < threshold).start()
-                if args.threaded_receiver else ProcessReceiver(args.fail_share))
+    receiver = (
+        Receiver(fail_first=lambda d: hashlib.sha256(d.encode()).digest()[0] < threshold).start()
+        if args.threaded_receiver
+        else ProcessReceiver(args.fail_share)
+    )
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             world = OrdersWorld(client, Accounts(db), db)
@@ -139,8 +150,9 @@ async def run(args, url: str) -> None:
             while True:
                 await jobs.dispatch(db, app.state.keyring, order_standings, http, policy)
                 async with db.transaction() as session:
-                    pending = (await session.exec(text(
-                        "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"))).one()[0]
+                    pending = (
+                        await session.exec(text("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"))
+                    ).one()[0]
                 if not pending:
                     break
                 await asyncio.sleep(args.retry_base / 2)
@@ -158,8 +170,10 @@ async def run(args, url: str) -> None:
         print(f"deliveries {len(rows)} delivered {len(delivered)} in {seconds:.3f} s")
         print(f"deliveries_per_second {len(delivered) / seconds:.0f}")
         print(f"end_to_end_per_second {len(delivered) / (seconds + fan_seconds):.0f} (fan-out included)")
-        print(f"attempts {sum(r[2] for r in rows)} (first attempts failed by the receiver: {failed_first}, "
-              f"share {failed_first / max(len(rows), 1):.2f}; retry base {args.retry_base} s)")
+        print(
+            f"attempts {sum(r[2] for r in rows)} (first attempts failed by the receiver: {failed_first}, "
+            f"share {failed_first / max(len(rows), 1):.2f}; retry base {args.retry_base} s)"
+        )
         lost = {r[0] for r in rows} - set(acknowledged)
         twice = len(acknowledged) - len(set(acknowledged))
         ok = not lost and len(rows) == args.schools == len(delivered) and twice == 0

@@ -16,8 +16,6 @@ of CPU per request (reference / target) is the steadier of the two figures.
 from __future__ import annotations
 
 import statistics
-
-import psutil
 import subprocess
 import sys
 import time
@@ -25,6 +23,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,11 +58,13 @@ def cpu_seconds(pid: int) -> float:
 
 def with_cpu(run, pid: int):
     """`run` (a wrk run returning figures), also measuring the server's CPU µs per request."""
+
     def measure(*args):
         before = cpu_seconds(pid)
         figures = run(*args)
         figures["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(figures["requests"], 1)
         return figures
+
     return measure
 
 
@@ -83,8 +85,11 @@ def settle(pid: int, idle_cpu: float = 0.05, limit: float = 120.0) -> float:
 @contextmanager
 def reference_server(port: int, core: str = "0") -> Iterator[tuple[str, int]]:
     """The bare app on `port`, pinned like the service; yields its URL and pid."""
-    process = subprocess.Popen(["taskset", "-c", core, sys.executable, str(HERE / "bare_app.py"), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        ["taskset", "-c", core, sys.executable, str(HERE / "bare_app.py"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/healthz"
     try:
         wait_http(url, process)

@@ -28,16 +28,23 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, thr
             await reader.readexactly(int(headers.get("content-length") or 0))
             if method == "GET":
                 body = json.dumps(attempts).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
             else:
                 delivery = headers.get("schoolgate-delivery", "")
                 seen = attempts.setdefault(delivery, [])
                 fail = not seen and hashlib.sha256(delivery.encode()).digest()[0] < threshold
                 status = 500 if fail else 204
                 seen.append(status)
-                writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n" if fail
-                             else b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+                    if fail
+                    else b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+                )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass

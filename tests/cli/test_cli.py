@@ -22,8 +22,21 @@ def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
     return subprocess.run([SCHOOLGATE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["db"], ["db", "upgrade"], ["accounts"], ["accounts", "create"],
-                                  ["accounts", "revoke"], ["accounts", "set-password"], ["accounts", "disable"], ["demo"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["accounts"],
+        ["accounts", "create"],
+        ["accounts", "revoke"],
+        ["accounts", "set-password"],
+        ["accounts", "disable"],
+        ["demo"],
+    ],
+)
 def test_help_for_every_command(args):
     result = run(*args, "--help")
     assert result.returncode == 0, result.stderr
@@ -32,8 +45,21 @@ def test_help_for_every_command(args):
 
 async def test_accounts_create_prints_the_token_last(database_url, db, tmp_path):
     env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
-    result = run("accounts", "create", "--role", "school", "--name", "实验小学门卫", "--region", "360104",
-                 "--school", "2136010499", "--school-name", "青云谱区实验小学", env=env)
+    result = run(
+        "accounts",
+        "create",
+        "--role",
+        "school",
+        "--name",
+        "实验小学门卫",
+        "--region",
+        "360104",
+        "--school",
+        "2136010499",
+        "--school-name",
+        "青云谱区实验小学",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     actor = await authenticate(db, token)
@@ -85,7 +111,8 @@ async def _the_demo_shows_the_loop(db):
 
     board = await region_dashboard(db, await _actor(db, "qingyunpu"), "360104")
     assert [(code, c.category, c.state) for code, c in board.open_complaints] == [
-        ("2136010401", "fee_overcharge", "received")]
+        ("2136010401", "fee_overcharge", "received")
+    ]
     assert board.complaints_by_age()["within_7_days"] == 1
 
 
@@ -99,8 +126,19 @@ async def test_accounts_login_set_password_and_disable(database_url, db, tmp_pat
     from service.errors import Unauthenticated
 
     env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
-    created = run("accounts", "create", "--role", "reviewer", "--name", "青云谱区 王审核", "--region", "360104",
-                  "--login", "wang.sh", env=env)
+    created = run(
+        "accounts",
+        "create",
+        "--role",
+        "reviewer",
+        "--name",
+        "青云谱区 王审核",
+        "--region",
+        "360104",
+        "--login",
+        "wang.sh",
+        env=env,
+    )
     assert created.returncode == 0, created.stderr
     initial = next(line for line in created.stdout.splitlines() if line.startswith("login wang.sh"))
     password = initial.split("initial password ")[1].split()[0]

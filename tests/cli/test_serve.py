@@ -38,8 +38,9 @@ def postmaster_pid(data_dir: Path) -> int | None:
 def start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "SCHOOLGATE_DATABASE_URL"}
     env.update(SCHOOLGATE_DATA_DIR=str(data_dir), SCHOOLGATE_LOG_FORMAT="json")
-    return subprocess.Popen([SCHOOLGATE, "serve", "--port", str(port), *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [SCHOOLGATE, "serve", "--port", str(port), *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 # initdb, migrations and worker start take seconds when idle but minutes on a loaded shared CI box.

@@ -19,8 +19,11 @@ class ComplaintsWorld(OrdersWorld):
         return await self.client.post("/api/v1/complaints", json=payload, headers=headers)
 
     async def handle(self, complaint: dict, headers: dict, action: str, **body):
-        return await self.client.post(f"/api/v1/complaints/{complaint['id']}/transitions", headers=headers,
-                                      json={"action": action, "version": complaint["version"]} | body)
+        return await self.client.post(
+            f"/api/v1/complaints/{complaint['id']}/transitions",
+            headers=headers,
+            json={"action": action, "version": complaint["version"]} | body,
+        )
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ async def _count(cw, model) -> int:
 
 async def _actions(cw, object_id: str) -> list[str]:
     async with cw.db.transaction() as session:
-        rows = (await session.exec(select(AuditEvent).where(AuditEvent.object_id == object_id)
-                                   .order_by(AuditEvent.id))).all()
+        rows = (
+            await session.exec(select(AuditEvent).where(AuditEvent.object_id == object_id).order_by(AuditEvent.id))
+        ).all()
     return [r[0].action for r in rows]
 
 
@@ -42,8 +43,7 @@ async def test_a_parent_complains_without_an_account_and_follows_the_case_by_its
     status = await cw.client.get(f"/api/v1/public/complaints/{code}")
     assert status.status_code == 200, status.text
     body = status.json()
-    assert set(body) == {"case_code", "state", "state_label", "category", "category_label", "received_at",
-                         "updated_at"}
+    assert set(body) == {"case_code", "state", "state_label", "category", "category_label", "received_at", "updated_at"}
     assert (body["state"], body["state_label"], body["category"]) == ("received", "已受理", "fee_overcharge")
     assert "王某某" not in status.text and school.code not in status.text  # nothing personal, no school
     # Typed loosely on a phone: lower case, no dashes.
@@ -107,10 +107,12 @@ async def test_schools_vendors_and_inspectors_file_signed_in_within_their_reach(
     own = await cw.complain(school.headers, school.code, order_id=order["id"], person_id=person["person_id"])
     assert own.status_code == 201, own.text
     assert (own.json()["source"], own.json()["person_id"], own.json()["allowed_actions"]) == (
-        "school", person["person_id"], [])
+        "school",
+        person["person_id"],
+        [],
+    )
     assert (await cw.complain(school.headers, other_school.code)).status_code == 404  # not its school
-    by_vendor = await cw.complain(vendor.headers, school.code, category="forced_participation",
-                                  order_id=order["id"])
+    by_vendor = await cw.complain(vendor.headers, school.code, category="forced_participation", order_id=order["id"])
     assert by_vendor.status_code == 201 and by_vendor.json()["source"] == "vendor"
     other_vendor, _ = await cw.approved()
     foreign = await cw.complain(other_vendor.headers, school.code, order_id=order["id"])
@@ -127,8 +129,9 @@ async def test_schools_vendors_and_inspectors_file_signed_in_within_their_reach(
     # The filer reads its own case; another school does not; the county sees them all.
     read = await cw.client.get(f"/api/v1/complaints/{own.json()['id']}", headers=school.headers)
     assert read.status_code == 200
-    assert (await cw.client.get(f"/api/v1/complaints/{own.json()['id']}",
-                                headers=other_school.headers)).status_code == 404
+    assert (
+        await cw.client.get(f"/api/v1/complaints/{own.json()['id']}", headers=other_school.headers)
+    ).status_code == 404
     listed = await cw.client.get("/api/v1/complaints", headers=await cw.reviewer("360104"))
     assert [c["source"] for c in listed.json()["items"]] == ["school", "vendor", "inspector"]
     far = await cw.client.get("/api/v1/complaints", headers=await cw.reviewer("360102"))
@@ -154,8 +157,9 @@ async def test_the_bureau_investigates_with_evidence_and_decides_with_a_reason(c
     assert [e["filename"] for e in added.json()["evidence"]] == ["现场照片.pdf"]
     bad = await cw.client.post(url, headers=reviewer, files={"file": ("a.pdf", b"MZ not a pdf", "application/pdf")})
     assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_file_type"
-    assert (await cw.client.post(url, headers=school.headers,
-                                 files={"file": ("b.pdf", PDF, "application/pdf")})).status_code == 403
+    assert (
+        await cw.client.post(url, headers=school.headers, files={"file": ("b.pdf", PDF, "application/pdf")})
+    ).status_code == 403
     assert await _count(cw, ComplaintEvidence) == 1
 
     stale = await cw.handle(complaint, reviewer, "dismiss", reason="查无实据")
@@ -166,10 +170,18 @@ async def test_the_bureau_investigates_with_evidence_and_decides_with_a_reason(c
     assert upheld.status_code == 200, upheld.text
     done = upheld.json()
     assert (done["state"], done["serious"], done["suspension_request"], done["allowed_actions"]) == (
-        "upheld", False, None, [])
+        "upheld",
+        False,
+        None,
+        [],
+    )
     assert (await cw.client.get(f"/api/v1/public/complaints/{done['case_code']}")).json()["state"] == "upheld"
-    assert await _actions(cw, case["id"]) == ["complaints:complaint:file", "complaints:complaint:investigate",
-                                              "complaints:evidence:add", "complaints:complaint:uphold"]
+    assert await _actions(cw, case["id"]) == [
+        "complaints:complaint:file",
+        "complaints:complaint:investigate",
+        "complaints:evidence:add",
+        "complaints:complaint:uphold",
+    ]
 
 
 async def test_an_upheld_serious_complaint_opens_a_suspension_that_needs_a_second_reviewer(cw, ordered):
@@ -206,8 +218,9 @@ async def test_a_serious_complaint_naming_no_order_cannot_request_a_suspension(c
 
 
 async def _lookup(cw, headers, id_number, name):
-    response = await cw.client.post("/api/v1/lookup/people", headers=headers,
-                                    json={"id_number": id_number, "name": name})
+    response = await cw.client.post(
+        "/api/v1/lookup/people", headers=headers, json={"id_number": id_number, "name": name}
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -225,8 +238,9 @@ async def test_a_suspended_person_is_not_cleared_like_any_other_cause_and_blocks
     named = await cw.cleared_person(vendor, id_number=number, name="赵六")
     other = await cw.cleared_person(vendor, name="孙七")
     order = (await cw.place(school, cw.order_payload(term, entries[1], [named, other]))).json()
-    complaint = (await cw.complain(school.headers, school.code, order_id=order["id"],
-                                   person_id=named["person_id"])).json()
+    complaint = (
+        await cw.complain(school.headers, school.code, order_id=order["id"], person_id=named["person_id"])
+    ).json()
     reviewer = await cw.reviewer("360104")
     assert (await _lookup(cw, school.headers, number, "赵六")).json()["result"] == "cleared"
 
@@ -238,8 +252,12 @@ async def test_a_suspended_person_is_not_cleared_like_any_other_cause_and_blocks
     assert answer.json()["result"] == "not_cleared"
     unknown = await _lookup(cw, school.headers, new_id_number(), "赵六")
     wrong_name = await _lookup(cw, school.headers, number, "赵七")
-    assert _answer_bytes(answer) == _answer_bytes(unknown) == _answer_bytes(wrong_name) == \
-        b'{"result":"not_cleared","vendors":[]'
+    assert (
+        _answer_bytes(answer)
+        == _answer_bytes(unknown)
+        == _answer_bytes(wrong_name)
+        == b'{"result":"not_cleared","vendors":[]'
+    )
     # Orders naming the person are blocked, and no new one can name them.
     standing = next(o for o in await cw.orders(school) if o["id"] == order["id"])
     assert standing["standing"] == "blocked"
@@ -268,14 +286,16 @@ async def test_a_suspended_person_is_not_cleared_like_any_other_cause_and_blocks
 
 async def test_an_upheld_case_keeps_the_suspension_until_a_reviewer_lifts_it(cw, ordered):
     vendor, entries, person, term, school, order = ordered
-    complaint = (await cw.complain(school.headers, school.code, order_id=order["id"],
-                                   person_id=person["person_id"])).json()
+    complaint = (
+        await cw.complain(school.headers, school.code, order_id=order["id"], person_id=person["person_id"])
+    ).json()
     reviewer = await cw.reviewer("360104")
     no_person = (await cw.complain(school.headers, school.code)).json()
     unnamed = await cw.client.post(f"/api/v1/complaints/{no_person['id']}/person-suspension", headers=reviewer)
     assert unnamed.status_code == 422 and unnamed.json()["error"]["code"] == "no_person_named"
-    assert (await cw.client.post(f"/api/v1/complaints/{complaint['id']}/person-suspension",
-                                 headers=school.headers)).status_code == 403
+    assert (
+        await cw.client.post(f"/api/v1/complaints/{complaint['id']}/person-suspension", headers=school.headers)
+    ).status_code == 403
     case = (await cw.client.post(f"/api/v1/complaints/{complaint['id']}/person-suspension", headers=reviewer)).json()
     case = (await cw.handle(case, reviewer, "investigate")).json()
     upheld = (await cw.handle(case, reviewer, "uphold", reason="言行不当属实")).json()
@@ -293,8 +313,9 @@ async def test_an_upheld_case_keeps_the_suspension_until_a_reviewer_lifts_it(cw,
 async def test_open_complaints_by_age_for_a_region(cw, ordered):
     vendor, entries, person, term, school, order = ordered
     old = (await cw.public_complaint(school.code)).json()
-    await cw.sql("UPDATE complaints SET created_at = created_at - interval '10 days' WHERE case_code = :c",
-                 c=old["case_code"])
+    await cw.sql(
+        "UPDATE complaints SET created_at = created_at - interval '10 days' WHERE case_code = :c", c=old["case_code"]
+    )
     fresh = (await cw.complain(school.headers, school.code)).json()
     closed = (await cw.complain(school.headers, school.code)).json()
     assert (await cw.handle(closed, await cw.reviewer("360104"), "dismiss", reason="重复投诉")).status_code == 200

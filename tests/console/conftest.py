@@ -60,8 +60,9 @@ def new_browser(app):
     clients = []
 
     def make(base_url: str = "http://testserver") -> Browser:
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(f"10.0.0.{len(clients) + 1}", 5000)),
-                                 base_url=base_url)
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(f"10.0.0.{len(clients) + 1}", 5000)), base_url=base_url
+        )
         clients.append(http)
         return Browser(http)
 

@@ -10,14 +10,19 @@ from tests.applications.test_objections import object_to, resolve
 async def test_objections_and_decisions_in_the_order_they_happened(client, accounts, db, signed_in):
     world = World(client, accounts, db)
     vendor = await world.vendor()
-    county, city, city_b = await world.reviewer("360104"), await world.reviewer("360100"), await world.reviewer("360100")
+    county, city, city_b = (
+        await world.reviewer("360104"),
+        await world.reviewer("360100"),
+        await world.reviewer("360100"),
+    )
     app = await world.to_public_notice(vendor, county, city)
     school = await accounts.headers("school", region_code="360104", school_code="2136010409")
     filed = await object_to(world, app, school, reason="家长反映<script>超额收费</script>")
     assert filed.status_code == 201, filed.text
     app = await world.get(app["id"], city)
-    dismissed = await resolve(world, filed.json()["id"], city_b, "dismissed", app["version"],
-                              reason="经核实收费符合公示标准")
+    dismissed = await resolve(
+        world, filed.json()["id"], city_b, "dismissed", app["version"], reason="经核实收费符合公示标准"
+    )
     assert dismissed.status_code == 200, dismissed.text
 
     browser = await signed_in("vendor", vendor_credit_code=vendor.credit_code)
@@ -44,7 +49,7 @@ async def test_the_notice_page_says_how_to_object_in_the_apis_words(client, acco
     words = page.text.split('id="how-to-object"')[1]
     assert "不接受匿名在线异议" in words and "教育局" in words and "申请机构不能" in words
     # The path the page names is the API's: with the card's number it files an objection.
-    path = words.split('POST ')[1].split("<")[0].replace("{申请编号}", app["id"])
+    path = words.split("POST ")[1].split("<")[0].replace("{申请编号}", app["id"])
     school = await accounts.headers("school", region_code="360104", school_code="2136010410")
     filed = await client.post(path, json={"reason": "收费与公示不符"}, headers=school)
     assert filed.status_code == 201, filed.text
@@ -74,10 +79,13 @@ async def test_a_reviewer_decides_an_objection_through_the_form(client, accounts
     stale = await reviewer.post(form_path, {"outcome": "dismissed", "reason": "核实", "version": str(int(version) - 1)})
     assert stale.status_code == 409 and "该申请已由其他审核员处理" in stale.text
     county = await signed_in("reviewer", region_code="360402")
-    assert (await county.post(form_path, {"outcome": "dismissed", "reason": "x", "version": version})).status_code == 404
+    assert (
+        await county.post(form_path, {"outcome": "dismissed", "reason": "x", "version": version})
+    ).status_code == 404
 
-    done = await reviewer.post(form_path, {"outcome": "dismissed", "reason": "经核实<b>收费</b>符合标准",
-                                           "version": version})
+    done = await reviewer.post(
+        form_path, {"outcome": "dismissed", "reason": "经核实<b>收费</b>符合标准", "version": version}
+    )
     assert done.status_code == 303, done.text
     page = await reviewer.get(path)
     assert "异议不成立" in page.text and "经核实&lt;b&gt;收费&lt;/b&gt;符合标准" in page.text

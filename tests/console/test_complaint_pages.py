@@ -9,8 +9,8 @@ import re
 from sqlmodel import func, select
 
 from service.complaints.models import Complaint
-from tests.factories import PDF
 from tests.complaints.conftest import ComplaintsWorld, limits  # noqa: F401  (fixture)
+from tests.factories import PDF
 
 CASE_CODE = re.compile(r'data-testid="case-code">(TS-[0-9A-Z-]+)<')
 
@@ -33,8 +33,9 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
     assert form.status_code == 200 and 'name="viewport"' in form.text and "借课后服务名义讲授新课" in form.text
     assert (await parent.get("/public/schools/3601049999/complaint")).status_code == 404
 
-    forged = await parent.http.post(f"/public/schools/{school.code}/complaint",
-                                    data={"category": "safety", "description": "无令牌"})
+    forged = await parent.http.post(
+        f"/public/schools/{school.code}/complaint", data={"category": "safety", "description": "无令牌"}
+    )
     assert forged.status_code == 403 and "CSRF" in forged.text and await _count(db) == 0
 
     empty = await parent.post(f"/public/schools/{school.code}/complaint", {"category": "nope", "description": " "})
@@ -42,8 +43,10 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
     assert "请描述投诉的情况" in empty.text and await _count(db) == 0
 
     text = "<script>alert(1)</script> 每次课额外收取材料费"
-    done = await parent.post(f"/public/schools/{school.code}/complaint",
-                             {"category": "fee_overcharge", "description": text, "contact": "13800000000"})
+    done = await parent.post(
+        f"/public/schools/{school.code}/complaint",
+        {"category": "fee_overcharge", "description": text, "contact": "13800000000"},
+    )
     assert done.status_code == 201, done.text
     code = CASE_CODE.search(done.text).group(1)
     assert "请记下或截图保存" in done.text and f'href="/public/complaints?code={code}"' in done.text
@@ -52,23 +55,30 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
     assert stored.description.startswith(text) and stored.description.endswith("13800000000")  # the bureau reads it
 
     found = await parent.get("/public/complaints", params={"code": code.replace("-", "").lower()})
-    assert found.status_code == 200 and code in found.text and "已受理" in found.text and "超出公示标准收费" in found.text
+    assert (
+        found.status_code == 200 and code in found.text and "已受理" in found.text and "超出公示标准收费" in found.text
+    )
     assert "材料费" not in found.text and "13800000000" not in found.text and school.code not in found.text
     missing = await parent.get("/public/complaints", params={"code": "TS-0000-0000-0000"})
     assert missing.status_code == 404 and "未找到该投诉编号" in missing.text
 
     limits.configure(per_address=2)
-    assert (await parent.post(f"/public/schools/{school.code}/complaint",
-                              {"category": "safety", "description": "第二件"})).status_code == 201
-    refused = await parent.post(f"/public/schools/{school.code}/complaint",
-                                {"category": "safety", "description": "第三件，超出限额"})
+    assert (
+        await parent.post(f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "第二件"})
+    ).status_code == 201
+    refused = await parent.post(
+        f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "第三件，超出限额"}
+    )
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     assert "同一网络地址提交投诉过于频繁：每小时最多 2 件" in refused.text and "第三件，超出限额" in refused.text
     assert await _count(db) == 2
     other = new_browser()  # another address still gets through
     await other.get(f"/public/schools/{school.code}/complaint")
-    assert (await other.post(f"/public/schools/{school.code}/complaint",
-                             {"category": "safety", "description": "另一位家长"})).status_code == 201
+    assert (
+        await other.post(
+            f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "另一位家长"}
+        )
+    ).status_code == 201
 
 
 async def test_the_public_timetable_links_to_the_complaint_form():
@@ -96,7 +106,11 @@ async def test_a_reviewer_lists_opens_and_decides_a_case_with_buttons(client, ac
 
     case = await reviewer.get(path)
     assert case.status_code == 200 and "&lt;b&gt;粗暴&lt;/b&gt;" in case.text and "<b>粗暴" not in case.text
-    assert ">开始调查</button>" in case.text and ">认定不成立</button>" in case.text and "认定属实</button>" not in case.text
+    assert (
+        ">开始调查</button>" in case.text
+        and ">认定不成立</button>" in case.text
+        and "认定属实</button>" not in case.text
+    )
 
     forged = await reviewer.http.post(f"{path}/act", data={"action": "investigate", "version": "1"})
     assert forged.status_code == 403 and (await _only(db)).state == "received"
@@ -115,8 +129,9 @@ async def test_a_reviewer_lists_opens_and_decides_a_case_with_buttons(client, ac
     forged_file = await reviewer.http.post(f"{path}/evidence", files={"file": ("b.pdf", PDF, "application/pdf")})
     assert forged_file.status_code == 403
 
-    stale = await reviewer.post(f"{path}/act", {"action": "dismiss", "version": str(complaint.version),
-                                                "reason": "无法核实"})
+    stale = await reviewer.post(
+        f"{path}/act", {"action": "dismiss", "version": str(complaint.version), "reason": "无法核实"}
+    )
     assert stale.status_code == 409 and "该投诉已由其他审核员处理" in stale.text
     fresh = (await _only(db)).version
     no_reason = await reviewer.post(f"{path}/act", {"action": "uphold", "version": str(fresh), "reason": " "})
@@ -138,7 +153,9 @@ async def test_other_regions_and_roles_do_not_see_cases(client, accounts, db, si
     elsewhere = await signed_in("reviewer", region_code="360402")
     assert complaint.case_code not in (await elsewhere.get("/reviewer/complaints")).text
     assert (await elsewhere.get(f"/reviewer/complaints/{complaint.id}")).status_code == 404
-    refused = await elsewhere.post(f"/reviewer/complaints/{complaint.id}/act", {"action": "investigate", "version": "1"})
+    refused = await elsewhere.post(
+        f"/reviewer/complaints/{complaint.id}/act", {"action": "investigate", "version": "1"}
+    )
     assert refused.status_code == 404 and (await _only(db)).state == "received"
     school_page = await signed_in("school", region_code="360104", school_code=school.code)
     assert (await school_page.get("/reviewer/complaints")).status_code == 404
@@ -177,14 +194,21 @@ async def test_upholding_a_serious_case_from_the_page_asks_for_the_suspension(cl
     bare = (await cw.complain(school.headers, school.code)).json()
     reviewer = await signed_in("reviewer", region_code="360104")
     for case in (named, bare):
-        assert (await reviewer.post(f"/reviewer/complaints/{case['id']}/act",
-                                    {"action": "investigate", "version": "1"})).status_code == 303
+        assert (
+            await reviewer.post(f"/reviewer/complaints/{case['id']}/act", {"action": "investigate", "version": "1"})
+        ).status_code == 303
 
-    nothing = await reviewer.post(f"/reviewer/complaints/{bare['id']}/act", {
-        "action": "uphold", "version": "2", "reason": "属实", "serious": "on", "suspend": "item"})
+    nothing = await reviewer.post(
+        f"/reviewer/complaints/{bare['id']}/act",
+        {"action": "uphold", "version": "2", "reason": "属实", "serious": "on", "suspend": "item"},
+    )
     assert nothing.status_code == 422 and "该投诉未指明订单" in nothing.text and 'class="field-error"' in nothing.text
-    upheld = await reviewer.post(f"/reviewer/complaints/{named['id']}/act", {
-        "action": "uphold", "version": "2", "reason": "多次超标收费", "serious": "on", "suspend": "item"})
+    upheld = await reviewer.post(
+        f"/reviewer/complaints/{named['id']}/act",
+        {"action": "uphold", "version": "2", "reason": "多次超标收费", "serious": "on", "suspend": "item"},
+    )
     assert upheld.status_code == 303
     case = await reviewer.get(f"/reviewer/complaints/{named['id']}")
-    assert "（情节严重）" in case.text and "待另一名审核员确认" in case.text and 'href="/reviewer/whitelist"' in case.text
+    assert (
+        "（情节严重）" in case.text and "待另一名审核员确认" in case.text and 'href="/reviewer/whitelist"' in case.text
+    )

@@ -25,8 +25,9 @@ async def _world(client, accounts, db):
 
 async def _events(db, action: str) -> int:
     async with db.transaction() as session:
-        return (await session.exec(text("SELECT count(*) FROM audit_events WHERE action = :a").bindparams(a=action))
-                ).one()[0]
+        return (
+            await session.exec(text("SELECT count(*) FROM audit_events WHERE action = :a").bindparams(a=action))
+        ).one()[0]
 
 
 async def test_record_a_check_by_hand_through_the_form(client, accounts, db, signed_in):
@@ -48,8 +49,14 @@ async def test_record_a_check_by_hand_through_the_form(client, accounts, db, sig
     assert page.status_code == 200 and "违法犯罪记录查询" in page.text and "未核查" in page.text
     assert consent in page.text  # the region's authorisation is offered
 
-    form = {"check_type": "criminal_record", "result": "clear", "query_date": RECENT, "reference": "JX-<b>1</b>",
-            "issuing_authority": "南昌市公安局", "consent_document_id": consent}
+    form = {
+        "check_type": "criminal_record",
+        "result": "clear",
+        "query_date": RECENT,
+        "reference": "JX-<b>1</b>",
+        "issuing_authority": "南昌市公安局",
+        "consent_document_id": consent,
+    }
     without = await browser.post(f"/reviewer/people/{person_id}/checks", {**form, "consent_document_id": ""})
     assert without.status_code == 422 and 'id="err-consent_document_id"' in without.text
     assert "JX-&lt;b&gt;1&lt;/b&gt;" in without.text  # the typed values come back, as text
@@ -73,8 +80,14 @@ async def test_person_pages_of_another_scope_are_404_and_forms_need_the_token(cl
     elsewhere = await signed_in("reviewer", region_code="360402")
     assert (await elsewhere.get(f"/reviewer/people/{person_id}")).status_code == 404
     assert (await elsewhere.get("/reviewer/people", params={"vendor": vendor.id})).status_code == 404
-    form = {"check_type": "criminal_record", "result": "clear", "query_date": RECENT, "reference": "JX-9",
-            "issuing_authority": "南昌市公安局", "consent_document_id": consent}
+    form = {
+        "check_type": "criminal_record",
+        "result": "clear",
+        "query_date": RECENT,
+        "reference": "JX-9",
+        "issuing_authority": "南昌市公安局",
+        "consent_document_id": consent,
+    }
     assert (await elsewhere.post(f"/reviewer/people/{person_id}/checks", form)).status_code == 404
     school = await signed_in("school", region_code="360104", school_code="3601040009")
     assert (await school.get(f"/reviewer/people/{person_id}")).status_code == 404
@@ -97,24 +110,30 @@ async def test_import_runs_as_a_job_with_progress_and_row_errors(client, account
     page = await browser.get("/reviewer/imports")
     assert page.status_code == 200 and "本辖区还没有授权文件" in page.text
 
-    bad_auth = await browser.post("/reviewer/authorisations", {"title": ""},
-                                  files={"file": ("授权.pdf", PDF, "application/pdf")})
+    bad_auth = await browser.post(
+        "/reviewer/authorisations", {"title": ""}, files={"file": ("授权.pdf", PDF, "application/pdf")}
+    )
     assert bad_auth.status_code == 422 and 'id="err-title"' in bad_auth.text
-    made = await browser.post("/reviewer/authorisations", {"title": "公安<b>授权</b>函"},
-                              files={"file": ("授权.pdf", PDF, "application/pdf")})
+    made = await browser.post(
+        "/reviewer/authorisations", {"title": "公安<b>授权</b>函"}, files={"file": ("授权.pdf", PDF, "application/pdf")}
+    )
     assert made.status_code == 303
     page = await browser.get("/reviewer/imports")
     consent = re.search(r'<option value="([0-9a-f-]{36})"', page.text).group(1)
     assert "公安&lt;b&gt;授权&lt;/b&gt;函" in page.text
 
-    no_consent = await browser.post("/reviewer/imports", {"consent_document_id": ""},
-                                    files={"file": ("r.csv", b"a,b\n", "text/csv")})
+    no_consent = await browser.post(
+        "/reviewer/imports", {"consent_document_id": ""}, files={"file": ("r.csv", b"a,b\n", "text/csv")}
+    )
     assert no_consent.status_code == 422 and 'id="err-consent_document_id"' in no_consent.text
 
     # A file with a bad row: the job fails, nothing is stored, each error has its row and column.
-    broken = RESULTS_CSV.format(number=number, day=RECENT, n=1) + "12345,李四,违法犯罪记录查询,无犯罪记录,2025-13-01,R-2\n"
-    started = await browser.post("/reviewer/imports", {"consent_document_id": consent},
-                                 files={"file": ("结果.csv", broken.encode(), "text/csv")})
+    broken = (
+        RESULTS_CSV.format(number=number, day=RECENT, n=1) + "12345,李四,违法犯罪记录查询,无犯罪记录,2025-13-01,R-2\n"
+    )
+    started = await browser.post(
+        "/reviewer/imports", {"consent_document_id": consent}, files={"file": ("结果.csv", broken.encode(), "text/csv")}
+    )
     assert started.status_code == 303
     job_path = started.headers["location"]
     job = await browser.get(job_path)  # the background task ran with the request (ASGI transport)
@@ -123,9 +142,11 @@ async def test_import_runs_as_a_job_with_progress_and_row_errors(client, account
     assert "第 3 行" in errors and "身份证号" in errors and "查询日期" in errors
     assert await _events(db, "personnel:check:import") == 0
 
-    good = await browser.post("/reviewer/imports", {"consent_document_id": consent},
-                              files={"file": ("结果.csv", RESULTS_CSV.format(number=number, day=RECENT, n=3).encode(),
-                                              "text/csv")})
+    good = await browser.post(
+        "/reviewer/imports",
+        {"consent_document_id": consent},
+        files={"file": ("结果.csv", RESULTS_CSV.format(number=number, day=RECENT, n=3).encode(), "text/csv")},
+    )
     job = await browser.get(good.headers["location"])
     assert "导入完成：新增 1 条" in job.text and 'value="100"' in job.text and "hx-trigger" not in job.text
     listing = await browser.get("/reviewer/imports")
@@ -135,8 +156,11 @@ async def test_import_runs_as_a_job_with_progress_and_row_errors(client, account
 
     # While a job runs, its fragment polls itself; an HTMX request gets the fragment only.
     actor = Actor(role=Role.REVIEWER, account_id=await _account_id(db, browser.login), region_code="360104")
-    queued = (await import_jobs.create_import_job(db, actor, filename="大文件.csv", sha256="0" * 64,
-                                              consent_document_id=__import__("uuid").UUID(consent))).value
+    queued = (
+        await import_jobs.create_import_job(
+            db, actor, filename="大文件.csv", sha256="0" * 64, consent_document_id=__import__("uuid").UUID(consent)
+        )
+    ).value
     full = await browser.get(f"/reviewer/imports/{queued.id}")
     assert "排队中" in full.text and 'hx-trigger="every 1s"' in full.text and "<progress" in full.text
     fragment = await browser.get(f"/reviewer/imports/{queued.id}", headers={"HX-Request": "true"})

@@ -16,7 +16,9 @@ async def test_whitelist_page_filters_and_downloads(client, accounts, db, new_br
     assert vendor.credit_code in (await browser.get("/public/whitelist", params={"q": "机器人"})).text
     assert (await browser.get("/public/whitelist?region=999999")).status_code == 422
     csv = await browser.http.get("/api/v1/public/whitelist?format=csv")
-    assert csv.status_code == 200 and vendor.credit_code in csv.text and csv.headers["content-type"].startswith("text/csv")
+    assert (
+        csv.status_code == 200 and vendor.credit_code in csv.text and csv.headers["content-type"].startswith("text/csv")
+    )
     assert 'href="/api/v1/public/whitelist.pdf"' in page.text
 
 

@@ -19,8 +19,10 @@ async def test_queue_lists_in_scope_work_with_filters_and_overdue(client, accoun
     await world.step(app, vendor.headers, "submit")
     other = await world.vendor(region_code="360402", name="九江市书香阅读中心")
     await world.step(await world.application(other, region_code="360402"), other.headers, "submit")
-    await world.sql("UPDATE applications SET stage_entered_at = now() - interval '5 days' WHERE id = CAST(:id AS uuid)",
-                    id=app["id"])
+    await world.sql(
+        "UPDATE applications SET stage_entered_at = now() - interval '5 days' WHERE id = CAST(:id AS uuid)",
+        id=app["id"],
+    )
 
     browser = await signed_in("reviewer", region_code="360104")
     page = await browser.get("/reviewer")
@@ -60,8 +62,9 @@ async def test_accept_and_pass_through_the_forms_then_conflict(client, accounts,
     assert stale.status_code == 409 and "该申请已由其他审核员处理，请查看最新状态" in stale.text
     assert 'value="pass_preliminary"' in stale.text  # and the new state
 
-    needs_reason = await browser.post(path + "/act", {"action": "return", "version": str(app["version"] + 1),
-                                                      "reason": ""})
+    needs_reason = await browser.post(
+        path + "/act", {"action": "return", "version": str(app["version"] + 1), "reason": ""}
+    )
     assert needs_reason.status_code == 422
     assert await world.audit_actions(app["id"]) == trail  # refused steps leave no trace
     after = await world.get(app["id"], vendor.headers)
@@ -74,8 +77,9 @@ async def test_another_scope_and_other_roles_get_404(client, accounts, db, signe
     app = await world.step(await world.application(vendor), vendor.headers, "submit")
     elsewhere = await signed_in("reviewer", region_code="360402")
     assert (await elsewhere.get(f"/reviewer/applications/{app['id']}")).status_code == 404
-    refused = await elsewhere.post(f"/reviewer/applications/{app['id']}/act",
-                                   {"action": "accept", "version": str(app["version"])})
+    refused = await elsewhere.post(
+        f"/reviewer/applications/{app['id']}/act", {"action": "accept", "version": str(app["version"])}
+    )
     assert refused.status_code == 404
     school = await signed_in("school", region_code="360104", school_code="2136010477")
     assert (await school.get("/reviewer")).status_code == 404

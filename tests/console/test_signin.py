@@ -103,20 +103,34 @@ async def test_signed_out_user_is_redirected_to_sign_in(new_browser, signed_in):
 
 
 async def test_initial_password_must_be_changed_at_first_sign_in(new_browser, db):
-    await create_account(db, Actor.system(), role="reviewer", name="南昌市教育局 李老师", region_code="360100",
-                         login="li.dx", password="first-password-1")
+    await create_account(
+        db,
+        Actor.system(),
+        role="reviewer",
+        name="南昌市教育局 李老师",
+        region_code="360100",
+        login="li.dx",
+        password="first-password-1",
+    )
     browser = new_browser()
     response = await browser.sign_in("li.dx", "first-password-1")
     assert response.status_code == 303 and response.headers["location"] == "/account/password"
     assert (await browser.get("/reviewer")).headers["location"] == "/account/password"
     page = await browser.get("/account/password")
     assert "首次登录" in page.text
-    weak = await browser.post("/account/password", {"current_password": "first-password-1",
-                                                    "new_password": "short", "confirm_password": "short"})
+    weak = await browser.post(
+        "/account/password",
+        {"current_password": "first-password-1", "new_password": "short", "confirm_password": "short"},
+    )
     assert weak.status_code == 422 and "密码长度" in weak.text
-    done = await browser.post("/account/password", {"current_password": "first-password-1",
-                                                    "new_password": "a-new-pass-phrase",
-                                                    "confirm_password": "a-new-pass-phrase"})
+    done = await browser.post(
+        "/account/password",
+        {
+            "current_password": "first-password-1",
+            "new_password": "a-new-pass-phrase",
+            "confirm_password": "a-new-pass-phrase",
+        },
+    )
     assert done.status_code == 303
     assert (await browser.get("/reviewer")).status_code == 200
     assert (await new_browser().sign_in("li.dx", "first-password-1")).status_code == 401
@@ -140,8 +154,9 @@ async def test_sessions_live_in_postgresql(signed_in, app, db, settings):
     browser = await signed_in("reviewer", region_code="360100")
     cookie = browser.http.cookies.get("sg_session")
     other = create_app(settings, db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://testserver",
-                                 cookies={"sg_session": cookie}) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=other), base_url="http://testserver", cookies={"sg_session": cookie}
+    ) as http:
         assert (await http.get("/reviewer")).status_code == 200
 
 
@@ -152,7 +167,9 @@ async def test_admin_resets_a_password_and_disables_an_account(signed_in, new_br
     login = await people("reviewer", region_code="360104")
     page = await admin.get("/admin/accounts")
     assert page.status_code == 200 and login in page.text
-    account_id = re.search(r'action="/admin/accounts/([^/]+)/reset"[^>]*>.{0,600}?name="login" value="' + login, page.text, re.S)
+    account_id = re.search(
+        r'action="/admin/accounts/([^/]+)/reset"[^>]*>.{0,600}?name="login" value="' + login, page.text, re.S
+    )
     account_id = account_id.group(1)
     reset = await admin.post(f"/admin/accounts/{account_id}/reset", {"login": login})
     temporary = re.search(r"一次性密码：(\S+?)（", reset.text).group(1)

@@ -17,41 +17,78 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
 
     refused = await browser.post("/vendor/register", {"name": "", "org_type": "enterprise", "region_code": "360104"})
     assert refused.status_code == 422 and "field-error" in refused.text
-    done = await browser.post("/vendor/register", {
-        "name": "南昌<i>启明</i>科创教育有限公司", "org_type": "enterprise", "region_code": "360104",
-        "address": "南昌市青云谱区洪都中大道 1 号", "legal_representative": "陈建国", "contact_name": "刘晓燕",
-        "contact_phone": "0791-88123456", "public_welfare_pledge": "yes"})
+    done = await browser.post(
+        "/vendor/register",
+        {
+            "name": "南昌<i>启明</i>科创教育有限公司",
+            "org_type": "enterprise",
+            "region_code": "360104",
+            "address": "南昌市青云谱区洪都中大道 1 号",
+            "legal_representative": "陈建国",
+            "contact_name": "刘晓燕",
+            "contact_phone": "0791-88123456",
+            "public_welfare_pledge": "yes",
+        },
+    )
     assert done.status_code == 303
     assert "南昌&lt;i&gt;启明&lt;/i&gt;科创" in (await browser.get("/vendor")).text
 
     await browser.get("/vendor/documents")
-    form = {"doc_type": "business_license", "number": "NC-2024-001", "issuer": "南昌市市场监督管理局",
-            "valid_from": "2024-01-01", "valid_until": "2030-12-31", "_csrf_token": browser.token}
-    wrong = await browser.http.post("/vendor/documents", data=form,
-                                    files={"file": ("licence.pdf", b"not a pdf at all", "application/pdf")})
+    form = {
+        "doc_type": "business_license",
+        "number": "NC-2024-001",
+        "issuer": "南昌市市场监督管理局",
+        "valid_from": "2024-01-01",
+        "valid_until": "2030-12-31",
+        "_csrf_token": browser.token,
+    }
+    wrong = await browser.http.post(
+        "/vendor/documents", data=form, files={"file": ("licence.pdf", b"not a pdf at all", "application/pdf")}
+    )
     assert wrong.status_code == 415 and "仅支持" in wrong.text
     assert 'id="err-file"' in wrong.text  # the file check's words sit next to the file field
-    uploaded = await browser.http.post("/vendor/documents", data=form,
-                                       files={"file": ("licence.pdf", PDF, "application/pdf")})
+    uploaded = await browser.http.post(
+        "/vendor/documents", data=form, files={"file": ("licence.pdf", PDF, "application/pdf")}
+    )
     assert uploaded.status_code == 303, uploaded.text
     assert "NC-2024-001" in (await browser.get("/vendor/documents")).text
 
     await browser.get("/vendor/items")
-    bad_fee = await browser.post("/vendor/items", {"category_code": "2", "activity": "机器人", "description": "x",
-                                                    "grade_bands": "upper_primary", "fee": "3O", "fee_unit": "per_session",
-                                                    "max_class_size": "30", "venue": "教室"})
+    bad_fee = await browser.post(
+        "/vendor/items",
+        {
+            "category_code": "2",
+            "activity": "机器人",
+            "description": "x",
+            "grade_bands": "upper_primary",
+            "fee": "3O",
+            "fee_unit": "per_session",
+            "max_class_size": "30",
+            "venue": "教室",
+        },
+    )
     assert bad_fee.status_code == 422 and "收费请填写金额" in bad_fee.text
-    added = await browser.post("/vendor/items", {"category_code": "2", "activity": "少儿机器人编程",
-                                                  "description": "积木机器人", "grade_bands": "upper_primary",
-                                                  "fee": "30", "fee_unit": "per_session", "max_class_size": "30",
-                                                  "venue": "学校科学教室"})
+    added = await browser.post(
+        "/vendor/items",
+        {
+            "category_code": "2",
+            "activity": "少儿机器人编程",
+            "description": "积木机器人",
+            "grade_bands": "upper_primary",
+            "fee": "30",
+            "fee_unit": "per_session",
+            "max_class_size": "30",
+            "venue": "学校科学教室",
+        },
+    )
     assert added.status_code == 303
     assert "30.00 元 每课时" in (await browser.get("/vendor/items")).text
 
     await browser.get("/vendor/people")
     number = new_id_number()
-    staff = await browser.post("/vendor/people", {"id_number": number, "name": "王小明", "role": "lead_instructor",
-                                                  "start_date": "2025-09-01"})
+    staff = await browser.post(
+        "/vendor/people", {"id_number": number, "name": "王小明", "role": "lead_instructor", "start_date": "2025-09-01"}
+    )
     assert staff.status_code == 303
     people = await browser.get("/vendor/people")
     assert "王小明" in people.text and number not in people.text and "待核查" in people.text
@@ -59,8 +96,9 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     page = await browser.get("/vendor/applications")
     items = re.findall(r'name="service_item_ids" value="([^"]+)"', page.text)
     docs = re.findall(r'name="document_ids" value="([^"]+)"', page.text)
-    created = await browser.post("/vendor/applications", {"region_code": "360104", "service_item_ids": items,
-                                                         "document_ids": docs})
+    created = await browser.post(
+        "/vendor/applications", {"region_code": "360104", "service_item_ids": items, "document_ids": docs}
+    )
     assert created.status_code == 303
     detail = await browser.get(created.headers["location"])
     assert 'value="submit"' in detail.text

@@ -4,7 +4,6 @@ confirmed by a second reviewer (four eyes), never by the requester."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 from service.timeutil import today_in_china
@@ -24,20 +23,25 @@ async def test_suspend_then_revoke_with_four_eyes(client, accounts, db, signed_i
 
     no_reason = await first.post("/reviewer/whitelist/act", {"entry_id": entry, "action": "suspend", "reason": ""})
     assert no_reason.status_code == 422
-    done = await first.post("/reviewer/whitelist/act", {"entry_id": entry, "action": "suspend",
-                                                        "reason": "家长反映收费问题，暂停待查"})
+    done = await first.post(
+        "/reviewer/whitelist/act", {"entry_id": entry, "action": "suspend", "reason": "家长反映收费问题，暂停待查"}
+    )
     assert done.status_code == 303
     assert "暂停" in (await first.get("/reviewer/whitelist")).text
 
-    asked = await first.post("/reviewer/whitelist/act", {"entry_id": entry, "action": "revoke",
-                                                         "reason": "查实超标准收费", "ban_until": BAN})
-    assert asked.status_code == 200 and "须由另一名审核员确认" in asked.text, re.findall(r'alert error[^<]*<', asked.text)
+    asked = await first.post(
+        "/reviewer/whitelist/act", {"entry_id": entry, "action": "revoke", "reason": "查实超标准收费", "ban_until": BAN}
+    )
+    assert asked.status_code == 200 and "须由另一名审核员确认" in asked.text, re.findall(
+        r"alert error[^<]*<", asked.text
+    )
     request_id = re.search(r'name="request_id" value="([^"]+)"', asked.text).group(1)
     own = await first.post("/reviewer/whitelist/requests/decide", {"request_id": request_id, "decision": "confirm"})
     assert own.status_code == 403  # four eyes: not the requester
     second = await signed_in("reviewer", region_code="360104")
-    confirmed = await second.post("/reviewer/whitelist/requests/decide",
-                                  {"request_id": request_id, "decision": "confirm", "reason": "同意"})
+    confirmed = await second.post(
+        "/reviewer/whitelist/requests/decide", {"request_id": request_id, "decision": "confirm", "reason": "同意"}
+    )
     assert confirmed.status_code == 303
     assert "已撤销" in (await second.get("/reviewer/whitelist")).text
     usable = (await wl.lookup(school, vendor.credit_code)).json()["services"]

@@ -57,15 +57,37 @@ class PrivateServer:
         postmaster.wait(30)
 
     def start(self) -> None:
-        subprocess.run([str(self.bin_dir / "pg_ctl"), "-D", str(self.pg_dir), "-w", "-t", "60",
-                        "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pg_dir / "restart.log"),
-                        "start"], check=True, user=self.user, capture_output=True, timeout=90)
+        subprocess.run(
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.pg_dir),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                '-h ""',
+                "-o",
+                f"-k {self.socket_dir}",
+                "-l",
+                str(self.pg_dir / "restart.log"),
+                "start",
+            ],
+            check=True,
+            user=self.user,
+            capture_output=True,
+            timeout=90,
+        )
         deadline = time.monotonic() + 30
         while not (self.pg_dir / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def dump(self, database: str) -> str:
         """The whole database as SQL text (schema and data)."""
-        result = subprocess.run([str(self.bin_dir / "pg_dump"), "-h", self.socket_dir, "-U", "postgres", database],
-                                check=True, capture_output=True, timeout=120)
+        result = subprocess.run(
+            [str(self.bin_dir / "pg_dump"), "-h", self.socket_dir, "-U", "postgres", database],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return result.stdout.decode("utf-8")

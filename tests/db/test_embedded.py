@@ -55,16 +55,23 @@ def test_a_data_dir_made_by_postgresql_16_2_keeps_working():
     # The old wheel opens every parent of the data dir to others: keep it in a throwaway tree.
     root = Path(tempfile.mkdtemp(prefix="schoolgate-pg162-", dir="/tmp"))
     try:
-        made = subprocess.run([sys.executable, "-c", OLD_WHEEL_SCRIPT, str(root / "pg")], capture_output=True,
-                              text=True, timeout=120, env={**os.environ, "XDG_RUNTIME_DIR": "/tmp"})
+        made = subprocess.run(
+            [sys.executable, "-c", OLD_WHEEL_SCRIPT, str(root / "pg")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "XDG_RUNTIME_DIR": "/tmp"},
+        )
         assert made.returncode == 0, made.stderr
         assert " 16.2" in made.stdout  # really made by the old server
 
         async def read(url: str) -> tuple[str, list]:
             connection = await asyncpg.connect(url)
             try:
-                return (await connection.fetchval("SHOW server_version"),
-                        [row["note"] for row in await connection.fetch("SELECT note FROM kept")])
+                return (
+                    await connection.fetchval("SHOW server_version"),
+                    [row["note"] for row in await connection.fetch("SELECT note FROM kept")],
+                )
             finally:
                 await connection.close()
 
@@ -90,8 +97,7 @@ async def test_readyz_reports_the_server_version(client, db):
 
 def run_version(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-    return subprocess.run([SCHOOLGATE, "--version"], capture_output=True, text=True, timeout=60,
-                          env={**clean, **env})
+    return subprocess.run([SCHOOLGATE, "--version"], capture_output=True, text=True, timeout=60, env={**clean, **env})
 
 
 def test_version_names_the_embedded_server_without_starting_it(tmp_path):

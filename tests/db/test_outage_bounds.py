@@ -11,8 +11,13 @@ from service.db.unavailable import is_unavailable
 
 
 def test_the_bounds_are_read_from_the_environment_and_bad_ones_refused():
-    settings = Settings.from_env({"SCHOOLGATE_DB_CONNECT_TIMEOUT": "1.5", "SCHOOLGATE_DB_STATEMENT_TIMEOUT": "7",
-                                  "SCHOOLGATE_DB_OUTAGE_LOG_SECONDS": "10"})
+    settings = Settings.from_env(
+        {
+            "SCHOOLGATE_DB_CONNECT_TIMEOUT": "1.5",
+            "SCHOOLGATE_DB_STATEMENT_TIMEOUT": "7",
+            "SCHOOLGATE_DB_OUTAGE_LOG_SECONDS": "10",
+        }
+    )
     assert (settings.db_connect_timeout, settings.db_statement_timeout, settings.db_outage_log_interval) == (1.5, 7, 10)
     defaults = Settings.from_env({})
     assert 0 < defaults.db_connect_timeout <= 5 and 0 < defaults.db_statement_timeout <= 10

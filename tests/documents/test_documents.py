@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -23,8 +23,12 @@ async def vendor(client, accounts):
 
 
 def upload(client, vendor, content, filename="licence.pdf", **form):
-    return client.post(f"/api/v1/vendors/{vendor['id']}/documents", headers=vendor["headers"],
-                       data=document_form(**form), files={"file": (filename, content, "application/octet-stream")})
+    return client.post(
+        f"/api/v1/vendors/{vendor['id']}/documents",
+        headers=vendor["headers"],
+        data=document_form(**form),
+        files={"file": (filename, content, "application/octet-stream")},
+    )
 
 
 async def stored_documents(db) -> int:
@@ -32,8 +36,7 @@ async def stored_documents(db) -> int:
         return (await session.exec(select(func.count()).select_from(Document))).one()[0]
 
 
-@pytest.mark.parametrize("content,content_type", [(PDF, "application/pdf"), (PNG, "image/png"),
-                                                   (JPEG, "image/jpeg")])
+@pytest.mark.parametrize("content,content_type", [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg")])
 async def test_accepted_types_are_recognised_by_content(client, vendor, content, content_type):
     response = await upload(client, vendor, content, filename="scan.bin")
     assert response.status_code == 201, response.text
@@ -87,8 +90,11 @@ async def test_validity_dates_must_be_ordered(client, vendor, db):
 async def test_bad_date_and_type_are_422(client, vendor, db):
     bad_date = await upload(client, vendor, PDF, valid_from="2025-13-01")
     assert bad_date.status_code == 422
-    assert bad_date.json()["error"]["details"][0] == {"field": "valid_from", "code": "invalid_date",
-                                                      "message": bad_date.json()["error"]["message"]}
+    assert bad_date.json()["error"]["details"][0] == {
+        "field": "valid_from",
+        "code": "invalid_date",
+        "message": bad_date.json()["error"]["message"],
+    }
     bad_type = await upload(client, vendor, PDF, doc_type="passport")
     assert bad_type.status_code == 422
     assert bad_type.json()["error"]["code"] == "invalid_doc_type"
@@ -109,8 +115,9 @@ async def test_list_metadata_and_download(client, vendor):
     assert [d["id"] for d in listed["items"]] == [created["id"]]
     meta = await client.get(f"/api/v1/vendors/{vendor['id']}/documents/{created['id']}", headers=vendor["headers"])
     assert meta.json()["number"] == "NC-2024-001"
-    download = await client.get(f"/api/v1/vendors/{vendor['id']}/documents/{created['id']}/file",
-                                headers=vendor["headers"])
+    download = await client.get(
+        f"/api/v1/vendors/{vendor['id']}/documents/{created['id']}/file", headers=vendor["headers"]
+    )
     assert download.status_code == 200
     assert download.content == PDF
     assert download.headers["content-type"] == "application/pdf"
@@ -148,7 +155,6 @@ def test_status_is_derived_from_dates_at_read_time():
     # Validity starts at midnight in China on the first valid day (16:00 UTC the day before).
     first_day = date(2026, 3, 2)
     assert document_status(first_day, date(2027, 1, 1), at) == "not_yet_valid"
-    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 15, 59, 59, tzinfo=UTC)) \
-        == "not_yet_valid"
+    assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 15, 59, 59, tzinfo=UTC)) == "not_yet_valid"
     assert document_status(first_day, date(2027, 1, 1), datetime(2026, 3, 1, 16, 0, 0, tzinfo=UTC)) == "valid"
     assert document_status(start, None, at) == "valid"  # no end

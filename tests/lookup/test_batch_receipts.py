@@ -49,8 +49,11 @@ async def test_a_batch_receipt_is_stored_compact_and_served_as_signed(wl, owner_
     vendor, reviewer, consent = await _setup(wl)
     person_id, number = await cleared_person(wl, vendor, reviewer, consent, name="李四")
     school = await wl.school("360104")
-    entries = [{"id_number": number, "name": "李四", "vendor_credit_code": vendor.credit_code},
-               {"id_number": new_id_number(), "name": "张三"}, {"id_number": number, "name": "李四"}]
+    entries = [
+        {"id_number": number, "name": "李四", "vendor_credit_code": vendor.credit_code},
+        {"id_number": new_id_number(), "name": "张三"},
+        {"id_number": number, "name": "李四"},
+    ]
     response = await batch(wl, school, entries)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -62,8 +65,9 @@ async def test_a_batch_receipt_is_stored_compact_and_served_as_signed(wl, owner_
     assert b'"query":null' in row["canonical"] and b"id_number_hmac" not in row["canonical"]
     index = await wl.sql("SELECT id_number_index FROM people WHERE id = CAST(:id AS uuid)", id=person_id)
     index = index.scalar_one()
-    assert sorted(row["subjects"]) == sorted({subject_key(index), subject_key(
-        receipts.batch_entries(row["query_compact"])[1]["id_number_hmac"])})
+    assert sorted(row["subjects"]) == sorted(
+        {subject_key(index), subject_key(receipts.batch_entries(row["query_compact"])[1]["id_number_hmac"])}
+    )
 
     served = (await wl.client.get(f"/api/v1/receipts/{body['receipt_id']}", headers=school)).json()
     document = served["receipt"]
@@ -78,19 +82,20 @@ async def test_a_batch_receipt_is_stored_compact_and_served_as_signed(wl, owner_
     good, keys = tmp_path / "batch.json", tmp_path / "keys.json"
     good.write_text(json.dumps(served, ensure_ascii=False))
     keys.write_text(keys_text)
-    ok = subprocess.run([SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(keys)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(keys)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     for change in ({"vendor_credit_code": None}, {"name_hmac": "0" * 64}):
         altered = copy.deepcopy(served)
         altered["receipt"]["query"]["entries"][0].update(change)
-        altered["canonical"] = json.dumps(altered["receipt"], sort_keys=True, separators=(",", ":"),
-                                          ensure_ascii=False)
+        altered["canonical"] = json.dumps(altered["receipt"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert [p.code for p in verify(altered, key)] == ["bad_signature"]
         bad = tmp_path / "altered.json"
         bad.write_text(json.dumps(altered, ensure_ascii=False))
-        refused = subprocess.run([SCHOOLGATE, "receipts", "verify", str(bad), "--public-key", str(keys)],
-                                 capture_output=True, text=True)
+        refused = subprocess.run(
+            [SCHOOLGATE, "receipts", "verify", str(bad), "--public-key", str(keys)], capture_output=True, text=True
+        )
         assert refused.returncode == 1 and "bad_signature" in refused.stdout
 
     items = (await wl.client.get(f"/api/v1/people/{person_id}/lookups", headers=vendor.headers)).json()["items"]
@@ -117,7 +122,10 @@ async def test_a_batch_sharing_only_a_hash_prefix_is_not_listed_for_the_person(w
             "checkpoint_size, canonical, signature, subjects, query_compact) "
             "SELECT $1, kind, subject, account_id, school_id, region_code, as_of, created_at + interval '1 second', "
             "checkpoint_size, canonical, signature, subjects, $2 FROM lookup_receipts WHERE id = $3",
-            uuid.uuid4(), compact, row["id"])
+            uuid.uuid4(),
+            compact,
+            row["id"],
+        )
     finally:
         await conn.close()
     items = (await wl.client.get(path, headers=vendor.headers)).json()["items"]
@@ -126,14 +134,25 @@ async def test_a_batch_sharing_only_a_hash_prefix_is_not_listed_for_the_person(w
 
 async def test_receipt_canonical_uses_lz4_where_the_server_has_it(db):
     async with db.transaction() as session:
-        offered = (await session.exec(text(
-            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"))).scalar_one()
-        used = (await session.exec(text(
-            "SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'lookup_receipts'::regclass "
-            "AND attname = 'canonical'"))).scalar_one()
-        storage = (await session.exec(text(
-            "SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'lookup_receipts'::regclass "
-            "AND attname = 'query_compact'"))).scalar_one()
+        offered = (
+            await session.exec(text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"))
+        ).scalar_one()
+        used = (
+            await session.exec(
+                text(
+                    "SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'lookup_receipts'::regclass "
+                    "AND attname = 'canonical'"
+                )
+            )
+        ).scalar_one()
+        storage = (
+            await session.exec(
+                text(
+                    "SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'lookup_receipts'::regclass "
+                    "AND attname = 'query_compact'"
+                )
+            )
+        ).scalar_one()
     assert used.strip("\x00") == ("l" if "lz4" in offered else "")  # "": the server's default (pglz)
     assert storage == "e"  # keyed hashes do not compress: not even tried
 
@@ -149,8 +168,10 @@ async def test_batch_receipts_from_before_0014_still_verify_and_are_found(server
     try:
         await asyncio.to_thread(upgrade, url, "0013", APP_ROLE)
         index, other = os.urandom(32).hex(), os.urandom(32).hex()
-        entries = [{"id_number_hmac": index, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None},
-                   {"id_number_hmac": other, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None}]
+        entries = [
+            {"id_number_hmac": index, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None},
+            {"id_number_hmac": other, "name_hmac": os.urandom(32).hex(), "vendor_credit_code": None},
+        ]
         query, answer = {"entries": entries}, {"results": [{"result": "not_cleared", "vendors": []}] * 2}
         canonical = receipts.canonical({"v": 1, "kind": "person_batch", "query": query, "answer": answer})
         receipt_id, account = uuid.uuid4(), uuid.uuid4()
@@ -160,7 +181,14 @@ async def test_batch_receipts_from_before_0014_still_verify_and_are_found(server
                 "INSERT INTO lookup_receipts (id, kind, subject, account_id, region_code, query, answer, as_of, "
                 "created_at, checkpoint_size, canonical, signature, subjects) VALUES ($1, 'person_batch', 'batch', "
                 "$2, '360104', $3::jsonb, $4::jsonb, now(), now(), 0, $5, $6, $7)",
-                receipt_id, account, json.dumps(query), json.dumps(answer), canonical, b"s" * 64, [index, other])
+                receipt_id,
+                account,
+                json.dumps(query),
+                json.dumps(answer),
+                canonical,
+                b"s" * 64,
+                [index, other],
+            )
         finally:
             await conn.close()
         await asyncio.to_thread(upgrade, url, "head", APP_ROLE)
@@ -185,9 +213,13 @@ async def test_batch_receipts_from_before_0014_still_verify_and_are_found(server
 @pytest.mark.parametrize("codes", [[None, None], ["91360104MA35XXXX0N", None]])
 def test_compact_entries_round_trip_to_the_signed_bytes(codes):
     entries = [(os.urandom(32).hex(), os.urandom(32).hex(), code) for code in codes]
-    document = {"v": 1, "kind": "person_batch", "answer": {"results": [{"result": "not_cleared", "vendors": []}]},
-                "query": {"entries": [{"id_number_hmac": a, "name_hmac": b, "vendor_credit_code": c}
-                                      for a, b, c in entries]}, "signer": {"origin": "甲\u2028\"乙"}}
+    document = {
+        "v": 1,
+        "kind": "person_batch",
+        "answer": {"results": [{"result": "not_cleared", "vendors": []}]},
+        "query": {"entries": [{"id_number_hmac": a, "name_hmac": b, "vendor_credit_code": c} for a, b, c in entries]},
+        "signer": {"origin": '甲\u2028"乙'},
+    }
     compact = receipts.compact_batch_query(entries)
     stored = receipts.stored_batch_canonical(document)
     assert receipts.restore_canonical(stored, compact) == receipts.canonical(document)

@@ -44,6 +44,7 @@ def raw_statements(monkeypatch) -> list[str]:
         async def recorded(self, query, *args, **kwargs):
             seen.append(" ".join(query.split())[:120])
             return await original(self, query, *args, **kwargs)
+
         return recorded
 
     for name in ("fetch", "fetchrow", "fetchval", "execute"):
@@ -95,8 +96,11 @@ async def test_the_warmer_fills_the_cache_and_a_document_change_still_counts(wl,
     async with wl.db.transaction() as session:
         from sqlalchemy import text
 
-        await session.exec(text("UPDATE service_items SET activity = activity || '（新）' "
-                                "WHERE vendor_id = CAST(:v AS uuid)").bindparams(v=str(vendor.id)))
+        await session.exec(
+            text(
+                "UPDATE service_items SET activity = activity || '（新）' WHERE vendor_id = CAST(:v AS uuid)"
+            ).bindparams(v=str(vendor.id))
+        )
     body = (await wl.lookup(school, vendor.credit_code)).json()
     assert all(s["activity"].endswith("（新）") for s in body["services"]) and body["services"]
     assert lookup_cache(wl.db).version > before
@@ -111,8 +115,11 @@ async def test_a_revoked_token_is_refused_at_once_whatever_the_request(wl):
     assert (await wl.lookup(school, vendor.credit_code)).status_code == 401
     # Even a request that fails before its receipt (a bad code) answers 401, not 422.
     assert (await wl.lookup(school, "91360104MA0000015X")).status_code == 401
-    assert (await wl.client.post("/api/v1/lookup/people", headers=school,
-                                 json={"id_number": "11010519491231002X", "name": "王"})).status_code == 401
+    assert (
+        await wl.client.post(
+            "/api/v1/lookup/people", headers=school, json={"id_number": "11010519491231002X", "name": "王"}
+        )
+    ).status_code == 401
     assert await _receipt_count(wl) == stored
 
 
@@ -147,7 +154,7 @@ async def test_concurrent_lookups_share_commits_and_the_limit_holds_row_by_row(w
 
 def test_receipt_canonical_bytes_equal_the_verifiers_on_awkward_strings():
     rng = random.Random(5)
-    alphabet = [chr(i) for i in range(0x250)] + ["\u2028", "\u2029", "\ufeff", "\U0001F600", "中", "\x7f"]
+    alphabet = [chr(i) for i in range(0x250)] + ["\u2028", "\u2029", "\ufeff", "\U0001f600", "中", "\x7f"]
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         document = {"name": text, text + "k": [text, 1, None, True, {"b": -3, "a": text}], "n": 2**40}
@@ -262,8 +269,9 @@ async def test_person_lookups_take_vendor_state_from_a_complete_cache_and_still_
     version = lookup_cache(wl.db).version
     cached = (await lookup(wl, school, number)).json()
     assert people_reads[-1] == (version, False)
-    assert {k: v for k, v in cached.items() if k not in ("checked_at", "receipt_id")} == \
-        {k: v for k, v in fresh.items() if k not in ("checked_at", "receipt_id")}
+    assert {k: v for k, v in cached.items() if k not in ("checked_at", "receipt_id")} == {
+        k: v for k, v in fresh.items() if k not in ("checked_at", "receipt_id")
+    }
 
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
     request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
@@ -272,8 +280,7 @@ async def test_person_lookups_take_vendor_state_from_a_complete_cache_and_still_
     assert people_reads[-1] == (version, True)  # the statement saw the newer version: state read in it
 
 
-async def test_a_vendor_missing_from_a_complete_cache_makes_the_person_read_start_again(wl, people_reads,
-                                                                                        monkeypatch):
+async def test_a_vendor_missing_from_a_complete_cache_makes_the_person_read_start_again(wl, people_reads, monkeypatch):
     """A vendor the cache cannot answer for (its state's time horizon has passed) sends
     the read back to PostgreSQL with the vendors' state in the statement."""
     from tests.lookup.people_world import authorisation, cleared_person, lookup

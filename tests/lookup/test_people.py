@@ -55,8 +55,11 @@ async def test_a_cleared_person_is_cleared_until_the_earliest_expiry_through_the
     assert response.status_code == 200, response.text
     body = response.json()
     expected_until = (date.fromisoformat(RECENT) + timedelta(days=365)).isoformat()
-    assert _stable(body) == {"result": "cleared", "valid_until": expected_until,
-                             "vendors": [{"credit_code": vendor.credit_code, "name": vendor.name}]}
+    assert _stable(body) == {
+        "result": "cleared",
+        "valid_until": expected_until,
+        "vendors": [{"credit_code": vendor.credit_code, "name": vendor.name}],
+    }
     assert set(body) == {"result", "valid_until", "vendors", "checked_at", "receipt_id"}
     # Through the named vendor, and with the name written with odd spacing / full-width forms.
     named = await lookup(wl, school, number, name=" 王小明 ", vendor_credit_code=vendor.credit_code.lower())
@@ -64,8 +67,11 @@ async def test_a_cleared_person_is_cleared_until_the_earliest_expiry_through_the
     # Reviewers judge for their own region (or a named one in scope).
     assert (await lookup(wl, reviewer, number)).json()["result"] == "cleared"
     city = await wl.reviewer("360100")
-    assert (await wl.client.post("/api/v1/lookup/people?region=360104", headers=city,
-                                 json={"id_number": number, "name": "王小明"})).json()["result"] == "cleared"
+    assert (
+        await wl.client.post(
+            "/api/v1/lookup/people?region=360104", headers=city, json={"id_number": number, "name": "王小明"}
+        )
+    ).json()["result"] == "cleared"
 
 
 async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_statements(wl, monkeypatch):
@@ -76,31 +82,52 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
 
     _, ok = await cleared_person(wl, vendor, reviewer, consent)
     barred_id, barred = await cleared_person(wl, vendor, reviewer, consent)
-    await record(wl, barred_id, reviewer, consent, check_type="criminal_record", result="adverse",
-                 query_date=today_in_china().isoformat())
-    _, expired = await cleared_person(wl, vendor, reviewer, consent,
-                                      query_date=(today_in_china() - timedelta(days=400)).isoformat())
+    await record(
+        wl,
+        barred_id,
+        reviewer,
+        consent,
+        check_type="criminal_record",
+        result="adverse",
+        query_date=today_in_china().isoformat(),
+    )
+    _, expired = await cleared_person(
+        wl, vendor, reviewer, consent, query_date=(today_in_china() - timedelta(days=400)).isoformat()
+    )
     pending_id, pending = await engage(wl, vendor)
     for check_type in CHECK_TYPES:
-        await record(wl, pending_id, reviewer, consent, check_type=check_type, query_date=RECENT,
-                     result="pending" if check_type == "mental_health" else "clear")
+        await record(
+            wl,
+            pending_id,
+            reviewer,
+            consent,
+            check_type=check_type,
+            query_date=RECENT,
+            result="pending" if check_type == "mental_health" else "clear",
+        )
     departed_id, departed = await cleared_person(wl, vendor, reviewer, consent)
-    gone = await wl.client.post(f"/api/v1/vendors/{vendor.id}/people/{departed_id}/departure",
-                                headers=vendor.headers, json={})
+    gone = await wl.client.post(
+        f"/api/v1/vendors/{vendor.id}/people/{departed_id}/departure", headers=vendor.headers, json={}
+    )
     assert gone.status_code in (200, 201), gone.text
-    _, not_started = await cleared_person(wl, vendor, reviewer, consent,
-                                          start_date=(today_in_china() + timedelta(days=30)).isoformat())
+    _, not_started = await cleared_person(
+        wl, vendor, reviewer, consent, start_date=(today_in_china() + timedelta(days=30)).isoformat()
+    )
     revoked_vendor, _ = await wl.approved(region_code="360104")
     _, at_revoked = await cleared_person(wl, revoked_vendor, reviewer, consent)
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
-    request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=revoked_vendor.id,
-                               ban_until=BAN)).json()
+    request = (
+        await wl.adjust(first, action="revoke", reason="撤销", vendor_id=revoked_vendor.id, ban_until=BAN)
+    ).json()
     assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
     # Suspended pending a complaint's investigation (the complaints tests open one through
     # the API; here the row alone, so that the statements are compared too).
     suspended_id, suspended = await cleared_person(wl, vendor, reviewer, consent)
-    await wl.sql("INSERT INTO person_suspensions (id, person_id, suspended_at) "
-                 "VALUES (gen_random_uuid(), CAST(:p AS uuid), now())", p=suspended_id)
+    await wl.sql(
+        "INSERT INTO person_suspensions (id, person_id, suspended_at) "
+        "VALUES (gen_random_uuid(), CAST(:p AS uuid), now())",
+        p=suspended_id,
+    )
 
     statements: list[str] = []
 
@@ -116,6 +143,7 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
         async def recorded(self, query, *args, **kwargs):
             seen(None, None, "raw: " + query.strip())
             return await original(self, query, *args, **kwargs)
+
         return recorded
 
     for name in ("fetch", "fetchrow", "fetchval", "execute"):
@@ -148,8 +176,7 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
         # One read (people, engagements, facts, vendors' whitelist state, checkpoint) and the
         # grouped receipt store; the token comes from the cache (re-validated by the store).
         assert len(cleared_statements) == 2, cleared_statements
-        assert cleared_statements[0].startswith("raw: WITH p AS MATERIALIZED (SELECT k.asked, d.id"), \
-            cleared_statements
+        assert cleared_statements[0].startswith("raw: WITH p AS MATERIALIZED (SELECT k.asked, d.id"), cleared_statements
         assert cleared_statements[1].startswith("raw: SELECT out_ord, out_outcome"), cleared_statements
         for reason, (headers, number, extra) in cases.items():
             statements.clear()
@@ -166,8 +193,13 @@ async def test_every_reason_not_to_clear_gives_the_same_answer_and_the_same_stat
 def _plan_shape(node: dict) -> tuple:
     """A plan node as what it did: its kind, the relation it read, the rows it gave and
     how often it ran (no timings, no costs), with its children's."""
-    return (node["Node Type"], node.get("Relation Name"), node.get("Actual Rows"), node.get("Actual Loops"),
-            tuple(_plan_shape(child) for child in node.get("Plans", ())))
+    return (
+        node["Node Type"],
+        node.get("Relation Name"),
+        node.get("Actual Rows"),
+        node.get("Actual Loops"),
+        tuple(_plan_shape(child) for child in node.get("Plans", ())),
+    )
 
 
 async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_reads(wl, monkeypatch):
@@ -201,7 +233,7 @@ async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_rea
         reads.clear(), judged.clear()
         response = await lookup(wl, school, number, name=name)
         assert response.status_code == 200 and response.json()["result"] == "not_cleared", response.text
-        (args, rows), = reads
+        ((args, rows),) = reads
         return args, rows, len(judged)
 
     await lookup(wl, school, known)  # warm the worker's caches
@@ -220,7 +252,9 @@ async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_rea
             # The instant and the cache versions of one call for both: only the number differs.
             explained = await conn.fetchval(
                 "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) " + people.READ_PEOPLE,
-                indexes, *wrong_args[1:])
+                indexes,
+                *wrong_args[1:],
+            )
             return _plan_shape(json.loads(explained)[0]["Plan"])
 
         assert await plan(unknown_args[0]) == await plan(wrong_args[0])
@@ -278,8 +312,11 @@ async def test_the_raw_number_appears_in_no_log_or_answer_of_any_lookup(wl, caps
     bad = number[:-1] + ("0" if number[-1] != "0" else "1")
     capsys.readouterr()
     bodies = [(await lookup(wl, school, n)).text for n in (number, unknown, bad, number.lower())]
-    bodies.append((await batch(wl, school, [{"id_number": number, "name": "王小明"},
-                                            {"id_number": unknown, "name": "王小明"}])).text)
+    bodies.append(
+        (
+            await batch(wl, school, [{"id_number": number, "name": "王小明"}, {"id_number": unknown, "name": "王小明"}])
+        ).text
+    )
     bodies.append((await batch(wl, school, [{"id_number": bad, "name": "王小明"}])).text)
     captured = capsys.readouterr()
     logs = captured.out + captured.err + caplog.text
@@ -293,8 +330,9 @@ async def test_vendors_and_anonymous_callers_may_not_look_people_up(wl):
     vendor, reviewer, consent = await _setup(wl)
     _, number = await cleared_person(wl, vendor, reviewer, consent)
     assert (await lookup(wl, vendor.headers, number)).status_code == 403
-    assert (await wl.client.post("/api/v1/lookup/people", json={"id_number": number, "name": "王小明"})
-            ).status_code == 401
+    assert (
+        await wl.client.post("/api/v1/lookup/people", json={"id_number": number, "name": "王小明"})
+    ).status_code == 401
 
 
 async def test_batch_keeps_order_allows_500_and_refuses_501(wl):
@@ -326,8 +364,9 @@ async def test_receipts_verify_and_hold_no_number_or_name(wl):
     _, number = await cleared_person(wl, vendor, reviewer, consent, name="欧阳明月")
     school = await wl.school("360104")
     single = await lookup(wl, school, number, name="欧阳明月")
-    many = await batch(wl, school, [{"id_number": number, "name": "欧阳明月"},
-                                    {"id_number": new_id_number(), "name": "欧阳明月"}])
+    many = await batch(
+        wl, school, [{"id_number": number, "name": "欧阳明月"}, {"id_number": new_id_number(), "name": "欧阳明月"}]
+    )
     keys = parse_public_key((await wl.client.get("/api/v1/keys")).text)
     for response, kind in ((single, "person"), (many, "person_batch")):
         assert number not in response.text and "欧阳明月" not in response.text
@@ -343,7 +382,7 @@ async def test_receipts_verify_and_hold_no_number_or_name(wl):
         stored += bytes(row.canonical).decode()
         assert number not in stored and "欧阳明月" not in stored
         # A school sees nothing of a check's content anywhere: no type, result or date.
-        for word in (*CHECK_TYPES, "clear\"", "adverse", "pending", RECENT):
+        for word in (*CHECK_TYPES, 'clear"', "adverse", "pending", RECENT):
             assert word not in stored
     for word in (*CHECK_TYPES, "adverse", "pending", RECENT):
         assert word not in single.text and word not in many.text
@@ -360,7 +399,9 @@ async def test_the_person_side_lists_who_looked_them_up(wl):
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     assert [(i["kind"], i["result"], i["school_code"]) for i in items] == [
-        ("person_batch", "not_cleared", "3601040042"), ("person", "cleared", "3601040042")]
+        ("person_batch", "not_cleared", "3601040042"),
+        ("person", "cleared", "3601040042"),
+    ]
     assert items[0]["school_name"] and items[0]["caller_role"] == "school" and items[0]["region_code"] == "360104"
     assert (await wl.client.get(path, headers=reviewer)).status_code == 200
     # Outside scope: as for any person read, 404; schools have no such endpoint.
@@ -376,8 +417,15 @@ async def test_only_a_confirmed_bar_lift_clears_among_several_requests_for_one_c
     request row, which would leave an unlifted copy barring the person."""
     vendor, reviewer, consent = await _setup(wl)
     person_id, number = await cleared_person(wl, vendor, reviewer, consent)
-    adverse = await record(wl, person_id, reviewer, consent, check_type="sexual_offence_entry_query",
-                           result="adverse", query_date=today_in_china().isoformat())
+    adverse = await record(
+        wl,
+        person_id,
+        reviewer,
+        consent,
+        check_type="sexual_offence_entry_query",
+        result="adverse",
+        query_date=today_in_china().isoformat(),
+    )
     school = await wl.school("360104")
     first, second = await wl.reviewer("360000"), await wl.reviewer("360000")
     lifts = f"/api/v1/people/{person_id}/bar-lifts"
@@ -390,8 +438,9 @@ async def test_only_a_confirmed_bar_lift_clears_among_several_requests_for_one_c
         return looked_up.json()["result"], view.json()["clearance"]
 
     declined = (await wl.client.post(lifts, headers=first, json=body)).json()
-    assert (await wl.client.post(f"{lifts}/{declined['id']}/decline", headers=second,
-                                 json={"reason": "证明不足"})).status_code == 200
+    assert (
+        await wl.client.post(f"{lifts}/{declined['id']}/decline", headers=second, json={"reason": "证明不足"})
+    ).status_code == 200
     assert await answers() == ("not_cleared", "barred")
     withdrawn = (await wl.client.post(lifts, headers=first, json=body)).json()
     assert (await wl.client.post(f"{lifts}/{withdrawn['id']}/withdraw", headers=first, json={})).status_code == 200

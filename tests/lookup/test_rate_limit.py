@@ -30,8 +30,10 @@ async def test_the_sixth_lookup_in_a_minute_is_429_with_retry_after(wl):
     assert refused.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     # A forged client address changes nothing: the count is keyed by the token's account.
-    forged = await wl.client.get(f"/api/v1/lookup/vendors/{vendor.credit_code}",
-                                 headers=school | {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"})
+    forged = await wl.client.get(
+        f"/api/v1/lookup/vendors/{vendor.credit_code}",
+        headers=school | {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"},
+    )
     assert forged.status_code == 429
     # Another school has its own quota.
     assert (await wl.lookup(other, vendor.credit_code)).status_code == 200
@@ -42,8 +44,11 @@ async def test_old_windows_are_purged(db):
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
         for now in (1_800_000_000.0, 1_800_000_000.0 + 3600):
-            await conn.execute("INSERT INTO lookup_rate_windows (account_id, window_start, n) VALUES ($1, $2, 1)",
-                               account, ratelimit.window(now)[0])
+            await conn.execute(
+                "INSERT INTO lookup_rate_windows (account_id, window_start, n) VALUES ($1, $2, 1)",
+                account,
+                ratelimit.window(now)[0],
+            )
     assert await ratelimit.purge_windows(db, now=1_800_000_000.0 + 3600) == 1
     async with db.transaction() as session:
         from sqlalchemy import func, select

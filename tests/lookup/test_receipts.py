@@ -70,8 +70,7 @@ async def test_any_altered_field_fails_verification(wl):
         for part in path[:-1]:
             target = target[part]
         target[path[-1]] = value
-        altered["canonical"] = json.dumps(altered["receipt"], sort_keys=True, separators=(",", ":"),
-                                          ensure_ascii=False)
+        altered["canonical"] = json.dumps(altered["receipt"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert [p.code for p in verify(altered, key)] == ["bad_signature"], path
     altered = copy.deepcopy(served)
     altered["signature"] = altered["signature"][:-4] + ("AAA=" if altered["signature"][-4:] != "AAA=" else "BBB=")
@@ -112,8 +111,9 @@ def test_receipts_signed_one_by_one_before_groups_still_verify(app_signer):
     served = receipts.served(document, canonical, signature, app_signer.name, app_signer.public_key_raw, None)
     assert "signed_group" not in served
     assert verify(served, app_signer.public_key_raw) == []
-    served["signature"] = receipts.served(document, canonical, app_signer.private_key.sign(b"other"),
-                                          app_signer.name, app_signer.public_key_raw, None)["signature"]
+    served["signature"] = receipts.served(
+        document, canonical, app_signer.private_key.sign(b"other"), app_signer.name, app_signer.public_key_raw, None
+    )["signature"]
     assert [p.code for p in verify(served, app_signer.public_key_raw)] == ["bad_signature"]
 
 
@@ -125,8 +125,9 @@ async def test_cli_verifies_offline_and_rejects_tampering(wl, tmp_path):
     good.write_text(json.dumps(served, ensure_ascii=False))
     key_file.write_text((await wl.client.get("/api/v1/keys")).text)
 
-    ok = subprocess.run([SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(key_file)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(key_file)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "verified" in ok.stdout
 
@@ -134,8 +135,9 @@ async def test_cli_verifies_offline_and_rejects_tampering(wl, tmp_path):
     tampered["receipt"]["answer"]["status"] = "revoked"
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(tampered, ensure_ascii=False))
-    refused = subprocess.run([SCHOOLGATE, "receipts", "verify", str(bad), "--public-key", str(key_file)],
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(bad), "--public-key", str(key_file)], capture_output=True, text=True
+    )
     assert refused.returncode == 1
     assert "canonical_mismatch" in refused.stdout and "bad_signature" in refused.stdout
 
@@ -147,10 +149,14 @@ async def test_cli_verifies_offline_and_rejects_tampering(wl, tmp_path):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    other.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    wrong = subprocess.run([SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(other)],
-                           capture_output=True, text=True)
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    wrong = subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(good), "--public-key", str(other)], capture_output=True, text=True
+    )
     assert wrong.returncode == 1 and "bad_signature" in wrong.stdout
 
 
@@ -160,8 +166,14 @@ async def test_who_may_read_a_receipt(wl):
     same_school = await wl.accounts.headers("school", region_code="360104", school_code="3601040001")
     other_school = await wl.school("360104")
     receipt_id = (await wl.lookup(school, vendor.credit_code)).json()["receipt_id"]
-    allowed = [school, same_school, await wl.reviewer("360104"), await wl.reviewer("360100"),
-               await wl.accounts.headers("auditor", region_code="360100"), await wl.accounts.headers("admin")]
+    allowed = [
+        school,
+        same_school,
+        await wl.reviewer("360104"),
+        await wl.reviewer("360100"),
+        await wl.accounts.headers("auditor", region_code="360100"),
+        await wl.accounts.headers("admin"),
+    ]
     for headers in allowed:
         assert (await wl.client.get(f"/api/v1/receipts/{receipt_id}", headers=headers)).status_code == 200
     for headers in [other_school, await wl.reviewer("360102")]:

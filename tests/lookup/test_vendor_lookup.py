@@ -21,8 +21,17 @@ async def test_answer_shape_for_a_listed_vendor(wl):
     assert set(body) >= {"credit_code", "name", "status", "services", "checked_at", "receipt_id"}
     assert body["credit_code"] == vendor.credit_code and body["name"] == vendor.name and body["status"] == "active"
     service = body["services"][0]
-    assert set(service) == {"item_id", "category_code", "activity", "grade_bands", "fee", "fee_unit",
-                            "fee_published_on", "valid_until", "region_codes"}
+    assert set(service) == {
+        "item_id",
+        "category_code",
+        "activity",
+        "grade_bands",
+        "fee",
+        "fee_unit",
+        "fee_published_on",
+        "valid_until",
+        "region_codes",
+    }
     assert service["item_id"] == entries[0]["service_item_id"] and service["fee"] == 3000
     assert service["fee_unit"] == "per_session" and service["region_codes"] == ["360104"]
     assert service["valid_until"] == entries[0]["valid_until"].replace("Z", "+00:00")
@@ -75,9 +84,11 @@ async def test_bad_check_character_is_422_and_unknown_code_is_not_listed(wl):
 async def test_bad_as_of_and_region_are_refused(wl):
     vendor, _ = await wl.approved()
     school = await wl.school("360104")
-    cases = [({"as_of": "2026-09-01T08:00:00"}, "invalid_as_of"),
-             ({"as_of": "2070-01-01T00:00:00+08:00"}, "as_of_in_future"),
-             ({"region": "360102"}, "region_not_allowed")]
+    cases = [
+        ({"as_of": "2026-09-01T08:00:00"}, "invalid_as_of"),
+        ({"as_of": "2070-01-01T00:00:00+08:00"}, "as_of_in_future"),
+        ({"region": "360102"}, "region_not_allowed"),
+    ]
     for params, code in cases:
         response = await wl.lookup(school, vendor.credit_code, **params)
         assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text

@@ -28,11 +28,20 @@ def server(owner_url, database_url, tmp_path_factory):
     port = free_port()
     data_dir = tmp_path_factory.mktemp("workers") / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-    env.update(SCHOOLGATE_DATABASE_URL=database_url, SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-               SCHOOLGATE_DATA_DIR=str(data_dir), SCHOOLGATE_LOG_FORMAT="json", SCHOOLGATE_LOG_LEVEL="warning",
-               SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(RATE))
-    process = subprocess.Popen([SCHOOLGATE, "serve", "--port", str(port), "--workers", str(WORKERS)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(
+        SCHOOLGATE_DATABASE_URL=database_url,
+        SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
+        SCHOOLGATE_DATA_DIR=str(data_dir),
+        SCHOOLGATE_LOG_FORMAT="json",
+        SCHOOLGATE_LOG_LEVEL="warning",
+        SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(RATE),
+    )
+    process = subprocess.Popen(
+        [SCHOOLGATE, "serve", "--port", str(port), "--workers", str(WORKERS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         yield process, port
     finally:

@@ -28,9 +28,12 @@ class OrdersWorld(WhitelistWorld):
 
     async def term(self, region_code: str = "360104", *, starts_in: int = -10, days: int = 120, **body) -> dict:
         today = today_in_china()
-        payload = {"region_code": region_code, "name": "2026-2027 学年第一学期",
-                   "starts_on": (today + timedelta(days=starts_in)).isoformat(),
-                   "ends_on": (today + timedelta(days=starts_in + days)).isoformat()} | body
+        payload = {
+            "region_code": region_code,
+            "name": "2026-2027 学年第一学期",
+            "starts_on": (today + timedelta(days=starts_in)).isoformat(),
+            "ends_on": (today + timedelta(days=starts_in + days)).isoformat(),
+        } | body
         response = await self.client.post("/api/v1/terms", json=payload, headers=await self.reviewer(region_code))
         assert response.status_code == 201, response.text
         return response.json()
@@ -45,13 +48,22 @@ class OrdersWorld(WhitelistWorld):
         return person
 
     def order_payload(self, term: dict, entry: dict, people: list[dict], **overrides) -> dict:
-        return {"term_id": term["id"], "service_item_id": entry["service_item_id"], "weekdays": [2, 4],
-                "start_time": "15:40", "end_time": "17:10", "venue": "科学教室", "class_size": 25,
-                "grade_bands": ["upper_primary"], "people": [p["person_id"] for p in people]} | overrides
+        return {
+            "term_id": term["id"],
+            "service_item_id": entry["service_item_id"],
+            "weekdays": [2, 4],
+            "start_time": "15:40",
+            "end_time": "17:10",
+            "venue": "科学教室",
+            "class_size": 25,
+            "grade_bands": ["upper_primary"],
+            "people": [p["person_id"] for p in people],
+        } | overrides
 
     async def place(self, school: School, payload: dict, **headers):
-        return await self.client.post(f"/api/v1/schools/{school.code}/orders", json=payload,
-                                      headers=school.headers | headers)
+        return await self.client.post(
+            f"/api/v1/schools/{school.code}/orders", json=payload, headers=school.headers | headers
+        )
 
     async def order_act(self, order: dict, headers: dict, action: str, *, version: int | None = None, reason=None):
         body = {"action": action, "version": order["version"] if version is None else version}

@@ -17,8 +17,9 @@ async def test_the_dashboard_counts_standings_and_names_what_needs_attention(ow,
     cancelled = (await ow.place(school, ow.order_payload(term, entries[0], [person]))).json()
     assert (await ow.order_act(cancelled, school.headers, "cancel", reason="重复下单")).status_code == 200
     county = await ow.reviewer("360104")
-    assert (await ow.adjust(county, action="suspend", reason="接到投诉，暂停待查",
-                            entry_ids=[entries[1]["id"]])).status_code == 200
+    assert (
+        await ow.adjust(county, action="suspend", reason="接到投诉，暂停待查", entry_ids=[entries[1]["id"]])
+    ).status_code == 200
     ending_on = (today_in_china() + timedelta(days=20)).isoformat()
     await ow.document(vendor, doc_type="school_permit", valid_until=ending_on)
 
@@ -28,10 +29,13 @@ async def test_the_dashboard_counts_standings_and_names_what_needs_attention(ow,
     assert body["term_id"] == term["id"]
     assert body["orders_by_standing"] == {"in_force": 1, "at_risk": 1, "blocked": 1}
     assert [(a["order_id"], a["standing"], [r["code"] for r in a["standing_reasons"]]) for a in body["attention"]] == [
-        (blocked["id"], "blocked", ["item_suspended"]), (risky["id"], "at_risk", ["clearance_ending"])]
+        (blocked["id"], "blocked", ["item_suspended"]),
+        (risky["id"], "at_risk", ["clearance_ending"]),
+    ]
     assert fine["id"] not in {a["order_id"] for a in body["attention"]}
     assert [(d["vendor_id"], d["doc_type"], d["last_day"]) for d in body["documents_ending"]] == [
-        (vendor.id, "school_permit", ending_on)]
+        (vendor.id, "school_permit", ending_on)
+    ]
     assert body["timetables_overdue"] == [] and body["schools"] >= 1  # due in a fortnight
 
     far = await ow.reviewer("360102")

@@ -24,8 +24,10 @@ async def test_the_fee_list_is_public_before_the_term_and_chargeable_from_public
     assert accepted.status_code == 200, accepted.text
     await ow.order_act(second, vendor.headers, "accept")
     # Accepted yesterday: on the list from yesterday on.
-    await ow.sql("UPDATE school_orders SET accepted_at = accepted_at - interval '1 day' WHERE id = CAST(:id AS uuid)",
-                 id=second["id"])
+    await ow.sql(
+        "UPDATE school_orders SET accepted_at = accepted_at - interval '1 day' WHERE id = CAST(:id AS uuid)",
+        id=second["id"],
+    )
 
     response = await _fees(ow, school, term)  # no sign-in
     assert response.status_code == 200, response.text

@@ -50,16 +50,28 @@ async def test_refusals_name_what_is_wrong_and_leave_no_trace(ow, ready):
     other_region_term = await ow.term("360102")
     cases = [
         (ow.order_payload(term, entries[0], [person], class_size=31), 422, "class_size_too_large", "class_size"),
-        (ow.order_payload(term, entries[0], [person], grade_bands=["lower_primary"]), 422, "grade_band_mismatch",
-         "grade_bands"),
+        (
+            ow.order_payload(term, entries[0], [person], grade_bands=["lower_primary"]),
+            422,
+            "grade_band_mismatch",
+            "grade_bands",
+        ),
         (ow.order_payload(term, entries[0], [person, stranger]), 422, "person_not_cleared", "people[1]"),
         (ow.order_payload(term, entries[0], [outsider]), 422, "person_not_cleared", "people[0]"),
-        (ow.order_payload(term, {"service_item_id": unlisted["id"]}, [person]), 422, "item_not_active",
-         "service_item_id"),
+        (
+            ow.order_payload(term, {"service_item_id": unlisted["id"]}, [person]),
+            422,
+            "item_not_active",
+            "service_item_id",
+        ),
         (ow.order_payload(other_region_term, entries[0], [person]), 404, "term_not_found", None),
         (ow.order_payload(term, entries[0], [person], weekdays=[0, 8]), 422, "invalid_weekday", "weekdays"),
-        (ow.order_payload(term, entries[0], [person], start_time="17:00", end_time="16:00"), 422, "times_inverted",
-         "end_time"),
+        (
+            ow.order_payload(term, entries[0], [person], start_time="17:00", end_time="16:00"),
+            422,
+            "times_inverted",
+            "end_time",
+        ),
         (ow.order_payload(term, entries[0], []), 422, "people_required", "people"),
     ]
     for payload, status, code, field in cases:
@@ -88,8 +100,11 @@ async def test_a_suspended_item_or_an_ended_term_cannot_be_ordered(ow, ready):
 
 async def test_an_unpublished_fee_cannot_be_ordered(ow, ready):
     vendor, entries, person, term, school = ready
-    await ow.sql("UPDATE whitelist_entries SET fee_published_on = :day WHERE id = CAST(:id AS uuid)",
-                 day=today_in_china() + timedelta(days=3), id=entries[0]["id"])
+    await ow.sql(
+        "UPDATE whitelist_entries SET fee_published_on = :day WHERE id = CAST(:id AS uuid)",
+        day=today_in_china() + timedelta(days=3),
+        id=entries[0]["id"],
+    )
     response = await ow.place(school, ow.order_payload(term, entries[0], [person]))
     assert response.status_code == 422 and response.json()["error"]["code"] == "fee_not_published", response.text
 
@@ -102,7 +117,8 @@ async def test_a_clearance_ending_before_the_term_is_a_warning_and_puts_the_orde
     order = response.json()
     until = (today_in_china() + timedelta(days=15)).isoformat()
     assert [(w["code"], w["until"], w["person_id"]) for w in order["warnings"]] == [
-        ("clearance_ends_before_term_end", until, soon["person_id"])]
+        ("clearance_ends_before_term_end", until, soon["person_id"])
+    ]
     assert order["standing"] == "at_risk"
     assert [(r["code"], r["until"]) for r in order["standing_reasons"]] == [("clearance_ending", until)]
     assert "李*" in order["standing_reasons"][0]["message"]
@@ -132,8 +148,14 @@ async def test_the_vendor_accepts_and_the_school_cancels_through_the_table(ow, r
     body = cancelled.json()
     assert (body["state"], body["standing"], body["allowed_actions"]) == ("cancelled", "closed", [])
     async with ow.db.transaction() as session:
-        actions = [e[0].action for e in (await session.exec(
-            select(AuditEvent).where(AuditEvent.object_id == order["id"]).order_by(AuditEvent.id))).all()]
+        actions = [
+            e[0].action
+            for e in (
+                await session.exec(
+                    select(AuditEvent).where(AuditEvent.object_id == order["id"]).order_by(AuditEvent.id)
+                )
+            ).all()
+        ]
     assert actions == ["orders:order:place", "orders:order:accept", "orders:order:cancel"]
 
 
@@ -150,8 +172,14 @@ async def test_orders_are_seen_only_by_their_school_vendor_and_bureau(ow, ready)
     assert (await ow.client.get(f"/api/v1/orders/{order['id']}", headers=far_reviewer)).status_code == 404
     county = await ow.reviewer("360104")
     assert [o["id"] for o in await ow.orders(school, county)] == [order["id"]]
-    other_order = await ow.place(other_school, ow.order_payload(term, entries[0], [person]), )
+    other_order = await ow.place(
+        other_school,
+        ow.order_payload(term, entries[0], [person]),
+    )
     assert other_order.status_code == 201
-    placed_elsewhere = await ow.client.post(f"/api/v1/schools/{school.code}/orders", headers=other_school.headers,
-                                            json=ow.order_payload(term, entries[0], [person]))
+    placed_elsewhere = await ow.client.post(
+        f"/api/v1/schools/{school.code}/orders",
+        headers=other_school.headers,
+        json=ow.order_payload(term, entries[0], [person]),
+    )
     assert placed_elsewhere.status_code == 404

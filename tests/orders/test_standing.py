@@ -22,7 +22,8 @@ async def test_a_suspension_blocks_the_order_on_the_next_read_and_names_its_caus
     [listed] = await ow.orders(school)
     assert listed["standing"] == "blocked"
     assert [(r["code"], r["message"]) for r in listed["standing_reasons"]] == [
-        ("item_suspended", "该服务项目在本地区白名单中已被暂停")]
+        ("item_suspended", "该服务项目在本地区白名单中已被暂停")
+    ]
     county_view = (await ow.client.get(f"/api/v1/orders/{order['id']}", headers=reviewer)).json()
     assert county_view["standing"] == "blocked"
 
@@ -30,8 +31,11 @@ async def test_a_suspension_blocks_the_order_on_the_next_read_and_names_its_caus
 async def test_a_departure_blocks_the_order_without_telling_why_beyond_entry(ow, ready):
     vendor, entries, person, term, school = ready
     order = (await ow.place(school, ow.order_payload(term, entries[0], [person]))).json()
-    left = await ow.client.post(f"/api/v1/vendors/{vendor.id}/people/{person['person_id']}/departure",
-                                json={"reason": "合同到期离职"}, headers=vendor.headers)
+    left = await ow.client.post(
+        f"/api/v1/vendors/{vendor.id}/people/{person['person_id']}/departure",
+        json={"reason": "合同到期离职"},
+        headers=vendor.headers,
+    )
     assert left.status_code == 200, left.text
     [listed] = await ow.orders(school)
     assert listed["standing"] == "blocked"

@@ -10,8 +10,16 @@ from tests.printing.pdfcheck import assert_sound
 
 
 def _session(weekday, start, end, category, content="作业辅导", teacher="王老师"):
-    return {"weekday": weekday, "start_time": start, "end_time": end, "category_code": category,
-            "content": content, "venue": "三年级教室", "teacher": teacher, "class_size": 45}
+    return {
+        "weekday": weekday,
+        "start_time": start,
+        "end_time": end,
+        "category_code": category,
+        "content": content,
+        "venue": "三年级教室",
+        "teacher": teacher,
+        "class_size": 45,
+    }
 
 
 def _url(school, term) -> str:
@@ -19,23 +27,32 @@ def _url(school, term) -> str:
 
 
 async def _put(ow, school, term, sessions, version):
-    return await ow.client.put(_url(school, term), json={"sessions": sessions, "version": version},
-                               headers=school.headers)
+    return await ow.client.put(
+        _url(school, term), json={"sessions": sessions, "version": version}, headers=school.headers
+    )
 
 
 def test_the_numbers_of_a_crafted_week():
     # Monday: 60 min homework + 60 min football = 50 %; Tuesday: 90 min homework + 30 min
     # science = 25 %; Wednesday: homework only.
-    week = week_numbers([
-        Slot(1, time(15, 40), time(16, 40), 1), Slot(1, time(16, 40), time(17, 40), 4),
-        Slot(2, time(15, 40), time(17, 10), 1), Slot(2, time(17, 10), time(17, 40), 2),
-        Slot(3, time(15, 40), time(16, 40), 1),
-    ])
-    assert [(d.weekday, d.total_minutes, d.interest_minutes, d.interest_share, d.interest_activities)
-            for d in week.days] == [(1, 120, 60, 0.5, 1), (2, 120, 30, 0.25, 1), (3, 60, 0, 0.0, 0)]
+    week = week_numbers(
+        [
+            Slot(1, time(15, 40), time(16, 40), 1),
+            Slot(1, time(16, 40), time(17, 40), 4),
+            Slot(2, time(15, 40), time(17, 10), 1),
+            Slot(2, time(17, 10), time(17, 40), 2),
+            Slot(3, time(15, 40), time(16, 40), 1),
+        ]
+    )
+    assert [
+        (d.weekday, d.total_minutes, d.interest_minutes, d.interest_share, d.interest_activities) for d in week.days
+    ] == [(1, 120, 60, 0.5, 1), (2, 120, 30, 0.25, 1), (3, 60, 0, 0.0, 0)]
     assert week.science_sessions == 1
     assert [(p["code"], p.get("weekday")) for p in week.problems()] == [
-        ("interest_share_below_half", 2), ("interest_share_below_half", 3), ("no_interest_activity", 3)]
+        ("interest_share_below_half", 2),
+        ("interest_share_below_half", 3),
+        ("no_interest_activity", 3),
+    ]
     assert "25%" in week.problems()[0]["message"]
 
 
@@ -56,8 +73,9 @@ async def test_a_timetable_files_only_when_it_conforms_and_the_public_sees_what_
     assert (await ow.order_act(order, vendor.headers, "accept")).status_code == 200
     read = (await ow.client.get(_url(school, term), headers=school.headers)).json()
     assert [s.get("provider") for s in read["sessions"]] == [None, vendor.name]
-    assert read["numbers"]["days"] == [{"weekday": 1, "total_minutes": 150, "interest_minutes": 90,
-                                        "interest_share": 0.6, "interest_activities": 1}]
+    assert read["numbers"]["days"] == [
+        {"weekday": 1, "total_minutes": 150, "interest_minutes": 90, "interest_share": 0.6, "interest_activities": 1}
+    ]
     assert read["numbers"]["conforms"] is True and read["allowed_actions"] == ["file"]
 
     not_yet = await ow.client.get(f"/api/v1/public/timetables/{school.code}/{term['id']}")
@@ -81,8 +99,9 @@ async def test_a_timetable_files_only_when_it_conforms_and_the_public_sees_what_
 
     no_reason = await ow.client.post(_url(school, term) + "/revise", json={"version": 3}, headers=school.headers)
     assert no_reason.status_code == 422 and no_reason.json()["error"]["code"] == "reason_required"
-    revised = await ow.client.post(_url(school, term) + "/revise", json={"version": 3, "reason": "调整周三安排"},
-                                   headers=school.headers)
+    revised = await ow.client.post(
+        _url(school, term) + "/revise", json={"version": 3, "reason": "调整周三安排"}, headers=school.headers
+    )
     assert revised.status_code == 200 and revised.json()["state"] == "draft"
     # While it is revised, the public still reads what was published.
     assert (await ow.client.get(f"/api/v1/public/timetables/{school.code}/{term['id']}")).status_code == 200
@@ -94,14 +113,14 @@ async def test_sessions_are_checked_row_by_row_and_versions_guard_the_write(ow, 
     response = await _put(ow, school, term, bad, 0)
     assert response.status_code == 422
     fields = {d["field"] for d in response.json()["error"]["details"]}
-    assert fields == {"sessions[1].weekday", "sessions[1].end_time", "sessions[1].category_code",
-                      "sessions[1].content"}
+    assert fields == {"sessions[1].weekday", "sessions[1].end_time", "sessions[1].category_code", "sessions[1].content"}
     assert (await _put(ow, school, term, bad[:1], 0)).status_code == 200
     stale = await _put(ow, school, term, bad[:1], 0)
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     other = await ow.new_school()
-    assert (await ow.client.put(_url(school, term), json={"sessions": [], "version": 1},
-                                headers=other.headers)).status_code == 404
+    assert (
+        await ow.client.put(_url(school, term), json={"sessions": [], "version": 1}, headers=other.headers)
+    ).status_code == 404
 
 
 async def test_the_bureau_sees_which_schools_have_not_published_by_the_deadline(ow, ready):
@@ -110,8 +129,9 @@ async def test_the_bureau_sees_which_schools_have_not_published_by_the_deadline(
     quiet = await ow.new_school()
     await _put(ow, school, late_term, [_session(1, "15:40", "16:40", 1)], 0)
     county = await ow.reviewer("360104")
-    response = await ow.client.get("/api/v1/regions/360104/timetables", params={"term": late_term["id"]},
-                                   headers=county)
+    response = await ow.client.get(
+        "/api/v1/regions/360104/timetables", params={"term": late_term["id"]}, headers=county
+    )
     assert response.status_code == 200, response.text
     rows = {r["school_code"]: r for r in response.json()["schools"]}
     assert rows[quiet.code]["state"] is None and rows[quiet.code]["overdue"] is True
@@ -119,5 +139,6 @@ async def test_the_bureau_sees_which_schools_have_not_published_by_the_deadline(
     on_time = await ow.client.get("/api/v1/regions/360104/timetables", params={"term": term["id"]}, headers=county)
     assert not any(r["overdue"] for r in on_time.json()["schools"])  # due in a fortnight
     far = await ow.reviewer("360102")
-    assert (await ow.client.get("/api/v1/regions/360104/timetables", params={"term": term["id"]},
-                                headers=far)).status_code == 403
+    assert (
+        await ow.client.get("/api/v1/regions/360104/timetables", params={"term": term["id"]}, headers=far)
+    ).status_code == 403

@@ -36,15 +36,21 @@ async def make_vendor(client, accounts, region_code: str = "360104", **overrides
 
 
 def person_payload(**overrides) -> dict:
-    payload = {"id_number": new_id_number(), "name": "王小明", "role": "lead_instructor", "start_date": "2025-09-01",
-               "phone": "13907971234"}
+    payload = {
+        "id_number": new_id_number(),
+        "name": "王小明",
+        "role": "lead_instructor",
+        "start_date": "2025-09-01",
+        "phone": "13907971234",
+    }
     payload.update(overrides)
     return payload
 
 
 async def add_person(client, vendor: VendorCtx, headers=None, **overrides) -> dict:
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", json=person_payload(**overrides),
-                                  headers=headers or vendor.headers)
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people", json=person_payload(**overrides), headers=headers or vendor.headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -53,29 +59,38 @@ async def authorisation(client, headers, region_code: str | None = None) -> str:
     form = {"title": "公安机关批量查询授权函"}
     if region_code:
         form["region_code"] = region_code
-    response = await client.post("/api/v1/consents", data=form, headers=headers,
-                                 files={"file": ("授权函.pdf", PDF, "application/pdf")})
+    response = await client.post(
+        "/api/v1/consents", data=form, headers=headers, files={"file": ("授权函.pdf", PDF, "application/pdf")}
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
 def check_payload(consent_id: str, **overrides) -> dict:
-    payload = {"check_type": "criminal_record", "result": "clear", "query_date": "2025-09-01",
-               "reference": f"JX-{next(_serial):08d}", "issuing_authority": "南昌市公安局青云谱分局",
-               "consent_document_id": consent_id}
+    payload = {
+        "check_type": "criminal_record",
+        "result": "clear",
+        "query_date": "2025-09-01",
+        "reference": f"JX-{next(_serial):08d}",
+        "issuing_authority": "南昌市公安局青云谱分局",
+        "consent_document_id": consent_id,
+    }
     payload.update(overrides)
     return payload
 
 
-async def record_all_clear(client, person_id: str, reviewer, consent_id: str, query_date: str = "2025-09-01",
-                           **overrides) -> list[dict]:
+async def record_all_clear(
+    client, person_id: str, reviewer, consent_id: str, query_date: str = "2025-09-01", **overrides
+) -> list[dict]:
     from service.personnel.models import CHECK_TYPES
 
     records = []
     for check_type in CHECK_TYPES:
-        response = await client.post(f"/api/v1/people/{person_id}/checks", headers=reviewer,
-                                     json=check_payload(consent_id, check_type=check_type, query_date=query_date,
-                                                        **overrides))
+        response = await client.post(
+            f"/api/v1/people/{person_id}/checks",
+            headers=reviewer,
+            json=check_payload(consent_id, check_type=check_type, query_date=query_date, **overrides),
+        )
         assert response.status_code == 201, response.text
         records.append(response.json())
     return records

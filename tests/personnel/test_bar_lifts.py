@@ -22,8 +22,11 @@ async def _barred(client, vendor, reviewer, consent) -> tuple[str, str, str]:
     person = await add_person(client, vendor)
     today = str(timeutil.today_in_china())
     await record_all_clear(client, person["person_id"], reviewer, consent, query_date=today)
-    adverse = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer,
-                                json=check_payload(consent, result="adverse", query_date=today))
+    adverse = await client.post(
+        f"/api/v1/people/{person['person_id']}/checks",
+        headers=reviewer,
+        json=check_payload(consent, result="adverse", query_date=today),
+    )
     assert adverse.status_code == 201, adverse.text
     return person["person_id"], adverse.json()["id"], f"/api/v1/people/{person['person_id']}/bar-lifts"
 
@@ -49,8 +52,11 @@ async def _pending(client, accounts, vendor, reviewer, consent) -> tuple[str, st
 
 async def _events(db, lift_id: str) -> list[dict]:
     async with db.transaction() as session:
-        rows = (await session.exec(select(AuditEvent.canonical).where(AuditEvent.object_id == lift_id)
-                                   .order_by(col(AuditEvent.id)))).all()
+        rows = (
+            await session.exec(
+                select(AuditEvent.canonical).where(AuditEvent.object_id == lift_id).order_by(col(AuditEvent.id))
+            )
+        ).all()
     return [json.loads(row) for row in rows]
 
 
@@ -66,13 +72,15 @@ async def _clearance(client, person_id: str, headers: dict) -> str:
 
 
 async def test_a_second_province_reviewer_declines_with_a_reason_and_a_new_request_may_follow(
-        client, accounts, vendor, reviewer, consent, db):
+    client, accounts, vendor, reviewer, consent, db
+):
     person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     second_request = await client.post(lifts, headers=second, json={"check_id": check_id, "reason": REASON})
     assert second_request.json()["error"]["code"] == "lift_exists"  # the pending request stands
 
-    declined = await client.post(f"{lifts}/{lift['id']}/decline", headers=second,
-                                 json={"reason": " 更正说明不足以证明 "})
+    declined = await client.post(
+        f"{lifts}/{lift['id']}/decline", headers=second, json={"reason": " 更正说明不足以证明 "}
+    )
     assert declined.status_code == 200, declined.text
     body = declined.json()
     assert (body["status"], body["effective"], body["close_reason"]) == ("declined", False, "更正说明不足以证明")
@@ -92,7 +100,8 @@ async def test_a_second_province_reviewer_declines_with_a_reason_and_a_new_reque
 
 
 async def test_a_decline_takes_a_second_province_reviewer_and_a_reason_and_refused_ones_change_nothing(
-        client, accounts, vendor, reviewer, consent, db):
+    client, accounts, vendor, reviewer, consent, db
+):
     person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     decline = f"{lifts}/{lift['id']}/decline"
 
@@ -113,13 +122,17 @@ async def test_a_decline_takes_a_second_province_reviewer_and_a_reason_and_refus
     unknown = await client.post(f"{lifts}/{uuid.uuid4()}/decline", headers=second, json={"reason": "不同意"})
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "lift_not_found"
     other_id, _, other_lifts = await _barred(client, vendor, reviewer, consent)
-    wrong_person = await client.post(f"{other_lifts}/{lift['id']}/decline", headers=second,
-                                     json={"reason": "不同意"})
+    wrong_person = await client.post(f"{other_lifts}/{lift['id']}/decline", headers=second, json={"reason": "不同意"})
     assert wrong_person.status_code == 404 and wrong_person.json()["error"]["code"] == "lift_not_found"
 
     row = await _lift_row(db, lift["id"])
     assert (row.closed_as, row.closed_at, row.closed_by, row.close_reason, row.confirmed_at) == (
-        None, None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert [e["action"] for e in await _events(db, lift["id"])] == ["personnel:bar:lift_request"]
     # Still pending: the second reviewer can still confirm it.
     confirmed = await client.post(f"{lifts}/{lift['id']}/confirm", headers=second, json={})
@@ -129,7 +142,8 @@ async def test_a_decline_takes_a_second_province_reviewer_and_a_reason_and_refus
 
 
 async def test_the_requester_withdraws_their_own_pending_request_and_nobody_else_can(
-        client, accounts, vendor, reviewer, consent, db):
+    client, accounts, vendor, reviewer, consent, db
+):
     person_id, check_id, lifts, first, second, lift = await _pending(client, accounts, vendor, reviewer, consent)
     withdraw = f"{lifts}/{lift['id']}/withdraw"
 
@@ -157,7 +171,8 @@ async def test_the_requester_withdraws_their_own_pending_request_and_nobody_else
 
 
 async def test_only_a_pending_request_may_be_declined_withdrawn_or_confirmed(
-        client, accounts, vendor, reviewer, consent, db):
+    client, accounts, vendor, reviewer, consent, db
+):
     _, check_id, lifts = await _barred(client, vendor, reviewer, consent)
     first, second = await _province(accounts), await _province(accounts)
 
@@ -174,28 +189,36 @@ async def test_only_a_pending_request_may_be_declined_withdrawn_or_confirmed(
 
     _, other_check, other_lifts = await _barred(client, vendor, reviewer, consent)
     declined = await _request(client, other_lifts, first, other_check)
-    assert (await client.post(f"{other_lifts}/{declined['id']}/decline", headers=second,
-                              json={"reason": "不同意"})).status_code == 200
-    for verb, headers, body in (("confirm", second, {}), ("decline", second, {"reason": "再次驳回"}),
-                                ("withdraw", first, {})):
+    assert (
+        await client.post(f"{other_lifts}/{declined['id']}/decline", headers=second, json={"reason": "不同意"})
+    ).status_code == 200
+    for verb, headers, body in (
+        ("confirm", second, {}),
+        ("decline", second, {"reason": "再次驳回"}),
+        ("withdraw", first, {}),
+    ):
         response = await client.post(f"{other_lifts}/{declined['id']}/{verb}", headers=headers, json=body)
         assert response.status_code == 409, (verb, response.text)
         assert response.json()["error"]["code"] == "lift_not_pending", verb
     row = await _lift_row(db, declined["id"])
     assert (row.closed_as, row.close_reason, row.confirmed_at) == ("declined", "不同意", None)
     assert [e["action"] for e in await _events(db, declined["id"])] == [
-        "personnel:bar:lift_request", "personnel:bar:lift_decline"]
+        "personnel:bar:lift_request",
+        "personnel:bar:lift_decline",
+    ]
 
 
 async def test_clearance_counts_only_the_confirmed_request_among_several_for_one_check(
-        client, accounts, vendor, reviewer, consent):
+    client, accounts, vendor, reviewer, consent
+):
     """A declined and a withdrawn request, then a confirmed one, on the same check: the
     person is cleared (one fact per check, lifted), not barred by the closed rows."""
     person_id, check_id, lifts = await _barred(client, vendor, reviewer, consent)
     first, second = await _province(accounts), await _province(accounts)
     declined = await _request(client, lifts, first, check_id)
-    assert (await client.post(f"{lifts}/{declined['id']}/decline", headers=second,
-                              json={"reason": "不同意"})).status_code == 200
+    assert (
+        await client.post(f"{lifts}/{declined['id']}/decline", headers=second, json={"reason": "不同意"})
+    ).status_code == 200
     withdrawn = await _request(client, lifts, first, check_id)
     assert (await client.post(f"{lifts}/{withdrawn['id']}/withdraw", headers=first, json={})).status_code == 200
     assert await _clearance(client, person_id, vendor.headers) == "barred"

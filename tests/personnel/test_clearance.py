@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 
 import pytest
@@ -26,8 +26,14 @@ from tests.personnel.conftest import (
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def fact(check_type="criminal_record", result="clear", query_date=date(2026, 1, 10), valid_until=None, lifted=False,
-         recorded_at=RECORDED):
+def fact(
+    check_type="criminal_record",
+    result="clear",
+    query_date=date(2026, 1, 10),
+    valid_until=None,
+    lifted=False,
+    recorded_at=RECORDED,
+):
     return CheckFact(uuid.uuid4(), check_type, result, query_date, valid_until, recorded_at, lifted)
 
 
@@ -48,16 +54,18 @@ def test_cleared_until_the_earliest_expiry_and_not_a_microsecond_longer():
 
 
 def test_default_validity_applies_when_no_expiry_is_printed():
-    settings = PersonnelSettings(frozenset(CHECK_TYPES), MappingProxyType(dict(DEFAULTS.validity_days,
-                                                                               mental_health=30)))
+    settings = PersonnelSettings(
+        frozenset(CHECK_TYPES), MappingProxyType(dict(DEFAULTS.validity_days, mental_health=30))
+    )
     state = clearance(all_clear(), settings, datetime(2026, 1, 20, tzinfo=UTC))
     assert state.cleared_until == date(2026, 2, 9)  # query date 2026-01-10 + 30 days
     assert clearance(all_clear(), DEFAULTS, datetime(2026, 1, 20, tzinfo=UTC)).cleared_until == date(2027, 1, 10)
 
 
 def test_the_mandatory_set_is_configurable():
-    only_police = PersonnelSettings(frozenset({"criminal_record", "sexual_offence_entry_query"}),
-                                    DEFAULTS.validity_days)
+    only_police = PersonnelSettings(
+        frozenset({"criminal_record", "sexual_offence_entry_query"}), DEFAULTS.validity_days
+    )
     facts = [fact("criminal_record"), fact("sexual_offence_entry_query")]
     now = datetime(2026, 2, 1, tzinfo=UTC)
     assert clearance(facts, only_police, now).status == "cleared"
@@ -91,16 +99,22 @@ def test_adverse_police_results_bar_whatever_the_mandatory_set(check_type):
     facts = all_clear() + [fact(check_type, "adverse", query_date=date(2026, 1, 5)), later_clear]
     now = datetime(2026, 2, 1, tzinfo=UTC)
     assert clearance(facts, nothing_mandatory, now).status == "barred"
-    lifted = [f if f.result != "adverse" else CheckFact(f.id, f.check_type, f.result, f.query_date, f.valid_until,
-                                                        f.recorded_at, True) for f in facts]
+    lifted = [
+        f
+        if f.result != "adverse"
+        else CheckFact(f.id, f.check_type, f.result, f.query_date, f.valid_until, f.recorded_at, True)
+        for f in facts
+    ]
     assert clearance(lifted, DEFAULTS, now).status == "cleared"
 
 
 def test_the_strictest_settings_apply_across_regions():
-    a = PersonnelSettings(frozenset({"criminal_record"}), MappingProxyType(dict(DEFAULTS.validity_days,
-                                                                               health_certificate=180)))
-    b = PersonnelSettings(frozenset({"health_certificate"}), MappingProxyType(dict(DEFAULTS.validity_days,
-                                                                                  criminal_record=90)))
+    a = PersonnelSettings(
+        frozenset({"criminal_record"}), MappingProxyType(dict(DEFAULTS.validity_days, health_certificate=180))
+    )
+    b = PersonnelSettings(
+        frozenset({"health_certificate"}), MappingProxyType(dict(DEFAULTS.validity_days, criminal_record=90))
+    )
     combined = strictest([a, b])
     assert combined.mandatory_checks == {"criminal_record", "health_certificate"}
     assert combined.validity_days["health_certificate"] == 180 and combined.validity_days["criminal_record"] == 90
@@ -112,8 +126,11 @@ async def test_clearance_changes_at_the_exact_instant_through_the_api(client, ve
     today = timeutil.today_in_china()
     last_day = today + timedelta(days=40)
     await record_all_clear(client, person["person_id"], reviewer, consent, query_date=str(today))
-    await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer, json=check_payload(
-        consent, check_type="health_certificate", query_date=str(today), valid_until=str(last_day)))
+    await client.post(
+        f"/api/v1/people/{person['person_id']}/checks",
+        headers=reviewer,
+        json=check_payload(consent, check_type="health_certificate", query_date=str(today), valid_until=str(last_day)),
+    )
     view = (await client.get(f"/api/v1/people/{person['person_id']}", headers=vendor.headers)).json()
     assert (view["clearance"], view["cleared_until"]) == ("cleared", str(last_day))
 
@@ -141,7 +158,10 @@ async def test_roster_shows_missing_and_expiring_checks(client, vendor, reviewer
     by_id = {item["person_id"]: item for item in roster}
     first, second = by_id[cleared["person_id"]], by_id[newcomer["person_id"]]
     assert (first["role"], first["clearance"], first["cleared_until"]) == (
-        "driver", "cleared", str(today - timedelta(days=350) + timedelta(days=365)))
+        "driver",
+        "cleared",
+        str(today - timedelta(days=350) + timedelta(days=365)),
+    )
     assert first["expiring_checks"] == list(CHECK_TYPES) and first["missing_checks"] == []
     assert (second["clearance"], second["missing_checks"]) == ("pending", list(CHECK_TYPES))
     assert second["id_number_masked"].count("*") == 8
@@ -153,8 +173,16 @@ async def test_barring_follows_the_person_to_another_vendor(client, accounts, ve
     number = new_id_number()
     person = await add_person(client, vendor, id_number=number, name="孙强")
     await record_all_clear(client, person["person_id"], reviewer, consent, query_date=str(timeutil.today_in_china()))
-    adverse = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer, json=check_payload(
-        consent, check_type="sexual_offence_entry_query", result="adverse", query_date=str(timeutil.today_in_china())))
+    adverse = await client.post(
+        f"/api/v1/people/{person['person_id']}/checks",
+        headers=reviewer,
+        json=check_payload(
+            consent,
+            check_type="sexual_offence_entry_query",
+            result="adverse",
+            query_date=str(timeutil.today_in_china()),
+        ),
+    )
     assert adverse.status_code == 201
     other = await make_vendor(client, accounts, region_code="360402")  # another city altogether
     joined = await add_person(client, other, id_number=number, name="孙强", role="driver")
@@ -166,11 +194,17 @@ async def test_barring_follows_the_person_to_another_vendor(client, accounts, ve
 
 
 async def test_lifting_a_bar_takes_a_province_reviewer_with_a_reason_and_a_second_to_confirm(
-        client, accounts, vendor, reviewer, consent, db):
+    client, accounts, vendor, reviewer, consent, db
+):
     person = await add_person(client, vendor)
     await record_all_clear(client, person["person_id"], reviewer, consent, query_date=str(timeutil.today_in_china()))
-    adverse = (await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer, json=check_payload(
-        consent, result="adverse", query_date=str(timeutil.today_in_china())))).json()
+    adverse = (
+        await client.post(
+            f"/api/v1/people/{person['person_id']}/checks",
+            headers=reviewer,
+            json=check_payload(consent, result="adverse", query_date=str(timeutil.today_in_china())),
+        )
+    ).json()
     lifts = f"/api/v1/people/{person['person_id']}/bar-lifts"
     body = {"check_id": adverse["id"], "reason": "经复核，该记录系同名误报，公安机关已出具更正说明"}
     county = await client.post(lifts, headers=reviewer, json=body)
@@ -197,13 +231,13 @@ async def test_lifting_a_bar_takes_a_province_reviewer_with_a_reason_and_a_secon
     view = await client.get(f"/api/v1/people/{person['person_id']}", headers=vendor.headers)
     assert view.json()["clearance"] == "cleared"  # the lifted result no longer counts; the clear one does
     async with db.transaction() as session:
-        actions = (await session.exec(select(AuditEvent.action).where(
-            AuditEvent.object_id == requested.json()["id"]))).all()
+        actions = (
+            await session.exec(select(AuditEvent.action).where(AuditEvent.object_id == requested.json()["id"]))
+        ).all()
     assert sorted(actions) == ["personnel:bar:lift_confirm", "personnel:bar:lift_request"]
 
 
-async def test_region_settings_decide_mandatory_checks_and_validity(client, accounts, vendor, reviewer, consent,
-                                                                    today):
+async def test_region_settings_decide_mandatory_checks_and_validity(client, accounts, vendor, reviewer, consent, today):
     """A region may shorten a result's validity and may drop optional checks."""
     from datetime import timedelta
 
@@ -212,8 +246,11 @@ async def test_region_settings_decide_mandatory_checks_and_validity(client, acco
     person = await add_person(client, vendor)
     forty_days_ago = (today - timedelta(days=40)).isoformat()
     for check_type in ("criminal_record", "sexual_offence_entry_query", "health_certificate"):
-        response = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer,
-                                     json=check_payload(consent, check_type=check_type, query_date=forty_days_ago))
+        response = await client.post(
+            f"/api/v1/people/{person['person_id']}/checks",
+            headers=reviewer,
+            json=check_payload(consent, check_type=check_type, query_date=forty_days_ago),
+        )
         assert response.status_code == 201, response.text
     url = f"/api/v1/people/{person['person_id']}"
     assert (await client.get(url, headers=reviewer)).json()["clearance"] == "pending"  # two checks missing
@@ -249,19 +286,25 @@ def test_the_lookups_fast_clearance_agrees_with_clearance_on_random_records():
         for check_type in CHECK_TYPES:
             for _ in range(rng.choice((0, 1, 1, 1, 2, 3))):
                 query = base + timedelta(days=rng.randint(0, 400))
-                facts.append(CheckFact(
-                    id=uuid.uuid4(), check_type=check_type,
-                    result=rng.choices(("clear", "adverse", "pending"), weights=(8, 1, 1))[0], query_date=query,
-                    valid_until=query + timedelta(days=rng.randint(0, 400)) if rng.random() < 0.3 else None,
-                    recorded_at=recorded + timedelta(seconds=rng.choice((0, 0, 1, 2))),
-                    lifted=rng.random() < 0.3))
+                facts.append(
+                    CheckFact(
+                        id=uuid.uuid4(),
+                        check_type=check_type,
+                        result=rng.choices(("clear", "adverse", "pending"), weights=(8, 1, 1))[0],
+                        query_date=query,
+                        valid_until=query + timedelta(days=rng.randint(0, 400)) if rng.random() < 0.3 else None,
+                        recorded_at=recorded + timedelta(seconds=rng.choice((0, 0, 1, 2))),
+                        lifted=rng.random() < 0.3,
+                    )
+                )
         if rng.random() < 0.5 and facts:  # an instant exactly at some record's expiry
             f = rng.choice(facts)
             until = f.valid_until or f.query_date + timedelta(days=validity[f.check_type])
             now = expiry_instant(until) - timedelta(microseconds=rng.choice((0, 1)))
         else:
-            now = datetime.combine(base + timedelta(days=rng.randint(0, 800)), datetime.min.time(),
-                                   tzinfo=CHINA_TZ) + timedelta(hours=rng.randint(0, 23))
+            now = datetime.combine(
+                base + timedelta(days=rng.randint(0, 800)), datetime.min.time(), tzinfo=CHINA_TZ
+            ) + timedelta(hours=rng.randint(0, 23))
         expected = clearance(facts, settings, now)
         tuples = [(f.check_type, f.result, f.query_date, f.valid_until, f.recorded_at, f.lifted) for f in facts]
         got = cleared_until(tuples, settings, now)

@@ -57,19 +57,25 @@ def as_xlsx(rows, header=HEADER) -> bytes:
 
 async def post_import(client, headers, content, consent, filename="results.csv", query="", **form):
     data = {"consent_document_id": consent, **form} if consent else form
-    return await client.post(f"/api/v1/checks/import{query}", headers=headers, data=data,
-                             files={"file": (filename, content, "application/octet-stream")})
+    return await client.post(
+        f"/api/v1/checks/import{query}",
+        headers=headers,
+        data=data,
+        files={"file": (filename, content, "application/octet-stream")},
+    )
 
 
 async def stored(db) -> tuple[int, int, int]:
     async with db.transaction() as session:
-        imported_events = len((await session.exec(select(AuditEvent.id).where(
-            AuditEvent.action == "personnel:check:import"))).all())
+        imported_events = len(
+            (await session.exec(select(AuditEvent.id).where(AuditEvent.action == "personnel:check:import"))).all()
+        )
     return await count(db, Person), await count(db, BackgroundCheck), imported_events
 
 
 async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_every_record(
-        client, reviewer, consent, db):
+    client, reviewer, consent, db
+):
     """One event per import (was one per record): it states the file's SHA-256 and the
     Merkle root over the records' canonical forms, each record keeping its leaf index."""
     rows = sample_rows(40)
@@ -78,7 +84,12 @@ async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["rows"], body["imported"], body["skipped"], body["people_created"], body["errors"]) == (
-        40, 40, 0, 20, [])
+        40,
+        40,
+        0,
+        20,
+        [],
+    )
     assert await stored(db) == (20, 40, 1)
     async with db.transaction() as session:
         events = (await session.exec(select(AuditEvent).where(AuditEvent.action == "personnel:check:import"))).all()
@@ -94,11 +105,27 @@ async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_
     ordered = sorted(checks.values(), key=lambda c: c.import_leaf)
     assert [c.import_leaf for c in ordered] == list(range(40))
     assert [c.reference for c in ordered] == [row[5] for row in rows]  # leaves in file order
-    leaves = [merkle.leaf_hash(record_canonical(record_document(
-        import_id=body["import_id"], index=c.import_leaf, check_id=str(c.id), person_id=str(c.person_id),
-        id_number_masked=people[c.person_id].id_number_masked, check_type=c.check_type, result=c.result,
-        query_date=c.query_date, reference=c.reference, issuing_authority=c.issuing_authority,
-        valid_until=c.valid_until, consent_document_id=str(c.consent_document_id)))) for c in ordered]
+    leaves = [
+        merkle.leaf_hash(
+            record_canonical(
+                record_document(
+                    import_id=body["import_id"],
+                    index=c.import_leaf,
+                    check_id=str(c.id),
+                    person_id=str(c.person_id),
+                    id_number_masked=people[c.person_id].id_number_masked,
+                    check_type=c.check_type,
+                    result=c.result,
+                    query_date=c.query_date,
+                    reference=c.reference,
+                    issuing_authority=c.issuing_authority,
+                    valid_until=c.valid_until,
+                    consent_document_id=str(c.consent_document_id),
+                )
+            )
+        )
+        for c in ordered
+    ]
     assert changes["records_root"] == merkle.root_from_leaves(leaves).hex()
     trail = event.canonical.decode()
     assert all(row[0] not in trail and row[1] not in trail for row in rows)
@@ -112,8 +139,9 @@ async def test_one_bad_row_among_a_thousand_stores_nothing_and_names_the_row(cli
     assert response.status_code == 422
     body = response.json()
     assert body["imported"] == 0 and body["error"]["code"] == "import_rejected"
-    assert body["errors"] == [{"row": 638, "column": "id_number", "code": "invalid_id_number",
-                               "message": body["errors"][0]["message"]}]  # header is row 1
+    assert body["errors"] == [
+        {"row": 638, "column": "id_number", "code": "invalid_id_number", "message": body["errors"][0]["message"]}
+    ]  # header is row 1
     assert body["error"]["details"][0]["row"] == 638
     assert rows[636][0] not in response.text
     assert await stored(db) == (0, 0, 0)
@@ -130,9 +158,14 @@ async def test_every_problem_is_listed_with_row_and_column(client, reviewer, con
     response = await post_import(client, reviewer, as_csv(rows), consent)
     assert response.status_code == 422
     found = {(e["row"], e["column"], e["code"]) for e in response.json()["errors"]}
-    assert found == {(2, "name", "required"), (3, "check_type", "invalid_check_type"),
-                     (4, "result", "invalid_result"), (5, "query_date", "invalid_date"),
-                     (6, "valid_until", "invalid_validity"), (8, "reference", "duplicate_reference")}
+    assert found == {
+        (2, "name", "required"),
+        (3, "check_type", "invalid_check_type"),
+        (4, "result", "invalid_result"),
+        (5, "query_date", "invalid_date"),
+        (6, "valid_until", "invalid_validity"),
+        (8, "reference", "duplicate_reference"),
+    }
     assert response.json()["errors_total"] == 6
     assert await stored(db) == (0, 0, 0)
 
@@ -141,7 +174,10 @@ async def test_missing_columns_are_reported_on_the_header_row(client, reviewer, 
     response = await post_import(client, reviewer, as_csv(sample_rows(2), header=["身份证号", "姓名", "结果"]), consent)
     assert response.status_code == 422
     assert {(e["row"], e["column"], e["code"]) for e in response.json()["errors"]} == {
-        (1, "check_type", "missing_column"), (1, "query_date", "missing_column"), (1, "reference", "missing_column")}
+        (1, "check_type", "missing_column"),
+        (1, "query_date", "missing_column"),
+        (1, "reference", "missing_column"),
+    }
 
 
 async def test_reimporting_the_same_file_adds_nothing(client, reviewer, consent, db):
@@ -163,9 +199,11 @@ async def test_gb18030_and_xlsx_import_exactly_as_utf8(client, reviewer, consent
     # The same rows in the other formats are recognised as already imported, field for
     # field: a different name, type, result or date would be a name_mismatch or
     # reference_conflict error instead.
-    for content, filename in ((as_csv(rows, encoding="gb18030"), "results.csv"),
-                              (as_csv(rows, encoding="utf-8"), "results.csv"),
-                              (as_xlsx(rows), "results.xlsx")):
+    for content, filename in (
+        (as_csv(rows, encoding="gb18030"), "results.csv"),
+        (as_csv(rows, encoding="utf-8"), "results.csv"),
+        (as_xlsx(rows), "results.xlsx"),
+    ):
         response = await post_import(client, reviewer, content, consent, filename=filename)
         assert response.status_code == 201, response.text
         assert (response.json()["imported"], response.json()["skipped"]) == (0, 120)
@@ -188,19 +226,23 @@ async def test_xlsx_dates_and_english_headers_and_aliases(client, reviewer, cons
     sheet = workbook.active
     sheet.append(["ID_Number", "Name", "check_type", "result", "query_date", "reference", "valid_until", "备注"])
     sheet.append([new_id_number(), "周敏", "health_certificate", "合格", day, 20260001, None, "x"])
-    sheet.append([new_id_number().lower(), "吴刚", "师德考察", "pending", day.strftime("%Y年%m月%d日"), "C-2", None, ""])
+    sheet.append(
+        [new_id_number().lower(), "吴刚", "师德考察", "pending", day.strftime("%Y年%m月%d日"), "C-2", None, ""]
+    )
     sheet.append([None, None, None, None, None, None, None, None])  # blank rows are skipped
     out = io.BytesIO()
     workbook.save(out)
-    response = await post_import(client, reviewer, out.getvalue(), consent, filename="r.xlsx",
-                                 issuing_authority="南昌市卫生健康委员会")
+    response = await post_import(
+        client, reviewer, out.getvalue(), consent, filename="r.xlsx", issuing_authority="南昌市卫生健康委员会"
+    )
     assert response.status_code == 201, response.text
     assert response.json()["rows"] == 2
     async with db.transaction() as session:
         checks = sorted((await session.exec(select(BackgroundCheck))).all(), key=lambda c: c.reference)
     assert [(c.check_type, c.result, c.reference, c.query_date, c.issuing_authority) for c in checks] == [
         ("health_certificate", "clear", "20260001", day, "南昌市卫生健康委员会"),
-        ("conduct_reference", "pending", "C-2", day, "南昌市卫生健康委员会")]
+        ("conduct_reference", "pending", "C-2", day, "南昌市卫生健康委员会"),
+    ]
 
 
 async def test_xlsx_rows_are_numbered_as_in_the_file_and_a_broken_file_is_refused(client, reviewer, consent, db):
@@ -274,22 +316,30 @@ async def test_an_import_needs_the_bureaus_authorisation(client, accounts, vendo
     missing = await post_import(client, reviewer, content, None)
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "consent_required"
     person = await add_person(client, vendor)
-    personal = await client.post(f"/api/v1/people/{person['person_id']}/consents", headers=vendor.headers,
-                                 files={"file": ("a.pdf", b"%PDF-1.4 x", "application/pdf")})
+    personal = await client.post(
+        f"/api/v1/people/{person['person_id']}/consents",
+        headers=vendor.headers,
+        files={"file": ("a.pdf", b"%PDF-1.4 x", "application/pdf")},
+    )
     wrong_kind = await post_import(client, reviewer, content, personal.json()["id"])
     assert wrong_kind.status_code == 422 and wrong_kind.json()["error"]["code"] == "invalid_consent_document"
     elsewhere = await authorisation(client, await accounts.headers("reviewer", region_code="360400"))
     assert (await post_import(client, reviewer, content, elsewhere)).status_code == 422
     malformed = await post_import(client, reviewer, content, "not-a-uuid")
     assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "invalid_uuid"
-    for role, scope in (("vendor", {"vendor_credit_code": credit_code()}), ("admin", {}),
-                        ("auditor", {"region_code": "360100"})):
+    for role, scope in (
+        ("vendor", {"vendor_credit_code": credit_code()}),
+        ("admin", {}),
+        ("auditor", {"region_code": "360100"}),
+    ):
         other = await accounts.headers(role, **scope)
         assert (await post_import(client, other, content, "x")).status_code == 403
     assert await stored(db) == (1, 0, 0)
 
 
-async def test_imported_people_are_visible_to_reviewers_of_the_importing_region(client, accounts, reviewer, consent, db):
+async def test_imported_people_are_visible_to_reviewers_of_the_importing_region(
+    client, accounts, reviewer, consent, db
+):
     await post_import(client, reviewer, as_csv(sample_rows(2)), consent)
     async with db.transaction() as session:
         person_id = (await session.exec(select(Person.id))).one()
@@ -298,7 +348,9 @@ async def test_imported_people_are_visible_to_reviewers_of_the_importing_region(
     assert view.status_code == 200
     assert view.json()["clearance"] == "pending"  # two of the five mandatory checks
     assert {c["check_type"] for c in view.json()["checks"] if c["status"] == "present"} == {
-        "criminal_record", "sexual_offence_entry_query"}
+        "criminal_record",
+        "sexual_offence_entry_query",
+    }
     other_city = await accounts.headers("reviewer", region_code="360400")
     assert (await client.get(f"/api/v1/people/{person_id}", headers=other_city)).status_code == 404
 
@@ -310,7 +362,12 @@ async def test_asynchronous_import_reports_progress_and_outcome(client, accounts
     assert job["state"] == "queued"
     done = (await client.get(f"/api/v1/checks/imports/{job['job_id']}", headers=reviewer)).json()
     assert (done["state"], done["rows_total"], done["rows_validated"], done["rows_stored"], done["imported"]) == (
-        "succeeded", 12_000, 12_000, 12_000, 12_000)
+        "succeeded",
+        12_000,
+        12_000,
+        12_000,
+        12_000,
+    )
     async with db.transaction() as session:
         stored_job = await session.get(CheckImportJob, job["job_id"])
         import_ids = set((await session.exec(select(BackgroundCheck.import_id))).all())
@@ -326,8 +383,9 @@ async def test_a_failed_asynchronous_import_stores_nothing_and_keeps_its_errors(
     assert response.status_code == 202
     done = (await client.get(f"/api/v1/checks/imports/{response.json()['job_id']}", headers=reviewer)).json()
     assert (done["state"], done["imported"], done["rows_stored"], done["errors_total"]) == ("failed", 0, 0, 1)
-    assert done["errors"] == [{"row": 7002, "column": "query_date", "code": "invalid_date",
-                               "message": done["errors"][0]["message"]}]
+    assert done["errors"] == [
+        {"row": 7002, "column": "query_date", "code": "invalid_date", "message": done["errors"][0]["message"]}
+    ]
     assert await stored(db) == (0, 0, 0)
     no_consent = await post_import(client, reviewer, as_csv(rows), None, query="?async=true")
     assert no_consent.status_code == 422 and await count(db, CheckImportJob) == 1
@@ -337,8 +395,9 @@ async def test_concurrent_imports_of_one_file_store_each_record_once(client, rev
     import asyncio
 
     content = as_csv(sample_rows(6_000))
-    first, second = await asyncio.gather(post_import(client, reviewer, content, consent),
-                                         post_import(client, reviewer, content, consent))
+    first, second = await asyncio.gather(
+        post_import(client, reviewer, content, consent), post_import(client, reviewer, content, consent)
+    )
     statuses = sorted([first.status_code, second.status_code])
     assert statuses in ([201, 201], [201, 409]), (first.text[:300], second.text[:300])
     imported = sum(r.json().get("imported", 0) for r in (first, second))
@@ -353,8 +412,13 @@ async def test_concurrent_imports_of_one_file_store_each_record_once(client, rev
 
 async def _job(db, state: str, created_ago: timedelta = timedelta(0)) -> str:
     async with db.transaction() as session:
-        job = CheckImportJob(state=state, filename="a.csv", sha256="0" * 64, region_code="360104",
-                             created_at=timeutil.utcnow() - created_ago)
+        job = CheckImportJob(
+            state=state,
+            filename="a.csv",
+            sha256="0" * 64,
+            region_code="360104",
+            created_at=timeutil.utcnow() - created_ago,
+        )
         session.add(job)
         await session.flush()
         return str(job.id)
@@ -370,10 +434,16 @@ async def test_a_job_whose_worker_died_is_reported_interrupted_and_a_live_one_is
     fresh = await _job(db, "queued")
     lost = await _job(db, "queued", created_ago=timedelta(minutes=10))
     async with working_on(db, UUID(live)):
-        seen = {job: (await client.get(f"/api/v1/checks/imports/{job}", headers=reviewer)).json()
-                for job in (dead, live, fresh, lost)}
+        seen = {
+            job: (await client.get(f"/api/v1/checks/imports/{job}", headers=reviewer)).json()
+            for job in (dead, live, fresh, lost)
+        }
     assert {job: body["state"] for job, body in seen.items()} == {
-        dead: "failed", live: "running", fresh: "queued", lost: "failed"}
+        dead: "failed",
+        live: "running",
+        fresh: "queued",
+        lost: "failed",
+    }
     for job in (dead, lost):
         assert [e["code"] for e in seen[job]["errors"]] == ["import_interrupted"]
         assert seen[job]["finished_at"] is not None and seen[job]["rows_stored"] == 0

@@ -41,12 +41,16 @@ def _cli(tmp_path: Path, proof: dict, vkey: str) -> subprocess.CompletedProcess:
     proof_file, key_file = tmp_path / f"proof-{uuid.uuid4().hex[:6]}.json", tmp_path / "key.txt"
     proof_file.write_text(json.dumps(proof, ensure_ascii=False))
     key_file.write_text(vkey + "\n")
-    return subprocess.run([SCHOOLGATE, "audit", "verify-record", str(proof_file), "--public-key", str(key_file)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [SCHOOLGATE, "audit", "verify-record", str(proof_file), "--public-key", str(key_file)],
+        capture_output=True,
+        text=True,
+    )
 
 
 async def test_an_imported_record_is_proved_to_its_import_event_and_the_signed_log(
-        client, accounts, reviewer, consent, db, owner_url, tmp_path):
+    client, accounts, reviewer, consent, db, owner_url, tmp_path
+):
     checks = await _imported(client, reviewer, consent, db)
     auditor = await accounts.headers("auditor", region_code="360100")
     vkey = (await client.get("/api/v1/audit/keys")).json()["vkey"]
@@ -89,8 +93,9 @@ async def test_an_imported_record_is_proved_to_its_import_event_and_the_signed_l
 
     # Each proof read the record's content: audited.
     async with db.transaction() as session:
-        reads = (await session.exec(select(AuditEvent.object_id).where(
-            AuditEvent.action == "personnel:check:read"))).all()
+        reads = (
+            await session.exec(select(AuditEvent.object_id).where(AuditEvent.action == "personnel:check:read"))
+        ).all()
     assert str(target.id) in reads
 
 
@@ -107,8 +112,9 @@ async def test_who_may_have_a_record_proof(client, accounts, vendor, reviewer, c
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "import_record_not_found"
     # A check recorded one by one has its own event, and no import to prove it against.
     person = await add_person(client, vendor)
-    single = await client.post(f"/api/v1/people/{person['person_id']}/checks", headers=reviewer,
-                               json=check_payload(consent))
+    single = await client.post(
+        f"/api/v1/people/{person['person_id']}/checks", headers=reviewer, json=check_payload(consent)
+    )
     assert single.status_code == 201, single.text
     response = await client.get(f"/api/v1/checks/{single.json()['id']}/proof", headers=auditor)
     assert response.status_code == 404

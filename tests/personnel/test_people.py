@@ -28,8 +28,11 @@ def masked(number: str) -> str:
 
 async def test_vendor_adds_a_person_shown_masked_with_derived_facts(client, vendor, db):
     number = make_id_number(address="360102", born="19880315", sequence="457")
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                 json=person_payload(id_number=number, name="  刘 芳 "))
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people",
+        headers=vendor.headers,
+        json=person_payload(id_number=number, name="  刘 芳 "),
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["id_number_masked"] == masked(number)
@@ -44,14 +47,18 @@ async def test_vendor_adds_a_person_shown_masked_with_derived_facts(client, vend
     assert number not in str(person.model_dump())
 
 
-@pytest.mark.parametrize("given,stored", [
-    ("11010519491231002x", GB_EXAMPLE),  # lower-case x accepted and normalised
-    (GB_EXAMPLE_15, GB_EXAMPLE),  # legacy 15-digit number converted
-    (make_id_number(born="20000229", sequence="124"), make_id_number(born="20000229", sequence="124")),  # leap day
-])
+@pytest.mark.parametrize(
+    "given,stored",
+    [
+        ("11010519491231002x", GB_EXAMPLE),  # lower-case x accepted and normalised
+        (GB_EXAMPLE_15, GB_EXAMPLE),  # legacy 15-digit number converted
+        (make_id_number(born="20000229", sequence="124"), make_id_number(born="20000229", sequence="124")),  # leap day
+    ],
+)
 async def test_accepted_forms_of_the_number(client, vendor, accounts, given, stored):
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                 json=person_payload(id_number=given, name="张伟"))
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers, json=person_payload(id_number=given, name="张伟")
+    )
     assert response.status_code == 201, response.text
     assert response.json()["id_number_masked"] == masked(stored)
     admin = await accounts.headers("admin")
@@ -59,17 +66,21 @@ async def test_accepted_forms_of_the_number(client, vendor, accounts, given, sto
     assert unmasked.json()["id_number"] == stored
 
 
-@pytest.mark.parametrize("bad", [
-    GB_EXAMPLE[:-1] + "1",  # wrong check character
-    make_id_number(born="20010229"),  # 29 February of a common year
-    make_id_number(born="19901301"),  # month 13
-    make_id_number(born="19900230"),  # 30 February
-    "36010219900101123",  # 17 characters
-    "3601021990010112X3",  # X in the wrong place
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        GB_EXAMPLE[:-1] + "1",  # wrong check character
+        make_id_number(born="20010229"),  # 29 February of a common year
+        make_id_number(born="19901301"),  # month 13
+        make_id_number(born="19900230"),  # 30 February
+        "36010219900101123",  # 17 characters
+        "3601021990010112X3",  # X in the wrong place
+    ],
+)
 async def test_invalid_numbers_are_422_and_store_nothing(client, vendor, db, bad):
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                 json=person_payload(id_number=bad))
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers, json=person_payload(id_number=bad)
+    )
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid_id_number"
@@ -79,12 +90,19 @@ async def test_invalid_numbers_are_422_and_store_nothing(client, vendor, db, bad
 
 
 async def test_all_problems_are_reported_at_once(client, vendor):
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                 json=person_payload(id_number="123", name=" ", role="coach", phone="x"))
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people",
+        headers=vendor.headers,
+        json=person_payload(id_number="123", name=" ", role="coach", phone="x"),
+    )
     assert response.status_code == 422
     fields = {d["field"]: d["code"] for d in response.json()["error"]["details"]}
-    assert fields == {"id_number": "invalid_id_number", "name": "required", "role": "invalid_role",
-                      "phone": "invalid_phone"}
+    assert fields == {
+        "id_number": "invalid_id_number",
+        "name": "required",
+        "role": "invalid_role",
+        "phone": "invalid_phone",
+    }
 
 
 async def test_one_person_across_vendors_and_a_different_name_is_refused(client, accounts, vendor, db):
@@ -94,8 +112,9 @@ async def test_one_person_across_vendors_and_a_different_name_is_refused(client,
     again = await add_person(client, other, id_number=number, name="陈静", role="assistant")
     assert again["person_id"] == first["person_id"]
     assert [e["vendor_id"] for e in again["engagements"]] == [other.id]  # a vendor sees only its own
-    mismatch = await client.post(f"/api/v1/vendors/{other.id}/people", headers=other.headers,
-                                 json=person_payload(id_number=number, name="陈晶"))
+    mismatch = await client.post(
+        f"/api/v1/vendors/{other.id}/people", headers=other.headers, json=person_payload(id_number=number, name="陈晶")
+    )
     assert mismatch.status_code == 422
     assert mismatch.json()["error"]["code"] == "name_mismatch"
     assert mismatch.json()["error"]["details"][0]["field"] == "name"
@@ -107,8 +126,9 @@ async def test_one_person_across_vendors_and_a_different_name_is_refused(client,
 async def test_the_same_engagement_twice_is_409(client, vendor, db):
     number = new_id_number()
     await add_person(client, vendor, id_number=number)
-    response = await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                 json=person_payload(id_number=number))
+    response = await client.post(
+        f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers, json=person_payload(id_number=number)
+    )
     assert response.status_code == 409 and response.json()["error"]["code"] == "already_engaged"
     assert await count(db, Engagement) == 1
 
@@ -123,13 +143,15 @@ async def test_a_vendor_cannot_read_another_vendors_people(client, accounts, ven
     assert hidden.json()["error"] == missing.json()["error"]
     assert (await client.get(f"/api/v1/vendors/{other.id}/people", headers=vendor.headers)).status_code == 404
     for path in ("consents", "certificates"):
-        assert (await client.get(f"/api/v1/people/{theirs['person_id']}/{path}",
-                                 headers=vendor.headers)).status_code == 404
+        assert (
+            await client.get(f"/api/v1/people/{theirs['person_id']}/{path}", headers=vendor.headers)
+        ).status_code == 404
     assert (await client.get(f"/api/v1/people/{mine['person_id']}", headers=vendor.headers)).status_code == 200
     # Check content and the unmasked number are not for vendors at all.
     assert (await client.get(f"/api/v1/people/{mine['person_id']}/checks", headers=vendor.headers)).status_code == 403
-    assert (await client.get(f"/api/v1/people/{mine['person_id']}/id-number",
-                             headers=vendor.headers)).status_code == 403
+    assert (
+        await client.get(f"/api/v1/people/{mine['person_id']}/id-number", headers=vendor.headers)
+    ).status_code == 403
 
 
 async def test_reviewers_see_people_of_vendors_in_their_region_only(client, accounts, vendor):
@@ -155,8 +177,11 @@ async def test_departure_ends_the_entry_for_that_vendor_at_once(client, vendor, 
     assert seen["engagements"][0]["current"] is False
     assert (await client.post(path, headers=vendor.headers, json={})).status_code == 404
     async with db.transaction() as session:
-        actions = (await session.exec(select(AuditEvent.action).where(
-            AuditEvent.object_id == seen["engagements"][0]["engagement_id"]))).all()
+        actions = (
+            await session.exec(
+                select(AuditEvent.action).where(AuditEvent.object_id == seen["engagements"][0]["engagement_id"])
+            )
+        ).all()
     assert sorted(actions) == ["personnel:engagement:create", "personnel:engagement:end"]
 
 
@@ -176,23 +201,37 @@ async def test_unmasked_number_is_for_reviewers_in_scope_and_every_read_is_audit
     assert number not in reads[0].canonical.decode()
 
 
-async def test_the_raw_number_appears_in_no_log_error_body_or_audit_event(client, accounts, vendor, reviewer, consent,
-                                                                        db, capsys, caplog):
+async def test_the_raw_number_appears_in_no_log_error_body_or_audit_event(
+    client, accounts, vendor, reviewer, consent, db, capsys, caplog
+):
     number = new_id_number()
     legacy_looking = number[:6] + number[8:17]  # what a 15-digit rendering would contain
     person = await add_person(client, vendor, id_number=number, name="赵磊")
     bodies = []
-    for payload in (person_payload(id_number=number, name="赵雷"),  # name mismatch
-                    person_payload(id_number=number[:-1] + ("0" if number[-1] != "0" else "1")),  # bad check digit
-                    person_payload(id_number=number)):  # already engaged
-        bodies.append((await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers,
-                                         json=payload)).text)
+    for payload in (
+        person_payload(id_number=number, name="赵雷"),  # name mismatch
+        person_payload(id_number=number[:-1] + ("0" if number[-1] != "0" else "1")),  # bad check digit
+        person_payload(id_number=number),
+    ):  # already engaged
+        bodies.append(
+            (await client.post(f"/api/v1/vendors/{vendor.id}/people", headers=vendor.headers, json=payload)).text
+        )
     await client.get(f"/api/v1/people/{person['person_id']}/id-number", headers=reviewer)
-    csv_file = ("身份证号,姓名,查询类型,查询结果,查询日期,查询编号\n"
-                f"{number},赵磊,违法犯罪记录查询,无犯罪记录,2026-01-05,LOG-1\n"
-                f"{number},赵雷,健康证明,合格,2026-01-05,LOG-2\n").encode()
-    bodies.append((await client.post("/api/v1/checks/import", headers=reviewer, data={"consent_document_id": consent},
-                                     files={"file": ("r.csv", csv_file, "text/csv")})).text)
+    csv_file = (
+        "身份证号,姓名,查询类型,查询结果,查询日期,查询编号\n"
+        f"{number},赵磊,违法犯罪记录查询,无犯罪记录,2026-01-05,LOG-1\n"
+        f"{number},赵雷,健康证明,合格,2026-01-05,LOG-2\n"
+    ).encode()
+    bodies.append(
+        (
+            await client.post(
+                "/api/v1/checks/import",
+                headers=reviewer,
+                data={"consent_document_id": consent},
+                files={"file": ("r.csv", csv_file, "text/csv")},
+            )
+        ).text
+    )
     captured = capsys.readouterr()
     logs = captured.out + captured.err + caplog.text
     assert "request" in logs  # the logs were captured at all
@@ -206,8 +245,9 @@ async def test_a_vendor_cannot_end_another_vendors_engagement(client, accounts, 
     other = await make_vendor(client, accounts)
     theirs = await add_person(client, other)
     for vendor_id in (other.id, vendor.id):
-        response = await client.post(f"/api/v1/vendors/{vendor_id}/people/{theirs['person_id']}/departure",
-                                      headers=vendor.headers, json={})
+        response = await client.post(
+            f"/api/v1/vendors/{vendor_id}/people/{theirs['person_id']}/departure", headers=vendor.headers, json={}
+        )
         assert response.status_code == 404
     assert (await client.get(f"/api/v1/people/{theirs['person_id']}", headers=other.headers)).status_code == 200
 

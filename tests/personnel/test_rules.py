@@ -4,10 +4,13 @@ here the two are held together on generated cases, on the real database."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 from service.personnel import (
-    bar_lift_in_force, bar_lift_in_force_sql, engagement_in_force, engagement_in_force_sql,
+    bar_lift_in_force,
+    bar_lift_in_force_sql,
+    engagement_in_force,
+    engagement_in_force_sql,
 )
 
 
@@ -17,8 +20,7 @@ async def test_engagement_in_force_says_the_same_in_python_and_in_sql(db):
     cases = []
     for _ in range(400):
         start = today + timedelta(days=rng.choice((-400, -1, 0, 0, 1, 30)))
-        ended = None if rng.random() < 0.5 else datetime(2026, 2, 1, tzinfo=UTC) + timedelta(
-            days=rng.randint(-30, 60))
+        ended = None if rng.random() < 0.5 else datetime(2026, 2, 1, tzinfo=UTC) + timedelta(days=rng.randint(-30, 60))
         cases.append((ended, start, today + timedelta(days=rng.choice((-1, 0, 0, 1)))))
     statement = f"""SELECT {engagement_in_force_sql("g", "g.today")}
                       FROM unnest($1::timestamptz[], $2::date[], $3::date[])
@@ -36,8 +38,10 @@ async def test_engagement_in_force_says_the_same_in_python_and_in_sql(db):
 async def test_bar_lift_in_force_says_the_same_in_python_and_in_sql(db):
     rng = random.Random(13)
     moment = datetime(2026, 3, 1, tzinfo=UTC)
-    cases = [tuple(None if rng.random() < 0.5 else moment + timedelta(hours=rng.randint(0, 99)) for _ in range(2))
-             for _ in range(200)]
+    cases = [
+        tuple(None if rng.random() < 0.5 else moment + timedelta(hours=rng.randint(0, 99)) for _ in range(2))
+        for _ in range(200)
+    ]
     statement = f"""SELECT {bar_lift_in_force_sql("b")}
                       FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS b(confirmed_at, closed_at, n)
                      ORDER BY b.n"""

@@ -53,8 +53,9 @@ def embedded_fonts(pdf: bytes) -> list[str]:
     for font in _fonts(reader(pdf)):
         for descendant in font.get("/DescendantFonts") or [font]:
             descriptor = descendant.get_object().get("/FontDescriptor")
-            if descriptor is not None and any(k in descriptor.get_object()
-                                              for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            if descriptor is not None and any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            ):
                 names.append(str(font["/BaseFont"]))
     return names
 
@@ -70,8 +71,9 @@ def missing_glyphs(pdf: bytes, characters: str) -> set[str]:
 
 def is_pdfa3b(pdf: bytes) -> bool:
     metadata = reader(pdf).trailer["/Root"]["/Metadata"].get_object().get_data()
-    return (b"<pdfaid:part>3</pdfaid:part>" in metadata or b'pdfaid:part="3"' in metadata) and \
-        (b"<pdfaid:conformance>B</pdfaid:conformance>" in metadata or b'pdfaid:conformance="B"' in metadata)
+    return (b"<pdfaid:part>3</pdfaid:part>" in metadata or b'pdfaid:part="3"' in metadata) and (
+        b"<pdfaid:conformance>B</pdfaid:conformance>" in metadata or b'pdfaid:conformance="B"' in metadata
+    )
 
 
 def attachments(pdf: bytes) -> dict[str, bytes]:

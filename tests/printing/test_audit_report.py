@@ -14,8 +14,12 @@ SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
 
 
 def _verify(path: Path, key: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([SCHOOLGATE, "audit", "verify", str(path), "--public-key", str(key)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [SCHOOLGATE, "audit", "verify", str(path), "--public-key", str(key)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def test_report_of_one_application_verifies_offline(wl, accounts, tmp_path):
@@ -26,13 +30,27 @@ async def test_report_of_one_application_verifies_offline(wl, accounts, tmp_path
     await wl.step(app, county, "return", "请补充办学许可证")
     auditor = await accounts.headers("auditor", region_code="360100")
 
-    response = await wl.client.get("/api/v1/audit/report.pdf", params={"object": f"application:{app['id']}"},
-                                   headers=auditor)
+    response = await wl.client.get(
+        "/api/v1/audit/report.pdf", params={"object": f"application:{app['id']}"}, headers=auditor
+    )
     assert response.status_code == 200, response.text
     pdf = response.content
-    found = assert_sound(pdf, ["审计报告", "南昌市教育局", "入校申请：创建", "入校申请：提交申请", "入校申请：退回修改",
-                               "机构", "县级审核员", "阶段：已提交待受理→退回修改", "理由：请补充办学许可证", "根哈希"],
-                         title="审计报告")
+    found = assert_sound(
+        pdf,
+        [
+            "审计报告",
+            "南昌市教育局",
+            "入校申请：创建",
+            "入校申请：提交申请",
+            "入校申请：退回修改",
+            "机构",
+            "县级审核员",
+            "阶段：已提交待受理→退回修改",
+            "理由：请补充办学许可证",
+            "根哈希",
+        ],
+        title="审计报告",
+    )
     bundle = attachments(pdf)["audit-bundle.ndjson"]
     header = json.loads(bundle.splitlines()[0])
     checkpoint = next(json.loads(line) for line in bundle.splitlines() if b'"checkpoint' in line)
@@ -52,8 +70,11 @@ async def test_report_by_region_and_dates_and_bad_input(wl, accounts, tmp_path):
     await wl.vendor(region_code="360104")
     await wl.vendor(region_code="360402")
     auditor = await accounts.headers("auditor", region_code="360100")
-    response = await wl.client.get("/api/v1/audit/report.pdf", params={"region": "360104", "from": "2026-01-01",
-                                                                        "to": "2099-12-31"}, headers=auditor)
+    response = await wl.client.get(
+        "/api/v1/audit/report.pdf",
+        params={"region": "360104", "from": "2026-01-01", "to": "2099-12-31"},
+        headers=auditor,
+    )
     assert response.status_code == 200, response.text
     found = assert_sound(response.content, ["机构：注册", "资质材料：上传", "青云谱区"])
     assert "九江" not in found  # 360402 is another city's county: outside the region asked for
@@ -63,12 +84,17 @@ async def test_report_by_region_and_dates_and_bad_input(wl, accounts, tmp_path):
     report.write_bytes(response.content)
     assert _verify(report, key).returncode == 0
 
-    for params, field in (({}, "object"), ({"object": "application"}, "object"), ({"region": "999999"}, "region"),
-                          ({"region": "360104", "from": "2026-13-01"}, "from"),
-                          ({"region": "360104", "from": "2026-09-02", "to": "2026-09-01"}, "to")):
+    for params, field in (
+        ({}, "object"),
+        ({"object": "application"}, "object"),
+        ({"region": "999999"}, "region"),
+        ({"region": "360104", "from": "2026-13-01"}, "from"),
+        ({"region": "360104", "from": "2026-09-02", "to": "2026-09-01"}, "to"),
+    ):
         bad = await wl.client.get("/api/v1/audit/report.pdf", params=params, headers=auditor)
         assert bad.status_code == 422, (params, bad.text)
         assert bad.json()["error"]["details"][0]["field"] == field
     vendor = await wl.vendor()
-    assert (await wl.client.get("/api/v1/audit/report.pdf", params={"region": "360104"},
-                                headers=vendor.headers)).status_code == 403
+    assert (
+        await wl.client.get("/api/v1/audit/report.pdf", params={"region": "360104"}, headers=vendor.headers)
+    ).status_code == 403

@@ -24,8 +24,13 @@ def test_the_packaged_font_covers_rare_name_characters_and_ships_its_licence():
 def test_the_fetcher_serves_packaged_assets_only():
     fetcher = engine._fetcher()
     assert fetcher((FONTS / "OFL.txt").as_uri()).read()[:20]
-    for url in ("file:///etc/passwd", (FONTS / ".." / ".." / "app.py").resolve().as_uri(), "http://127.0.0.1:1/x",
-                "https://example.org/x.css", "ftp://127.0.0.1/x"):
+    for url in (
+        "file:///etc/passwd",
+        (FONTS / ".." / ".." / "app.py").resolve().as_uri(),
+        "http://127.0.0.1:1/x",
+        "https://example.org/x.css",
+        "ftp://127.0.0.1/x",
+    ):
         with pytest.raises(ValueError):
             fetcher(url)
 

@@ -5,7 +5,7 @@ and instant give the same bytes."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,10 +18,12 @@ from tests.whitelist.conftest import WhitelistWorld
 @pytest.fixture
 def bounded(db, settings, accounts):
     """A world whose app renders with a tiny time limit and a two-row size bound."""
+
     def make(**limits):
         app = create_app(replace(settings, **limits), db=db)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
         return app, client, WhitelistWorld(client, accounts, db)
+
     return make
 
 
@@ -58,6 +60,7 @@ async def test_the_same_data_and_instant_give_the_same_bytes(wl, app_signer):
     second = await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)
     assert first.served == second.served
     assert await render(first.job) == await render(second.job)
-    later = await lists.whitelist(wl.db, app_signer, region="360104", category=None,
-                                  now=datetime(2026, 12, 7, 2, 31, tzinfo=UTC))
+    later = await lists.whitelist(
+        wl.db, app_signer, region="360104", category=None, now=datetime(2026, 12, 7, 2, 31, tzinfo=UTC)
+    )
     assert await render(later.job) != await render(first.job)

@@ -17,8 +17,11 @@ async def _key(client) -> bytes:
 
 async def test_whitelist_publication(wl, listener):
     rare = await wl.vendor(name=f"南昌{RARE_NAMES.replace(' ', '')}教育有限公司", items=0)
-    rare.items.append(await wl.item(rare, activity="少儿篮球", category_code=4, fee=1500,
-                                    grade_bands=["lower_primary", "upper_primary"]))
+    rare.items.append(
+        await wl.item(
+            rare, activity="少儿篮球", category_code=4, fee=1500, grade_bands=["lower_primary", "upper_primary"]
+        )
+    )
     await wl.approved(rare)
     odd = await wl.vendor(name="启明" + hostile(listener.port), items=1)
     await wl.approved(odd)
@@ -27,11 +30,24 @@ async def test_whitelist_publication(wl, listener):
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     pdf = response.content
-    found = assert_sound(pdf, [
-        "青云谱区教育局", "课后服务第三方机构白名单", "青云谱教白公〔", "体育锻炼", "科技活动", "少儿篮球",
-        "小学低年级、小学高年级", "每课时15.00元", rare.credit_code, "南昌张堃李昇𠮷田王䶮教育有限公司",
-        "第1页共1页", "SHA-256",
-    ], title="课后服务第三方机构白名单")
+    found = assert_sound(
+        pdf,
+        [
+            "青云谱区教育局",
+            "课后服务第三方机构白名单",
+            "青云谱教白公〔",
+            "体育锻炼",
+            "科技活动",
+            "少儿篮球",
+            "小学低年级、小学高年级",
+            "每课时15.00元",
+            rare.credit_code,
+            "南昌张堃李昇𠮷田王䶮教育有限公司",
+            "第1页共1页",
+            "SHA-256",
+        ],
+        title="课后服务第三方机构白名单",
+    )
     # The hostile name is text, shown literally; nothing was fetched.
     assert f'<imgsrc="http://127.0.0.1:{listener.port}/x">' in found
     assert 'href="file:///etc/passwd">' in found
@@ -68,8 +84,10 @@ async def test_notice_board(wl):
     app = await wl.to_public_notice(vendor, county, city)
     response = await wl.client.get("/api/v1/public/notices.pdf", params={"region": "360104"})
     assert response.status_code == 200, response.text
-    found = assert_sound(response.content, ["课后服务第三方机构进校园公示名单", "南昌堃昇科技有限公司", vendor.credit_code,
-                                            "公示截止", "异议", app["id"]])
+    found = assert_sound(
+        response.content,
+        ["课后服务第三方机构进校园公示名单", "南昌堃昇科技有限公司", vendor.credit_code, "公示截止", "异议", app["id"]],
+    )
     served = json.loads(attachments(response.content)["notices.json"])
     assert served["sha256"] in found and signed.verify(served, await _key(wl.client))
     assert [e["application_id"] for e in served["document"]["entries"]] == [app["id"]]

@@ -19,8 +19,12 @@ SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
 
 
 def _verify(path: Path, keys: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([SCHOOLGATE, "receipts", "verify", str(path), "--public-key", str(keys)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(path), "--public-key", str(keys)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _replace_attachment(pdf: bytes, name: str, data: bytes) -> bytes:
@@ -42,8 +46,20 @@ async def test_vendor_receipt_pdf_verifies_offline_and_fails_when_altered(wl, tm
     response = await wl.client.get(f"/api/v1/receipts/{answer['receipt_id']}.pdf", headers=school)
     assert response.status_code == 200, response.text
     pdf = response.content
-    found = assert_sound(pdf, ["核验回执", "机构核验", vendor.name, vendor.credit_code, "在白名单", "少儿机器人编程1",
-                               "签名密钥编号", answer["receipt_id"]], title="核验回执")
+    found = assert_sound(
+        pdf,
+        [
+            "核验回执",
+            "机构核验",
+            vendor.name,
+            vendor.credit_code,
+            "在白名单",
+            "少儿机器人编程1",
+            "签名密钥编号",
+            answer["receipt_id"],
+        ],
+        title="核验回执",
+    )
     served = json.loads(attachments(pdf)["receipt.json"])
     assert served == (await wl.client.get(f"/api/v1/receipts/{answer['receipt_id']}", headers=school)).json()
     assert served["key_id"] in found
@@ -84,16 +100,29 @@ async def test_batch_receipt_lists_every_entry_masked_and_its_download_is_audite
     _, second = await cleared_person(wl, vendor, reviewer, consent, name="𠮷䶮")
     unknown = new_id_number()
     school = await wl.school("360104")
-    answer = (await batch(wl, school, [{"id_number": first, "name": "张堃"}, {"id_number": second, "name": "𠮷䶮"},
-                                       {"id_number": unknown, "name": "李昇"}])).json()
+    answer = (
+        await batch(
+            wl,
+            school,
+            [
+                {"id_number": first, "name": "张堃"},
+                {"id_number": second, "name": "𠮷䶮"},
+                {"id_number": unknown, "name": "李昇"},
+            ],
+        )
+    ).json()
     response = await wl.client.get(f"/api/v1/receipts/{answer['receipt_id']}.pdf", headers=school)
     assert response.status_code == 200, response.text
     masked = [first[:6] + "********" + first[-4:], second[:6] + "********" + second[-4:]]
-    found = assert_sound(response.content, ["人员批量核验", "共3人", *masked, "张*", "𠮷*", "可以入校", "未通过核验",
-                                            vendor.name])
+    found = assert_sound(
+        response.content, ["人员批量核验", "共3人", *masked, "张*", "𠮷*", "可以入校", "未通过核验", vendor.name]
+    )
     assert first not in found and second not in found and unknown[:6] + "********" + unknown[-4:] not in found
     assert "李昇" not in found  # a name the school typed for a not-cleared answer is not repeated
     async with wl.db.transaction() as session:
-        events = (await session.exec(text(
-            "SELECT object_id, actor_role FROM audit_events WHERE action = 'documents:pdf:download'"))).all()
+        events = (
+            await session.exec(
+                text("SELECT object_id, actor_role FROM audit_events WHERE action = 'documents:pdf:download'")
+            )
+        ).all()
     assert [tuple(e) for e in events] == [(answer["receipt_id"], "school")]

@@ -30,24 +30,44 @@ async def test_roster_sheet_for_a_school_verifies_and_is_scoped(wl, tmp_path):
 
     response = await wl.client.get(path, params={"school": "3601040077"}, headers=school)
     assert response.status_code == 200, response.text
-    found = assert_sound(response.content, [
-        "进校人员核验名单", "青云谱区教育局", "3601040077", vendor.name, vendor.credit_code, "在白名单",
-        _masked(cleared), "王䶮", "主讲教师", "可以入校", _masked(pending), "李昇", "待核查",
-    ], title="进校人员核验名单")
+    found = assert_sound(
+        response.content,
+        [
+            "进校人员核验名单",
+            "青云谱区教育局",
+            "3601040077",
+            vendor.name,
+            vendor.credit_code,
+            "在白名单",
+            _masked(cleared),
+            "王䶮",
+            "主讲教师",
+            "可以入校",
+            _masked(pending),
+            "李昇",
+            "待核查",
+        ],
+        title="进校人员核验名单",
+    )
     assert cleared not in found and pending not in found
 
     keys = tmp_path / "keys.json"
     keys.write_text((await wl.client.get("/api/v1/keys")).text)
     sheet = tmp_path / "people.pdf"
     sheet.write_bytes(response.content)
-    result = subprocess.run([SCHOOLGATE, "receipts", "verify", str(sheet), "--public-key", str(keys)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SCHOOLGATE, "receipts", "verify", str(sheet), "--public-key", str(keys)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
     async with wl.db.transaction() as session:
         kinds = (await session.exec(text("SELECT kind, subject FROM lookup_receipts"))).all()
-        downloads = (await session.exec(text(
-            "SELECT object_id FROM audit_events WHERE action = 'documents:pdf:download'"))).all()
+        downloads = (
+            await session.exec(text("SELECT object_id FROM audit_events WHERE action = 'documents:pdf:download'"))
+        ).all()
     assert [tuple(k) for k in kinds] == [("roster", vendor.credit_code)]
     assert [d[0] for d in downloads] == [vendor.id]
 
@@ -70,8 +90,9 @@ async def test_a_sheet_for_a_region_where_the_vendor_is_not_listed_lets_nobody_i
     consent = await authorisation(wl.client, reviewer)
     await cleared_person(wl, vendor, reviewer, consent, name="张堃")
     school = await wl.school("360202", code="3602020002")
-    response = await wl.client.get(f"/api/v1/vendors/{vendor.id}/people.pdf", params={"school": "3602020002"},
-                                   headers=school)
+    response = await wl.client.get(
+        f"/api/v1/vendors/{vendor.id}/people.pdf", params={"school": "3602020002"}, headers=school
+    )
     assert response.status_code == 200, response.text
     found = assert_sound(response.content, ["受阻", "所列人员均不得入校", "张堃"])
     assert 'href="file:///etc/passwd">' in found and listener.hits == []
@@ -84,8 +105,9 @@ async def test_the_sheets_receipt_prints_as_a_receipt_too(wl):
     consent = await authorisation(wl.client, reviewer)
     _, number = await cleared_person(wl, vendor, reviewer, consent, name="张堃")
     school = await wl.school("360104", code="3601040088")
-    sheet = await wl.client.get(f"/api/v1/vendors/{vendor.id}/people.pdf", params={"school": "3601040088"},
-                                headers=school)
+    sheet = await wl.client.get(
+        f"/api/v1/vendors/{vendor.id}/people.pdf", params={"school": "3601040088"}, headers=school
+    )
     assert sheet.status_code == 200
     async with wl.db.transaction() as session:
         receipt_id = (await session.exec(text("SELECT id FROM lookup_receipts"))).one()[0]

@@ -9,15 +9,17 @@ from tests.orders.conftest import OrdersWorld, ow  # noqa: F401  (fixtures)
 
 class RatingsWorld(OrdersWorld):
     async def codes(self, school, order: dict, count: int):
-        return await self.client.post(f"/api/v1/orders/{order['id']}/rating-codes", json={"count": count},
-                                      headers=school.headers)
+        return await self.client.post(
+            f"/api/v1/orders/{order['id']}/rating-codes", json={"count": count}, headers=school.headers
+        )
 
     async def rate_code(self, code: str, satisfied: bool):
         return await self.client.post("/api/v1/public/ratings", json={"code": code, "satisfied": satisfied})
 
     async def rate_school(self, school, order: dict, satisfied: bool):
-        return await self.client.post(f"/api/v1/orders/{order['id']}/rating", json={"satisfied": satisfied},
-                                      headers=school.headers)
+        return await self.client.post(
+            f"/api/v1/orders/{order['id']}/rating", json={"satisfied": satisfied}, headers=school.headers
+        )
 
 
 @pytest.fixture

@@ -120,6 +120,7 @@ def test_matches_stdnum_table(rows):
 
 # --- regeneration from stdnum's GB/T 2260 table ------------------------------------
 
+
 def stdnum_jiangxi_entries() -> list[tuple[str, str]]:
     """(code, raw value) pairs for province 36 from stdnum/cn/loc.dat."""
     text = (Path(stdnum.__file__).parent / "cn" / "loc.dat").read_text(encoding="utf-8")

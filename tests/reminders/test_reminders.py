@@ -41,8 +41,9 @@ async def ending_world(ow: OrdersWorld):
     await ow.cleared_person(vendor, checked_days_ago=335, name="王小明")  # 365-day checks: today + 30
     county = await ow.reviewer("360104")
     ends = datetime.combine(today + timedelta(days=2), time(0), tzinfo=CHINA_TZ)  # last day: tomorrow
-    renewed = await ow.adjust(county, action="renew", reason="续期至学期末", entry_ids=[entries[0]["id"]],
-                              valid_until=ends.isoformat())
+    renewed = await ow.adjust(
+        county, action="renew", reason="续期至学期末", entry_ids=[entries[0]["id"]], valid_until=ends.isoformat()
+    )
     assert renewed.status_code == 200, renewed.text
     return vendor, county
 
@@ -60,8 +61,7 @@ async def test_what_ends_in_30_7_and_1_days_is_reminded_to_the_vendor_and_review
     assert await services.scan(ow.db) > 0
 
     items = await mine(ow, vendor.headers)
-    assert [(r["subject_type"], r["days_before"]) for r in items] == [
-        ("entry", 1), ("document", 7), ("clearance", 30)]
+    assert [(r["subject_type"], r["days_before"]) for r in items] == [("entry", 1), ("document", 7), ("clearance", 30)]
     today = today_in_china()
     assert [r["ends_on"] for r in items] == [(today + timedelta(days=n)).isoformat() for n in (1, 7, 30)]
     clearance = items[2]["message"]

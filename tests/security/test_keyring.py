@@ -56,7 +56,8 @@ def test_blind_index_is_hmac_sha256_of_the_value():
     key = base64.b64decode(document["index_key"])
     assert keyring.blind_index("11010519491231002X") == hmac.new(key, NUMBER, hashlib.sha256).hexdigest()
     assert keyring.blind_index("11010519491231002X") != Keyring.from_document(new_key_document()).blind_index(
-        "11010519491231002X")
+        "11010519491231002X"
+    )
 
 
 def test_key_file_is_created_once_with_owner_only_permissions(tmp_path):
@@ -102,9 +103,16 @@ def test_configured_keys_override_the_file(tmp_path):
     assert not (tmp_path / KEY_FILE).exists()
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"current": "k1"}',
-                                  json.dumps(dict(new_key_document(), current="missing")),
-                                  json.dumps(dict(new_key_document(), keys={"k1": "c2hvcnQ="}))])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[]",
+        '{"current": "k1"}',
+        json.dumps(dict(new_key_document(), current="missing")),
+        json.dumps(dict(new_key_document(), keys={"k1": "c2hvcnQ="})),
+    ],
+)
 def test_bad_key_documents_are_refused_without_echoing_keys(text):
     with pytest.raises(KeyringError) as info:
         Keyring.from_json(text)

@@ -32,7 +32,8 @@ def test_quoted_parameters_and_details_are_cut_from_any_exception(capsys, via):
         except KeyError as inner:
             raise RuntimeError(
                 f"insert failed\nDETAIL:  Key (contact_phone)=({PHONE}) already exists.\n"
-                f"[parameters: ('{NAME}', '{PHONE}')]\n(Background on this error at: https://sqlalche.me)") from inner
+                f"[parameters: ('{NAME}', '{PHONE}')]\n(Background on this error at: https://sqlalche.me)"
+            ) from inner
     except RuntimeError as error:
         if via == "structlog":
             get_logger("test").error("failed", exc_info=error)

@@ -21,8 +21,11 @@ def test_the_delay_doubles_per_consecutive_failure_up_to_the_cap():
 
 async def test_a_failing_round_is_logged_with_its_traceback_and_the_runner_keeps_going(capsys):
     configure_logging("json", "info")
-    row = IntegrityError("INSERT INTO people ...", {"name": "王小明"},
-                         Exception("DETAIL: Key (id_number)=(360102199001010011) already exists"))
+    row = IntegrityError(
+        "INSERT INTO people ...",
+        {"name": "王小明"},
+        Exception("DETAIL: Key (id_number)=(360102199001010011) already exists"),
+    )
     outcomes = [row, KeyError("x"), None, RuntimeError("again"), None]
     rounds, waits = [], []
 

@@ -20,8 +20,11 @@ async def vendor(client, accounts):
 
 
 def create(client, vendor, headers=None, **overrides):
-    return client.post(f"/api/v1/vendors/{vendor['id']}/service-items", json=service_item_payload(**overrides),
-                       headers=headers or vendor["headers"])
+    return client.post(
+        f"/api/v1/vendors/{vendor['id']}/service-items",
+        json=service_item_payload(**overrides),
+        headers=headers or vendor["headers"],
+    )
 
 
 async def stored_items(db) -> int:
@@ -32,9 +35,16 @@ async def stored_items(db) -> int:
 async def add_person(client, vendor) -> str:
     from tests.identifiers.make import make_id_number
 
-    response = await client.post(f"/api/v1/vendors/{vendor['id']}/people", headers=vendor["headers"],
-                                 json={"id_number": make_id_number(born="19880512", sequence=f"{uuid.uuid4().int % 1000:03d}"),
-                                       "name": "张伟", "role": "lead_instructor", "start_date": "2025-09-01"})
+    response = await client.post(
+        f"/api/v1/vendors/{vendor['id']}/people",
+        headers=vendor["headers"],
+        json={
+            "id_number": make_id_number(born="19880512", sequence=f"{uuid.uuid4().int % 1000:03d}"),
+            "name": "张伟",
+            "role": "lead_instructor",
+            "start_date": "2025-09-01",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()["person_id"]
 
@@ -49,8 +59,13 @@ async def test_personnel_must_work_for_the_vendor(client, vendor, db):
 
 async def test_create_list_and_get(client, vendor):
     person = await add_person(client, vendor)
-    response = await create(client, vendor, grade_bands=["junior_secondary", "lower_primary", "lower_primary"],
-                            personnel_ids=[person], activity="  少儿机器人编程  ")
+    response = await create(
+        client,
+        vendor,
+        grade_bands=["junior_secondary", "lower_primary", "lower_primary"],
+        personnel_ids=[person],
+        activity="  少儿机器人编程  ",
+    )
     assert response.status_code == 201, response.text
     item = response.json()
     assert item["category_code"] == 2 and item["category_name"] == "科技活动"
@@ -83,8 +98,11 @@ BAD = {
     "fee as a float": ({"fee": 30.5}, "fee", "invalid_type"),
     "unknown field": ({"price": 1}, None, None),
     "a fee for 弹性上学 (§3(2))": ({"activity": "弹性上学看护", "category_code": 7}, "fee", "free_service_fee"),
-    "a fee for 在校午休 (§3(2))": ({"activity": "在校 午休托管", "fee_unit": "per_term", "fee": 50000}, "fee",
-                                "free_service_fee"),
+    "a fee for 在校午休 (§3(2))": (
+        {"activity": "在校 午休托管", "fee_unit": "per_term", "fee": 50000},
+        "fee",
+        "free_service_fee",
+    ),
 }
 
 

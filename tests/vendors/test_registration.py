@@ -87,8 +87,9 @@ async def test_malformed_credit_codes_are_422(client, accounts, db, bad_code):
 async def test_wrong_check_character_is_422(client, accounts, db):
     good = credit_code()
     wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
-    response = await client.post("/api/v1/vendors", json=vendor_payload(credit_code=wrong),
-                                 headers=await accounts.headers("admin"))
+    response = await client.post(
+        "/api/v1/vendors", json=vendor_payload(credit_code=wrong), headers=await accounts.headers("admin")
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_credit_code"
     assert await count(db, Vendor) == 0
@@ -97,19 +98,23 @@ async def test_wrong_check_character_is_422(client, accounts, db):
 async def test_bad_organisation_code_check_is_a_warning_not_a_rejection(client, accounts):
     code = make_credit_code_with_org("91360104", "MA38XK2Q", org_check="0")
     from tests.identifiers.make import org_check_char
+
     assert org_check_char("MA38XK2Q") != "0"
-    response = await client.post("/api/v1/vendors", json=vendor_payload(credit_code=code),
-                                 headers=await accounts.headers("admin"))
+    response = await client.post(
+        "/api/v1/vendors", json=vendor_payload(credit_code=code), headers=await accounts.headers("admin")
+    )
     assert response.status_code == 201, response.text
     assert response.json()["warnings"] == ["organization_code_check_failed"]
 
 
 async def test_unknown_region_is_422_and_nothing_is_stored(client, accounts, db):
-    response = await client.post("/api/v1/vendors", json=vendor_payload(region_code="110101"),
-                                 headers=await accounts.headers("admin"))
+    response = await client.post(
+        "/api/v1/vendors", json=vendor_payload(region_code="110101"), headers=await accounts.headers("admin")
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"] == [
-        {"field": "region_code", "code": "unknown_region", "message": response.json()["error"]["message"]}]
+        {"field": "region_code", "code": "unknown_region", "message": response.json()["error"]["message"]}
+    ]
     assert await count(db, Vendor) == 0
     assert await count(db, AuditEvent) == 1  # only the admin account's creation
 
@@ -119,8 +124,12 @@ async def test_several_problems_are_reported_together(client, accounts):
     response = await client.post("/api/v1/vendors", json=payload, headers=await accounts.headers("admin"))
     assert response.status_code == 422
     fields = {d["field"]: d["code"] for d in response.json()["error"]["details"]}
-    assert fields == {"name": "required", "org_type": "invalid_org_type", "contact_phone": "invalid_phone",
-                      "public_welfare_pledge": "pledge_required"}
+    assert fields == {
+        "name": "required",
+        "org_type": "invalid_org_type",
+        "contact_phone": "invalid_phone",
+        "public_welfare_pledge": "pledge_required",
+    }
 
 
 async def test_missing_and_mistyped_fields_are_422_with_the_field(client, accounts):
@@ -139,8 +148,9 @@ async def test_duplicate_credit_code_is_409(client, accounts, db):
     headers = await accounts.headers("admin")
     payload = vendor_payload()
     assert (await client.post("/api/v1/vendors", json=payload, headers=headers)).status_code == 201
-    again = await client.post("/api/v1/vendors", json=vendor_payload(credit_code=payload["credit_code"].lower()),
-                              headers=headers)
+    again = await client.post(
+        "/api/v1/vendors", json=vendor_payload(credit_code=payload["credit_code"].lower()), headers=headers
+    )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "duplicate_credit_code"
     assert await count(db, Vendor) == 1
@@ -148,7 +158,8 @@ async def test_duplicate_credit_code_is_409(client, accounts, db):
 
 async def test_lowercase_code_is_normalised(client, accounts):
     code = make_credit_code("91360104MA38XK2Q1")
-    response = await client.post("/api/v1/vendors", json=vendor_payload(credit_code=code.lower()),
-                                 headers=await accounts.headers("admin"))
+    response = await client.post(
+        "/api/v1/vendors", json=vendor_payload(credit_code=code.lower()), headers=await accounts.headers("admin")
+    )
     assert response.status_code == 201
     assert response.json()["credit_code"] == code

@@ -80,8 +80,9 @@ async def test_objects_of_another_scope_and_missing_ones_look_the_same(client, a
     admin = await accounts.headers("admin")
     from tests.factories import vendor_payload
 
-    vendor_id = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360402"),
-                                   headers=admin)).json()["id"]
+    vendor_id = (await client.post("/api/v1/vendors", json=vendor_payload(region_code="360402"), headers=admin)).json()[
+        "id"
+    ]
     outsider = await accounts.headers("reviewer", region_code="360104")
     for template in ("/api/v1/vendors/{}", "/api/v1/vendors/{}/documents"):
         real = await client.get(template.format(vendor_id), headers=outsider)

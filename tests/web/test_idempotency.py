@@ -46,8 +46,14 @@ async def _counts(db, models: tuple[type[SQLModel], ...]) -> dict[str, int]:
     return {model.__name__: await count(db, model) for model in (*models, AuditEvent)}
 
 
-async def exactly_once(db, models: tuple[type[SQLModel], ...], send: Send, others: tuple[str, ...],
-                       key: str = "retry-0001", expected: int | None = None) -> httpx.Response:
+async def exactly_once(
+    db,
+    models: tuple[type[SQLModel], ...],
+    send: Send,
+    others: tuple[str, ...],
+    key: str = "retry-0001",
+    expected: int | None = None,
+) -> httpx.Response:
     """`send(headers, variant)` posts the request ("same") or a variant of it; checks
     the replay and the reuse of the key, and returns the first answer."""
     before = await _counts(db, models)
@@ -89,8 +95,12 @@ async def test_document_upload_hashes_the_file_and_the_fields(client, vendor, db
     async def send(extra, variant):
         form = document_form(number="NC-2024-777") if variant == "field" else document_form()
         content = PNG if variant == "file" else PDF
-        return await client.post(path, headers=vendor.headers | extra, data=form,
-                                 files={"file": ("营业执照.pdf", content, "application/pdf")})
+        return await client.post(
+            path,
+            headers=vendor.headers | extra,
+            data=form,
+            files={"file": ("营业执照.pdf", content, "application/pdf")},
+        )
 
     await exactly_once(db, (Document,), send, ("file", "field"))
     assert len((await client.get(path, headers=vendor.headers)).json()["items"]) == 1
@@ -114,10 +124,16 @@ async def test_person_consent_upload(client, vendor, db):
     path = f"/api/v1/people/{person['person_id']}/consents"
 
     async def send(extra, variant):
-        form = {"title": "个人信息查询授权书（补签）" if variant == "field" else "个人信息查询授权书",
-                "signed_on": "2025-09-01"}
-        return await client.post(path, headers=vendor.headers | extra, data=form,
-                                 files={"file": ("授权书.jpg", PNG if variant == "file" else JPEG, "image/jpeg")})
+        form = {
+            "title": "个人信息查询授权书（补签）" if variant == "field" else "个人信息查询授权书",
+            "signed_on": "2025-09-01",
+        }
+        return await client.post(
+            path,
+            headers=vendor.headers | extra,
+            data=form,
+            files={"file": ("授权书.jpg", PNG if variant == "file" else JPEG, "image/jpeg")},
+        )
 
     await exactly_once(db, (ConsentDocument,), send, ("file", "field"))
     assert len((await client.get(path, headers=vendor.headers)).json()["items"]) == 1
@@ -126,13 +142,23 @@ async def test_person_consent_upload(client, vendor, db):
 async def test_certificate_upload(client, vendor, db):
     person = await add_person(client, vendor)
     path = f"/api/v1/people/{person['person_id']}/certificates"
-    form = {"cert_type": "coaching", "number": "TY-2025-0042", "issuer": "江西省体育局", "category_codes": "4",
-            "valid_from": "2025-01-01", "valid_until": "2028-12-31"}
+    form = {
+        "cert_type": "coaching",
+        "number": "TY-2025-0042",
+        "issuer": "江西省体育局",
+        "category_codes": "4",
+        "valid_from": "2025-01-01",
+        "valid_until": "2028-12-31",
+    }
 
     async def send(extra, variant):
         fields = dict(form, category_codes="2,4") if variant == "field" else form
-        return await client.post(path, headers=vendor.headers | extra, data=fields,
-                                 files={"file": ("证书.pdf", PNG if variant == "file" else PDF, "application/pdf")})
+        return await client.post(
+            path,
+            headers=vendor.headers | extra,
+            data=fields,
+            files={"file": ("证书.pdf", PNG if variant == "file" else PDF, "application/pdf")},
+        )
 
     await exactly_once(db, (Certificate,), send, ("file", "field"))
     assert len((await client.get(path, headers=vendor.headers)).json()["items"]) == 1
@@ -141,8 +167,12 @@ async def test_certificate_upload(client, vendor, db):
 async def test_bureau_authorisation_upload(client, reviewer, db):
     async def send(extra, variant):
         form = {"title": "公安机关批量查询授权函", "region_code": "360104" if variant == "field" else ""}
-        return await client.post("/api/v1/consents", headers=reviewer | extra, data=form,
-                                 files={"file": ("授权函.pdf", PNG if variant == "file" else PDF, "application/pdf")})
+        return await client.post(
+            "/api/v1/consents",
+            headers=reviewer | extra,
+            data=form,
+            files={"file": ("授权函.pdf", PNG if variant == "file" else PDF, "application/pdf")},
+        )
 
     first = await exactly_once(db, (ConsentDocument,), send, ("file", "field"))
     assert first.json()["kind"] == "bureau_authorisation"
@@ -168,9 +198,13 @@ async def test_import_answers_the_first_import_again(client, reviewer, consent, 
 
     async def send(extra, variant):
         content = as_csv(sample_rows(6, prefix="OTHER")) if variant == "file" else as_csv(rows)
-        return await post_import(client, reviewer | extra, content,
-                                 other_consent if variant == "field" else consent,
-                                 query="?async=true" if variant == "query" else "")
+        return await post_import(
+            client,
+            reviewer | extra,
+            content,
+            other_consent if variant == "field" else consent,
+            query="?async=true" if variant == "query" else "",
+        )
 
     first = await exactly_once(db, (BackgroundCheck, Person), send, ("file", "field", "query"))
     assert (first.json()["imported"], first.json()["skipped"]) == (6, 0)  # the first answer, not "6 skipped"
@@ -182,8 +216,9 @@ async def test_asynchronous_import_queues_one_job(client, reviewer, consent, db)
 
     async def send(extra, variant):
         file = as_csv(sample_rows(4, prefix="OTHER")) if variant == "file" else content
-        return await post_import(client, reviewer | extra, file, consent,
-                                 query="" if variant == "query" else "?async=true")
+        return await post_import(
+            client, reviewer | extra, file, consent, query="" if variant == "query" else "?async=true"
+        )
 
     first = await exactly_once(db, (CheckImportJob, BackgroundCheck), send, ("file", "query"))
     assert first.status_code == 202
@@ -220,11 +255,15 @@ async def test_bar_lift_request_and_each_decision(client, accounts, vendor, revi
     first = await exactly_once(db, (BarLift,), ask, ("field",))
     assert first.json()["status"] == "pending"
     # Without a key the retry is the conflict it always was.
-    assert (await client.post(lifts, json={"check_id": check_id, "reason": REASON},
-                              headers=requester)).status_code == 409
+    assert (
+        await client.post(lifts, json={"check_id": check_id, "reason": REASON}, headers=requester)
+    ).status_code == 409
 
-    for verb, body, outcome in (("confirm", {}, "confirmed"), ("decline", {"reason": "证明不足"}, "declined"),
-                                ("withdraw", {}, "withdrawn")):
+    for verb, body, outcome in (
+        ("confirm", {}, "confirmed"),
+        ("decline", {"reason": "证明不足"}, "declined"),
+        ("withdraw", {}, "withdrawn"),
+    ):
         _, _, lifts, first_reviewer, second_reviewer, lift = await _pending(client, accounts, vendor, reviewer, consent)
         actor = first_reviewer if verb == "withdraw" else second_reviewer
 

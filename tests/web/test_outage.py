@@ -50,8 +50,12 @@ def canary_forms() -> list[str]:
 
 
 def canary_vendor(**overrides) -> dict:
-    return vendor_payload(legal_representative=CANARY_NAME, contact_phone=CANARY_PHONE,
-                          address=f"南昌市东湖区八一大道 1 号（法人身份证 {CANARY_ID}）", **overrides)
+    return vendor_payload(
+        legal_representative=CANARY_NAME,
+        contact_phone=CANARY_PHONE,
+        address=f"南昌市东湖区八一大道 1 号（法人身份证 {CANARY_ID}）",
+        **overrides,
+    )
 
 
 def assert_no_canary(text: str, where: str) -> None:
@@ -81,8 +85,13 @@ def private_server():
 async def outage_app(private_server: PrivateServer, tmp_path: Path, capsys):
     """The app on the private server. `capsys` first: the standard library's log handler
     (SQLAlchemy's and asyncpg's pools) then writes where the test reads."""
-    settings = Settings(data_dir=tmp_path / "data", log_format="json", db_connect_timeout=CONNECT_TIMEOUT,
-                        db_statement_timeout=STATEMENT_TIMEOUT, db_outage_log_interval=1.0)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        log_format="json",
+        db_connect_timeout=CONNECT_TIMEOUT,
+        db_statement_timeout=STATEMENT_TIMEOUT,
+        db_outage_log_interval=1.0,
+    )
     db = Database.configured(as_role(private_server.url, APP_ROLE), settings)
     app = create_app(settings, db=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
@@ -116,7 +125,8 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 async def test_database_stopped_mid_request_is_503_logged_once_and_leaves_no_personal_trace(
-        outage_app, private_server, capsys):
+    outage_app, private_server, capsys
+):
     client, headers, _db = outage_app
     logs = Logs(capsys)
     logs.read()
@@ -162,8 +172,9 @@ async def test_database_stopped_mid_request_is_503_logged_once_and_leaves_no_per
     assert events.count("database_still_unavailable") >= 1, events
     assert events.count("database_available") == 1, events
     assert "unhandled_error" not in events and "Traceback" not in logs.text
-    watch_lines = [line for line in logs.lines() if line.get("event") in ("database_still_unavailable",
-                                                                           "database_available")]
+    watch_lines = [
+        line for line in logs.lines() if line.get("event") in ("database_still_unavailable", "database_available")
+    ]
     assert not any("request_id" in line for line in watch_lines), watch_lines  # the process's, not a request's
     assert_no_canary(logs.text, "the log")
 
@@ -198,7 +209,9 @@ async def test_a_frozen_database_answers_503_within_the_bound_and_recovers(outag
     vendor = await client.post("/api/v1/vendors", json=vendor_payload(), headers=headers)
     assert vendor.status_code == 201
     code = vendor.json()["credit_code"]
-    assert (await client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers)).status_code == 200
+    assert (
+        await client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers)
+    ).status_code == 200
     logs = Logs(capsys)
     logs.read()
 
@@ -210,12 +223,16 @@ async def test_a_frozen_database_answers_503_within_the_bound_and_recovers(outag
     with private_server.frozen():
         readiness, ready_seconds = await timed(client.get("/readyz"))
         written, write_seconds = await timed(client.post("/api/v1/vendors", json=vendor_payload(), headers=headers))
-        looked_up, lookup_seconds = await timed(client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers))
+        looked_up, lookup_seconds = await timed(
+            client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers)
+        )
     assert readiness.status_code == 503 and ready_seconds < 2.0 + 0.5, ready_seconds
     for response, seconds in ((written, write_seconds), (looked_up, lookup_seconds)):
         assert_unavailable(response)
         assert seconds < BOUND + SLACK, seconds
     again = await client.post("/api/v1/vendors", json=vendor_payload(), headers=headers)
     assert again.status_code == 201, again.text
-    assert (await client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers)).status_code == 200
+    assert (
+        await client.get(f"/api/v1/lookup/vendors/{code}", params={"region": "360104"}, headers=headers)
+    ).status_code == 200
     assert logs.events().count("database_unavailable") == 1

@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -22,12 +23,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from schemathesis.checks import not_a_server_error
 from tests.factories import credit_code
 
 CASES_PER_MODE = 6  # per operation, valid and invalid: each sent by all six callers
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 # Litestar's own documentation pages, not our API.
 SKIPPED_PATHS = ("/schema",)
 REVOKE_TOKEN_PATH = "/api/v1/tokens/current"
@@ -36,8 +41,14 @@ REVOKE_TOKEN_PATH = "/api/v1/tokens/current"
 def generated_cases(operation, mode: GenerationMode, count: int) -> list:
     cases = []
 
-    @hypothesis.settings(max_examples=count, database=None, deadline=None, derandomize=True,
-                         phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @hypothesis.settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def collect(case):
         cases.append(case)
@@ -57,7 +68,9 @@ def as_httpx(kwargs: dict) -> dict:
     if "json" in kwargs:
         out["json"] = kwargs["json"]
     if files is not None:
-        out["files"] = [(name, _file_part(part)) for name, part in (files.items() if isinstance(files, dict) else files)]
+        out["files"] = [
+            (name, _file_part(part)) for name, part in (files.items() if isinstance(files, dict) else files)
+        ]
         if isinstance(kwargs.get("data"), dict):
             out["data"] = kwargs["data"]
     elif "data" in kwargs:
@@ -96,8 +109,11 @@ async def test_no_operation_answers_5xx_or_off_schema(client, callers):
     operations.sort(key=lambda op: op.method.upper() == "DELETE" and op.path == REVOKE_TOKEN_PATH)
     assert len(operations) > 50
     for operation in operations:
-        cases = [case for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-                 for case in generated_cases(operation, mode, CASES_PER_MODE)]
+        cases = [
+            case
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+            for case in generated_cases(operation, mode, CASES_PER_MODE)
+        ]
         for case in cases:
             for role, headers in callers.items():
                 kwargs = as_httpx(case.as_transport_kwargs(base_url="http://testserver"))
@@ -112,8 +128,10 @@ async def test_no_operation_answers_5xx_or_off_schema(client, callers):
                     case.validate_response(response, checks=CHECKS)
                 except (AssertionError, BaseExceptionGroup) as error:
                     found = getattr(error, "exceptions", [error])
-                    failures.append(f"{role} {operation.method.upper()} {operation.path}: {response.status_code} "
-                                    + "; ".join(" ".join(str(f).split())[:200] for f in found))
+                    failures.append(
+                        f"{role} {operation.method.upper()} {operation.path}: {response.status_code} "
+                        + "; ".join(" ".join(str(f).split())[:200] for f in found)
+                    )
     print(f"schemathesis: {len(operations)} operations, {sent} requests, by role and status:", sorted(statuses.items()))
     assert sent >= len(operations) * len(callers)
     assert failures == [], "\n".join(sorted(set(failures))[:60])

@@ -25,12 +25,15 @@ async def logged(capsys) -> list[dict]:
     return request_lines(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/healthz", 200),
-    ("GET", "/no/such/route", 404),
-    ("PUT", "/healthz", 405),
-    ("GET", "/api/v1/me", 401),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/healthz", 200),
+        ("GET", "/no/such/route", 404),
+        ("PUT", "/healthz", 405),
+        ("GET", "/api/v1/me", 401),
+    ],
+)
 async def test_every_response_has_the_request_id_and_one_log_line(client, capsys, method, path, status):
     capsys.readouterr()
     response = await client.request(method, path)
@@ -49,8 +52,9 @@ async def test_concurrent_requests_each_get_their_own_line(client, capsys):
     """Lines of requests that end in the same turn of the loop are written together,
     none lost or doubled."""
     capsys.readouterr()
-    responses = await asyncio.gather(*(client.get("/healthz") for _ in range(40)),
-                                     *(client.get("/no/such/route") for _ in range(10)))
+    responses = await asyncio.gather(
+        *(client.get("/healthz") for _ in range(40)), *(client.get("/no/such/route") for _ in range(10))
+    )
     lines = await logged(capsys)
     sent = {r.headers["x-request-id"]: r.status_code for r in responses}
     assert len(sent) == 50

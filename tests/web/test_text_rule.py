@@ -53,14 +53,19 @@ def plain_strings(annotation, where: str, seen: set) -> list[str]:
         for i, arg in enumerate(a for a in typing.get_args(annotation) if a is not Ellipsis):
             found += plain_strings(arg, f"{where}[{i}]" if origin is dict else where, seen)
         return found
-    if isinstance(annotation, type) and (issubclass(annotation, msgspec.Struct)
-                                         or dataclasses.is_dataclass(annotation)):
+    if isinstance(annotation, type) and (
+        issubclass(annotation, msgspec.Struct) or dataclasses.is_dataclass(annotation)
+    ):
         if annotation in seen:
             return []
         seen.add(annotation)
         hints = typing.get_type_hints(annotation, include_extras=True)
-        return [p for name, hint in hints.items() if not name.startswith("_")
-                for p in plain_strings(hint, f"{where}.{name}", seen)]
+        return [
+            p
+            for name, hint in hints.items()
+            if not name.startswith("_")
+            for p in plain_strings(hint, f"{where}.{name}", seen)
+        ]
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct | int | str):
         return [] if not issubclass(annotation, str) else [where]
     return []

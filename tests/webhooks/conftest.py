@@ -16,8 +16,11 @@ from service.webhooks.fanout import fanout_round
 from tests.orders.conftest import OrdersWorld
 from tests.webhooks.receiver import Receiver
 
-LOCAL = dict(webhook_allowed_hosts=("127.0.0.1", "10.1.2.3", "hooks.example.cn"),
-             webhook_allowed_networks=("127.0.0.0/8",), webhook_retry_base=0.001)
+LOCAL = dict(
+    webhook_allowed_hosts=("127.0.0.1", "10.1.2.3", "hooks.example.cn"),
+    webhook_allowed_networks=("127.0.0.0/8",),
+    webhook_retry_base=0.001,
+)
 
 
 @pytest.fixture

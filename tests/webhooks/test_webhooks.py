@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 
 import httpx
 from sqlalchemy import text
@@ -20,15 +21,17 @@ from service.webhooks.fanout import scan_round
 
 
 async def subscribe(ow, school, url: str) -> dict:
-    response = await ow.client.post(f"/api/v1/schools/{school.code}/webhooks", json={"url": url},
-                                    headers=school.headers)
+    response = await ow.client.post(
+        f"/api/v1/schools/{school.code}/webhooks", json={"url": url}, headers=school.headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def log(ow, school, webhook: dict, headers: dict | None = None) -> list[dict]:
-    response = await ow.client.get(f"/api/v1/schools/{school.code}/webhooks/{webhook['id']}/deliveries",
-                                   headers=headers or school.headers)
+    response = await ow.client.get(
+        f"/api/v1/schools/{school.code}/webhooks/{webhook['id']}/deliveries", headers=headers or school.headers
+    )
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
@@ -44,31 +47,43 @@ async def accepted_order(ow, vendor, school, term, entry, people) -> dict:
 async def revoke(ow, entry: dict) -> None:
     first, second = await ow.reviewer("360104"), await ow.reviewer("360104")
     ban = (today_in_china() + timedelta(days=365)).isoformat()
-    requested = await ow.adjust(first, action="revoke", reason="多次投诉查实，撤销", entry_ids=[entry["id"]],
-                                ban_until=ban)
+    requested = await ow.adjust(
+        first, action="revoke", reason="多次投诉查实，撤销", entry_ids=[entry["id"]], ban_until=ban
+    )
     assert requested.status_code in (200, 202), requested.text
     confirmed = await ow.confirm(second, requested.json()["request"]["id"], reason="复核属实")
     assert confirmed.status_code == 200, confirmed.text
 
 
 async def suspend(ow, entry: dict) -> None:
-    response = await ow.adjust(await ow.reviewer("360104"), action="suspend", reason="接到投诉，暂停待查",
-                               entry_ids=[entry["id"]])
+    response = await ow.adjust(
+        await ow.reviewer("360104"), action="suspend", reason="接到投诉，暂停待查", entry_ids=[entry["id"]]
+    )
     assert response.status_code == 200, response.text
 
 
 async def outbox(db) -> list[tuple]:
     async with db.transaction() as session:
-        return [tuple(r) for r in (await session.exec(text(
-            "SELECT cause, cardinality(item_ids), cardinality(person_ids) FROM standing_changes ORDER BY id"))).all()]
+        return [
+            tuple(r)
+            for r in (
+                await session.exec(
+                    text(
+                        "SELECT cause, cardinality(item_ids), cardinality(person_ids) FROM standing_changes ORDER BY id"
+                    )
+                )
+            ).all()
+        ]
 
 
 async def test_a_revocation_blocks_the_orders_and_queues_exactly_one_webhook_per_subscribed_school(
-        ow, ready, receiver, dispatcher):
+    ow, ready, receiver, dispatcher
+):
     vendor, entries, person, term, first = ready
     second, unsubscribed = await ow.new_school(), await ow.new_school()
-    revoked = {s.code: await accepted_order(ow, vendor, s, term, entries[0], [person])
-               for s in (first, second, unsubscribed)}
+    revoked = {
+        s.code: await accepted_order(ow, vendor, s, term, entries[0], [person]) for s in (first, second, unsubscribed)
+    }
     untouched = await accepted_order(ow, vendor, first, term, entries[1], [person])
     await dispatcher.fan_out()  # the setup's own changes (check results) go before anyone subscribes
     hooks = {s.code: await subscribe(ow, s, receiver.url) for s in (first, second)}
@@ -98,14 +113,20 @@ async def test_a_revocation_blocks_the_orders_and_queues_exactly_one_webhook_per
 
 
 async def test_the_signature_verifies_a_replay_is_detectable_and_failed_first_attempts_are_retried(
-        ow, ready, receiver, dispatcher):
+    ow, ready, receiver, dispatcher
+):
     vendor, entries, person, term, school = ready
     receiver.fail_first = lambda delivery_id: True  # every delivery's first attempt answers 500
     order = await accepted_order(ow, vendor, school, term, entries[0], [person])
     hook = await subscribe(ow, school, receiver.url)
     secret = hook["secret"]
-    assert secret.startswith("whsec_") and "secret" not in (await ow.client.get(
-        f"/api/v1/schools/{school.code}/webhooks", headers=school.headers)).json()["items"][0]
+    assert (
+        secret.startswith("whsec_")
+        and "secret"
+        not in (await ow.client.get(f"/api/v1/schools/{school.code}/webhooks", headers=school.headers)).json()["items"][
+            0
+        ]
+    )
 
     await suspend(ow, entries[0])
     assert await dispatcher.run() == 1
@@ -126,7 +147,11 @@ async def test_the_signature_verifies_a_replay_is_detectable_and_failed_first_at
 
     [entry] = await log(ow, school, hook)
     assert (entry["id"], entry["status"], entry["attempts"], entry["last_status_code"]) == (
-        delivery_id, "delivered", 2, 204)
+        delivery_id,
+        "delivered",
+        2,
+        204,
+    )
     async with ow.db.transaction() as session:
         stored = (await session.exec(text("SELECT secret_ciphertext FROM webhooks"))).scalar_one()
     assert secret.encode() not in bytes(stored)  # encrypted under the service keyring
@@ -157,8 +182,11 @@ async def test_a_departure_tells_the_schools_whose_orders_name_the_person(ow, re
     order = await accepted_order(ow, vendor, school, term, entries[0], [person])
     await dispatcher.fan_out()
     hook = await subscribe(ow, school, receiver.url)
-    left = await ow.client.post(f"/api/v1/vendors/{vendor.id}/people/{person['person_id']}/departure",
-                                json={"reason": "合同到期离职"}, headers=vendor.headers)
+    left = await ow.client.post(
+        f"/api/v1/vendors/{vendor.id}/people/{person['person_id']}/departure",
+        json={"reason": "合同到期离职"},
+        headers=vendor.headers,
+    )
     assert left.status_code == 200, left.text
     assert await dispatcher.run() == 1
     [delivery] = await log(ow, school, hook)
@@ -190,19 +218,28 @@ async def test_the_delivery_log_is_the_schools_own(ow, ready, receiver):
     url = f"/api/v1/schools/{school.code}/webhooks/{hook['id']}/deliveries"
     assert (await ow.client.get(url, headers=other.headers)).status_code == 404
     assert (await ow.client.get(url, headers=await ow.reviewer("360104"))).status_code == 200
-    assert (await ow.client.post(f"/api/v1/schools/{school.code}/webhooks", json={"url": receiver.url},
-                                 headers=other.headers)).status_code == 404
+    assert (
+        await ow.client.post(
+            f"/api/v1/schools/{school.code}/webhooks", json={"url": receiver.url}, headers=other.headers
+        )
+    ).status_code == 404
 
 
 async def test_only_allowed_addresses_are_accepted_never_loopback_or_private_by_default(ow, db, tmp_path):
-    strict = Settings(database_url=None, data_dir=tmp_path / "strict", log_format="json",
-                      webhook_allowed_hosts=("127.0.0.1", "10.1.2.3", "localhost"))
+    strict = Settings(
+        database_url=None,
+        data_dir=tmp_path / "strict",
+        log_format="json",
+        webhook_allowed_hosts=("127.0.0.1", "10.1.2.3", "localhost"),
+    )
     school = await ow.new_school()
     app = create_app(strict, db=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+
         async def register(url: str) -> tuple[int, str]:
-            response = await client.post(f"/api/v1/schools/{school.code}/webhooks", json={"url": url},
-                                         headers=school.headers)
+            response = await client.post(
+                f"/api/v1/schools/{school.code}/webhooks", json={"url": url}, headers=school.headers
+            )
             body = response.json()
             return response.status_code, body["error"]["code"] if response.status_code != 201 else ""
 
@@ -223,12 +260,20 @@ async def test_every_resolved_address_is_checked_and_the_checked_one_is_connecte
     def resolving(*answers):
         async def resolve(host, port):
             return list(answers)
+
         return resolve
 
     target = await check("https://hooks.example.cn/in?x=1", policy, resolving("93.184.216.34"))
     assert (target.address, target.path, target.host) == ("93.184.216.34", "/in?x=1", "hooks.example.cn")
-    for answers in (["203.0.113.9"], ["93.184.216.34", "10.0.0.8"], ["127.0.0.1"], ["::1"], ["169.254.169.254"], ["::ffff:10.0.0.1"],
-                    ["0.0.0.0"]):
+    for answers in (
+        ["203.0.113.9"],
+        ["93.184.216.34", "10.0.0.8"],
+        ["127.0.0.1"],
+        ["::1"],
+        ["169.254.169.254"],
+        ["::ffff:10.0.0.1"],
+        ["0.0.0.0"],
+    ):
         try:
             await check("https://a.edu.cn/", policy, resolving(*answers))
         except AddressRefused as refused:
@@ -259,7 +304,8 @@ async def test_an_address_that_stopped_being_allowed_is_not_delivered_to(ow, rea
 
 
 async def test_a_disabled_webhook_gets_nothing_more_and_its_pending_deliveries_end_in_the_log(
-        ow, ready, receiver, dispatcher):
+    ow, ready, receiver, dispatcher
+):
     vendor, entries, person, term, school = ready
     await accepted_order(ow, vendor, school, term, entries[0], [person])
     await accepted_order(ow, vendor, school, term, entries[1], [person])

@@ -9,8 +9,13 @@ from tests.applications.conftest import VendorHandle, World
 
 
 class WhitelistWorld(World):
-    async def approved(self, vendor: VendorHandle | None = None, region_code: str = "360104",
-                       county: dict | None = None, city: dict | None = None) -> tuple[VendorHandle, list[dict]]:
+    async def approved(
+        self,
+        vendor: VendorHandle | None = None,
+        region_code: str = "360104",
+        county: dict | None = None,
+        city: dict | None = None,
+    ) -> tuple[VendorHandle, list[dict]]:
         """A vendor whose items are on the whitelist of `region_code` (a county by default)."""
         vendor = vendor or await self.vendor()
         level_code = region_code

@@ -16,8 +16,11 @@ BAN = (today_in_china() + timedelta(days=365)).isoformat()
 
 async def _events(wl, action: str) -> list[AuditEvent]:
     async with wl.db.transaction() as session:
-        return list((await session.exec(select(AuditEvent).where(AuditEvent.action == action)
-                                        .order_by(AuditEvent.id))).scalars().all())
+        return list(
+            (await session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+            .scalars()
+            .all()
+        )
 
 
 async def test_suspend_takes_effect_at_once_with_reason_and_audit_event(wl):
@@ -44,14 +47,19 @@ async def test_suspension_with_an_end_lifts_itself(wl):
     vendor, entries = await wl.approved()
     reviewer, school = await wl.reviewer("360104"), await wl.school("360104")
     until = (utcnow() + timedelta(days=7)).isoformat()
-    response = await wl.adjust(reviewer, action="suspend", reason="调查期间暂停一周", entry_ids=[entries[0]["id"]],
-                               until=until)
+    response = await wl.adjust(
+        reviewer, action="suspend", reason="调查期间暂停一周", entry_ids=[entries[0]["id"]], until=until
+    )
     assert response.status_code == 200, response.text
     lookup = (await wl.lookup(school, vendor.credit_code)).json()
-    assert lookup["status"] == "active" and [s["item_id"] for s in lookup["services"]] == [entries[1]["service_item_id"]]
+    assert lookup["status"] == "active" and [s["item_id"] for s in lookup["services"]] == [
+        entries[1]["service_item_id"]
+    ]
     # A week goes by: the suspension's end is now in the past.
-    await wl.sql("UPDATE whitelist_entry_status SET suspended_until = now() - interval '1 second' "
-                 "WHERE suspended_until IS NOT NULL")
+    await wl.sql(
+        "UPDATE whitelist_entry_status SET suspended_until = now() - interval '1 second' "
+        "WHERE suspended_until IS NOT NULL"
+    )
     lookup = (await wl.lookup(school, vendor.credit_code)).json()
     assert len(lookup["services"]) == 2
 
@@ -63,8 +71,9 @@ async def test_renew_extends_validity_and_an_expired_entry_comes_back(wl):
     assert await wl.status(school, vendor.credit_code) == "expired"
 
     new_until = (utcnow() + timedelta(days=400)).isoformat()
-    response = await wl.adjust(reviewer, action="renew", reason="年度复核通过，续期", vendor_id=vendor.id,
-                               valid_until=new_until)
+    response = await wl.adjust(
+        reviewer, action="renew", reason="年度复核通过，续期", vendor_id=vendor.id, valid_until=new_until
+    )
     assert response.status_code == 200, response.text
     assert {e["status_before"] for e in response.json()["entries"]} == {"expired"}
     assert {e["status_after"] for e in response.json()["entries"]} == {"active"}
@@ -79,8 +88,7 @@ async def test_revoke_needs_a_second_reviewer_then_bans_new_applications(wl):
     outsider = await wl.reviewer("360102")
     school = await wl.school("360104")
 
-    response = await wl.adjust(first, action="revoke", reason="发现无证办学，撤销", vendor_id=vendor.id,
-                               ban_until=BAN)
+    response = await wl.adjust(first, action="revoke", reason="发现无证办学，撤销", vendor_id=vendor.id, ban_until=BAN)
     assert response.status_code == 200, response.text
     request = response.json()["request"]
     assert response.json()["status"] == "pending" and request["status"] == "pending"
@@ -105,9 +113,16 @@ async def test_revoke_needs_a_second_reviewer_then_bans_new_applications(wl):
     assert len(await _events(wl, "whitelist:request:confirm")) == 1
 
     # The ban: no new application in that region (or inside it) before the ban date...
-    refused = await wl.client.post("/api/v1/applications", headers=vendor.headers, json={
-        "vendor_id": vendor.id, "region_code": "360104", "service_item_ids": [vendor.items[0]["id"]],
-        "document_ids": [vendor.documents[0]["id"]]})
+    refused = await wl.client.post(
+        "/api/v1/applications",
+        headers=vendor.headers,
+        json={
+            "vendor_id": vendor.id,
+            "region_code": "360104",
+            "service_item_ids": [vendor.items[0]["id"]],
+            "document_ids": [vendor.documents[0]["id"]],
+        },
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "vendor_banned"
     assert refused.json()["error"]["details"][0]["ban_until"] == BAN
     # ... but elsewhere it may.
@@ -151,9 +166,16 @@ async def test_a_ban_also_covers_the_regions_containing_and_inside_the_revoked_r
     assert (await wl.confirm(second, request["request"]["id"])).status_code == 200
 
     applications = await wl.count(Application)
-    refused = await wl.client.post("/api/v1/applications", headers=vendor.headers, json={
-        "vendor_id": vendor.id, "region_code": "360100", "service_item_ids": [vendor.items[0]["id"]],
-        "document_ids": [vendor.documents[0]["id"]]})
+    refused = await wl.client.post(
+        "/api/v1/applications",
+        headers=vendor.headers,
+        json={
+            "vendor_id": vendor.id,
+            "region_code": "360100",
+            "service_item_ids": [vendor.items[0]["id"]],
+            "document_ids": [vendor.documents[0]["id"]],
+        },
+    )
     assert refused.status_code == 409, refused.text
     error = refused.json()["error"]
     assert error["code"] == "vendor_banned" and error["details"][0]["field"] == "region_code"
@@ -167,12 +189,18 @@ async def test_a_ban_also_covers_the_regions_containing_and_inside_the_revoked_r
     # The other way round: a ban in a city refuses its counties.
     city_vendor, _ = await wl.approved(region_code="360100")
     province = await wl.reviewer("360000")
-    request = (await wl.adjust(second, action="revoke", reason="撤销", vendor_id=city_vendor.id,
-                               ban_until=BAN)).json()
+    request = (await wl.adjust(second, action="revoke", reason="撤销", vendor_id=city_vendor.id, ban_until=BAN)).json()
     assert (await wl.confirm(province, request["request"]["id"])).status_code == 200
-    inside = await wl.client.post("/api/v1/applications", headers=city_vendor.headers, json={
-        "vendor_id": city_vendor.id, "region_code": "360104", "service_item_ids": [city_vendor.items[0]["id"]],
-        "document_ids": [city_vendor.documents[0]["id"]]})
+    inside = await wl.client.post(
+        "/api/v1/applications",
+        headers=city_vendor.headers,
+        json={
+            "vendor_id": city_vendor.id,
+            "region_code": "360104",
+            "service_item_ids": [city_vendor.items[0]["id"]],
+            "document_ids": [city_vendor.documents[0]["id"]],
+        },
+    )
     assert inside.status_code == 409 and inside.json()["error"]["code"] == "vendor_banned"
 
 
@@ -197,11 +225,13 @@ async def test_decline_drops_a_request(wl):
     vendor, _ = await wl.approved()
     first, second = await wl.reviewer("360104"), await wl.reviewer("360104")
     request = (await wl.adjust(first, action="revoke", reason="撤销", vendor_id=vendor.id, ban_until=BAN)).json()
-    no_reason = await wl.client.post(f"/api/v1/whitelist/requests/{request['request']['id']}/decline", json={},
-                                     headers=second)
+    no_reason = await wl.client.post(
+        f"/api/v1/whitelist/requests/{request['request']['id']}/decline", json={}, headers=second
+    )
     assert no_reason.status_code == 422 and no_reason.json()["error"]["code"] == "reason_required"
-    declined = await wl.client.post(f"/api/v1/whitelist/requests/{request['request']['id']}/decline",
-                                    json={"reason": "证据不足"}, headers=second)
+    declined = await wl.client.post(
+        f"/api/v1/whitelist/requests/{request['request']['id']}/decline", json={"reason": "证据不足"}, headers=second
+    )
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
     assert (await wl.confirm(second, request["request"]["id"])).status_code == 409
     listed = await wl.client.get("/api/v1/whitelist/requests", params={"status": "declined"}, headers=first)
@@ -219,14 +249,17 @@ async def test_partial_actions_by_entry_and_by_region(wl):
 
     # One item in one region.
     one = county_entries[0]
-    assert (await wl.adjust(city_reviewer, action="suspend", reason="单项暂停", entry_ids=[one["id"]])).status_code == 200
+    assert (
+        await wl.adjust(city_reviewer, action="suspend", reason="单项暂停", entry_ids=[one["id"]])
+    ).status_code == 200
     lookup = (await wl.lookup(school, vendor.credit_code)).json()
     by_item = {s["item_id"]: s["region_codes"] for s in lookup["services"]}
     assert by_item[one["service_item_id"]] == ["360100"] and len(by_item) == 2
 
     # The vendor in one region: a city selects its own entries and those of its counties still active.
-    response = await wl.adjust(city_reviewer, action="suspend", reason="市级暂停", vendor_id=vendor.id,
-                               region_code="360100")
+    response = await wl.adjust(
+        city_reviewer, action="suspend", reason="市级暂停", vendor_id=vendor.id, region_code="360100"
+    )
     assert response.status_code == 200, response.text
     assert {e["region_code"] for e in response.json()["entries"]} == {"360100", "360104"}
     lookup = (await wl.lookup(school, vendor.credit_code)).json()
@@ -253,16 +286,28 @@ async def test_bad_actions_are_refused_and_store_nothing(wl):
         ({"action": "suspend", "reason": "", "vendor_id": vendor.id}, 422, "reason_required"),
         ({"action": "delete", "reason": "x", "vendor_id": vendor.id}, 422, "unknown_action"),
         ({"action": "revoke", "reason": "x", "vendor_id": vendor.id}, 422, "ban_until_required"),
-        ({"action": "revoke", "reason": "x", "vendor_id": vendor.id, "ban_until": "2020-01-01"}, 422,
-         "invalid_ban_until"),
+        (
+            {"action": "revoke", "reason": "x", "vendor_id": vendor.id, "ban_until": "2020-01-01"},
+            422,
+            "invalid_ban_until",
+        ),
         ({"action": "suspend", "reason": "x"}, 422, "target_required"),
-        ({"action": "suspend", "reason": "x", "vendor_id": vendor.id, "entry_ids": [entries[0]["id"]]}, 422,
-         "ambiguous_target"),
-        ({"action": "suspend", "reason": "x", "vendor_id": vendor.id, "until": "2020-01-01T00:00:00+08:00"}, 422,
-         "invalid_until"),
+        (
+            {"action": "suspend", "reason": "x", "vendor_id": vendor.id, "entry_ids": [entries[0]["id"]]},
+            422,
+            "ambiguous_target",
+        ),
+        (
+            {"action": "suspend", "reason": "x", "vendor_id": vendor.id, "until": "2020-01-01T00:00:00+08:00"},
+            422,
+            "invalid_until",
+        ),
         ({"action": "reinstate", "reason": "x", "entry_ids": [entries[0]["id"]]}, 409, "invalid_entry_status"),
-        ({"action": "suspend", "reason": "x", "entry_ids": ["00000000-0000-4000-8000-000000000000"]}, 404,
-         "entry_not_found"),
+        (
+            {"action": "suspend", "reason": "x", "entry_ids": ["00000000-0000-4000-8000-000000000000"]},
+            404,
+            "entry_not_found",
+        ),
     ]
     for body, status, code in cases:
         response = await wl.adjust(reviewer, **body)
@@ -286,8 +331,11 @@ async def test_expired_when_a_mandatory_document_expires(wl):
     assert await wl.status(school, vendor.credit_code) == "active"
     # The region now requires a school-running permit the vendor never uploaded.
     admin = await wl.accounts.headers("admin")
-    put = await wl.client.put("/api/v1/regions/360104/settings", headers=admin,
-                              json={"mandatory_document_types": ["business_license", "school_permit"]})
+    put = await wl.client.put(
+        "/api/v1/regions/360104/settings",
+        headers=admin,
+        json={"mandatory_document_types": ["business_license", "school_permit"]},
+    )
     assert put.status_code == 200, put.text
     assert await wl.status(school, vendor.credit_code) == "expired"
 
@@ -308,8 +356,11 @@ async def test_a_document_not_valid_yet_does_not_count(wl):
     entry = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", headers=reviewer)
     assert entry.status_code == 200 and entry.json()["status"] == "expired"
     # The same licence starting today counts today.
-    await wl.sql("UPDATE documents SET valid_from = CAST(:day AS date) WHERE valid_from = CAST(:starts AS date)",
-                 day=today_in_china().isoformat(), starts=starts.isoformat())
+    await wl.sql(
+        "UPDATE documents SET valid_from = CAST(:day AS date) WHERE valid_from = CAST(:starts AS date)",
+        day=today_in_china().isoformat(),
+        starts=starts.isoformat(),
+    )
     assert await wl.status(school, vendor.credit_code) == "active"
 
 
@@ -346,7 +397,9 @@ async def test_a_suspended_item_cannot_be_readmitted_by_a_new_application(wl):
     neighbour = await wl.application(vendor, region_code="360102")
     assert (await wl.act(neighbour, vendor.headers, "submit")).status_code == 200
     # Once the suspension is lifted, the vendor may apply again.
-    await wl.sql("UPDATE whitelist_entry_status SET suspended_until = now() - interval '1 second' "
-                 "WHERE suspended_until IS NULL AND status = 'suspended'")
+    await wl.sql(
+        "UPDATE whitelist_entry_status SET suspended_until = now() - interval '1 second' "
+        "WHERE suspended_until IS NULL AND status = 'suspended'"
+    )
     submitted = await wl.act(draft, vendor.headers, "submit")
     assert submitted.status_code == 200, submitted.text

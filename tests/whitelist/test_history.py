@@ -28,8 +28,9 @@ async def test_as_of_before_and_after_each_change(wl):
     assert await wl.status(school, vendor.credit_code, as_of=suspended_at.isoformat()) == "suspended"
     assert await wl.status(school, vendor.credit_code) == "suspended"
     # The entry view answers as_of too.
-    old = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", params={"as_of": between},
-                              headers=reviewer)
+    old = await wl.client.get(
+        f"/api/v1/whitelist/entries/{entries[0]['id']}", params={"as_of": between}, headers=reviewer
+    )
     assert old.json()["status"] == "active"
 
 
@@ -39,13 +40,16 @@ async def test_was_the_football_item_whitelisted_on_september_first(wl):
     vendor, entries = await wl.approved(vendor, region_code="360102")
     school = await wl.school("360102")
     # The admission happened in August (time travel on the stored intervals).
-    await wl.sql("UPDATE whitelist_entry_status SET valid_from = '2026-08-20T10:00:00+08:00', "
-                 "entry_valid_until = '2027-08-20T10:00:00+08:00'")
+    await wl.sql(
+        "UPDATE whitelist_entry_status SET valid_from = '2026-08-20T10:00:00+08:00', "
+        "entry_valid_until = '2027-08-20T10:00:00+08:00'"
+    )
     await wl.sql("UPDATE documents SET uploaded_at = '2026-08-01T09:00:00+08:00'")
     answer = (await wl.lookup(school, vendor.credit_code, as_of=SEPT_1_0800)).json()
     assert answer["status"] == "active"
     assert [(s["activity"], s["category_code"], s["region_codes"]) for s in answer["services"]] == [
-        ("校园足球", 4, ["360102"])]
+        ("校园足球", 4, ["360102"])
+    ]
     assert answer["as_of"] == "2026-09-01T00:00:00+00:00"
     reviewer = await wl.reviewer("360102")
     assert (await wl.adjust(reviewer, action="suspend", reason="暂停", vendor_id=vendor.id)).status_code == 200
@@ -58,15 +62,15 @@ async def test_renewal_does_not_rewrite_an_expiry_in_the_past(wl):
     vendor, entries = await wl.approved()
     reviewer, school = await wl.reviewer("360104"), await wl.school("360104")
     lapsed = utcnow() - timedelta(minutes=10)
-    await wl.sql("UPDATE whitelist_entry_status SET valid_from = now() - interval '30 days', "
-                 "entry_valid_until = now() - interval '10 minutes'")
+    await wl.sql(
+        "UPDATE whitelist_entry_status SET valid_from = now() - interval '30 days', "
+        "entry_valid_until = now() - interval '10 minutes'"
+    )
     await wl.sql("UPDATE documents SET uploaded_at = now() - interval '40 days'")
     assert (await wl.adjust(reviewer, action="renew", reason="续期", vendor_id=vendor.id)).status_code == 200
     assert await wl.status(school, vendor.credit_code) == "active"
-    assert await wl.status(school, vendor.credit_code,
-                           as_of=(lapsed + timedelta(minutes=5)).isoformat()) == "expired"
-    assert await wl.status(school, vendor.credit_code,
-                           as_of=(lapsed - timedelta(minutes=5)).isoformat()) == "active"
+    assert await wl.status(school, vendor.credit_code, as_of=(lapsed + timedelta(minutes=5)).isoformat()) == "expired"
+    assert await wl.status(school, vendor.credit_code, as_of=(lapsed - timedelta(minutes=5)).isoformat()) == "active"
 
 
 async def test_document_expiry_is_judged_at_the_instant_asked(wl):
@@ -91,6 +95,5 @@ async def test_entry_list_in_scope_with_status_as_of(wl):
     assert hidden.json() == []
     missing = await wl.client.get(f"/api/v1/whitelist/entries/{entries[0]['id']}", headers=outsider)
     assert missing.status_code == 404
-    naive = await wl.client.get("/api/v1/whitelist/entries", params={"as_of": "2026-09-01T08:00:00"},
-                                headers=reviewer)
+    naive = await wl.client.get("/api/v1/whitelist/entries", params={"as_of": "2026-09-01T08:00:00"}, headers=reviewer)
     assert naive.status_code == 422 and naive.json()["error"]["code"] == "invalid_as_of"

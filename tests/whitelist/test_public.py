@@ -72,8 +72,11 @@ async def test_expired_entries_are_not_public(wl):
 
 
 async def test_bad_filters_are_422(wl):
-    for params, code in [({"region": "999999"}, "unknown_region"), ({"category": 9}, "unknown_category"),
-                         ({"cursor": "not-a-cursor"}, "invalid_cursor")]:
+    for params, code in [
+        ({"region": "999999"}, "unknown_region"),
+        ({"category": 9}, "unknown_category"),
+        ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+    ]:
         response = await wl.client.get("/api/v1/public/whitelist", params=params)
         assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
 

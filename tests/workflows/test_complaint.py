@@ -11,12 +11,15 @@ from workflows.roles import RoleTag
 COUNTY = {RoleTag.COUNTY_REVIEWER}
 
 
-@pytest.mark.parametrize(("state", "action", "target", "effects"), [
-    (RECEIVED, "investigate", INVESTIGATING, ()),
-    (INVESTIGATING, "uphold", UPHELD, ("request_suspension",)),
-    (INVESTIGATING, "dismiss", DISMISSED, ("lift_person_suspension",)),
-    (RECEIVED, "dismiss", DISMISSED, ("lift_person_suspension",)),
-])
+@pytest.mark.parametrize(
+    ("state", "action", "target", "effects"),
+    [
+        (RECEIVED, "investigate", INVESTIGATING, ()),
+        (INVESTIGATING, "uphold", UPHELD, ("request_suspension",)),
+        (INVESTIGATING, "dismiss", DISMISSED, ("lift_person_suspension",)),
+        (RECEIVED, "dismiss", DISMISSED, ("lift_person_suspension",)),
+    ],
+)
 def test_a_reviewer_takes_the_case_through_the_table(state, action, target, effects):
     decision = decide(COMPLAINT, state, action, COUNTY, {"reason": "经调查核实"})
     assert (decision.allowed, decision.target, decision.effects) == (True, target, effects)
@@ -29,4 +32,3 @@ def test_no_one_but_a_reviewer_decides_and_a_decision_needs_a_reason():
     assert not decide(COMPLAINT, RECEIVED, "uphold", COUNTY, {"reason": "未经调查"}).allowed  # investigate first
     for final in (UPHELD, DISMISSED):
         assert not decide(COMPLAINT, final, "dismiss", COUNTY, {"reason": "再议"}).allowed
-

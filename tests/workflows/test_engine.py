@@ -113,13 +113,29 @@ INVALID = {
         "hijack (open -> done): unknown role 'intruder'",
     ),
     "unknown guard": (
-        {"transitions": (SEND, DROP, Transition("accept", "review", "done", EDITOR, guards=(
-            Guard("ghost", "未登记的条件", lambda facts: True),)), BOUNCE)},
+        {
+            "transitions": (
+                SEND,
+                DROP,
+                Transition(
+                    "accept", "review", "done", EDITOR, guards=(Guard("ghost", "未登记的条件", lambda facts: True),)
+                ),
+                BOUNCE,
+            )
+        },
         "accept (review -> done): unknown guard 'ghost'",
     ),
     "guard impersonating a registered one": (
-        {"transitions": (SEND, DROP, Transition("accept", "review", "done", EDITOR, guards=(
-            Guard("ready", "同名但不同的条件", lambda facts: True),)), BOUNCE)},
+        {
+            "transitions": (
+                SEND,
+                DROP,
+                Transition(
+                    "accept", "review", "done", EDITOR, guards=(Guard("ready", "同名但不同的条件", lambda facts: True),)
+                ),
+                BOUNCE,
+            )
+        },
         "accept (review -> done): unknown guard 'ready'",
     ),
     "duplicate action from the same source": (

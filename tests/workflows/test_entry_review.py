@@ -103,8 +103,11 @@ GOOD_FACTS: dict[str, Any] = {
 
 # For each guard, the ways the facts make it fail.
 BREAKING_FACTS: dict[str, list[dict[str, Any]]] = {
-    "documents_complete": [{"missing_documents": ["business_licence"]}, {"expired_documents": ["school_permit"]},
-                           {"not_yet_valid_documents": ["business_licence"]}],
+    "documents_complete": [
+        {"missing_documents": ["business_licence"]},
+        {"expired_documents": ["school_permit"]},
+        {"not_yet_valid_documents": ["business_licence"]},
+    ],
     "personnel_cleared": [{"uncleared_personnel": ["person-7"]}],
     "different_reviewer": [
         {"actor_id": FIRST_REVIEWER},
@@ -293,8 +296,11 @@ COUNTY_PATH_WITH_RETURN: list[Step] = [
     [
         (ENTRY_REVIEW, FULL_PATH_WITH_OBJECTION, "approved"),
         (ENTRY_REVIEW_COUNTY_ONLY, COUNTY_PATH_WITH_RETURN, "approved"),
-        (ENTRY_REVIEW, [*FULL_PATH_WITH_OBJECTION[:6], ("uphold_objection", RoleTag.CITY_REVIEWER, {})],
-         "final_review"),
+        (
+            ENTRY_REVIEW,
+            [*FULL_PATH_WITH_OBJECTION[:6], ("uphold_objection", RoleTag.CITY_REVIEWER, {})],
+            "final_review",
+        ),
         (ENTRY_REVIEW_COUNTY_ONLY, [*COUNTY_PATH_WITH_RETURN[:7], ("withdraw", RoleTag.VENDOR, {})], "withdrawn"),
     ],
     ids=["full-with-objection", "county-only-with-return", "objection-upheld", "withdrawn-in-notice"],

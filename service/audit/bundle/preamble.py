@@ -38,8 +38,14 @@ class Preamble:
     (and the first event line, kept in `first_event_raw`); False when the bundle
     cannot be verified at all."""
 
-    def __init__(self, it: Iterator[str | bytes], report: VerifyReport, add: AddProblem,
-                 given_key: NoteVerifier | PublicKey | None, trusted_note: str | None) -> None:
+    def __init__(
+        self,
+        it: Iterator[str | bytes],
+        report: VerifyReport,
+        add: AddProblem,
+        given_key: NoteVerifier | PublicKey | None,
+        trusted_note: str | None,
+    ) -> None:
         self.it, self.report, self.add = it, report, add
         self.given_key, self.trusted_note = given_key, trusted_note
         self.lineno = 0
@@ -87,12 +93,17 @@ class Preamble:
 
     def _read_header(self) -> HeaderLine:
         add, header = self.add, None
-        for _raw, obj in self._decoded("bad_header", lambda exc: f"line {self.lineno}: not a valid bundle header ({exc})"):
+        for _raw, obj in self._decoded(
+            "bad_header", lambda exc: f"line {self.lineno}: not a valid bundle header ({exc})"
+        ):
             if obj is None:
                 break
             if obj.__class__ is not HeaderLine:
-                add(None, "bad_header", f"line {self.lineno}: the first line must be the header, "
-                    f"got a {KIND_NAMES[obj.__class__]} line")
+                add(
+                    None,
+                    "bad_header",
+                    f"line {self.lineno}: the first line must be the header, got a {KIND_NAMES[obj.__class__]} line",
+                )
             else:
                 header = obj
             break
@@ -137,7 +148,9 @@ class Preamble:
                         "(--public-key) to know the bundle comes from the log"
                     )
         elif header.public_key is not None and header.public_key.strip() != verifier.vkey:
-            report.warnings.append("the bundle header names a different public key than the one given; using the given key")
+            report.warnings.append(
+                "the bundle header names a different public key than the one given; using the given key"
+            )
         report.key_name = verifier.name if verifier else None
         self.verifier = verifier
 
@@ -180,7 +193,9 @@ class Preamble:
             self.add(None, code, f"line {self.lineno}: checkpoint rejected: {exc}")
             return
         if cp.origin != self.origin:
-            self.add(None, "bad_checkpoint", f"line {self.lineno}: checkpoint is for log {cp.origin!r}, not {self.origin!r}")
+            self.add(
+                None, "bad_checkpoint", f"line {self.lineno}: checkpoint is for log {cp.origin!r}, not {self.origin!r}"
+            )
             return
         self.checkpoints.append(cp)
 
@@ -189,7 +204,9 @@ class Preamble:
         for cp in self.checkpoints:
             other = self.by_size.get(cp.size)
             if other is not None and other.root_hash != cp.root_hash:
-                self.add(None, "checkpoint_fork", f"two validly signed checkpoints of size {cp.size} with different roots")
+                self.add(
+                    None, "checkpoint_fork", f"two validly signed checkpoints of size {cp.size} with different roots"
+                )
             self.by_size.setdefault(cp.size, cp)
         self.head = self.by_size[max(self.by_size)] if self.by_size else None
         self.report.head = self.head
@@ -210,11 +227,16 @@ class Preamble:
             text, _ = open_note(note, [verifier])
             trusted = Checkpoint.parse_body(text)
         except CheckpointError as exc:
-            self.add(None, "bad_trusted_checkpoint", f"the trusted checkpoint does not verify with {verifier.name}: {exc}")
+            self.add(
+                None, "bad_trusted_checkpoint", f"the trusted checkpoint does not verify with {verifier.name}: {exc}"
+            )
             return
         if trusted.origin != self.origin:
-            self.add(None, "bad_trusted_checkpoint",
-                     f"the trusted checkpoint is for log {trusted.origin!r}, not {self.origin!r}")
+            self.add(
+                None,
+                "bad_trusted_checkpoint",
+                f"the trusted checkpoint is for log {trusted.origin!r}, not {self.origin!r}",
+            )
             return
         self.trusted = trusted
 
@@ -227,7 +249,11 @@ class Preamble:
                 return
             hashes = hex_hashes(line.nodes)
             if line.size != start or hashes is None or len(hashes) != start.bit_count():
-                self.add(None, "bad_prefix", f"the prefix line must carry the {start.bit_count()} subtree hashes of size {start}")
+                self.add(
+                    None,
+                    "bad_prefix",
+                    f"the prefix line must carry the {start.bit_count()} subtree hashes of size {start}",
+                )
                 self.tree_ok = False
                 return
             self.prefix = hashes

@@ -40,16 +40,26 @@ class RootChecks:
                     note = self._localize(size, cp.root_hash)
                     self.add(None, "root_mismatch", f"the events do not reproduce the signed root of size {size}{note}")
             elif size != head.size:
-                _check_consistency(self.consistency, size, head.size, cp.root_hash, head.root_hash, self.add,
-                                   f"checkpoint of size {size}")
+                _check_consistency(
+                    self.consistency,
+                    size,
+                    head.size,
+                    cp.root_hash,
+                    head.root_hash,
+                    self.add,
+                    f"checkpoint of size {size}",
+                )
 
     def _check_head_covers_events(self) -> None:
         """The head covers every event; a head past the end needs the events to be a
         prefix of its tree (a consistency proof from the end)."""
         head, end = self.head, self.end
         if head.size < end:
-            self.add(head.size, "events_not_covered",
-                     f"events {head.size}..{end - 1} are not covered by any validly signed checkpoint")
+            self.add(
+                head.size,
+                "events_not_covered",
+                f"events {head.size}..{end - 1} are not covered by any validly signed checkpoint",
+            )
             return
         if head.size == end:
             return
@@ -58,8 +68,11 @@ class RootChecks:
             return
         proof = self.consistency.get((end, head.size))
         if proof is None:
-            self.add(None, "missing_consistency_proof",
-                     f"no consistency proof from size {end} (the bundle's end) to the head {head.size}")
+            self.add(
+                None,
+                "missing_consistency_proof",
+                f"no consistency proof from size {end} (the bundle's end) to the head {head.size}",
+            )
         elif not merkle.verify_consistency(end, head.size, proof, got, head.root_hash):
             roots = merkle.root_from_consistency_proof(end, head.size, proof, got)
             note = ""
@@ -73,24 +86,39 @@ class RootChecks:
         assert trusted is not None
         t, h_size = trusted.size, head.size
         if t > h_size:
-            self.add(h_size, "log_truncated",
-                     f"the trusted checkpoint has {t} events, the bundle's log only {h_size}: events {h_size}..{t - 1} are gone")
+            self.add(
+                h_size,
+                "log_truncated",
+                f"the trusted checkpoint has {t} events, the bundle's log only {h_size}: events {h_size}..{t - 1} are gone",
+            )
         elif t in self.by_size and self.by_size[t].root_hash != trusted.root_hash:
-            self.add(None, "trusted_checkpoint_mismatch",
-                     f"the log signed two different roots for size {t}, the trusted one and this bundle's: "
-                     "its history was forked or rewritten")
+            self.add(
+                None,
+                "trusted_checkpoint_mismatch",
+                f"the log signed two different roots for size {t}, the trusted one and this bundle's: "
+                "its history was forked or rewritten",
+            )
         elif self.start <= t <= self.end:
             got = self.tree.computed_root(t)
             if got is not None and got != trusted.root_hash:
                 note = self._localize(t, trusted.root_hash, "the trusted root")
-                self.add(None, "trusted_checkpoint_mismatch",
-                         f"the events before seq {t} do not reproduce the trusted checkpoint: they differ from the "
-                         f"history it vouched for{note}")
+                self.add(
+                    None,
+                    "trusted_checkpoint_mismatch",
+                    f"the events before seq {t} do not reproduce the trusted checkpoint: they differ from the "
+                    f"history it vouched for{note}",
+                )
         else:
-            _check_consistency(self.consistency, t, h_size, trusted.root_hash, head.root_hash, self.add,
-                               "the trusted checkpoint", mismatch_code="trusted_checkpoint_mismatch")
-
-
+            _check_consistency(
+                self.consistency,
+                t,
+                h_size,
+                trusted.root_hash,
+                head.root_hash,
+                self.add,
+                "the trusted checkpoint",
+                mismatch_code="trusted_checkpoint_mismatch",
+            )
 
 
 def _check_consistency(

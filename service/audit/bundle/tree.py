@@ -74,8 +74,9 @@ class StreamTree:
     def snapshot(self, size: int) -> None:
         """Keep the frontier at `size` (the tree has exactly `size` leaves now)."""
         refs = merkle.root_nodes(size)
-        self.snapshots[size] = Snapshot(list(self.frontier),
-                                        [self.bad.get(ref, c) for ref, c in zip(refs, self.frontier, strict=True)])
+        self.snapshots[size] = Snapshot(
+            list(self.frontier), [self.bad.get(ref, c) for ref, c in zip(refs, self.frontier, strict=True)]
+        )
 
     def computed_root(self, size: int) -> bytes | None:
         snap = self.snapshots.get(size)
@@ -83,8 +84,9 @@ class StreamTree:
 
     # -- locating -----------------------------------------------------------------------
 
-    def localize(self, size: int, authentic_root: bytes, add: AddProblem, *, start: int, end: int,
-                 what: str = "the signed root") -> str:
+    def localize(
+        self, size: int, authentic_root: bytes, add: AddProblem, *, start: int, end: int, what: str = "the signed root"
+    ) -> str:
         """Descend from an authentic root of `size` through the carried hashes; report
         what it finds, and return a note for the mismatch's message."""
         snap = self.snapshots.get(size)
@@ -94,8 +96,12 @@ class StreamTree:
         if len(stated) < len(snap.stated) or merkle.fold(stated) != authentic_root:
             first = self.first_leaf
             if first is not None and first < size:
-                add(first, "event_hash_mismatch", f"event {first} is the first whose hash differs from the leaf hash the bundle "
-                    f"carries for it (a hint only: those carried hashes do not match {what} either)")
+                add(
+                    first,
+                    "event_hash_mismatch",
+                    f"event {first} is the first whose hash differs from the leaf hash the bundle "
+                    f"carries for it (a hint only: those carried hashes do not match {what} either)",
+                )
             return f"; the node hashes carried in the bundle do not match {what} either, so the change cannot be located exactly"
         todo = [(ref, s) for ref, s, c in zip(merkle.root_nodes(size), stated, snap.computed, strict=True) if s != c]
         found = bool(todo)
@@ -134,5 +140,9 @@ class StreamTree:
             add(None, "bad_prefix", "the prefix subtree hashes do not match the signed tree")
         else:
             first = max(first, start)
-            add(first, "events_modified_in_range", f"events {first}..{min(stop, end) - 1} differ from what the log signed "
-                "(the carried hashes were altered too, so the change cannot be narrowed further)")
+            add(
+                first,
+                "events_modified_in_range",
+                f"events {first}..{min(stop, end) - 1} differ from what the log signed "
+                "(the carried hashes were altered too, so the change cannot be narrowed further)",
+            )

@@ -99,8 +99,14 @@ def _rewinder(lines: Iterable[str | bytes]) -> Callable[[], Iterable[str | bytes
 class _Pass:
     """One streaming pass; with ``locate``, also compare the carried node hashes."""
 
-    def __init__(self, lines: Iterable[str | bytes], given_key: NoteVerifier | PublicKey | None,
-                 trusted_note: str | None, *, locate: bool) -> None:
+    def __init__(
+        self,
+        lines: Iterable[str | bytes],
+        given_key: NoteVerifier | PublicKey | None,
+        trusted_note: str | None,
+        *,
+        locate: bool,
+    ) -> None:
         self.lines, self.it = lines, iter(lines)
         self.given_key, self.trusted_note, self.locate = given_key, trusted_note, locate
         self.report = VerifyReport()
@@ -237,7 +243,9 @@ class _Pass:
                         h = leaf_of(seq, canonical, lineno)  # reports the bad text
                     else:
                         if cseq is not absent and (cseq.__class__ is not int or cseq != seq):
-                            add(seq, "seq_mismatch", f"line {lineno}: event text says seq {cseq!r}, its line says {seq}")
+                            add(
+                                seq, "seq_mismatch", f"line {lineno}: event text says seq {cseq!r}, its line says {seq}"
+                            )
                         x = leaf_base()
                         x.update(data)
                         h = x.digest()

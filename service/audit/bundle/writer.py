@@ -82,7 +82,9 @@ class BundleWriter:
             for m, n, proof in self.consistency
         ]
         if self.start:
-            lines.append(_dumps({"type": "prefix", "size": self.start, "nodes": [h.hex() for h in self.prefix]}) + b"\n")
+            lines.append(
+                _dumps({"type": "prefix", "size": self.start, "nodes": [h.hex() for h in self.prefix]}) + b"\n"
+            )
         return lines
 
     def event(self, item: BundleEvent | tuple[int, bytes | str]) -> bytes:
@@ -141,6 +143,7 @@ def write_bundle(out: Any, **kwargs: Any) -> int:
     if callable(out) and not hasattr(out, "write"):
         write: Callable[[bytes], Any] = out
     elif isinstance(out, io.TextIOBase):
+
         def write(chunk: bytes) -> Any:
             return out.write(chunk.decode("utf-8"))
     else:

@@ -35,9 +35,21 @@ SOURCE = Path("/usr/share/fonts/opentype/noto")
 SC_FACE = 2  # the face order in NotoSansCJK-*.ttc: JP, KR, SC, TC, HK
 FAMILY = "SchoolGate Sans SC"
 
-COMMON = [(0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x206F), (0x2100, 0x218F), (0x2190, 0x21FF),
-          (0x2200, 0x22FF), (0x2460, 0x24FF), (0x2500, 0x257F), (0x25A0, 0x26FF), (0x3000, 0x303F),
-          (0x3200, 0x32FF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF)]
+COMMON = [
+    (0x20, 0x7E),
+    (0xA0, 0x17F),
+    (0x2000, 0x206F),
+    (0x2100, 0x218F),
+    (0x2190, 0x21FF),
+    (0x2200, 0x22FF),
+    (0x2460, 0x24FF),
+    (0x2500, 0x257F),
+    (0x25A0, 0x26FF),
+    (0x3000, 0x303F),
+    (0x3200, 0x32FF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
+]
 IDEOGRAPHS = [(0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F)]
 
 
@@ -78,8 +90,9 @@ def build(weight: str, wanted) -> Path:
     postscript = f"SchoolGateSansSC-{weight}"
     for record in list(names.names):
         if record.nameID in (1, 3, 4, 6):
-            value = {1: FAMILY, 3: f"{postscript};subset of Noto Sans CJK SC", 4: f"{FAMILY} {weight}",
-                     6: postscript}[record.nameID]
+            value = {1: FAMILY, 3: f"{postscript};subset of Noto Sans CJK SC", 4: f"{FAMILY} {weight}", 6: postscript}[
+                record.nameID
+            ]
             names.setName(value, record.nameID, record.platformID, record.platEncID, record.langID)
     font["CFF "].cff.fontNames = [postscript]
     out = HERE / f"{postscript}.otf"

@@ -35,11 +35,15 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(database_url, tmp_path):
     """The app on 127.0.0.1:<free port>, owning its own engine (its own loop)."""
-    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", log_format="json",
-                        sign_in_delay_seconds=0.01)
+    settings = Settings(
+        database_url=database_url, data_dir=tmp_path / "data", log_format="json", sign_in_delay_seconds=0.01
+    )
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -64,8 +68,9 @@ async def chromium():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                   args=["--no-sandbox", "--disable-gpu"])
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         yield browser
         await browser.close()
 
@@ -78,8 +83,10 @@ class Watched:
         self.foreign: list[str] = []
         self.errors: list[str] = []
         self.refusals: set[int] = set()
-        page.on("request", lambda request: None if request.url.startswith((origin, "data:"))
-                else self.foreign.append(request.url))
+        page.on(
+            "request",
+            lambda request: None if request.url.startswith((origin, "data:")) else self.foreign.append(request.url),
+        )
         page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
 
@@ -105,8 +112,11 @@ async def open_page(chromium, live_server):
     contexts = []
 
     async def make(*, phone: bool = False) -> Watched:
-        options = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True} if phone \
+        options = (
+            {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+            if phone
             else {"viewport": {"width": 1366, "height": 900}}
+        )
         context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
         contexts.append(context)
         return Watched(await context.new_page(), live_server)

@@ -21,8 +21,15 @@ pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (
 
 
 async def _account(db, role: str, login: str, **scope) -> str:
-    created = await create_account(db, Actor.system(), role=role, name=scope.pop("name", login), login=login,
-                                   password="initial-password-1", **scope)
+    created = await create_account(
+        db,
+        Actor.system(),
+        role=role,
+        name=scope.pop("name", login),
+        login=login,
+        password="initial-password-1",
+        **scope,
+    )
     await set_password(db, Actor.system(), login, PASSWORD, must_change=False)
     return created.token
 
@@ -33,8 +40,15 @@ async def test_every_roles_main_journey(db, api, open_page, tmp_path):
     await _account(db, "reviewer", "county.j", name="青云谱区教育局 张敏", region_code="360104")
     await _account(db, "reviewer", "city.j", name="南昌市教育局 李华", region_code="360100")
     county_token = await _account(db, "reviewer", "county.k", name="青云谱区教育局 核查员", region_code="360104")
-    await _account(db, "school", "school.j", name="实验小学 门卫室", region_code="360104", school_code="3601049001",
-                   school_name="南昌市青云谱区实验小学")
+    await _account(
+        db,
+        "school",
+        "school.j",
+        name="实验小学 门卫室",
+        region_code="360104",
+        school_code="3601049001",
+        school_name="南昌市青云谱区实验小学",
+    )
     await _account(db, "auditor", "auditor.j", name="南昌市教育督导 王老师", region_code="360100")
 
     # --- a vendor registers and applies ------------------------------------------------
@@ -130,8 +144,11 @@ async def test_every_roles_main_journey(db, api, open_page, tmp_path):
 
     # The notice period runs out; the person's checks come in (by the API, as a bureau would).
     async with db.transaction() as session:
-        await session.exec(text("UPDATE applications SET notice_ends_at = now() - interval '1 second' "
-                                "WHERE id = CAST(:id AS uuid)").bindparams(id=application_id))
+        await session.exec(
+            text(
+                "UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)"
+            ).bindparams(id=application_id)
+        )
     headers = {"Authorization": f"Bearer {county_token}"}
     people = (await api.get(f"/api/v1/applications/{application_id}", headers=headers)).json()
     person = (await api.get(f"/api/v1/vendors/{people['vendor_id']}/people", headers=headers)).json()

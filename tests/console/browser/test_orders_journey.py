@@ -73,8 +73,9 @@ async def test_a_school_orders_publishes_and_the_bureau_sees_it(db, api, account
     county = await ow.reviewer("360104")
     item_id = (await ow.orders(school))[0]["service_item_id"]
     ordered = next(e for e in entries if e["service_item_id"] == item_id)
-    assert (await ow.adjust(county, action="suspend", reason="家长反映收费问题，暂停待查",
-                            entry_ids=[ordered["id"]])).status_code == 200
+    assert (
+        await ow.adjust(county, action="suspend", reason="家长反映收费问题，暂停待查", entry_ids=[ordered["id"]])
+    ).status_code == 200
     page = clerk.page
     await page.get_by_role("link", name="点单", exact=True).click()
     await page.get_by_test_id("orders").get_by_text("受阻").wait_for()
@@ -98,8 +99,7 @@ async def test_a_school_orders_publishes_and_the_bureau_sees_it(db, api, account
     await page.get_by_test_id("message").get_by_text("周三没有兴趣类活动").wait_for()
     await clerk.shot("school-timetable-refused")
     # The refusal is a 422 page, which Chromium logs as a failed resource: that one only.
-    assert clerk.errors == ["Failed to load resource: the server responded with a status of 422 "
-                            "(Unprocessable Entity)"]
+    assert clerk.errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
     clerk.errors.clear()
     await page.get_by_role("button", name="添加一行").click()
     await _fill_row(rows.nth(3), "周三", "16:30", "17:30", "体育锻炼", "校园足球", "体育组 李老师")

@@ -22,8 +22,15 @@ pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (
 
 
 async def _account(db, role: str, login: str, **scope) -> dict[str, str]:
-    created = await create_account(db, Actor.system(), role=role, name=scope.pop("name", login), login=login,
-                                   password="initial-password-1", **scope)
+    created = await create_account(
+        db,
+        Actor.system(),
+        role=role,
+        name=scope.pop("name", login),
+        login=login,
+        password="initial-password-1",
+        **scope,
+    )
     await set_password(db, Actor.system(), login, PASSWORD, must_change=False)
     return {"Authorization": f"Bearer {created.token}"}
 
@@ -41,41 +48,102 @@ async def _approved_vendor_with_a_person(api, db) -> dict:
     county = await _account(db, "reviewer", "county.w", name="青云谱区教育局 张敏", region_code="360104")
     city = await _account(db, "reviewer", "city.w", name="南昌市教育局 李华", region_code="360100")
     city_b = await _account(db, "reviewer", "city.w2", name="南昌市教育局 周强", region_code="360100")
-    school = await _account(db, "school", "school.w", name="实验小学 门卫室", region_code="360104",
-                            school_code="3601049002", school_name="南昌市青云谱区实验小学")
-    vendor = await _ok(await api.post("/api/v1/vendors", headers=vendor_h, json=vendor_payload(
-        credit_code=code, name="南昌启明科创教育有限公司", region_code="360104")))
-    document = await _ok(await api.post(f"/api/v1/vendors/{vendor['id']}/documents", headers=vendor_h,
-                                        data=document_form(), files={"file": ("licence.pdf", PDF, "application/pdf")}))
-    item = await _ok(await api.post(f"/api/v1/vendors/{vendor['id']}/service-items", headers=vendor_h,
-                                    json=service_item_payload()))
+    school = await _account(
+        db,
+        "school",
+        "school.w",
+        name="实验小学 门卫室",
+        region_code="360104",
+        school_code="3601049002",
+        school_name="南昌市青云谱区实验小学",
+    )
+    vendor = await _ok(
+        await api.post(
+            "/api/v1/vendors",
+            headers=vendor_h,
+            json=vendor_payload(credit_code=code, name="南昌启明科创教育有限公司", region_code="360104"),
+        )
+    )
+    document = await _ok(
+        await api.post(
+            f"/api/v1/vendors/{vendor['id']}/documents",
+            headers=vendor_h,
+            data=document_form(),
+            files={"file": ("licence.pdf", PDF, "application/pdf")},
+        )
+    )
+    item = await _ok(
+        await api.post(f"/api/v1/vendors/{vendor['id']}/service-items", headers=vendor_h, json=service_item_payload())
+    )
     cleared_number, pending_number = new_id_number(), new_id_number()
-    cleared = await _ok(await api.post(f"/api/v1/vendors/{vendor['id']}/people", headers=vendor_h, json={
-        "id_number": cleared_number, "name": "王小明", "role": "lead_instructor", "start_date": "2025-09-01"}))
-    pending = await _ok(await api.post(f"/api/v1/vendors/{vendor['id']}/people", headers=vendor_h, json={
-        "id_number": pending_number, "name": "刘芳", "role": "assistant", "start_date": "2025-09-01"}))
+    cleared = await _ok(
+        await api.post(
+            f"/api/v1/vendors/{vendor['id']}/people",
+            headers=vendor_h,
+            json={"id_number": cleared_number, "name": "王小明", "role": "lead_instructor", "start_date": "2025-09-01"},
+        )
+    )
+    pending = await _ok(
+        await api.post(
+            f"/api/v1/vendors/{vendor['id']}/people",
+            headers=vendor_h,
+            json={"id_number": pending_number, "name": "刘芳", "role": "assistant", "start_date": "2025-09-01"},
+        )
+    )
     consent = await authorisation(api, county)
     await record_all_clear(api, cleared["person_id"], county, consent, query_date=RECENT)
-    app = await _ok(await api.post("/api/v1/applications", headers=vendor_h, json={
-        "vendor_id": vendor["id"], "region_code": "360104", "service_item_ids": [item["id"]],
-        "document_ids": [document["id"]]}))
+    app = await _ok(
+        await api.post(
+            "/api/v1/applications",
+            headers=vendor_h,
+            json={
+                "vendor_id": vendor["id"],
+                "region_code": "360104",
+                "service_item_ids": [item["id"]],
+                "document_ids": [document["id"]],
+            },
+        )
+    )
 
     async def step(headers, action, reason=None):
         nonlocal app
-        app = await _ok(await api.post(f"/api/v1/applications/{app['id']}/transitions", headers=headers, json={
-            "action": action, "reason": reason, "version": app["version"]}), 200)
+        app = await _ok(
+            await api.post(
+                f"/api/v1/applications/{app['id']}/transitions",
+                headers=headers,
+                json={"action": action, "reason": reason, "version": app["version"]},
+            ),
+            200,
+        )
 
     await step(vendor_h, "submit")
     for action in ("accept", "pass_preliminary", "pass_verification"):
         await step(county, action)
     await step(city, "approve", "材料真实齐全，同意公示")
-    objection = await _ok(await api.post(f"/api/v1/applications/{app['id']}/objections", headers=school,
-                                         json={"reason": "家长反映该机构<b>收费</b>偏高"}))
+    objection = await _ok(
+        await api.post(
+            f"/api/v1/applications/{app['id']}/objections",
+            headers=school,
+            json={"reason": "家长反映该机构<b>收费</b>偏高"},
+        )
+    )
     app = await _ok(await api.get(f"/api/v1/applications/{app['id']}", headers=city), 200)
-    await _ok(await api.post(f"/api/v1/objections/{objection['id']}/resolution", headers=city_b, json={
-        "outcome": "dismissed", "reason": "经核实，收费与公示标准一致", "version": app["version"]}), 200)
-    return {"code": code, "application_id": app["id"], "vendor_id": vendor["id"], "cleared": cleared_number,
-            "pending_id": pending["person_id"], "pending": pending_number}
+    await _ok(
+        await api.post(
+            f"/api/v1/objections/{objection['id']}/resolution",
+            headers=city_b,
+            json={"outcome": "dismissed", "reason": "经核实，收费与公示标准一致", "version": app["version"]},
+        ),
+        200,
+    )
+    return {
+        "code": code,
+        "application_id": app["id"],
+        "vendor_id": vendor["id"],
+        "cleared": cleared_number,
+        "pending_id": pending["person_id"],
+        "pending": pending_number,
+    }
 
 
 async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, api, open_page, tmp_path):
@@ -91,8 +159,11 @@ async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, a
 
     # The notice period runs out: the vendor is on the whitelist.
     async with db.transaction() as session:
-        await session.exec(text("UPDATE applications SET notice_ends_at = now() - interval '1 second' "
-                                "WHERE id = CAST(:id AS uuid)").bindparams(id=world["application_id"]))
+        await session.exec(
+            text(
+                "UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)"
+            ).bindparams(id=world["application_id"])
+        )
 
     # --- a reviewer records a check by hand, then imports a results file ------------------
     reviewer = await open_page()
@@ -122,11 +193,17 @@ async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, a
 
     await page.get_by_role("link", name="导入核查结果").first.click()
     await page.get_by_label("批量查询授权").select_option(index=1)
-    rows = "".join(f"{world['pending']},刘芳,{kind},无犯罪记录,{RECENT},IMP-{n}\n"
-                   for n, kind in enumerate(("性侵违法犯罪信息入职查询", "健康证明", "师德考察", "心理健康评估")))
+    rows = "".join(
+        f"{world['pending']},刘芳,{kind},无犯罪记录,{RECENT},IMP-{n}\n"
+        for n, kind in enumerate(("性侵违法犯罪信息入职查询", "健康证明", "师德考察", "心理健康评估"))
+    )
     broken = tmp_path / "结果-有误.csv"
-    broken.write_text("身份证号,姓名,查询类型,查询结果,查询日期,查询编号\n" + rows
-                      + "12345,<b>李四</b>,违法犯罪记录查询,无犯罪记录,2025-13-40,IMP-9\n", encoding="utf-8")
+    broken.write_text(
+        "身份证号,姓名,查询类型,查询结果,查询日期,查询编号\n"
+        + rows
+        + "12345,<b>李四</b>,违法犯罪记录查询,无犯罪记录,2025-13-40,IMP-9\n",
+        encoding="utf-8",
+    )
     await page.get_by_label("结果文件").set_input_files(str(broken))
     await reviewer.shot("reviewer-imports")
     await page.get_by_role("button", name="开始导入").click()
@@ -159,8 +236,9 @@ async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, a
     school.expect_refusals(422)  # a credit code with a wrong check character, on purpose
     await sign_in(school, "school.w", PASSWORD)
     await page.evaluate("window.__stay = 1")
-    await page.get_by_label("统一社会信用代码").fill(world["code"][:-1] + "0" if world["code"][-1] != "0"
-                                                 else world["code"][:-1] + "1")
+    await page.get_by_label("统一社会信用代码").fill(
+        world["code"][:-1] + "0" if world["code"][-1] != "0" else world["code"][:-1] + "1"
+    )
     await page.get_by_role("button", name="核验", exact=True).click()
     await page.locator("#err-credit_code").wait_for()  # a bad check character, in words, in place
     await page.get_by_label("统一社会信用代码").fill(world["code"])
@@ -171,8 +249,11 @@ async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, a
 
     await page.get_by_role("link", name="花名册核验").click()
     roster = tmp_path / "花名册.csv"
-    roster.write_text(f"序号,身份证号,姓名\n1,{world['cleared']},王小明\n2,{world['pending']},刘芳\n"
-                      f"3,{new_id_number()},<i>赵六</i>\n4,1234,钱七\n", encoding="utf-8")
+    roster.write_text(
+        f"序号,身份证号,姓名\n1,{world['cleared']},王小明\n2,{world['pending']},刘芳\n"
+        f"3,{new_id_number()},<i>赵六</i>\n4,1234,钱七\n",
+        encoding="utf-8",
+    )
     await page.get_by_label("花名册文件").set_input_files(str(roster))
     await page.get_by_role("button", name="核验").click()
     results = page.get_by_test_id("roster-results")
