@@ -24,6 +24,22 @@ CHROMIUM = os.environ.get("SCHOOLGATE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
 NO_CHROMIUM = not shutil.which(CHROMIUM)
+# .ci/run sets this: there a missing browser is a broken install, and must fail, not skip.
+BROWSER_REQUIRED = os.environ.get("SCHOOLGATE_REQUIRE_BROWSER") == "1"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """One rule for every browser test: without Chromium they are skipped where a
+    developer runs the suite, and fail the run where CI requires the browser."""
+    if not NO_CHROMIUM:
+        return
+    if BROWSER_REQUIRED:
+        raise pytest.UsageError(f"SCHOOLGATE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: install Debian's chromium")
+    skip = pytest.mark.skip(reason="Chromium is not installed (.ci/run installs it)")
+    for item in items:
+        if HERE in Path(item.fspath).resolve().parents:
+            item.add_marker(skip)
 
 
 def _free_port() -> int:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.console.browser.conftest import NO_CHROMIUM, sign_in
+from tests.console.browser.conftest import sign_in
 from tests.console.browser.test_journeys import PASSWORD, _account
 from tests.orders.conftest import OrdersWorld
-
-pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (.ci/run installs it)")
 
 
 async def test_a_parent_complains_on_a_phone_and_the_bureau_takes_it_up(db, api, accounts, open_page):

@@ -5,19 +5,17 @@ downloads the receipt; an auditor opens the application's history."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from service.accounts.services import create_account
 from service.accounts.signin import set_password
 from service.security.actor import Actor
-from tests.console.browser.conftest import NO_CHROMIUM, sign_in, sign_out
+from tests.console.browser.conftest import sign_in, sign_out
 from tests.factories import PDF, credit_code
 from tests.lookup.people_world import RECENT
 from tests.personnel.conftest import authorisation, new_id_number, record_all_clear
 
 PASSWORD = "journey-password-1"
-pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (.ci/run installs it)")
 
 
 async def _account(db, role: str, login: str, **scope) -> str:

@@ -5,13 +5,9 @@ county's reviewer opens the dashboard. Each page is saved as a screenshot."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.console.browser.conftest import NO_CHROMIUM, sign_in
+from tests.console.browser.conftest import sign_in
 from tests.console.browser.test_journeys import PASSWORD, _account
 from tests.orders.conftest import OrdersWorld
-
-pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (.ci/run installs it)")
 
 
 async def _fill_row(row, weekday: str, start: str, end: str, category: str, content: str, teacher: str) -> None:

@@ -6,19 +6,17 @@ decisions as they happened; the public reads how to object. Each saves its scree
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from service.accounts.services import create_account
 from service.accounts.signin import set_password
 from service.security.actor import Actor
-from tests.console.browser.conftest import NO_CHROMIUM, sign_in
+from tests.console.browser.conftest import sign_in
 from tests.factories import PDF, credit_code, document_form, service_item_payload, vendor_payload
 from tests.lookup.people_world import RECENT
 from tests.personnel.conftest import authorisation, new_id_number, record_all_clear
 
 PASSWORD = "journey-password-2"
-pytestmark = pytest.mark.skipif(NO_CHROMIUM, reason="Chromium is not installed (.ci/run installs it)")
 
 
 async def _account(db, role: str, login: str, **scope) -> dict[str, str]:
