@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lookup import bench_database, load, plain  # noqa: E402
 from bench_people import id_number, person_name  # noqa: E402
+from reference import copy_staff  # noqa: E402
 
 from service.accounts.services import create_account  # noqa: E402
 from service.app import create_app  # noqa: E402
@@ -137,41 +138,7 @@ async def load_world(owner_url: str, args, keyring: Keyring) -> dict:
                     )
                 engagements.append((uuid.uuid4(), person_id, vendor_id, "lead_instructor", date(2025, 9, 1), now))
                 staff[vendor_id].append(person_id)
-            async with conn.transaction():
-                await conn.copy_records_to_table(
-                    "people",
-                    records=people,
-                    columns=[
-                        "id",
-                        "id_number_index",
-                        "id_number_ciphertext",
-                        "id_number_masked",
-                        "name",
-                        "gender",
-                        "birth_date",
-                        "created_at",
-                    ],
-                )
-                await conn.copy_records_to_table(
-                    "background_checks",
-                    records=checks,
-                    columns=[
-                        "id",
-                        "person_id",
-                        "check_type",
-                        "result",
-                        "query_date",
-                        "reference",
-                        "issuing_authority",
-                        "consent_document_id",
-                        "recorded_at",
-                    ],
-                )
-                await conn.copy_records_to_table(
-                    "engagements",
-                    records=engagements,
-                    columns=["id", "person_id", "vendor_id", "role", "start_date", "created_at"],
-                )
+            await copy_staff(conn, people, checks, engagements)
 
         # Schools over the counties with vendors, and one provincial term in progress.
         counties = sorted(by_county)

@@ -79,7 +79,7 @@ from bench_lookup import (  # noqa: E402
     wait_ready,
     wrk,
 )
-from reference import alternate, reference_server, report, settle, with_cpu  # noqa: E402
+from reference import alternate, copy_staff, reference_server, report, settle, with_cpu  # noqa: E402
 
 from service.accounts.services import create_account  # noqa: E402
 from service.db.engine import Database  # noqa: E402
@@ -216,41 +216,7 @@ async def load_people(
                 engagements.append(
                     (uuid.uuid4(), person_id, vendors[n % len(vendors)], "lead_instructor", date(2025, 9, 1), now)
                 )
-            async with conn.transaction():
-                await conn.copy_records_to_table(
-                    "people",
-                    records=people,
-                    columns=[
-                        "id",
-                        "id_number_index",
-                        "id_number_ciphertext",
-                        "id_number_masked",
-                        "name",
-                        "gender",
-                        "birth_date",
-                        "created_at",
-                    ],
-                )
-                await conn.copy_records_to_table(
-                    "background_checks",
-                    records=checks,
-                    columns=[
-                        "id",
-                        "person_id",
-                        "check_type",
-                        "result",
-                        "query_date",
-                        "reference",
-                        "issuing_authority",
-                        "consent_document_id",
-                        "recorded_at",
-                    ],
-                )
-                await conn.copy_records_to_table(
-                    "engagements",
-                    records=engagements,
-                    columns=["id", "person_id", "vendor_id", "role", "start_date", "created_at"],
-                )
+            await copy_staff(conn, people, checks, engagements)
         await conn.execute("ANALYZE people; ANALYZE background_checks; ANALYZE engagements")
     finally:
         await conn.close()

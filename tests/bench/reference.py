@@ -150,3 +150,43 @@ def report(prefix: str, figures: dict[str, float]) -> None:
     print(f"{prefix}_p99_ms {figures['p99_ms']:.2f}")
     if figures["non2xx"]:
         print(f"{prefix}_non2xx {figures['non2xx']:.0f}")
+
+
+async def copy_staff(conn, people: list[tuple], checks: list[tuple], engagements: list[tuple]) -> None:
+    """Bulk-load generated people, their checks and engagements with COPY, in one
+    transaction (the person and order benchmarks load the same three tables)."""
+    async with conn.transaction():
+        await conn.copy_records_to_table(
+            "people",
+            records=people,
+            columns=[
+                "id",
+                "id_number_index",
+                "id_number_ciphertext",
+                "id_number_masked",
+                "name",
+                "gender",
+                "birth_date",
+                "created_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "background_checks",
+            records=checks,
+            columns=[
+                "id",
+                "person_id",
+                "check_type",
+                "result",
+                "query_date",
+                "reference",
+                "issuing_authority",
+                "consent_document_id",
+                "recorded_at",
+            ],
+        )
+        await conn.copy_records_to_table(
+            "engagements",
+            records=engagements,
+            columns=["id", "person_id", "vendor_id", "role", "start_date", "created_at"],
+        )
