@@ -109,8 +109,11 @@ class Watched:
     async def shot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         # A full-page capture would paint the sticky action bar over the middle of the page.
-        await self.page.add_style_tag(content=".actions-bar { position: static !important; }")
-        await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        # The style goes through the screenshot, not `add_style_tag`: that one waits for the
+        # <style>'s load event, which never fires with JavaScript off, and hung the capture.
+        await self.page.screenshot(
+            path=str(ARTIFACTS / f"{name}.png"), full_page=True, style=".actions-bar { position: static !important; }"
+        )
 
     def expect_refusals(self, *statuses: int) -> None:
         """A page that refuses a form (422, 409) makes Chromium log the status as a
@@ -127,13 +130,15 @@ class Watched:
 async def open_page(chromium, live_server):
     contexts = []
 
-    async def make(*, phone: bool = False) -> Watched:
+    async def make(*, phone: bool = False, javascript: bool = True) -> Watched:
         options = (
             {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
             if phone
             else {"viewport": {"width": 1366, "height": 900}}
         )
-        context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+        context = await chromium.new_context(
+            locale="zh-CN", timezone_id="Asia/Shanghai", java_script_enabled=javascript, **options
+        )
         contexts.append(context)
         return Watched(await context.new_page(), live_server)
 
