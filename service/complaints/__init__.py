@@ -1,6 +1,7 @@
 """Complaints and incidents (§3(3)): filed by schools, vendors' staff, inspectors and
 parents (a public form, a case code), handled by the bureau through a workflow table."""
 
+from service.complaints.evidence import read_evidence_file
 from service.complaints.models import CATEGORIES
 from service.complaints.services import (
     DESCRIPTION_LIMIT,
@@ -37,6 +38,7 @@ __all__ = [
     "open_complaints_by_age",
     "public_form_school",
     "public_status",
+    "read_evidence_file",
     "suspend_person_entry",
     "transition_complaint",
 ]

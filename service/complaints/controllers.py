@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody
 
@@ -22,10 +22,12 @@ from schemas.complaints import (
     SuspensionRequestOut,
 )
 from service.complaints import services
+from service.complaints.evidence import read_evidence_file
 from service.complaints.models import CATEGORIES
 from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.files import file_response
 from service.web.idempotency import IfMatchHeader
 from service.web.params import PathText, QueryText
 from workflows.complaint import COMPLAINT
@@ -153,6 +155,26 @@ class ComplaintController(Controller):
                 filename=data.file.filename,
                 max_bytes=settings.max_upload_bytes,
             )
+        )
+
+    @get(
+        "/{complaint_id:uuid}/evidence/{evidence_id:uuid}",
+        **access(*STAFF, errors=(404,)),
+        media_type="application/octet-stream",
+    )
+    async def evidence_file(
+        self, db: DB, storage: Storage, actor: CurrentActor, complaint_id: FromPath[UUID], evidence_id: FromPath[UUID]
+    ) -> Response[bytes]:
+        """An evidence file, for the bureau in scope (reviewers, inspectors, admins): as an
+        attachment, its sniffed type, `nosniff`, never cached. Every read is audited
+        (`complaints:evidence:read`)."""
+        evidence, content = await read_evidence_file(db, storage, actor, complaint_id, evidence_id)
+        return file_response(
+            content,
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            sha256=evidence.sha256,
+            personal=True,
         )
 
     @post("/{complaint_id:uuid}/person-suspension", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
