@@ -358,7 +358,7 @@ class PublicNoticeController(Controller):
                     region_code=n.application.region_code,
                     region_name=_region_name(n.application.region_code),
                     status="in_notice" if n.application.stage == "public_notice" else "paused",
-                    notice_started_at=n.application.notice_started_at,
+                    notice_started_at=n.started_at,
                     notice_ends_at=n.application.notice_ends_at if n.application.stage == "public_notice" else None,
                     notice_ends_on=(
                         n.application.notice_ends_at.astimezone(CHINA_TZ).date()
