@@ -97,7 +97,7 @@ async def _the_demo_shows_the_loop(db):
     """A current term, orders in each standing, a published timetable, and the open
     complaint behind the blocked order on the county's dashboard (loaded once)."""
     from service.demo_loop import _actor
-    from service.orders.services import list_school_orders
+    from service.orders import list_school_orders
     from service.orders.terms import list_terms
     from service.security.actor import Actor
     from service.timetables.services import public_timetable
