@@ -21,7 +21,7 @@ from schemas.complaints import (
     PublicComplaintStatus,
     SuspensionRequestOut,
 )
-from service.complaints import services
+from service.complaints import filing, services, views
 from service.complaints.evidence import read_evidence_file
 from service.complaints.models import CATEGORIES
 from service.security import Role
@@ -36,7 +36,7 @@ STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 FILERS = (Role.SCHOOL, Role.VENDOR, Role.AUDITOR)
 
 
-def complaint_out(view: services.ComplaintView) -> ComplaintOut:
+def complaint_out(view: views.ComplaintView) -> ComplaintOut:
     c, request = view.complaint, view.suspension_request
     return ComplaintOut(
         id=c.id,
@@ -94,11 +94,11 @@ class ComplaintController(Controller):
         """File a complaint about a school: its own (a school), one it serves (a vendor's
         account, naming only its own orders), one in scope (an inspector)."""
         return complaint_out(
-            await services.file_complaint(
+            await filing.file_complaint(
                 db,
                 actor,
                 data.school_code,
-                services.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
+                filing.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
             )
         )
 
@@ -108,12 +108,12 @@ class ComplaintController(Controller):
     ) -> ComplaintList:
         """Complaints about the schools of `region` (default: the caller's), oldest first;
         `status`: one workflow state (received, investigating, upheld, dismissed)."""
-        views = await services.list_complaints(db, actor, region_code=region, state=status)
-        return ComplaintList(items=[complaint_out(v) for v in views])
+        found = await views.list_complaints(db, actor, region_code=region, state=status)
+        return ComplaintList(items=[complaint_out(v) for v in found])
 
     @get("/{complaint_id:uuid}", **access(*FILERS, *STAFF, errors=(404,)))
     async def read(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID]) -> ComplaintOut:
-        return complaint_out(await services.get_complaint(db, actor, complaint_id))
+        return complaint_out(await views.get_complaint(db, actor, complaint_id))
 
     @post("/{complaint_id:uuid}/transitions", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def transition(
@@ -202,11 +202,11 @@ class PublicComplaintController(Controller):
     ) -> PublicComplaintCreated:
         """A parent's complaint, no sign-in; rate limited per address and per school. Keep
         the `case_code` to follow the case."""
-        complaint = await services.file_public_complaint(
+        complaint = await filing.file_public_complaint(
             db,
             keyring,
             school_code,
-            services.ComplaintInput(data.category, data.description, data.order_id),
+            filing.ComplaintInput(data.category, data.description, data.order_id),
             client_address=request.client.host if request.client else None,
         )
         return PublicComplaintCreated(
@@ -219,4 +219,4 @@ class PublicComplaintController(Controller):
     @get("/complaints/{case_code:str}", **public(errors=(404,)))
     async def status(self, db: DB, case_code: PathText) -> PublicComplaintStatus:
         """Where a case stands: its state and category, nothing else."""
-        return await services.public_status(db, case_code)
+        return await filing.public_status(db, case_code)
