@@ -131,7 +131,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     configure_logging(settings.log_format, settings.log_level)
     configure_rate_limit(settings.lookup_rate_per_minute)
     configure_printing(
-        workers=settings.render_workers, timeout=settings.render_timeout_seconds, max_rows=settings.document_max_rows
+        workers=settings.render_workers,
+        timeout=settings.render_timeout_seconds,
+        max_rows=settings.document_max_rows,
+        publication_wait=settings.publication_wait_seconds,
     )
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ DEFAULT_DB_CONNECT_TIMEOUT = 3.0
 DEFAULT_DB_STATEMENT_TIMEOUT = 5.0
 DEFAULT_DB_OUTAGE_LOG_SECONDS = 30.0
 DEFAULT_RENDER_TIMEOUT_SECONDS = 60.0
+DEFAULT_PUBLICATION_WAIT_SECONDS = 10.0
 DEFAULT_DOCUMENT_MAX_ROWS = 5000
 
 
@@ -50,6 +51,9 @@ class Settings:
     render_workers: int = 1
     render_timeout_seconds: float = DEFAULT_RENDER_TIMEOUT_SECONDS
     document_max_rows: int = DEFAULT_DOCUMENT_MAX_ROWS
+    # Seconds a request for a published list (whitelist, notice board) waits while another
+    # worker renders the same publication, before 503 `render_in_progress`.
+    publication_wait_seconds: float = DEFAULT_PUBLICATION_WAIT_SECONDS
     # Webhooks (docs/webhooks.md): the admin's allow-list of hosts, the non-public
     # networks that may nevertheless be reached (none by default), and the dispatcher.
     webhook_allowed_hosts: tuple[str, ...] = ()
@@ -104,6 +108,7 @@ class Settings:
             render_workers=int(env.get("SCHOOLGATE_RENDER_WORKERS") or 1),
             render_timeout_seconds=float(env.get("SCHOOLGATE_RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT_SECONDS),
             document_max_rows=int(env.get("SCHOOLGATE_DOCUMENT_MAX_ROWS") or DEFAULT_DOCUMENT_MAX_ROWS),
+            publication_wait_seconds=_seconds(env, "SCHOOLGATE_PUBLICATION_WAIT", DEFAULT_PUBLICATION_WAIT_SECONDS),
             webhook_allowed_hosts=_list(env, "SCHOOLGATE_WEBHOOK_ALLOWED_HOSTS"),
             webhook_allowed_networks=_list(env, "SCHOOLGATE_WEBHOOK_ALLOWED_NETWORKS"),
             webhook_interval=_seconds(env, "SCHOOLGATE_WEBHOOK_INTERVAL", 2.0),

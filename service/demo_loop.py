@@ -12,6 +12,7 @@ afterwards; both changes stay in the audit trail like any other.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from sqlmodel import select
@@ -21,6 +22,7 @@ from service.applications import ApplicationInput, conclude_due_notices, create_
 from service.complaints import ComplaintInput, file_complaint
 from service.db import Database
 from service.documents import BlobStorage, list_documents
+from service.idempotency import Reply
 from service.identifiers import check_digit
 from service.orders import OrderInput, Term, TermInput, create_term, one_month_after, place_order, transition_order
 from service.personnel import (
@@ -40,6 +42,13 @@ from service.timeutil import today_in_china
 from service.whitelist import ActionInput, entries_of_application, take_action
 
 COUNTY = "360104"
+T = TypeVar("T")
+
+
+def _value(reply: Reply[T]) -> T:
+    """The result of a use case: the demo passes no idempotency key, so no reply is a replay."""
+    assert reply.value is not None
+    return reply.value
 
 
 def _number(first17: str) -> str:
@@ -61,6 +70,7 @@ AUTHORISATION_PDF = (
 async def _actor(db: Database, login: str) -> Actor:
     async with db.transaction() as session:
         account = (await session.exec(select(Account).where(Account.login == login))).first()
+    assert account is not None, "the demo accounts are seeded before the loop"
     return Actor(
         account_id=account.id,
         role=Role(account.role),
@@ -74,11 +84,11 @@ async def _admit(db: Database, vendor: Actor, county: Actor, city: Actor, vendor
     """Apply, review, decide, admit: the whitelist entry of each item, by item."""
     items = await list_service_items(db, vendor, vendor_id)
     documents = await list_documents(db, vendor, vendor_id)
-    app = (
+    app = _value(
         await create_application(
             db, vendor, ApplicationInput(vendor_id, COUNTY, [i.id for i in items], [d.id for d in documents])
         )
-    ).value.application
+    ).application
     steps = [
         (vendor, "submit", None),
         (county, "accept", None),
@@ -102,7 +112,7 @@ async def _staff(
     db: Database, keyring: Keyring, storage: BlobStorage, vendor: Actor, county: Actor, vendor_id: UUID, max_bytes: int
 ) -> list[UUID]:
     """Three people, every check clear; the third was checked 350 days ago (ends soon)."""
-    consent = (
+    consent = _value(
         await upload_authorisation(
             db,
             storage,
@@ -112,14 +122,14 @@ async def _staff(
             region_code=COUNTY,
             signed_on=today_in_china() - timedelta(days=400),
         )
-    ).value
+    )
     ids = []
     for n, (number, name) in enumerate(STAFF):
-        person = (
+        person = _value(
             await add_person(
                 db, keyring, vendor, vendor_id, PersonInput(number, name, "lead_instructor", date(2025, 9, 1))
             )
-        ).value.person
+        ).person
         checked = today_in_china() - timedelta(days=350 if n == 2 else 30)
         for check_type in CHECK_TYPES:
             await record_check(
@@ -144,13 +154,13 @@ async def load_loop(db: Database, keyring: Keyring, storage: BlobStorage, vendor
     people = await _staff(db, keyring, storage, vendor, county, vendor_id, max_bytes)
     today = today_in_china()
     starts = today - timedelta(days=20)
-    term = (
+    term = _value(
         await create_term(
             db,
             county,
             TermInput(COUNTY, "2026-2027 学年第一学期", starts, starts + timedelta(days=140), one_month_after(starts)),
         )
-    ).value
+    )
     robotics, experiments = await list_service_items(db, vendor, vendor_id)
     orders = []
     # In force, at risk (its teacher's clearance ends in 15 days), blocked (suspended below).
@@ -160,7 +170,7 @@ async def load_loop(db: Database, keyring: Keyring, storage: BlobStorage, vendor
         (experiments, [2, 4], people[1]),
     ):
         data = OrderInput(term.id, item.id, weekdays, "16:30", "17:30", "科学教室", 30, ["upper_primary"], [person])
-        orders.append((await place_order(db, school, "2136010401", data)).value)
+        orders.append(_value(await place_order(db, school, "2136010401", data)))
     for view in orders:
         await transition_order(db, vendor, view.order.id, action="accept", version=1)
     # One order blocked: its item suspended in the county while a complaint is looked into.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from service.errors import Forbidden
 from service.security import Actor, Role
 from workflows.roles import RoleTag
 
@@ -28,3 +29,11 @@ def request_facts(actor: Actor, requested_by: UUID | None, reason: str | None) -
     """The requester is the first pair of eyes (`different_reviewer` reads it under
     the name it has in entry review)."""
     return {"preliminary_reviewer_id": requested_by, "actor_id": actor.account_id, "reason": reason}
+
+
+def requester_id(actor: Actor) -> UUID:
+    """Who opens a request: a person's account, never the service itself (the second
+    pair of eyes must be able to tell the requester apart)."""
+    if actor.account_id is None:
+        raise Forbidden("申请须由审核人员本人提出", code="account_required")
+    return actor.account_id

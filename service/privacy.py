@@ -4,6 +4,14 @@ Resident ID numbers are masked by `service.identifiers.id_number.mask_id_number`
 
 from __future__ import annotations
 
+from typing import overload
+
+
+@overload
+def mask_name(name: str) -> str: ...
+@overload
+def mask_name(name: str | None) -> str | None: ...
+
 
 def mask_name(name: str | None) -> str | None:
     """Keep the family name (first character): enough to recognise, not to identify."""

@@ -4,13 +4,13 @@ from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.jobs import run_forever as run_notice_jobs
 from service.applications.models import Application
 from service.applications.notices import conclude_due_notices
+from service.applications.objections import resolve_objection
 from service.applications.queries import list_applications, public_notices
 from service.applications.rules import WORKFLOWS, parse_version
 from service.applications.services import (
     ApplicationInput,
     create_application,
     get_application,
-    resolve_objection,
     transition,
 )
 from service.applications.view import ApplicationView

@@ -28,7 +28,7 @@ from schemas.applications import (
     TransitionRequest,
     WhitelistEntryOut,
 )
-from service.applications import queries, services, view
+from service.applications import objections, queries, services, view
 from service.applications.models import Objection
 from service.applications.rules import WORKFLOWS, parse_version
 from service.idempotency import Idempotency
@@ -160,7 +160,7 @@ def encode_application(view: view.ApplicationView) -> bytes:
     return encode_json(application_out(view))
 
 
-def encode_objection(result: services.ObjectionResult) -> bytes:
+def encode_objection(result: objections.ObjectionResult) -> bytes:
     return encode_json(
         objection_out(result.objection, result.show_objector, result.application_stage, result.application_version)
     )
@@ -302,7 +302,7 @@ class ApplicationController(Controller):
     ) -> Response[ObjectionOut]:
         """Object to an application in public notice, with a reason; the notice pauses."""
         key = idempotency_key(request, actor, idempotency, data)
-        reply = await services.file_objection(
+        reply = await objections.file_objection(
             db, actor, application_id, data.reason, idempotency=Idempotency(key, encode_objection, 201)
         )
         return reply_response(reply)
@@ -327,7 +327,7 @@ class ObjectionController(Controller):
         objection is left open. Needs the application's `version` (or `If-Match`)."""
         version = parse_version(data.version, if_match)
         key = idempotency_key(request, actor, idempotency, data, {"if_match": if_match})
-        reply = await services.resolve_objection(
+        reply = await objections.resolve_objection(
             db,
             actor,
             objection_id,
@@ -358,7 +358,7 @@ class PublicNoticeController(Controller):
                     region_code=n.application.region_code,
                     region_name=_region_name(n.application.region_code),
                     status="in_notice" if n.application.stage == "public_notice" else "paused",
-                    notice_started_at=n.application.notice_started_at,
+                    notice_started_at=n.started_at,
                     notice_ends_at=n.application.notice_ends_at if n.application.stage == "public_notice" else None,
                     notice_ends_on=(
                         n.application.notice_ends_at.astimezone(CHINA_TZ).date()

@@ -84,13 +84,18 @@ async def _start_notice(session: AsyncSession, ctx: Context, actor: Actor, at: d
 
 
 async def _pause_notice(session: AsyncSession, ctx: Context, actor: Actor, at: datetime) -> dict:
+    ends_at = ctx.application.notice_ends_at
+    assert ends_at is not None, "the workflow pauses only a running notice, which has an end"
     ctx.application.notice_paused_at = at
-    return {"notice": {"paused_at": at, "remaining_seconds": (ctx.application.notice_ends_at - at).total_seconds()}}
+    return {"notice": {"paused_at": at, "remaining_seconds": (ends_at - at).total_seconds()}}
 
 
 async def _resume_notice(session: AsyncSession, ctx: Context, actor: Actor, at: datetime) -> dict:
     """The notice continues for the time it had left when it was paused."""
     app = ctx.application
+    assert app.notice_ends_at is not None and app.notice_paused_at is not None, (
+        "the workflow resumes only a paused notice"
+    )
     app.notice_ends_at = app.notice_ends_at + (at - app.notice_paused_at)
     app.notice_paused_at = None
     return {"notice": {"resumed_at": at, "ends_at": app.notice_ends_at}}
@@ -187,6 +192,7 @@ async def _apply(
     at = effective_at or now
     role = _acting_role(workflow, app.stage, action, tags)
     from_stage, from_version = app.stage, app.version
+    assert decision.target is not None, "an allowed decision names its target"
     app.stage = decision.target
     app.stage_entered_at = at
     _bump(app, now)

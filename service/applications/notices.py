@@ -45,7 +45,8 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *, app
     (for a read, the error itself).
     """
     now = now or utcnow()
-    concluded, failed = 0, {}
+    concluded = 0
+    failed: dict[UUID, Exception] = {}
     while True:
         current = None
         try:

@@ -56,10 +56,15 @@ class Notice:
     vendor: Vendor
     items: list[ServiceItem]
 
+    @property
+    def started_at(self) -> datetime:
+        """When the notice started: set on entering public notice, kept through objection review."""
+        started_at = self.application.notice_started_at
+        assert started_at is not None, "a notice row is in public notice or objection review"
+        return started_at
 
-def _stage(stage: str | None) -> str | None:
-    if stage is None:
-        return None
+
+def _stage(stage: str) -> str:
     if stage not in set(EntryState):
         raise InvalidInput.field("stage", "unknown_stage", "阶段须为 " + "、".join(EntryState))
     return stage
@@ -77,6 +82,7 @@ def _queue_filter(
     """The queue's WHERE: the caller's scope, then the filters. `vendor` is the vendor
     account's own vendor (None for the bureau roles)."""
     if actor.role is Role.VENDOR:
+        assert vendor is not None, "a vendor account's queue is asked for with its vendor"
         query = query.where(Application.vendor_id == vendor.id)
     else:
         query = query.where(col(Application.submitted_at).is_not(None))
@@ -229,5 +235,5 @@ async def public_notices(
     for link in links:
         by_application.setdefault(link.application_id, []).append(found[link.service_item_id])
     notices = [Notice(row, vendors[row.vendor_id], by_application.get(row.id, [])) for row in rows]
-    next_cursor = encode_cursor(rows[-1].notice_started_at, rows[-1].id) if more else None
+    next_cursor = encode_cursor(notices[-1].started_at, rows[-1].id) if more else None
     return Page(items=notices, next_cursor=next_cursor)

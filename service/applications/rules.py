@@ -26,6 +26,8 @@ WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (ENTRY_REVIEW, ENTRY_REV
 EDITABLE_STAGES = frozenset({EntryState.DRAFT, EntryState.RETURNED})
 NOTICE_STAGES = frozenset({EntryState.PUBLIC_NOTICE, EntryState.OBJECTION_REVIEW})
 APPLICATION_LEVELS = ("county", "city")
+#: The longest reason kept with a decision or an objection.
+REASON_LIMIT = 2000
 
 #: Actions taken through their own endpoints rather than POST .../transitions.
 OBJECTION_ACTIONS = frozenset(

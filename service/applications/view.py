@@ -76,7 +76,7 @@ async def build_view(session: AsyncSession, ctx: Context, actor: Actor, now: dat
         vendor=ctx.vendor,
         items=list(ctx.items),
         documents=[DocumentRef(d, document_status(d.valid_from, d.valid_until, now)) for d in ctx.documents],
-        history=[HistoryEntry(c, names.get(c.actor_account_id)) for c in changes],
+        history=[HistoryEntry(c, names.get(c.actor_account_id) if c.actor_account_id else None) for c in changes],
         objections=list(objections),
         show_objectors=_sees_objectors(actor),
         allowed_actions=_allowed(ctx.workflow, app.stage, tags, facts),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody
 
@@ -21,11 +21,13 @@ from schemas.complaints import (
     PublicComplaintStatus,
     SuspensionRequestOut,
 )
-from service.complaints import services
+from service.complaints import filing, services, views
+from service.complaints.evidence import read_evidence_file
 from service.complaints.models import CATEGORIES
 from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.files import file_response
 from service.web.idempotency import IfMatchHeader
 from service.web.params import PathText, QueryText
 from workflows.complaint import COMPLAINT
@@ -34,7 +36,7 @@ STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 FILERS = (Role.SCHOOL, Role.VENDOR, Role.AUDITOR)
 
 
-def complaint_out(view: services.ComplaintView) -> ComplaintOut:
+def complaint_out(view: views.ComplaintView) -> ComplaintOut:
     c, request = view.complaint, view.suspension_request
     return ComplaintOut(
         id=c.id,
@@ -92,11 +94,11 @@ class ComplaintController(Controller):
         """File a complaint about a school: its own (a school), one it serves (a vendor's
         account, naming only its own orders), one in scope (an inspector)."""
         return complaint_out(
-            await services.file_complaint(
+            await filing.file_complaint(
                 db,
                 actor,
                 data.school_code,
-                services.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
+                filing.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
             )
         )
 
@@ -106,12 +108,12 @@ class ComplaintController(Controller):
     ) -> ComplaintList:
         """Complaints about the schools of `region` (default: the caller's), oldest first;
         `status`: one workflow state (received, investigating, upheld, dismissed)."""
-        views = await services.list_complaints(db, actor, region_code=region, state=status)
-        return ComplaintList(items=[complaint_out(v) for v in views])
+        found = await views.list_complaints(db, actor, region_code=region, state=status)
+        return ComplaintList(items=[complaint_out(v) for v in found])
 
     @get("/{complaint_id:uuid}", **access(*FILERS, *STAFF, errors=(404,)))
     async def read(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID]) -> ComplaintOut:
-        return complaint_out(await services.get_complaint(db, actor, complaint_id))
+        return complaint_out(await views.get_complaint(db, actor, complaint_id))
 
     @post("/{complaint_id:uuid}/transitions", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def transition(
@@ -155,6 +157,26 @@ class ComplaintController(Controller):
             )
         )
 
+    @get(
+        "/{complaint_id:uuid}/evidence/{evidence_id:uuid}",
+        **access(*STAFF, errors=(404,)),
+        media_type="application/octet-stream",
+    )
+    async def evidence_file(
+        self, db: DB, storage: Storage, actor: CurrentActor, complaint_id: FromPath[UUID], evidence_id: FromPath[UUID]
+    ) -> Response[bytes]:
+        """An evidence file, for the bureau in scope (reviewers, inspectors, admins): as an
+        attachment, its sniffed type, `nosniff`, never cached. Every read is audited
+        (`complaints:evidence:read`)."""
+        evidence, content = await read_evidence_file(db, storage, actor, complaint_id, evidence_id)
+        return file_response(
+            content,
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            sha256=evidence.sha256,
+            personal=True,
+        )
+
     @post("/{complaint_id:uuid}/person-suspension", status_code=200, **access(Role.REVIEWER, errors=(404, 409, 422)))
     async def suspend_person(self, db: DB, actor: CurrentActor, complaint_id: FromPath[UUID]) -> ComplaintOut:
         """Suspend, pending the investigation, the named person's entry everywhere."""
@@ -180,11 +202,11 @@ class PublicComplaintController(Controller):
     ) -> PublicComplaintCreated:
         """A parent's complaint, no sign-in; rate limited per address and per school. Keep
         the `case_code` to follow the case."""
-        complaint = await services.file_public_complaint(
+        complaint = await filing.file_public_complaint(
             db,
             keyring,
             school_code,
-            services.ComplaintInput(data.category, data.description, data.order_id),
+            filing.ComplaintInput(data.category, data.description, data.order_id),
             client_address=request.client.host if request.client else None,
         )
         return PublicComplaintCreated(
@@ -197,4 +219,4 @@ class PublicComplaintController(Controller):
     @get("/complaints/{case_code:str}", **public(errors=(404,)))
     async def status(self, db: DB, case_code: PathText) -> PublicComplaintStatus:
         """Where a case stands: its state and category, nothing else."""
-        return await services.public_status(db, case_code)
+        return await filing.public_status(db, case_code)

@@ -26,6 +26,7 @@ from service.errors import Conflict, DomainError, InvalidInput, NotFound, TooMan
 from service.security import Role
 from service.timeutil import utcnow
 from service.web.deps import DB, AppSettings, Keys, Storage
+from service.web.files import file_response
 from service.web.params import PathText, QueryText
 from workflows.complaint import COMPLAINT, OPEN_STATES
 
@@ -304,6 +305,24 @@ async def complaint_evidence(
     return Redirect(f"/reviewer/complaints/{complaint_id}?done=evidence", status_code=303)
 
 
+@get("/reviewer/complaints/{complaint_id:uuid}/evidence/{evidence_id:uuid}", **page(*STAFF))
+async def complaint_evidence_file(
+    request: Request, db: DB, storage: Storage, complaint_id: FromPath[UUID], evidence_id: FromPath[UUID]
+) -> Response:
+    """An evidence file opened in the browser (the API's rule: bureau in scope, each read audited)."""
+    evidence, content = await complaints.read_evidence_file(
+        db, storage, current_user(request).actor, complaint_id, evidence_id
+    )
+    return file_response(
+        content,
+        filename=evidence.filename,
+        content_type=evidence.content_type,
+        sha256=evidence.sha256,
+        inline=True,
+        personal=True,
+    )
+
+
 async def _person_step(request: Request, db, complaint_id: UUID, step, *, reason: str = "") -> Response:
     """Suspend or lift the named person's entry; a refusal is shown on the case page."""
     try:
@@ -348,6 +367,7 @@ async def person_lift(request: Request, db: DB, complaint_id: FromPath[UUID], da
 
 
 ROUTES = [
+    complaint_evidence_file,
     person_suspend,
     person_lift,
     complaint_evidence,

@@ -209,7 +209,7 @@ def _order_input(data: dict) -> OrderInput:
         problems.append({"field": "service_item_id", "code": "required", "message": "请选择服务项目"})
     if not size.isdigit():
         problems.append({"field": "class_size", "code": "invalid_class_size", "message": "班额请填写整数"})
-    if problems:
+    if problems or term_id is None or item_id is None:  # a missing id is among the problems
         raise InvalidInput("提交的内容有误", code="invalid_input", details=problems)
     weekdays = [int(d) for d in values(data, "weekdays") if d.isdigit()]
     people = [p for p in (uuid_or_none(v, "people") for v in values(data, "people")) if p]
@@ -237,6 +237,7 @@ async def place(request: Request, db: DB, data: Form) -> Response:
         if error.status_code >= 500:
             raise
         return await _form_page(request, db, form, status_code=error.status_code, errors=errors_of(error))
+    assert reply.value is not None  # no idempotency key here, so never a replay
     view = reply.value
     return await _orders_page(
         request,

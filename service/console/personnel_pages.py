@@ -225,7 +225,9 @@ async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart)
         return await _imports_page(
             request, db, status_code=error.status_code, errors=_errors(error), form=_text_fields(data)
         )
+    assert reply.value is not None  # no idempotency key here, so never a replay
     job = reply.value
+    assert job.consent_document_id is not None  # a new job always names the consent it runs under
     task = BackgroundTask(
         run_import_job,
         db,
@@ -281,7 +283,7 @@ async def import_job(request: Request, db: DB, job_id: FromPath[UUID]) -> Respon
     An HTMX request gets only the progress fragment (it polls while the job runs)."""
     actor = current_user(request).actor
     job = await get_import_job(db, actor, job_id)
-    context = {
+    context: dict[str, Any] = {
         "job": job,
         "percent": _percent(job),
         "job_labels": JOB_LABELS,

@@ -27,7 +27,8 @@ async def _page(
     request: Request, db, region: str | None, *, status_code: int = 200, errors=None, message: str | None = None
 ) -> Response:
     actor = current_user(request).actor
-    region = region or actor.region_code
+    # Only reviewers reach these pages and each has a region; "" would be refused as unknown.
+    region = region or actor.region_code or ""
     effective = await read_settings(db, actor, region)
     return render(
         request,
@@ -51,7 +52,7 @@ async def settings_page(request: Request, db: DB, region: QueryText = None) -> R
 
 @post("/reviewer/settings", status_code=200, **page(Role.REVIEWER))
 async def save(request: Request, db: DB, data: Form) -> Response:
-    region = data.get("region") or current_user(request).actor.region_code
+    region = data.get("region") or current_user(request).actor.region_code or ""
     changes: dict = {}
     try:
         for name in INTEGER_FIELDS:

@@ -6,6 +6,7 @@ applications front doors, as the API makes them; errors come back as the API's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -53,6 +54,14 @@ ORG_LABELS = {
 }
 FILE_CHECK_CODES = ("unsupported_file_type", "file_too_large")
 PERSON_ROLE_LABELS = {"lead_instructor": "主讲教师", "assistant": "助教", "driver": "司机", "other": "其他"}
+
+
+def _text(data: Mapping[str, object], name: str) -> str:
+    """One text field of a form, "" when absent; a repeated field counts as its first value."""
+    value = data.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
 
 
 def _errors(error: DomainError) -> dict[str, str]:
@@ -120,13 +129,13 @@ async def register(request: Request, db: DB, data: Form) -> Response:
             actor,
             VendorInput(
                 credit_code=actor.vendor_credit_code or "",
-                name=data.get("name", ""),
-                org_type=data.get("org_type", ""),
-                region_code=data.get("region_code", ""),
-                address=data.get("address", ""),
-                contact_name=data.get("contact_name", ""),
-                contact_phone=data.get("contact_phone", ""),
-                legal_representative=data.get("legal_representative", ""),
+                name=_text(data, "name"),
+                org_type=_text(data, "org_type"),
+                region_code=_text(data, "region_code"),
+                address=_text(data, "address"),
+                contact_name=_text(data, "contact_name"),
+                contact_phone=_text(data, "contact_phone"),
+                legal_representative=_text(data, "legal_representative"),
                 public_welfare_pledge=data.get("public_welfare_pledge") == "yes",
             ),
         )
@@ -302,11 +311,11 @@ async def add_staff(request: Request, db: DB, keyring: Keys, data: Form) -> Resp
             current_user(request).actor,
             vendor.id,
             PersonInput(
-                id_number=data.get("id_number", ""),
-                name=data.get("name", ""),
-                role=data.get("role", ""),
-                start_date=form_date(data.get("start_date"), "start_date"),
-                phone=data.get("phone") or None,
+                id_number=_text(data, "id_number"),
+                name=_text(data, "name"),
+                role=_text(data, "role"),
+                start_date=form_date(_text(data, "start_date"), "start_date"),
+                phone=_text(data, "phone") or None,
             ),
         )
     except DomainError as error:
@@ -355,6 +364,7 @@ async def new_application(request: Request, db: DB) -> Response:
         return await _applications_page(request, db, status_code=422, errors={"summary": "请从列表中选择"})
     except DomainError as error:
         return await _applications_page(request, db, status_code=error.status_code, errors=_errors(error))
+    assert reply.value is not None  # no idempotency key here, so never a replay
     return Redirect(f"/vendor/applications/{reply.value.application.id}", status_code=303)
 
 
@@ -386,13 +396,13 @@ async def application_detail(request: Request, db: DB, application_id: FromPath[
 async def act(request: Request, db: DB, application_id: FromPath[UUID], data: Form) -> Response:
     """Submit, resubmit or withdraw, based on the version the vendor saw."""
     try:
-        version = int(data["version"]) if str(data.get("version", "")).isdigit() else None
+        version = int(_text(data, "version")) if _text(data, "version").isdigit() else None
         await transition(
             db,
             current_user(request).actor,
             application_id,
-            action=data.get("action", ""),
-            reason=data.get("reason") or None,
+            action=_text(data, "action"),
+            reason=_text(data, "reason") or None,
             version=version,
         )
     except Conflict as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 import msgspec
@@ -20,7 +21,7 @@ from schemas.lookup import (
     VendorLookupOut,
 )
 from service.errors import NotFound
-from service.lookup import people, services
+from service.lookup import people, person_lookups, records, vendors
 from service.printing import receipt_pdf
 from service.security import Role
 from service.web.access import access, public, revalidated
@@ -56,7 +57,7 @@ class LookupController(Controller):
         state = request.app.state
         result = await revalidated(
             request,
-            lambda actor, token_hash: services.lookup_vendor(
+            lambda actor, token_hash: vendors.lookup_vendor(
                 state.db,
                 state.signer,
                 actor,
@@ -121,7 +122,7 @@ class PersonLookupsController(Controller):
     async def lookups(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> PersonLookupList:
         """Who looked this person up (school code and name, caller role), when, and the
         result they were told, newest first. The person's vendor and reviewers in scope."""
-        records = await people.person_lookups(db, actor, person_id)
+        records = await person_lookups.person_lookups(db, actor, person_id)
         return PersonLookupList(
             items=[
                 PersonLookupRecordOut(
@@ -156,11 +157,13 @@ class ReceiptController(Controller):
         except ValueError:
             raise NotFound("未找到该查询回执", code="receipt_not_found") from None
         if as_pdf:
-            return pdf_response(await receipt_pdf(db, signer, actor, receipt_id), f"receipt-{receipt_id}.pdf")
-        return Response(msgspec.convert(await services.get_receipt(db, signer, actor, receipt_id), ReceiptOut))
+            # The PDF variant is described above; the schema documents the JSON one.
+            pdf = pdf_response(await receipt_pdf(db, signer, actor, receipt_id), f"receipt-{receipt_id}.pdf")
+            return cast("Response[ReceiptOut]", pdf)
+        return Response(msgspec.convert(await records.get_receipt(db, signer, actor, receipt_id), ReceiptOut))
 
 
 @get("/api/v1/keys", **public(), tags=["lookup"])
 async def service_keys(signer: AuditSigner) -> ServiceKeys:
     """The service's Ed25519 public key: it signs lookup receipts and audit checkpoints."""
-    return ServiceKeys(**services.public_keys(signer))
+    return ServiceKeys(**records.public_keys(signer))

@@ -10,7 +10,7 @@ import gc
 from service.db import Database
 from service.lookup.cache import lookup_cache
 from service.lookup.ratelimit import purge_windows
-from service.lookup.services import warm_vendor_cache
+from service.lookup.vendors import warm_vendor_cache
 from service.periodic import run_periodic
 
 DEFAULT_INTERVAL = 60.0

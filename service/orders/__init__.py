@@ -1,23 +1,10 @@
 """Orders (点单): a region's terms, and schools' orders of whitelisted service items,
 each with a standing derived when read (in force, at risk, blocked)."""
 
+from service.orders.facts import OrderedSlot, OrderFacts, accepted_orders, order_facts
 from service.orders.models import Term
-from service.orders.services import (
-    OrderedSlot,
-    OrderFacts,
-    OrderInput,
-    OrderStandingNow,
-    OrderView,
-    accepted_orders,
-    list_school_orders,
-    list_vendor_orders,
-    open_orders_in_regions,
-    order_facts,
-    order_standings,
-    place_order,
-    staff_for_order,
-    transition_order,
-)
+from service.orders.open_orders import OrderStandingNow, open_orders_in_regions, order_standings
+from service.orders.placing import OrderInput, place_order, staff_for_order
 from service.orders.standing import AT_RISK, BLOCKED, IN_FORCE
 from service.orders.terms import (
     TermInput,
@@ -27,6 +14,8 @@ from service.orders.terms import (
     term_for_school,
     terms_for_region,
 )
+from service.orders.transitions import transition_order
+from service.orders.views import OrderView, list_school_orders, list_vendor_orders
 
 __all__ = [
     "accepted_orders",

@@ -23,7 +23,7 @@ from schemas.orders import (
     TermOut,
 )
 from service.idempotency import Idempotency
-from service.orders import fees, services, terms
+from service.orders import fees, placing, terms, transitions, views
 from service.orders.models import Term
 from service.security import Role
 from service.web.access import ANY_ROLE, access, public
@@ -46,7 +46,7 @@ def term_out(term: Term) -> TermOut:
     )
 
 
-def order_out(view: services.OrderView) -> OrderOut:
+def order_out(view: views.OrderView) -> OrderOut:
     order = view.order
     return OrderOut(
         id=order.id,
@@ -77,7 +77,7 @@ def order_out(view: services.OrderView) -> OrderOut:
     )
 
 
-def encode_order(view: services.OrderView) -> bytes:
+def encode_order(view: views.OrderView) -> bytes:
     return encode_json(order_out(view))
 
 
@@ -130,7 +130,7 @@ class SchoolOrderController(Controller):
         fee. Refused (422, naming the field) when the item is not active for the school's
         region, its fee is unpublished, a named person is not cleared, or the class or
         grades do not fit; `warnings` list what ends before the term does."""
-        order_input = services.OrderInput(
+        order_input = placing.OrderInput(
             term_id=data.term_id,
             service_item_id=data.service_item_id,
             weekdays=list(data.weekdays),
@@ -142,7 +142,7 @@ class SchoolOrderController(Controller):
             people=list(data.people),
         )
         key = idempotency_key(request, actor, idempotency, data, {"school_code": school_code})
-        reply = await services.place_order(
+        reply = await placing.place_order(
             db, actor, school_code, order_input, idempotency=Idempotency(key, encode_order, 201)
         )
         return reply_response(reply)
@@ -152,8 +152,8 @@ class SchoolOrderController(Controller):
         self, db: DB, actor: CurrentActor, school_code: PathText, term: FromQuery[UUID | None] = None
     ) -> OrderList:
         """The school's orders (optionally of one term), each with its standing now."""
-        views = await services.list_school_orders(db, actor, school_code, term_id=term)
-        return OrderList(items=[order_out(v) for v in views])
+        found = await views.list_school_orders(db, actor, school_code, term_id=term)
+        return OrderList(items=[order_out(v) for v in found])
 
 
 class OrderController(Controller):
@@ -163,11 +163,11 @@ class OrderController(Controller):
     @get("/", **access(Role.VENDOR))
     async def received(self, db: DB, actor: CurrentActor) -> OrderList:
         """The orders schools placed with the calling vendor, newest first."""
-        return OrderList(items=[order_out(v) for v in await services.list_vendor_orders(db, actor)])
+        return OrderList(items=[order_out(v) for v in await views.list_vendor_orders(db, actor)])
 
     @get("/{order_id:uuid}", **access(Role.SCHOOL, Role.VENDOR, *STAFF, errors=(404,)))
     async def get_order(self, db: DB, actor: CurrentActor, order_id: FromPath[UUID]) -> OrderOut:
-        return order_out(await services.get_order(db, actor, order_id))
+        return order_out(await views.get_order(db, actor, order_id))
 
     @post("/{order_id:uuid}/transitions", status_code=200, **access(Role.SCHOOL, Role.VENDOR, errors=(404, 409, 422)))
     async def transition(
@@ -183,7 +183,7 @@ class OrderController(Controller):
         """`accept` / `decline` (the vendor, a reason to decline), `cancel` (the school,
         with a reason). 409 `version_conflict` when `version` is stale."""
         key = idempotency_key(request, actor, idempotency, data, {"if_match": if_match})
-        reply = await services.transition_order(
+        reply = await transitions.transition_order(
             db,
             actor,
             order_id,

@@ -3,6 +3,7 @@ barring result, a second one confirms, declines, or the first withdraws."""
 
 from __future__ import annotations
 
+from typing import TypedDict
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -39,15 +40,21 @@ def _require_province_reviewer(actor: Actor) -> None:
         raise Forbidden("只有省级审核人员可以解除禁入", code="province_reviewer_required")
 
 
+class _ReasonRule(TypedDict):
+    limit: int
+    too_long_code: str
+
+
 #: Bar-lift reasons: their columns hold 1,000 characters, and the code is `too_long`.
-_LIFT_REASON = {"limit": 1000, "too_long_code": "too_long"}
+_LIFT_REASON: _ReasonRule = {"limit": 1000, "too_long_code": "too_long"}
 
 
 async def request_bar_lift(
     db: Database, actor: Actor, person_id: UUID, check_id: UUID, reason: str, *, idempotency: Idempotency | None = None
 ) -> Reply[BarLift]:
     _require_province_reviewer(actor)
-    reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON)
+    # Required: a missing reason raised, so the cleaned one is never None.
+    reason = clean_reason(reason, required=True, required_message="解除禁入须说明理由", **_LIFT_REASON) or ""
 
     async def work(session: AsyncSession) -> BarLift:
         person, _ = await load_visible_person(session, actor, person_id, for_update=True)

@@ -86,7 +86,7 @@ async def require_consent(
         (consent.kind == "person_consent" and person_id is not None and consent.person_id == person_id)
         or (consent.kind == "bureau_authorisation" and actor.covers_region(consent.region_code))
     )
-    if not usable:
+    if consent is None or not usable:
         raise InvalidInput.field(
             "consent_document_id", "invalid_consent_document", "授权文件不存在，或不适用于该人员/本辖区"
         )

@@ -132,14 +132,15 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
         return Clearance("expired", None, states)
     if any(s.status != "clear" for s in required):
         return Clearance("pending", None, states)
-    until = min((s.valid_until for s in required), default=None)
+    # Every required state is clear here, so each has its last valid day.
+    until = min((s.valid_until for s in required if s.valid_until is not None), default=None)
     return Clearance("cleared", until, states)
 
 
 #: What `cleared_until` needs of a check record, as a plain tuple (the lookup hot path
 #: builds thousands per batch): (check_type, result, query_date, valid_until,
-#: recorded_at — anything ordered as the recording instant, lifted).
-FactTuple = tuple[str, str, date, "date | None", object, bool]
+#: recorded_at, lifted).
+FactTuple = tuple[str, str, date, "date | None", datetime, bool]
 
 
 def cleared_until(
@@ -171,10 +172,10 @@ def cleared_until(
     until: date | None = None
     validity = settings.validity_days
     for check_type in settings.mandatory_checks:
-        fact = latest.get(check_type)
-        if fact is None or fact[1] != "clear":
+        found = latest.get(check_type)
+        if found is None or found[1] != "clear":
             return False, None
-        last = fact[3] or fact[2] + timedelta(days=validity[check_type])
+        last = found[3] or found[2] + timedelta(days=validity[check_type])
         if today > last:  # now >= expiry_instant(last): midnight China time after the last day
             return False, None
         if until is None or last < until:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import Exists, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +29,7 @@ from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name
 
 
-def _lifted_exists():
+def _lifted_exists() -> Exists:
     # Only a confirmed lift lifts; a check may have several lift rows (closed ones
     # stay as records), so ask EXISTS rather than join (one fact per check).
     return (
@@ -79,7 +79,8 @@ async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> d
     found: dict[UUID, list[CheckFact]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    query = select(
+    # sqlmodel types select() of at most four columns; these eight give plain rows.
+    query = select(  # type: ignore[call-overload]
         BackgroundCheck.id,
         BackgroundCheck.person_id,
         BackgroundCheck.check_type,

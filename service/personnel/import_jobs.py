@@ -3,8 +3,10 @@ response, its problems kept on the row, and a job whose worker died told apart."
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlmodel import col, func, select, update
@@ -70,7 +72,7 @@ async def create_import_job(
     return await run_once(db, idempotency, queue)
 
 
-async def _update_job(db: Database, job_id: UUID, **values) -> None:
+async def _update_job(db: Database, job_id: UUID, **values: Any) -> None:
     async with db.transaction() as session:
         await session.exec(update(CheckImportJob).where(col(CheckImportJob.id) == job_id).values(**values))
 
@@ -140,6 +142,7 @@ async def _run_import_job(
         log.error("import_job_failed", job_id=str(job_id), error_type=type(error).__name__, exc_info=error)
         await _fail_job(db, job_id, [_file_problem("internal_error", "导入时发生内部错误，未导入任何记录")])
     else:
+        assert result is not None  # no idempotency key here, so never a replay
         await _update_job(
             db,
             job_id,
@@ -187,7 +190,7 @@ def _job_lock(job_id: UUID) -> int:
 
 
 @asynccontextmanager
-async def working_on(db: Database, job_id: UUID):
+async def working_on(db: Database, job_id: UUID) -> AsyncIterator[None]:
     """Hold the job's liveness lock for the duration of the block."""
     async with db.transaction() as session:
         await session.exec(select(func.pg_advisory_xact_lock(_job_lock(job_id))))
@@ -236,7 +239,7 @@ async def list_import_jobs(db: Database, actor: Actor, *, limit: int = 20) -> li
         return list((await session.exec(query)).all())
 
 
-async def _abandoned(session, job: CheckImportJob) -> bool:
+async def _abandoned(session: AsyncSession, job: CheckImportJob) -> bool:
     if job.state == "queued" and timeutil.utcnow() - job.created_at < QUEUED_GRACE:
         return False
     return bool((await session.exec(select(func.pg_try_advisory_xact_lock(_job_lock(job.id))))).one())

@@ -45,7 +45,9 @@ async def prove_imported_check(db: Database, signer: Signer, actor: Actor, check
     if actor.role not in PROVERS:
         raise Forbidden("只有审计人员可以取得导入记录的证明", code="role_not_allowed")
     async with db.transaction() as session:
-        row = (await session.exec(READ_RECORD.bindparams(id=check_id))).first()
+        # A text() statement runs on the session's connection: sqlmodel's exec() takes only select/DML.
+        connection = await session.connection()
+        row = (await connection.execute(READ_RECORD.bindparams(id=check_id))).first()
     if row is None:
         raise _not_found()
     document = record_document(

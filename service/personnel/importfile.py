@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from schemas.text import INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE, bad_character
 from service.errors import InvalidInput
@@ -191,7 +191,7 @@ class ResultsFile:
         return enumerate(sheet.iter_rows(), start=1), rows_total
 
     @staticmethod
-    def _columns(header, required: tuple[str, ...] = REQUIRED_COLUMNS) -> dict[str, int]:
+    def _columns(header: list | tuple, required: tuple[str, ...] = REQUIRED_COLUMNS) -> dict[str, int]:
         columns: dict[str, int] = {}
         for position, title in enumerate(header):
             column = HEADER_LOOKUP.get(_key(str(title))) if title is not None else None
@@ -208,7 +208,7 @@ class ResultsFile:
         return columns
 
     def chunks(self, size: int) -> Iterator[list[tuple[int, list | tuple]]]:
-        chunk = []
+        chunk: list[tuple[int, list | tuple]] = []
         for item in self._rows:
             chunk.append(item)
             if len(chunk) >= size:
@@ -221,7 +221,7 @@ class ResultsFile:
 # -- validating -----------------------------------------------------------------------------
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:  # a cell: whatever the csv or xlsx reader gives
     if value is None:
         return ""
     if type(value) is str:
@@ -231,7 +231,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def parse_date(value) -> date | None:
+def parse_date(value: Any) -> date | None:
     """A date cell: a spreadsheet date, or text as 2025-03-01, 2025/3/1, 2025.03.01,
     20250301 or 2025年3月1日. None if it is none of these."""
     if isinstance(value, datetime):
@@ -263,7 +263,7 @@ class RowValidator:
         self._numbers: dict[str, str | InvalidIdentifier] = {}
         self._names: dict[str, str] = {}
 
-    def _lookup(self, cache: dict, table: dict, value) -> str | None:
+    def _lookup(self, cache: dict, table: dict, value: Any) -> str | None:
         try:
             return cache[value]
         except KeyError:
@@ -272,8 +272,9 @@ class RowValidator:
         except TypeError:  # an unhashable cell: never from csv or calamine, but be safe
             return table.get(_key(_text(value)))
 
-    def _number(self, raw) -> str | InvalidIdentifier:
+    def _number(self, raw: Any) -> str | InvalidIdentifier:
         """The normalised number of a cell, or why it is not one (remembered for text cells)."""
+        number: str | InvalidIdentifier
         try:
             number = normalize_id_number(_text(raw), today=self.today)
         except InvalidIdentifier as error:
@@ -313,12 +314,14 @@ class RowValidator:
                 )
                 number = ""
             else:
-                number = numbers.get(raw_id) if type(raw_id) is str else None
-                if number is None:
-                    number = self._number(raw_id)
-                if type(number) is not str:
-                    problems.append(Problem(row_no, "id_number", number.code, number.message))
+                found = numbers.get(raw_id) if type(raw_id) is str else None
+                if found is None:
+                    found = self._number(raw_id)
+                if isinstance(found, InvalidIdentifier):
+                    problems.append(Problem(row_no, "id_number", found.code, found.message))
                     number = ""
+                else:
+                    number = found
             name = values[i_name]
             name = name.strip() if type(name) is str else _text(name)
             if not name:
@@ -392,7 +395,8 @@ class RowValidator:
             if len(problems) > bad and not any(v.strip() if type(v) is str else v is not None for v in values):
                 del problems[bad:]  # only spaces: a blank line after all
                 blank += 1
-            elif len(problems) == bad:
+            # A row with no problem has each of these (a None was a problem): the checks narrow the types.
+            elif len(problems) == bad and check_type is not None and result is not None and query_date is not None:
                 rows.append(
                     ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until, authority)
                 )

@@ -219,7 +219,7 @@ async def _find_or_create_person(
             pg_insert(Person)
             .values(**candidate.model_dump())
             .on_conflict_do_nothing(index_elements=["id_number_index"])
-            .returning(Person.id)
+            .returning(col(Person.id))
         )
         created = inserted.first() is not None
         person = (await session.exec(select(Person).where(Person.id_number_index == index).with_for_update())).one()

@@ -44,26 +44,30 @@ class PublicDocumentsController(Controller):
     ) -> Response[bytes]:
         """The whitelist publication: entries usable now, grouped by the notice's eight
         categories, with the signed JSON embedded (associated file `whitelist.json`) and
-        its SHA-256 printed. Unknown region or category → 422; too many rows → 422
-        `document_too_large`; a render over its time limit → 503."""
+        its SHA-256 printed. Rendered once per publication and kept until the list
+        changes (docs/documents.md): while another worker renders it, 503
+        `render_in_progress` with `Retry-After`. Unknown region or category → 422; too
+        many rows → 422 `document_too_large`; a render over its time limit → 503."""
         published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
-        return pdf_response(await render(published.job), "whitelist.pdf")
+        return pdf_response(await published.pdf(db), "whitelist.pdf")
 
     @get("/whitelist.json", **public(errors=(422,)), response_description="The signed whitelist publication")
     async def whitelist_json(
         self, db: DB, signer: AuditSigner, region: QueryText = None, category: FromQuery[int | None] = None
     ) -> Response[dict]:
         """The list the PDF prints, signed (Ed25519 over `schoolgate signed list v1\\n` +
-        `canonical`); `sha256` is the hash the PDF prints."""
+        `canonical`); `sha256` is the hash the PDF prints. The same publication (and
+        `as_of`, the instant it was first published) is served until the list changes."""
         published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
         return Response(published.served, media_type=MediaType.JSON)
 
     @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF, response_description="公示期名单 (PDF/A-3b)")
     async def notices_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[bytes]:
         """Applications in public notice: vendor, items, the end of the notice period (or
-        paused for an objection), and how to object."""
+        paused for an objection), and how to object. Rendered once per publication, like
+        the whitelist's."""
         published = await lists.notices(db, signer, region=region, now=utcnow())
-        return pdf_response(await render(published.job), "notices.pdf")
+        return pdf_response(await published.pdf(db), "notices.pdf")
 
     @get("/notices.json", **public(errors=(422,)), response_description="The signed notice board")
     async def notices_json(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[dict]:

@@ -154,3 +154,14 @@ def render(job: Job) -> bytes:
 def warm() -> None:
     """Load what every render needs once per worker process (the 7 MB font, the CSS)."""
     _stylesheet()
+
+
+@cache
+def layout_version() -> str:
+    """Names the templates and stylesheet this process renders with (16 hex of their
+    SHA-256): a stored PDF made with another layout is rendered again."""
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -1,16 +1,19 @@
 """The published lists: the whitelist (白名单) and the notice board (公示期名单).
 
-Each is read from its domain's public query, signed as JSON (`signed.py`) and set as a
-PDF that prints the JSON's SHA-256 and carries the JSON inside it. Nothing here decides
-who is listed: the whitelist's and the applications' own queries do.
+Each is read from its domain's public query on every request, issued as signed JSON once
+per content (`publications.py`: the stored publication is served while the list says the
+same) and set as a PDF, rendered once per publication, that prints the JSON's SHA-256
+and carries the JSON inside it. Nothing here decides who is listed: the whitelist's and
+the applications' own queries do.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -18,8 +21,9 @@ import msgspec
 from service.applications import public_notices
 from service.audit import Signer
 from service.db import Database
-from service.printing import qr, signed, words
+from service.printing import publications, qr, words
 from service.printing.engine import Attachment, Job
+from service.printing.publications import Publication
 from service.printing.rendering import check_size, max_rows
 from service.service_items import CATEGORIES
 from service.timeutil import CHINA_TZ
@@ -32,8 +36,21 @@ POLICY = "《江西省教育厅关于进一步提升义务教育学校课后服�
 
 @dataclass(frozen=True)
 class Published:
-    job: Job
-    served: dict[str, Any]  # the signed JSON, as GET /api/v1/public/*.json serves it
+    """A list's publication in force, and how to set it as a PDF."""
+
+    publication: Publication
+    job_of: Callable[[Publication], Job]
+
+    @property
+    def served(self) -> dict[str, Any]:  # the signed JSON, as GET /api/v1/public/*.json serves it
+        return self.publication.served
+
+    def job(self) -> Job:
+        return self.job_of(self.publication)
+
+    async def pdf(self, db: Database) -> bytes:
+        """Its PDF, rendered once per publication (`publications.pdf`)."""
+        return await publications.pdf(db, self.publication, self.job_of)
 
 
 def _number(region_code: str, at: datetime, sha256: str, kind: str) -> str:
@@ -79,27 +96,34 @@ def _whitelist_groups(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def whitelist(
     db: Database, signer: Signer, *, region: str | None, category: int | None, now: datetime
 ) -> Published:
+    """The whitelist publication in force for this query (issued `now` if the list changed)."""
     f = filters(region, category, None)  # 422 on an unknown region or category
     rows = await _bounded(public_whitelist_all(db, f, now), "region")
-    entries = [msgspec.to_builtins(row.__dict__) for row in rows]
-    region_code = region or PROVINCE
-    document = {
+    content = {
         "type": "schoolgate.whitelist_publication",
         "v": 1,
-        "region_code": region_code,
+        "region_code": region or PROVINCE,
         "category_code": category,
-        "as_of": now.isoformat(),
-        "entries": entries,
+        "entries": [msgspec.to_builtins(row.__dict__) for row in rows],
     }
-    served, _ = signed.sign(signer, document)
-    number = _number(region_code, now, served["sha256"], "白公")
+    scope = f"region={region or ''}&category={category or ''}"
+    publication = await publications.current(db, signer, "whitelist", scope, content, now)
+    return Published(publication, partial(whitelist_job, region=region, category=category))
+
+
+def whitelist_job(publication: Publication, *, region: str | None, category: int | None) -> Job:
+    """The PDF of a whitelist publication (pure: the same publication, the same job)."""
+    served = publication.served
+    document = served["document"]
+    region_code, entries, at = document["region_code"], document["entries"], publication.published_at
+    number = _number(region_code, at, served["sha256"], "白公")
     bureau = words.bureau(region_code)
     query = "&".join(p for p in (f"region={region}" if region else "", f"category={category}" if category else "") if p)
     api = "/api/v1/public/whitelist.json" + (f"?{query}" if query else "")
     context = {
         "bureau": bureau,
         "number": number,
-        "as_of": now,
+        "as_of": at,
         "region_path": words.region_path(region_code),
         "category_name": CATEGORIES.get(category) if category else None,
         "policy": POLICY,
@@ -111,19 +135,19 @@ async def whitelist(
             "lines": [
                 f"本名单以签名 JSON 同时发布：GET {api}（签名算法 Ed25519，密钥编号 {served['key_id']}，"
                 "公钥见 GET /api/v1/keys）。",
-                "本文件内嵌该 JSON（附件 whitelist.json）；其规范化文本的 SHA-256 应与下列值一致。",
+                "本文件内嵌该 JSON（附件 whitelist.json）；其规范化文本的 SHA-256 应与下列值一致。"
+                "该接口返回的 SHA-256 与此相同，即本名单仍为现行名单。",
             ],
         },
     }
-    job = Job(
+    return Job(
         "whitelist.html",
         context,
         title="课后服务第三方机构白名单",
         author=bureau,
-        created=now,
+        created=at,
         attachments=(Attachment("whitelist.json", _served_bytes(served), "签名的白名单 JSON"),),
     )
-    return Published(job, served)
 
 
 # ------------------------------------------------------------------ the notice board
@@ -166,40 +190,41 @@ def _notice_entry(n) -> dict[str, Any]:
 
 
 async def notices(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Published:
+    """The notice board in force for this region (issued `now` if the board changed)."""
     entries = [_notice_entry(n) for n in await _bounded(_all_notices(db, region, now), "region")]
-    region_code = region or PROVINCE
-    document = {
-        "type": "schoolgate.notice_publication",
-        "v": 1,
-        "region_code": region_code,
-        "as_of": now.isoformat(),
-        "entries": entries,
-    }
-    served, _ = signed.sign(signer, document)
+    content = {"type": "schoolgate.notice_publication", "v": 1, "region_code": region or PROVINCE, "entries": entries}
+    publication = await publications.current(db, signer, "notices", f"region={region or ''}", content, now)
+    return Published(publication, partial(notices_job, region=region))
+
+
+def notices_job(publication: Publication, *, region: str | None) -> Job:
+    """The PDF of a notice board publication (pure)."""
+    served = publication.served
+    region_code, at = served["document"]["region_code"], publication.published_at
     bureau = words.bureau(region_code)
     api = "/api/v1/public/notices.json" + (f"?region={region}" if region else "")
     context = {
         "bureau": bureau,
-        "number": _number(region_code, now, served["sha256"], "白示"),
-        "as_of": now,
+        "number": _number(region_code, at, served["sha256"], "白示"),
+        "as_of": at,
         "region_path": words.region_path(region_code),
         "policy": POLICY,
-        "entries": entries,
+        "entries": served["document"]["entries"],
         "verify": {
             "qr": qr.qr_data_url(f"schoolgate:notices?region={region or ''}&sha256={served['sha256']}"),
             "sha256": served["sha256"],
             "lines": [
                 f"本名单以签名 JSON 同时发布：GET {api}（Ed25519，密钥编号 {served['key_id']}，"
                 "公钥见 GET /api/v1/keys）；本文件内嵌该 JSON（附件 notices.json）。"
+                "该接口返回的 SHA-256 与下列值相同，即本名单仍为现行名单。"
             ],
         },
     }
-    job = Job(
+    return Job(
         "notices.html",
         context,
         title="课后服务第三方机构进校园公示名单",
         author=bureau,
-        created=now,
+        created=at,
         attachments=(Attachment("notices.json", _served_bytes(served), "签名的公示名单 JSON"),),
     )
-    return Published(job, served)

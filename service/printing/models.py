@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, ForeignKey, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.timeutil import utcnow
@@ -47,3 +47,28 @@ class DecisionLetter(SQLModel, table=True):
     number: str = Field(max_length=64, unique=True)
     verification_code: str = Field(max_length=32, unique=True)
     issued_at: datetime = Field(default_factory=utcnow)
+
+
+class PublishedList(SQLModel, table=True):
+    """The publication in force of one published list (`kind`) for one query (`scope`),
+    and its rendered PDF: one row per scope, replaced when the list's content changes.
+
+    `content_hash` names what the publication was made from (the list without its
+    instant, and the signing key); `served` is the signed JSON issued for it, once, at
+    `published_at`. `pdf` is rendered from `served` by the one worker holding the
+    render claim (`render_token` until `render_until`); `layout` names the templates it
+    was rendered with, so a new layout re-renders the same publication.
+    """
+
+    __tablename__ = "published_lists"
+
+    kind: str = Field(max_length=16, primary_key=True)  # whitelist | notices
+    scope: str = Field(max_length=64, primary_key=True)  # the query: "region=360104&category=4"
+    content_hash: str = Field(max_length=64)
+    published_at: datetime
+    served: str  # the signed JSON, as GET /api/v1/public/<kind>.json serves it
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    layout: str | None = Field(default=None, max_length=16)
+    rendered_at: datetime | None = None
+    render_token: UUID | None = None
+    render_until: datetime | None = None

@@ -1,5 +1,6 @@
 """Rendering bounds and the one call that renders: the render pool's size and time limit,
-and the row limit every document builder checks before it renders."""
+the row limit every document builder checks before it renders, and how long a request
+waits for a published list another worker is rendering."""
 
 from __future__ import annotations
 
@@ -8,15 +9,29 @@ from service.printing.engine import Job
 from service.printing.pool import POOL
 
 DEFAULT_MAX_ROWS = 5000
+DEFAULT_PUBLICATION_WAIT_SECONDS = 10.0
 
 
-def configure(*, workers: int, timeout: float, max_rows: int = DEFAULT_MAX_ROWS) -> None:
-    global _max_rows
+def configure(
+    *,
+    workers: int,
+    timeout: float,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    publication_wait: float = DEFAULT_PUBLICATION_WAIT_SECONDS,
+) -> None:
+    global _max_rows, _publication_wait
     POOL.configure(workers=workers, timeout=timeout)
     _max_rows = max_rows
+    _publication_wait = publication_wait
 
 
 _max_rows = DEFAULT_MAX_ROWS
+_publication_wait = DEFAULT_PUBLICATION_WAIT_SECONDS
+
+
+def publication_wait() -> float:
+    """How long a request for a published list waits for another worker's render of it."""
+    return _publication_wait
 
 
 def max_rows() -> int:

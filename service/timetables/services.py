@@ -78,7 +78,7 @@ def _clean_session(index: int, raw: dict[str, Any], problems: list[dict]) -> dic
     size = raw.get("class_size")
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_CLASS_SIZE:
         problems.append(problem(f"{at}.class_size", "invalid_class_size", f"人数须为 1 至 {MAX_CLASS_SIZE}"))
-    if len(problems) > before:
+    if len(problems) > before or start is None or end is None:  # a missing time is a problem already
         return None
     return {
         "weekday": weekday,
@@ -96,8 +96,8 @@ def clean_sessions(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise InvalidInput.field("sessions", "too_many_sessions", f"安排表最多 {MAX_SESSIONS} 个时段")
     problems: list[dict] = []
     cleaned = [_clean_session(i, s if isinstance(s, dict) else {}, problems) for i, s in enumerate(sessions)]
-    raise_problems(problems)
-    return sorted(cleaned, key=lambda s: (s["weekday"], s["start_time"]))
+    raise_problems(problems)  # past it, no row had a problem: none is None
+    return sorted((s for s in cleaned if s is not None), key=lambda s: (s["weekday"], s["start_time"]))
 
 
 def _ordered_sessions(slots: list[OrderedSlot]) -> list[dict[str, Any]]:

@@ -8,21 +8,27 @@ from litestar import Response
 
 
 def file_response(
-    content: bytes, *, filename: str, content_type: str, sha256: str, inline: bool = False
+    content: bytes,
+    *,
+    filename: str,
+    content_type: str,
+    sha256: str,
+    inline: bool = False,
+    personal: bool = False,
 ) -> Response[bytes]:
     """The file as an attachment (or `inline`, to open in the browser: the console),
     with the type sniffed at upload (never a guess from the name), its hash for the
-    caller to check, and no sniffing by the browser."""
+    caller to check, and no sniffing by the browser. A `personal` file (one whose every
+    read is audited) is never kept by the browser or a proxy: each open is a new read."""
     disposition = "inline" if inline else "attachment"
-    return Response(
-        content,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
-            "X-Content-SHA256": sha256,
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+        "X-Content-SHA256": sha256,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if personal:
+        headers["Cache-Control"] = "no-store"
+    return Response(content, media_type=content_type, headers=headers)
 
 
 PDF = "application/pdf"

@@ -1,21 +1,15 @@
 """The whitelist (白名单): service items admitted for the schools of a region."""
 
+from service.whitelist.actions import ACTIONS, ELIGIBLE, ActionInput
 from service.whitelist.admission import Admission, admit, entries_of_application
 from service.whitelist.bans import ban_until, suspended_items
+from service.whitelist.decisions import confirm_request, decline_request
 from service.whitelist.entries import entries_ending_on, get_entry, list_entries
 from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
 from service.whitelist.models import WhitelistActionRequest, WhitelistEntry
 from service.whitelist.queries import PublicRow, filters, public_whitelist, public_whitelist_all
-from service.whitelist.services import (
-    ACTIONS,
-    ELIGIBLE,
-    ActionInput,
-    confirm_request,
-    decline_request,
-    list_requests,
-    request_suspension,
-    take_action,
-)
+from service.whitelist.requests import list_requests, request_suspension
+from service.whitelist.services import take_action
 from service.whitelist.state import (
     EntryRow,
     VendorState,

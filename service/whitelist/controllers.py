@@ -43,7 +43,8 @@ from service.web.idempotency import (
     reply_response,
 )
 from service.web.params import QueryInstant, QueryText, bounded_query, instant
-from service.whitelist import entries, queries, services
+from service.whitelist import actions, decisions, entries, queries, requests, services
+from service.whitelist.changes import ActionResult
 from service.whitelist.models import WhitelistActionRequest
 
 READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
@@ -82,7 +83,7 @@ def request_out(request: WhitelistActionRequest) -> ActionRequestOut:
     )
 
 
-def result_out(result: services.ActionResult) -> ActionResultOut:
+def result_out(result: ActionResult) -> ActionResultOut:
     return ActionResultOut(
         action=result.action,
         status=result.status,
@@ -101,7 +102,7 @@ def result_out(result: services.ActionResult) -> ActionResultOut:
     )
 
 
-def encode_result(result: services.ActionResult) -> bytes:
+def encode_result(result: ActionResult) -> bytes:
     return encode_json(result_out(result))
 
 
@@ -162,7 +163,7 @@ class WhitelistController(Controller):
         reply = await services.take_action(
             db,
             actor,
-            services.ActionInput(
+            actions.ActionInput(
                 action=data.action,
                 reason=data.reason,
                 entry_ids=list(data.entry_ids) if data.entry_ids is not None else None,
@@ -180,11 +181,11 @@ class WhitelistController(Controller):
     async def list_requests(self, db: DB, actor: CurrentActor, status: QueryText = "pending") -> list[ActionRequestOut]:
         """Revoke, reinstate and complaint suspension requests in the caller's region
         (default: pending)."""
-        return [request_out(r) for r in await services.list_requests(db, actor, status)]
+        return [request_out(r) for r in await requests.list_requests(db, actor, status)]
 
     @get("/requests/{request_id:uuid}", **access(Role.REVIEWER, Role.AUDITOR, Role.ADMIN, errors=(404,)))
     async def get_request(self, db: DB, actor: CurrentActor, request_id: FromPath[UUID]) -> ActionRequestOut:
-        return request_out(await services.get_request(db, actor, request_id))
+        return request_out(await requests.get_request(db, actor, request_id))
 
     @post("/requests/{request_id:uuid}/confirm", status_code=200, **access(Role.REVIEWER, errors=(403, 404, 409, 422)))
     async def confirm(
@@ -200,7 +201,7 @@ class WhitelistController(Controller):
         403 `four_eyes_violation` for the requester; 409 `request_not_pending`,
         `entry_status_changed`."""
         key = idempotency_key(request, actor, idempotency, data)
-        reply = await services.confirm_request(
+        reply = await decisions.confirm_request(
             db, actor, request_id, data.reason, idempotency=Idempotency(key, encode_result, 200)
         )
         return reply_response(reply)
@@ -217,7 +218,7 @@ class WhitelistController(Controller):
     ) -> Response[ActionResultOut]:
         """Drop a pending request, with a reason (the requester may withdraw it)."""
         key = idempotency_key(request, actor, idempotency, data)
-        reply = await services.decline_request(
+        reply = await decisions.decline_request(
             db, actor, request_id, data.reason, idempotency=Idempotency(key, encode_result, 200)
         )
         return reply_response(reply)

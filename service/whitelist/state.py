@@ -175,7 +175,7 @@ def next_change(state: VendorState, at: datetime) -> datetime | None:
     China time after its last day), or None. Conservative: any document type counts.
     What the state does not hold cannot be seen here — a stored document that starts
     counting later (`valid_from` after the China date of `at`), a later interval: the
-    lookup cache bounds this by the state's horizon (`lookup.services._VENDOR_STATE`)."""
+    lookup cache bounds this by the state's horizon (`lookup.vendors._VENDOR_STATE`)."""
     times = []
     for entry in state.entries:
         for t in (entry.interval.entry_valid_until, entry.interval.suspended_until):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from service.applications import notices, services
+from service.applications import notices, objections, services
 from service.applications.models import Objection
 from service.security.actor import Actor, Role
 
@@ -82,10 +82,10 @@ async def test_dismissed_resumes_the_notice_for_the_time_it_had_left(world, db):
     objector = Actor(account_id=(await _account_id(world, school)), role=Role.SCHOOL, region_code="360104")
 
     paused_at = ends - timedelta(days=3)
-    filed = await services.file_objection(db, objector, UUID(app["id"]), "收费标准与公示不符", now=paused_at)
+    filed = await objections.file_objection(db, objector, UUID(app["id"]), "收费标准与公示不符", now=paused_at)
     resumed_at = paused_at + timedelta(days=2)
     result = (
-        await services.resolve_objection(
+        await objections.resolve_objection(
             db,
             reviewer,
             filed.value.objection.id,

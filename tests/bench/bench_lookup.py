@@ -2,6 +2,7 @@
 
     python tests/bench/bench_lookup.py [--vendors 20000] [--entries-per-vendor 5]
                                        [--duration 10] [--connections 64] [--rounds 3]
+                                       [--profile DIR]
 
 Needs `wrk` (Debian: `apt-get install wrk`) and `taskset` (util-linux). What it does:
 
@@ -370,8 +371,9 @@ def main() -> int:
         "lookup cache after start (docs/lookup.md), which would otherwise share the core with "
         "the reference run",
     )
+    parser.add_argument("--profile", type=Path, help="directory for py-spy's raw stacks of one more lookup run")
     args = parser.parse_args()
-    for tool in ("wrk", "taskset"):
+    for tool in ("wrk", "taskset", *(["py-spy"] if args.profile else [])):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (Debian: apt-get install {'wrk' if tool == 'wrk' else 'util-linux'})")
 
@@ -429,6 +431,11 @@ def main() -> int:
                 before = asyncio.run(_count_receipts(owner_url))
                 summary = alternate(reference, measures, args.rounds)
                 stored = asyncio.run(_count_receipts(owner_url)) - before
+                if args.profile:
+                    from bench_stack import profile, worker_pid
+
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    frames = profile(worker_pid(server), args.duration, measures["lookup"], args.profile / "lookup.txt")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -443,6 +450,10 @@ def main() -> int:
         )
         print(f"vendor_lookup_non2xx {lookup['non2xx']:.0f}")
         print(f"vendor_lookup_receipts_stored {stored} of {lookup['requests']:.0f} answered")
+        if args.profile:
+            from bench_stack import print_profile
+
+            print_profile("vendor_lookup", frames, ours=("service/",))
     return 0
 
 

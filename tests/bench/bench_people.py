@@ -381,7 +381,7 @@ async def statement_oracle(
     statement `READ_PEOPLE` for one unknown number and for one known number, alternated
     call by call, with the worker's caches as warm as a serving worker's (the state
     version given, so no vendor state or settings are read). Returns the two medians (ms)."""
-    from service.lookup.people import READ_PEOPLE
+    from service.lookup.people_reader import READ_PEOPLE
 
     rng = random.Random(5)
     known_indexes = [keyring.blind_index(number) for number, _, _ in known[:500]]

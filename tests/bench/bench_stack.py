@@ -109,11 +109,11 @@ def profile(pid: int, seconds: int, run, out: Path) -> collections.Counter:
     return frames
 
 
-def print_profile(name: str, frames: collections.Counter) -> None:
+def print_profile(name: str, frames: collections.Counter, ours: tuple[str, ...] = OURS, top: int = 12) -> None:
     total = frames.pop("<total>") or 1
     print(f"# profile {name}: {total} samples; inclusive share of our per-request functions")
-    ours = [(frame, n) for frame, n in frames.items() if any(part in frame for part in OURS)]
-    for frame, n in sorted(ours, key=lambda item: -item[1])[:12]:
+    mine = [(frame, n) for frame, n in frames.items() if any(part in frame for part in ours)]
+    for frame, n in sorted(mine, key=lambda item: -item[1])[:top]:
         print(f"#   {100 * n / total:5.1f}%  {frame}")
 
 

@@ -97,7 +97,7 @@ async def _the_demo_shows_the_loop(db):
     """A current term, orders in each standing, a published timetable, and the open
     complaint behind the blocked order on the county's dashboard (loaded once)."""
     from service.demo_loop import _actor
-    from service.orders.services import list_school_orders
+    from service.orders import list_school_orders
     from service.orders.terms import list_terms
     from service.security.actor import Actor
     from service.timetables.services import public_timetable
@@ -178,7 +178,7 @@ async def test_demo_prints_a_login_and_password_per_role(database_url, db, tmp_p
     from service.applications.deadlines import REVIEW_STAGES
     from service.applications.queries import list_applications
     from service.demo_loop import _actor
-    from service.lookup.services import own_lookups
+    from service.lookup.records import own_lookups
 
     county = await _actor(db, "qingyunpu")
     queue = await list_applications(db, county, stages=REVIEW_STAGES, with_total=True)

@@ -126,6 +126,14 @@ async def test_a_reviewer_lists_opens_and_decides_a_case_with_buttons(client, ac
     assert added.status_code == 303
     case = await reviewer.get(path)
     assert "现场照片.pdf" in case.text and case.text.count("现场照片.pdf") == 1
+    link = re.search(r'href="(/reviewer/complaints/[^"]+/evidence/[^"]+)"[^>]*data-testid="evidence-link"', case.text)
+    opened = await reviewer.get(link.group(1))
+    assert opened.status_code == 200 and opened.content == PDF
+    assert opened.headers["content-type"] == "application/pdf"
+    assert opened.headers["content-disposition"].startswith("inline; filename*=UTF-8''")
+    assert opened.headers["x-content-type-options"] == "nosniff" and opened.headers["cache-control"] == "no-store"
+    far = await signed_in("reviewer", region_code="360102")
+    assert (await far.get(link.group(1))).status_code == 404  # another county's case: not found
     forged_file = await reviewer.http.post(f"{path}/evidence", files={"file": ("b.pdf", PDF, "application/pdf")})
     assert forged_file.status_code == 403
 

@@ -23,7 +23,7 @@ from service.db.migrate import upgrade
 from service.db.roles import as_role
 from service.lookup import receipts
 from service.lookup.receipts import parse_public_key, verify
-from service.lookup.services import lookups_of, subject_key
+from service.lookup.records import lookups_of, subject_key
 from tests.conftest import APP_ROLE, _admin, plain_dsn, with_database
 from tests.lookup.people_world import authorisation, batch, cleared_person, new_id_number
 

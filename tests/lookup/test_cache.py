@@ -21,7 +21,7 @@ from service.config import Settings
 from service.lookup import receipts
 from service.lookup.cache import lookup_cache
 from service.lookup.models import LookupReceipt
-from service.lookup.services import warm_vendor_cache
+from service.lookup.vendors import warm_vendor_cache
 from service.lookup.writer import writer
 from service.timeutil import today_in_china
 
@@ -191,7 +191,7 @@ async def test_a_cached_answer_stops_at_the_instant_the_entry_expires(wl, monkey
     instant it could change (here: the entries' validity end), then evaluated again."""
     from datetime import datetime
 
-    from service.lookup import services
+    from service.lookup import vendors
 
     vendor, _ = await wl.approved()
     school = await wl.school("360104")
@@ -199,7 +199,7 @@ async def test_a_cached_answer_stops_at_the_instant_the_entry_expires(wl, monkey
     assert first["status"] == "active" and first["services"]
     assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "active"  # from the caches
     ends = min(datetime.fromisoformat(s["valid_until"]) for s in first["services"])
-    monkeypatch.setattr(services, "utcnow", lambda: ends)
+    monkeypatch.setattr(vendors, "utcnow", lambda: ends)
     assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
 
 
@@ -209,7 +209,7 @@ async def test_a_cached_answer_turns_active_at_the_instant_a_future_document_sta
     time at the start of `valid_from` — and the lookup answers `active` from then on."""
     from datetime import datetime, time
 
-    from service.lookup import services
+    from service.lookup import vendors
     from service.timeutil import CHINA_TZ
 
     vendor, _ = await wl.approved()
@@ -224,9 +224,9 @@ async def test_a_cached_answer_turns_active_at_the_instant_a_future_document_sta
     cache = lookup_cache(wl.db)
     assert cache.vendor(vendor.credit_code, start - timedelta(microseconds=1)) is not None
     assert cache.vendor(vendor.credit_code, start) is None  # the horizon
-    monkeypatch.setattr(services, "utcnow", lambda: start - timedelta(microseconds=1))
+    monkeypatch.setattr(vendors, "utcnow", lambda: start - timedelta(microseconds=1))
     assert (await wl.lookup(school, vendor.credit_code)).json()["status"] == "expired"
-    monkeypatch.setattr(services, "utcnow", lambda: start)
+    monkeypatch.setattr(vendors, "utcnow", lambda: start)
     answer = (await wl.lookup(school, vendor.credit_code)).json()
     assert answer["status"] == "active" and answer["services"]
 
@@ -235,7 +235,7 @@ async def test_a_cached_answer_turns_active_at_the_instant_a_future_document_sta
 def people_reads(monkeypatch) -> list[tuple[int | None, bool]]:
     """Each person read statement: ($4, the vendor-cache version it trusted; whether its
     head row carried the vendors' state)."""
-    from service.lookup.people import READ_PEOPLE
+    from service.lookup.people_reader import READ_PEOPLE
 
     reads: list[tuple[int | None, bool]] = []
     original = asyncpg.Connection.fetch

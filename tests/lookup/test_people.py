@@ -206,7 +206,7 @@ async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_rea
     """No timing oracle: the lookup of a number nobody recorded runs the same statement
     with the same plan, reading the same number of rows at every step (a decoy person
     read in full), and judges a person just as often, as a known number with a wrong name."""
-    from service.lookup import people
+    from service.lookup import people, people_reader
 
     vendor, reviewer, consent = await _setup(wl)
     _, known = await cleared_person(wl, vendor, reviewer, consent)
@@ -218,7 +218,7 @@ async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_rea
 
     async def recorded(self, query, *args, **kwargs):
         rows = await fetch(self, query, *args, **kwargs)
-        if query is people.READ_PEOPLE:
+        if query is people_reader.READ_PEOPLE:
             reads.append((args, len(rows)))
         return rows
 
@@ -251,7 +251,7 @@ async def test_an_unknown_number_reads_what_a_known_number_with_a_wrong_name_rea
         async def plan(indexes: list[str]) -> tuple:
             # The instant and the cache versions of one call for both: only the number differs.
             explained = await conn.fetchval(
-                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) " + people.READ_PEOPLE,
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) " + people_reader.READ_PEOPLE,
                 indexes,
                 *wrong_args[1:],
             )
@@ -267,7 +267,7 @@ async def test_an_engagement_lets_the_person_in_from_its_start_date(wl, monkeypa
     the start date (China time), not before."""
     from datetime import datetime, time
 
-    from service.lookup import people
+    from service.lookup import people_reader
     from service.timeutil import CHINA_TZ
 
     vendor, reviewer, consent = await _setup(wl)
@@ -276,9 +276,9 @@ async def test_an_engagement_lets_the_person_in_from_its_start_date(wl, monkeypa
     school = await wl.school("360104")
     assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
     first_instant = datetime.combine(starts, time(0), tzinfo=CHINA_TZ)
-    monkeypatch.setattr(people, "utcnow", lambda: first_instant - timedelta(microseconds=1))
+    monkeypatch.setattr(people_reader, "utcnow", lambda: first_instant - timedelta(microseconds=1))
     assert (await lookup(wl, school, number)).json()["result"] == "not_cleared"
-    monkeypatch.setattr(people, "utcnow", lambda: first_instant)
+    monkeypatch.setattr(people_reader, "utcnow", lambda: first_instant)
     assert (await lookup(wl, school, number)).json()["result"] == "cleared"
 
 

@@ -117,7 +117,7 @@ async def test_lookups_are_not_audit_events(wl):
 
 
 async def test_the_looked_up_side_can_list_who_checked(wl):
-    from service.lookup.services import lookups_of
+    from service.lookup.records import lookups_of
 
     vendor, _ = await wl.approved()
     first, second = await wl.school("360104"), await wl.school("360104")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from uuid import UUID
 
-from service.orders import services
+from service import orders as services
 from service.security.actor import Actor, Role
 from service.timeutil import CHINA_TZ, today_in_china
 

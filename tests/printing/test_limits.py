@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from service.app import create_app
-from service.printing import lists, render
+from service.printing import lists, publications, render
 from tests.whitelist.conftest import WhitelistWorld
 
 
@@ -43,7 +43,7 @@ async def test_a_render_over_its_time_limit_is_503_and_the_next_one_works(bounde
 async def test_a_document_over_the_size_bound_is_refused_before_rendering(bounded, monkeypatch):
     app, client, wl = bounded(document_max_rows=1)
     rendered = []
-    monkeypatch.setattr("service.printing.controllers.render", lambda job: rendered.append(job))
+    monkeypatch.setattr("service.printing.publications.render", lambda job: rendered.append(job))
     async with client:
         await wl.approved()  # two items: two rows
         response = await client.get("/api/v1/public/whitelist.pdf")
@@ -56,11 +56,16 @@ async def test_a_document_over_the_size_bound_is_refused_before_rendering(bounde
 async def test_the_same_data_and_instant_give_the_same_bytes(wl, app_signer):
     await wl.approved()
     at = datetime(2026, 12, 7, 2, 30, tzinfo=UTC)
-    first = await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)
-    second = await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)
+    content = (await lists.whitelist(wl.db, app_signer, region="360104", category=None, now=at)).served["document"]
+    content = {k: v for k, v in content.items() if k != "as_of"}
+
+    def job(instant):
+        publication = publications.issue(app_signer, "whitelist", "region=360104&category=", content, instant)
+        return publication, lists.whitelist_job(publication, region="360104", category=None)
+
+    (first, first_job), (second, second_job) = job(at), job(at)
     assert first.served == second.served
-    assert await render(first.job) == await render(second.job)
-    later = await lists.whitelist(
-        wl.db, app_signer, region="360104", category=None, now=datetime(2026, 12, 7, 2, 31, tzinfo=UTC)
-    )
-    assert await render(later.job) != await render(first.job)
+    assert await render(first_job) == await render(second_job)
+    later, later_job = job(datetime(2026, 12, 7, 2, 31, tzinfo=UTC))
+    assert later.content_hash == first.content_hash and later.served != first.served
+    assert await render(later_job) != await render(first_job)

@@ -1,0 +1,192 @@
+"""The read side of schools' orders: who sees which order, and each order as a view
+with its standing derived at the instant of the read (service/orders/standing.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db import Database
+from service.errors import Forbidden, NotFound
+from service.orders import standing as order_standing
+from service.orders.models import SchoolOrder, SchoolOrderPerson
+from service.personnel import EntryClearance, entry_clearances_many
+from service.schools import schools_by_ids, visible_school
+from service.security import Actor, Role
+from service.service_items import items_by_ids
+from service.timeutil import utcnow
+from service.vendors import vendor_by_credit_code, vendors_by_ids
+from service.whitelist import ItemOnWhitelist, items_on_whitelist
+from workflows import allowed_actions
+from workflows.roles import RoleTag
+from workflows.school_order import OPEN_STATES, SCHOOL_ORDER
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: SchoolOrder
+    school_code: str
+    vendor_name: str
+    activity: str
+    category_code: int
+    people: list[EntryClearance]
+    standing: order_standing.Standing
+    allowed_actions: list[str]
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def state_label(self) -> str:
+        return SCHOOL_ORDER.state_label(self.order.state)
+
+
+# -------------------------------------------------------------------- who sees what
+
+
+def actor_tags(actor: Actor, order: SchoolOrder, vendor_credit_code: str | None) -> set[str]:
+    tags: set[str] = set()
+    if actor.role is Role.SCHOOL and actor.school_id == order.school_id:
+        tags.add(RoleTag.SCHOOL)
+    if actor.role is Role.VENDOR and vendor_credit_code and actor.vendor_credit_code == vendor_credit_code:
+        tags.add(RoleTag.VENDOR)
+    return tags
+
+
+# -------------------------------------------------------------------- reading
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session, in its transaction: the bulk reads pass
+    one array parameter and read plain rows (no ORM objects)."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
+async def named_people(
+    session: AsyncSession, orders: list[SchoolOrder], now: datetime
+) -> dict[UUID, list[EntryClearance]]:
+    ids = [o.id for o in orders]
+    rows = (
+        await session.exec(
+            select(SchoolOrderPerson.order_id, SchoolOrderPerson.person_id)
+            .where(col(SchoolOrderPerson.order_id).in_(ids))
+            .order_by(col(SchoolOrderPerson.order_id), col(SchoolOrderPerson.position))
+        )
+    ).all()
+    named: dict[UUID, list[UUID]] = {o.id: [] for o in orders}
+    for order_id, person_id in rows:
+        named[order_id].append(person_id)
+    by_vendor: dict[UUID, set[UUID]] = {}
+    for order in orders:
+        by_vendor.setdefault(order.vendor_id, set()).update(named[order.id])
+    cleared = await entry_clearances_many(session, {v: list(people) for v, people in by_vendor.items()}, now)
+    return {o.id: [cleared[o.vendor_id][p] for p in named[o.id]] for o in orders}
+
+
+async def order_views(
+    session: AsyncSession,
+    actor: Actor,
+    orders: list[SchoolOrder],
+    now: datetime,
+    *,
+    people_of: dict[UUID, list[EntryClearance]] | None = None,
+    warnings: dict[UUID, list[dict]] | None = None,
+) -> list[OrderView]:
+    if not orders:
+        return []
+    people_of = people_of or await named_people(session, orders, now)
+    items = await items_by_ids(session, [o.service_item_id for o in orders])
+    vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
+    schools = await schools_by_ids(session, [o.school_id for o in orders])
+    on_list: dict[tuple[str, UUID], ItemOnWhitelist] = {}
+    for region_code in {o.region_code for o in orders}:
+        # Once per item: many schools of a region order the same one.
+        pairs = list(dict.fromkeys((o.vendor_id, o.service_item_id) for o in orders if o.region_code == region_code))
+        for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
+            on_list[(region_code, item_id)] = state
+    views = []
+    actions: dict[tuple[str, frozenset[str]], list[str]] = {}  # the table's answer, asked once per case
+    for order in orders:
+        vendor, item = vendors[order.vendor_id], items[order.service_item_id]
+        people = people_of[order.id]
+        case = (order.state, frozenset(actor_tags(actor, order, vendor.credit_code)))
+        if case not in actions:
+            actions[case] = allowed_actions(SCHOOL_ORDER, case[0], case[1])
+        views.append(
+            OrderView(
+                order=order,
+                school_code=schools[order.school_id].code,
+                vendor_name=vendor.name,
+                activity=item.activity,
+                category_code=item.category_code,
+                people=people,
+                standing=order_standing.standing(
+                    order.state in OPEN_STATES, on_list[(order.region_code, order.service_item_id)], people, now
+                ),
+                allowed_actions=list(actions[case]),
+                warnings=(warnings or {}).get(order.id, []),
+            )
+        )
+    return views
+
+
+async def list_school_orders(
+    db: Database, actor: Actor, school_code: str, *, term_id: UUID | None = None, now: datetime | None = None
+) -> list[OrderView]:
+    """A school's orders, newest first, each with its standing now."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        school = await visible_school(session, actor, school_code)
+        query = select(SchoolOrder).where(SchoolOrder.school_id == school.id)
+        if term_id is not None:
+            query = query.where(SchoolOrder.term_id == term_id)
+        orders = list(
+            (await session.exec(query.order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id)))).all()
+        )
+        return await order_views(session, actor, orders, now)
+
+
+async def list_vendor_orders(
+    db: Database, actor: Actor, vendor_credit_code: str | None = None, *, now: datetime | None = None
+) -> list[OrderView]:
+    """The orders schools placed with the acting vendor, newest first."""
+    now = now or utcnow()
+    if actor.role is not Role.VENDOR:
+        raise Forbidden("只有机构账号可以查看本机构收到的订单", code="vendor_only")
+    async with db.transaction() as session:
+        vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
+        if vendor is None:
+            return []
+        query = (
+            select(SchoolOrder)
+            .where(SchoolOrder.vendor_id == vendor.id)
+            .order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id))
+        )
+        return await order_views(session, actor, list((await session.exec(query)).all()), now)
+
+
+async def visible_order(
+    session: AsyncSession, actor: Actor, order_id: UUID, *, lock: bool = False
+) -> tuple[SchoolOrder, str]:
+    query = select(SchoolOrder).where(SchoolOrder.id == order_id)
+    order = (await session.exec(query.with_for_update() if lock else query)).first()
+    if order is None:
+        raise NotFound("未找到该订单", code="order_not_found")
+    credit_code = (await vendors_by_ids(session, [order.vendor_id]))[order.vendor_id].credit_code
+    visible = actor_tags(actor, order, credit_code) or (
+        actor.role in (Role.REVIEWER, Role.AUDITOR, Role.ADMIN) and actor.covers_region(order.region_code)
+    )
+    if not visible:
+        raise NotFound("未找到该订单", code="order_not_found")
+    return order, credit_code
+
+
+async def get_order(db: Database, actor: Actor, order_id: UUID, *, now: datetime | None = None) -> OrderView:
+    now = now or utcnow()
+    async with db.transaction() as session:
+        order, _ = await visible_order(session, actor, order_id)
+        return (await order_views(session, actor, [order], now))[0]

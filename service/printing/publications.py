@@ -1,0 +1,227 @@
+"""Published lists issued once per content and rendered once, kept in PostgreSQL.
+
+The whitelist and the notice board are public: rendering one costs seconds of CPU (the
+province's 2,000 entries ~15 s), so rendering per request would be a denial of service
+anyone can run. Instead each list, for each query (`scope`), has one publication in
+force, stored in `published_lists` (not in process memory: several stateless workers
+share it):
+
+- Its key is the list's **content**: the document without its instant, plus the signing
+  key, hashed. Every request reads the list afresh (the domain's own query, the truth)
+  and compares hashes; while they match, the stored publication is served — the same
+  signed JSON, number, date and PDF bytes. Any change to what the list says (an
+  admission, suspension, revocation, an expiry passing, a fee change, a new key) gives
+  another hash, and so a new publication, issued and signed at that request's instant.
+- The date it carries (`as_of`, printed as the publication date) is therefore the
+  instant this content was first published, not the instant of the request: the list
+  is true at that instant and stays the one in force for as long as the service serves
+  it (same number, same SHA-256 at the JSON endpoint).
+- One row per scope: a new publication replaces the scope's previous one, so storage
+  is bounded by the number of queries there are (regions × categories), whatever the
+  traffic.
+- Only one worker renders a publication: it claims the row (`render_token`, a lease of
+  the render time limit and a margin, so a crashed worker's claim runs out), renders in
+  the render pool and stores the bytes. Others asking meanwhile poll the row for up to
+  the configured wait, then get 503 `render_in_progress` with `Retry-After`. A render
+  that fails releases its claim.
+- The PDF remembers the layout (templates) it was made with: after a deploy that
+  changes them, the same publication is rendered again, keeping its number and date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import text
+
+from service.audit import Signer, canonical_json
+from service.db import Database
+from service.errors import DomainError
+from service.logging import get_logger
+from service.lookup import receipt_key_id
+from service.printing import signed
+from service.printing.engine import Job, layout_version
+from service.printing.pool import POOL
+from service.printing.rendering import publication_wait, render
+
+log = get_logger("schoolgate.printing")
+
+POLL_SECONDS = 0.5
+LEASE_MARGIN_SECONDS = 10.0
+RETRY_AFTER_MAX_SECONDS = 10
+
+
+class RenderInProgress(DomainError):
+    status_code = 503
+    code = "render_in_progress"
+    message = "名单文件正在生成，请稍后重试"
+
+
+@dataclass(frozen=True)
+class Publication:
+    kind: str
+    scope: str
+    content_hash: str
+    published_at: datetime
+    served: dict[str, Any]  # the signed JSON, as GET /api/v1/public/<kind>.json serves it
+
+
+def content_hash(content: dict[str, Any], key_id: str) -> str:
+    """What a publication is made from: the list's content (no instant) and the key."""
+    return hashlib.sha256(canonical_json({"content": content, "key_id": key_id})).hexdigest()
+
+
+def issue(signer: Signer, kind: str, scope: str, content: dict[str, Any], at: datetime) -> Publication:
+    """A new publication of `content`, dated and signed `at` (pure)."""
+    served, _ = signed.sign(signer, content | {"as_of": at.isoformat()})
+    return Publication(kind, scope, content_hash(content, served["key_id"]), at, served)
+
+
+SELECT = text("SELECT content_hash, published_at, served FROM published_lists WHERE kind = :kind AND scope = :scope")
+REPLACE = text(
+    """
+INSERT INTO published_lists (kind, scope, content_hash, published_at, served)
+VALUES (:kind, :scope, :content_hash, :published_at, :served)
+ON CONFLICT (kind, scope) DO UPDATE
+   SET content_hash = excluded.content_hash, published_at = excluded.published_at, served = excluded.served,
+       pdf = NULL, layout = NULL, rendered_at = NULL, render_token = NULL, render_until = NULL
+ WHERE published_lists.content_hash <> excluded.content_hash
+RETURNING content_hash
+"""
+)
+
+
+def _stored(kind: str, scope: str, row) -> Publication:
+    return Publication(kind, scope, row[0], row[1], json.loads(row[2]))
+
+
+async def current(
+    db: Database, signer: Signer, kind: str, scope: str, content: dict[str, Any], now: datetime
+) -> Publication:
+    """The publication in force for `content`: the stored one when the content is the
+    same, else a new one issued `now`, replacing the scope's previous one."""
+    wanted = content_hash(content, signer_key_id(signer))
+    key = {"kind": kind, "scope": scope}
+    async with db.transaction() as session:
+        row = (await (await session.connection()).execute(SELECT.bindparams(**key))).first()
+        if row is not None and row[0] == wanted:
+            return _stored(kind, scope, row)
+        fresh = issue(signer, kind, scope, content, now)
+        replaced = (
+            await (await session.connection()).execute(
+                REPLACE.bindparams(
+                    **key,
+                    content_hash=fresh.content_hash,
+                    published_at=fresh.published_at,
+                    served=json.dumps(fresh.served, ensure_ascii=False),
+                )
+            )
+        ).first()
+        if replaced is not None:
+            log.info("publication_issued", kind=kind, scope=scope, content_hash=fresh.content_hash[:12])
+            return fresh
+    # Another worker issued the same content between our read and our write: theirs stands.
+    async with db.transaction() as session:
+        row = (await (await session.connection()).execute(SELECT.bindparams(**key))).first()
+    return _stored(kind, scope, row) if row is not None and row[0] == wanted else fresh
+
+
+def signer_key_id(signer: Signer) -> str:
+    return receipt_key_id(signer.name, signer.public_key_raw)
+
+
+# ------------------------------------------------------------------ the PDF, rendered once
+
+STATE = text(
+    """
+SELECT content_hash = :content_hash, pdf IS NOT NULL AND layout = :layout,
+       GREATEST(0, EXTRACT(EPOCH FROM render_until - now()))
+  FROM published_lists WHERE kind = :kind AND scope = :scope
+"""
+)
+PDF = text(
+    "SELECT pdf FROM published_lists"
+    " WHERE kind = :kind AND scope = :scope AND content_hash = :content_hash AND layout = :layout"
+)
+CLAIM = text(
+    """
+UPDATE published_lists SET render_token = :token, render_until = now() + make_interval(secs => :lease)
+ WHERE kind = :kind AND scope = :scope AND content_hash = :content_hash
+   AND (pdf IS NULL OR layout IS DISTINCT FROM :layout)
+   AND (render_until IS NULL OR render_until < now())
+RETURNING 1
+"""
+)
+STORE = text(
+    """
+UPDATE published_lists SET pdf = :pdf, layout = :layout, rendered_at = now(), render_token = NULL, render_until = NULL
+ WHERE kind = :kind AND scope = :scope AND content_hash = :content_hash AND render_token = :token
+"""
+)
+RELEASE = text(
+    "UPDATE published_lists SET render_token = NULL, render_until = NULL"
+    " WHERE kind = :kind AND scope = :scope AND render_token = :token"
+)
+
+
+async def _one(db: Database, statement, **params):
+    async with db.transaction() as session:
+        return (await (await session.connection()).execute(statement.bindparams(**params))).first()
+
+
+async def _pause(seconds: float) -> None:
+    """Between two looks at a render another worker holds (a seam for the tests)."""
+    await asyncio.sleep(seconds)
+
+
+async def pdf(db: Database, publication: Publication, job_of: Callable[[Publication], Job]) -> bytes:
+    """The PDF of `publication`: the stored bytes, or rendered here by the one worker
+    that claims it, or (after waiting for another worker's render) 503."""
+    key = {"kind": publication.kind, "scope": publication.scope, "content_hash": publication.content_hash}
+    layout = layout_version()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + publication_wait()
+    while True:
+        found = await _one(db, PDF, **key, layout=layout)
+        if found is not None:
+            return found[0]
+        token = uuid4()
+        lease = POOL.timeout + LEASE_MARGIN_SECONDS
+        if await _one(db, CLAIM, **key, layout=layout, token=token, lease=lease) is not None:
+            return await _render(db, publication, job_of, key, layout, token)
+        state = await _one(db, STATE, **key, layout=layout)
+        if state is None or not state[0]:  # replaced by a newer publication meanwhile
+            raise RenderInProgress(headers={"Retry-After": "1"})
+        if state[1]:
+            continue  # stored between our two looks
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            retry = min(RETRY_AFTER_MAX_SECONDS, max(1, math.ceil(float(state[2] or 1))))
+            raise RenderInProgress(headers={"Retry-After": str(retry)})
+        await _pause(min(POLL_SECONDS, remaining))
+
+
+async def _render(
+    db: Database, publication: Publication, job_of: Callable[[Publication], Job], key: dict, layout: str, token
+) -> bytes:
+    try:
+        data = await render(job_of(publication))
+    except BaseException:  # a 503, a broken pool, a cancelled request: let the next one try
+        await asyncio.shield(_one_write(db, RELEASE, kind=key["kind"], scope=key["scope"], token=token))
+        raise
+    await _one_write(db, STORE, **key, layout=layout, token=token, pdf=data)
+    log.info("publication_rendered", kind=publication.kind, scope=publication.scope, pdf_bytes=len(data))
+    return data
+
+
+async def _one_write(db: Database, statement, **params) -> None:
+    async with db.transaction() as session:
+        await (await session.connection()).execute(statement.bindparams(**params))
