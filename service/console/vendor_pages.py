@@ -41,6 +41,7 @@ from service.vendors import VendorInput, own_vendor, register_vendor
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.files import pdf_response
 from service.web.forms import form_date
+from service.whitelist import list_entries, vendor_status
 from workflows.entry_review import STATE_LABELS
 
 # Every form value follows the text rule (schemas/text.py); a repeated field arrives as a list.
@@ -89,6 +90,15 @@ class _Unregistered(NotFound):
     message = "请先登记机构信息"
 
 
+async def _standing(db, actor, vendor_id: UUID) -> dict[UUID, list[Any]]:
+    """Each item's whitelist entries now (a superseded one no longer speaks for its item)."""
+    by_item: dict[UUID, list[Any]] = {}
+    for view in await list_entries(db, actor, vendor_id=vendor_id, region_code=None):
+        if view.status != "superseded":
+            by_item.setdefault(view.entry.service_item_id, []).append(view)
+    return by_item
+
+
 def _crumbs(*parts: str) -> list[dict]:
     return [{"text": "机构", "href": "/vendor"}] + [{"text": p} for p in parts]
 
@@ -109,11 +119,14 @@ async def overview(request: Request, db: DB) -> Response:
             org_labels=ORG_LABELS,
             crumbs=_crumbs("机构登记"),
         )
+    standing = await _standing(db, actor, vendor.id)
     return render(
         request,
         "vendor/overview.html",
         title="机构信息",
         vendor=vendor,
+        status=vendor_status(v.status for views in standing.values() for v in views),
+        active_items=sum(any(v.status == "active" for v in views) for views in standing.values()),
         org_labels=ORG_LABELS,
         reminders=await my_reminders(db, actor),
         crumbs=_crumbs("机构信息"),
@@ -211,8 +224,8 @@ async def upload(request: Request, db: DB, storage: Storage, settings: AppSettin
 
 
 async def _items_page(request: Request, db, *, status_code: int = 200, errors=None, form=None) -> Response:
-    vendor = await _vendor_or_register(request, db)
-    items = await list_service_items(db, current_user(request).actor, vendor.id)
+    vendor, actor = await _vendor_or_register(request, db), current_user(request).actor
+    items = await list_service_items(db, actor, vendor.id)
     return render(
         request,
         "vendor/items.html",
@@ -220,6 +233,7 @@ async def _items_page(request: Request, db, *, status_code: int = 200, errors=No
         title="服务项目",
         vendor=vendor,
         items=items,
+        standing=await _standing(db, actor, vendor.id),
         categories=sorted(CATEGORIES.items()),
         grade_bands=GRADE_BANDS,
         fee_units=FEE_UNITS,
