@@ -25,6 +25,7 @@ from service.console import (
     settings_pages,
     signin_pages,
     timetable_pages,
+    vendor_application_pages,
     vendor_pages,
     whitelist_pages,
 )
@@ -40,6 +41,7 @@ PAGE_MODULES = [
     school_pages,
     public_pages,
     audit_pages,
+    vendor_application_pages,
     vendor_pages,
     admin_pages,
     whitelist_pages,

@@ -32,7 +32,10 @@ async def test_suspend_then_revoke_with_four_eyes(client, accounts, db, signed_i
     asked = await first.post(
         "/reviewer/whitelist/act", {"entry_id": entry, "action": "revoke", "reason": "查实超标准收费", "ban_until": BAN}
     )
-    assert asked.status_code == 200 and "须由另一名审核员确认" in asked.text, re.findall(
+    # Post/Redirect/Get: the request is confirmed on the page it redirects to (a refresh asks nothing again).
+    assert asked.status_code == 303 and asked.headers["location"] == "/reviewer/whitelist?requested=revoke"
+    asked = await first.get(asked.headers["location"])
+    assert asked.status_code == 200 and "已提交撤销申请，须由另一名审核员确认" in asked.text, re.findall(
         r"alert error[^<]*<", asked.text
     )
     request_id = re.search(r'name="request_id" value="([^"]+)"', asked.text).group(1)
