@@ -3,7 +3,7 @@
 Every lookup must store its signed receipt (and count itself against the rate limit)
 durably before its answer is sent. One commit per lookup costs a round trip and a WAL
 flush each; here the lookups of one worker that are ready at the same moment are
-stored together by one call of `lookup_store_receipts` (migration 0023: set-based,
+stored together by one call of `lookup_store_receipts` (migration 0024: set-based,
 a few statements for the whole group, not a few per row): one transaction, one
 commit. Each request awaits the outcome of its own
 row, which it gets only after that commit — so every answer still leaves after its

@@ -18,8 +18,8 @@ The signature and the outcomes are those of 0014: the writer (service/lookup/wri
 is unchanged. It is still one call, one transaction, one durable commit per group, and
 no answer leaves before its commit.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-07 16:50:00
 """
 
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0023"
-down_revision: str | None = "0022"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
