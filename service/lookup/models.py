@@ -2,8 +2,8 @@
 
 A receipt is written for every lookup, in PostgreSQL, before the answer leaves the
 server. `canonical` holds the exact signed bytes (canonical JSON; for a batch, without
-its entries — see `subjects` below); `query` and `answer` are copies of its parts as
-JSONB for reading (not for a batch), `subject` is what was looked up (a credit
+its entries — see `subjects` below), the one stored form of its query and answer
+(migration 0025 dropped the JSONB copies); `subject` is what was looked up (a credit
 code, or for people the keyed hash of the ID number — never the number itself) so the
 looked-up side can list who checked it.
 """
@@ -11,7 +11,6 @@ looked-up side can list who checked it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -27,7 +26,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 RECEIPT_KINDS = ("vendor", "person", "person_batch")
@@ -49,14 +48,12 @@ class LookupReceipt(SQLModel, table=True):
     # "who looked me up" finds it; `subject` then says "batch". Derived by the store
     # from `query_compact`, which holds the batch's entries (82 bytes each,
     # `receipts.compact_batch_query`); `canonical` then holds the signed document with
-    # `query` null, and `query`/`answer` are NULL (migration 0014).
+    # `query` null (migration 0014).
     subjects: list[int] | None = Field(default=None, sa_column=Column(ARRAY(BigInteger), nullable=True))
     query_compact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     account_id: UUID = Field(sa_column=Column(Uuid(), nullable=False))
     school_id: UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True, index=True))
     region_code: str | None = Field(default=None, sa_column=Column(String(6), nullable=True))
-    query: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
-    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     checkpoint_size: int = Field(sa_column=Column(BigInteger, nullable=False))

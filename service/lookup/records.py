@@ -60,11 +60,21 @@ class LookupRecord:
 
 
 LOOKUPS_OF = """
-SELECT id, kind, account_id, school_id, region_code, created_at, query::text, answer::text, canonical, query_compact
+SELECT id, kind, account_id, school_id, region_code, created_at, canonical, query_compact
   FROM lookup_receipts
  WHERE subject = $1 OR subjects @> ARRAY[$2::bigint]
  ORDER BY created_at DESC, id LIMIT $3
 """
+
+
+class _Parts(msgspec.Struct):
+    """The query and answer of a receipt document (the other members are skipped)."""
+
+    query: dict[str, Any] | None = None
+    answer: dict[str, Any] | None = None
+
+
+_PARTS = msgspec.json.Decoder(_Parts)
 
 
 def subject_key(index: str) -> int:
@@ -85,11 +95,11 @@ async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[Lo
         rows = await conn.fetch(LOOKUPS_OF, subject, key, limit)
     out = []
     for row in rows:
-        if row[9] is None:
-            query, answer = msgspec.json.decode(row[6]), msgspec.json.decode(row[7])
-        else:  # a batch stored compact: its query and answer are in the canonical bytes
-            query = {"entries": receipts.batch_entries(bytes(row[9]))}
-            answer = msgspec.json.decode(bytes(row[8]))["answer"]
+        # The signed bytes hold the query and the answer (a batch's entries are in
+        # `query_compact`): the one stored form since migration 0025.
+        parts = _PARTS.decode(row[6])
+        query = (parts.query or {}) if row[7] is None else {"entries": receipts.batch_entries(bytes(row[7]))}
+        answer = parts.answer or {}
         if row[1] == "person_batch" and all(e.get("id_number_hmac") != subject for e in query.get("entries", ())):
             continue  # found by `subjects`: another keyed hash with the same first 64 bits
         out.append(LookupRecord(row[0], row[1], row[2], row[3], row[4], row[5], query, answer))
@@ -121,17 +131,36 @@ class OwnLookup:
 
 
 OWN_LOOKUPS = """
-SELECT id, kind, created_at, CASE WHEN kind = 'vendor' THEN subject END, answer->>'name',
-       COALESCE(answer->>'status', answer->>'result')
+SELECT id, kind, created_at, CASE WHEN kind = 'vendor' THEN subject END,
+       CASE WHEN kind <> 'person_batch' THEN canonical END
   FROM lookup_receipts
  WHERE account_id = $1
  ORDER BY created_at DESC, id DESC LIMIT $2
 """
 
 
+class _ShownAnswer(msgspec.Struct):
+    name: str | None = None  # a vendor's
+    status: str | None = None  # a vendor's
+    result: str | None = None  # a person's
+
+
+class _Shown(msgspec.Struct):
+    answer: _ShownAnswer = msgspec.field(default_factory=_ShownAnswer)
+
+
+_SHOWN = msgspec.json.Decoder(_Shown)
+
+
 async def own_lookups(db: Database, actor: Actor, *, limit: int = 50) -> list[OwnLookup]:
-    """The caller's own lookups, newest first (a school's 我的核验记录)."""
+    """The caller's own lookups, newest first (a school's 我的核验记录). The vendor's
+    name and the result come from the signed bytes (a batch's answer is not shown, so
+    its large document is not read)."""
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
         rows = await conn.fetch(OWN_LOOKUPS, actor.account_id, limit)
-    return [OwnLookup(*row) for row in rows]
+    out = []
+    for receipt_id, kind, at, credit_code, canonical in rows:
+        answer = _SHOWN.decode(canonical).answer if canonical is not None else _ShownAnswer()
+        out.append(OwnLookup(receipt_id, kind, at, credit_code, answer.name, answer.status or answer.result))
+    return out

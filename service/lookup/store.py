@@ -149,11 +149,9 @@ async def store_receipt(
         checkpoint_size=checkpoint_size,
         signer=signer,
     )
-    canonical = receipts.canonical(document)
-    if query_compact is not None:  # a batch: no JSONB copies, the entries stored compact
-        stored, query_json, answer_json = receipts.stored_batch_canonical(document), None, None
-    else:
-        stored, query_json, answer_json = canonical, _json_text(query), _json_text(answer)
+    canonical = receipts.canonical(document)  # the one encoding: signed, stored, served
+    # A batch stores its entries compact, and its document without them.
+    stored = canonical if query_compact is None else receipts.stored_batch_canonical(document)
     outcome = await writer(db, signer).store(
         PendingReceipt(
             receipt_id=receipt_id,
@@ -163,8 +161,6 @@ async def store_receipt(
             account_id=actor.account_id,
             school_id=actor.school_id,
             region_code=region_code,
-            query=query_json,
-            answer=answer_json,
             as_of=as_of,
             created_at=time,
             checkpoint_size=checkpoint_size,
@@ -191,7 +187,3 @@ async def store_receipt(
     if token_hash is not None:
         forget_token(db, token_hash)
     raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
-
-
-def _json_text(value: dict[str, Any] | msgspec.Raw) -> str:
-    return (bytes(value) if isinstance(value, msgspec.Raw) else msgspec.json.encode(value)).decode()

@@ -48,10 +48,10 @@ IN_FLIGHT = 2
 
 STORE = (
     "SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("
-    "$1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],"
-    " $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[], $14::bigint[],"
-    " $15::bigint[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[],"
-    " $22::boolean[], $23::bytea[], $24::integer[], $25::integer[], $26::bytea[])"
+    "$1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::uuid[], $7::text[],"
+    " $8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::bytea[], $12::bigint[],"
+    " $13::bigint[], $14::timestamptz[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[],"
+    " $20::boolean[], $21::bytea[], $22::integer[], $23::integer[], $24::bytea[])"
 )
 
 
@@ -66,8 +66,6 @@ class PendingReceipt:
     account_id: UUID | None
     school_id: UUID | None
     region_code: str
-    query: str | None  # JSON; None for a batch (its query and answer are read from `canonical`)
-    answer: str | None  # JSON; None for a batch
     as_of: datetime
     created_at: datetime
     checkpoint_size: int

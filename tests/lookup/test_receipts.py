@@ -187,4 +187,4 @@ async def test_receipts_cannot_be_edited(wl):
     school = await wl.school("360104")
     assert (await wl.lookup(school, vendor.credit_code)).status_code == 200
     with pytest.raises(DBAPIError, match="cannot be changed"):
-        await wl.sql("UPDATE lookup_receipts SET answer = '{}'::jsonb")
+        await wl.sql("UPDATE lookup_receipts SET canonical = '{}'::bytea")
