@@ -27,7 +27,7 @@ from service.personnel.models import (
     Person,
     PersonSuspension,
 )
-from service.printing.models import DecisionLetter, DocumentNumberCounter, PublishedList
+from service.printing.models import DecisionLetter, DocumentNumberCounter, NoticeStateVersion, PublishedList
 from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
@@ -68,6 +68,7 @@ __all__ = [
     "CheckImportJob",
     "ConsentDocument",
     "DecisionLetter",
+    "NoticeStateVersion",
     "PublishedList",
     "Document",
     "DocumentNumberCounter",
