@@ -3,8 +3,8 @@
 `public_idempotency_keys`: like `idempotency_keys`, but scoped by what the key is sent to
 (a parent's public complaint: `public_complaint:<school id>`) instead of by account.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-07 16:45:00
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0023"
-down_revision: str | None = "0022"
+revision: str = "0025"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
