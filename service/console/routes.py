@@ -20,6 +20,7 @@ from service.console import (
     order_pages,
     personnel_pages,
     public_pages,
+    rating_pages,
     reviewer_pages,
     school_pages,
     settings_pages,
@@ -27,6 +28,7 @@ from service.console import (
     timetable_pages,
     vendor_application_pages,
     vendor_pages,
+    webhook_pages,
     whitelist_pages,
 )
 from service.console import format as fmt
@@ -51,6 +53,8 @@ PAGE_MODULES = [
     timetable_pages,
     dashboard_pages,
     complaint_pages,
+    rating_pages,
+    webhook_pages,
 ]
 
 

@@ -15,7 +15,7 @@ from service.applications import ApplicationInput, create_application, get_appli
 from service.console import format as fmt
 from service.console.reviewer_pages import action_forms
 from service.console.timeline import timeline
-from service.console.vendor_forms import Form, crumbs, form_errors, form_text, vendor_or_register
+from service.console.vendor_forms import Form, crumbs, form_errors, form_text, region_groups, vendor_or_register
 from service.console.web import current_user, page, render
 from service.documents import list_documents
 from service.errors import Conflict, DomainError
@@ -43,6 +43,7 @@ async def _applications_page(request: Request, db, *, status_code: int = 200, er
         errors=errors or {},
         items=await list_service_items(db, actor, vendor.id),
         documents=await list_documents(db, actor, vendor.id),
+        region_groups=region_groups(),
         crumbs=crumbs("入校申请"),
     )
 

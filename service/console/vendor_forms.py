@@ -13,6 +13,7 @@ from litestar.params import Body
 from schemas.text import MultilineText, Text
 from service.console.web import current_user
 from service.errors import DomainError, NotFound
+from service.regions import regions
 from service.vendors import own_vendor
 
 # Every form value follows the text rule (schemas/text.py); a repeated field arrives as a list.
@@ -59,6 +60,19 @@ async def vendor_or_register(request: Request, db):
 class Unregistered(NotFound):
     code = "vendor_not_registered"
     message = "请先登记机构信息"
+
+
+def region_groups(province: str = "360000") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The province's cities, each with itself (全市) and its counties, by code: a clerk
+    picks 青云谱区 by name instead of typing 360104."""
+    children: dict[str, list[tuple[str, str]]] = {}
+    for info in regions():
+        if info.parent_code:
+            children.setdefault(info.parent_code, []).append((info.code, info.name))
+    return [
+        (name, [(city, f"{name}（全市）"), *sorted(children.get(city, []))])
+        for city, name in sorted(children.get(province, []))
+    ]
 
 
 def crumbs(*parts: str) -> list[dict]:

@@ -21,6 +21,7 @@ from service.console.vendor_forms import (
     crumbs,
     form_errors,
     form_text,
+    region_groups,
     upload_errors,
     vendor_or_register,
 )
@@ -67,6 +68,7 @@ async def overview(request: Request, db: DB) -> Response:
             form={},
             credit_code=actor.vendor_credit_code,
             org_labels=ORG_LABELS,
+            region_groups=region_groups(),
             crumbs=crumbs("机构登记"),
         )
     standing = await _standing(db, actor, vendor.id)
@@ -112,6 +114,7 @@ async def register(request: Request, db: DB, data: Form) -> Response:
             form=data,
             credit_code=actor.vendor_credit_code,
             org_labels=ORG_LABELS,
+            region_groups=region_groups(),
             crumbs=crumbs("机构登记"),
         )
     return Redirect("/vendor", status_code=303)

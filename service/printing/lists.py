@@ -76,9 +76,10 @@ async def _pdf(
     the list's truth (one statement), else the list is read (`read`) first."""
     found = await publications.fresh_pdf(db, kind, scope, publications.signer_key_id(signer), now)
     if found is not None and found.pdf is not None:
-        return Download(publications.pdf_etag(found.content_hash), found.pdf)
+        return Download(publications.pdf_etag(found.tag), found.pdf)
     publication = found.publication if found is not None and found.publication else (await read()).publication
-    return Download(publications.pdf_etag(publication.content_hash), await publications.pdf(db, publication, job_of))
+    data = await publications.pdf(db, publication, job_of)
+    return Download(publications.pdf_etag(publications.tag(publication)), data)
 
 
 async def _served(
@@ -87,10 +88,10 @@ async def _served(
     """The signed JSON of the scope's publication, as stored text when still true."""
     found = await publications.fresh_served(db, kind, scope, publications.signer_key_id(signer), now)
     if found is not None:
-        return Download(publications.etag(found[0]), found[1].encode())
+        return Download(publications.etag(found[0]), found[1])
     publication = (await read()).publication
     return Download(
-        publications.etag(publication.content_hash), json.dumps(publication.served, ensure_ascii=False).encode()
+        publications.etag(publications.tag(publication)), json.dumps(publication.served, ensure_ascii=False).encode()
     )
 
 

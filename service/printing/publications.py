@@ -44,9 +44,10 @@ import asyncio
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -138,12 +139,56 @@ FRESH = """
  WHERE kind = $1 AND scope = $2 AND key_id = $3
    AND source_version = published_source_version($1) AND (fresh_until IS NULL OR fresh_until > $4)
 """
+# One publication, whatever its content: a list that changes back to what it was is a
+# new publication (new date, number, signature) with the old content hash, so files are
+# named by the hash *and* the publication instant (`tag`, computed alike here and in SQL).
+TAG = "content_hash || '.' || (extract(epoch FROM published_at) * 1000000)::bigint"
+# The bytes are sent from the database only when this process does not hold them
+# already (`HELD`): a kept publication costs one small row, not its megabyte.
 FRESH_PDF = (
-    "SELECT content_hash, CASE WHEN pdf IS NOT NULL AND layout = $5 THEN pdf END,"
+    f"SELECT {TAG}, pdf IS NOT NULL AND layout = $5,"
+    f" CASE WHEN pdf IS NOT NULL AND layout = $5 AND {TAG} <> ALL($6::text[]) THEN pdf END,"
+    " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN content_hash END,"
     " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN published_at END,"
     " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN served END" + FRESH
 )
-FRESH_SERVED = "SELECT content_hash, served" + FRESH
+FRESH_SERVED = f"SELECT {TAG}, CASE WHEN {TAG} <> ALL($5::text[]) THEN served END" + FRESH
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def tag(publication: Publication) -> str:
+    """Names one publication (as `TAG` does in SQL)."""
+    return f"{publication.content_hash}.{(publication.published_at - EPOCH) // timedelta(microseconds=1)}"
+
+
+class Held:
+    """The bytes of the last few files this process served, by what they are (`what`:
+    pdf or json, the publication's tag, the layout): immutable for that key, so holding
+    them can never serve anything stale — whether a publication is still in force is
+    always asked of PostgreSQL (`fresh_*`); only the transfer of its bytes is saved."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._files: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+
+    def tags(self, what: str, layout: str) -> list[str]:
+        return [key[1] for key in self._files if key[0] == what and key[2] == layout]
+
+    def get(self, what: str, tag: str, layout: str) -> bytes | None:
+        found = self._files.get((what, tag, layout))
+        if found is not None:
+            self._files.move_to_end((what, tag, layout))
+        return found
+
+    def put(self, what: str, tag: str, layout: str, data: bytes) -> bytes:
+        self._files[(what, tag, layout)] = data
+        self._files.move_to_end((what, tag, layout))
+        while len(self._files) > self.size:
+            self._files.popitem(last=False)
+        return data
+
+
+HELD = Held()
 
 
 async def source_version(db: Database, kind: str) -> int:
@@ -156,7 +201,7 @@ async def source_version(db: Database, kind: str) -> int:
 
 @dataclass(frozen=True)
 class FreshPdf:
-    content_hash: str
+    tag: str
     pdf: bytes | None  # None: the publication stands but is not rendered in this layout
     publication: Publication | None  # given when `pdf` is None
 
@@ -164,34 +209,45 @@ class FreshPdf:
 async def fresh_pdf(db: Database, kind: str, scope: str, key_id: str, now: datetime) -> FreshPdf | None:
     """The stored PDF of the scope's publication when it is still the list's truth at
     `now` (one statement, the list unread), or None: read the list."""
+    layout = layout_version()
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(FRESH_PDF, kind, scope, key_id, now, layout_version())
+        row = await conn.fetchrow(FRESH_PDF, kind, scope, key_id, now, layout, HELD.tags("pdf", layout))
+        if row is not None and row[1] and row[2] is None and HELD.get("pdf", row[0], layout) is None:
+            row = await conn.fetchrow(FRESH_PDF, kind, scope, key_id, now, layout, [])  # left HELD meanwhile
     if row is None:
         return None
-    if row[1] is not None:
-        return FreshPdf(row[0], row[1], None)
-    return FreshPdf(row[0], None, Publication(kind, scope, row[0], row[2], json.loads(row[3])))
+    if not row[1]:
+        return FreshPdf(row[0], None, Publication(kind, scope, row[3], row[4], json.loads(row[5])))
+    data = row[2] if row[2] is not None else HELD.get("pdf", row[0], layout)
+    if data is None:  # not reached (asked again above); reading the list is always right
+        return None
+    return FreshPdf(row[0], HELD.put("pdf", row[0], layout, data), None)
 
 
-async def fresh_served(db: Database, kind: str, scope: str, key_id: str, now: datetime) -> tuple[str, str] | None:
-    """The content hash and signed JSON (as stored text) of the scope's publication when
-    it is still the list's truth at `now`, or None."""
+async def fresh_served(db: Database, kind: str, scope: str, key_id: str, now: datetime) -> tuple[str, bytes] | None:
+    """The tag and signed JSON (the stored text, as bytes) of the scope's publication
+    when it is still the list's truth at `now`, or None."""
     pool = await db.raw_pool()
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(FRESH_SERVED, kind, scope, key_id, now)
-    return (row[0], row[1]) if row is not None else None
+        row = await conn.fetchrow(FRESH_SERVED, kind, scope, key_id, now, HELD.tags("json", ""))
+        if row is not None and row[1] is None and HELD.get("json", row[0], "") is None:
+            row = await conn.fetchrow(FRESH_SERVED, kind, scope, key_id, now, [])  # left HELD meanwhile
+    if row is None:
+        return None
+    data = row[1].encode() if row[1] is not None else HELD.get("json", row[0], "")
+    return (row[0], HELD.put("json", row[0], "", data)) if data is not None else None
 
 
-def etag(content_hash: str) -> str:
+def etag(publication_tag: str) -> str:
     """The entity tag of a publication's signed JSON: the same publication, the same bytes."""
-    return f'"{content_hash[:40]}"'
+    return f'"{publication_tag}"'
 
 
-def pdf_etag(content_hash: str) -> str:
+def pdf_etag(publication_tag: str) -> str:
     """The entity tag of a publication's PDF in this process's layout (reproducible:
     the same publication and layout, the same bytes)."""
-    return f'"{content_hash[:40]}-{layout_version()}"'
+    return f'"{publication_tag}-{layout_version()}"'
 
 
 async def current(

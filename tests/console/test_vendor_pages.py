@@ -15,6 +15,7 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     browser = await signed_in("vendor", vendor_credit_code=code)
     first = await browser.get("/vendor")
     assert first.status_code == 200 and "机构登记" in first.text and code in first.text
+    assert '<select id="f-region_code" name="region_code" required>' in first.text
 
     refused = await browser.post("/vendor/register", {"name": "", "org_type": "enterprise", "region_code": "360104"})
     assert refused.status_code == 422 and "field-error" in refused.text
@@ -98,6 +99,9 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     assert "共 1 人" in people.text
 
     page = await browser.get("/vendor/applications")
+    # The region is chosen by name, the vendor's own preselected (no code to type).
+    assert '<option value="360104" selected>青云谱区</option>' in page.text
+    assert '<optgroup label="南昌市"><option value="360100" >南昌市（全市）</option>' in page.text
     items = re.findall(r'name="service_item_ids" value="([^"]+)"', page.text)
     docs = re.findall(r'name="document_ids" value="([^"]+)"', page.text)
     created = await browser.post(

@@ -176,7 +176,8 @@ async def test_if_none_match_gives_304_without_a_body_until_the_list_changes(wl,
         assert (await wl.client.get(path, headers={"If-None-Match": '"other"'})).content == first.content
     assert reads.whitelist == 1 and renders.count == 1
     pdf_tag = (await wl.client.get(WHITELIST_PDF)).headers["etag"]
-    json_tag = (await wl.client.get(WHITELIST_JSON)).headers["etag"]
+    first_json_response = await wl.client.get(WHITELIST_JSON)
+    json_tag, first_json = first_json_response.headers["etag"], first_json_response.json()
     assert pdf_tag != json_tag
 
     assert (await wl.adjust(reviewer, action="suspend", reason="暂停", vendor_id=vendor.id)).status_code == 200
@@ -185,6 +186,21 @@ async def test_if_none_match_gives_304_without_a_body_until_the_list_changes(wl,
     assert vendor.credit_code not in text(changed.content)
     changed_json = await wl.client.get(WHITELIST_JSON, headers={"If-None-Match": json_tag})
     assert changed_json.status_code == 200 and changed_json.json()["document"]["entries"] == []
+
+    # Back to what it said at first: the same content, but a new publication (its own
+    # date and signature), so neither old tag matches it.
+    second = await wl.reviewer("360100")
+    reinstate = await wl.adjust(reviewer, action="reinstate", reason="复查无误，恢复", vendor_id=vendor.id)
+    assert (await wl.confirm(second, reinstate.json()["request"]["id"], reason="核实")).status_code == 200
+    back = await wl.client.get(WHITELIST_JSON, headers={"If-None-Match": json_tag})
+    assert back.status_code == 200 and back.headers["etag"] != json_tag
+    assert back.json()["document"]["entries"] == first_json["document"]["entries"]
+    assert back.json()["document"]["as_of"] != first_json["document"]["as_of"]
+    back_pdf = await wl.client.get(WHITELIST_PDF, headers={"If-None-Match": pdf_tag})
+    assert back_pdf.status_code == 200 and back_pdf.headers["etag"] != pdf_tag
+    again = await wl.client.get(WHITELIST_PDF)  # now from the stored row (bytes held by this process or not)
+    for pdf in (back_pdf.content, again.content):
+        assert json.loads(attachments(pdf)["whitelist.json"])["sha256"] == back.json()["sha256"]
 
 
 async def test_the_notice_board_is_not_read_until_a_notice_period_ends(wl, reads, clock):
