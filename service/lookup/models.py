@@ -3,7 +3,7 @@
 A receipt is written for every lookup, in PostgreSQL, before the answer leaves the
 server. `canonical` holds the exact signed bytes (canonical JSON; for a batch, without
 its entries — see `subjects` below), the one stored form of its query and answer
-(migration 0025 dropped the JSONB copies); `subject` is what was looked up (a credit
+(migration 0026 dropped the JSONB copies); `subject` is what was looked up (a credit
 code, or for people the keyed hash of the ID number — never the number itself) so the
 looked-up side can list who checked it.
 """

@@ -96,7 +96,7 @@ async def lookups_of(db: Database, subject: str, *, limit: int = 200) -> list[Lo
     out = []
     for row in rows:
         # The signed bytes hold the query and the answer (a batch's entries are in
-        # `query_compact`): the one stored form since migration 0025.
+        # `query_compact`): the one stored form since migration 0026.
         parts = _PARTS.decode(row[6])
         query = (parts.query or {}) if row[7] is None else {"entries": receipts.batch_entries(bytes(row[7]))}
         answer = parts.answer or {}

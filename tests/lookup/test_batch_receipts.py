@@ -60,7 +60,7 @@ async def test_a_batch_receipt_is_stored_compact_and_served_as_signed(wl, owner_
     assert [r["result"] for r in body["results"]] == ["cleared", "not_cleared", "cleared"]
 
     row = await _row(owner_url, body["receipt_id"])
-    assert "query" not in row and "answer" not in row  # no JSONB copies (0025)
+    assert "query" not in row and "answer" not in row  # no JSONB copies (0026)
     assert len(row["query_compact"]) == 3 * receipts.COMPACT_ENTRY
     assert b'"query":null' in row["canonical"] and b"id_number_hmac" not in row["canonical"]
     index = await wl.sql("SELECT id_number_index FROM people WHERE id = CAST(:id AS uuid)", id=person_id)
