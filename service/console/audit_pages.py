@@ -167,8 +167,10 @@ async def object_history(request: Request, db: DB, object_type: PathText, object
         "audit/object.html",
         title="对象历史",
         object_type=object_type,
+        object_label=OBJECT_LABELS.get(object_type, object_type),
         object_id=object_id,
         states=list(reversed(states)),
+        role_labels=dict(ROLE_CHOICES),
         crumbs=[{"text": "审计"}, {"text": "审计事件", "href": "/audit"}, {"text": "对象历史"}],
     )
 

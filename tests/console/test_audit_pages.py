@@ -25,6 +25,7 @@ async def test_auditor_reads_the_stream_and_an_applications_history(client, acco
 
     history = await auditor.get(f"/audit/objects/application/{app['id']}")
     assert history.status_code == 200 and "stage" in history.text and "returned" in history.text
+    assert '<div class="name">入校申请</div>' in history.text and "· 审核员" in history.text
     missing = await auditor.get("/audit/objects/application/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
 
