@@ -13,7 +13,7 @@ from service.applications.models import (
 from service.audit.models import AuditEvent
 from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWindow
 from service.documents.models import Document
-from service.idempotency.models import IdempotencyRecord
+from service.idempotency.models import IdempotencyRecord, PublicIdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.personnel.models import (
@@ -74,6 +74,7 @@ __all__ = [
     "DocumentNumberCounter",
     "Engagement",
     "IdempotencyRecord",
+    "PublicIdempotencyRecord",
     "LookupRateWindow",
     "LookupReceipt",
     "LookupStateVersion",
