@@ -117,6 +117,8 @@ async def test_the_reviewer_sees_the_re_review_and_closes_it_with_a_reason(clien
     rows = listed.text.split('data-testid="re-reviews"')[1].split("</table>")[0]
     assert "少儿机器人编程" in rows and "2/5 满意" in rows and "40%" in rows and "80%" in rows and term["name"] in rows
     (review_id,) = re.findall(r'id="review-([0-9a-f-]{36})"', rows)
+    board = await reviewer.get("/supervision/dashboard")  # the dashboard leads to this page
+    assert 'href="/reviewer/re-reviews?region=360104" data-testid="re-reviews-link"' in board.text
 
     blank = await reviewer.post(f"/reviewer/re-reviews/{review_id}/close", {"region": "360104", "reason": "  "})
     assert blank.status_code == 422 and "请填写理由" in blank.text.split('class="field-error"')[1]
@@ -132,13 +134,13 @@ async def test_the_reviewer_sees_the_re_review_and_closes_it_with_a_reason(clien
     ][0]["state"] == "open"
 
     closed = await reviewer.post(
-        f"/reviewer/re-reviews/{review_id}/close", {"region": "360104", "reason": "已约谈机构，限期整改"}
+        f"/reviewer/re-reviews/{review_id}/close", {"region": "360104", "reason": "已约谈机构，<b>限期整改</b>"}
     )
     assert closed.status_code == 303 and closed.headers["location"] == "/reviewer/re-reviews?region=360104&done=closed"
     after = await reviewer.get(closed.headers["location"])
     assert "已办结该复核" in after.text and "暂无待处理的满意度复核" in after.text
     history = await reviewer.get("/reviewer/re-reviews", params={"status": "closed"})
-    assert "已约谈机构，限期整改" in history.text and "已办结" in history.text
+    assert "已约谈机构，&lt;b&gt;限期整改&lt;/b&gt;" in history.text and "已办结" in history.text  # as text
     again = await reviewer.post(f"/reviewer/re-reviews/{review_id}/close", {"region": "360104", "reason": "再次"})
     assert again.status_code == 409 and "该复核已办结" in again.text
     school_page = await signed_in("school", region_code="360104", school_code=school.code)

@@ -190,3 +190,33 @@ async def test_the_reviewer_attaches_evidence_and_opens_it_from_the_case_page(db
         path=str(ARTIFACTS / "reviewer-complaint-evidence-opened.png")
     )  # ARTIFACTS exists: shot() made it
     bureau.assert_clean()
+
+
+async def test_codes_and_the_parents_rating_work_with_javascript_off(db, api, accounts, open_page):
+    _rw, _entries, _school, _order = await _world(db, api, accounts)
+    clerk = await open_page(javascript=False)
+    page = clerk.page
+    await sign_in(clerk, "school.w", PASSWORD)
+    await page.get_by_role("link", name="评价", exact=True).click()
+    row = page.get_by_role("row").filter(has_text="少儿机器人编程")
+    await row.get_by_label("数量").fill("2")
+    await row.get_by_role("button", name="发放评价码").click()
+    slips = page.get_by_test_id("codes")
+    await slips.wait_for()
+    codes = re.findall(r"PJ-[0-9A-Z]{5}-[0-9A-Z]{5}", await slips.inner_text())
+    assert len(codes) == 2
+    assert not await page.get_by_role(
+        "button", name="打印"
+    ).is_visible()  # it needs JavaScript (the browser's own print still works)
+    await clerk.shot("school-rating-codes-no-js")
+    clerk.assert_clean()
+
+    parent = await open_page(phone=True, javascript=False)
+    page = parent.page
+    await page.goto(parent.origin + "/public/rating")
+    await page.get_by_label("评价码").fill(codes[1])
+    await page.get_by_label("满意", exact=True).check()
+    await page.get_by_role("button", name="提交评价").click()
+    await page.get_by_test_id("rating-done").wait_for()
+    await parent.shot("public-rating-done-no-js")
+    parent.assert_clean()
