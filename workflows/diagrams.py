@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflows.complaint import COMPLAINT
-from workflows.engine import Transition, Workflow, ordered_roles, to_mermaid
 from workflows.entry_review import ENTRY_REVIEW, ENTRY_REVIEW_COUNTY_ONLY
 from workflows.four_eyes import BAR_LIFT, WHITELIST_REQUEST
+from workflows.mermaid import ordered_roles, to_mermaid
 from workflows.school_order import SCHOOL_ORDER
+from workflows.table import Transition, Workflow
 from workflows.timetable import TIMETABLE
 
 DOCS_DIR = Path("docs/workflows")

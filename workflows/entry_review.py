@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from workflows.engine import Transition, Workflow
 from workflows.guards import (
     GUARDS,
     different_reviewer,
@@ -36,6 +35,7 @@ from workflows.guards import (
     personnel_cleared,
 )
 from workflows.roles import RoleTag
+from workflows.table import Transition, Workflow
 
 
 class EntryState(StrEnum):

@@ -8,7 +8,7 @@ engine. `reads` lists the facts keys each guard needs; `decide` raises
 
 from __future__ import annotations
 
-from workflows.engine import Facts, GuardRegistry
+from workflows.table import Facts, GuardRegistry
 
 GUARDS = GuardRegistry()
 

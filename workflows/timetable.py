@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from workflows.engine import Transition, Workflow
 from workflows.guards import GUARDS, timetable_conforms
 from workflows.roles import RoleTag
+from workflows.table import Transition, Workflow
 
 
 class TimetableState(StrEnum):

@@ -1,5 +1,13 @@
 """Accounts and their bearer tokens."""
 
+from service.accounts.account_admin import (
+    account_id_by_login,
+    assign_login,
+    change_own_password,
+    list_accounts,
+    set_disabled,
+    set_password,
+)
 from service.accounts.models import Account
 from service.accounts.services import (
     Authenticated,
@@ -14,20 +22,9 @@ from service.accounts.services import (
     revoke_token,
     still_authenticated,
 )
-from service.accounts.signin import (
-    SessionUser,
-    SignInPolicy,
-    Throttle,
-    account_id_by_login,
-    assign_login,
-    change_own_password,
-    list_accounts,
-    session_user,
-    set_disabled,
-    set_password,
-    sign_in,
-    sign_out,
-)
+from service.accounts.sessions import SessionUser, session_user, sign_out
+from service.accounts.signin import sign_in
+from service.accounts.throttle import SignInPolicy, Throttle
 
 __all__ = [
     "Account",

@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlmodel import col, select
 
 from service.accounts.models import Account, ApiToken
-from service.accounts.signin import hash_password, validate_login, validate_password
+from service.accounts.passwords import hash_password, validate_login, validate_password
 from service.audit import record_event
 from service.db import Database
 from service.errors import InvalidInput, NotFound

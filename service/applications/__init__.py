@@ -5,8 +5,8 @@ from service.applications.jobs import run_forever as run_notice_jobs
 from service.applications.models import Application
 from service.applications.notices import conclude_due_notices
 from service.applications.objections import resolve_objection
-from service.applications.queries import list_applications, public_notices
-from service.applications.rules import WORKFLOWS, parse_version
+from service.applications.queries import list_applications, public_notices, public_notices_next_change
+from service.applications.rules import WORKFLOWS, parse_version, table_actions_for
 from service.applications.services import (
     ApplicationInput,
     create_application,
@@ -25,10 +25,12 @@ __all__ = [
     "list_applications",
     "parse_version",
     "public_notices",
+    "public_notices_next_change",
     "resolve_objection",
     "REVIEW_STAGES",
     "run_notice_jobs",
     "STAGE_TARGET_DAYS",
+    "table_actions_for",
     "transition",
     "WORKFLOWS",
 ]

@@ -237,3 +237,17 @@ async def public_notices(
     notices = [Notice(row, vendors[row.vendor_id], by_application.get(row.id, [])) for row in rows]
     next_cursor = encode_cursor(notices[-1].started_at, rows[-1].id) if more else None
     return Page(items=notices, next_cursor=next_cursor)
+
+
+async def public_notices_next_change(db: Database, *, region_code: str | None, now: datetime) -> datetime | None:
+    """The first instant after `now` at which `public_notices` may list otherwise with
+    nothing written: a notice period ending (the listing concludes it then). `now`
+    itself when a notice is already due but not concluded (its conclusion failed), so a
+    copy of the board is never kept past it. None: no notice period is running."""
+    query = select(func.min(func.greatest(col(Application.notice_ends_at), now))).where(
+        col(Application.stage) == EntryState.PUBLIC_NOTICE
+    )
+    if region_code:
+        query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
+    async with db.transaction() as session:
+        return (await session.exec(query)).one()

@@ -12,6 +12,7 @@ from workflows import (
     TRANSITION_NOT_ALLOWED,
     Decision,
     Workflow,
+    allowed_actions,
 )
 from workflows.entry_review import (
     ENTRY_REVIEW,
@@ -76,6 +77,16 @@ def role_tags(actor: Actor, region_code: str, vendor_credit_code: str) -> frozen
     if actor.role is Role.ADMIN:
         return frozenset({RoleTag.ADMIN})
     return frozenset()
+
+
+def table_actions_for(actor: Actor, workflow: str, stage: str, region_code: str, vendor_credit_code: str) -> list[str]:
+    """The actions the workflow table gives this actor at an application's stage, before
+    any guard (a list's 办理 or 查看: is this one waiting for me, or for another level?)."""
+    table = WORKFLOWS.get(workflow)
+    if table is None:  # a draft has no table yet
+        return []
+    tags = role_tags(actor, region_code, vendor_credit_code)
+    return [a for a in allowed_actions(table, stage, tags) if a not in SYSTEM_ACTIONS]
 
 
 def can_see(actor: Actor, *, region_code: str, vendor_credit_code: str, submitted: bool) -> bool:

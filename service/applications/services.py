@@ -330,8 +330,9 @@ async def edit_application(
         if app.stage not in EDITABLE_STAGES:
             raise Conflict("只有草稿或被退回修改的申请可以修改", code="not_editable")
         problems = []
-        region_changes = changes.region_code is not None and changes.region_code != app.region_code
-        if region_changes:
+        # The new region, when the change names one other than the application's.
+        new_region = changes.region_code if changes.region_code not in (None, app.region_code) else None
+        if new_region is not None:
             if app.stage != EntryState.DRAFT:
                 raise Conflict(
                     "申请提交后不能更改受理地区",
@@ -340,7 +341,7 @@ async def edit_application(
                         {"field": "region_code", "code": "region_locked", "message": "申请提交后不能更改受理地区"}
                     ],
                 )
-            problems += _region_problems(changes.region_code)
+            problems += _region_problems(new_region)
         problems += await _listing_problems(session, ctx.vendor, changes.service_item_ids, changes.document_ids)
         raise_problems(problems)
         before = _listing_view(ctx)
@@ -353,8 +354,8 @@ async def edit_application(
         }
         if not diff(before, wanted):
             return await build_view(session, ctx, actor, now)  # nothing to change: no new version
-        if region_changes:
-            app.region_code = changes.region_code
+        if new_region is not None:
+            app.region_code = new_region
             app.workflow = workflow_for((await effective_settings(session, app.region_code)).city_review_required)
         await _set_listing(session, app.id, changes.service_item_ids, changes.document_ids)
         _bump(app, now)

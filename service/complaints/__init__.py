@@ -4,6 +4,7 @@ parents (a public form, a case code), handled by the bureau through a workflow t
 from service.complaints.evidence import read_evidence_file
 from service.complaints.filing import (
     DESCRIPTION_LIMIT,
+    PUBLIC_SCOPE,
     ComplaintInput,
     file_complaint,
     file_public_complaint,
@@ -29,6 +30,7 @@ from service.complaints.views import (
 __all__ = [
     "CATEGORIES",
     "DESCRIPTION_LIMIT",
+    "PUBLIC_SCOPE",
     "ComplaintInput",
     "ComplaintView",
     "Decision",

@@ -24,13 +24,20 @@ from schemas.complaints import (
 from service.complaints import filing, services, views
 from service.complaints.evidence import read_evidence_file
 from service.complaints.models import CATEGORIES
+from service.idempotency import Idempotency
 from service.security import Role
 from service.web.access import access, public
 from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
 from service.web.files import file_response
-from service.web.idempotency import IfMatchHeader
+from service.web.idempotency import (
+    IdempotencyHeader,
+    IfMatchHeader,
+    encode_json,
+    idempotency_key,
+    public_idempotency_key,
+    reply_response,
+)
 from service.web.params import PathText, QueryText
-from workflows.complaint import COMPLAINT
 
 STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 FILERS = (Role.SCHOOL, Role.VENDOR, Role.AUDITOR)
@@ -89,18 +96,27 @@ class ComplaintController(Controller):
     path = "/api/v1/complaints"
     tags = ["complaints"]
 
-    @post("/", **access(*FILERS, errors=(404, 422)))
-    async def file(self, db: DB, actor: CurrentActor, data: JSONBody[ComplaintCreate]) -> ComplaintOut:
+    @post("/", status_code=201, **access(*FILERS, errors=(404, 422)))
+    async def file(
+        self,
+        request: Request,
+        db: DB,
+        actor: CurrentActor,
+        data: JSONBody[ComplaintCreate],
+        idempotency: IdempotencyHeader = None,
+    ) -> Response[ComplaintOut]:
         """File a complaint about a school: its own (a school), one it serves (a vendor's
-        account, naming only its own orders), one in scope (an inspector)."""
-        return complaint_out(
-            await filing.file_complaint(
-                db,
-                actor,
-                data.school_code,
-                filing.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
-            )
+        account, naming only its own orders), one in scope (an inspector). Send
+        `Idempotency-Key` to make a retry safe."""
+        key = idempotency_key(request, actor, idempotency, data)
+        reply = await filing.file_complaint(
+            db,
+            actor,
+            data.school_code,
+            filing.ComplaintInput(data.category, data.description, data.order_id, data.person_id),
+            idempotency=Idempotency(key, lambda view: encode_json(complaint_out(view)), 201),
         )
+        return reply_response(reply)
 
     @get("/", **access(*STAFF, errors=(404, 422)))
     async def list_complaints(
@@ -198,23 +214,28 @@ class PublicComplaintController(Controller):
 
     @post("/schools/{school_code:str}/complaints", status_code=201, **public(errors=(404, 422, 429)))
     async def file(
-        self, request: Request, db: DB, keyring: Keys, school_code: PathText, data: JSONBody[PublicComplaintCreate]
-    ) -> PublicComplaintCreated:
+        self,
+        request: Request,
+        db: DB,
+        keyring: Keys,
+        school_code: PathText,
+        data: JSONBody[PublicComplaintCreate],
+        idempotency: IdempotencyHeader = None,
+    ) -> Response[PublicComplaintCreated]:
         """A parent's complaint, no sign-in; rate limited per address and per school. Keep
-        the `case_code` to follow the case."""
-        complaint = await filing.file_public_complaint(
+        the `case_code` to follow the case. Send `Idempotency-Key` (a random UUID; at least
+        16 characters, since anonymous callers share the scope) to make a retry safe: the
+        replay answers the same case code and files nothing."""
+        key = public_idempotency_key(request, filing.PUBLIC_SCOPE, idempotency, data)
+        reply = await filing.file_public_complaint(
             db,
             keyring,
             school_code,
             filing.ComplaintInput(data.category, data.description, data.order_id),
             client_address=request.client.host if request.client else None,
+            idempotency=Idempotency(key, encode_json, 201),
         )
-        return PublicComplaintCreated(
-            case_code=complaint.case_code,
-            state=complaint.state,
-            state_label=COMPLAINT.state_label(complaint.state),
-            status_url=f"/api/v1/public/complaints/{complaint.case_code}",
-        )
+        return reply_response(reply)
 
     @get("/complaints/{case_code:str}", **public(errors=(404,)))
     async def status(self, db: DB, case_code: PathText) -> PublicComplaintStatus:

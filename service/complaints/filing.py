@@ -6,6 +6,10 @@
   and per school (service/complaints/ratelimit.py); the answer is the case code, the one
   thing a parent needs to follow the case (`public_status`: the state, nothing personal).
 
+Both take an optional idempotency key (service/idempotency): a retried or double-submitted
+filing answers the first one's reply and files nothing, and a replay takes no rate-limit
+slot (it is answered before the work, and so before the count).
+
 Filing is one audit event in the same transaction. Descriptions are never logged.
 """
 
@@ -19,13 +23,14 @@ from uuid import UUID
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.complaints import PublicComplaintStatus
+from schemas.complaints import PublicComplaintCreated, PublicComplaintStatus
 from service.audit import record_event
 from service.complaints import ratelimit
 from service.complaints.models import CATEGORIES, Complaint
 from service.complaints.views import ComplaintView, view_of
 from service.db import Database
 from service.errors import Forbidden, InvalidInput, NotFound, problem, raise_problems
+from service.idempotency import Idempotency, Reply, run_once
 from service.orders import order_facts
 from service.schools import School, school_by_code, visible_school
 from service.security import Actor, Keyring, Role
@@ -33,6 +38,7 @@ from service.timeutil import utcnow
 from workflows.complaint import COMPLAINT, RECEIVED
 
 DESCRIPTION_LIMIT = 2000
+PUBLIC_SCOPE = "public_complaint"  # whose keys a parent's filing is remembered under (no account)
 # Crockford's base32 without I, L, O, U: read aloud and typed on a phone without confusion.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -166,16 +172,36 @@ async def _store(
 
 
 async def file_complaint(
-    db: Database, actor: Actor, school_code: str, data: ComplaintInput, *, now: datetime | None = None
-) -> ComplaintView:
-    """A signed-in school, vendor or inspector files a complaint about a school."""
+    db: Database,
+    actor: Actor,
+    school_code: str,
+    data: ComplaintInput,
+    *,
+    idempotency: Idempotency | None = None,
+    now: datetime | None = None,
+) -> Reply[ComplaintView]:
+    """A signed-in school, vendor or inspector files a complaint about a school (at most
+    once per idempotency key)."""
     now = now or utcnow()
     data = _validate(data, public=False)
-    async with db.transaction() as session:
+
+    async def work(session: AsyncSession) -> ComplaintView:
         school = await _school_for(session, actor, school_code)
         subject = await _subject(session, actor, school, data)
         complaint = await _store(session, actor, school, data, subject, _source(actor), now)
         return await view_of(session, actor, complaint, school.code)
+
+    return await run_once(db, idempotency, work)
+
+
+def public_created(complaint: Complaint) -> PublicComplaintCreated:
+    """The answer to a parent's filing: the case code and where to follow it."""
+    return PublicComplaintCreated(
+        case_code=complaint.case_code,
+        state=complaint.state,
+        state_label=COMPLAINT.state_label(complaint.state),
+        status_url=f"/api/v1/public/complaints/{complaint.case_code}",
+    )
 
 
 async def file_public_complaint(
@@ -185,19 +211,24 @@ async def file_public_complaint(
     data: ComplaintInput,
     *,
     client_address: str | None,
+    idempotency: Idempotency | None = None,
     now: datetime | None = None,
-) -> Complaint:
-    """A parent (no account) files a complaint through the school's public form."""
+) -> Reply[PublicComplaintCreated]:
+    """A parent (no account) files a complaint through the school's public form (at most
+    once per public idempotency key)."""
     now = now or utcnow()
     data = _validate(data, public=True)
-    async with db.transaction() as session:
+
+    async def work(session: AsyncSession) -> PublicComplaintCreated:
         school = await school_by_code(session, school_code)
         if school is None:
             raise NotFound("未找到该学校", code="school_not_found")
         subject = await _subject(session, None, school, data)
         await ratelimit.take(session, keyring, address=client_address, school_key=str(school.id), now=now)
         # No account: the service records the case itself (system actor), its source `public`.
-        return await _store(session, Actor.system(), school, data, subject, "public", now)
+        return public_created(await _store(session, Actor.system(), school, data, subject, "public", now))
+
+    return await run_once(db, idempotency, work)
 
 
 async def public_form_school(db: Database, school_code: str) -> School:

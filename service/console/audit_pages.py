@@ -28,7 +28,36 @@ ACTION_GROUPS = [
     ("lookup:", "核验"),
     ("accounts:", "账号与登录"),
     ("region_settings:", "区域设置"),
+    ("service_items:", "服务项目"),
+    ("schools:", "学校"),
+    ("orders:", "点单"),
+    ("timetables:", "课后服务安排表"),
+    ("complaints:", "投诉"),
+    ("ratings:", "满意度评价"),
+    ("webhooks:", "消息推送"),
 ]
+#: What an auditor reads for an object type; the stored code stays beside it, for the offline check.
+OBJECT_LABELS = {
+    "account": "账号",
+    "application": "入校申请",
+    "background_check": "核查结果",
+    "certificate": "证书",
+    "complaint": "投诉",
+    "consent_document": "查询授权",
+    "document": "资质材料",
+    "engagement": "聘用关系",
+    "objection": "异议",
+    "order": "点单",
+    "person": "人员",
+    "receipt": "核验凭证",
+    "region_settings": "区域设置",
+    "school": "学校",
+    "service_item": "服务项目",
+    "term": "学期",
+    "timetable": "课后服务安排表",
+    "vendor": "机构",
+    "whitelist_entry": "白名单条目",
+}
 ROLE_CHOICES = [
     ("reviewer", "审核员"),
     ("school", "学校"),
@@ -63,6 +92,10 @@ def _rows(events) -> list[dict]:
                 "object_type": doc["object"]["type"],
                 "object_id": doc["object"]["id"],
                 "role": (doc.get("actor") or {}).get("role"),
+                "group": next(
+                    (name for prefix, name in ACTION_GROUPS if (doc.get("action") or "").startswith(prefix)), ""
+                ),
+                "object_label": OBJECT_LABELS.get(doc["object"]["type"], doc["object"]["type"]),
                 "reason": doc.get("reason"),
                 "changes": ", ".join(sorted(doc.get("changes") or {})),
             }
@@ -119,6 +152,7 @@ async def events(
         errors=errors,
         action_groups=ACTION_GROUPS,
         roles=ROLE_CHOICES,
+        role_labels=dict(ROLE_CHOICES),
         next_href=f"/audit?{query}&cursor={next_cursor}" if next_cursor is not None else None,
         crumbs=[{"text": "审计"}, {"text": "审计事件"}],
     )
@@ -133,8 +167,10 @@ async def object_history(request: Request, db: DB, object_type: PathText, object
         "audit/object.html",
         title="对象历史",
         object_type=object_type,
+        object_label=OBJECT_LABELS.get(object_type, object_type),
         object_id=object_id,
         states=list(reversed(states)),
+        role_labels=dict(ROLE_CHOICES),
         crumbs=[{"text": "审计"}, {"text": "审计事件", "href": "/audit"}, {"text": "对象历史"}],
     )
 

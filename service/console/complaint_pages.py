@@ -9,24 +9,29 @@ buttons are the actions the service says are allowed now (read from workflows/co
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from schemas.complaints import PublicComplaintCreated
 from schemas.text import MultilineText, Text
 from service import complaints
 from service.console.reviewer_pages import region_choices
 from service.console.web import current_user, page, public_page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
+from service.idempotency import Idempotency
 from service.security import Role
 from service.timeutil import utcnow
 from service.web.deps import DB, AppSettings, Keys, Storage
 from service.web.files import file_response
+from service.web.idempotency import encode_json, public_idempotency_key
 from service.web.params import PathText, QueryText
 from workflows.complaint import COMPLAINT, OPEN_STATES
 
@@ -36,6 +41,8 @@ FILE_CHECK_CODES = ("unsupported_file_type", "file_too_large")
 CONTACT_LIMIT = 100
 CONTACT_PREFIX = "\n\n联系方式（投诉人自愿留下）："
 CONFLICT_TEXT = "该投诉已由其他审核员处理，请查看最新状态"
+DAMAGED = {"summary": "表单不完整或已损坏，请核对内容后再次点击“提交投诉”"}
+RESENT = {"summary": "这份表单此前已提交过一件投诉。如要再投诉另一件事，请核对内容后再次点击“提交投诉”"}
 STAFF = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 SOURCE_LABELS = {"public": "家长（公开表单）", "school": "学校", "vendor": "机构", "auditor": "责任督学"}
 SUSPEND_LABELS = {"item": "暂停该服务项目", "vendor": "暂停该机构全部项目"}
@@ -57,6 +64,7 @@ async def _form_page(
     form: dict | None = None,
     errors: dict | None = None,
     limited: str | None = None,
+    submission: str | None = None,
 ) -> Response:
     school = await complaints.public_form_school(db, school_code)
     return render(
@@ -66,12 +74,23 @@ async def _form_page(
         title=f"{school.name} 课后服务投诉",
         school=school,
         form=form or {},
+        submission=submission or new_submission_key(),
         errors=errors or {},
         limited=limited,
         categories=list(complaints.CATEGORIES.items()),
         limit=complaints.DESCRIPTION_LIMIT,
         contact_limit=CONTACT_LIMIT,
     )
+
+
+def new_submission_key() -> str:
+    """The form's one-time key (its idempotency key, 32 characters): the same form sent
+    twice (a double click, the back button) files one complaint."""
+    return secrets.token_urlsafe(24)
+
+
+def filed_href(case_code: str) -> str:
+    return f"/public/complaints?code={case_code}&filed=1"
 
 
 @get("/public/schools/{school_code:str}/complaint", **public_page())
@@ -87,9 +106,12 @@ def _description(form: dict) -> str:
     return text + CONTACT_PREFIX + contact if text and contact else text
 
 
-@post("/public/schools/{school_code:str}/complaint", status_code=201, **public_page())
+@post("/public/schools/{school_code:str}/complaint", status_code=200, **public_page())
 async def complaint_submit(request: Request, db: DB, keyring: Keys, school_code: PathText, data: Form) -> Response:
+    """File the complaint once per form (its hidden one-time key), then redirect to the
+    case code (Post/Redirect/Get): a refresh or a second click shows the same case."""
     form = {k: data.get(k, "") for k in ("category", "description", "contact")}
+    submission = data.get("submission") or None
     if len(form["contact"].strip()) > CONTACT_LIMIT:
         return await _form_page(
             request,
@@ -98,41 +120,56 @@ async def complaint_submit(request: Request, db: DB, keyring: Keys, school_code:
             status_code=422,
             form=form,
             errors={"contact": f"联系方式不能超过 {CONTACT_LIMIT} 个字符"},
+            submission=submission,
         )
     try:
-        created = await complaints.file_public_complaint(
+        key = public_idempotency_key(request, complaints.PUBLIC_SCOPE, submission, form)
+        reply = await complaints.file_public_complaint(
             db,
             keyring,
             school_code,
             complaints.ComplaintInput(form["category"], _description(form)),
             client_address=request.client.host if request.client else None,
+            idempotency=Idempotency(key, encode_json, 201),
         )
     except InvalidInput as error:
-        return await _form_page(request, db, school_code, status_code=422, form=form, errors=_errors(error))
+        if error.code == "idempotency_key_reused":  # this form was sent before with other content
+            return await _form_page(request, db, school_code, status_code=422, form=form, errors=RESENT)
+        if error.code == "invalid_idempotency_key":  # a damaged form: a fresh one, what was typed kept
+            return await _form_page(request, db, school_code, status_code=422, form=form, errors=DAMAGED)
+        return await _form_page(
+            request, db, school_code, status_code=422, form=form, errors=_errors(error), submission=submission
+        )
     except TooManyRequests as error:
-        response = await _form_page(request, db, school_code, status_code=429, form=form, limited=error.message)
+        response = await _form_page(
+            request, db, school_code, status_code=429, form=form, limited=error.message, submission=submission
+        )
         response.headers.update(error.headers or {})
         return response
-    return render(
-        request,
-        "public/complaint_done.html",
-        status_code=201,
-        title="投诉已受理",
-        case_code=created.case_code,
-        state_label=COMPLAINT.state_label(created.state),
-        lookup_href=f"/public/complaints?code={created.case_code}",
-    )
+    created = reply.value or msgspec.json.decode(reply.body or b"", type=PublicComplaintCreated)
+    return Redirect(filed_href(created.case_code), status_code=303)
 
 
 @get("/public/complaints", **public_page())
-async def complaint_lookup(request: Request, db: DB, code: QueryText = None) -> Response:
-    """查询投诉进展: a case by its code — its state and category, nothing else."""
+async def complaint_lookup(request: Request, db: DB, code: QueryText = None, filed: QueryText = None) -> Response:
+    """查询投诉进展: a case by its code — its state and category, nothing else; with
+    `filed` (where the form redirects), the confirmation with the code in large type."""
     found, missing = None, False
     if code and code.strip():
         try:
             found = await complaints.public_status(db, code)
         except NotFound:
             missing = True
+    if found is not None and filed:
+        return render(
+            request,
+            "public/complaint_done.html",
+            title="投诉已受理",
+            case_code=found.case_code,
+            state=found.state,
+            state_label=found.state_label,
+            lookup_href=f"/public/complaints?code={found.case_code}",
+        )
     return render(
         request,
         "public/complaint_lookup.html",

@@ -15,7 +15,14 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
                 ("区域设置", "/reviewer/settings"),
             ],
         ),
-        ("监管", [("监管看板", "/supervision/dashboard"), ("投诉处理", "/reviewer/complaints")]),
+        (
+            "监管",
+            [
+                ("监管看板", "/supervision/dashboard"),
+                ("投诉处理", "/reviewer/complaints"),
+                ("满意度复核", "/reviewer/re-reviews"),
+            ],
+        ),
     ],
     "school": [
         (
@@ -27,7 +34,15 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
                 ("我的核验记录", "/school/history"),
             ],
         ),
-        ("点单与安排", [("点单", "/school/orders"), ("课后服务安排表", "/school/timetable")]),
+        (
+            "点单与安排",
+            [
+                ("点单", "/school/orders"),
+                ("课后服务安排表", "/school/timetable"),
+                ("评价", "/school/ratings"),
+                ("推送通知", "/school/webhooks"),
+            ],
+        ),
     ],
     "vendor": [
         (
@@ -44,7 +59,14 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     ],
     "auditor": [
         ("审计", [("审计事件", "/audit"), ("检查点与离线核验", "/audit/checkpoint")]),
-        ("监管", [("监管看板", "/supervision/dashboard"), ("投诉处理", "/reviewer/complaints")]),
+        (
+            "监管",
+            [
+                ("监管看板", "/supervision/dashboard"),
+                ("投诉处理", "/reviewer/complaints"),
+                ("满意度复核", "/reviewer/re-reviews"),
+            ],
+        ),
     ],
     "admin": [
         ("", [("账号管理", "/admin/accounts")]),

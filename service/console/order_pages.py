@@ -26,6 +26,7 @@ from service.orders import (
     list_terms,
     list_vendor_orders,
     place_order,
+    placed_order,
     staff_for_order,
     transition_order,
 )
@@ -154,10 +155,22 @@ async def _orders_page(
     )
 
 
+def placed_text(view: OrderView) -> str:
+    return f"已向{view.vendor_name}点单“{view.activity}”，等待机构确认"
+
+
 @get("/school/orders", **page(Role.SCHOOL))
-async def school_orders(request: Request, db: DB, term: QueryText = None, done: QueryText = None) -> Response:
-    """点单: the school's orders of a term, each with its standing now and its causes."""
-    return await _orders_page(request, db, term, message=done_text(done))
+async def school_orders(
+    request: Request, db: DB, term: QueryText = None, done: QueryText = None, placed: QueryText = None
+) -> Response:
+    """点单: the school's orders of a term, each with its standing now and its causes;
+    `placed` (where placing redirects) confirms that order, with its warnings as they
+    stand now, so a refresh shows the confirmation again instead of ordering twice."""
+    placed_id = uuid_or_none(placed, "placed")
+    if placed_id is None:
+        return await _orders_page(request, db, term, message=done_text(done))
+    view = await placed_order(db, current_user(request).actor, placed_id)
+    return await _orders_page(request, db, term, message=placed_text(view), warnings=view.warnings)
 
 
 async def _offer(db, actor: Actor) -> list:
@@ -228,7 +241,8 @@ def _order_input(data: dict) -> OrderInput:
 
 @post("/school/orders", status_code=200, **page(Role.SCHOOL))
 async def place(request: Request, db: DB, data: Form) -> Response:
-    """Place the order; the answer's warnings (what ends before the term does) show on the list."""
+    """Place the order, then redirect (Post/Redirect/Get) to the list with its
+    confirmation: a refresh of that page reads, it does not order again."""
     actor = current_user(request).actor
     form = dict(data.items())
     try:
@@ -238,15 +252,8 @@ async def place(request: Request, db: DB, data: Form) -> Response:
             raise
         return await _form_page(request, db, form, status_code=error.status_code, errors=errors_of(error))
     assert reply.value is not None  # no idempotency key here, so never a replay
-    view = reply.value
-    return await _orders_page(
-        request,
-        db,
-        str(view.order.term_id),
-        status_code=201,
-        message=f"已向{view.vendor_name}点单“{view.activity}”，等待机构确认",
-        warnings=view.warnings,
-    )
+    order = reply.value.order
+    return Redirect(f"/school/orders?term={order.term_id}&placed={order.id}", status_code=303)
 
 
 async def _act(request: Request, db, order_id: UUID, data: dict):

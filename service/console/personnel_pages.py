@@ -22,7 +22,7 @@ from litestar.response import Redirect
 
 import service.personnel as personnel
 from schemas.text import MultilineText, Text
-from service.console.reviewer_pages import queue_count
+from service.console.reviewer_pages import queue_count, region_choices
 from service.console.web import current_user, is_htmx, page, render
 from service.errors import DomainError, InvalidInput, NotFound
 from service.personnel import (
@@ -186,6 +186,8 @@ async def _imports_page(
         auth_errors=auth_errors or {},
         auth_form=auth_form or {},
         max_mb=IMPORT_MAX_BYTES // (1024 * 1024),
+        auth_max_mb=request.app.state.settings.max_upload_bytes // (1024 * 1024),
+        region_choices=region_choices(actor),
         counts=await _counts(db, actor),
         crumbs=[{"text": "人员核查", "href": "/reviewer/people"}, {"text": "导入核查结果"}],
     )

@@ -23,6 +23,7 @@ from service.applications import (
     get_application,
     list_applications,
     resolve_objection,
+    table_actions_for,
     transition,
 )
 from service.console.timeline import timeline
@@ -88,6 +89,14 @@ async def _queue_page(
         rows, total, next_cursor = found.items, found.total or 0, found.next_cursor  # with_total: always a count
     except InvalidInput as error:
         errors = {d["field"]: d["message"] for d in error.details}
+    # 办理 where the table gives this reviewer an action now, 查看 where another level's turn is.
+    mine = {
+        row.application.id
+        for row in rows
+        if table_actions_for(
+            actor, row.application.workflow, row.application.stage, row.application.region_code, row.vendor.credit_code
+        )
+    }
     base = "/reviewer" if todo else "/reviewer/applications"
     stage_choices = [(s, STATE_LABELS[s]) for s in (REVIEW_STAGES if todo else STATE_LABELS)]
     return render(
@@ -95,6 +104,7 @@ async def _queue_page(
         "reviewer/queue.html",
         title="待办" if todo else "入校申请",
         rows=rows,
+        mine=mine,
         total=total,
         next_cursor=next_cursor,
         filters=filters,

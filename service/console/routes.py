@@ -20,12 +20,15 @@ from service.console import (
     order_pages,
     personnel_pages,
     public_pages,
+    rating_pages,
     reviewer_pages,
     school_pages,
     settings_pages,
     signin_pages,
     timetable_pages,
+    vendor_application_pages,
     vendor_pages,
+    webhook_pages,
     whitelist_pages,
 )
 from service.console import format as fmt
@@ -40,6 +43,7 @@ PAGE_MODULES = [
     school_pages,
     public_pages,
     audit_pages,
+    vendor_application_pages,
     vendor_pages,
     admin_pages,
     whitelist_pages,
@@ -49,6 +53,8 @@ PAGE_MODULES = [
     timetable_pages,
     dashboard_pages,
     complaint_pages,
+    rating_pages,
+    webhook_pages,
 ]
 
 

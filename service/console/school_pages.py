@@ -167,6 +167,7 @@ def _roster_page(request: Request, *, status_code: int = 200, errors=None, check
         check=check,
         filename=filename,
         max_rows=MAX_BATCH,
+        max_mb=ROSTER_MAX_BYTES // (1024 * 1024),
         crumbs=[{"text": "核验"}, {"text": "花名册核验"}],
     )
 

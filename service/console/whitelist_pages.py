@@ -21,6 +21,7 @@ from service.service_items import get_service_item
 from service.vendors import get_vendor
 from service.web.deps import DB
 from service.web.forms import form_date
+from service.web.params import QueryText
 from service.whitelist import (
     ACTIONS,
     ELIGIBLE,
@@ -90,9 +91,16 @@ async def _page(
     )
 
 
+def requested_text(action: str | None) -> str | None:
+    """The confirmation after a request for a second reviewer was made (the page the POST
+    redirected to, so a refresh does not ask again)."""
+    label = ACTION_LABELS.get(action or "")
+    return f"已提交{label}申请，须由另一名审核员确认后生效" if label else None
+
+
 @get("/reviewer/whitelist", **page(Role.REVIEWER))
-async def whitelist(request: Request, db: DB) -> Response:
-    return await _page(request, db)
+async def whitelist(request: Request, db: DB, requested: QueryText = None) -> Response:
+    return await _page(request, db, message=requested_text(requested))
 
 
 @post("/reviewer/whitelist/act", status_code=200, **page(Role.REVIEWER))
@@ -116,9 +124,8 @@ async def act(request: Request, db: DB, data: Form) -> Response:
     except DomainError as error:
         return await _page(request, db, status_code=error.status_code, error=error.message)
     assert reply.value is not None  # no idempotency key here, so never a replay
-    label = ACTION_LABELS.get(reply.value.action, reply.value.action)
     if reply.value.status == "pending":
-        return await _page(request, db, message=f"已提交{label}申请，须由另一名审核员确认后生效")
+        return Redirect(f"/reviewer/whitelist?requested={reply.value.action}", status_code=303)
     return Redirect("/reviewer/whitelist", status_code=303)
 
 

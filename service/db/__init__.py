@@ -5,6 +5,7 @@ from service.db.engine import Database
 from service.db.migrate import alembic_config, head_revision, schema_and_server, upgrade
 from service.db.roles import as_role
 from service.db.serverinfo import version_lines
+from service.db.sql import run_sql
 from service.db.unavailable import is_unavailable
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "embedded_postgres",
     "head_revision",
     "is_unavailable",
+    "run_sql",
     "schema_and_server",
     "upgrade",
     "version_lines",

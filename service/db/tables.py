@@ -13,7 +13,7 @@ from service.applications.models import (
 from service.audit.models import AuditEvent
 from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWindow
 from service.documents.models import Document
-from service.idempotency.models import IdempotencyRecord
+from service.idempotency.models import IdempotencyRecord, PublicIdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.personnel.models import (
@@ -27,7 +27,7 @@ from service.personnel.models import (
     Person,
     PersonSuspension,
 )
-from service.printing.models import DecisionLetter, DocumentNumberCounter, PublishedList
+from service.printing.models import DecisionLetter, DocumentNumberCounter, NoticeStateVersion, PublishedList
 from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region
@@ -68,11 +68,13 @@ __all__ = [
     "CheckImportJob",
     "ConsentDocument",
     "DecisionLetter",
+    "NoticeStateVersion",
     "PublishedList",
     "Document",
     "DocumentNumberCounter",
     "Engagement",
     "IdempotencyRecord",
+    "PublicIdempotencyRecord",
     "LookupRateWindow",
     "LookupReceipt",
     "LookupStateVersion",

@@ -1,4 +1,5 @@
-"""Remembered answers to POSTs sent with an `Idempotency-Key`, per account."""
+"""Remembered answers to POSTs sent with an `Idempotency-Key`: per account, and per
+public scope for the forms that need no account."""
 
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ class IdempotencyRecord(SQLModel, table=True):
     account_id: UUID = Field(foreign_key="accounts.id", primary_key=True)
     key: str = Field(max_length=200, primary_key=True)
     fingerprint: str = Field(max_length=64)  # SHA-256 of method, path, body and preconditions
+    status_code: int | None = None
+    response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PublicIdempotencyRecord(SQLModel, table=True):
+    """The same, for a POST that needs no account (a parent's public complaint): the key
+    is scoped by what it is sent to (e.g. `public_complaint:<school id>`), not by who."""
+
+    __tablename__ = "public_idempotency_keys"
+
+    scope: str = Field(max_length=80, primary_key=True)
+    key: str = Field(max_length=200, primary_key=True)
+    fingerprint: str = Field(max_length=64)
     status_code: int | None = None
     response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,4 +1,5 @@
-"""Run a create or transition at most once per (account, Idempotency-Key).
+"""Run a create or transition at most once per (account, Idempotency-Key), or per
+(public scope, Idempotency-Key) for a POST that needs no account.
 
 `run_once(db, idempotency, work)` opens the transaction, claims the key in it, runs
 `work(session)`, encodes the answer and stores it with the key — all in one commit:
@@ -23,7 +24,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from sqlalchemy import delete
@@ -33,19 +34,36 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import Database
 from service.errors import InvalidInput
-from service.idempotency.models import IdempotencyRecord
+from service.idempotency.models import IdempotencyRecord, PublicIdempotencyRecord
 from service.timeutil import utcnow
 
 T = TypeVar("T")
+Record = IdempotencyRecord | PublicIdempotencyRecord
 RETENTION = timedelta(days=7)
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces, at most 200
+# Anonymous callers share a scope, so their keys must be hard to guess or collide on (a UUID is 36).
+PUBLIC_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{16,200}$")
 
 
 @dataclass(frozen=True)
 class IdempotencyKey:
-    account_id: UUID
+    """Whose key: an account's, or (`account_id` None) a public scope's."""
+
+    account_id: UUID | None
     key: str
     fingerprint: str
+    scope: str | None = None
+
+    @classmethod
+    def public(cls, scope: str, key: str, fingerprint: str) -> IdempotencyKey:
+        return cls(account_id=None, key=key, fingerprint=fingerprint, scope=scope)
+
+    def record(self) -> tuple[type[IdempotencyRecord] | type[PublicIdempotencyRecord], dict[str, Any]]:
+        """The table that remembers this key, and the key's primary-key columns there."""
+        if self.account_id is not None:
+            return IdempotencyRecord, {"account_id": self.account_id, "key": self.key}
+        assert self.scope, "a key without an account needs a public scope"
+        return PublicIdempotencyRecord, {"scope": self.scope, "key": self.key}
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,14 @@ class Reply(Generic[T]):
     replayed: bool = False
 
 
-def check_key(key: str) -> str:
+def check_key(key: str, *, public: bool = False) -> str:
+    """A well-formed key; `public` (no account) asks for at least 16 characters."""
+    if public and not PUBLIC_KEY_PATTERN.match(key):
+        raise InvalidInput.field(
+            "Idempotency-Key",
+            "invalid_idempotency_key",
+            "无需登录的接口的 Idempotency-Key 须为 16 至 200 个可见 ASCII 字符（建议使用随机 UUID）",
+        )
     if not KEY_PATTERN.match(key):
         raise InvalidInput.field(
             "Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key 须为 1 至 200 个可见 ASCII 字符"
@@ -87,21 +112,17 @@ def fingerprint(method: str, path: str, payload: Any, preconditions: dict[str, s
 
 async def _claim(session: AsyncSession, key: IdempotencyKey) -> Reply[Any] | None:
     """Insert the key row; if it already exists (committed), return its stored answer."""
+    model, identity = key.record()
     inserted = await session.exec(
-        insert(IdempotencyRecord)
-        .values(account_id=key.account_id, key=key.key, fingerprint=key.fingerprint, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["account_id", "key"])
-        .returning(col(IdempotencyRecord.key))
+        insert(model)
+        .values(**identity, fingerprint=key.fingerprint, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=list(identity))
+        .returning(col(model.key))
     )
     if inserted.first() is not None:
         return None
-    stored = (
-        await session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.account_id == key.account_id, IdempotencyRecord.key == key.key
-            )
-        )
-    ).one()
+    # One of the two tables, by the key's kind (mypy sees only their common base here).
+    stored = cast(Record, (await session.exec(select(model).filter_by(**identity))).one())
     if stored.fingerprint != key.fingerprint:
         raise InvalidInput(
             "该 Idempotency-Key 已用于另一个不同的请求，请为新请求使用新的键",
@@ -134,7 +155,8 @@ async def run_once(
             return Reply(value=value)
         body = idempotency.encode(value)
         if key is not None:
-            record = await session.get(IdempotencyRecord, (key.account_id, key.key))
+            model, identity = key.record()
+            record: Record | None = await session.get(model, tuple(identity.values()))
             assert record is not None  # claimed in this same transaction by `_claim`
             record.status_code, record.response_body = idempotency.status_code, body
             session.add(record)
@@ -144,6 +166,9 @@ async def run_once(
 async def purge_expired(db: Database, now: datetime | None = None) -> int:
     """Forget keys older than RETENTION (a replay after that runs the request again)."""
     cutoff = (now or utcnow()) - RETENTION
+    purged = 0
     async with db.transaction() as session:
-        result = await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff))
-        return result.rowcount or 0
+        for model in (IdempotencyRecord, PublicIdempotencyRecord):
+            result = await session.exec(delete(model).where(col(model.created_at) < cutoff))
+            purged += result.rowcount or 0
+    return purged

@@ -3,20 +3,27 @@
 Every lookup must store its signed receipt (and count itself against the rate limit)
 durably before its answer is sent. One commit per lookup costs a round trip and a WAL
 flush each; here the lookups of one worker that are ready at the same moment are
-stored together by one call of `lookup_store_receipts` (migration 0010): one
-statement, one transaction, one commit. Each request awaits the outcome of its own
+stored together by one call of `lookup_store_receipts` (migration 0024: set-based,
+a few statements for the whole group, not a few per row): one transaction, one
+commit. Each request awaits the outcome of its own
 row, which it gets only after that commit — so every answer still leaves after its
 receipt is durable, and if the call fails every request in the group gets the error
 (none stored, none answered).
 
-The function handles each row on its own (in account order, so two workers never lock
-rate-limit rows in opposite orders): the token re-validation, the cached state's
-version and checkpoint check, the rate limit (a refused row counts nothing and stores
-nothing), the insert. So a group behaves exactly as its rows one after another.
+The function decides each row on its own: the token re-validation, the cached state's
+version and checkpoint check, the rate limit walked row after row per account (a
+refused row counts nothing and stores nothing), then one insert of the admitted rows.
+So a group behaves exactly as its rows one after another. It locks the group's
+rate-limit rows first, in account order, so two groups (of this worker or another)
+never lock them in opposite orders.
 
-Batching is natural: while one call is in flight, new receipts queue; the next call
-takes all of them (up to `MAX_GROUP`). With one lookup at a time, a group is one row
-and costs what the single statement did.
+Batching is natural: while `IN_FLIGHT` calls are running, new receipts queue; the next
+call takes all of them (up to `MAX_GROUP`). Two calls in flight let one group execute
+while the other waits for its WAL flush (the worker's core was otherwise idle during
+each commit); groups that share an account queue on its rate-limit row. With one
+lookup at a time, a group is one row and costs what a single statement did. No state
+is shared between processes: each worker has its own writer, and everything they must
+agree on (counts, versions, tokens) is read and locked in PostgreSQL.
 
 The group is also signed here, once: the receipts are the leaves of one Merkle tree
 and one Ed25519 signature covers its root; each row keeps its index and inclusion
@@ -37,7 +44,7 @@ from service.db import Database
 from service.lookup.receipts import sign_group
 
 MAX_GROUP = 128
-IN_FLIGHT = 1
+IN_FLIGHT = 2
 
 STORE = (
     "SELECT out_ord, out_outcome, out_n, out_version, out_checkpoint FROM lookup_store_receipts("

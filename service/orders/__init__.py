@@ -4,7 +4,7 @@ each with a standing derived when read (in force, at risk, blocked)."""
 from service.orders.facts import OrderedSlot, OrderFacts, accepted_orders, order_facts
 from service.orders.models import Term
 from service.orders.open_orders import OrderStandingNow, open_orders_in_regions, order_standings
-from service.orders.placing import OrderInput, place_order, staff_for_order
+from service.orders.placing import OrderInput, place_order, placed_order, staff_for_order
 from service.orders.standing import AT_RISK, BLOCKED, IN_FORCE
 from service.orders.terms import (
     TermInput,
@@ -36,6 +36,7 @@ __all__ = [
     "OrderStandingNow",
     "OrderView",
     "place_order",
+    "placed_order",
     "staff_for_order",
     "Term",
     "term_for_school",

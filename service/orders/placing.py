@@ -21,7 +21,7 @@ from service.errors import Forbidden, InvalidInput, NotFound, problem, raise_pro
 from service.idempotency import Idempotency, Reply, run_once
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.terms import term_for_school
-from service.orders.views import OrderView, order_views
+from service.orders.views import OrderView, named_people, order_views, visible_order
 from service.personnel import EntryClearance, cleared_staff, entry_clearances
 from service.schools import visible_school
 from service.security import Actor, Role
@@ -310,3 +310,26 @@ async def staff_for_order(
         if state.status != "active":
             return []
         return await cleared_staff(session, item.vendor_id, now)
+
+
+async def placed_order(db: Database, actor: Actor, order_id: UUID, *, now: datetime | None = None) -> OrderView:
+    """An order the caller may see, with the placement's warnings as they stand now: the
+    confirmation a page shows after it redirected from the placing POST."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        order, _ = await visible_order(session, actor, order_id)
+        term = await session.get(Term, order.term_id)
+        assert term is not None  # an order's term is a foreign key
+        key = [(order.vendor_id, order.service_item_id)]
+        state = (await items_on_whitelist(session, key, order.region_code, now))[order.service_item_id]
+        people = await named_people(session, [order], now)
+        return (
+            await order_views(
+                session,
+                actor,
+                [order],
+                now,
+                people_of=people,
+                warnings={order.id: _warnings(term, state, people[order.id])},
+            )
+        )[0]

@@ -24,7 +24,7 @@ from service.personnel.models import (
 )
 from service.personnel.people import Engaged, engagements_of
 from service.personnel.rules import bar_lift_in_force_sql, engagement_in_force
-from service.personnel.settings import PersonnelSettings, settings_for_regions
+from service.personnel.settings import PersonnelSettings, settings_for_region_sets, settings_for_regions
 from service.personnel.suspensions import suspended_among
 from service.privacy import mask_name
 
@@ -163,15 +163,15 @@ async def entry_clearances_many(
             engaged[person_id].append((vendor_id, region_code))
     facts = await fact_tuples_of(session, ids)
     suspended = await suspended_among(session, ids)
-    settings: dict[frozenset[str], PersonnelSettings] = {}
-    states: dict[UUID, tuple[bool, date | None]] = {}
-    for person_id, (_, origin) in people.items():
-        codes = frozenset(region for _, region in engaged[person_id]) or (
-            frozenset({origin}) if origin else frozenset()
-        )  # as settings_regions says
-        if codes not in settings:
-            settings[codes] = await settings_for_regions(session, codes)
-        states[person_id] = cleared_until(facts[person_id], settings[codes], now, today)
+    regions_of = {
+        person_id: frozenset(region for _, region in engaged[person_id])
+        or (frozenset({origin}) if origin else frozenset())  # as settings_regions says
+        for person_id, (_, origin) in people.items()
+    }
+    settings = await settings_for_region_sets(session, regions_of.values())  # one read for every region
+    states: dict[UUID, tuple[bool, date | None]] = {
+        person_id: cleared_until(facts[person_id], settings[regions_of[person_id]], now, today) for person_id in people
+    }
     found: dict[UUID, dict[UUID, EntryClearance]] = {}
     for vendor_id, person_ids in wanted.items():
         answers = found.setdefault(vendor_id, {})

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.personnel.models import CHECK_TYPES
 from service.personnel.models import DEFAULT_VALIDITY_DAYS as MODEL_DEFAULT_VALIDITY_DAYS
-from service.region_settings import EffectiveSettings, effective_settings
+from service.region_settings import EffectiveSettings, effective_settings, effective_settings_many
 
 DEFAULT_VALIDITY_DAYS = MappingProxyType(dict(MODEL_DEFAULT_VALIDITY_DAYS))
 
@@ -65,3 +65,15 @@ async def settings_for_regions(session: AsyncSession, region_codes: Iterable[str
     if not codes:
         return await personnel_settings(session, None)
     return strictest([await personnel_settings(session, code) for code in codes])
+
+
+async def settings_for_region_sets(
+    session: AsyncSession, region_sets: Iterable[frozenset[str]]
+) -> dict[frozenset[str], PersonnelSettings]:
+    """`settings_for_regions` of each set, from one read of every region's settings."""
+    sets = set(region_sets)
+    effective = await effective_settings_many(session, {code for codes in sets for code in codes})
+    return {
+        codes: strictest([from_effective(effective[code]) for code in sorted(codes)]) if codes else DEFAULTS
+        for codes in sets
+    }

@@ -10,7 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, MediaType, Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from schemas.text import LINE_PATTERN
 from service.printing import letters, lists
@@ -21,10 +21,13 @@ from service.security import Role
 from service.timeutil import utcnow
 from service.web.access import access, public
 from service.web.deps import DB, AuditSigner, CurrentActor
-from service.web.files import PDF, pdf_response
+from service.web.files import PDF, pdf_response, published_response
 from service.web.params import PathText, QueryText
 
 LETTER_READERS = (Role.VENDOR, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+IfNoneMatch = Annotated[
+    str | None, HeaderParameter(name="If-None-Match", required=False, description="entity tags the client holds")
+]
 
 
 class PublicDocumentsController(Controller):
@@ -40,39 +43,59 @@ class PublicDocumentsController(Controller):
         response_description="课后服务第三方机构白名单 (PDF/A-3b)",
     )
     async def whitelist_pdf(
-        self, db: DB, signer: AuditSigner, region: QueryText = None, category: FromQuery[int | None] = None
+        self,
+        db: DB,
+        signer: AuditSigner,
+        region: QueryText = None,
+        category: FromQuery[int | None] = None,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
         """The whitelist publication: entries usable now, grouped by the notice's eight
         categories, with the signed JSON embedded (associated file `whitelist.json`) and
         its SHA-256 printed. Rendered once per publication and kept until the list
         changes (docs/documents.md): while another worker renders it, 503
-        `render_in_progress` with `Retry-After`. Unknown region or category → 422; too
-        many rows → 422 `document_too_large`; a render over its time limit → 503."""
-        published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
-        return pdf_response(await published.pdf(db), "whitelist.pdf")
+        `render_in_progress` with `Retry-After`. `ETag`, and 304 for a matching
+        `If-None-Match`. Unknown region or category → 422; too many rows → 422
+        `document_too_large`; a render over its time limit → 503."""
+        found = await lists.whitelist_pdf(db, signer, region=region, category=category, now=utcnow())
+        return published_response(
+            found.body, etag=found.etag, if_none_match=if_none_match, media_type=PDF, filename="whitelist.pdf"
+        )
 
     @get("/whitelist.json", **public(errors=(422,)), response_description="The signed whitelist publication")
     async def whitelist_json(
-        self, db: DB, signer: AuditSigner, region: QueryText = None, category: FromQuery[int | None] = None
-    ) -> Response[dict]:
+        self,
+        db: DB,
+        signer: AuditSigner,
+        region: QueryText = None,
+        category: FromQuery[int | None] = None,
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[bytes]:
         """The list the PDF prints, signed (Ed25519 over `schoolgate signed list v1\\n` +
         `canonical`); `sha256` is the hash the PDF prints. The same publication (and
-        `as_of`, the instant it was first published) is served until the list changes."""
-        published = await lists.whitelist(db, signer, region=region, category=category, now=utcnow())
-        return Response(published.served, media_type=MediaType.JSON)
+        `as_of`, the instant it was first published) is served until the list changes;
+        `ETag`, and 304 for a matching `If-None-Match`."""
+        found = await lists.whitelist_served(db, signer, region=region, category=category, now=utcnow())
+        return published_response(found.body, etag=found.etag, if_none_match=if_none_match, media_type=MediaType.JSON)
 
     @get("/notices.pdf", **public(errors=(422, 503)), media_type=PDF, response_description="公示期名单 (PDF/A-3b)")
-    async def notices_pdf(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[bytes]:
+    async def notices_pdf(
+        self, db: DB, signer: AuditSigner, region: QueryText = None, if_none_match: IfNoneMatch = None
+    ) -> Response[bytes]:
         """Applications in public notice: vendor, items, the end of the notice period (or
         paused for an objection), and how to object. Rendered once per publication, like
-        the whitelist's."""
-        published = await lists.notices(db, signer, region=region, now=utcnow())
-        return pdf_response(await published.pdf(db), "notices.pdf")
+        the whitelist's, with the same `ETag` and 304."""
+        found = await lists.notices_pdf(db, signer, region=region, now=utcnow())
+        return published_response(
+            found.body, etag=found.etag, if_none_match=if_none_match, media_type=PDF, filename="notices.pdf"
+        )
 
     @get("/notices.json", **public(errors=(422,)), response_description="The signed notice board")
-    async def notices_json(self, db: DB, signer: AuditSigner, region: QueryText = None) -> Response[dict]:
-        published = await lists.notices(db, signer, region=region, now=utcnow())
-        return Response(published.served, media_type=MediaType.JSON)
+    async def notices_json(
+        self, db: DB, signer: AuditSigner, region: QueryText = None, if_none_match: IfNoneMatch = None
+    ) -> Response[bytes]:
+        found = await lists.notices_served(db, signer, region=region, now=utcnow())
+        return published_response(found.body, etag=found.etag, if_none_match=if_none_match, media_type=MediaType.JSON)
 
     @get("/letters/{code:str}", **public(errors=(404,)), response_description="Does this letter exist and stand?")
     async def verify_letter(self, db: DB, code: PathText) -> Response[dict]:

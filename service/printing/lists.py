@@ -1,16 +1,17 @@
 """The published lists: the whitelist (白名单) and the notice board (公示期名单).
 
-Each is read from its domain's public query on every request, issued as signed JSON once
-per content (`publications.py`: the stored publication is served while the list says the
-same) and set as a PDF, rendered once per publication, that prints the JSON's SHA-256
-and carries the JSON inside it. Nothing here decides who is listed: the whitelist's and
+Each is issued as signed JSON once per content (`publications.py`: the stored
+publication is served while the list says the same) and set as a PDF, rendered once per
+publication, that prints the JSON's SHA-256 and carries the JSON inside it. A request is
+answered from the stored row alone while nothing the list is made of can have changed
+(`publications.fresh_*`); otherwise the list is read from its domain's public query. Nothing here decides who is listed: the whitelist's and
 the applications' own queries do.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -18,16 +19,17 @@ from typing import Any
 
 import msgspec
 
-from service.applications import public_notices
+from service.applications import public_notices, public_notices_next_change
 from service.audit import Signer
 from service.db import Database
 from service.printing import publications, qr, words
 from service.printing.engine import Attachment, Job
-from service.printing.publications import Publication
+from service.printing.publications import Freshness, Publication
 from service.printing.rendering import check_size, max_rows
+from service.regions import regions
 from service.service_items import CATEGORIES
 from service.timeutil import CHINA_TZ
-from service.whitelist import filters, public_whitelist_all
+from service.whitelist import filters, public_whitelist_all, public_whitelist_next_change
 
 PROVINCE = "360000"
 NUMERALS = "一二三四五六七八九十"
@@ -51,6 +53,46 @@ class Published:
     async def pdf(self, db: Database) -> bytes:
         """Its PDF, rendered once per publication (`publications.pdf`)."""
         return await publications.pdf(db, self.publication, self.job_of)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A published list's file as one request gets it: the bytes and their entity tag."""
+
+    etag: str
+    body: bytes
+
+
+async def _pdf(
+    db: Database,
+    signer: Signer,
+    kind: str,
+    scope: str,
+    now: datetime,
+    job_of: Callable[[Publication], Job],
+    read: Callable[[], Awaitable[Published]],
+) -> Download:
+    """The PDF of the scope's publication: the stored bytes when the stored row is still
+    the list's truth (one statement), else the list is read (`read`) first."""
+    found = await publications.fresh_pdf(db, kind, scope, publications.signer_key_id(signer), now)
+    if found is not None and found.pdf is not None:
+        return Download(publications.pdf_etag(found.tag), found.pdf)
+    publication = found.publication if found is not None and found.publication else (await read()).publication
+    data = await publications.pdf(db, publication, job_of)
+    return Download(publications.pdf_etag(publications.tag(publication)), data)
+
+
+async def _served(
+    db: Database, signer: Signer, kind: str, scope: str, now: datetime, read: Callable[[], Awaitable[Published]]
+) -> Download:
+    """The signed JSON of the scope's publication, as stored text when still true."""
+    found = await publications.fresh_served(db, kind, scope, publications.signer_key_id(signer), now)
+    if found is not None:
+        return Download(publications.etag(found[0]), found[1])
+    publication = (await read()).publication
+    return Download(
+        publications.etag(publications.tag(publication)), json.dumps(publication.served, ensure_ascii=False).encode()
+    )
 
 
 def _number(region_code: str, at: datetime, sha256: str, kind: str) -> str:
@@ -98,7 +140,9 @@ async def whitelist(
 ) -> Published:
     """The whitelist publication in force for this query (issued `now` if the list changed)."""
     f = filters(region, category, None)  # 422 on an unknown region or category
+    version = await publications.source_version(db, "whitelist")  # before the list: see Freshness
     rows = await _bounded(public_whitelist_all(db, f, now), "region")
+    until = await public_whitelist_next_change(db, f, now)
     content = {
         "type": "schoolgate.whitelist_publication",
         "v": 1,
@@ -106,9 +150,39 @@ async def whitelist(
         "category_code": category,
         "entries": [msgspec.to_builtins(row.__dict__) for row in rows],
     }
-    scope = f"region={region or ''}&category={category or ''}"
-    publication = await publications.current(db, signer, "whitelist", scope, content, now)
+    scope = _whitelist_scope(region, category)
+    publication = await publications.current(db, signer, "whitelist", scope, content, now, Freshness(version, until))
     return Published(publication, partial(whitelist_job, region=region, category=category))
+
+
+def _whitelist_scope(region: str | None, category: int | None) -> str:
+    return f"region={region or ''}&category={category or ''}"
+
+
+async def whitelist_pdf(
+    db: Database, signer: Signer, *, region: str | None, category: int | None, now: datetime
+) -> Download:
+    """The whitelist publication's PDF for this query, the list read only if it may
+    have changed since the stored publication was made."""
+    filters(region, category, None)  # 422 before anything is served
+    return await _pdf(
+        db,
+        signer,
+        "whitelist",
+        _whitelist_scope(region, category),
+        now,
+        partial(whitelist_job, region=region, category=category),
+        partial(whitelist, db, signer, region=region, category=category, now=now),
+    )
+
+
+async def whitelist_served(
+    db: Database, signer: Signer, *, region: str | None, category: int | None, now: datetime
+) -> Download:
+    """The whitelist publication's signed JSON for this query (read as `whitelist_pdf`)."""
+    filters(region, category, None)
+    read = partial(whitelist, db, signer, region=region, category=category, now=now)
+    return await _served(db, signer, "whitelist", _whitelist_scope(region, category), now, read)
 
 
 def whitelist_job(publication: Publication, *, region: str | None, category: int | None) -> Job:
@@ -191,10 +265,37 @@ def _notice_entry(n) -> dict[str, Any]:
 
 async def notices(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Published:
     """The notice board in force for this region (issued `now` if the board changed)."""
+    version = await publications.source_version(db, "notices")  # before the list: see Freshness
     entries = [_notice_entry(n) for n in await _bounded(_all_notices(db, region, now), "region")]
+    until = await public_notices_next_change(db, region_code=region, now=now)
     content = {"type": "schoolgate.notice_publication", "v": 1, "region_code": region or PROVINCE, "entries": entries}
-    publication = await publications.current(db, signer, "notices", f"region={region or ''}", content, now)
+    freshness = Freshness(version, until)
+    publication = await publications.current(db, signer, "notices", _notices_scope(region), content, now, freshness)
     return Published(publication, partial(notices_job, region=region))
+
+
+def _notices_scope(region: str | None) -> str:
+    return f"region={region or ''}"
+
+
+def _check_region(region: str | None) -> None:
+    if region:
+        regions().require(region, "region")  # 422 before anything is served, as the read would
+
+
+async def notices_pdf(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Download:
+    """The notice board's PDF for this region, the board read only if it may have changed."""
+    _check_region(region)
+    read = partial(notices, db, signer, region=region, now=now)
+    return await _pdf(db, signer, "notices", _notices_scope(region), now, partial(notices_job, region=region), read)
+
+
+async def notices_served(db: Database, signer: Signer, *, region: str | None, now: datetime) -> Download:
+    """The notice board's signed JSON for this region (read as `notices_pdf`)."""
+    _check_region(region)
+    return await _served(
+        db, signer, "notices", _notices_scope(region), now, partial(notices, db, signer, region=region, now=now)
+    )
 
 
 def notices_job(publication: Publication, *, region: str | None) -> Job:

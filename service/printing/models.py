@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, LargeBinary, SmallInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.timeutil import utcnow
@@ -58,6 +58,11 @@ class PublishedList(SQLModel, table=True):
     `published_at`. `pdf` is rendered from `served` by the one worker holding the
     render claim (`render_token` until `render_until`); `layout` names the templates it
     was rendered with, so a new layout re-renders the same publication.
+
+    `source_version`, `fresh_until` and `key_id` say while the publication is still the
+    list's truth without reading the list: the source version it was read at
+    (`published_source_version(kind)`, read before the list), the next instant the list
+    can change with no write, and the signing key.
     """
 
     __tablename__ = "published_lists"
@@ -72,3 +77,19 @@ class PublishedList(SQLModel, table=True):
     rendered_at: datetime | None = None
     render_token: UUID | None = None
     render_until: datetime | None = None
+    source_version: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    fresh_until: datetime | None = None
+    key_id: str | None = Field(default=None, max_length=64)
+
+
+class NoticeStateVersion(SQLModel, table=True):
+    """One row: a counter bumped at commit by every transaction that changes
+    applications or their items (migration 0023), as `lookup_state_version` is for the
+    whitelist's tables. Together they say whether the notice board can have changed
+    (`published_source_version('notices')`)."""
+
+    __tablename__ = "notice_state_version"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_notice_state_version_one_row"),)
+
+    id: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))

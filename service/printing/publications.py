@@ -7,11 +7,21 @@ force, stored in `published_lists` (not in process memory: several stateless wor
 share it):
 
 - Its key is the list's **content**: the document without its instant, plus the signing
-  key, hashed. Every request reads the list afresh (the domain's own query, the truth)
-  and compares hashes; while they match, the stored publication is served — the same
-  signed JSON, number, date and PDF bytes. Any change to what the list says (an
+  key, hashed. A read of the list (the domain's own query, the truth) is compared by
+  hash with the stored one; while they match, the stored publication is served — the
+  same signed JSON, number, date and PDF bytes. Any change to what the list says (an
   admission, suspension, revocation, an expiry passing, a fee change, a new key) gives
   another hash, and so a new publication, issued and signed at that request's instant.
+- The list is not read at all while the stored row is known to be still its truth
+  (`fresh`): the row keeps the **source version** it was read at
+  (`published_source_version(kind)`: counters bumped at commit by every transaction
+  that writes the list's tables, migrations 0010 and 0023, read *before* the list), the
+  next instant the list can change with no write (`fresh_until`: an entry's validity or
+  suspension ending, a document expiring, a notice period ending — the domain's
+  `*_next_change`) and the signing key. While the version is current, the request's
+  instant is before `fresh_until` and the key is the same, nothing the list is made of
+  can have changed: one statement serves the stored PDF or JSON. Otherwise the list is
+  read and compared as above (a write that did not change the list re-stamps the row).
 - The date it carries (`as_of`, printed as the publication date) is therefore the
   instant this content was first published, not the instant of the request: the list
   is true at that instant and stays the one in force for as long as the service serves
@@ -34,9 +44,10 @@ import asyncio
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -86,15 +97,25 @@ def issue(signer: Signer, kind: str, scope: str, content: dict[str, Any], at: da
 
 
 SELECT = text("SELECT content_hash, published_at, served FROM published_lists WHERE kind = :kind AND scope = :scope")
+# A read made at an older source version than the stored one never replaces it.
 REPLACE = text(
     """
-INSERT INTO published_lists (kind, scope, content_hash, published_at, served)
-VALUES (:kind, :scope, :content_hash, :published_at, :served)
+INSERT INTO published_lists (kind, scope, content_hash, published_at, served, source_version, fresh_until, key_id)
+VALUES (:kind, :scope, :content_hash, :published_at, :served, :version, :fresh_until, :key_id)
 ON CONFLICT (kind, scope) DO UPDATE
    SET content_hash = excluded.content_hash, published_at = excluded.published_at, served = excluded.served,
+       source_version = excluded.source_version, fresh_until = excluded.fresh_until, key_id = excluded.key_id,
        pdf = NULL, layout = NULL, rendered_at = NULL, render_token = NULL, render_until = NULL
  WHERE published_lists.content_hash <> excluded.content_hash
+   AND (published_lists.source_version IS NULL OR published_lists.source_version <= excluded.source_version)
 RETURNING content_hash
+"""
+)
+STAMP = text(
+    """
+UPDATE published_lists SET source_version = :version, fresh_until = :fresh_until, key_id = :key_id
+ WHERE kind = :kind AND scope = :scope AND content_hash = :content_hash
+   AND (source_version IS NULL OR source_version <= :version)
 """
 )
 
@@ -103,22 +124,159 @@ def _stored(kind: str, scope: str, row) -> Publication:
     return Publication(kind, scope, row[0], row[1], json.loads(row[2]))
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """What a read of the list was made at: the source version read before it, and the
+    next instant the list can change with no write (None: none)."""
+
+    version: int
+    until: datetime | None
+
+
+SOURCE_VERSION = "SELECT published_source_version($1)"
+FRESH = """
+  FROM published_lists
+ WHERE kind = $1 AND scope = $2 AND key_id = $3
+   AND source_version = published_source_version($1) AND (fresh_until IS NULL OR fresh_until > $4)
+"""
+# One publication, whatever its content: a list that changes back to what it was is a
+# new publication (new date, number, signature) with the old content hash, so files are
+# named by the hash *and* the publication instant (`tag`, computed alike here and in SQL).
+TAG = "content_hash || '.' || (extract(epoch FROM published_at) * 1000000)::bigint"
+# The bytes are sent from the database only when this process does not hold them
+# already (`HELD`): a kept publication costs one small row, not its megabyte.
+FRESH_PDF = (
+    f"SELECT {TAG}, pdf IS NOT NULL AND layout = $5,"
+    f" CASE WHEN pdf IS NOT NULL AND layout = $5 AND {TAG} <> ALL($6::text[]) THEN pdf END,"
+    " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN content_hash END,"
+    " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN published_at END,"
+    " CASE WHEN pdf IS NULL OR layout IS DISTINCT FROM $5 THEN served END" + FRESH
+)
+FRESH_SERVED = f"SELECT {TAG}, CASE WHEN {TAG} <> ALL($5::text[]) THEN served END" + FRESH
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def tag(publication: Publication) -> str:
+    """Names one publication (as `TAG` does in SQL)."""
+    return f"{publication.content_hash}.{(publication.published_at - EPOCH) // timedelta(microseconds=1)}"
+
+
+class Held:
+    """The bytes of the last few files this process served, by what they are (`what`:
+    pdf or json, the publication's tag, the layout): immutable for that key, so holding
+    them can never serve anything stale — whether a publication is still in force is
+    always asked of PostgreSQL (`fresh_*`); only the transfer of its bytes is saved."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._files: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+
+    def tags(self, what: str, layout: str) -> list[str]:
+        return [key[1] for key in self._files if key[0] == what and key[2] == layout]
+
+    def get(self, what: str, tag: str, layout: str) -> bytes | None:
+        found = self._files.get((what, tag, layout))
+        if found is not None:
+            self._files.move_to_end((what, tag, layout))
+        return found
+
+    def put(self, what: str, tag: str, layout: str, data: bytes) -> bytes:
+        self._files[(what, tag, layout)] = data
+        self._files.move_to_end((what, tag, layout))
+        while len(self._files) > self.size:
+            self._files.popitem(last=False)
+        return data
+
+
+HELD = Held()
+
+
+async def source_version(db: Database, kind: str) -> int:
+    """The version of what list `kind` is read from; read it *before* reading the list,
+    so that a write committed meanwhile leaves the stored copy stale, never wrong."""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        return await conn.fetchval(SOURCE_VERSION, kind)
+
+
+@dataclass(frozen=True)
+class FreshPdf:
+    tag: str
+    pdf: bytes | None  # None: the publication stands but is not rendered in this layout
+    publication: Publication | None  # given when `pdf` is None
+
+
+async def fresh_pdf(db: Database, kind: str, scope: str, key_id: str, now: datetime) -> FreshPdf | None:
+    """The stored PDF of the scope's publication when it is still the list's truth at
+    `now` (one statement, the list unread), or None: read the list."""
+    layout = layout_version()
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(FRESH_PDF, kind, scope, key_id, now, layout, HELD.tags("pdf", layout))
+        if row is not None and row[1] and row[2] is None and HELD.get("pdf", row[0], layout) is None:
+            row = await conn.fetchrow(FRESH_PDF, kind, scope, key_id, now, layout, [])  # left HELD meanwhile
+    if row is None:
+        return None
+    if not row[1]:
+        return FreshPdf(row[0], None, Publication(kind, scope, row[3], row[4], json.loads(row[5])))
+    data = row[2] if row[2] is not None else HELD.get("pdf", row[0], layout)
+    if data is None:  # not reached (asked again above); reading the list is always right
+        return None
+    return FreshPdf(row[0], HELD.put("pdf", row[0], layout, data), None)
+
+
+async def fresh_served(db: Database, kind: str, scope: str, key_id: str, now: datetime) -> tuple[str, bytes] | None:
+    """The tag and signed JSON (the stored text, as bytes) of the scope's publication
+    when it is still the list's truth at `now`, or None."""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(FRESH_SERVED, kind, scope, key_id, now, HELD.tags("json", ""))
+        if row is not None and row[1] is None and HELD.get("json", row[0], "") is None:
+            row = await conn.fetchrow(FRESH_SERVED, kind, scope, key_id, now, [])  # left HELD meanwhile
+    if row is None:
+        return None
+    data = row[1].encode() if row[1] is not None else HELD.get("json", row[0], "")
+    return (row[0], HELD.put("json", row[0], "", data)) if data is not None else None
+
+
+def etag(publication_tag: str) -> str:
+    """The entity tag of a publication's signed JSON: the same publication, the same bytes."""
+    return f'"{publication_tag}"'
+
+
+def pdf_etag(publication_tag: str) -> str:
+    """The entity tag of a publication's PDF in this process's layout (reproducible:
+    the same publication and layout, the same bytes)."""
+    return f'"{publication_tag}-{layout_version()}"'
+
+
 async def current(
-    db: Database, signer: Signer, kind: str, scope: str, content: dict[str, Any], now: datetime
+    db: Database,
+    signer: Signer,
+    kind: str,
+    scope: str,
+    content: dict[str, Any],
+    now: datetime,
+    freshness: Freshness,
 ) -> Publication:
-    """The publication in force for `content`: the stored one when the content is the
-    same, else a new one issued `now`, replacing the scope's previous one."""
-    wanted = content_hash(content, signer_key_id(signer))
+    """The publication in force for `content` (read at `freshness`): the stored one when
+    the content is the same, else a new one issued `now`, replacing the scope's previous
+    one. Either way the row remembers `freshness`, so the next requests need not read."""
+    key_id = signer_key_id(signer)
+    wanted = content_hash(content, key_id)
     key = {"kind": kind, "scope": scope}
+    stamp = {"version": freshness.version, "fresh_until": freshness.until, "key_id": key_id}
     async with db.transaction() as session:
         row = (await (await session.connection()).execute(SELECT.bindparams(**key))).first()
         if row is not None and row[0] == wanted:
+            await (await session.connection()).execute(STAMP.bindparams(**key, **stamp, content_hash=wanted))
             return _stored(kind, scope, row)
         fresh = issue(signer, kind, scope, content, now)
         replaced = (
             await (await session.connection()).execute(
                 REPLACE.bindparams(
                     **key,
+                    **stamp,
                     content_hash=fresh.content_hash,
                     published_at=fresh.published_at,
                     served=json.dumps(fresh.served, ensure_ascii=False),

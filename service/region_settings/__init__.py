@@ -4,6 +4,7 @@ from service.region_settings.services import (
     FIELDS,
     EffectiveSettings,
     effective_settings,
+    effective_settings_many,
     read_settings,
     resolve_settings,
     update_settings,
@@ -11,6 +12,7 @@ from service.region_settings.services import (
 
 __all__ = [
     "effective_settings",
+    "effective_settings_many",
     "EffectiveSettings",
     "FIELDS",
     "read_settings",

@@ -41,3 +41,25 @@ def pdf_response(content: bytes, filename: str) -> Response[bytes]:
         media_type=PDF,
         headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
     )
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*`, or any listed tag equal to ours (weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def published_response(
+    body: bytes, *, etag: str, if_none_match: str | None, media_type: str, filename: str | None = None
+) -> Response[bytes]:
+    """A published (public, non-personal) file with its entity tag: 304 and no body when
+    the client already holds these bytes. Caches may keep it but must ask again each
+    time (`no-cache`), since the list can change at any moment."""
+    headers = {"ETag": etag, "Cache-Control": "public, no-cache", "X-Content-Type-Options": "nosniff"}
+    if _matches(if_none_match, etag):
+        return Response(b"", status_code=304, headers=headers, media_type=media_type)
+    if filename:
+        headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return Response(body, media_type=media_type, headers=headers)

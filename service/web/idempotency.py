@@ -54,6 +54,18 @@ def idempotency_key(
     )
 
 
+def public_idempotency_key(request: Request, scope: str, header: str | None, payload: Any) -> IdempotencyKey | None:
+    """The key of a POST that needs no account, remembered under `scope` (shared by every
+    anonymous caller, hence at least 16 characters: use a random UUID)."""
+    if header is None:
+        return None
+    return IdempotencyKey.public(
+        scope,
+        check_key(header.strip(), public=True),
+        fingerprint(request.method, request.url.path, msgspec.to_builtins(payload)),
+    )
+
+
 def form_payload(form: Any, content: bytes, **extra: Any) -> dict[str, Any]:
     """What a multipart request (a form dataclass, its one file read as `content`) asked,
     for its fingerprint: every text field as sent, the file by SHA-256, name and declared

@@ -17,9 +17,14 @@ from service.webhooks.fanout import StandingSource, fanout_round, scan_round
 ROUNDS_PER_STEP = 50  # keep going while there is work, then yield to the interval
 
 
+def address_policy(settings: Settings) -> AddressPolicy:
+    """Where the admin lets webhooks go (registration checks a URL against it)."""
+    return AddressPolicy.from_settings(settings.webhook_allowed_hosts, settings.webhook_allowed_networks)
+
+
 def policy_from(settings: Settings) -> DeliveryPolicy:
     return DeliveryPolicy(
-        AddressPolicy.from_settings(settings.webhook_allowed_hosts, settings.webhook_allowed_networks),
+        address_policy(settings),
         timeout=settings.webhook_timeout,
         retry_base=settings.webhook_retry_base,
         max_attempts=settings.webhook_max_attempts,

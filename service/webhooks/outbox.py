@@ -24,9 +24,10 @@ _INSERT = text(
 
 
 async def enqueue_standing_change_on(
-    connection, *, item_ids: Iterable[UUID] = (), person_ids: Iterable[UUID] = (), cause: str = "unspecified"
+    connection, *, item_ids: Iterable[UUID] = (), person_ids: Iterable[UUID | str] = (), cause: str = "unspecified"
 ) -> None:
-    """The same, on a raw asyncpg connection inside its transaction (bulk paths)."""
+    """The same, on a raw asyncpg connection inside its transaction (bulk paths, which
+    may hold ids as text)."""
     items = sorted({str(i) for i in item_ids})
     people = sorted({str(p) for p in person_ids})
     if items or people:

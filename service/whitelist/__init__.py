@@ -7,7 +7,13 @@ from service.whitelist.decisions import confirm_request, decline_request
 from service.whitelist.entries import entries_ending_on, get_entry, list_entries
 from service.whitelist.items import ItemOnWhitelist, items_on_whitelist
 from service.whitelist.models import WhitelistActionRequest, WhitelistEntry
-from service.whitelist.queries import PublicRow, filters, public_whitelist, public_whitelist_all
+from service.whitelist.queries import (
+    PublicRow,
+    filters,
+    public_whitelist,
+    public_whitelist_all,
+    public_whitelist_next_change,
+)
 from service.whitelist.requests import list_requests, request_suspension
 from service.whitelist.services import take_action
 from service.whitelist.state import (
@@ -51,6 +57,7 @@ __all__ = [
     "parse_row",
     "public_whitelist",
     "public_whitelist_all",
+    "public_whitelist_next_change",
     "PublicRow",
     "region_chain",
     "request_suspension",

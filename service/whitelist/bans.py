@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db import run_sql
 from service.regions import regions
 from service.timeutil import today_in_china, utcnow
 
@@ -31,13 +32,14 @@ async def ban_until(
     submit, resubmit and approval all ask it)."""
     now = now or utcnow()
     value = (
-        await session.exec(
+        await run_sql(
+            session,
             text(
                 "SELECT max(s.ban_until) FROM whitelist_entries e JOIN whitelist_entry_status s "
                 "ON s.entry_id = e.id AND s.valid_to IS NULL "
                 "WHERE e.vendor_id = :vendor AND s.status = 'revoked' AND e.region_code = ANY(:regions) "
                 "AND s.ban_until > :today"
-            ).bindparams(vendor=vendor_id, regions=overlapping_regions(region_code), today=today_in_china(now))
+            ).bindparams(vendor=vendor_id, regions=overlapping_regions(region_code), today=today_in_china(now)),
         )
     ).first()
     return value[0] if value else None
@@ -53,13 +55,14 @@ async def suspended_items(
         return []
     now = now or utcnow()
     rows = (
-        await session.exec(
+        await run_sql(
+            session,
             text(
                 "SELECT DISTINCT e.service_item_id FROM whitelist_entries e JOIN whitelist_entry_status s "
                 "ON s.entry_id = e.id AND s.valid_to IS NULL "
                 "WHERE e.service_item_id = ANY(:items) AND s.status = 'suspended' AND e.region_code = ANY(:chain) "
                 "AND (s.suspended_until IS NULL OR s.suspended_until > :now)"
-            ).bindparams(items=list(item_ids), chain=overlapping_regions(region_code), now=now)
+            ).bindparams(items=list(item_ids), chain=overlapping_regions(region_code), now=now),
         )
     ).all()
     return [row[0] for row in rows]

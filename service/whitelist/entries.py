@@ -3,7 +3,7 @@ force, the history, and the entries whose standing ends on given days (reminders
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db import Database
+from service.db import Database, run_sql
 from service.errors import (
     NotFound,
 )
@@ -102,7 +102,7 @@ def interval_at(history: Sequence[WhitelistEntryStatus], at: datetime) -> Whitel
     return None
 
 
-async def _vendor_codes(session: AsyncSession, vendor_ids) -> dict[UUID, str]:
+async def _vendor_codes(session: AsyncSession, vendor_ids: Iterable[UUID]) -> dict[UUID, str]:
     from service.vendors import vendors_by_ids
 
     return {k: v.credit_code for k, v in (await vendors_by_ids(session, vendor_ids)).items()}
@@ -170,12 +170,13 @@ async def entries_ending_on(session: AsyncSession, days: Sequence[date]) -> list
     if not days:
         return []
     rows = (
-        await session.exec(
+        await run_sql(
+            session,
             text(
                 "SELECT id, vendor_id, region_code, ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date "
                 "FROM whitelist_entries WHERE status = 'active' "
                 "AND ((valid_until AT TIME ZONE :zone) - interval '1 microsecond')::date = ANY(:days)"
-            ).bindparams(zone=vendor_state.CHINA_ZONE, days=list(days))
+            ).bindparams(zone=vendor_state.CHINA_ZONE, days=list(days)),
         )
     ).all()
-    return [EntryEndingOn(*row) for row in rows]
+    return [EntryEndingOn(row[0], row[1], row[2], row[3]) for row in rows]

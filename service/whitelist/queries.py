@@ -22,7 +22,7 @@ from service.errors import InvalidInput, raise_problems
 from service.regions import regions
 from service.service_items import CATEGORIES
 from service.timeutil import utcnow
-from service.whitelist.state import document_counts, mandatory_types
+from service.whitelist.state import CHINA_ZONE, document_counts, document_starts, mandatory_types
 from service.whitelist.status import ACTIVE, Interval, documents_ok, entry_status
 
 CANDIDATES = """
@@ -43,6 +43,32 @@ SELECT e.id, v.credit_code, v.name, e.service_item_id, i.category_code, i.activi
 DOCUMENTS = f"""
 SELECT vendor_id, doc_type, max(valid_until) FROM documents
  WHERE vendor_id = ANY($1::uuid[]) AND {document_counts("$2")} GROUP BY vendor_id, doc_type
+"""
+# Every instant after $1 at which a candidate of the list (as CANDIDATES, without the text
+# search) can change status with no write: its validity end or suspension end, a document
+# of its vendor expiring (midnight China time after its last day), starting to count
+# (its `valid_from`) or being uploaded. Conservative: every document counts, not only the
+# mandatory types' latest.
+NEXT_CHANGE = f"""
+WITH listed AS (
+  SELECT e.vendor_id, s.entry_valid_until, s.suspended_until
+    FROM whitelist_entries e
+    JOIN whitelist_entry_status s ON s.entry_id = e.id AND s.valid_to IS NULL
+    JOIN service_items i ON i.id = e.service_item_id
+   WHERE s.status IN ('active', 'suspended') AND s.entry_valid_until > $1
+     AND ($2::text[] IS NULL OR e.region_code = ANY($2::text[]))
+     AND ($3::int IS NULL OR i.category_code = $3)
+), docs AS (
+  SELECT d.valid_until, d.valid_from, d.uploaded_at FROM documents d
+   WHERE d.vendor_id IN (SELECT vendor_id FROM listed)
+)
+SELECT min(t) FROM (
+  SELECT entry_valid_until AS t FROM listed
+  UNION ALL SELECT suspended_until FROM listed
+  UNION ALL SELECT ((d.valid_until + 1)::timestamp AT TIME ZONE '{CHINA_ZONE}') FROM docs d
+  UNION ALL SELECT {document_starts("d")} FROM docs d
+  UNION ALL SELECT uploaded_at FROM docs
+) changes WHERE t > $1
 """
 SETTINGS = (
     "SELECT region_code, mandatory_document_types FROM region_settings WHERE mandatory_document_types IS NOT NULL"
@@ -192,3 +218,14 @@ async def public_whitelist_all(db: Database, f: Filters, now: datetime | None = 
             for _, row in batch:
                 if row is not None:
                     yield row
+
+
+async def public_whitelist_next_change(db: Database, f: Filters, now: datetime) -> datetime | None:
+    """The first instant after `now` at which `public_whitelist_all(f, ·)` may give
+    another answer with nothing written (None: no such instant): an entry's validity or
+    suspension ending, a document expiring or starting to count. Conservative (it may
+    name an instant at which nothing changes, never miss one), so a copy of the list
+    read at `now` stays true until then unless the tables change (`lookup_state_version`)."""
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        return await conn.fetchval(NEXT_CHANGE, now, f.regions, f.category)

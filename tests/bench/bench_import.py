@@ -17,7 +17,11 @@ rows, as plain text columns, into an unindexed table, and prints one figure per 
     app_cpu_seconds, postgres_cpu_seconds (local PostgreSQL processes only)
 
 peak_rss_mb is the peak resident memory of this process (the app, the file and the
-client); PostgreSQL runs in its own processes and is not counted.
+client); PostgreSQL runs in its own processes and is not counted. Two more lines isolate
+the import itself: rss_before_import_mb (resident just before the POST, the generated
+rows and the encoded file included) and import_peak_rss_mb (the peak during the POST,
+after the kernel's peak counter was reset through /proc/self/clear_refs; absent where
+that file cannot be written). Their difference is what the request and the import added.
 """
 
 from __future__ import annotations
@@ -99,6 +103,22 @@ def _stat(pid: int | str) -> list[str] | None:
     return stat[stat.rindex(")") + 2 :].split()  # fields from the state on
 
 
+def _status_mb(field: str) -> float | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak resident size (Linux: "5" to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def postgres_cpu_seconds(postmaster: int | None) -> float | None:
     """CPU time of this database server: its postmaster and every process it forked
     (None when the server is not on this machine). Other servers on the machine — other
@@ -153,6 +173,9 @@ async def run(args, url: str) -> None:
                 files={"file": ("a.pdf", b"%PDF-1.4\n%bench\n", "application/pdf")},
             )
             consent.raise_for_status()
+            rss_before = _status_mb("VmRSS")
+            peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the reset clears it too
+            peak_reset = reset_peak_rss()
             cpu_before = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
             started = time.perf_counter()
             response = await client.post(
@@ -163,9 +186,10 @@ async def run(args, url: str) -> None:
             )
             elapsed = time.perf_counter() - started
             app_after, postgres_after = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu_seconds(postmaster)
+            import_peak = _status_mb("VmHWM") if peak_reset else None
         if response.status_code != 201 or response.json()["imported"] != args.rows:
             raise SystemExit(f"import failed: {response.status_code} {response.text[:500]}")
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_rss_mb = max(peak_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
         conn = await asyncpg.connect(plain_dsn(bench_url))
         try:
@@ -202,6 +226,10 @@ async def run(args, url: str) -> None:
     )
     print(f"rows_per_second {rows_per_second:.0f}")
     print(f"peak_rss_mb {peak_rss_mb:.0f}")
+    if rss_before is not None:
+        print(f"rss_before_import_mb {rss_before:.0f}")
+    if import_peak is not None:
+        print(f"import_peak_rss_mb {import_peak:.0f}")
     print(f"copy_rows_per_second {copy_rows_per_second:.0f}")
     print(f"ratio {rows_per_second / copy_rows_per_second:.3f}")
     # Where the import's time went: this process (app + client) and PostgreSQL's processes.

@@ -122,7 +122,7 @@ def run_input(*args: str, stdin: str, env: dict) -> subprocess.CompletedProcess:
 
 
 async def test_accounts_login_set_password_and_disable(database_url, db, tmp_path):
-    from service.accounts.signin import SignInPolicy, Throttle, sign_in
+    from service.accounts import SignInPolicy, Throttle, sign_in
     from service.errors import Unauthenticated
 
     env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
@@ -162,7 +162,7 @@ async def test_accounts_login_set_password_and_disable(database_url, db, tmp_pat
 
 
 async def test_demo_prints_a_login_and_password_per_role(database_url, db, tmp_path):
-    from service.accounts.signin import SignInPolicy, Throttle, sign_in
+    from service.accounts import SignInPolicy, Throttle, sign_in
 
     env = {"SCHOOLGATE_DATABASE_URL": database_url, "SCHOOLGATE_DATA_DIR": str(tmp_path)}
     result = run("demo", env=env)

@@ -98,6 +98,56 @@ async def test_the_public_form_is_rate_limited_per_address_and_per_school(cw, li
     assert all("127.0.0.1" not in k for k in keys)  # the address only as a keyed hash
 
 
+async def test_a_public_complaint_with_an_idempotency_key_is_filed_once(cw, limits):
+    school, other = await cw.new_school(), await cw.new_school()
+    limits.configure(per_address=2, per_school=100)
+    path = f"/api/v1/public/schools/{school.code}/complaints"
+    body = {"category": "safety", "description": "放学后无人看护"}
+    key = {"Idempotency-Key": "6f1c1e0a-4b7e-4f63-9d0e-2a5b8c7d9e01"}
+
+    first = await cw.client.post(path, json=body, headers=key)
+    assert first.status_code == 201, first.text
+    replay = await cw.client.post(path, json=body, headers=key)
+    assert replay.status_code == 201 and replay.json() == first.json()  # the same case code
+    assert replay.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert await _count(cw, Complaint) == 1
+
+    # The same key with another body, or for another school, is another request: refused, nothing filed.
+    changed = await cw.client.post(path, json=body | {"description": "另一件事"}, headers=key)
+    assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_key_reused"
+    elsewhere = await cw.client.post(f"/api/v1/public/schools/{other.code}/complaints", json=body, headers=key)
+    assert elsewhere.status_code == 422 and elsewhere.json()["error"]["code"] == "idempotency_key_reused"
+    # Anonymous callers share the scope, so a guessable key is refused.
+    short = await cw.client.post(path, json=body, headers={"Idempotency-Key": "abc"})
+    assert short.status_code == 422 and short.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+    assert await _count(cw, Complaint) == 1
+
+    # A replay takes no rate-limit slot: one more filing fits under the limit of two, then 429.
+    assert (await cw.client.post(path, json=body, headers=key)).status_code == 201
+    assert (await cw.public_complaint(school.code)).status_code == 201
+    refused = await cw.client.post(path, json=body, headers={"Idempotency-Key": "b" * 32})
+    assert refused.status_code == 429 and await _count(cw, Complaint) == 2
+    # The refused request left no key: once the limit allows, the same key files.
+    limits.configure(per_address=100)
+    again = await cw.client.post(path, json=body, headers={"Idempotency-Key": "b" * 32})
+    assert again.status_code == 201 and again.json()["case_code"] != first.json()["case_code"]
+    assert await _count(cw, Complaint) == 3
+
+
+async def test_a_signed_in_complaint_with_an_idempotency_key_is_filed_once(cw, ordered):
+    vendor, entries, person, term, school, order = ordered
+    key = {"Idempotency-Key": "retry-1"} | school.headers
+    body = {"school_code": school.code, "category": "conduct", "description": "授课人员言语粗暴"}
+    first = await cw.client.post("/api/v1/complaints", json=body, headers=key)
+    assert first.status_code == 201, first.text
+    replay = await cw.client.post("/api/v1/complaints", json=body, headers=key)
+    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    changed = await cw.client.post("/api/v1/complaints", json=body | {"category": "safety"}, headers=key)
+    assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_key_reused"
+    assert await _count(cw, Complaint) == 1
+
+
 async def test_schools_vendors_and_inspectors_file_signed_in_within_their_reach(cw, ordered):
     vendor, entries, person, term, school, order = ordered
     other_school = await cw.new_school()

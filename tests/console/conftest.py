@@ -9,8 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from service.accounts import set_password
 from service.accounts.services import create_account
-from service.accounts.signin import set_password
 from service.config import Settings
 from service.security.actor import Actor
 

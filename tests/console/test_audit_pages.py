@@ -18,10 +18,14 @@ async def test_auditor_reads_the_stream_and_an_applications_history(client, acco
     assert stream.status_code == 200 and "applications:" in stream.text
     only = await auditor.get("/audit", params={"action": "applications:", "role": "reviewer"})
     assert "缺少&lt;b&gt;办学许可证&lt;/b&gt;" in only.text and "vendors:vendor:register" not in only.text
+    # Each event reads in words: its domain, the actor's role, the object's kind and short id.
+    row = only.text.split("<tbody>")[1].split("</tr>")[0]
+    assert "入校申请" in row and "审核员" in row and f"{app['id'][:8]}…" in row and app["id"] in row  # full id in title
     assert (await auditor.get("/audit", params={"since": "not-a-date"})).status_code == 422
 
     history = await auditor.get(f"/audit/objects/application/{app['id']}")
     assert history.status_code == 200 and "stage" in history.text and "returned" in history.text
+    assert '<div class="name">入校申请</div>' in history.text and "· 审核员" in history.text
     missing = await auditor.get("/audit/objects/application/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
 

@@ -47,7 +47,11 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
         f"/public/schools/{school.code}/complaint",
         {"category": "fee_overcharge", "description": text, "contact": "13800000000"},
     )
-    assert done.status_code == 201, done.text
+    # Post/Redirect/Get: the filing redirects to its case code, so a refresh files nothing.
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith("/public/complaints?code=TS-")
+    done = await parent.get(done.headers["location"])
+    assert done.status_code == 200 and "投诉已受理" in done.text
     code = CASE_CODE.search(done.text).group(1)
     assert "请记下或截图保存" in done.text and f'href="/public/complaints?code={code}"' in done.text
     stored = await _only(db)
@@ -65,7 +69,7 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
     limits.configure(per_address=2)
     assert (
         await parent.post(f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "第二件"})
-    ).status_code == 201
+    ).status_code == 303
     refused = await parent.post(
         f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "第三件，超出限额"}
     )
@@ -78,7 +82,41 @@ async def test_a_parent_files_on_the_public_form_and_follows_the_case(client, ac
         await other.post(
             f"/public/schools/{school.code}/complaint", {"category": "safety", "description": "另一位家长"}
         )
-    ).status_code == 201
+    ).status_code == 303
+
+
+SUBMISSION = re.compile(r'name="submission" value="([^"]+)"')
+
+
+async def test_the_public_form_files_once_however_often_it_is_sent(client, accounts, db, new_browser, limits):
+    cw = ComplaintsWorld(client, accounts, db)
+    school = await cw.new_school()
+    parent = new_browser()
+    path = f"/public/schools/{school.code}/complaint"
+    form = await parent.get(path)
+    key = SUBMISSION.search(form.text).group(1)
+    assert len(key) >= 16 and SUBMISSION.search((await parent.get(path)).text).group(1) != key  # one per form
+    limits.configure(per_address=2)
+
+    sent = {"category": "safety", "description": "放学时无人看护", "submission": key}
+    first, second = await parent.post(path, sent), await parent.post(path, sent)  # a double click
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]  # the same case, shown again
+    assert await _count(db) == 1
+    shown = await parent.get(second.headers["location"])
+    assert CASE_CODE.search(shown.text).group(1) == (await _only(db)).case_code
+
+    # The same form with other content is not a replay: said in words, with a fresh key.
+    changed = await parent.post(path, sent | {"description": "改过的内容"})
+    assert changed.status_code == 422 and "这份表单此前已提交过一件投诉" in changed.text
+    assert "改过的内容" in changed.text and SUBMISSION.search(changed.text).group(1) != key
+    assert await _count(db) == 1
+    # A damaged key is refused the same way, nothing filed; the replay took no rate-limit slot.
+    damaged = await parent.post(path, sent | {"submission": "short"})
+    assert damaged.status_code == 422 and "表单不完整或已损坏" in damaged.text and await _count(db) == 1
+    fresh = SUBMISSION.search(changed.text).group(1)
+    assert (await parent.post(path, sent | {"description": "第二件", "submission": fresh})).status_code == 303
+    assert await _count(db) == 2
 
 
 async def test_the_public_timetable_links_to_the_complaint_form():

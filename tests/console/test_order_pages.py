@@ -46,15 +46,29 @@ async def test_a_school_orders_the_vendor_answers_and_standings_show_in_words(cl
     assert 'class="field-error"' in too_big.text and 'value="科学教室"' in too_big.text  # the form keeps its values
     assert await ow.orders(school) == []  # nothing saved
 
+    # Post/Redirect/Get: placing answers 303 to the list with that order's confirmation,
+    # so a refresh of the confirmation reads again and orders nothing.
     placed = await page.post("/school/orders", _order_form(term, entries[0], [person]))
-    assert placed.status_code == 201, placed.text
-    assert "等待机构确认" in placed.text and "待机构确认" in placed.text and "正常" in placed.text
+    assert placed.status_code == 303, placed.text
+    (only,) = await ow.orders(school)
+    assert placed.headers["location"] == f"/school/orders?term={term['id']}&placed={only['id']}"
+    shown = await page.get(placed.headers["location"])
+    assert shown.status_code == 200 and 'data-testid="message"' in shown.text
+    assert "等待机构确认" in shown.text and "待机构确认" in shown.text and "正常" in shown.text
+    assert (await page.get(placed.headers["location"])).status_code == 200 and len(await ow.orders(school)) == 1
     risky = await page.post("/school/orders", _order_form(term, entries[0], [soon], weekdays=["3"]))
-    assert risky.status_code == 201 and "存在风险" in risky.text and "的入校核验有效期至" in risky.text
+    assert risky.status_code == 303
+    risky = await page.get(risky.headers["location"])
+    assert risky.status_code == 200 and "存在风险" in risky.text and "的入校核验有效期至" in risky.text
     assert 'data-testid="warning"' in risky.text  # the clearance ends before the term does
     third = await page.post("/school/orders", _order_form(term, entries[1], [person], weekdays=["5"]))
-    assert third.status_code == 201
+    assert third.status_code == 303
     first, second, last = sorted(await ow.orders(school), key=lambda o: o["created_at"])
+    assert 'data-testid="warning"' not in (await page.get(third.headers["location"])).text  # warnings are its own
+    # Another school's order is not confirmed here: not found.
+    other_school = await signed_in("school", region_code="360104", school_code=(await ow.new_school()).code)
+    assert (await other_school.get(third.headers["location"])).status_code == 404
+    assert (await page.get("/school/orders", params={"placed": "nope"})).status_code == 422
 
     incoming = await vendor_page.get("/vendor/orders")
     assert incoming.status_code == 200 and incoming.text.count("待机构确认") == 3 and school.code in incoming.text

@@ -109,6 +109,8 @@ async def test_import_runs_as_a_job_with_progress_and_row_errors(client, account
     browser = await signed_in("reviewer", region_code="360104")
     page = await browser.get("/reviewer/imports")
     assert page.status_code == 200 and "本辖区还没有授权文件" in page.text
+    # The authorisation's region is picked from the reviewer's own (a county: itself only).
+    assert '<option value="">本辖区（默认）</option><option value="360104" >青云谱区</option></select>' in page.text
 
     bad_auth = await browser.post(
         "/reviewer/authorisations", {"title": ""}, files={"file": ("授权.pdf", PDF, "application/pdf")}

@@ -84,3 +84,22 @@ async def test_another_scope_and_other_roles_get_404(client, accounts, db, signe
     school = await signed_in("school", region_code="360104", school_code="2136010477")
     assert (await school.get("/reviewer")).status_code == 404
     assert (await world.get(app["id"], vendor.headers))["stage"] == "submitted"
+
+
+async def test_queue_says_which_applications_are_mine_to_act_on(client, accounts, db, signed_in):
+    """A file in final review is the city's turn: the county's queue offers 查看, the city's 办理."""
+    world = await _world(client, accounts, db)
+    vendor = await world.vendor()
+    county_headers = await world.reviewer("360104")
+    await world.to_final_review(vendor, county_headers)
+
+    def op(html: str) -> str:
+        return html.split('<td class="ops">')[1].split("</td>")[0]
+
+    county = await signed_in("reviewer", region_code="360104")
+    cell = op((await county.get("/reviewer")).text)
+    assert ">查看</a>" in cell and "待其他层级办理" in cell
+    city = await signed_in("reviewer", region_code="360100")
+    cell = op((await city.get("/reviewer")).text)
+    assert ">办理</a>" in cell and "待其他层级办理" not in cell
+    assert ">办理</a>" in op((await city.get("/reviewer/applications")).text)

@@ -52,3 +52,5 @@ async def test_person_check_answers_cleared_until_or_not_cleared(client, account
     assert "未通过核验" in stranger.text
     bad = await browser.post("/school/person", {"id_number": "12345", "name": "王小明"})
     assert bad.status_code == 422 and "field-error" in bad.text
+    history = await browser.get("/school/history")
+    assert history.text.count("不显示姓名和身份证号") == 3 and "王小明" not in history.text

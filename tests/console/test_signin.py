@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from service.accounts import account_id_by_login, set_disabled
 from service.accounts.services import create_account
-from service.accounts.signin import account_id_by_login, set_disabled
 from service.security.actor import Actor
 from tests.console.conftest import PASSWORD
 

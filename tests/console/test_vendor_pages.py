@@ -7,6 +7,7 @@ import re
 
 from tests.factories import PDF, credit_code
 from tests.personnel.conftest import new_id_number
+from tests.whitelist.conftest import WhitelistWorld
 
 
 async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
@@ -14,6 +15,7 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     browser = await signed_in("vendor", vendor_credit_code=code)
     first = await browser.get("/vendor")
     assert first.status_code == 200 and "机构登记" in first.text and code in first.text
+    assert '<select id="f-region_code" name="region_code" required>' in first.text
 
     refused = await browser.post("/vendor/register", {"name": "", "org_type": "enterprise", "region_code": "360104"})
     assert refused.status_code == 422 and "field-error" in refused.text
@@ -82,7 +84,9 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
         },
     )
     assert added.status_code == 303
-    assert "30.00 元 每课时" in (await browser.get("/vendor/items")).text
+    listed = await browser.get("/vendor/items")
+    assert "30.00 元 每课时" in listed.text and "未列入" in listed.text  # not admitted yet
+    assert "暂无服务项目在白名单上" in (await browser.get("/vendor")).text
 
     await browser.get("/vendor/people")
     number = new_id_number()
@@ -92,8 +96,12 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     assert staff.status_code == 303
     people = await browser.get("/vendor/people")
     assert "王小明" in people.text and number not in people.text and "待核查" in people.text
+    assert "共 1 人" in people.text
 
     page = await browser.get("/vendor/applications")
+    # The region is chosen by name, the vendor's own preselected (no code to type).
+    assert '<option value="360104" selected>青云谱区</option>' in page.text
+    assert '<optgroup label="南昌市"><option value="360100" >南昌市（全市）</option>' in page.text
     items = re.findall(r'name="service_item_ids" value="([^"]+)"', page.text)
     docs = re.findall(r'name="document_ids" value="([^"]+)"', page.text)
     created = await browser.post(
@@ -107,3 +115,21 @@ async def test_vendor_registers_uploads_lists_and_applies(signed_in, client):
     assert submitted.status_code == 303
     after = await browser.get(created.headers["location"])
     assert "已提交待受理" in after.text and 'value="withdraw"' in after.text
+
+
+async def test_vendor_sees_where_each_item_stands_on_the_whitelist(client, accounts, db, signed_in):
+    wl = WhitelistWorld(client, accounts, db)
+    vendor, entries = await wl.approved()
+    browser = await signed_in("vendor", vendor_credit_code=vendor.credit_code)
+
+    overview = await browser.get("/vendor")
+    summary = overview.text.split('data-testid="summary"')[1].split("基本信息")[0]
+    assert '<div class="answer"><span class="chip chip-green">在白名单</span></div>' in summary
+    assert f"在白名单的服务项目 {len(entries)} 项" in summary
+
+    await wl.item(vendor, activity="校园篮球", category_code=4)  # added after the admission
+    items = await browser.get("/vendor/items")
+    standing = re.findall(r'<td data-testid="standing">(.*?)</td>', items.text, re.S)
+    assert len(standing) == len(entries) + 1
+    assert sum("青云谱区" in s and "在白名单" in s and "至 " in s for s in standing) == len(entries)
+    assert "未列入" in standing[-1] and "公示期满后列入" in standing[-1]

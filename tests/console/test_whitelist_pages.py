@@ -19,6 +19,8 @@ async def test_suspend_then_revoke_with_four_eyes(client, accounts, db, signed_i
     first = await signed_in("reviewer", region_code="360104")
     page = await first.get("/reviewer/whitelist")
     assert page.status_code == 200 and "在白名单" in page.text and "暂无待确认的申请" in page.text
+    # Each entry's form sits under its 办理 (a native disclosure), one per entry.
+    assert page.text.count('<details class="op-form"><summary>办理</summary>') == len(entries)
     entry = entries[0]["id"]
 
     no_reason = await first.post("/reviewer/whitelist/act", {"entry_id": entry, "action": "suspend", "reason": ""})
@@ -32,7 +34,10 @@ async def test_suspend_then_revoke_with_four_eyes(client, accounts, db, signed_i
     asked = await first.post(
         "/reviewer/whitelist/act", {"entry_id": entry, "action": "revoke", "reason": "查实超标准收费", "ban_until": BAN}
     )
-    assert asked.status_code == 200 and "须由另一名审核员确认" in asked.text, re.findall(
+    # Post/Redirect/Get: the request is confirmed on the page it redirects to (a refresh asks nothing again).
+    assert asked.status_code == 303 and asked.headers["location"] == "/reviewer/whitelist?requested=revoke"
+    asked = await first.get(asked.headers["location"])
+    assert asked.status_code == 200 and "已提交撤销申请，须由另一名审核员确认" in asked.text, re.findall(
         r"alert error[^<]*<", asked.text
     )
     request_id = re.search(r'name="request_id" value="([^"]+)"', asked.text).group(1)

@@ -40,3 +40,26 @@ async def test_batch_entries_count_individually(wl):
         kinds = [r.kind for r in (await session.exec(select(LookupReceipt))).all()]
         counted = [w.n for w in (await session.exec(select(LookupRateWindow))).all()]
     assert sorted(kinds) == ["person", "person_batch", "person_batch"] and counted == [5]
+
+
+async def test_inside_one_group_a_refused_batch_keeps_no_later_lookup_out(wl, app_signer):
+    """Concurrent requests of one account share a group commit; its rows are decided one
+    after another, so a batch that would pass the limit counts nothing and the single
+    lookups queued behind it in the same group are still answered."""
+    from service.lookup.writer import writer
+
+    school = await wl.school("360104")
+    if time.time() % 60 > 50:
+        await asyncio.sleep(60.5 - time.time() % 60)
+    group_writer = writer(wl.db, app_signer)
+    assert (await batch(wl, school, _entries(3))).status_code == 200  # 2 of 5 left
+    groups_before = group_writer.groups
+    # Each batch of 3 is refused whatever came before it in the group; both singles fit.
+    calls = [c for _ in range(2) for c in (batch(wl, school, _entries(3)), lookup(wl, school, new_id_number()))]
+    replies = await asyncio.gather(*calls)
+    assert [r.status_code for r in replies] == [429, 200] * 2
+    assert group_writer.groups - groups_before < len(calls)  # shared commits
+    async with wl.db.transaction() as session:
+        kinds = [r.kind for r in (await session.exec(select(LookupReceipt))).all()]
+        counted = [w.n for w in (await session.exec(select(LookupRateWindow))).all()]
+    assert sorted(kinds) == ["person", "person", "person_batch"] and counted == [5]

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from service.printing import publications
 from tests.whitelist.conftest import WhitelistWorld
 
 RARE_NAMES = "张堃 李昇 𠮷田 王䶮"
@@ -52,3 +53,29 @@ def listener():
 def hostile(port: int) -> str:
     """Markup a vendor might type into its name, to make the renderer fetch things."""
     return f'<img src="http://127.0.0.1:{port}/x"><link rel="stylesheet" href="file:///etc/passwd">'
+
+
+class Renders:
+    """The renders the publications module asked for; `hook` runs inside a render."""
+
+    def __init__(self) -> None:
+        self.templates: list[str] = []
+        self.hook = None
+
+    @property
+    def count(self) -> int:
+        return len(self.templates)
+
+
+@pytest.fixture
+def renders(monkeypatch) -> Renders:
+    real, seen = publications.render, Renders()
+
+    async def counted(job, **kwargs):
+        seen.templates.append(job.template)
+        if seen.hook is not None:
+            await seen.hook()
+        return await real(job, **kwargs)
+
+    monkeypatch.setattr(publications, "render", counted)
+    return seen

@@ -9,38 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 from service.printing import publications, rendering
 from tests.printing.pdfcheck import attachments, text
 
 WHITELIST = "/api/v1/public/whitelist.pdf"
-
-
-class Renders:
-    """The renders the publications module asked for; `hook` runs inside a render."""
-
-    def __init__(self) -> None:
-        self.templates: list[str] = []
-        self.hook = None
-
-    @property
-    def count(self) -> int:
-        return len(self.templates)
-
-
-@pytest.fixture
-def renders(monkeypatch) -> Renders:
-    real, seen = publications.render, Renders()
-
-    async def counted(job, **kwargs):
-        seen.templates.append(job.template)
-        if seen.hook is not None:
-            await seen.hook()
-        return await real(job, **kwargs)
-
-    monkeypatch.setattr(publications, "render", counted)
-    return seen
 
 
 async def _stored(wl, kind: str = "whitelist") -> list:

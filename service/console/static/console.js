@@ -4,6 +4,12 @@
   // not found, server error): show it as a full page would, by reloading.
   document.addEventListener("htmx:responseError", function () { window.location.reload(); });
 
+  // A print button is shown only where it works (the browser's own print works anyway).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   document.querySelectorAll("[data-dropzone]").forEach(function (zone) {
     var input = zone.querySelector("input[type=file]");
     ["dragenter", "dragover"].forEach(function (name) {

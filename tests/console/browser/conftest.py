@@ -49,10 +49,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(database_url, tmp_path):
+def live_settings() -> dict:
+    """Extra settings of the live server; a journey module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path, live_settings):
     """The app on 127.0.0.1:<free port>, owning its own engine (its own loop)."""
     settings = Settings(
-        database_url=database_url, data_dir=tmp_path / "data", log_format="json", sign_in_delay_seconds=0.01
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        log_format="json",
+        sign_in_delay_seconds=0.01,
+        **live_settings,
     )
     port = _free_port()
     server = uvicorn.Server(

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from service.accounts import set_password
 from service.accounts.services import create_account
-from service.accounts.signin import set_password
 from service.security.actor import Actor
 from tests.console.browser.conftest import sign_in, sign_out
 from tests.factories import PDF, credit_code
@@ -55,7 +55,7 @@ async def test_every_roles_main_journey(db, api, open_page, tmp_path):
     await sign_in(vendor, "vendor.j", PASSWORD)
     await vendor.shot("vendor-register")
     await page.get_by_label("机构名称").fill("南昌启明科创教育有限公司")
-    await page.get_by_label("注册地行政区划代码").fill("360104")
+    await page.get_by_role("combobox", name="注册地").select_option("360104")
     await page.get_by_label("注册地址").fill("南昌市青云谱区洪都中大道 1 号")
     await page.get_by_label("法定代表人").fill("陈建国")
     await page.get_by_label("联系人").fill("刘晓燕")

@@ -1,13 +1,18 @@
 """The core forms with JavaScript off, in Chromium: signing in (a wrong password, then
 the first sign-in's password change), a county reviewer accepting and passing an
 application (and a second tab's stale form refused as a conflict), a city reviewer
-approving with a reason, and a school clerk's forced password change. Each step is
-a full page load: HTMX is only an improvement, never the way a form works.
+approving with a reason, and a school clerk's forced password change, then the gate
+checks: a vendor by its credit code (a typo refused next to the field) and by its
+name, the receipt PDF, a cleared person and one who is not, and the past checks. Each
+step is a full page load: HTMX is only an improvement, never the way a form works.
 
 (An earlier attempt hung: the journeys' screenshot helper injected its style with
 Playwright's `add_style_tag`, which waits for the <style>'s load event, and with
 JavaScript off that event never fires. The helper now passes the style to the
-screenshot itself.)"""
+screenshot itself. The school's answer card then did appear, but said 未列入: the
+notice had run out in the database and nothing had read the application since, so
+it was not yet concluded. The journey now lets the city reviewer's reload conclude
+it, as the JavaScript journey's API read does.)"""
 
 from __future__ import annotations
 
@@ -137,7 +142,6 @@ async def test_core_forms_work_with_javascript_off(db, api, open_page):
     await page.locator("form:has(input[value=approve]) textarea").fill("材料真实齐全，同意公示")
     await _submit(city, page.get_by_role("button", name="审核通过并公示"))
     await page.get_by_text("公示截止").first.wait_for()
-    city.assert_clean()
 
     # The notice period runs out: the vendor is on the whitelist.
     async with db.transaction() as session:
@@ -146,6 +150,13 @@ async def test_core_forms_work_with_javascript_off(db, api, open_page):
                 "UPDATE applications SET notice_ends_at = now() - interval '1 second' WHERE id = CAST(:id AS uuid)"
             ).bindparams(id=world["application_id"])
         )
+    # A read concludes what is due (the job would within 30 s): the city reviewer's reload
+    # shows the admission. A school's check does not conclude a notice; before this read
+    # it would answer 未列入 (that, not the form, was why the answer card never appeared).
+    await page.reload()
+    await page.get_by_test_id("summary").get_by_text("已通过").wait_for()
+    await city.shot("nojs-reviewer-admitted")
+    city.assert_clean()
 
     # --- a school clerk's first sign-in: the password change, then the checks ---------------
     await create_account(
@@ -169,4 +180,41 @@ async def test_core_forms_work_with_javascript_off(db, api, open_page):
     await _submit(school, page.get_by_role("button", name="保存新密码"))
     assert not page.url.endswith("/account/password")
     await school.shot("nojs-school-home")
+    school.assert_clean()
+
+    # --- the school checks the vendor by its code: a typo is refused next to the field -------
+    school.expect_refusals(422)
+    await page.get_by_role("link", name="机构核验").click()
+    await page.get_by_label("统一社会信用代码").fill(world["code"][:-1] + ("0" if world["code"][-1] != "0" else "1"))
+    await _submit(school, page.get_by_role("button", name="核验", exact=True))
+    await page.locator("#f-credit_code ~ .field-error").wait_for()
+    await page.get_by_label("统一社会信用代码").fill(world["code"])
+    await _submit(school, page.get_by_role("button", name="核验", exact=True))
+    answer = page.get_by_test_id("answer")
+    await answer.get_by_text("在白名单").wait_for()
+    assert "少儿机器人编程" in await answer.inner_text()
+    await school.shot("nojs-school-vendor-check")
+    href = await page.get_by_role("link", name="下载核验凭证 (PDF)").get_attribute("href")
+    receipt = await page.context.request.get(school.origin + href)
+    assert receipt.ok and (await receipt.body()).startswith(b"%PDF")
+
+    # --- ... and by its name: the search is a plain GET form, each match a plain POST --------
+    await page.get_by_label("不知道代码？按机构名称查找").fill("启明科创")
+    await _submit(school, page.get_by_role("button", name="查找"))
+    assert "q=" in page.url
+    await _submit(school, page.get_by_role("row", name="南昌启明科创教育有限公司").get_by_role("button", name="核验"))
+    await page.get_by_test_id("answer").get_by_text("在白名单").wait_for()
+
+    # --- the school checks a cleared person and one still waiting for checks -----------------
+    await _submit(school, page.get_by_role("link", name="人员核验"))
+    for number, name, expected in ((world["cleared"], "王小明", "可以入校"), (world["pending"], "刘芳", "未通过核验")):
+        await page.get_by_label("身份证号码").fill(number)
+        await page.get_by_label("姓名").fill(name)
+        await _submit(school, page.get_by_role("button", name="核验", exact=True))
+        await page.get_by_test_id("answer").get_by_text(expected).wait_for()
+        assert number not in await page.content()  # the ID number is never echoed back
+        await school.shot(f"nojs-school-person-{'cleared' if expected == '可以入校' else 'refused'}")
+    await _submit(school, page.get_by_role("link", name="我的核验记录").first)
+    assert await page.get_by_role("link", name="下载核验凭证 (PDF)").count() == 4
+    await school.shot("nojs-school-history")
     school.assert_clean()

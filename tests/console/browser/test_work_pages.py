@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from service.accounts import set_password
 from service.accounts.services import create_account
-from service.accounts.signin import set_password
 from service.security.actor import Actor
 from tests.console.browser.conftest import sign_in
 from tests.factories import PDF, credit_code, document_form, service_item_payload, vendor_payload
