@@ -10,6 +10,14 @@ from workflows.engine import (
     REASON_REQUIRED,
     TRANSITION_NOT_ALLOWED,
     Decision,
+    allowed_actions,
+    decide,
+    required_facts,
+)
+from workflows.guards import GUARDS
+from workflows.mermaid import to_mermaid
+from workflows.roles import RoleTag
+from workflows.table import (
     Facts,
     Guard,
     GuardRegistry,
@@ -19,13 +27,7 @@ from workflows.engine import (
     Workflow,
     WorkflowDefinitionError,
     WorkflowError,
-    allowed_actions,
-    decide,
-    required_facts,
-    to_mermaid,
 )
-from workflows.guards import GUARDS
-from workflows.roles import RoleTag
 
 __all__ = [
     "GUARDS",

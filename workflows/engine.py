@@ -14,40 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from workflows.mermaid import ordered_roles, to_mermaid
-from workflows.table import (
-    Facts,
-    Guard,
-    GuardRegistry,
-    MissingFactsError,
-    Transition,
-    UnknownStateError,
-    Workflow,
-    WorkflowDefinitionError,
-    WorkflowError,
-)
-
-__all__ = [
-    "GUARD_FAILED",
-    "REASON_FACT",
-    "REASON_REQUIRED",
-    "TRANSITION_NOT_ALLOWED",
-    "Decision",
-    "Facts",
-    "Guard",
-    "GuardRegistry",
-    "MissingFactsError",
-    "Transition",
-    "UnknownStateError",
-    "Workflow",
-    "WorkflowDefinitionError",
-    "WorkflowError",
-    "allowed_actions",
-    "decide",
-    "ordered_roles",
-    "required_facts",
-    "to_mermaid",
-]
+from workflows.table import Facts, MissingFactsError, Transition, Workflow
 
 #: Decision codes (stable, machine-readable; the service maps them to API errors).
 TRANSITION_NOT_ALLOWED = "transition_not_allowed"

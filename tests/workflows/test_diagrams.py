@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from workflows import to_mermaid
 from workflows.diagrams import DIAGRAMS, main, render_all
-from workflows.engine import to_mermaid
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RENDERED = render_all()
