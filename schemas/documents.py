@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -24,3 +25,16 @@ class DocumentOut(msgspec.Struct):
 
 class DocumentList(msgspec.Struct):
     items: list[DocumentOut]
+
+
+class SignedList(msgspec.Struct):
+    """A published list as served (service/printing/signed.py): Ed25519 over
+    `schoolgate signed list v1\\n` + `canonical`, which is `document` in canonical JSON."""
+
+    document: dict[str, Any]
+    canonical: str
+    sha256: str
+    signature: str
+    algorithm: str
+    key_id: str
+    public_key: str
