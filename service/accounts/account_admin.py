@@ -64,6 +64,7 @@ async def change_own_password(db: Database, user: SessionUser, current: str, new
         account = await session.get(Account, user.actor.account_id, with_for_update=True)
         if account is None or not await verify_password(account.password_hash, current):
             raise InvalidInput.field("current_password", "wrong_password", "当前密码不正确")
+        had_to_change = account.must_change_password
         _store_password(session, account, await hash_password(new), False)
         await end_sessions(session, account.id, keep=user.session_id)
         await record_event(
@@ -72,8 +73,7 @@ async def change_own_password(db: Database, user: SessionUser, current: str, new
             "accounts:password:change",
             "account",
             account.id,
-            # As before the split: "before" is read after the store, so it is always False.
-            changes={"must_change_password": {"before": account.must_change_password, "after": False}},
+            changes={"must_change_password": {"before": had_to_change, "after": False}},
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 
 from service.accounts import account_id_by_login, set_disabled
@@ -135,6 +137,12 @@ async def test_initial_password_must_be_changed_at_first_sign_in(new_browser, db
     assert (await browser.get("/reviewer")).status_code == 200
     assert (await new_browser().sign_in("li.dx", "first-password-1")).status_code == 401
     assert (await new_browser().sign_in("li.dx", "a-new-pass-phrase")).status_code == 303
+    async with db.transaction() as session:
+        canonical = (
+            await session.exec(text("SELECT canonical FROM audit_events WHERE action = 'accounts:password:change'"))
+        ).one()[0]
+    # The trail says the change lifted the first-sign-in requirement.
+    assert json.loads(canonical)["changes"] == {"must_change_password": {"before": True, "after": False}}
 
 
 async def test_disabled_account_is_signed_out_and_its_tokens_refused(new_browser, signed_in, db, client):
