@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlmodel import select
 
-from service.accounts import Account
+from service.accounts import Account, actor_of
 from service.applications import ApplicationInput, conclude_due_notices, create_application, transition
 from service.complaints import ComplaintInput, file_complaint
 from service.db import Database
@@ -35,7 +35,7 @@ from service.personnel import (
     upload_authorisation,
 )
 from service.region_settings import update_settings
-from service.security import Actor, Keyring, Role
+from service.security import Actor, Keyring
 from service.service_items import list_service_items
 from service.timetables import act_on_timetable, save_timetable
 from service.timeutil import today_in_china
@@ -71,13 +71,7 @@ async def _actor(db: Database, login: str) -> Actor:
     async with db.transaction() as session:
         account = (await session.exec(select(Account).where(Account.login == login))).first()
     assert account is not None, "the demo accounts are seeded before the loop"
-    return Actor(
-        account_id=account.id,
-        role=Role(account.role),
-        region_code=account.region_code,
-        school_id=account.school_id,
-        vendor_credit_code=account.vendor_credit_code,
-    )
+    return actor_of(account)
 
 
 async def _admit(db: Database, vendor: Actor, county: Actor, city: Actor, vendor_id: UUID) -> dict[UUID, UUID]:

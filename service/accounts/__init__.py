@@ -22,7 +22,7 @@ from service.accounts.services import (
     revoke_token,
     still_authenticated,
 )
-from service.accounts.sessions import SessionUser, session_user, sign_out
+from service.accounts.sessions import SessionUser, actor_of, session_user, sign_out
 from service.accounts.signin import sign_in
 from service.accounts.throttle import SignInPolicy, Throttle
 
@@ -31,6 +31,7 @@ __all__ = [
     "account_id_by_login",
     "account_names",
     "account_regions",
+    "actor_of",
     "accounts_to_notify",
     "assign_login",
     "authenticate",

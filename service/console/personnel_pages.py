@@ -9,7 +9,7 @@ shows the same numbers."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,6 +34,7 @@ from service.personnel import (
     get_import_job,
     list_import_jobs,
     run_import_job,
+    upload_digest,
 )
 from service.security import Role
 from service.vendors import get_vendor, list_vendors
@@ -212,15 +213,17 @@ async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart)
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise InvalidInput.field("file", "required", "请选择要导入的文件（CSV 或 XLSX）")
-        content = await file.read(IMPORT_MAX_BYTES + 1)
-        if len(content) > IMPORT_MAX_BYTES:
+        # Hashed where the upload spooled it, and parsed from there by the job: a large
+        # file is never held whole in memory.
+        size, sha256 = await asyncio.to_thread(upload_digest, file.file)
+        if size > IMPORT_MAX_BYTES:
             raise InvalidInput.field("file", "file_too_large", f"文件不能超过 {IMPORT_MAX_BYTES // (1024 * 1024)} MB")
         authority = str(data.get("issuing_authority") or "").strip() or None
         reply = await create_import_job(
             db,
             actor,
             filename=file.filename[:200],
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=sha256,
             consent_document_id=_consent_id(str(data.get("consent_document_id") or "")),
         )
     except DomainError as error:
@@ -236,9 +239,10 @@ async def start_import(request: Request, db: DB, keyring: Keys, data: Multipart)
         keyring,
         actor,
         job.id,
-        content=content,
+        content=file.file,
         consent_document_id=job.consent_document_id,
         issuing_authority=authority,
+        file_sha256=sha256,
     )
     return Redirect(f"/reviewer/imports/{job.id}", status_code=303, background=task)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -71,7 +72,7 @@ class DocumentController(Controller):
         """Upload a PDF, JPEG or PNG (recognised by content) with its metadata. Send
         `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
         content = await data.file.read(settings.max_upload_bytes + 1)
-        key = idempotency_key(request, actor, idempotency, form_payload(data, content))
+        key = idempotency_key(request, actor, idempotency, form_payload(data, hashlib.sha256(content).hexdigest()))
         reply = await services.upload_document(
             db,
             storage,

@@ -10,11 +10,10 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.orders import rows
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.orders.views import named_people
-from service.service_items import items_by_ids
 from service.timeutil import utcnow
-from service.vendors import vendors_by_ids
 from workflows.school_order import ACCEPTED
 
 
@@ -38,28 +37,22 @@ class OrderedSlot:
 
 async def accepted_orders(session: AsyncSession, school_id: UUID, term_id: UUID) -> list[OrderedSlot]:
     """The school's accepted orders of the term, oldest first."""
-    query = (
-        select(SchoolOrder)
-        .where(SchoolOrder.school_id == school_id, SchoolOrder.term_id == term_id, SchoolOrder.state == ACCEPTED)
-        .order_by(col(SchoolOrder.created_at), col(SchoolOrder.id))
-    )
-    orders = list((await session.exec(query)).all())
+    found = await rows.order_rows(session, rows.OF_SCHOOL, school_id, term_id, order=rows.OLDEST_FIRST)
+    orders = [o for o in found if o.state == ACCEPTED]
     if not orders:
         return []
     people = await named_people(session, orders, utcnow())
-    items = await items_by_ids(session, [o.service_item_id for o in orders])
-    vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
     return [
         OrderedSlot(
             o.id,
             list(o.weekdays),
             o.start_time,
             o.end_time,
-            items[o.service_item_id].category_code,
-            items[o.service_item_id].activity,
+            o.category_code,
+            o.activity,
             o.venue,
             o.class_size,
-            vendors[o.vendor_id].name,
+            o.vendor_name,
             [p.masked_name for p in people[o.id]],
             o.fee,
             o.fee_unit,

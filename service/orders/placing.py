@@ -20,6 +20,7 @@ from service.db import Database
 from service.errors import Forbidden, InvalidInput, NotFound, problem, raise_problems
 from service.idempotency import Idempotency, Reply, run_once
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
+from service.orders.rows import rows_by_ids
 from service.orders.terms import term_for_school
 from service.orders.views import OrderView, named_people, order_views, visible_order
 from service.personnel import EntryClearance, cleared_staff, entry_clearances
@@ -272,7 +273,7 @@ async def _place(session: AsyncSession, actor: Actor, school_code: str, data: Cl
         await order_views(
             session,
             actor,
-            [order],
+            await rows_by_ids(session, [order.id]),
             now,
             people_of={order.id: named},
             warnings={order.id: _warnings(term, now_state, named)},
@@ -322,12 +323,13 @@ async def placed_order(db: Database, actor: Actor, order_id: UUID, *, now: datet
         assert term is not None  # an order's term is a foreign key
         key = [(order.vendor_id, order.service_item_id)]
         state = (await items_on_whitelist(session, key, order.region_code, now))[order.service_item_id]
-        people = await named_people(session, [order], now)
+        read = await rows_by_ids(session, [order.id])
+        people = await named_people(session, read, now)
         return (
             await order_views(
                 session,
                 actor,
-                [order],
+                read,
                 now,
                 people_of=people,
                 warnings={order.id: _warnings(term, state, people[order.id])},

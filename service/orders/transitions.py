@@ -14,6 +14,7 @@ from service.db import Database
 from service.errors import Conflict, InvalidInput
 from service.idempotency import Idempotency, Reply, run_once
 from service.orders.models import SchoolOrder
+from service.orders.rows import rows_by_ids
 from service.orders.views import OrderView, actor_tags, order_views, visible_order
 from service.reason import clean_reason
 from service.security import Actor
@@ -86,8 +87,7 @@ async def _transition(
         reason=reason,
         changes=diff(before, {"state": order.state, "version": order.version}),
     )
-    await session.flush()
-    return (await order_views(session, actor, [order], now))[0]
+    return (await order_views(session, actor, await rows_by_ids(session, [order.id]), now))[0]
 
 
 async def transition_order(

@@ -3,22 +3,23 @@ with its standing derived at the instant of the read (service/orders/standing.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import Database
 from service.errors import Forbidden, NotFound
+from service.orders import rows
 from service.orders import standing as order_standing
 from service.orders.models import SchoolOrder
+from service.orders.rows import OrderRow
 from service.personnel import EntryClearance, entry_clearances_many
-from service.schools import schools_by_ids, visible_school
+from service.schools import visible_school
 from service.security import Actor, Role
-from service.service_items import items_by_ids
 from service.timeutil import utcnow
 from service.vendors import vendor_by_credit_code, vendors_by_ids
 from service.whitelist import ItemOnWhitelist, items_on_whitelist
@@ -29,15 +30,27 @@ from workflows.school_order import OPEN_STATES, SCHOOL_ORDER
 
 @dataclass(frozen=True)
 class OrderView:
-    order: SchoolOrder
-    school_code: str
-    vendor_name: str
-    activity: str
-    category_code: int
+    order: OrderRow
     people: list[EntryClearance]
     standing: order_standing.Standing
     allowed_actions: list[str]
     warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def school_code(self) -> str:
+        return self.order.school_code
+
+    @property
+    def vendor_name(self) -> str:
+        return self.order.vendor_name
+
+    @property
+    def activity(self) -> str:
+        return self.order.activity
+
+    @property
+    def category_code(self) -> int:
+        return self.order.category_code
 
     @property
     def state_label(self) -> str:
@@ -47,7 +60,7 @@ class OrderView:
 # -------------------------------------------------------------------- who sees what
 
 
-def actor_tags(actor: Actor, order: SchoolOrder, vendor_credit_code: str | None) -> set[str]:
+def actor_tags(actor: Actor, order: SchoolOrder | OrderRow, vendor_credit_code: str | None) -> set[str]:
     tags: set[str] = set()
     if actor.role is Role.SCHOOL and actor.school_id == order.school_id:
         tags.add(RoleTag.SCHOOL)
@@ -59,70 +72,57 @@ def actor_tags(actor: Actor, order: SchoolOrder, vendor_credit_code: str | None)
 # -------------------------------------------------------------------- reading
 
 
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, in its transaction: the bulk reads pass
-    one array parameter and read plain rows (no ORM objects)."""
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
-
-
-_NAMED = (
-    "SELECT order_id, person_id FROM school_order_people WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position"
-)
-
-
 async def named_people(
-    session: AsyncSession, orders: list[SchoolOrder], now: datetime
+    session: AsyncSession, orders: Sequence[OrderRow], now: datetime
 ) -> dict[UUID, list[EntryClearance]]:
-    ids = [o.id for o in orders]
-    # Plain rows through one array parameter: the ORM costs more than the read here.
-    rows = await (await driver(session)).fetch(_NAMED, ids)
-    named: dict[UUID, list[UUID]] = {o.id: [] for o in orders}
-    for order_id, person_id in rows:
-        named[order_id].append(person_id)
+    """Each order's named people with their entry clearance for its vendor now, in the
+    school's order: one read of every person's facts for all the orders' vendors."""
     by_vendor: dict[UUID, set[UUID]] = {}
     for order in orders:
-        by_vendor.setdefault(order.vendor_id, set()).update(named[order.id])
+        by_vendor.setdefault(order.vendor_id, set()).update(order.people)
     cleared = await entry_clearances_many(session, {v: list(people) for v, people in by_vendor.items()}, now)
-    return {o.id: [cleared[o.vendor_id][p] for p in named[o.id]] for o in orders}
+    return {o.id: [cleared[o.vendor_id][p] for p in o.people] for o in orders}
+
+
+async def items_now(
+    session: AsyncSession, orders: Sequence[OrderRow], now: datetime
+) -> dict[tuple[str, UUID], ItemOnWhitelist]:
+    """Where each order's item stands on its region's whitelist now, by (region, item):
+    once per item, as many schools of a region order the same one."""
+    on_list: dict[tuple[str, UUID], ItemOnWhitelist] = {}
+    for region_code in {o.region_code for o in orders}:
+        pairs = list(dict.fromkeys((o.vendor_id, o.service_item_id) for o in orders if o.region_code == region_code))
+        for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
+            on_list[(region_code, item_id)] = state
+    return on_list
 
 
 async def order_views(
     session: AsyncSession,
     actor: Actor,
-    orders: list[SchoolOrder],
+    orders: Sequence[OrderRow],
     now: datetime,
     *,
     people_of: dict[UUID, list[EntryClearance]] | None = None,
+    on_list: dict[tuple[str, UUID], ItemOnWhitelist] | None = None,
     warnings: dict[UUID, list[dict]] | None = None,
 ) -> list[OrderView]:
+    """Each order with its standing now; `people_of` and `on_list`, when the caller has
+    read them already (`named_people`, `items_now`)."""
     if not orders:
         return []
     people_of = people_of or await named_people(session, orders, now)
-    items = await items_by_ids(session, [o.service_item_id for o in orders])
-    vendors = await vendors_by_ids(session, [o.vendor_id for o in orders])
-    schools = await schools_by_ids(session, [o.school_id for o in orders])
-    on_list: dict[tuple[str, UUID], ItemOnWhitelist] = {}
-    for region_code in {o.region_code for o in orders}:
-        # Once per item: many schools of a region order the same one.
-        pairs = list(dict.fromkeys((o.vendor_id, o.service_item_id) for o in orders if o.region_code == region_code))
-        for item_id, state in (await items_on_whitelist(session, pairs, region_code, now)).items():
-            on_list[(region_code, item_id)] = state
+    on_list = on_list or await items_now(session, orders, now)
     views = []
     actions: dict[tuple[str, frozenset[str]], list[str]] = {}  # the table's answer, asked once per case
     for order in orders:
-        vendor, item = vendors[order.vendor_id], items[order.service_item_id]
         people = people_of[order.id]
-        case = (order.state, frozenset(actor_tags(actor, order, vendor.credit_code)))
+        case = (order.state, frozenset(actor_tags(actor, order, order.vendor_credit_code)))
         if case not in actions:
             actions[case] = allowed_actions(SCHOOL_ORDER, case[0], case[1])
         views.append(
             OrderView(
                 order=order,
-                school_code=schools[order.school_id].code,
-                vendor_name=vendor.name,
-                activity=item.activity,
-                category_code=item.category_code,
                 people=people,
                 standing=order_standing.standing(
                     order.state in OPEN_STATES, on_list[(order.region_code, order.service_item_id)], people, now
@@ -141,13 +141,9 @@ async def list_school_orders(
     now = now or utcnow()
     async with db.transaction() as session:
         school = await visible_school(session, actor, school_code)
-        query = select(SchoolOrder).where(SchoolOrder.school_id == school.id)
-        if term_id is not None:
-            query = query.where(SchoolOrder.term_id == term_id)
-        orders = list(
-            (await session.exec(query.order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id)))).all()
+        return await order_views(
+            session, actor, await rows.order_rows(session, rows.OF_SCHOOL, school.id, term_id), now
         )
-        return await order_views(session, actor, orders, now)
 
 
 async def list_vendor_orders(
@@ -161,12 +157,7 @@ async def list_vendor_orders(
         vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
         if vendor is None:
             return []
-        query = (
-            select(SchoolOrder)
-            .where(SchoolOrder.vendor_id == vendor.id)
-            .order_by(col(SchoolOrder.created_at).desc(), col(SchoolOrder.id))
-        )
-        return await order_views(session, actor, list((await session.exec(query)).all()), now)
+        return await order_views(session, actor, await rows.order_rows(session, rows.OF_VENDOR, vendor.id), now)
 
 
 async def visible_order(
@@ -189,4 +180,4 @@ async def get_order(db: Database, actor: Actor, order_id: UUID, *, now: datetime
     now = now or utcnow()
     async with db.transaction() as session:
         order, _ = await visible_order(session, actor, order_id)
-        return (await order_views(session, actor, [order], now))[0]
+        return (await order_views(session, actor, await rows.rows_by_ids(session, [order.id]), now))[0]

@@ -15,7 +15,7 @@ from service.personnel.facts import (
     uncleared_among,
 )
 from service.personnel.import_jobs import create_import_job, get_import_job, list_import_jobs, run_import_job
-from service.personnel.importfile import HEADERS, ImportRejected, PersonLine, read_people
+from service.personnel.importfile import HEADERS, ImportRejected, PersonLine, read_people, upload_digest
 from service.personnel.imports import IMPORT_MAX_BYTES
 from service.personnel.models import ALWAYS_MANDATORY, CHECK_TYPES, DEFAULT_VALIDITY_DAYS, RESULTS
 from service.personnel.people import clean_name, load_visible_person
@@ -81,6 +81,7 @@ __all__ = [
     "PersonLine",
     "PersonnelSettings",
     "read_people",
+    "upload_digest",
     "record_check",
     "RESULTS",
     "run_import_job",

@@ -25,7 +25,7 @@ from service.personnel.models import (
 from service.personnel.people import Engaged, engagements_of
 from service.personnel.rules import bar_lift_in_force_sql, engagement_in_force
 from service.personnel.settings import PersonnelSettings, settings_for_region_sets, settings_for_regions
-from service.personnel.suspensions import suspended_among
+from service.personnel.suspensions import suspended_sql
 from service.privacy import mask_name
 
 
@@ -39,39 +39,31 @@ def _lifted_exists() -> Exists:
     )
 
 
-_FACT_TUPLES = f"""
-SELECT c.person_id, c.check_type, c.result, c.query_date, c.valid_until, c.recorded_at,
-       EXISTS (SELECT 1 FROM bar_lifts l WHERE l.check_id = c.id AND {bar_lift_in_force_sql("l")})
-  FROM background_checks c
- WHERE c.person_id = ANY($1::uuid[])
-"""
-_PEOPLE_ENGAGED = """
-SELECT p.id, p.name, p.origin_region_code, e.vendor_id, v.region_code, e.ended_at, e.start_date
+#: Everything `entry_clearances_many` reads of a person, in one statement: the person,
+#: open suspension (`suspended_sql`), the engagements without a departure with their
+#: vendors' regions (`engagement_in_force` then judges the start date), and the check
+#: records as `clearance.cleared_until` reads them (`FactTuple`), each as an array of
+#: anonymous records (asyncpg gives tuples).
+_PEOPLE_FACTS = f"""
+SELECT p.id, p.name, p.origin_region_code, {suspended_sql("p")},
+       ARRAY(SELECT ROW(e.vendor_id, v.region_code, e.ended_at, e.start_date)
+               FROM engagements e JOIN vendors v ON v.id = e.vendor_id
+              WHERE e.person_id = p.id AND e.ended_at IS NULL),
+       ARRAY(SELECT ROW(c.check_type, c.result, c.query_date, c.valid_until, c.recorded_at,
+                        EXISTS (SELECT 1 FROM bar_lifts l WHERE l.check_id = c.id AND {bar_lift_in_force_sql("l")}))
+               FROM background_checks c WHERE c.person_id = p.id)
   FROM people p
-  LEFT JOIN engagements e ON e.person_id = p.id AND e.ended_at IS NULL
-  LEFT JOIN vendors v ON v.id = e.vendor_id
  WHERE p.id = ANY($1::uuid[])
 """
 
 
 async def _driver(session: AsyncSession) -> Any:
     """The asyncpg connection under the session, in its transaction: one array parameter
-    instead of thousands of bound ones for the bulk reads below."""
+    instead of thousands of bound ones for the bulk reads below. Pending ORM writes are
+    flushed first, so that the read sees them (a suspension written in this transaction)."""
+    await session.flush()
     connection = await session.connection()
     return (await connection.get_raw_connection()).driver_connection
-
-
-async def fact_tuples_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[FactTuple]]:
-    """The check records as `clearance.cleared_until` reads them (plain tuples, no
-    objects): for reading the clearance of thousands of people at once. Only a
-    confirmed, unclosed lift lifts (as `check_facts_of` says)."""
-    ids = list(set(person_ids))
-    found: dict[UUID, list[FactTuple]] = {pid: [] for pid in ids}
-    if not ids:
-        return found
-    for row in await (await _driver(session)).fetch(_FACT_TUPLES, ids):
-        found[row[0]].append((row[1], row[2], row[3], row[4], row[5], row[6]))
-    return found
 
 
 async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
@@ -152,17 +144,23 @@ async def entry_clearances_many(
         return {vendor_id: {} for vendor_id in wanted}
     now = now or timeutil.utcnow()
     today = timeutil.today_in_china(now)
-    # Plain rows, not ORM objects: a dashboard reads thousands of people at once.
+    # Plain rows, not ORM objects, in one statement: a dashboard reads thousands of people at once.
     people: dict[UUID, tuple[str, str | None]] = {}
-    engaged: dict[UUID, list[tuple[UUID, str]]] = {pid: [] for pid in ids}  # in force today: (vendor, region)
-    for person_id, name, origin, vendor_id, region_code, ended_at, start_date in await (await _driver(session)).fetch(
-        _PEOPLE_ENGAGED, ids
+    engaged: dict[UUID, list[tuple[UUID, str]]] = {}  # in force today: (vendor, region)
+    facts: dict[UUID, list[FactTuple]] = {}
+    suspended: set[UUID] = set()
+    for person_id, name, origin, is_suspended, engagements, checks in await (await _driver(session)).fetch(
+        _PEOPLE_FACTS, ids
     ):
         people[person_id] = (name, origin)
-        if vendor_id is not None and engagement_in_force(ended_at, start_date, today):
-            engaged[person_id].append((vendor_id, region_code))
-    facts = await fact_tuples_of(session, ids)
-    suspended = await suspended_among(session, ids)
+        engaged[person_id] = [
+            (vendor_id, region_code)
+            for vendor_id, region_code, ended_at, start_date in engagements
+            if engagement_in_force(ended_at, start_date, today)
+        ]
+        facts[person_id] = checks
+        if is_suspended:
+            suspended.add(person_id)
     regions_of = {
         person_id: frozenset(region for _, region in engaged[person_id])
         or (frozenset({origin}) if origin else frozenset())  # as settings_regions says

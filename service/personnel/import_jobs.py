@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 from sqlmodel import col, func, select, update
@@ -83,9 +83,10 @@ async def run_import_job(
     actor: Actor,
     job_id: UUID,
     *,
-    content: bytes,
+    content: bytes | IO[bytes],
     consent_document_id: UUID,
     issuing_authority: str | None,
+    file_sha256: str | None = None,
 ) -> None:
     """The background task: progress in small transactions of its own, the data in one,
     all while holding the job's liveness lock."""
@@ -99,6 +100,7 @@ async def run_import_job(
             content=content,
             consent_document_id=consent_document_id,
             issuing_authority=issuing_authority,
+            file_sha256=file_sha256,
         )
 
 
@@ -108,9 +110,10 @@ async def _run_import_job(
     actor: Actor,
     job_id: UUID,
     *,
-    content: bytes,
+    content: bytes | IO[bytes],
     consent_document_id: UUID,
     issuing_authority: str | None,
+    file_sha256: str | None = None,
 ) -> None:
     async def progress(update_: ImportProgress) -> None:
         await _update_job(
@@ -130,6 +133,7 @@ async def _run_import_job(
                 content=content,
                 consent_document_id=consent_document_id,
                 issuing_authority=issuing_authority,
+                file_sha256=file_sha256,
                 import_id=job_id,
                 progress=progress,
             )

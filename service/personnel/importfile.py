@@ -25,11 +25,13 @@ Accepted:
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 from service.errors import InvalidInput
 from service.personnel.import_cells import cell_key, cell_text
@@ -99,16 +101,22 @@ Chunk = list[RawRow]
 
 
 class ResultsFile:
-    """The rows of an uploaded file, after its header was understood."""
+    """The rows of an uploaded file, after its header was understood.
 
-    def __init__(self, content: bytes, required: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
+    `source` is the file's bytes or, better, the binary file they were spooled to (the
+    upload as it arrived): a CSV is then decoded a block at a time as its rows are read,
+    never held whole in memory. The file is read from its start; it is left open."""
+
+    def __init__(self, source: bytes | IO[bytes], required: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
         self.required = required
-        if not content.strip():
-            raise ImportRejected([Problem(1, "file", "empty_file", "文件为空")])
-        if content.startswith(XLSX_MAGIC):
-            self.kind, rows, self.rows_total = "xlsx", *self._open_xlsx(content)
+        file = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+        file.seek(0)
+        if file.read(len(XLSX_MAGIC)) == XLSX_MAGIC:
+            file.seek(0)
+            self.kind, rows, self.rows_total = "xlsx", *self._open_xlsx(file)
         else:
-            self.kind, rows, self.rows_total = "csv", *self._open_csv(content)
+            file.seek(0)
+            self.kind, rows, self.rows_total = "csv", *self._open_csv(file)
         self._rows = rows
         header: list | tuple = ()
         for _, header in self._rows:  # the header is the first row that is not blank
@@ -117,34 +125,17 @@ class ResultsFile:
         self.columns = self._columns(header or (), required)
 
     @staticmethod
-    def _open_csv(content: bytes) -> tuple[Iterator[tuple[int, list]], int]:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ImportRejected(
-                    [
-                        Problem(
-                            1,
-                            "file",
-                            "unreadable_encoding",
-                            "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX",
-                        )
-                    ]
-                ) from None
-        del content
-        rows_total = max(text.count("\n") + (0 if text.endswith("\n") else 1) - 1, 0)
-        return enumerate(csv.reader(io.StringIO(text)), start=1), rows_total
+    def _open_csv(file: IO[bytes]) -> tuple[Iterator[tuple[int, list]], int]:
+        encoding, lines = _text_encoding(file)
+        return _csv_rows(file, encoding), max(lines - 1, 0)
 
     @staticmethod
-    def _open_xlsx(content: bytes) -> tuple[Iterator[tuple[int, list]], int]:
+    def _open_xlsx(file: IO[bytes]) -> tuple[Iterator[tuple[int, list]], int]:
         # calamine (Rust) reads a 100,000-row sheet in ~1 s where openpyxl took ~15 s.
         from python_calamine import CalamineError, CalamineWorkbook
 
         try:
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+            sheet = CalamineWorkbook.from_filelike(file).get_sheet_by_index(0)
         except (CalamineError, IndexError, ValueError):
             raise ImportRejected([Problem(1, "file", "unreadable_file", "无法读取该 XLSX 文件")]) from None
         # Rows come from the sheet's first row (leading blank rows included), so row
@@ -180,6 +171,59 @@ class ResultsFile:
             yield chunk
 
 
+SCAN_BLOCK = 1024 * 1024
+UNREADABLE_ENCODING = Problem(
+    1, "file", "unreadable_encoding", "无法识别文件编码：请另存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX"
+)
+
+
+def _text_encoding(file: IO[bytes]) -> tuple[str, int]:
+    """The encoding a CSV decodes in (UTF-8, with or without BOM, else GB18030) and its
+    number of lines, from one pass over the file a block at a time (decoded, not kept);
+    the file is rewound. A file of nothing but blanks is `empty_file`."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        newlines, last, blank = 0, b"", True
+        try:
+            while block := file.read(SCAN_BLOCK):
+                decoder.decode(block)
+                newlines += block.count(b"\n")  # 0x0A is never part of a multi-byte character in either
+                blank = blank and not block.strip()
+                last = block[-1:]
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            file.seek(0)
+            continue
+        file.seek(0)
+        if blank:
+            raise ImportRejected([Problem(1, "file", "empty_file", "文件为空")])
+        return encoding, newlines + (0 if last == b"\n" else 1)
+    raise ImportRejected([UNREADABLE_ENCODING])
+
+
+def _csv_rows(file: IO[bytes], encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV, numbered from 1, decoded as they are read. The file stays
+    open for its owner (the upload), whatever happens to this reader."""
+    text = io.TextIOWrapper(file, encoding=encoding, newline="")
+    try:
+        yield from enumerate(csv.reader(text), start=1)
+    finally:
+        try:
+            text.detach()
+        except ValueError:  # the upload was closed first: nothing left to keep open
+            pass
+
+
+def upload_digest(source: bytes | IO[bytes]) -> tuple[int, str]:
+    """Size and SHA-256 (hex) of an uploaded file, read in blocks; the file is rewound."""
+    file = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    file.seek(0)
+    digest = hashlib.file_digest(cast(Any, file), "sha256").hexdigest()  # IO[bytes] is not typed with readinto
+    size = file.tell()
+    file.seek(0)
+    return size, digest
+
+
 # -- a list of people (a school's roster): the import's columns, only number and name needed --
 
 
@@ -189,7 +233,7 @@ class PersonLine(NamedTuple):
     name: str
 
 
-def read_people(content: bytes, *, limit: int) -> list[PersonLine]:
+def read_people(content: bytes | IO[bytes], *, limit: int) -> list[PersonLine]:
     """The people of a file with the import's columns (身份证号, 姓名; the other columns
     are ignored), blank rows skipped. More than `limit` people → a file problem."""
     file = ResultsFile(content, required=("id_number", "name"))

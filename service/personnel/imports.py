@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -45,12 +45,7 @@ from service.personnel.checks import require_consent
 from service.personnel.import_rows import RowValidator
 from service.personnel.import_staging import ImportRun, IndexedRow, KnownChecks, KnownPeople, resolve
 from service.personnel.import_store import commit_to_records, store_chunk
-from service.personnel.importfile import (
-    Chunk,
-    ImportRejected,
-    Problem,
-    ResultsFile,
-)
+from service.personnel.importfile import Chunk, ImportRejected, Problem, ResultsFile, upload_digest
 from service.security import Actor, Keyring, Role
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024  # ~700,000 rows of CSV
@@ -90,21 +85,25 @@ async def import_results(
     keyring: Keyring,
     actor: Actor,
     *,
-    content: bytes,
+    content: bytes | IO[bytes],
     consent_document_id: UUID | None,
     issuing_authority: str | None = None,
+    file_sha256: str | None = None,
     import_id: UUID | None = None,
     progress: ProgressCallback | None = None,
     chunk_rows: int = CHUNK_ROWS,
     idempotency: Idempotency | None = None,
 ) -> Reply[ImportResult]:
-    """Import a results file (CSV or XLSX). Raises `ImportRejected` listing every
-    problem (row, column, code, message) when anything is wrong; then nothing is stored.
-    At most once per idempotency key: a replay answers the first import's result."""
+    """Import a results file (CSV or XLSX): its bytes or, for a large upload, the binary
+    file it was spooled to (read a block at a time, left open), with its SHA-256 when the
+    caller has it already. Raises `ImportRejected` listing every problem (row, column,
+    code, message) when anything is wrong; then nothing is stored. At most once per
+    idempotency key: a replay answers the first import's result."""
     if actor.role is not Role.REVIEWER:
         raise Forbidden("只有审核人员可以导入查询结果", code="role_not_allowed")
     now = timeutil.utcnow()
-    file_sha256 = hashlib.sha256(content).hexdigest()
+    if file_sha256 is None:
+        file_sha256 = (await asyncio.to_thread(upload_digest, content))[1]
     results = await asyncio.to_thread(ResultsFile, content)
     del content
     validator = RowValidator(

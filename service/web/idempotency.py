@@ -7,7 +7,7 @@ Every POST that creates or transitions uses these three pieces:
     reply = await services.something(..., idempotency=Idempotency(key, encode_json, 201))
     return reply_response(reply)
 
-A multipart upload is fingerprinted by what it carries: `form_payload(data, content)`
+A multipart upload is fingerprinted by what it carries: `form_payload(data, sha256)`
 gives its text fields as sent and the file by SHA-256, name and declared type, so the
 same key with another file (or another field) is another request → 422.
 """
@@ -15,7 +15,6 @@ same key with another file (or another field) is another request → 422.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from typing import Annotated, Any
 
 import msgspec
@@ -66,16 +65,17 @@ def public_idempotency_key(request: Request, scope: str, header: str | None, pay
     )
 
 
-def form_payload(form: Any, content: bytes, **extra: Any) -> dict[str, Any]:
-    """What a multipart request (a form dataclass, its one file read as `content`) asked,
-    for its fingerprint: every text field as sent, the file by SHA-256, name and declared
-    content type (never its bytes), and `extra` (e.g. query parameters)."""
+def form_payload(form: Any, file_sha256: str, **extra: Any) -> dict[str, Any]:
+    """What a multipart request (a form dataclass with one file, whose SHA-256 in hex is
+    `file_sha256`) asked, for its fingerprint: every text field as sent, the file by
+    SHA-256, name and declared content type (never its bytes), and `extra` (e.g. query
+    parameters). The caller hashes the file as it reads it, once."""
     payload: dict[str, Any] = dict(extra)
     for field in dataclasses.fields(form):
         value = getattr(form, field.name)
         if isinstance(value, UploadFile):
             value = {
-                "sha256": hashlib.sha256(content).hexdigest(),
+                "sha256": file_sha256,
                 "filename": value.filename,
                 "content_type": value.content_type,
             }

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from litestar.datastructures import UploadFile
 from sqlmodel import select
 
 from service import timeutil
 from service.audit import merkle
 from service.audit.models import AuditEvent
 from service.personnel.import_records import record_canonical, record_document
-from service.personnel.models import BackgroundCheck, CheckImportJob, Person
+from service.personnel.models import BackgroundCheck, CheckImport, CheckImportJob, Person
 from tests.factories import credit_code
 from tests.personnel.conftest import add_person, authorisation, count, new_id_number
 
@@ -130,6 +131,14 @@ async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_
     trail = event.canonical.decode()
     assert all(row[0] not in trail and row[1] not in trail for row in rows)
     assert all(c.consent_document_id == ordered[0].consent_document_id and c.import_id for c in checks.values())
+    # Each number was encrypted (a chunk's nonces from one random read) and reads back.
+    numbers = {row[1]: row[0] for row in rows}
+    for person in people.values():
+        read = await client.get(f"/api/v1/people/{person.id}/id-number", headers=reviewer)
+        assert read.status_code == 200 and read.json()["id_number"] == numbers[person.name], read.text
+    tokens = [bytes(p.id_number_ciphertext) for p in people.values()]
+    nonces = {t[2 + t[1] : 2 + t[1] + 12] for t in tokens}  # after the version, key id length and key id
+    assert len(nonces) == len(tokens)  # never one nonce twice
 
 
 async def test_one_bad_row_among_a_thousand_stores_nothing_and_names_the_row(client, reviewer, consent, db):
@@ -218,6 +227,37 @@ async def test_gb18030_and_xlsx_files_import_on_their_own(client, reviewer, cons
     async with db.transaction() as session:
         names = set((await session.exec(select(Person.name))).all())
     assert names == {row[1] for row in rows}
+
+
+@pytest.mark.parametrize("query", ["", "?async=true"])
+async def test_a_large_upload_is_read_from_where_it_was_spooled_never_whole(
+    client, reviewer, consent, db, monkeypatch, query
+):
+    """Past 1 MB an upload is spooled to disk as it arrives; the import hashes it and
+    decodes it from there a block at a time (here GB18030, told by a character well past
+    the first block), at once or in the job after the answer, and never reads it whole."""
+    rows = sample_rows(16_000, prefix="SPOOL")
+    for i, row in enumerate(rows):
+        row[1], row[2], row[3] = f"Tester {i // 2}", ["criminal_record", "sexual_offence_entry_query"][i % 2], "clear"
+    rows[-1][1] = rows[-2][1] = "测试末位"
+    content = as_csv(
+        rows,
+        header=["id_number", "name", "check_type", "result", "query_date", "reference", "valid_until"],
+        encoding="gb18030",
+    )
+    assert len(content) > 1024 * 1024 and content.index("测".encode("gb18030")) > 1024 * 1024
+
+    async def read_whole(*args, **kwargs):
+        raise AssertionError("the upload was read into memory")
+
+    monkeypatch.setattr(UploadFile, "read", read_whole)
+    response = await post_import(client, reviewer, content, consent, query=query)
+    assert response.status_code in (201, 202), response.text
+    async with db.transaction() as session:
+        imports = (await session.exec(select(CheckImport))).all()
+        names = set((await session.exec(select(Person.name))).all())
+    assert [(i.records, i.file_sha256) for i in imports] == [(16_000, hashlib.sha256(content).hexdigest())]
+    assert "测试末位" in names and len(names) == 8_000
 
 
 async def test_xlsx_dates_and_english_headers_and_aliases(client, reviewer, consent, db):

@@ -3,9 +3,8 @@ under, and the results import (at once, or as a job to poll) with its record pro
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import Annotated
+from typing import IO, Annotated
 from uuid import UUID
 
 import msgspec
@@ -21,7 +20,7 @@ from service.db import Database
 from service.idempotency import Idempotency, IdempotencyKey, Reply
 from service.personnel import consents, import_jobs, import_proofs, imports
 from service.personnel.controllers.outputs import encode_consent, encode_import, job_out
-from service.personnel.controllers.uploads import form_uuid, read_upload, store_upload
+from service.personnel.controllers.uploads import form_uuid, spooled_upload, store_upload
 from service.personnel.models import CheckImportJob, ConsentDocument
 from service.security import Actor, Keyring, Role
 from service.web.access import access
@@ -117,27 +116,30 @@ class CheckImportController(Controller):
         stored. Re-importing the same references adds nothing. `?async=true` answers 202
         with a job to poll at `GET /api/v1/checks/imports/{job_id}`. Send `Idempotency-Key`
         to make a retry safe: a replay answers the first import (or job) and imports nothing."""
-        content = await read_upload(data.file, IMPORT_MAX_BYTES)
+        # The file stays where the upload spooled it (on disk past 1 MB): hashed and
+        # parsed from there, a block at a time, never held whole in memory.
+        file, sha256 = await spooled_upload(data.file, IMPORT_MAX_BYTES)
         consent_id = form_uuid(data.consent_document_id, "consent_document_id")
-        key = idempotency_key(request, actor, idempotency, form_payload(data, content, run_async=run_async))
+        key = idempotency_key(request, actor, idempotency, form_payload(data, sha256, run_async=run_async))
         if run_async:
             queued = await import_jobs.create_import_job(
                 db,
                 actor,
                 filename=(data.file.filename or "import")[:200],
-                sha256=hashlib.sha256(content).hexdigest(),
+                sha256=sha256,
                 consent_document_id=consent_id,
                 idempotency=Idempotency(key, lambda job: encode_json(job_out(job)), 202),
             )
-            task = _import_task(queued.value, db, keyring, actor, content, data.issuing_authority)
+            task = _import_task(queued.value, db, keyring, actor, file, data.issuing_authority)
             return reply_response(queued, background=task)
         reply = await imports.import_results(
             db,
             keyring,
             actor,
-            content=content,
+            content=file,
             consent_document_id=consent_id,
             issuing_authority=data.issuing_authority,
+            file_sha256=sha256,
             idempotency=Idempotency(key, encode_import, 201),
         )
         return reply_response(reply)
@@ -162,10 +164,12 @@ class CheckImportController(Controller):
 
 
 def _import_task(
-    job: CheckImportJob | None, db: Database, keyring: Keyring, actor: Actor, content: bytes, authority: str | None
+    job: CheckImportJob | None, db: Database, keyring: Keyring, actor: Actor, file: IO[bytes], authority: str | None
 ) -> BackgroundTask | None:
-    """The run of a freshly queued job, after the response. A replay (no job) starts
-    nothing; a queued job always holds the consent it was checked against."""
+    """The run of a freshly queued job, after the response (the upload's file is still
+    open then: it is closed when the request's handling ends, after background tasks).
+    A replay (no job) starts nothing; a queued job always holds the consent it was
+    checked against."""
     if job is None or job.consent_document_id is None:
         return None
     return BackgroundTask(
@@ -174,7 +178,8 @@ def _import_task(
         keyring,
         actor,
         job.id,
-        content=content,
+        content=file,
         consent_document_id=job.consent_document_id,
         issuing_authority=authority,
+        file_sha256=job.sha256,
     )

@@ -43,11 +43,11 @@ from service.personnel.controllers.outputs import (
     person_out,
     roster_item,
 )
-from service.personnel.controllers.uploads import store_upload
+from service.personnel.controllers.uploads import PERSON_UPLOAD, Uploading
 from service.personnel.models import Certificate, ConsentDocument
 from service.security import Role
 from service.web.access import access
-from service.web.deps import DB, AppSettings, CurrentActor, Keys, Storage
+from service.web.deps import DB, CurrentActor, Keys, Storage
 from service.web.files import file_response
 from service.web.forms import form_date
 from service.web.idempotency import IdempotencyHeader, encode_json, idempotency_key, reply_response
@@ -194,34 +194,21 @@ class PeopleController(Controller):
         """Check records with their content; each record read is an audit event."""
         return CheckList(items=[check_out(c) for c in await checks.read_checks(db, actor, person_id)])
 
-    @post("/consents", **access(*WRITERS, errors=UPLOAD_ERRORS))
-    async def upload_consent(
-        self,
-        request: Request,
-        db: DB,
-        storage: Storage,
-        settings: AppSettings,
-        actor: CurrentActor,
-        person_id: FromPath[UUID],
-        data: MultipartBody[ConsentForm],
-        idempotency: IdempotencyHeader = None,
-    ) -> Response[ConsentOut]:
+    @post("/consents", dependencies=PERSON_UPLOAD, **access(*WRITERS, errors=UPLOAD_ERRORS))
+    async def upload_consent(self, uploading: Uploading, data: MultipartBody[ConsentForm]) -> Response[ConsentOut]:
         """The person's signed consent to the queries (PDF, JPEG or PNG). Send
         `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
 
         async def store(upload: consents.Upload, key: IdempotencyKey | None) -> Reply[ConsentDocument]:
             return await consents.upload_person_consent(
-                db,
-                storage,
-                actor,
-                person_id,
+                *uploading.target,
                 upload,
                 title=data.title,
                 signed_on=form_date(data.signed_on, "signed_on", required=False),
                 idempotency=Idempotency(key, encode_consent, 201),
             )
 
-        return await store_upload(request, actor, idempotency, data, settings.max_upload_bytes, store)
+        return await uploading.store(data, store)
 
     @get("/consents", **access(*READERS, errors=(404,)))
     async def list_consents(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> ConsentList:
@@ -237,27 +224,16 @@ class PeopleController(Controller):
             content, filename=consent.filename, content_type=consent.content_type, sha256=consent.sha256
         )
 
-    @post("/certificates", **access(*WRITERS, errors=UPLOAD_ERRORS))
+    @post("/certificates", dependencies=PERSON_UPLOAD, **access(*WRITERS, errors=UPLOAD_ERRORS))
     async def upload_certificate(
-        self,
-        request: Request,
-        db: DB,
-        storage: Storage,
-        settings: AppSettings,
-        actor: CurrentActor,
-        person_id: FromPath[UUID],
-        data: MultipartBody[CertificateForm],
-        idempotency: IdempotencyHeader = None,
+        self, uploading: Uploading, data: MultipartBody[CertificateForm]
     ) -> Response[CertificateOut]:
         """A qualification certificate with its scan; `category_codes` like `2,4`. Send
         `Idempotency-Key` to make a retry safe (the file and every field are compared)."""
 
         async def store(upload: consents.Upload, key: IdempotencyKey | None) -> Reply[Certificate]:
             return await certificates.upload_certificate(
-                db,
-                storage,
-                actor,
-                person_id,
+                *uploading.target,
                 upload,
                 certificates.CertificateInput(
                     cert_type=data.cert_type,
@@ -270,7 +246,7 @@ class PeopleController(Controller):
                 idempotency=Idempotency(key, lambda certificate: encode_json(certificate_out(certificate)), 201),
             )
 
-        return await store_upload(request, actor, idempotency, data, settings.max_upload_bytes, store)
+        return await uploading.store(data, store)
 
     @get("/certificates", **access(*READERS, errors=(404,)))
     async def list_certificates(self, db: DB, actor: CurrentActor, person_id: FromPath[UUID]) -> CertificateList:
