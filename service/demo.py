@@ -62,6 +62,28 @@ VENDORS = [
         "钟志强",
         True,
     ),
+    VendorInput(
+        credit_code("52360104MJA801236"),
+        "南昌市青云谱区小荷艺术教育中心",
+        "private_non_enterprise",
+        "360104",
+        "南昌市青云谱区井冈山大道 210 号",
+        "何静",
+        "0791-88661234",
+        "何静",
+        True,
+    ),
+    VendorInput(
+        credit_code("91360104MA39GP7L2"),
+        "江西赣鄱劳动实践教育科技有限公司",
+        "enterprise",
+        "360104",
+        "南昌市青云谱区迎宾中大道 1366 号",
+        "熊伟",
+        "0791-88775566",
+        "熊伟",
+        True,
+    ),
 ]
 
 ACCOUNTS = [
@@ -94,6 +116,14 @@ ACCOUNTS = [
     (
         "体育协会（机构）",
         dict(role="vendor", name="体育协会 管理员", vendor_credit_code=VENDORS[2].credit_code, login="tiyu"),
+    ),
+    (
+        "小荷艺术（机构）",
+        dict(role="vendor", name="小荷艺术 管理员", vendor_credit_code=VENDORS[3].credit_code, login="xiaohe"),
+    ),
+    (
+        "赣鄱劳动（机构）",
+        dict(role="vendor", name="赣鄱劳动 管理员", vendor_credit_code=VENDORS[4].credit_code, login="ganpo"),
     ),
     ("系统管理员", dict(role="admin", name="SchoolGate 管理员", login="admin")),
 ]
@@ -157,6 +187,30 @@ ITEMS = {
             "学校操场",
         ),
     ],
+    VENDORS[3].credit_code: [
+        ServiceItemInput(
+            3,
+            "少儿合唱与声乐启蒙",
+            "发声练习、视唱与多声部合唱，学期末校内汇报演出。",
+            ["lower_primary", "upper_primary"],
+            2500,
+            "per_session",
+            35,
+            "学校音乐教室",
+        ),
+    ],
+    VENDORS[4].credit_code: [
+        ServiceItemInput(
+            5,
+            "校园种植与农耕体验",
+            "在校园种植角完成播种、养护与收获，记录植物生长。",
+            ["lower_primary", "upper_primary", "junior_secondary"],
+            36000,
+            "per_term",
+            30,
+            "学校种植园",
+        ),
+    ],
 }
 
 # The smallest well-formed PDF: enough to show upload, hashing and download.
@@ -214,7 +268,11 @@ async def load_demo(url: str, settings: Settings) -> list[DemoAccount]:
         await load_queue(
             db,
             load_signer(settings.signing_key_file, settings.audit_origin),
-            {"vendor": VENDORS[0].credit_code, "shuxiang": VENDORS[1].credit_code, "tiyu": VENDORS[2].credit_code},
+            load_keyring(settings.data_dir, settings.personal_data_keys),
+            {
+                login: vendor.credit_code
+                for login, vendor in zip(("vendor", "shuxiang", "tiyu", "xiaohe", "ganpo"), VENDORS, strict=True)
+            },
         )
         return accounts
     finally:

@@ -3,10 +3,22 @@
 from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.jobs import run_forever as run_notice_jobs
 from service.applications.models import Application
-from service.applications.notices import conclude_due_notices
+from service.applications.notices import conclude_due_notices, settle_due_notices
 from service.applications.objections import resolve_objection
-from service.applications.queries import list_applications, public_notices, public_notices_next_change
-from service.applications.rules import WORKFLOWS, parse_version, table_actions_for
+from service.applications.queries import (
+    count_waiting_for,
+    list_applications,
+    public_notices,
+    public_notices_next_change,
+)
+from service.applications.rules import (
+    WORKFLOWS,
+    notice_due,
+    notice_due_sql,
+    notice_running_sql,
+    parse_version,
+    table_actions_for,
+)
 from service.applications.services import (
     ApplicationInput,
     create_application,
@@ -20,15 +32,20 @@ __all__ = [
     "ApplicationInput",
     "ApplicationView",
     "conclude_due_notices",
+    "count_waiting_for",
     "create_application",
     "get_application",
     "list_applications",
+    "notice_due",
+    "notice_due_sql",
+    "notice_running_sql",
     "parse_version",
     "public_notices",
     "public_notices_next_change",
     "resolve_objection",
     "REVIEW_STAGES",
     "run_notice_jobs",
+    "settle_due_notices",
     "STAGE_TARGET_DAYS",
     "table_actions_for",
     "transition",

@@ -16,6 +16,7 @@ from service.applications.models import (
     StageChange,
 )
 from service.applications.rules import (
+    notice_due,
     refusal,
     workflow_for,
 )
@@ -28,7 +29,7 @@ from service.whitelist import (
 )
 from workflows import decide
 from workflows.engine import Workflow
-from workflows.entry_review import EntryAction, EntryState
+from workflows.entry_review import EntryAction
 from workflows.roles import RoleTag
 
 SYSTEM_TAGS = frozenset({RoleTag.SYSTEM})
@@ -235,7 +236,7 @@ async def _apply(
 async def _conclude_if_due(session: AsyncSession, ctx: Context, now: datetime) -> bool:
     """A notice whose period is over (at once, for 0 days) ends with admission."""
     app = ctx.application
-    if app.stage != EntryState.PUBLIC_NOTICE or app.notice_ends_at is None or app.notice_ends_at > now:
+    if not notice_due(app.stage, app.notice_ends_at, now):
         return False
     await _apply(
         session,

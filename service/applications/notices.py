@@ -15,6 +15,7 @@ from service.applications.effects import _conclude_if_due
 from service.applications.models import (
     Application,
 )
+from service.applications.rules import notice_due_sql
 from service.db import Database
 from service.logging import get_logger
 from service.timeutil import utcnow
@@ -33,7 +34,9 @@ class NoticeConclusionFailed(Exception):
         self.failed = list(failed)
 
 
-async def conclude_due_notices(db: Database, now: datetime | None = None, *, application_id: UUID | None = None) -> int:
+async def conclude_due_notices(
+    db: Database, now: datetime | None = None, *, application_id: UUID | None = None, wait: bool = False
+) -> int:
     """Admit every application whose public notice is over with no objection open.
 
     One transaction per application. The periodic job takes rows with `FOR UPDATE SKIP
@@ -42,7 +45,9 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *, app
     final). The stage change takes effect at the notice's end, whenever it is recorded.
     Returns how many were concluded. An application that fails to conclude does not
     hold up the others of the round; the round then raises `NoticeConclusionFailed`
-    (for a read, the error itself).
+    (for a read, the error itself). `wait`: take every due row, waiting for one another
+    transaction is concluding (rechecked once it commits) instead of skipping it — a
+    read that answers from the whitelist must see that conclusion.
     """
     now = now or utcnow()
     concluded = 0
@@ -62,7 +67,7 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *, app
                     query = (
                         query.order_by(col(Application.notice_ends_at), col(Application.id))
                         .limit(1)
-                        .with_for_update(skip_locked=True)
+                        .with_for_update(skip_locked=not wait)
                     )
                 application = (await session.exec(query.execution_options(populate_existing=True))).first()
                 if application is None:
@@ -82,3 +87,24 @@ async def conclude_due_notices(db: Database, now: datetime | None = None, *, app
     if failed:
         raise NoticeConclusionFailed(concluded, list(failed)) from next(iter(failed.values()))
     return concluded
+
+
+#: Whether any notice is due at $1 (an index probe of ix_applications_stage_notice_ends_at).
+ANY_DUE = f"SELECT EXISTS (SELECT 1 FROM applications a WHERE {notice_due_sql('a', '$1')})"
+
+
+async def settle_due_notices(db: Database, now: datetime | None = None) -> None:
+    """Before a read that answers from the whitelist (a lookup, the public whitelist):
+    conclude every notice over by `now`, so that the answer never lags the notice's end
+    (the job runs only every 30 s). One cheap probe when nothing is due. A failed
+    conclusion is logged and left to the job (its round fails and it tries again);
+    the read answers from what is stored."""
+    now = now or utcnow()
+    pool = await db.raw_pool()
+    async with pool.acquire() as conn:
+        if not await conn.fetchval(ANY_DUE, now):
+            return
+    try:
+        await conclude_due_notices(db, now, wait=True)
+    except NoticeConclusionFailed:
+        pass

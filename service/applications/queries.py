@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from service.applications.deadlines import is_overdue
 from service.applications.models import Application, ApplicationItem
 from service.applications.notices import NoticeConclusionFailed, conclude_due_notices
+from service.applications.rules import table_actions_for
 from service.db import Database
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -251,3 +252,25 @@ async def public_notices_next_change(db: Database, *, region_code: str | None, n
         query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))
     async with db.transaction() as session:
         return (await session.exec(query)).one()
+
+
+async def count_waiting_for(db: Database, actor: Actor, *, stages: Sequence[str]) -> int:
+    """How many applications in `stages`, in the caller's scope, the workflow table gives
+    the caller an action on (`table_actions_for`): a to-do count of the files that wait
+    for *this* account, not those waiting for another level. One grouped statement."""
+    stages = [_stage(s) for s in stages]
+    async with db.transaction() as session:
+        vendor = None
+        if actor.role is Role.VENDOR:
+            vendor = await vendor_by_credit_code(session, actor.vendor_credit_code)
+            if vendor is None:
+                return 0
+        keys = (col(Application.workflow), col(Application.stage), col(Application.region_code))
+        query = _queue_filter(
+            select(*keys, func.count()), actor, vendor, stages=stages, region_code=None, category=None
+        )
+        groups = (await session.exec(query.group_by(*keys))).all()
+    # The vendor's code only tells a vendor account its own files, and a vendor's scope
+    # is its own vendor; the bureau roles' tags depend on the region alone.
+    code = vendor.credit_code if vendor is not None else ""
+    return sum(n for workflow, stage, region, n in groups if table_actions_for(actor, workflow, stage, region, code))

@@ -4,6 +4,8 @@ No I/O here."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput
 from service.security import Actor, Role
 from workflows import (
@@ -53,6 +55,22 @@ GUARD_ERRORS: dict[str, tuple[type[DomainError], str]] = {
     "no_open_objection": (Conflict, "open_objection"),
     "has_open_objection": (Conflict, "no_open_objection"),
 }
+
+
+def notice_due(stage: str, notice_ends_at: datetime | None, now: datetime) -> bool:
+    """A public notice whose period is over at `now`: it ends with admission (conclude)."""
+    return stage == EntryState.PUBLIC_NOTICE and notice_ends_at is not None and notice_ends_at <= now
+
+
+def notice_running_sql(alias: str) -> str:
+    """SQL: application `alias` is in a running public notice (paused ones are in
+    objection review); it is due once `notice_due_sql` holds, at its `notice_ends_at`."""
+    return f"({alias}.stage = '{EntryState.PUBLIC_NOTICE.value}' AND {alias}.notice_ends_at IS NOT NULL)"
+
+
+def notice_due_sql(alias: str, now: str) -> str:
+    """SQL of `notice_due` for application `alias` at instant `now` (an SQL expression)."""
+    return f"({notice_running_sql(alias)} AND {alias}.notice_ends_at <= {now})"
 
 
 def workflow_for(city_review_required: bool) -> str:

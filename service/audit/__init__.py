@@ -4,7 +4,7 @@ from service.audit.background import keep_log_sealed
 from service.audit.checkpoint import key_id
 from service.audit.commitment import record_proof, verify_record_proof
 from service.audit.keys import Signer, load_signer
-from service.audit.merkle import CompactTree, inclusion_proofs, leaf_hash, root_from_inclusion_proof
+from service.audit.merkle import CompactTree, inclusion_proofs, leaf_hash, root_from_inclusion_proof, root_from_leaves
 from service.audit.publickey import KeyFormatError, parse_public_key
 from service.audit.queries import (
     EventFilter,
@@ -55,6 +55,7 @@ __all__ = [
     "record_events",
     "record_proof",
     "root_from_inclusion_proof",
+    "root_from_leaves",
     "Signer",
     "StoredEvent",
     "verify_record_proof",

@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from schemas.text import MultilineText, Text
+from service.applications import settle_due_notices
 from service.console.web import current_user, page, render
 from service.errors import Conflict, DomainError, InvalidInput, NotFound
 from service.orders import (
@@ -175,6 +176,7 @@ async def school_orders(
 
 async def _offer(db, actor: Actor) -> list:
     """The items on the school's region's whitelist that may be ordered (public rows)."""
+    await settle_due_notices(db)  # a notice over by now: its items may be ordered
     rows, _ = await public_whitelist(db, filters(actor.region_code, None, None), cursor=None, limit=200)
     return rows
 

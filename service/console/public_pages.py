@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 
-from service.applications import public_notices
+from service.applications import public_notices, settle_due_notices
 from service.console.web import public_page, render
 from service.errors import InvalidInput
 from service.regions import regions
@@ -75,6 +75,7 @@ async def whitelist_page(
     next_cursor, status = None, 200
     try:
         f = filters(region or None, _category(category), q)
+        await settle_due_notices(db)  # a notice over by now: its vendor is listed
         rows, next_cursor = await public_whitelist(db, f, cursor=cursor or None, limit=PAGE_SIZE)
     except InvalidInput as error:
         errors, status = {d["field"]: d["message"] for d in error.details}, 422

@@ -20,6 +20,7 @@ from service.applications import (
     STAGE_TARGET_DAYS,
     WORKFLOWS,
     ApplicationView,
+    count_waiting_for,
     get_application,
     list_applications,
     resolve_objection,
@@ -63,8 +64,9 @@ def _int_or_none(value: str | None, field: str) -> int | None:
 
 
 async def queue_count(db, actor: Actor) -> int:
-    page_ = await list_applications(db, actor, stages=REVIEW_STAGES, limit=1, with_total=True)
-    return page_.total or 0
+    """The menu's 待办 count: the files in review stages waiting for this reviewer (办理),
+    not those another level must act on (查看)."""
+    return await count_waiting_for(db, actor, stages=REVIEW_STAGES)
 
 
 async def _queue_page(

@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
 from schemas.text import MultilineText, Text
+from service.applications import settle_due_notices
 from service.console.web import current_user, page, render
 from service.errors import InvalidInput, TooManyRequests
 from service.lookup import MAX_BATCH, PersonQuery, lookup_person, lookup_roster, lookup_vendor, own_lookups
@@ -41,6 +42,7 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
     if not (name or "").strip():
         return [], {}
     try:
+        await settle_due_notices(db)  # a notice over by now: its vendor is found
         rows, _ = await public_whitelist(db, filters(actor.region_code, None, name), cursor=None, limit=50)
     except InvalidInput as error:
         return [], _errors(error)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from service.applications import notice_due_sql, settle_due_notices
 from service.coalesce import Coalescer
 from service.db import Database
 from service.lookup.cache import LookupCache, lookup_cache
@@ -39,8 +40,9 @@ from service.whitelist import (
 #: is composed in below). From one snapshot: a head row (kind 0: the
 #: checkpoint size, the version, and — only when the vendor cache is not complete at
 #: this version — the whitelist state in every region of every vendor currently engaging
-#: those people, as JSON, and every region_settings row only when the cached ones are
-#: not of this version), then one row per person found (kind 1) with the credit codes
+#: those people, as JSON, every region_settings row only when the cached ones are
+#: not of this version, and whether any public notice is over but not yet concluded —
+#: then the reader concludes it and reads again), then one row per person found (kind 1) with the credit codes
 #: and regions of their current engagements' vendors (oldest first) and their check
 #: facts as parallel arrays of scalars — binary, decoded by asyncpg in C (JSON for 2,500
 #: facts cost PostgreSQL ~8 ms to build and Python as much to read; arrays of records
@@ -79,11 +81,12 @@ SELECT 0 AS kind, (SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS chec
        NULL::text[] AS vendor_codes, NULL::text[] AS vendor_regions, NULL::text[] AS check_types,
        NULL::text[] AS results, NULL::date[] AS query_dates, NULL::date[] AS valid_until,
        NULL::timestamptz[] AS recorded_at, NULL::boolean[] AS lifted, NULL::text AS asked,
-       NULL::boolean AS suspended
+       NULL::boolean AS suspended,
+       EXISTS (SELECT 1 FROM applications a WHERE {notice_due_sql("a", "$2")}) AS notice_due
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, p.id_number_index, p.name, p.origin_region_code, e.codes, e.regions,
        c.check_types, c.results, c.query_dates, c.valid_until, c.recorded_at, c.lifted, p.asked,
-       {suspended_sql("p")}
+       {suspended_sql("p")}, NULL
   FROM p
   CROSS JOIN LATERAL (SELECT array_agg(v.credit_code ORDER BY g.created_at, g.vendor_id) AS codes,
                              array_agg(v.region_code ORDER BY g.created_at, g.vendor_id) AS regions
@@ -104,6 +107,7 @@ _VENDORS = msgspec.json.Decoder(list[tuple[UUID, str, str, list[EntryRow], dict[
 # A person row's columns (then the six fact arrays, from column 10, the index asked, and
 # whether the person's entry is suspended pending a complaint's investigation).
 INDEX, NAME, ORIGIN, CODES, REGIONS, ASKED, SUSPENDED = 5, 6, 7, 8, 9, 16, 17
+NOTICE_DUE = 18  # in the head row
 
 
 def facts(person: Sequence[Any]) -> Iterable[FactTuple]:
@@ -169,12 +173,18 @@ class _PeopleReader(Coalescer[list[str], Snapshot]):
         passed) makes the read start again with the vendors' state in the statement."""
         cache = lookup_cache(self._db)
         complete = cache.complete_version
+        settled = False
         while True:
             at = utcnow()
             pool = await self._db.raw_pool()
             async with pool.acquire() as conn:
                 rows = await conn.fetch(READ_PEOPLE, indexes, at, cache.settings_version, complete, today_in_china(at))
             head = rows[0] if rows[0][0] == 0 else next(r for r in rows if r[0] == 0)
+            if head[NOTICE_DUE] and not settled:
+                # A notice is over (its vendor admitted at its end): conclude, read again.
+                await settle_due_notices(self._db, at)
+                settled, complete = True, cache.complete_version
+                continue
             checkpoint, version = head[1], head[2]
             cache.observe(version, checkpoint)
             if head[4] is not None:

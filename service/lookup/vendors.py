@@ -34,6 +34,7 @@ from uuid import UUID
 
 import msgspec
 
+from service.applications import notice_running_sql, settle_due_notices
 from service.audit import Signer
 from service.db import Database
 from service.lookup.cache import lookup_cache
@@ -59,8 +60,10 @@ from service.whitelist import (
 #: version and the audit checkpoint size of the same snapshot, and the state's horizon:
 #: the next instant after $2 at which a stored status interval or document of the
 #: vendor starts or stops counting — a document by its upload or, valid from a later
-#: date, at midnight China time starting that date (`state.document_starts`); NULL:
-#: none. Read-only: no commit cost, no locks.
+#: date, at midnight China time starting that date (`state.document_starts`) — or the
+#: end of a public notice the vendor is in (admitted then: its entries count from the
+#: notice's end); NULL: none. A horizon at $2 itself says that notice is already over
+#: and not yet concluded (`notice_due`). Read-only: no commit cost, no locks.
 _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS checkpoint_size,
        (SELECT version FROM lookup_state_version WHERE id = 1) AS state_version,
        (SELECT min(t) FROM (
@@ -73,7 +76,10 @@ _VENDOR_STATE = f"""(SELECT coalesce(max(size), 0) FROM audit_checkpoints) AS ch
            SELECT d.uploaded_at FROM documents d WHERE d.vendor_id = v.id AND d.uploaded_at > $2
            UNION ALL
            SELECT {document_starts("d")} FROM documents d
-            WHERE d.vendor_id = v.id AND {document_starts("d")} > $2) later) AS horizon,
+            WHERE d.vendor_id = v.id AND {document_starts("d")} > $2
+           UNION ALL
+           SELECT greatest(a.notice_ends_at, $2) FROM applications a
+            WHERE a.vendor_id = v.id AND {notice_running_sql("a")}) later) AS horizon,
        v.id, v.name, {", ".join(vendor_state_exprs(regions=None, at="$2"))}"""
 #: $1 credit code, $2 instant.
 LOOKUP_VENDOR = f"SELECT {_VENDOR_STATE}\n  FROM (SELECT 1) AS one LEFT JOIN vendors v ON v.credit_code = $1"
@@ -149,6 +155,11 @@ async def warm_vendor_cache(db: Database, *, page: int = 500) -> int | None:
 MAX_ATTEMPTS = 5
 
 
+def notice_due(horizon: datetime | None, at: datetime) -> bool:
+    """The state's horizon is the instant read itself: a notice of the vendor is over."""
+    return horizon is not None and horizon <= at
+
+
 async def lookup_vendor(
     db: Database,
     signer: Signer,
@@ -168,6 +179,7 @@ async def lookup_vendor(
     query = {"credit_code": credit_code, "as_of": iso(as_of) if as_of is not None else None}
     use_cache = as_of is None
     chain = region_chain(region_code)
+    settled = False
     for _ in range(MAX_ATTEMPTS):
         # Cached state is used only with a cached checkpoint size to sign with.
         cached_size = cache.checkpoint_size if use_cache else None
@@ -183,6 +195,12 @@ async def lookup_vendor(
             else:
                 checkpoint, version, horizon, st = await _read_vendor(db, credit_code, at)
                 cache.observe(version, checkpoint)
+                if notice_due(horizon, at) and not settled:
+                    # The vendor's notice is over: admitted at its end, whether or not the
+                    # job has recorded it yet. Conclude it, then read again.
+                    await settle_due_notices(db, at)
+                    settled, use_cache = True, False
+                    continue
                 if use_cache:
                     cache.put_vendor(credit_code, version, st, horizon)
                 expect_version, cached_checkpoint = None, False

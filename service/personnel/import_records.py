@@ -64,3 +64,44 @@ def record_canonical(document: dict[str, Any]) -> bytes:
 
 def record_leaf(document: dict[str, Any]) -> bytes:
     return leaf_hash(_ENCODER.encode(document))
+
+
+_encode_string = msgspec.json.Encoder().encode  # a JSON string literal, as _ENCODER writes one
+
+
+def record_canonical_from(
+    *,
+    import_id: str,
+    index: int,
+    check_id: str,
+    person_id: str,
+    id_number_masked: str,
+    check_type: str,
+    result: str,
+    query_date: str,
+    reference: bytes,
+    issuing_authority: bytes,
+    valid_until: str | None,
+    consent_document_id: str,
+) -> bytes:
+    """`record_canonical(record_document(...))` without the dict, for the import, which
+    makes one per record (tests/personnel/test_import_records.py holds them equal).
+    Dates are ISO text; `reference` and `issuing_authority` come as their JSON string
+    literals (`json_string`), the only values that may need escaping — the others are
+    UUIDs, codes, ISO dates and the masked number."""
+    until = "null" if valid_until is None else f'"{valid_until}"'
+    return b"".join(
+        (
+            f'{{"check_id":"{check_id}","check_type":"{check_type}","consent_document_id":"{consent_document_id}",'
+            f'"id_number":"{id_number_masked}","import_id":"{import_id}","index":{index},"issuing_authority":'.encode(),
+            issuing_authority,
+            f',"person_id":"{person_id}","query_date":"{query_date}","reference":'.encode(),
+            reference,
+            f',"result":"{result}","type":"{RECORD_TYPE}","v":{RECORD_VERSION},"valid_until":{until}}}'.encode(),
+        )
+    )
+
+
+def json_string(value: str) -> bytes:
+    """A string as the record's canonical form writes it (quoted, escaped)."""
+    return _encode_string(value)

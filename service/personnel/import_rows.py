@@ -5,6 +5,7 @@ issuing authority. Row-level problems never quote an ID number or a name."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -60,6 +61,7 @@ class RowValidator:
         self._results: dict = {}
         self._numbers: dict[str, str | InvalidIdentifier] = {}
         self._names: dict[str, str] = {}
+        self._authorities: dict[str, bool] = {}  # authority -> passes the text rule
 
     def _lookup(self, cache: dict, table: dict, value: Any) -> str | None:
         try:
@@ -93,6 +95,11 @@ class RowValidator:
         today, width, default_authority = self.today, self.width, self.default_authority
         types, results, lookup = self._types, self._results, self._lookup
         numbers, names = self._numbers, self._names
+        # The text rule, per column where it can be: when no reference cell of the chunk
+        # holds a refused character (one search over them all), no row's needs checking;
+        # authorities repeat, so each distinct one is checked once.
+        references_clean = bad_character("".join(_texts(chunk, i_ref))) is None
+        authorities = self._authorities
         for row_no, values in chunk:
             if not any(values):
                 blank += 1
@@ -166,7 +173,7 @@ class RowValidator:
                 problems.append(Problem(row_no, "reference", "required", "查询编号不能为空"))
             elif len(reference) > 100:
                 problems.append(Problem(row_no, "reference", "too_long", "查询编号不能超过 100 个字符"))
-            elif bad_character(reference) is not None:
+            elif not references_clean and bad_character(reference) is not None:
                 problems.append(Problem(row_no, "reference", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
             valid_until = None
             if i_until is not None and cell_text(values[i_until]):
@@ -188,8 +195,14 @@ class RowValidator:
                 )
             elif len(authority) > 200:
                 problems.append(Problem(row_no, "issuing_authority", "too_long", "出具机关不能超过 200 个字符"))
-            elif bad_character(authority) is not None:
-                problems.append(Problem(row_no, "issuing_authority", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE))
+            else:
+                clean = authorities.get(authority)
+                if clean is None:
+                    clean = authorities[authority] = bad_character(authority) is None
+                if not clean:
+                    problems.append(
+                        Problem(row_no, "issuing_authority", INVALID_CHARACTERS, INVALID_CHARACTERS_MESSAGE)
+                    )
             if len(problems) > bad and not any(v.strip() if type(v) is str else v is not None for v in values):
                 del problems[bad:]  # only spaces: a blank line after all
                 blank += 1
@@ -199,3 +212,12 @@ class RowValidator:
                     ParsedRow(row_no, number, name, check_type, result, query_date, reference, valid_until, authority)
                 )
         return rows, problems, len(chunk) - blank
+
+
+def _texts(chunk: Chunk, column: int) -> Iterator[str]:
+    """The text cells of one column of a chunk (other cells are numbers or dates)."""
+    for _, values in chunk:
+        if column < len(values):
+            value = values[column]
+            if type(value) is str:
+                yield value

@@ -5,15 +5,16 @@ record's leaf in the import's commitment."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.audit import CompactTree
+from service.audit import leaf_hash
 from service.identifiers import describe_normalized, mask_id_number
-from service.personnel.import_records import record_document, record_leaf
+from service.personnel.import_records import json_string, record_canonical_from
 from service.personnel.import_rows import ParsedRow
 from service.personnel.importfile import MAX_REPORTED_PROBLEMS, Problem
 from service.personnel.people import ID_NUMBER_PURPOSE
@@ -50,16 +51,32 @@ class ImportRun:
     imported: int = 0
     people_created: int = 0
     leaves: list[bytes] = field(default_factory=list)  # each staged record's leaf hash, in leaf order
-    tree: CompactTree = field(default_factory=CompactTree)  # their Merkle tree's frontier, grown as staged
-    person_tail: tuple[Any, ...] = ()  # the columns every new person shares
-    check_tail: tuple[Any, ...] = ()  # the columns every new check shares
+    person_tail: str = ""  # the columns every new person shares, as COPY text
+    check_tail: str = ""  # the columns every new check shares, as COPY text
+    import_text: str = ""
+    consent_text: str = ""
+    authorities: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # -> (COPY text, JSON string)
     indexes: dict[str, str] = field(default_factory=dict)  # number -> blind index (people repeat in a file)
     masked: dict[str, str] = field(default_factory=dict)  # person id -> masked number, for their records
 
     def __post_init__(self) -> None:
         actor = self.actor
-        self.person_tail = (actor.region_code, self.now, actor.account_id)
-        self.check_tail = (self.consent_id, self.import_id, self.now, actor.account_id)
+        now = self.now.isoformat()
+        self.import_text, self.consent_text = str(self.import_id), str(self.consent_id)
+        self.person_tail = "\t".join((_copy_value(actor.region_code), now, _copy_value(actor.account_id)))
+        self.check_tail = "\t".join((self.consent_text, self.import_text, now, _copy_value(actor.account_id)))
+
+    def _authority(self, authority: str) -> tuple[str, bytes]:
+        found = self.authorities.get(authority)
+        if found is None:  # a file names a handful of authorities, on every row
+            found = self.authorities[authority] = (copy_text(authority), json_string(authority))
+        return found
+
+    def copy_authority(self, authority: str) -> str:
+        return self._authority(authority)[0]
+
+    def json_authority(self, authority: str) -> bytes:
+        return self._authority(authority)[1]
 
     def problem(self, problem: Problem) -> None:
         self.problems_total += 1
@@ -69,9 +86,30 @@ class ImportRun:
 
 @dataclass
 class Staged:
-    people: list[tuple[Any, ...]] = field(default_factory=list)
-    checks: list[tuple[Any, ...]] = field(default_factory=list)
+    """One chunk's new people and checks: how many, and their rows as COPY's text format
+    (made here, in the worker thread, not by asyncpg on the event loop's)."""
+
+    people: int = 0
+    checks: int = 0
+    people_copy: bytes = b""
+    checks_copy: bytes = b""
     rows: int = 0
+
+
+# COPY's text format: a value's backslash, tab, newline and CR are escaped, NULL is \N.
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def copy_text(value: str) -> str:
+    """A text value as COPY's text format writes it. The text rule refuses tabs and line
+    breaks in every imported value, so this is mostly a search that finds nothing."""
+    return value if _COPY_SPECIAL.search(value) is None else value.translate(_COPY_ESCAPES)
+
+
+def _copy_value(value: object) -> str:
+    return NULL if value is None else copy_text(str(value))
 
 
 def new_ids(count: int) -> list[str]:
@@ -87,13 +125,21 @@ def new_ids(count: int) -> list[str]:
     ]
 
 
+def _ids(block: int = 1024) -> Iterator[str]:
+    """New ids as they are needed, made a block at a time (a chunk needs one per new check
+    and one per new person: from none, for a re-import, to twice its rows)."""
+    while True:
+        yield from new_ids(block)
+
+
 def resolve(run: ImportRun, rows: list[IndexedRow], known_people: KnownPeople, known_checks: KnownChecks) -> Staged:
     """Worker thread: decide each row (new, already imported, or a problem) and, while
     the import is clean, build the rows to store and their leaves."""
     staged = Staged()
     people, references = run.people, run.references
-    ids = iter(new_ids(2 * len(rows)))
-    consent_id, import_id = str(run.consent_id), str(run.import_id)
+    ids = _ids()
+    new_people: list[tuple[ParsedRow, str, str]] = []  # (row, blind index, person id)
+    checks: list[str] = []
     for row, index in rows:
         ok = True
         person = people.get(index)
@@ -104,7 +150,8 @@ def resolve(run: ImportRun, rows: list[IndexedRow], known_people: KnownPeople, k
             else:
                 person = people[index] = (row.name, next(ids), True)
                 if run.problems_total == 0:
-                    _stage_person(staged, run, row, index, person[1])
+                    run.masked[person[1]] = mask_id_number(row.number)
+                    new_people.append((row, index, person[1]))
         if person[0] != row.name:
             run.problem(
                 Problem(row.row, "name", "name_mismatch", "姓名与该身份证号码已登记（或文件中先出现）的姓名不一致")
@@ -133,72 +180,57 @@ def resolve(run: ImportRun, rows: list[IndexedRow], known_people: KnownPeople, k
                 )
             continue
         if ok and run.problems_total == 0:
-            _stage_check(staged, run, row, person[1], consent_id, import_id, ids)
+            checks.append(_stage_check(run, row, person[1], next(ids)))
+    if run.problems_total == 0:  # a problem anywhere: nothing will be stored, so nothing is made
+        staged.people, staged.checks = len(new_people), len(checks)
+        staged.people_copy = _people_copy(run, new_people)
+        staged.checks_copy = "".join(checks).encode()
     return staged
 
 
-def _stage_person(staged: Staged, run: ImportRun, row: ParsedRow, index: str, person_id: str) -> None:
-    number = row.number
-    born, sex = describe_normalized(number)
-    masked = run.masked[person_id] = mask_id_number(number)
-    staged.people.append(
-        (
-            person_id,
-            index,
-            run.keyring.encrypt(number.encode(), ID_NUMBER_PURPOSE),
-            masked,
-            row.name,
-            sex,
-            born,
-            *run.person_tail,
+def _people_copy(run: ImportRun, people: list[tuple[ParsedRow, str, str]]) -> bytes:
+    """The chunk's new people as COPY text; their numbers encrypted all at once."""
+    ciphertexts = run.keyring.encrypt_many([row.number.encode() for row, _, _ in people], ID_NUMBER_PURPOSE)
+    lines = []
+    for (row, index, person_id), ciphertext in zip(people, ciphertexts):
+        number = row.number
+        masked = run.masked[person_id]
+        born, sex = describe_normalized(number)
+        # bytea in COPY text: \x and hex digits, its backslash escaped as COPY's own.
+        lines.append(
+            f"{person_id}\t{index}\t\\\\x{ciphertext.hex()}\t{masked}\t{copy_text(row.name)}\t{sex}\t{born}\t"
+            f"{run.person_tail}\n"
         )
-    )
+    return "".join(lines).encode()
 
 
-def _stage_check(
-    staged: Staged,
-    run: ImportRun,
-    row: ParsedRow,
-    person_id: str,
-    consent_id: str,
-    import_id: str,
-    ids: Iterator[str],
-) -> None:
-    """The record's row, and its leaf in the import's commitment (next in order)."""
-    check_id = next(ids)
+def _stage_check(run: ImportRun, row: ParsedRow, person_id: str, check_id: str) -> str:
+    """The record's row as COPY text, and its leaf in the import's commitment (next in order)."""
     leaf = len(run.leaves)
-    staged.checks.append(
-        (
-            check_id,
-            person_id,
-            row.check_type,
-            row.result,
-            row.query_date,
-            row.reference,
-            row.issuing_authority,
-            row.valid_until,
-            *run.check_tail,
-            leaf,
-        )
-    )
     masked = run.masked.get(person_id)
     if masked is None:
         masked = run.masked[person_id] = mask_id_number(row.number)
-    hashed = record_leaf(
-        record_document(
-            import_id=import_id,
+    query_date = row.query_date.isoformat()
+    valid_until = None if row.valid_until is None else row.valid_until.isoformat()
+    reference, authority = row.reference, row.issuing_authority
+    hashed = leaf_hash(
+        record_canonical_from(
+            import_id=run.import_text,
             index=leaf,
             check_id=check_id,
             person_id=person_id,
             id_number_masked=masked,
             check_type=row.check_type,
             result=row.result,
-            query_date=row.query_date,
-            reference=row.reference,
-            issuing_authority=row.issuing_authority,
-            valid_until=row.valid_until,
-            consent_document_id=consent_id,
+            query_date=query_date,
+            reference=json_string(reference),
+            issuing_authority=run.json_authority(authority),
+            valid_until=valid_until,
+            consent_document_id=run.consent_text,
         )
     )
     run.leaves.append(hashed)
-    run.tree.append(hashed)  # the root is ready when the last chunk is staged
+    return (
+        f"{check_id}\t{person_id}\t{row.check_type}\t{row.result}\t{query_date}\t{copy_text(reference)}\t"
+        f"{run.copy_authority(authority)}\t{valid_until or NULL}\t{run.check_tail}\t{leaf}\n"
+    )

@@ -3,9 +3,11 @@ commits to every record, in the import's transaction. No ORM on this path."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import asyncpg
 
-from service.audit import AUDIT_COLUMNS, AUDIT_TABLE, build_event, diff
+from service.audit import AUDIT_COLUMNS, AUDIT_TABLE, build_event, diff, root_from_leaves
 from service.errors import Conflict
 from service.personnel.import_records import RECORD_TYPE, RECORD_VERSION
 from service.personnel.import_staging import ImportRun, Staged
@@ -52,7 +54,7 @@ RECORD_IMPORT = (
 async def commit_to_records(conn: asyncpg.Connection, run: ImportRun) -> None:
     """The import's one audit event, committing to every record stored, and the leaf
     hashes that let one record be proved (in the import's transaction)."""
-    root = run.tree.root()
+    root = root_from_leaves(run.leaves)
     actor = run.actor
     event = build_event(
         actor,
@@ -86,14 +88,16 @@ async def commit_to_records(conn: asyncpg.Connection, run: ImportRun) -> None:
 
 
 async def store_chunk(conn: asyncpg.Connection, run: ImportRun, staged: Staged) -> None:
-    """Copy one chunk into place (its records' commitment follows with the last chunk)."""
+    """Copy one chunk into place (its records' commitment follows with the last chunk).
+    The rows come as COPY's text format, made in the worker thread: asyncpg's binary
+    encoding of the same tuples, on this (the event loop's) thread, cost ~6 µs a row."""
     try:
         if staged.people:
-            await conn.copy_records_to_table("people", records=staged.people, columns=PEOPLE_COLUMNS)
-            run.people_created += len(staged.people)
+            await _copy(conn, "people", staged.people_copy, PEOPLE_COLUMNS)
+            run.people_created += staged.people
         if staged.checks:
-            await conn.copy_records_to_table("background_checks", records=staged.checks, columns=CHECK_COLUMNS)
-            run.imported += len(staged.checks)
+            await _copy(conn, "background_checks", staged.checks_copy, CHECK_COLUMNS)
+            run.imported += staged.checks
     except asyncpg.UniqueViolationError:
         # Someone recorded one of these people or references between our lookup and
         # now. Nothing is stored; re-running the import adds only what is still missing.
@@ -101,3 +105,12 @@ async def store_chunk(conn: asyncpg.Connection, run: ImportRun, staged: Staged) 
             "导入期间有人员或查询记录被同时登记，请重新导入（已导入部分不会重复）", code="concurrent_change"
         ) from None
     run.stored_rows += staged.rows
+
+
+async def _copy(conn: asyncpg.Connection, table: str, rows: bytes, columns: tuple[str, ...]) -> None:
+    await conn.copy_to_table(table, source=_once(rows), columns=columns, format="text")
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    """The chunk as asyncpg's COPY takes bytes in memory (a bytes `source` is a path to it)."""
+    yield data

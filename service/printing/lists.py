@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from service.applications import public_notices, public_notices_next_change
+from service.applications import public_notices, public_notices_next_change, settle_due_notices
 from service.audit import Signer
 from service.db import Database
 from service.printing import publications, qr, words
@@ -140,9 +140,15 @@ async def whitelist(
 ) -> Published:
     """The whitelist publication in force for this query (issued `now` if the list changed)."""
     f = filters(region, category, None)  # 422 on an unknown region or category
+    await settle_due_notices(db, now)  # a notice over by now: its vendor is listed
     version = await publications.source_version(db, "whitelist")  # before the list: see Freshness
     rows = await _bounded(public_whitelist_all(db, f, now), "region")
-    until = await public_whitelist_next_change(db, f, now)
+    until = _earliest(
+        await public_whitelist_next_change(db, f, now),
+        # The end of a running notice adds entries with nothing written until it is
+        # concluded (anywhere: conservative). A notice starting moves the version (0027).
+        await public_notices_next_change(db, region_code=None, now=now),
+    )
     content = {
         "type": "schoolgate.whitelist_publication",
         "v": 1,
@@ -153,6 +159,11 @@ async def whitelist(
     scope = _whitelist_scope(region, category)
     publication = await publications.current(db, signer, "whitelist", scope, content, now, Freshness(version, until))
     return Published(publication, partial(whitelist_job, region=region, category=category))
+
+
+def _earliest(*instants: datetime | None) -> datetime | None:
+    known = [t for t in instants if t is not None]
+    return min(known) if known else None
 
 
 def _whitelist_scope(region: str | None, category: int | None) -> str:

@@ -32,7 +32,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -79,6 +79,18 @@ class Keyring:
         key_id = self.current_key_id
         nonce = os.urandom(NONCE_BYTES)
         return self._headers[key_id] + nonce + self._ciphers[key_id].encrypt(nonce, plaintext, purpose)
+
+    def encrypt_many(self, plaintexts: Sequence[bytes], purpose: bytes) -> list[bytes]:
+        """`encrypt` of each, with every nonce from one read of the random source: a bulk
+        import encrypts thousands per chunk, and a read per value gave up the GIL (and
+        waited to get it back) once per value."""
+        key_id = self.current_key_id
+        header, cipher = self._headers[key_id], self._ciphers[key_id]
+        randomness = os.urandom(NONCE_BYTES * len(plaintexts))
+        nonces = (randomness[i : i + NONCE_BYTES] for i in range(0, len(randomness), NONCE_BYTES))
+        return [
+            header + nonce + cipher.encrypt(nonce, plaintext, purpose) for nonce, plaintext in zip(nonces, plaintexts)
+        ]
 
     def decrypt(self, token: bytes, purpose: bytes) -> bytes:
         token = bytes(token)

@@ -32,6 +32,7 @@ from schemas.whitelist import (
     RequestDecision,
     WhitelistActionCreate,
 )
+from service.applications import settle_due_notices
 from service.idempotency import Idempotency
 from service.security import Role
 from service.web.access import access, public
@@ -283,6 +284,7 @@ class PublicWhitelistController(Controller):
         plain link) exports every matching row as CSV (UTF-8, header line, grades
         joined by `;`)."""
         f = queries.filters(region, category, q)
+        await settle_due_notices(db)  # a notice over by now: its vendor is listed
         if (accept and "text/csv" in accept.lower()) or format == "csv":
 
             async def lines() -> AsyncIterator[str]:

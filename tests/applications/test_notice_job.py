@@ -133,3 +133,39 @@ async def test_an_application_that_cannot_be_concluded_fails_the_round_and_holds
     await owner.close()
     assert await jobs.run_once(db, later) == 1  # the next round concludes it
     assert await stage_of(db, broken["id"]) == "approved"
+
+
+async def test_the_notice_due_predicate_and_its_sql_agree_on_generated_cases(db):
+    """`notice_due` (the write side) and `notice_due_sql` (the lookups' read side) say
+    the same thing, evaluated by PostgreSQL on rows of every stage and end."""
+    import random
+
+    from sqlalchemy import text
+
+    from service.applications import notice_due, notice_due_sql
+    from workflows.entry_review import EntryState
+
+    rng = random.Random(14)
+    now = utcnow()
+    cases = [
+        (
+            rng.choice(list(EntryState)),
+            rng.choice(
+                [
+                    None,
+                    now,
+                    now - timedelta(seconds=rng.randint(1, 10**6)),
+                    now + timedelta(seconds=rng.randint(1, 10**6)),
+                ]
+            ),
+        )
+        for _ in range(300)
+    ]
+    statement = text(
+        f"SELECT {notice_due_sql('a', ':now')} FROM (SELECT CAST(:stage AS text) AS stage,"
+        " CAST(:ends AS timestamptz) AS notice_ends_at) a"
+    )
+    async with db.transaction() as session:
+        for stage, ends in cases:
+            found = (await session.exec(statement.bindparams(stage=stage.value, ends=ends, now=now))).one()[0]
+            assert bool(found) is notice_due(stage, ends, now), (stage, ends)

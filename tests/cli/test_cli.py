@@ -84,10 +84,10 @@ async def test_demo_loads_once_and_prints_working_tokens(database_url, db, tmp_p
     second = run("demo", env=env)
     assert second.returncode == 0, second.stderr
     async with db.transaction() as session:
-        assert (await session.exec(select(func.count()).select_from(Vendor))).one() == 3
-        assert (await session.exec(select(func.count()).select_from(ServiceItem))).one() == 4
+        assert (await session.exec(select(func.count()).select_from(Vendor))).one() == 5
+        assert (await session.exec(select(func.count()).select_from(ServiceItem))).one() == 7
     tokens = [line.split()[-1] for line in second.stdout.splitlines() if line.strip().split()[-1].startswith("sg_")]
-    assert len(tokens) == 9
+    assert len(tokens) == 11
     for token in tokens:
         assert await authenticate(db, token) is not None
     await _the_demo_shows_the_loop(db)
@@ -168,19 +168,52 @@ async def test_demo_prints_a_login_and_password_per_role(database_url, db, tmp_p
     result = run("demo", env=env)
     assert result.returncode == 0, result.stderr
     logins = [line.split("login ")[1].split() for line in result.stdout.splitlines() if " login " in line]
-    assert len(logins) == 9
+    assert len(logins) == 11
     throttle = Throttle(b"k" * 32, SignInPolicy(delay_seconds=0))
     for login, _, password in logins:
         signed = await sign_in(db, throttle, login, password, "127.0.0.1")
         assert not signed.must_change_password
-    # Each role's home has something to do: the county's queue, the city's final review,
-    # and the school's past checks.
+    await _each_role_has_something_to_do(db)
+
+
+async def _each_role_has_something_to_do(db):
+    """An application waiting in each review stage (the county's three, the city's final
+    review), one in its public notice, the school's past vendor and person checks, a
+    suspended item and a person whose check ends soon."""
+    from service.applications import count_waiting_for, public_notices
     from service.applications.deadlines import REVIEW_STAGES
     from service.applications.queries import list_applications
     from service.demo_loop import _actor
     from service.lookup.records import own_lookups
+    from service.personnel import vendor_roster
+    from service.timeutil import today_in_china
+    from service.whitelist.models import WhitelistEntryStatus
 
-    county = await _actor(db, "qingyunpu")
+    county, city = await _actor(db, "qingyunpu"), await _actor(db, "nanchang")
     queue = await list_applications(db, county, stages=REVIEW_STAGES, with_total=True)
-    assert {row.application.stage for row in queue.items} >= {"submitted", "final_review"}
-    assert len(await own_lookups(db, await _actor(db, "school"))) >= 2
+    assert {row.application.stage for row in queue.items} == {
+        "submitted",
+        "preliminary_review",
+        "verification",
+        "final_review",
+    }
+    assert await count_waiting_for(db, county, stages=REVIEW_STAGES) == 3  # the final review is the city's
+    assert await count_waiting_for(db, city, stages=REVIEW_STAGES) >= 1
+    notices = (await public_notices(db)).items
+    assert [(n.vendor.name, [i.activity for i in n.items]) for n in notices] == [
+        ("南昌启明星科技教育服务有限公司", ["无人机编程与航拍"])
+    ]
+    checks = await own_lookups(db, await _actor(db, "school"))
+    assert sorted((c.kind, c.result) for c in checks) == [
+        ("person", "cleared"),
+        ("person", "cleared"),
+        ("vendor", "active"),
+        ("vendor", "not_listed"),
+    ]
+    async with db.transaction() as session:
+        current = select(WhitelistEntryStatus.status).where(WhitelistEntryStatus.valid_to == None)  # noqa: E711
+        assert "suspended" in set((await session.exec(current)).all())
+        admitted = (await session.exec(select(Vendor.id).where(Vendor.name == "南昌启明星科技教育服务有限公司"))).one()
+    roster = await vendor_roster(db, county, admitted)
+    ends = [e.clearance.cleared_until for e in roster if e.clearance.expiring()]
+    assert ends and all(0 < (end - today_in_china()).days <= 30 for end in ends if end)

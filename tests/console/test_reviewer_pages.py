@@ -103,3 +103,26 @@ async def test_queue_says_which_applications_are_mine_to_act_on(client, accounts
     cell = op((await city.get("/reviewer")).text)
     assert ">办理</a>" in cell and "待其他层级办理" not in cell
     assert ">办理</a>" in op((await city.get("/reviewer/applications")).text)
+
+
+async def test_the_to_do_count_is_what_waits_for_this_reviewer(client, accounts, db, signed_in):
+    """The menu's 待办 count is the files the table gives this reviewer an action on (the
+    list's 办理 rows), not every file of its scope in a review stage."""
+    world = await _world(client, accounts, db)
+    county_headers = await world.reviewer("360104")
+    await world.to_final_review(await world.vendor(), county_headers)  # the city's turn
+    vendor = await world.vendor()
+    await world.step(await world.application(vendor), vendor.headers, "submit")  # the county's turn
+
+    def count(html: str) -> int:
+        found = re.search(r'href="/reviewer"[^>]*>待办<span class="count"[^>]*>(\d+)<', html)
+        return int(found.group(1)) if found else 0
+
+    county = await signed_in("reviewer", region_code="360104")
+    page = (await county.get("/reviewer")).text
+    assert "共 2 条" in page and count(page) == 1  # both listed; the final review is the city's
+    assert page.count(">办理</a>") == 1
+    # The city decides the final review and may take over the county's stages (the table).
+    city = await signed_in("reviewer", region_code="360100")
+    page = (await city.get("/reviewer")).text
+    assert "共 2 条" in page and count(page) == 2 == page.count(">办理</a>")

@@ -131,6 +131,14 @@ async def test_an_import_stores_people_checks_and_one_audit_event_committing_to_
     trail = event.canonical.decode()
     assert all(row[0] not in trail and row[1] not in trail for row in rows)
     assert all(c.consent_document_id == ordered[0].consent_document_id and c.import_id for c in checks.values())
+    # Each number was encrypted (a chunk's nonces from one random read) and reads back.
+    numbers = {row[1]: row[0] for row in rows}
+    for person in people.values():
+        read = await client.get(f"/api/v1/people/{person.id}/id-number", headers=reviewer)
+        assert read.status_code == 200 and read.json()["id_number"] == numbers[person.name], read.text
+    tokens = [bytes(p.id_number_ciphertext) for p in people.values()]
+    nonces = {t[2 + t[1] : 2 + t[1] + 12] for t in tokens}  # after the version, key id length and key id
+    assert len(nonces) == len(tokens)  # never one nonce twice
 
 
 async def test_one_bad_row_among_a_thousand_stores_nothing_and_names_the_row(client, reviewer, consent, db):

@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from service.audit.commitment import verify_record_proof
 from service.audit.models import AuditEvent
-from service.personnel.models import BackgroundCheck
+from service.personnel.models import BackgroundCheck, Person
 from tests.conftest import plain_dsn
 from tests.personnel.conftest import add_person, check_payload
-from tests.personnel.test_import import as_csv, post_import, sample_rows
+from tests.personnel.test_import import HEADER, as_csv, post_import, sample_rows
 
 SCHOOLGATE = str(Path(sys.executable).with_name("schoolgate"))
 
@@ -118,3 +118,28 @@ async def test_who_may_have_a_record_proof(client, accounts, vendor, reviewer, c
     assert single.status_code == 201, single.text
     response = await client.get(f"/api/v1/checks/{single.json()['id']}/proof", headers=auditor)
     assert response.status_code == 404
+
+
+async def test_records_whose_text_needs_escaping_are_stored_as_sent_and_prove(client, accounts, reviewer, consent, db):
+    """The import writes rows as COPY text and each record's canonical form without its
+    dict: a backslash, a quote or `\\N` in a reference or an authority (or a name) must
+    reach the database as sent, and fold to the same leaf a proof rebuilds from the row."""
+    rows = sample_rows(6, prefix="ESC")
+    header = [*HEADER, "出具机关"]
+    tricky = ["R\\N", 'R"1', "R\\t2", "R\\\\3", "R 中文", "R'5"]
+    for row, reference in zip(rows, tricky):
+        row[5] = reference
+        row.append('某"市\\公安局')
+    rows[0][1] = rows[1][1] = "测\\试"
+    response = await post_import(client, reviewer, as_csv(rows, header=header), consent)
+    assert response.status_code == 201, response.text
+    async with db.transaction() as session:
+        checks = (await session.exec(select(BackgroundCheck))).all()
+        names = set((await session.exec(select(Person.name))).all())
+    assert sorted(c.reference for c in checks) == sorted(tricky)
+    assert {c.issuing_authority for c in checks} == {'某"市\\公安局'} and "测\\试" in names
+    auditor = await accounts.headers("auditor", region_code="360100")
+    for check in checks:
+        proof = await _proof(client, auditor, check.id)
+        assert proof["verified"] is True, (check.reference, proof["problems"])
+        assert proof["record"]["reference"] == check.reference
