@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 import msgspec
@@ -63,6 +64,20 @@ from service.timeutil import today_in_china
 MAX_BATCH = 500
 NAME_DOMAIN = "schoolgate.lookup.name\x00"
 NOT_CLEARED: dict[str, Any] = {"result": "not_cleared", "vendors": []}
+# Answers are embedded encoded (canonical: sorted keys) in the response and the receipt.
+_NOT_CLEARED = msgspec.Raw(msgspec.json.encode(NOT_CLEARED, order="sorted"))
+
+
+@lru_cache(maxsize=4096)
+def _cleared(until: date | None, vendors: tuple[tuple[str, str | None], ...]) -> msgspec.Raw:
+    """A `cleared` answer, encoded once per distinct answer (many people share their
+    last valid day and vendors): keyed by its whole content, so never stale."""
+    answer = {
+        "result": "cleared",
+        "valid_until": until.isoformat() if until else None,
+        "vendors": [{"credit_code": c, "name": n} for c, n in vendors],
+    }
+    return msgspec.Raw(msgspec.json.encode(answer, order="sorted"))
 
 
 @dataclass(frozen=True)
@@ -84,19 +99,22 @@ class PersonAsked(Protocol):
     def vendor_credit_code(self) -> str | None: ...
 
 
+class QueryEntry(msgspec.Struct):
+    """One entry of a receipt's query, as signed (encoded with sorted keys, as every
+    receipt is: `receipts.canonical`)."""
+
+    id_number_hmac: str
+    name_hmac: str
+    vendor_credit_code: str | None
+
+
 @dataclass(slots=True)  # not frozen: ~2 µs less per entry, 500 per batch (never mutated)
 class _Entry:
     index: str  # keyed hash of the normalised number
     name: str  # cleaned
     name_hmac: str
     vendor_credit_code: str | None
-
-    def query(self) -> dict[str, Any]:
-        return {
-            "id_number_hmac": self.index,
-            "name_hmac": self.name_hmac,
-            "vendor_credit_code": self.vendor_credit_code,
-        }
+    query: QueryEntry
 
 
 def name_hmac(keyring: Keyring, name: str) -> str:
@@ -127,7 +145,8 @@ def validate_entries(keyring: Keyring, queries: Sequence[PersonAsked], prefix: s
             except InvalidIdentifier as error:
                 problems.append({"field": f"{where}vendor_credit_code", "code": error.code, "message": error.message})
         if number is not None and name and not problems:
-            entries.append(_Entry(keyring.blind_index(number), name, name_hmac(keyring, name), code))
+            index, hashed = keyring.blind_index(number), name_hmac(keyring, name)
+            entries.append(_Entry(index, name, hashed, code, QueryEntry(index, hashed, code)))
     raise_problems(problems)
     return entries
 
@@ -139,7 +158,7 @@ def _check_batch_size(queries: Sequence[PersonAsked]) -> None:
         raise InvalidInput.field("entries", "required", "请至少提供一条核验记录")
 
 
-async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tuple[list[dict], Snapshot]:
+async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tuple[list[msgspec.Raw], Snapshot]:
     """The answers, in order, and the snapshot they come from — with the same statement
     whoever is asked about."""
     snap = await reader(db).read(list(dict.fromkeys(e.index for e in entries)))
@@ -150,7 +169,7 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
     for entry in entries:
         person = snap.people.get(entry.index)
         if person is None:  # nobody recorded at all: there is no one to be told from
-            answers.append(dict(NOT_CLEARED, vendors=[]))
+            answers.append(_NOT_CLEARED)
             continue
         # A decoy (an unknown number) is judged in full like the person asked for, and
         # then not cleared: the same work either way.
@@ -168,15 +187,9 @@ async def _answers(db: Database, entries: list[_Entry], region_code: str) -> tup
             if entry.vendor_credit_code in (None, code) and snap.vendor_open(code, region_code):
                 qualifying[code] = snap.vendors[code].name
         if clean_name(person[NAME]) != entry.name or not cleared or not qualifying or decoy or person[SUSPENDED]:
-            answers.append(dict(NOT_CLEARED, vendors=[]))
+            answers.append(_NOT_CLEARED)
             continue
-        answers.append(
-            {
-                "result": "cleared",
-                "valid_until": until.isoformat() if until else None,
-                "vendors": [{"credit_code": c, "name": n} for c, n in sorted(qualifying.items())],
-            }
-        )
+        answers.append(_cleared(until, tuple(sorted(qualifying.items()))))
     return answers, snap
 
 
@@ -206,7 +219,7 @@ async def _run(
             signer,
             kind="person_batch",
             subject="batch",
-            query=msgspec.Raw(msgspec.json.encode({"entries": [e.query() for e in entries]}, order="sorted")),
+            query=msgspec.Raw(msgspec.json.encode({"entries": [e.query for e in entries]}, order="sorted")),
             query_compact=compact_batch_query([(e.index, e.name_hmac, e.vendor_credit_code) for e in entries]),
             answer=results,
             as_of=now,
@@ -224,7 +237,7 @@ async def _run(
             signer,
             kind="person",
             subject=entries[0].index,
-            query=entries[0].query(),
+            query=msgspec.Raw(msgspec.json.encode(entries[0].query, order="sorted")),
             answer=answers[0],
             as_of=now,
             time=now,
@@ -238,7 +251,7 @@ async def _run(
     if isinstance(receipt_id, Stale):  # pragma: no cover - only a receipt made from cached state is stale
         raise RuntimeError("a person lookup's receipt was refused as stale")
     stamp = msgspec.json.encode({"checked_at": now.isoformat(), "receipt_id": str(receipt_id)})
-    head = bytes(results) if batch else msgspec.json.encode(answers[0])
+    head = bytes(results) if batch else bytes(answers[0])
     return LookupResult(head[:-1] + b"," + stamp[1:], receipt_id)
 
 

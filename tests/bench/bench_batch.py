@@ -1,6 +1,6 @@
 """Benchmark batch person lookups (500 people a request) and what their receipts cost to store.
 
-    python tests/bench/bench_batch.py [--people 20000] [--duration 10] [--batch-clients 4]
+    python tests/bench/bench_batch.py [--people 20000] [--duration 10] [--batch-clients 4] [--profile DIR]
 
 Reuses bench_people.py's loader and batch client (and through it bench_lookup.py's
 embedded PostgreSQL and readiness wait). Loads `--people` people (five clear checks
@@ -16,6 +16,9 @@ clients on core 1 posting batches of 500 for `--duration` seconds, and prints:
     receipt_bytes_per_batch (lookup_receipts' growth, table + TOAST + indexes, ÷ batches),
     server_peak_rss_mb (VmHWM of the server's processes), and the CPU the server and
     PostgreSQL spent per batch (ms, warm-up included in both the time and the count).
+
+`--profile DIR`: after the measured run, one more run of `--duration` s under py-spy
+(the worker's raw stacks in DIR/batch.txt; the share of our functions printed).
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ def main() -> int:
     parser.add_argument("--vendors", type=int, default=500)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--batch-clients", type=int, default=4)
+    parser.add_argument("--profile", type=Path, help="directory for py-spy's raw stacks of one more batch run")
     args = parser.parse_args()
     keys_json = json.dumps(new_key_document())
     keyring = Keyring.from_json(keys_json)
@@ -130,6 +134,16 @@ def main() -> int:
             cpu_after = sum(_cpu(p) for p in workers), postgres_cpu_seconds(postmaster)
             size_after, stored_after, _ = asyncio.run(_receipts(owner_url))
             peak = max(_peak_rss_mb(p) for p in workers)
+            if args.profile:
+                from bench_stack import profile, worker_pid
+
+                args.profile.mkdir(parents=True, exist_ok=True)
+                frames = profile(
+                    worker_pid(server),
+                    args.duration,
+                    lambda: asyncio.run(batches(base, pool, args.duration, args.batch_clients)),
+                    args.profile / "batch.txt",
+                )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -145,6 +159,10 @@ def main() -> int:
     print(f"server_peak_rss_mb {peak:.0f}")
     print(f"server_cpu_ms_per_batch {1000 * server_cpu / stored:.1f}")
     print(f"postgres_cpu_ms_per_batch {1000 * postgres_cpu / stored:.1f}")
+    if args.profile:
+        from bench_stack import print_profile
+
+        print_profile("batch", frames, ours=("service/",), top=25)
     return 0
 
 

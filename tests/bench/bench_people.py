@@ -2,6 +2,7 @@
 
     python tests/bench/bench_people.py [--people 1000000] [--small 10000] [--duration 10] [--rounds 2]
                                        [--connections 64] [--low-connections 4] [--batch-clients 4]
+                                       [--profile DIR]
 
 Reuses the helpers of tests/bench/bench_lookup.py (embedded PostgreSQL, vendor load, wrk
 runner, readiness wait). What it does:
@@ -36,6 +37,9 @@ runner, readiness wait). What it does:
    means). Goal 0.95–1.05: timing cannot tell an unknown number from a known one.
    Then the same question asked of PostgreSQL alone: `READ_PEOPLE` for one unknown and
    one known number, alternated call by call on one connection (warm-cache arguments).
+
+`--profile DIR`: after step 5's rounds, one more single-lookup run under py-spy (the
+worker's raw stacks in DIR/person.txt; the share of our functions printed).
 
 `--oracle-only` skips the throughput runs of step 5 (and the load beyond `--small`):
 a short run of the timing oracle alone.
@@ -448,12 +452,13 @@ def main() -> int:
         action="store_true",
         help="only the timing oracle (unknown number vs wrong name), with --small people",
     )
+    parser.add_argument("--profile", type=Path, help="directory for py-spy's raw stacks of one more lookup run")
     args = parser.parse_args()
     if args.oracle_only:
         args.people = args.small
     if args.people < args.small:
         raise SystemExit("--people must be at least --small")
-    for tool in ("wrk", "taskset"):
+    for tool in ("wrk", "taskset", *(["py-spy"] if args.profile else [])):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed")
 
@@ -529,6 +534,11 @@ def main() -> int:
                 before = asyncio.run(_count_receipts(owner_url))
                 summary = alternate(reference, measures, args.rounds)
                 stored = asyncio.run(_count_receipts(owner_url)) - before
+                if args.profile:
+                    from bench_stack import profile, worker_pid
+
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    frames = profile(worker_pid(server), args.duration, measures["lookup"], args.profile / "person.txt")
             large = wrk(base, args.duration, args.low_connections, script)
             # Lookups answered not_cleared for two causes, alternated: a timing difference
             # between them would tell an unknown number from a known one.
@@ -561,6 +571,10 @@ def main() -> int:
         goal("person_lookup_goal_p50_ratio", "1.25", p50_ratio <= 1.25)
         report_oracle(oracle, args.oracle_clients)
         report_statement_oracle(*statement)
+        if args.profile:
+            from bench_stack import print_profile
+
+            print_profile("person_lookup", frames, ours=("service/",), top=25)
     return 0
 
 
