@@ -30,6 +30,7 @@ from service.whitelist import filters, public_whitelist
 Form = Annotated[dict[Text, MultilineText], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[Text, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 CHECKERS = (Role.SCHOOL,)
+RECENT_CHECKS = 5  # on the school's home, below the forms
 ROSTER_MAX_BYTES = 2 * 1024 * 1024  # 500 rows of a roster are a few tens of kilobytes
 
 
@@ -54,8 +55,11 @@ async def _name_matches(db, actor, name: str | None) -> tuple[list[dict], dict[s
 
 @get("/school/check", **page(*CHECKERS))
 async def vendor_form(request: Request, db: DB, q: QueryText = None) -> Response:
-    """机构核验: by credit code (a check, with a receipt), or find the code by name."""
-    matches, errors = await _name_matches(db, current_user(request).actor, q)
+    """机构核验: by credit code (a check, with a receipt), or find the code by name; the
+    school's home, so its latest checks are listed below the forms (过往核验)."""
+    actor = current_user(request).actor
+    matches, errors = await _name_matches(db, actor, q)
+    searched = bool((q or "").strip())
     return render(
         request,
         "school/vendor.html",
@@ -65,7 +69,8 @@ async def vendor_form(request: Request, db: DB, q: QueryText = None) -> Response
         errors=errors,
         code="",
         answer=None,
-        searched=bool((q or "").strip()),
+        searched=searched,
+        recent=[] if searched else await own_lookups(db, actor, limit=RECENT_CHECKS),
         crumbs=[{"text": "核验"}, {"text": "机构核验"}],
     )
 

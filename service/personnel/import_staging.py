@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -56,6 +56,7 @@ class ImportRun:
     import_text: str = ""
     consent_text: str = ""
     authorities: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # -> (COPY text, JSON string)
+    dates: dict[date, str] = field(default_factory=dict)  # -> ISO text
     indexes: dict[str, str] = field(default_factory=dict)  # number -> blind index (people repeat in a file)
     masked: dict[str, str] = field(default_factory=dict)  # person id -> masked number, for their records
 
@@ -66,17 +67,20 @@ class ImportRun:
         self.person_tail = "\t".join((_copy_value(actor.region_code), now, _copy_value(actor.account_id)))
         self.check_tail = "\t".join((self.consent_text, self.import_text, now, _copy_value(actor.account_id)))
 
-    def _authority(self, authority: str) -> tuple[str, bytes]:
+    def authority(self, authority: str) -> tuple[str, bytes]:
+        """An issuing authority as COPY text and as a JSON string (a file names a handful
+        of authorities, on every row: each is escaped once)."""
         found = self.authorities.get(authority)
-        if found is None:  # a file names a handful of authorities, on every row
+        if found is None:
             found = self.authorities[authority] = (copy_text(authority), json_string(authority))
         return found
 
-    def copy_authority(self, authority: str) -> str:
-        return self._authority(authority)[0]
-
-    def json_authority(self, authority: str) -> bytes:
-        return self._authority(authority)[1]
+    def iso_date(self, day: date) -> str:
+        """A date's ISO text, made once per distinct date (a file's rows share a few hundred)."""
+        found = self.dates.get(day)
+        if found is None:
+            found = self.dates[day] = day.isoformat()
+        return found
 
     def problem(self, problem: Problem) -> None:
         self.problems_total += 1
@@ -210,9 +214,10 @@ def _stage_check(run: ImportRun, row: ParsedRow, person_id: str, check_id: str) 
     masked = run.masked.get(person_id)
     if masked is None:
         masked = run.masked[person_id] = mask_id_number(row.number)
-    query_date = row.query_date.isoformat()
-    valid_until = None if row.valid_until is None else row.valid_until.isoformat()
-    reference, authority = row.reference, row.issuing_authority
+    query_date = run.iso_date(row.query_date)
+    valid_until = None if row.valid_until is None else run.iso_date(row.valid_until)
+    reference = row.reference
+    copy_authority, json_authority = run.authority(row.issuing_authority)
     hashed = leaf_hash(
         record_canonical_from(
             import_id=run.import_text,
@@ -224,7 +229,7 @@ def _stage_check(run: ImportRun, row: ParsedRow, person_id: str, check_id: str) 
             result=row.result,
             query_date=query_date,
             reference=json_string(reference),
-            issuing_authority=run.json_authority(authority),
+            issuing_authority=json_authority,
             valid_until=valid_until,
             consent_document_id=run.consent_text,
         )
@@ -232,5 +237,5 @@ def _stage_check(run: ImportRun, row: ParsedRow, person_id: str, check_id: str) 
     run.leaves.append(hashed)
     return (
         f"{check_id}\t{person_id}\t{row.check_type}\t{row.result}\t{query_date}\t{copy_text(reference)}\t"
-        f"{run.copy_authority(authority)}\t{valid_until or NULL}\t{run.check_tail}\t{leaf}\n"
+        f"{copy_authority}\t{valid_until or NULL}\t{run.check_tail}\t{leaf}\n"
     )

@@ -31,6 +31,9 @@ async def test_vendor_check_by_code_and_name_then_receipt_and_history(client, ac
     history = await browser.get("/school/history")
     assert history.text.count("下载核验凭证") == 2 and vendor.credit_code in history.text
     assert "启明星" in history.text  # the vendor's name, read from the signed receipt
+    # The school's home (the check form) lists its latest checks below the forms.
+    home = (await browser.get("/school/check")).text
+    assert "过往核验" in home and home.count("下载核验凭证") == 2 and unknown in home
 
     other = await signed_in("school", region_code="360104", school_code="3601040002")
     assert (await other.http.get("/school/receipts/" + receipt)).status_code == 404
