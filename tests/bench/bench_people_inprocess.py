@@ -119,9 +119,9 @@ async def _postmaster(owner_url: str) -> int:
     conn = await asyncpg.connect(plain(owner_url))
     try:
         backend = await conn.fetchval("SELECT pg_backend_pid()")
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     finally:
         await conn.close()
-    return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 async def run(app, requests: list[tuple[str, str, bytes, str | None]], concurrency: int) -> tuple[float, float, float]:
