@@ -15,6 +15,8 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db import driver_connection
+
 
 @dataclass(slots=True)  # not frozen: built per order on the read paths (never mutated)
 class OrderRow:
@@ -75,18 +77,9 @@ OF_SCHOOLS_TOUCHED = """o.school_id = ANY($1::uuid[]) AND o.state = ANY($2::text
         OR o.id IN (SELECT order_id FROM school_order_people WHERE person_id = ANY($4::uuid[])))"""
 
 
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, in its transaction: the bulk reads pass
-    one array parameter and read plain rows (no ORM objects). Pending ORM writes are
-    flushed first, so a read after a write in the same transaction sees it."""
-    await session.flush()
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
-
-
 async def order_rows(session: AsyncSession, where: str, *args: Any, order: str = NEWEST_FIRST) -> list[OrderRow]:
     """The orders `where` selects (one of the selections above), in `order`."""
-    rows = await (await driver(session)).fetch(_SELECT.format(where=where, order=order), *args)
+    rows = await (await driver_connection(session)).fetch(_SELECT.format(where=where, order=order), *args)
     return [OrderRow(*row) for row in rows]
 
 

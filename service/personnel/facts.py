@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Exists, text
@@ -15,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import timeutil
+from service.db import driver_connection
 from service.personnel.clearance import CheckFact, FactTuple, cleared_until
 from service.personnel.models import (
     BackgroundCheck,
@@ -55,15 +55,6 @@ SELECT p.id, p.name, p.origin_region_code, {suspended_sql("p")},
   FROM people p
  WHERE p.id = ANY($1::uuid[])
 """
-
-
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, in its transaction: one array parameter
-    instead of thousands of bound ones for the bulk reads below. Pending ORM writes are
-    flushed first, so that the read sees them (a suspension written in this transaction)."""
-    await session.flush()
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
 
 
 async def check_facts_of(session: AsyncSession, person_ids: Iterable[UUID]) -> dict[UUID, list[CheckFact]]:
@@ -149,7 +140,7 @@ async def entry_clearances_many(
     engaged: dict[UUID, list[tuple[UUID, str]]] = {}  # in force today: (vendor, region)
     facts: dict[UUID, list[FactTuple]] = {}
     suspended: set[UUID] = set()
-    for person_id, name, origin, is_suspended, engagements, checks in await (await _driver(session)).fetch(
+    for person_id, name, origin, is_suspended, engagements, checks in await (await driver_connection(session)).fetch(
         _PEOPLE_FACTS, ids
     ):
         people[person_id] = (name, origin)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db import Database, run_sql
+from service.db import Database, driver_connection, run_sql
 from service.errors import (
     NotFound,
 )
@@ -44,7 +44,7 @@ async def entry_documents_ok(
     session: AsyncSession, entries: Sequence[WhitelistEntry], at: datetime
 ) -> dict[UUID, bool]:
     """Per entry: are the vendor's mandatory documents (of the entry's region) valid at `at`?"""
-    conn = await vendor_state.driver_connection(session)
+    conn = await driver_connection(session)
     latest: dict[UUID, dict[str, date]] = {}
     for vendor_id in sorted({e.vendor_id for e in entries}):
         rows = await conn.fetch(

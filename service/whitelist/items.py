@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from service.db import driver_connection
 from service.whitelist import state as vendor_state
 from service.whitelist.status import ACTIVE, NOT_LISTED, vendor_status
 
@@ -75,7 +76,7 @@ async def items_on_whitelist(
     """`items`: (vendor id, item id) pairs; one statement for all their vendors."""
     if not items:
         return {}
-    conn = await vendor_state.driver_connection(session)
+    conn = await driver_connection(session)
     rows = await conn.fetch(_BY_VENDOR_IDS, list({v for v, _ in items}), vendor_state.region_chain(region_code), at)
     states = {row[0]: vendor_state.parse_row(row) for row in rows}
     evaluated = {vendor_id: vendor_state.evaluate(state, at) for vendor_id, state in states.items()}  # once a vendor

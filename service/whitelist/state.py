@@ -8,7 +8,7 @@ and their item, the latest validity end per document type among the documents co
 at the instant (`document_counts`: uploaded by then, `valid_from` reached), and the region settings
 that decide the mandatory documents. `evaluate()` (pure) turns that into statuses.
 
-Inside a service's transaction, `driver_connection(session)` gives the session's own
+Inside a service's transaction, `service.db.driver_connection(session)` gives the session's own
 asyncpg connection, so a raw read joins the caller's transaction.
 """
 
@@ -214,10 +214,3 @@ def evaluate(state: VendorState, at: datetime) -> list[tuple[EntryAt, str]]:
             )
         out.append((entry, entry_status(entry.interval, at, ok)))
     return out
-
-
-async def driver_connection(session) -> Any:
-    """The asyncpg connection under a SQLAlchemy session, inside its transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection

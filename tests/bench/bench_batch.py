@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import postgres_cpu_seconds  # noqa: E402
 from bench_lookup import SCHOOLGATE, bench_database, free_port, plain, wait_ready  # noqa: E402
-from bench_people import batches, load_people, sanity, setup, write_pool  # noqa: E402
+from bench_people import batches, load_people, sanity, service_env, setup, write_pool  # noqa: E402
 from reference import settle  # noqa: E402
 
 from service.security.keyring import Keyring, new_key_document  # noqa: E402
@@ -102,15 +102,7 @@ def main() -> int:
         asyncio.run(load_people(owner_url, keyring, 0, args.people, by_county, consent_id))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
-        env.update(
-            SCHOOLGATE_DATABASE_URL=app_url,
-            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-            SCHOOLGATE_DATA_DIR=str(work / "var"),
-            SCHOOLGATE_LOG_FORMAT="json",
-            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
-            SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
-            PYTHONPATH=str(ROOT),
-        )
+        env.update(service_env(work, app_url, owner_url, keys_json), PYTHONPATH=str(ROOT))
         server = subprocess.Popen(
             ["taskset", "-c", "0", SCHOOLGATE, "serve", "--port", str(port), "--workers", "1"],
             env=env,

@@ -226,6 +226,19 @@ async def load_people(
         await conn.close()
 
 
+def service_env(work: Path, app_url: str, owner_url: str, keys_json: str) -> dict[str, str]:
+    """The service's settings for the person benchmarks: this run's database and keys, no
+    rate limit, JSON logs."""
+    return {
+        "SCHOOLGATE_DATABASE_URL": app_url,
+        "SCHOOLGATE_MIGRATION_DATABASE_URL": owner_url,
+        "SCHOOLGATE_DATA_DIR": str(work / "var"),
+        "SCHOOLGATE_LOG_FORMAT": "json",
+        "SCHOOLGATE_LOOKUP_RATE_PER_MINUTE": str(10**9),
+        "SCHOOLGATE_PERSONAL_DATA_KEYS": keys_json,
+    }
+
+
 def write_pool(path: Path, n_people: int, by_county: dict, tokens: dict[str, str], seed: int) -> list[tuple]:
     """POOL random known people (number, name, token of a school in their vendor's county)."""
     counties = sorted(by_county)
@@ -480,12 +493,7 @@ def main() -> int:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
         env.update(
-            SCHOOLGATE_DATABASE_URL=app_url,
-            SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-            SCHOOLGATE_DATA_DIR=str(work / "var"),
-            SCHOOLGATE_LOG_FORMAT="json",
-            SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
-            SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
+            service_env(work, app_url, owner_url, keys_json),
             PYTHONPATH=str(ROOT),  # the code of this tree (a copy in /tmp measures that copy)
         )
         server = subprocess.Popen(

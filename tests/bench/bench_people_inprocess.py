@@ -43,7 +43,7 @@ import asyncpg  # noqa: E402
 import uvloop  # noqa: E402
 from bench_import import postgres_cpu_seconds  # noqa: E402
 from bench_lookup import bench_database, plain  # noqa: E402
-from bench_people import BATCH, load_people, setup, write_pool  # noqa: E402
+from bench_people import BATCH, load_people, service_env, setup, write_pool  # noqa: E402
 
 from service.security.keyring import Keyring, new_key_document  # noqa: E402
 
@@ -189,14 +189,7 @@ async def bench(args, app_url: str, owner_url: str, work: Path, keys_json: str, 
     await load_people(owner_url, keyring, 0, args.people, by_county, consent_id)
     pool = write_pool(work / "pool.txt", args.people, by_county, tokens, seed=2)
     POSTMASTER[0] = await _postmaster(owner_url)
-    os.environ.update(
-        SCHOOLGATE_DATABASE_URL=app_url,
-        SCHOOLGATE_MIGRATION_DATABASE_URL=owner_url,
-        SCHOOLGATE_DATA_DIR=str(work / "var"),
-        SCHOOLGATE_LOG_FORMAT="json",
-        SCHOOLGATE_LOOKUP_RATE_PER_MINUTE=str(10**9),
-        SCHOOLGATE_PERSONAL_DATA_KEYS=keys_json,
-    )
+    os.environ.update(service_env(work, app_url, owner_url, keys_json))
     app, bare = create_app(Settings.from_env()), bare_app()
     # The request lines (on stderr) go to a file: one line per request would drown the report.
     sys.stderr.flush()
