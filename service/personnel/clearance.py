@@ -143,26 +143,6 @@ def clearance(facts: Iterable[CheckFact], settings: PersonnelSettings, now: date
 FactTuple = tuple[str, str, date, "date | None", datetime, bool]
 
 
-_VALIDITY_PLANS: dict[int, tuple[PersonnelSettings, tuple[tuple[str, timedelta], ...]]] = {}
-
-
-def _mandatory_validity(settings: PersonnelSettings) -> tuple[tuple[str, timedelta], ...]:
-    """(type, validity as a timedelta) of each mandatory type, made once per settings
-    object: a timedelta per check record was a quarter of a batch's clearance work.
-    Keyed by identity (the settings hold a mapping, so they are not hashable); the
-    entry keeps its settings alive, so an id is never reused while it is cached."""
-    found = _VALIDITY_PLANS.get(id(settings))
-    if found is None or found[0] is not settings:
-        if len(_VALIDITY_PLANS) > 1024:  # settings objects come and go with the cache
-            _VALIDITY_PLANS.clear()
-        plan = tuple(
-            (check_type, timedelta(days=settings.validity_days[check_type]))
-            for check_type in sorted(settings.mandatory_checks)
-        )
-        found = _VALIDITY_PLANS[id(settings)] = (settings, plan)
-    return found[1]
-
-
 def cleared_until(
     facts: Iterable[FactTuple], settings: PersonnelSettings, now: datetime, today: date | None = None
 ) -> tuple[bool, date | None]:
@@ -190,7 +170,7 @@ def cleared_until(
     if today is None:
         today = today_in_china(now)
     until: date | None = None
-    for check_type, validity in _mandatory_validity(settings):
+    for check_type, validity in settings.mandatory_validity:
         found = latest.get(check_type)
         if found is None or found[1] != "clear":
             return False, None
