@@ -1,5 +1,6 @@
-"""Reminders on the one periodic runner: scan (at most once per China day per worker;
-the unique key makes a second scan add nothing) and send what is unsent."""
+"""Reminders on the one periodic runner: scan once per China day (the first worker to
+claim the day in the database scans; `scanned` only spares the others the claim's
+round trip until tomorrow) and send what is unsent."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from service.db import Database
 from service.periodic import run_periodic
 from service.reminders.senders import Sender
-from service.reminders.services import scan, send_due
+from service.reminders.services import scan_once_today, send_due
 from service.timeutil import today_in_china
 
 
@@ -20,7 +21,7 @@ class ReminderStep:
     async def __call__(self) -> int:
         today = today_in_china()
         if self.scanned != today:
-            await scan(self.db)
+            await scan_once_today(self.db)
             self.scanned = today
         sent = 0
         while batch := await send_due(self.db, self.sender):

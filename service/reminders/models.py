@@ -3,7 +3,10 @@
 The unique key (subject, its end date, how many days before, recipient) is what makes a
 reminder happen once: the scan inserts with ON CONFLICT DO NOTHING, so several workers
 scanning at once add each reminder once; sending claims unsent rows with SKIP LOCKED and
-marks them sent in the same transaction.
+marks them sent in the same transaction. The scan itself runs once per China day across
+all workers and restarts: the worker that claims the day's `reminder_scans` row scans in
+the same transaction (the scan reads every engaged person's clearance, so N workers
+scanning N times a day, and again at each restart, cost N times that for nothing).
 """
 
 from __future__ import annotations
@@ -44,3 +47,12 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     sent_by: str | None = Field(default=None, max_length=32)  # the sender's name (log, smtp, …)
+
+
+class ReminderScan(SQLModel, table=True):
+    """A China day whose reminders have been scanned (claimed in the scan's transaction)."""
+
+    __tablename__ = "reminder_scans"
+
+    day: date = Field(primary_key=True)
+    scanned_at: datetime = Field(default_factory=utcnow)

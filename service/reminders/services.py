@@ -79,43 +79,62 @@ async def _due(session: AsyncSession, days: list[date], now: datetime) -> list[D
 async def scan(db: Database, now: datetime | None = None) -> int:
     """Write the reminders due today (30, 7 and 1 days before each end); the new ones."""
     now = now or utcnow()
+    async with db.transaction() as session:
+        return await _scan(session, now)
+
+
+CLAIM_DAY = text(
+    "INSERT INTO reminder_scans (day, scanned_at) VALUES (:day, :at) ON CONFLICT (day) DO NOTHING RETURNING day"
+)
+
+
+async def scan_once_today(db: Database, now: datetime | None = None) -> int | None:
+    """The background duty's scan: only the first worker to claim today scans (None for
+    the others, and after a restart). The claim commits with the reminders, so a scan
+    that fails leaves the day to the next round or worker."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        claim = await (await session.connection()).execute(CLAIM_DAY, {"day": today_in_china(now), "at": now})
+        if claim.first() is None:
+            return None
+        return await _scan(session, now)
+
+
+async def _scan(session: AsyncSession, now: datetime) -> int:
     today = today_in_china(now)
     offsets = {today + timedelta(days=n): n for n in DAYS_BEFORE}
-    added = 0
-    async with db.transaction() as session:
-        found = await _due(session, sorted(offsets), now)
-        vendors = await vendors_by_ids(session, [d.vendor_id for d in found])
-        rows = []
-        for due in found:
-            vendor = vendors[due.vendor_id]
-            region = due.region_code or vendor.region_code
-            message = _text(due, vendor.name, offsets[due.ends_on])
-            for account_id, _ in await accounts_to_notify(session, vendor.credit_code, region):
-                rows.append(
-                    {
-                        "subject_type": due.subject_type,
-                        "subject_id": due.subject_id,
-                        "ends_on": due.ends_on,
-                        "days": offsets[due.ends_on],
-                        "account": account_id,
-                        "vendor": due.vendor_id,
-                        "region": region,
-                        "message": message,
-                        "at": now,
-                    }
-                )
-        for row in rows:
-            result = await (await session.connection()).execute(
-                text(
-                    "INSERT INTO reminders (id, subject_type, subject_id, ends_on, days_before, recipient_account_id, "
-                    "vendor_id, region_code, message, created_at) VALUES (gen_random_uuid(), :subject_type, :subject_id, "
-                    ":ends_on, :days, :account, :vendor, :region, :message, :at) "
-                    "ON CONFLICT ON CONSTRAINT uq_reminders_once DO NOTHING"
-                ),
-                row,
+    found = await _due(session, sorted(offsets), now)
+    vendors = await vendors_by_ids(session, [d.vendor_id for d in found])
+    conn, added = await session.connection(), 0
+    for due in found:
+        vendor = vendors[due.vendor_id]
+        region = due.region_code or vendor.region_code
+        message = _text(due, vendor.name, offsets[due.ends_on])
+        for account_id, _ in await accounts_to_notify(session, vendor.credit_code, region):
+            result = await conn.execute(
+                INSERT_REMINDER,
+                {
+                    "subject_type": due.subject_type,
+                    "subject_id": due.subject_id,
+                    "ends_on": due.ends_on,
+                    "days": offsets[due.ends_on],
+                    "account": account_id,
+                    "vendor": due.vendor_id,
+                    "region": region,
+                    "message": message,
+                    "at": now,
+                },
             )
             added += result.rowcount
     return added
+
+
+INSERT_REMINDER = text(
+    "INSERT INTO reminders (id, subject_type, subject_id, ends_on, days_before, recipient_account_id, "
+    "vendor_id, region_code, message, created_at) VALUES (gen_random_uuid(), :subject_type, :subject_id, "
+    ":ends_on, :days, :account, :vendor, :region, :message, :at) "
+    "ON CONFLICT ON CONSTRAINT uq_reminders_once DO NOTHING"
+)
 
 
 async def send_due(db: Database, sender: Sender, *, limit: int = SEND_BATCH) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from service.logging import configure_logging
 from service.reminders import services
+from service.reminders.jobs import ReminderStep
 from service.reminders.senders import LogSender, Message, sender_from
 from service.timeutil import CHINA_TZ, today_in_china
 from tests.orders.conftest import OrdersWorld
@@ -80,6 +81,17 @@ async def test_each_reminder_is_written_and_sent_once_with_several_workers(ow):
     sent = await asyncio.gather(services.send_due(ow.db, sender), services.send_due(ow.db, sender))
     assert sum(sent) == sum(added) == len(sender.sent) == len({m.reminder_id for m in sender.sent})
     assert await services.send_due(ow.db, sender) == 0
+
+
+async def test_the_background_scan_runs_once_a_day_across_workers_and_restarts(ow):
+    await ending_world(ow)
+    workers = await asyncio.gather(services.scan_once_today(ow.db), services.scan_once_today(ow.db))
+    assert sorted(workers, key=lambda n: n is None)[0] > 0 and workers.count(None) == 1
+    restarted = ReminderStep(ow.db, Recording())  # a worker started later the same day
+    assert await restarted() > 0  # it sends what is unsent ...
+    assert await services.scan_once_today(ow.db) is None  # ... but the day is scanned
+    tomorrow = datetime.now(CHINA_TZ) + timedelta(days=1)
+    assert await services.scan_once_today(ow.db, tomorrow) is not None
 
 
 async def test_a_failing_sender_leaves_the_reminder_unsent_for_the_next_round(ow):
