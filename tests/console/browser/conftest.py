@@ -9,6 +9,7 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -29,10 +30,19 @@ BROWSER_REQUIRED = os.environ.get("SCHOOLGATE_REQUIRE_BROWSER") == "1"
 HERE = Path(__file__).resolve().parent
 
 
+def _has_chinese_font() -> bool:
+    """The pages name the system's CJK fonts (bureau PCs and phones have them); without
+    one, Chromium draws every Chinese character of a screenshot as a box."""
+    found = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
+
+
 def pytest_collection_modifyitems(config, items):
     """One rule for every browser test: without Chromium they are skipped where a
     developer runs the suite, and fail the run where CI requires the browser."""
     if not NO_CHROMIUM:
+        if BROWSER_REQUIRED and not _has_chinese_font():
+            raise pytest.UsageError("SCHOOLGATE_REQUIRE_BROWSER=1 but no Chinese font: install fonts-noto-cjk")
         return
     if BROWSER_REQUIRED:
         raise pytest.UsageError(f"SCHOOLGATE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: install Debian's chromium")
@@ -95,7 +105,10 @@ async def chromium():
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--lang=zh-CN"],
+            env={**os.environ, "LANGUAGE": "zh_CN"},  # native controls (date, file) in Chinese
         )
         yield browser
         await browser.close()
