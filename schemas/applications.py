@@ -118,6 +118,7 @@ class Checks(msgspec.Struct):
 
 class ApplicationOut(msgspec.Struct):
     id: UUID
+    number: str  # 申请编号 as people read it: 赣白申〔2026〕360104-0017
     vendor_id: UUID
     vendor_name: str
     vendor_credit_code: str
@@ -146,6 +147,7 @@ class ApplicationOut(msgspec.Struct):
 
 class QueueItemOut(msgspec.Struct):
     id: UUID
+    number: str
     vendor_id: UUID
     vendor_name: str
     region_code: str

@@ -4,14 +4,16 @@ from service.applications.deadlines import REVIEW_STAGES, STAGE_TARGET_DAYS
 from service.applications.jobs import run_forever as run_notice_jobs
 from service.applications.models import Application
 from service.applications.notices import conclude_due_notices, settle_due_notices
-from service.applications.objections import resolve_objection
+from service.applications.objections import ObjectionResult, file_objection, resolve_objection
 from service.applications.queries import (
+    Notice,
     count_waiting_for,
     list_applications,
     public_notices,
     public_notices_next_change,
 )
 from service.applications.rules import (
+    REASON_LIMIT,
     WORKFLOWS,
     notice_due,
     notice_due_sql,
@@ -34,15 +36,19 @@ __all__ = [
     "conclude_due_notices",
     "count_waiting_for",
     "create_application",
+    "file_objection",
     "get_application",
     "list_applications",
+    "Notice",
     "notice_due",
     "notice_due_sql",
     "notice_running_sql",
+    "ObjectionResult",
     "parse_version",
     "public_notices",
     "public_notices_next_change",
     "resolve_objection",
+    "REASON_LIMIT",
     "REVIEW_STAGES",
     "run_notice_jobs",
     "settle_due_notices",

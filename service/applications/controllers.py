@@ -78,6 +78,7 @@ def application_out(view: view.ApplicationView) -> ApplicationOut:
     app, workflow = view.application, WORKFLOWS[view.application.workflow]
     return ApplicationOut(
         id=app.id,
+        number=app.number,
         vendor_id=app.vendor_id,
         vendor_name=view.vendor.name,
         vendor_credit_code=view.vendor.credit_code,
@@ -210,6 +211,7 @@ class ApplicationController(Controller):
             items=[
                 QueueItemOut(
                     id=row.application.id,
+                    number=row.application.number,
                     vendor_id=row.vendor.id,
                     vendor_name=row.vendor.name,
                     region_code=row.application.region_code,

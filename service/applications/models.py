@@ -38,6 +38,8 @@ class Application(SQLModel, table=True):
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
+    # What people read and say (公示, letters, a call to the bureau): rules.application_number.
+    number: str = Field(max_length=32, unique=True, index=True)
     vendor_id: UUID = Field(foreign_key="vendors.id", index=True)
     region_code: str = Field(foreign_key="regions.code", max_length=6, index=True)
     workflow: str = Field(max_length=50)  # the table in use (workflows/entry_review.py), fixed at submission

@@ -197,15 +197,19 @@ async def public_notices(
     region_code: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    application_id: UUID | None = None,
     now: datetime | None = None,
 ) -> Page[Notice]:
     """Applications in public notice (公示), paused ones included, oldest notice first.
-    Public: no authentication, and nothing personal is shown."""
+    Public: no authentication, and nothing personal is shown. `application_id`: that
+    one application's card, or none when it is not (or no longer) in notice."""
     now = now or utcnow()
     await _conclude_due(db, now)
     query = select(Application).where(
         col(Application.stage).in_([EntryState.PUBLIC_NOTICE, EntryState.OBJECTION_REVIEW])
     )
+    if application_id is not None:
+        query = query.where(col(Application.id) == application_id)
     if region_code:
         regions().require(region_code, "region")
         query = query.where(col(Application.region_code).in_(regions().descendants(region_code)))

@@ -57,6 +57,14 @@ GUARD_ERRORS: dict[str, tuple[type[DomainError], str]] = {
 }
 
 
+def application_number(region_code: str, year: int, seq: int) -> str:
+    """`赣白申〔2026〕360104-0017`: the province, 白名单, 申请; the China year of creation;
+    the region's code (short names repeat: 南昌市 and 南昌县 are both 南昌) and the
+    application's place in that region's year, four digits or more. Migration 0030
+    wrote the same for the rows made before it."""
+    return f"赣白申〔{year}〕{region_code}-{seq:04d}"
+
+
 def notice_due(stage: str, notice_ends_at: datetime | None, now: datetime) -> bool:
     """A public notice whose period is over at `now`: it ends with admission (conclude)."""
     return stage == EntryState.PUBLIC_NOTICE and notice_ends_at is not None and notice_ends_at <= now

@@ -42,6 +42,7 @@ from service.applications.rules import (
     DIRECT_ACTIONS,
     EDITABLE_STAGES,
     REASON_LIMIT,
+    application_number,
     is_review_action,
     workflow_for,
 )
@@ -57,12 +58,13 @@ from service.errors import (
     raise_problems,
 )
 from service.idempotency import Idempotency, Reply, run_once
+from service.numbering import next_number
 from service.reason import clean_reason
 from service.region_settings import effective_settings
 from service.regions import regions
 from service.security import Actor, Role
 from service.service_items import items_by_ids
-from service.timeutil import utcnow
+from service.timeutil import CHINA_TZ, utcnow
 from service.vendors import Vendor, load_visible_vendor
 from workflows.entry_review import EntryAction, EntryState
 from workflows.roles import RoleTag
@@ -262,7 +264,10 @@ async def _create(session: AsyncSession, actor: Actor, data: ApplicationInput, n
     )
     await _check_not_banned(session, vendor.id, data.region_code, now)
     settings = await effective_settings(session, data.region_code)
+    year = now.astimezone(CHINA_TZ).year
+    seq = await next_number(session, "application", data.region_code, year)
     application = Application(
+        number=application_number(data.region_code, year, seq),
         vendor_id=vendor.id,
         region_code=data.region_code,
         stage=EntryState.DRAFT,
@@ -288,6 +293,7 @@ async def _create(session: AsyncSession, actor: Actor, data: ApplicationInput, n
             None,
             {
                 **_listing_view(ctx),
+                "number": application.number,
                 "vendor_id": vendor.id,
                 "stage": application.stage,
                 "workflow": application.workflow,

@@ -15,6 +15,7 @@ from service.complaints.models import Complaint, ComplaintEvidence, PublicRateWi
 from service.documents.models import Document
 from service.idempotency.models import IdempotencyRecord, PublicIdempotencyRecord
 from service.lookup.models import LookupRateWindow, LookupReceipt, LookupStateVersion
+from service.numbering.models import DocumentNumberCounter
 from service.orders.models import SchoolOrder, SchoolOrderPerson, Term
 from service.personnel.models import (
     BackgroundCheck,
@@ -27,7 +28,7 @@ from service.personnel.models import (
     Person,
     PersonSuspension,
 )
-from service.printing.models import DecisionLetter, DocumentNumberCounter, NoticeStateVersion, PublishedList
+from service.printing.models import DecisionLetter, NoticeStateVersion, PublishedList
 from service.ratings.models import ItemReReview, OrderRating, RatingCode
 from service.region_settings.models import RegionSettings
 from service.regions.models import Region

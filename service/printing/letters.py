@@ -28,6 +28,7 @@ from service.applications import get_application
 from service.audit import StoredEvent, event_by_id, events_of_objects, leaf_hash, record_event
 from service.db import Database
 from service.errors import NotFound
+from service.numbering import next_number
 from service.printing import qr, words
 from service.printing.engine import Attachment, Job
 from service.printing.models import DecisionLetter
@@ -109,14 +110,7 @@ async def _issue(
     if found is not None:
         return found
     year = event.occurred_at.astimezone(CHINA_TZ).year
-    seq = (
-        await session.exec(
-            text(
-                "INSERT INTO document_number_counters (region_code, year, last) VALUES (:region, :year, 1) "
-                "ON CONFLICT (region_code, year) DO UPDATE SET last = document_number_counters.last + 1 RETURNING last"
-            ).bindparams(region=region_code, year=year)
-        )
-    ).one()[0]
+    seq = await next_number(session, "letter", region_code, year)
     letter = DecisionLetter(
         audit_event_id=event.id,
         kind=kind,

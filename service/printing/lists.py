@@ -254,6 +254,7 @@ def _notice_entry(n) -> dict[str, Any]:
     in_notice = app.stage == "public_notice"
     return {
         "application_id": str(app.id),
+        "number": app.number,
         "vendor_name": n.vendor.name,
         "credit_code": n.vendor.credit_code,
         "region_code": app.region_code,

@@ -1,7 +1,8 @@
 """Issued decision letters and their document numbers.
 
 A letter is made from the audit event of a decision (`audit_event_id`), once: its
-document number (unique per region and year, from `document_number_counters`) and its
+document number (unique per region and year, from the `letter` series of
+`service.numbering`) and its
 verification code are fixed at issue, so every later copy of the letter is the same
 file. Rows are only inserted.
 """
@@ -17,16 +18,6 @@ from sqlmodel import Field, SQLModel
 from service.timeutil import utcnow
 
 LETTER_KINDS = ("admission", "rejection", "return", "suspension", "revocation", "reinstatement")
-
-
-class DocumentNumberCounter(SQLModel, table=True):
-    """The last document number issued per region and (China) year."""
-
-    __tablename__ = "document_number_counters"
-
-    region_code: str = Field(foreign_key="regions.code", max_length=6, primary_key=True)
-    year: int = Field(primary_key=True)
-    last: int
 
 
 class DecisionLetter(SQLModel, table=True):

@@ -86,8 +86,15 @@ async def test_notice_board(wl):
     assert response.status_code == 200, response.text
     found = assert_sound(
         response.content,
-        ["课后服务第三方机构进校园公示名单", "南昌堃昇科技有限公司", vendor.credit_code, "公示截止", "异议", app["id"]],
+        [
+            "课后服务第三方机构进校园公示名单",
+            "南昌堃昇科技有限公司",
+            vendor.credit_code,
+            "公示截止",
+            "异议",
+            app["number"],
+        ],
     )
     served = json.loads(attachments(response.content)["notices.json"])
     assert served["sha256"] in found and signed.verify(served, await _key(wl.client))
-    assert [e["application_id"] for e in served["document"]["entries"]] == [app["id"]]
+    assert [(e["application_id"], e["number"]) for e in served["document"]["entries"]] == [(app["id"], app["number"])]

@@ -133,7 +133,7 @@ async def test_the_notice_board_is_rendered_once_per_content(wl, renders):
     app = await wl.to_public_notice(vendor, county, city)
     second = await wl.client.get("/api/v1/public/notices.pdf", params={"region": "360104"})
     third = await wl.client.get("/api/v1/public/notices.pdf", params={"region": "360104"})
-    assert app["id"] in text(second.content) and third.content == second.content
+    assert app["number"] in text(second.content) and third.content == second.content
     assert renders.count == 2
     [(scope, *_)] = await _stored(wl, "notices")
     assert scope == "region=360104"
