@@ -137,6 +137,7 @@ async def _approved_vendor_with_a_person(api, db) -> dict:
     return {
         "code": code,
         "application_id": app["id"],
+        "application_number": app["number"],
         "vendor_id": vendor["id"],
         "cleared": cleared_number,
         "pending_id": pending["person_id"],
@@ -150,7 +151,7 @@ async def test_reviewer_school_vendor_and_public_pages_through_real_clicks(db, a
     # --- the public reads how to object while the notice runs (a phone) ----------------------------------------------
     public = await open_page(phone=True)
     await public.page.goto(public.origin + "/public/notices")
-    await public.page.get_by_text(world["application_id"]).wait_for()
+    await public.page.get_by_text(world["application_number"]).wait_for()  # the number people read, not the UUID
     await public.page.locator("#how-to-object").scroll_into_view_if_needed()
     await public.shot("public-notices-how-to-object")
     public.assert_clean()
