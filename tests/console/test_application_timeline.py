@@ -40,16 +40,17 @@ async def test_objections_and_decisions_in_the_order_they_happened(client, accou
     assert timeline.index("异议不成立") < timeline.index("收到异议")
 
 
-async def test_the_notice_page_says_how_to_object_in_the_apis_words(client, accounts, db, new_browser):
+async def test_the_notice_page_says_how_to_object_in_peoples_words(client, accounts, db, new_browser):
     world = World(client, accounts, db)
     vendor = await world.vendor()
     app = await world.to_public_notice(vendor, await world.reviewer("360104"), await world.reviewer("360100"))
     page = await new_browser().get("/public/notices")
-    assert page.status_code == 200 and app["id"] in page.text
+    assert page.status_code == 200 and app["number"] in page.text
     words = page.text.split('id="how-to-object"')[1]
-    assert "不接受匿名在线异议" in words and "教育局" in words and "申请机构不能" in words
-    # The path the page names is the API's: with the card's number it files an objection.
-    path = words.split("POST ")[1].split("<")[0].replace("{申请编号}", app["id"])
+    assert "提出异议" in words and "教育局" in words and "申请机构不能" in words
+    assert "POST" not in words and "/api/v1" not in words  # people's words, no HTTP
+    # The API the integrators' line points to still files one, and refuses as the page says.
+    path = f"/api/v1/applications/{app['id']}/objections"
     school = await accounts.headers("school", region_code="360104", school_code="2136010410")
     filed = await client.post(path, json={"reason": "收费与公示不符"}, headers=school)
     assert filed.status_code == 201, filed.text
