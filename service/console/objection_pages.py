@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from schemas.text import MultilineText, Text
 from service.applications import REASON_LIMIT, Notice, file_objection, public_notices
 from service.console.web import page, render
-from service.errors import Conflict, DomainError, InvalidInput, NotFound
+from service.errors import DomainError, InvalidInput, NotFound
 from service.security import Role
 from service.web.deps import DB
 
@@ -88,16 +88,12 @@ async def file(request: Request, db: DB, application_id: FromPath[UUID], data: F
     reason = data.get("reason", "")
     try:
         await file_objection(db, request.state.user.actor, application_id, reason or None)
-    except Conflict as error:
-        if error.code in CLOSED:
-            return _closed(request)
-        return await _form(request, db, application_id, status_code=409, reason=reason, message=error.message)
     except InvalidInput as error:
         errors = {d["field"] or "summary": d["message"] for d in error.details} or {"summary": error.message}
         return await _form(request, db, application_id, status_code=422, reason=reason, errors=errors)
-    except NotFound:
-        return _closed(request)
     except DomainError as error:
+        if isinstance(error, NotFound) or error.code in CLOSED:
+            return _closed(request)
         return await _form(
             request, db, application_id, status_code=error.status_code, reason=reason, message=error.message
         )
